@@ -1,0 +1,64 @@
+// Lint rules. The one that matters most: the dependency direction of ARCHITECTURE.md.
+// core/ is the domain: it imports no HTTP framework, no database driver and none of the
+// outer layers (db/, adapters/, http/, cli/), so every engine difference stays at the edges.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const forbiddenInCore = {
+  paths: [
+    { name: 'fastify', message: 'core/ must not depend on the HTTP framework.' },
+    { name: 'better-sqlite3', message: 'core/ must not depend on a database driver.' },
+    { name: 'pg', message: 'core/ must not depend on a database driver.' },
+    { name: 'ioredis', message: 'core/ must not depend on a Redis client; define a port.' },
+    { name: 'pino', message: 'core/ logs through the Logger port.' },
+  ],
+  patterns: [
+    { group: ['@fastify/*'], message: 'core/ must not depend on the HTTP framework.' },
+    {
+      group: ['**/http/**', '**/db/**', '**/adapters/**', '**/cli/**'],
+      message: 'core/ must not import the outer layers (http, db, adapters, cli).',
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'basalt_data/', '.bench/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  { files: ['src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbiddenInCore] } },
+  {
+    files: ['src/db/**/*.ts', 'src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'fastify', message: 'only http/ knows about HTTP.' }],
+          patterns: [{ group: ['**/http/**', '**/cli/**'], message: 'db/ and adapters/ implement core ports only.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'better-sqlite3', message: 'http/ talks to the database through core.' },
+            { name: 'pg', message: 'http/ talks to the database through core.' },
+          ],
+          patterns: [{ group: ['**/cli/**', '**/db/**'], message: 'http/ depends on core only.' }],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,79 @@
+/**
+ * A collection as the record engine uses it: the stored definition plus everything derived from
+ * it once per schema change (fields by name, parsed rules and indexes, the SQL column list), so
+ * requests never re-derive them.
+ */
+import { parseIndex, type IndexDefinition } from './index-definition.js';
+import { parseRule, type ParsedRule } from '../rules/parsed-rule.js';
+import { fieldTypeOf, type FieldType } from './fields/index.js';
+import type { Collection, CollectionType, Field } from './types.js';
+
+export interface RuleSet {
+  list: ParsedRule;
+  view: ParsedRule;
+  create: ParsedRule;
+  update: ParsedRule;
+  delete: ParsedRule;
+  /** Auth collections: who may authenticate, and who may manage other records. */
+  auth: ParsedRule;
+  manage: ParsedRule;
+}
+
+export class CollectionModel {
+  readonly id: string;
+  readonly name: string;
+  readonly type: CollectionType;
+  readonly fields: readonly Field[];
+  readonly indexes: readonly IndexDefinition[];
+  readonly rules: RuleSet;
+  private readonly byName = new Map<string, Field>();
+
+  constructor(readonly data: Collection) {
+    this.id = data.id;
+    this.name = data.name;
+    this.type = data.type;
+    this.fields = data.fields;
+    for (const f of data.fields) this.byName.set(f.name.toLowerCase(), f);
+    this.indexes = data.indexes.map((sql) => parseIndex(sql));
+    this.rules = {
+      list: parseRule(data.listRule),
+      view: parseRule(data.viewRule),
+      create: parseRule(data.createRule),
+      update: parseRule(data.updateRule),
+      delete: parseRule(data.deleteRule),
+      auth: data.type === 'auth' ? parseRule(data.authRule ?? '') : parseRule(null),
+      manage: data.type === 'auth' ? parseRule(data.manageRule ?? null) : parseRule(null),
+    };
+  }
+
+  get table(): string {
+    return this.name;
+  }
+
+  get isAuth(): boolean {
+    return this.type === 'auth';
+  }
+
+  get isView(): boolean {
+    return this.type === 'view';
+  }
+
+  /** Field lookup by name, case-insensitive as in SQL. */
+  field(name: string): Field | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  typeOf(field: Field): FieldType {
+    return fieldTypeOf(field.type);
+  }
+
+  isMultiple(field: Field): boolean {
+    return fieldTypeOf(field.type).isMultiple(field);
+  }
+}
+
+/** Read access to the current collections, as the rules resolver and the record engine need it. */
+export interface SchemaView {
+  find(idOrName: string): CollectionModel | undefined;
+  all(): readonly CollectionModel[];
+}

@@ -1,0 +1,49 @@
+import { fieldError } from '../../errors.js';
+import { optStrings } from './coerce.js';
+import type { FieldType } from './field-type.js';
+import {
+  checkCount,
+  checkMaxSelectOption,
+  isMultiple,
+  multiColumn,
+  multiFromDb,
+  multiToDb,
+  multiZero,
+  prepareMulti,
+  valuesOf,
+} from './multi-value.js';
+
+/** Upload size cap when the field sets none (PocketBase's default). */
+export const DEFAULT_FILE_MAX_SIZE = 5 << 20;
+
+/** Thumb sizes of spec §1.7: WxH, WxHt, WxHb, WxHf, 0xH, Wx0. */
+export const THUMB_SIZE = /^(\d+)x(\d+)([tbf])?$/;
+
+export const fileField: FieldType = {
+  type: 'file',
+  defaults: { required: false, maxSelect: 1, maxSize: 0, mimeTypes: [], thumbs: [], protected: false },
+  checkOptions(field, issues) {
+    checkMaxSelectOption(field, issues);
+    const maxSize = field.maxSize ?? 0;
+    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 0) {
+      issues.add('maxSize', fieldError('validation_invalid_value', 'Must be a non-negative integer.'));
+    }
+    if (field.mimeTypes !== undefined && field.mimeTypes !== null && (!Array.isArray(field.mimeTypes) || optStrings(field.mimeTypes).length !== field.mimeTypes.length)) {
+      issues.add('mimeTypes', fieldError('validation_invalid_value', 'Must be a list of MIME types.'));
+    }
+    const thumbs = field.thumbs ?? [];
+    if (!Array.isArray(thumbs) || thumbs.some((t) => typeof t !== 'string' || !THUMB_SIZE.test(t) || t.startsWith('0x0'))) {
+      issues.add('thumbs', fieldError('validation_invalid_thumb_size', 'Thumb sizes look like 100x100, 100x100t, 100x100b, 100x100f, 0x100 or 100x0.'));
+    }
+    if (field.protected !== undefined && typeof field.protected !== 'boolean') {
+      issues.add('protected', fieldError('validation_invalid_value', 'Must be a boolean.'));
+    }
+  },
+  column: multiColumn,
+  isMultiple,
+  zero: multiZero,
+  prepare: prepareMulti,
+  validate: (field, value) => checkCount(field, valuesOf(value)),
+  toDb: multiToDb,
+  fromDb: multiFromDb,
+};

@@ -1,0 +1,105 @@
+/**
+ * The one catalogue of API errors. Every error that leaves Basalt has the PocketBase shape
+ * `{status, message, data}` (spec §1.1); field errors inside `data` are `{code, message, params?}`.
+ * Raw driver errors never reach a client: the db layer translates them, and anything else
+ * becomes a 500 with the default message.
+ */
+
+export interface FieldError {
+  code: string;
+  message: string;
+  params?: Record<string, unknown>;
+}
+
+/** Nested field errors: `{title: {code, message}}` or `{fields: {"0": {name: {...}}}}`. */
+export type ErrorData = { [key: string]: FieldError | ErrorData };
+
+/** Default messages by status, spec §1.1. */
+export const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
+  400: 'Something went wrong while processing your request.',
+  401: 'Missing or invalid authentication.',
+  403: 'You are not allowed to perform this request.',
+  404: "The requested resource wasn't found.",
+  413: 'Request entity too large.',
+  429: 'Too Many Requests.',
+  500: 'Something went wrong while processing your request.',
+};
+
+/** Messages that clients (and the PocketBase SDK's users) match on; keep them stable. */
+export const MESSAGES = {
+  missingCollection: 'Missing collection context.',
+  missingAuthCollection: 'Missing or invalid auth collection context.',
+  superusersOnly: 'Only superusers can perform this action.',
+  superusersOnlyFilter: 'Only superusers can filter by @collection.',
+  unsupportedCollectionType: 'Unsupported collection type.',
+  createFailed: 'Failed to create record.',
+  updateFailed: 'Failed to update record.',
+  deleteFailed: 'Failed to delete record. Make sure that the record is not part of a required relation reference.',
+  authFailed: 'Failed to authenticate.',
+  authRuleFailed: "The request doesn't satisfy the collection requirements to authenticate.",
+  refreshRequiresAuth: 'The request requires valid record authorization token.',
+  refreshWrongCollection: 'The request requires valid record authorization token from the current collection.',
+  invalidFilter: 'Invalid filter parameters.',
+  invalidSort: 'Invalid sort parameters.',
+  invalidListParams: 'Invalid list request parameters.',
+  invalidBody: 'Failed to load the submitted data due to invalid formatting.',
+  validationFailed: 'An error occurred while validating the submitted data.',
+  collectionCreateFailed: 'Failed to create collection.',
+  collectionUpdateFailed: 'Failed to update collection.',
+  collectionDeleteFailed: 'Failed to delete collection due to existing dependency.',
+  bodyTooLarge: 'Request entity too large.',
+} as const;
+
+/** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */
+export function sentenize(message: string): string {
+  const trimmed = message.trim();
+  if (trimmed === '') return trimmed;
+  const first = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(first) ? first : first + '.';
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly data: ErrorData;
+
+  constructor(status: number, message?: string, data: ErrorData = {}) {
+    super(sentenize(message || DEFAULT_MESSAGES[status] || DEFAULT_MESSAGES[400]));
+    this.name = 'ApiError';
+    this.status = status;
+    this.data = data;
+  }
+
+  toJSON(): { status: number; message: string; data: ErrorData } {
+    return { status: this.status, message: this.message, data: this.data };
+  }
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return value instanceof ApiError;
+}
+
+export const badRequest = (message?: string, data?: ErrorData): ApiError => new ApiError(400, message, data);
+export const unauthorized = (message?: string): ApiError => new ApiError(401, message);
+export const forbidden = (message?: string): ApiError => new ApiError(403, message);
+export const notFound = (message?: string): ApiError => new ApiError(404, message);
+
+export function fieldError(code: string, message: string, params?: Record<string, unknown>): FieldError {
+  return params ? { code, message, params } : { code, message };
+}
+
+/** Collects field errors while validating, then throws them as one 400. */
+export class ValidationErrors {
+  readonly data: ErrorData = {};
+
+  add(field: string, error: FieldError | ErrorData): void {
+    if (!(field in this.data)) this.data[field] = error;
+  }
+
+  get isEmpty(): boolean {
+    return Object.keys(this.data).length === 0;
+  }
+
+  throwIfAny(message: string = MESSAGES.validationFailed): void {
+    if (!this.isEmpty) throw badRequest(message, this.data);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The interfaces core/ needs from the outside world. db/ and adapters/ implement them;
+ * cli/ picks the implementations. Core never imports a driver or a framework.
+ */
+import type { Kysely, RawBuilder } from 'kysely';
+import type { ColumnKind } from './collections/fields/field-type.js';
+import type { IndexDefinition } from './collections/index-definition.js';
+import type { FilterDialect } from './rules/filter-dialect.js';
+
+/** A column as the schema manager creates it. */
+export interface ColumnDefinition {
+  name: string;
+  kind: ColumnKind;
+  nullable: boolean;
+  default: string | number | boolean | null;
+  primaryKey?: boolean;
+}
+
+/** A result column of a SELECT, as the engine describes it (for view collections). */
+export interface QueryColumn {
+  name: string;
+  /** The table and column it comes straight from, when the engine can tell. */
+  sourceTable?: string;
+  sourceColumn?: string;
+  /** The kind inferred from the engine's type, when it is not a plain column. */
+  kind?: ColumnKind;
+}
+
+/** DDL, always run inside the transaction of a schema change. */
+export interface SchemaManager {
+  tableExists(table: string): Promise<boolean>;
+  createTable(table: string, columns: ColumnDefinition[]): Promise<void>;
+  dropTable(table: string): Promise<void>;
+  renameTable(from: string, to: string): Promise<void>;
+  addColumn(table: string, column: ColumnDefinition): Promise<void>;
+  dropColumn(table: string, column: string): Promise<void>;
+  renameColumn(table: string, from: string, to: string): Promise<void>;
+  /** Column names of a table, in order. */
+  columns(table: string): Promise<string[]>;
+  createIndex(index: IndexDefinition): Promise<void>;
+  dropIndex(name: string): Promise<void>;
+  /** Creates a view from a superuser's SELECT; refuses anything that is not one read-only statement. */
+  createView(name: string, select: string): Promise<void>;
+  dropView(name: string): Promise<void>;
+  /** Describes the result columns of a SELECT without running it for its rows. */
+  describeQuery(select: string): Promise<QueryColumn[]>;
+}
+
+/** What a failed write was, in engine-neutral terms. */
+export type DbFailure =
+  | { kind: 'unique'; table?: string; columns: string[]; index?: string }
+  | { kind: 'other' };
+
+/**
+ * The database port. `kysely` builds and runs queries on this connection (or transaction);
+ * `filter` renders the filter language's engine-specific SQL; `schema` changes tables.
+ */
+export interface Database {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly kysely: Kysely<any>;
+  readonly filter: FilterDialect;
+  readonly schema: SchemaManager;
+  readonly inTransaction: boolean;
+  /** Runs `fn` in a transaction; inside one already, joins it. Rolls back when `fn` throws. */
+  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /** Classifies a driver error (unique violation → columns), or null when it is not a database error. */
+  classifyError(err: unknown): DbFailure | null;
+  /** Raw rows of a compiled SQL fragment (convenience over kysely). */
+  rows<T = Record<string, unknown>>(query: RawBuilder<unknown>): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Structured logging; implementations must never be handed secrets. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,179 @@
+/**
+ * Compiles a parsed filter or rule into one SQL predicate with bound parameters only: user text
+ * never becomes SQL text. Identifiers resolve against the collection schema (see path-walker),
+ * `@request.*` against the request, `@collection.*` against other collections; comparisons
+ * follow PocketBase's semantics (see compare.ts) on every engine through the FilterDialect.
+ */
+import { sql } from 'kysely';
+import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { Expr, Operand as AstOperand } from './ast.js';
+import { buildComparison } from './compare.js';
+import { JoinScope, multiSource, type FieldPath } from './field-path.js';
+import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
+import { macroValue } from './macros.js';
+import { exprOperand, literalOperand, type LiteralValue, type Operand } from './operand.js';
+import { splitModifier, walkPath } from './path-walker.js';
+import type { RequestInfo } from './request-info.js';
+import { FilterResolveError } from './resolve-error.js';
+import { resolveRequestIdentifier } from './request-fields.js';
+
+export interface CompileContext {
+  schema: SchemaView;
+  collection: CollectionModel;
+  dialect: FilterDialect;
+  /** null when only validating a rule: every `@request.*` value is then NULL. */
+  request: RequestInfo | null;
+  /** Superusers and rules may filter by hidden fields; client filters of others may not. */
+  allowHiddenFields: boolean;
+  /** Table or CTE the base rows come from. @default the collection's table */
+  baseTable?: string;
+  now?: Date;
+}
+
+const LITERAL_WORDS: Record<string, LiteralValue> = { null: null, true: true, false: false };
+const WRAP_ALIAS = '__f';
+
+/** One compilation: the join scope and alias counters of a single predicate. */
+export class Compilation {
+  readonly scope: JoinScope;
+  private mmCounter = 0;
+  readonly now: Date;
+  readonly baseTable: string;
+
+  constructor(
+    readonly ctx: CompileContext,
+    readonly rootAlias: string,
+  ) {
+    this.scope = new JoinScope(ctx.dialect, rootAlias, '__j');
+    this.now = ctx.now ?? new Date();
+    this.baseTable = ctx.baseTable ?? ctx.collection.table;
+  }
+
+  get dialect(): FilterDialect {
+    return this.ctx.dialect;
+  }
+
+  nextAlias = (): string => `__m${++this.mmCounter}`;
+
+  expr(node: Expr): Sql {
+    switch (node.kind) {
+      case 'and':
+        return sql`(${this.expr(node.left)} AND ${this.expr(node.right)})`;
+      case 'or':
+        return sql`(${this.expr(node.left)} OR ${this.expr(node.right)})`;
+      case 'comparison':
+        return buildComparison(this.dialect, node.op, node.any, this.operand(node.left), this.operand(node.right), this.nextAlias);
+    }
+  }
+
+  operand(node: AstOperand): Operand {
+    switch (node.kind) {
+      case 'text':
+        return literalOperand(this.dialect, node.value);
+      case 'number':
+        return literalOperand(this.dialect, node.value);
+      case 'identifier':
+        return this.identifier(node.name);
+      case 'function':
+        return this.func(node.name, node.args);
+    }
+  }
+
+  /** Operand of a resolved field path (null path: the NULL literal). */
+  path(path: FieldPath | null): Operand {
+    if (!path) return literalOperand(this.dialect, null);
+    const operand = this.scope.render(path, this.rootAlias);
+    if (path.multi) operand.multi = multiSource(this.dialect, path, this.baseTable, this.rootAlias, `__mm${++this.mmCounter}_`);
+    return operand;
+  }
+
+  identifier(name: string): Operand {
+    const macro = macroValue(name, this.now);
+    if (macro !== undefined) return literalOperand(this.dialect, macro);
+    if (name.startsWith('@request.')) return resolveRequestIdentifier(this, name);
+    if (name.startsWith('@collection.')) return this.collectionIdentifier(name);
+    const word = name.toLowerCase();
+    if (word in LITERAL_WORDS && !this.ctx.collection.field(name)) return literalOperand(this.dialect, LITERAL_WORDS[word]);
+    if (name.startsWith('@')) throw new FilterResolveError(`unknown identifier "${name}"`);
+    const path = walkPath(this.ctx.collection, name.split('.'), [], {
+      schema: this.ctx.schema,
+      allowHidden: this.ctx.allowHiddenFields,
+      nullifyMissing: false,
+    });
+    return this.path(path);
+  }
+
+  private collectionIdentifier(name: string): Operand {
+    const parts = name.split('.');
+    if (parts.length < 3) throw new FilterResolveError(`invalid @collection field path "${name}"`);
+    const [collectionName, alias = ''] = parts[1].split(':');
+    const target = this.ctx.schema.find(collectionName);
+    if (!target) throw new FilterResolveError(`unknown collection "${collectionName}" in "${name}"`);
+    const path = walkPath(target, parts.slice(2), [{ type: 'collection', target, alias: alias || target.name }], {
+      schema: this.ctx.schema,
+      allowHidden: true,
+      nullifyMissing: false,
+    });
+    if (path) path.multi = true;
+    return this.path(path);
+  }
+
+  private func(name: string, args: AstOperand[]): Operand {
+    const operands = args.map((a) => this.operand(a));
+    const multi = operands.filter((o) => o.multi);
+    if (multi.length > 1) throw new FilterResolveError(`${name}() accepts at most one multi-valued argument`);
+    let kind: ValueKind;
+    let render: (values: Sql[]) => Sql;
+    let argKinds: ValueKind[];
+    switch (name) {
+      case 'geoDistance':
+        if (operands.length !== 4) throw new FilterResolveError('geoDistance() expects 4 arguments: lonA, latA, lonB, latB');
+        kind = 'number';
+        argKinds = ['number', 'number', 'number', 'number'];
+        render = (v) => this.dialect.geoDistance(v[0], v[1], v[2], v[3]);
+        break;
+      case 'strftime':
+        if (operands.length < 1 || operands.length > 10) throw new FilterResolveError('strftime() expects a format, a time value and up to 8 modifiers');
+        kind = 'text';
+        argKinds = operands.map((o, i) => (i === 1 && o.kind === 'number' ? 'number' : 'text'));
+        render = (v) => this.dialect.strftime(v[0], v[1] ?? null, v.slice(2));
+        break;
+      default:
+        throw new FilterResolveError(`unknown function "${name}"`);
+    }
+    const result = exprOperand(this.dialect, render(operands.map((o, i) => o.as(argKinds[i]))), kind);
+    if (multi.length === 1) {
+      const index = operands.indexOf(multi[0]);
+      const source = multi[0].multi!;
+      result.multi = {
+        build: (as) => {
+          const alias = this.nextAlias();
+          const values = operands.map((o, i) => (i === index ? sql.ref(`${alias}.v`) : o.as(argKinds[i])));
+          return sql`SELECT ${this.dialect.cast(render(values), kind, as)} AS ${sql.id('v')} FROM (${source.build(argKinds[index])}) AS ${sql.id(alias)}`;
+        },
+      };
+    }
+    return result;
+  }
+}
+
+/**
+ * Compiles `expr` into a predicate on the row aliased `rootAlias`. When the filter needs joins
+ * (relations, back-relations, @collection…), they go into an EXISTS subquery keyed by id, so the
+ * outer query never multiplies or de-duplicates rows.
+ */
+export function compileFilter(expr: Expr, ctx: CompileContext, rootAlias: string): Sql {
+  const direct = new Compilation(ctx, rootAlias);
+  const predicate = direct.expr(expr);
+  if (!direct.scope.hasJoins) return predicate;
+  const inner = new Compilation(ctx, WRAP_ALIAS);
+  const innerPredicate = inner.expr(expr);
+  return sql`EXISTS (SELECT 1 FROM ${sql.id(inner.baseTable)} AS ${sql.id(WRAP_ALIAS)} ${sql.join(inner.scope.joins, sql` `)} WHERE ${sql.ref(`${WRAP_ALIAS}.id`)} = ${sql.ref(`${rootAlias}.id`)} AND ${innerPredicate})`;
+}
+
+/** Checks that every identifier of `expr` resolves (for rule validation on collection save). */
+export function validateFilter(expr: Expr, ctx: Omit<CompileContext, 'request'>): void {
+  new Compilation({ ...ctx, request: null }, '__r').expr(expr);
+}
+
+export { splitModifier, FilterResolveError };

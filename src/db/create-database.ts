@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import type { Database } from '../core/ports.js';
+import { openPostgres } from './postgres/postgres-database.js';
+import { openSqlite } from './sqlite/sqlite-database.js';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; file: string }
+  | { type: 'postgres'; url: string; maxConnections?: number };
+
+/**
+ * Reads `--db`: empty means SQLite at `<dir>/data.db`; `postgres://` or `postgresql://` selects
+ * PostgreSQL; `sqlite:PATH` or a plain path selects another SQLite file.
+ */
+export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseConfig {
+  const value = (url ?? '').trim();
+  if (value === '') return { type: 'sqlite', file: join(dataDir, 'data.db') };
+  if (/^postgres(ql)?:\/\//i.test(value)) return { type: 'postgres', url: value };
+  if (/^sqlite:/i.test(value)) return { type: 'sqlite', file: value.replace(/^sqlite:(\/\/)?/i, '') };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new Error(`unsupported database URL scheme in "${value.replace(/\/\/[^@/]*@/, '//***@')}": use postgres://… or a SQLite file path`);
+  }
+  return { type: 'sqlite', file: value };
+}
+
+export async function createDatabase(config: DatabaseConfig): Promise<Database> {
+  switch (config.type) {
+    case 'sqlite':
+      return openSqlite({ file: config.file });
+    case 'postgres':
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections });
+  }
+}

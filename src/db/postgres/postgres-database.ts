@@ -1,0 +1,103 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect, type RawBuilder } from 'kysely';
+import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
+import type { FilterDialect } from '../../core/rules/filter-dialect.js';
+import { PostgresFilterDialect } from './postgres-filter-dialect.js';
+import { PostgresSchemaManager } from './postgres-schema.js';
+import { installPostgresFunctions } from './strftime-function.js';
+
+export interface PostgresOptions {
+  url: string;
+  /** Pool size per node. @default 10 */
+  maxConnections?: number;
+}
+
+// COUNT(*) is int8 and pg returns int8 as a string by default (it may exceed 2^53); Basalt's
+// counts and sizes never do, so parse them as numbers. NUMERIC from view queries likewise.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+const filterDialect = new PostgresFilterDialect();
+
+/** "Key (lower(email::text))=(x) already exists." → ['email'] */
+function columnsFromDetail(detail: unknown): string[] {
+  const m = /^Key \((.*)\)=\(/s.exec(String(detail ?? ''));
+  if (!m) return [];
+  return m[1].split(',').map((part) => {
+    const ident = /"?([A-Za-z_][A-Za-z0-9_]*)"?(?:::\w+)?\)*\s*$/.exec(part.trim());
+    return ident ? ident[1] : part.trim();
+  });
+}
+
+class PostgresDatabase implements Database {
+  readonly engine = 'postgres' as const;
+  readonly filter: FilterDialect = filterDialect;
+  readonly schema: SchemaManager;
+
+  constructor(
+    readonly kysely: Kysely<any>,
+    readonly inTransaction: boolean,
+  ) {
+    this.schema = new PostgresSchemaManager(kysely);
+  }
+
+  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true)));
+  }
+
+  async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    const result = await query.execute(this.kysely);
+    return result.rows as T[];
+  }
+
+  classifyError(err: unknown): DbFailure | null {
+    const e = err as { code?: unknown; constraint?: unknown; table?: unknown; detail?: unknown };
+    if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
+    if (e.code === '23505') {
+      return {
+        kind: 'unique',
+        table: typeof e.table === 'string' ? e.table : undefined,
+        index: typeof e.constraint === 'string' ? e.constraint : undefined,
+        columns: columnsFromDetail(e.detail),
+      };
+    }
+    return { kind: 'other' };
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
+
+/**
+ * Connects to PostgreSQL, checks the connection (so a wrong URL fails at start-up with the
+ * server's own reason) and installs Basalt's SQL functions.
+ */
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    types,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    try {
+      await installPostgresFunctions(client);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  return new PostgresDatabase(kysely, false);
+}

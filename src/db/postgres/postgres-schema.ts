@@ -1,0 +1,112 @@
+import { sql, type Kysely } from 'kysely';
+import type { ColumnKind } from '../../core/collections/fields/field-type.js';
+import type { IndexDefinition } from '../../core/collections/index-definition.js';
+import type { ColumnDefinition, QueryColumn, SchemaManager } from '../../core/ports.js';
+import { randomString } from '../../core/ids.js';
+import { defaultLiteral, quoteIdent } from '../column-kinds.js';
+import { assertSingleSelect } from '../single-statement.js';
+import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
+
+/**
+ * Multi-valued and JSON fields are TEXT holding JSON, exactly as on SQLite, so raw comparisons
+ * and LIKE on them behave the same on both engines; JSON operators cast to jsonb on demand.
+ */
+const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT', number: 'DOUBLE PRECISION', bool: 'BOOLEAN', json: 'TEXT' };
+
+/** Insertion order, the `@rowid` sort key and the default list order (SQLite has rowid). */
+export const ROWID_COLUMN = '__rowid';
+
+export function postgresColumnSql(col: ColumnDefinition): string {
+  if (col.primaryKey) return `${quoteIdent(col.name)} TEXT PRIMARY KEY NOT NULL`;
+  const parts = [quoteIdent(col.name), TYPE_OF_KIND[col.kind], 'DEFAULT', defaultLiteral(col.default, 'TRUE', 'FALSE')];
+  if (!col.nullable) parts.push('NOT NULL');
+  return parts.join(' ');
+}
+
+function kindOfType(type: string): ColumnKind | undefined {
+  const t = type.toLowerCase();
+  if (t === 'boolean') return 'bool';
+  if (t === 'json' || t === 'jsonb') return 'json';
+  if (/^(smallint|integer|bigint|real|double precision|numeric)/.test(t)) return 'number';
+  if (/^(text|character|name|uuid|citext)/.test(t)) return 'text';
+  return undefined;
+}
+
+export class PostgresSchemaManager implements SchemaManager {
+  constructor(private readonly db: Kysely<any>) {}
+
+  private async exec(text: string): Promise<void> {
+    await sql.raw(text).execute(this.db);
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM information_schema.tables
+      WHERE table_schema = current_schema() AND table_name = ${table}`.execute(this.db);
+    return Number(r.rows[0]?.n) > 0;
+  }
+
+  createTable(table: string, columns: ColumnDefinition[]): Promise<void> {
+    const defs = [...columns.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`];
+    return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);
+  }
+
+  dropTable(table: string): Promise<void> {
+    return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+  }
+
+  renameTable(from: string, to: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+  }
+
+  addColumn(table: string, column: ColumnDefinition): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${postgresColumnSql(column)}`);
+  }
+
+  dropColumn(table: string, column: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(column)}`);
+  }
+
+  renameColumn(table: string, from: string, to: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`);
+  }
+
+  async columns(table: string): Promise<string[]> {
+    const r = await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`.execute(this.db);
+    return r.rows.map((row) => row.name).filter((name) => name !== ROWID_COLUMN);
+  }
+
+  createIndex(index: IndexDefinition): Promise<void> {
+    return this.exec(postgresCreateIndexSql(index));
+  }
+
+  dropIndex(name: string): Promise<void> {
+    return this.exec(postgresDropIndexSql(name));
+  }
+
+  async createView(name: string, select: string): Promise<void> {
+    // NB: the driver may send this over the simple query protocol, which runs several
+    // statements: assertSingleSelect is what keeps `SELECT 1; DROP TABLE x` out.
+    const query = assertSingleSelect(select);
+    await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
+  }
+
+  dropView(name: string): Promise<void> {
+    return this.exec(`DROP VIEW IF EXISTS ${quoteIdent(name)}`);
+  }
+
+  async describeQuery(select: string): Promise<QueryColumn[]> {
+    const query = assertSingleSelect(select);
+    // A temporary view gives the result columns and their types without running the query.
+    const temp = `__basalt_describe_${randomString(10)}`;
+    await this.exec(`CREATE TEMP VIEW ${quoteIdent(temp)} AS ${query}`);
+    try {
+      const r = await sql<{ name: string; type: string }>`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+        FROM pg_attribute a WHERE a.attrelid = ${'pg_temp.' + quoteIdent(temp)}::regclass AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`.execute(this.db);
+      return r.rows.map((row) => ({ name: row.name, kind: kindOfType(row.type) }));
+    } finally {
+      await this.exec(`DROP VIEW IF EXISTS pg_temp.${quoteIdent(temp)}`);
+    }
+  }
+}

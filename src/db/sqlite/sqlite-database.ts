@@ -1,0 +1,89 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, type RawBuilder } from 'kysely';
+import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
+import type { FilterDialect } from '../../core/rules/filter-dialect.js';
+import { BasaltSqliteDialect, SqliteDriver } from './sqlite-driver.js';
+import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
+import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
+
+export interface SqliteOptions {
+  /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
+  file: string;
+}
+
+function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
+  const db = new BetterSqlite3(file, { readonly: readonly && file !== ':memory:' });
+  // WAL lets the reader connection read while the writer writes; NORMAL sync is safe in WAL
+  // (a power loss may lose the last commits, never corrupt the file).
+  if (!readonly) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = OFF');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -32000');
+  return db;
+}
+
+const filterDialect = new SqliteFilterDialect();
+
+class SqliteDatabase implements Database {
+  readonly engine = 'sqlite' as const;
+  readonly filter: FilterDialect = filterDialect;
+  readonly schema: SchemaManager;
+
+  constructor(
+    readonly kysely: Kysely<any>,
+    private readonly driver: SqliteDriver,
+    readonly inTransaction: boolean,
+  ) {
+    const preparer: SqlitePreparer = {
+      describe: (select) =>
+        driver.writer
+          .prepare(select)
+          .columns()
+          .map((c) => ({ name: c.name, table: c.table, column: c.column, type: c.type })),
+    };
+    this.schema = new SqliteSchemaManager(kysely, preparer, () => driver.clearStatementCache());
+  }
+
+  async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.kysely.transaction().execute((trx) => fn(new SqliteDatabase(trx, this.driver, true)));
+  }
+
+  async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    const result = await query.execute(this.kysely);
+    return result.rows as T[];
+  }
+
+  classifyError(err: unknown): DbFailure | null {
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e?.code !== 'string' || !e.code.startsWith('SQLITE_')) return null;
+    if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      // "UNIQUE constraint failed: posts.slug, posts.lang"
+      const list = String(e.message).split(':').slice(1).join(':');
+      const refs = list.split(',').map((s) => s.trim()).filter(Boolean);
+      const table = refs[0]?.split('.')[0];
+      return { kind: 'unique', table, columns: refs.map((r) => r.slice(r.indexOf('.') + 1)) };
+    }
+    return { kind: 'other' };
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
+
+/** Opens (creating if needed) the SQLite database: a writer and, for files, a reader connection. */
+export function openSqlite(options: SqliteOptions): Database {
+  const memory = options.file === ':memory:';
+  if (!memory) mkdirSync(dirname(options.file), { recursive: true });
+  const writer = openConnection(options.file, false);
+  const reader = memory ? undefined : openConnection(options.file, true);
+  for (const conn of reader ? [writer, reader] : [writer]) filterDialect.registerFunctions(conn);
+  const driver = new SqliteDriver({ writer, reader });
+  const kysely = new Kysely<any>({ dialect: new BasaltSqliteDialect(driver) });
+  return new SqliteDatabase(kysely, driver, false);
+}

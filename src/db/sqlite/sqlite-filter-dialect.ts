@@ -1,0 +1,99 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import type { FilterDialect, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
+import { jsonPathText } from '../json-path.js';
+
+/** The filter language on SQLite (PocketBase's native engine: most functions exist as is). */
+export class SqliteFilterDialect implements FilterDialect {
+  /** Registers the SQL functions SQLite lacks; called for every connection. */
+  registerFunctions(_db: BetterSqlite3.Database): void {
+    // Math functions (sin, asin, radians…) are compiled into better-sqlite3; nothing to add yet.
+  }
+
+  param(value: string | number | boolean | null, _kind: ValueKind): Sql {
+    return value === null ? sql`NULL` : sql`${value}`;
+  }
+
+  jsonEach(expr: Sql, alias: string, isArray: boolean): Sql {
+    const source = isArray
+      ? sql`CASE WHEN json_valid(${expr}) THEN ${expr} ELSE '[]' END`
+      : sql`CASE WHEN ${expr} IS NULL OR ${expr} = '' THEN '[]' ELSE json_array(${expr}) END`;
+    return sql`json_each(${source}) AS ${sql.id(alias)}`;
+  }
+
+  jsonArrayLength(expr: Sql, isArray: boolean): Sql {
+    return isArray
+      ? sql`COALESCE(json_array_length(CASE WHEN json_valid(${expr}) THEN ${expr} ELSE '[]' END), 0)`
+      : sql`(CASE WHEN ${expr} IS NULL OR ${expr} = '' THEN 0 ELSE 1 END)`;
+  }
+
+  jsonValue(doc: Sql, path: (string | number)[], as: ValueKind): Sql {
+    const p = jsonPathText(path);
+    const valid = sql`CASE WHEN json_valid(${doc}) THEN ${doc} END`;
+    const value = sql`json_extract(${valid}, ${p})`;
+    const type = sql`json_type(${valid}, ${p})`;
+    switch (as) {
+      case 'text':
+        return sql`(CASE ${type} WHEN 'text' THEN ${value} WHEN 'object' THEN ${value} WHEN 'array' THEN ${value} END)`;
+      case 'number':
+        return sql`(CASE ${type} WHEN 'integer' THEN ${value} WHEN 'real' THEN ${value} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+      case 'bool':
+        return sql`(CASE ${type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN ${value} <> 0 WHEN 'real' THEN ${value} <> 0 END)`;
+      default:
+        return value;
+    }
+  }
+
+  cast(expr: Sql, from: ValueKind, to: ValueKind): Sql {
+    if (from === to) return expr;
+    if (from === 'bool' && to === 'text') return sql`(CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END)`;
+    if (from === 'bool' && to === 'number') return sql`(CASE WHEN ${expr} THEN 1 WHEN NOT ${expr} THEN 0 END)`;
+    if (from === 'number' && to === 'text') return sql`CAST(${expr} AS TEXT)`;
+    if (from === 'null') return sql`NULL`;
+    throw new Error(`unsupported cast ${from} → ${to}`);
+  }
+
+  isSame(a: Sql, b: Sql, _kind: ValueKind, negate: boolean): Sql {
+    return negate ? sql`(${a} IS NOT ${b})` : sql`(${a} IS ${b})`;
+  }
+
+  isNull(expr: Sql): Sql {
+    return sql`(${expr} IS NULL)`;
+  }
+
+  like(value: Sql, pattern: Sql, negate: boolean): Sql {
+    return negate ? sql`(${value} NOT LIKE ${pattern} ESCAPE '\\')` : sql`(${value} LIKE ${pattern} ESCAPE '\\')`;
+  }
+
+  concat(...parts: Sql[]): Sql {
+    return sql`(${sql.join(parts, sql` || `)})`;
+  }
+
+  lower(expr: Sql): Sql {
+    return sql`LOWER(${expr})`;
+  }
+
+  boolValue(condition: Sql): Sql {
+    return sql`(${condition})`;
+  }
+
+  geoDistance(lonA: Sql, latA: Sql, lonB: Sql, latB: Sql): Sql {
+    // Haversine; min(1, …) guards asin against rounding just above 1 for antipodal points.
+    return sql`(12742.0 * asin(min(1.0, sqrt(
+      pow(sin((radians(${latB}) - radians(${latA})) / 2), 2) +
+      cos(radians(${latA})) * cos(radians(${latB})) * pow(sin((radians(${lonB}) - radians(${lonA})) / 2), 2)))))`;
+  }
+
+  strftime(format: Sql, time: Sql | null, modifiers: Sql[]): Sql {
+    const args = [format, ...(time ? [time] : [sql`'now'`]), ...modifiers];
+    return sql`COALESCE(strftime(${sql.join(args)}), '')`;
+  }
+
+  random(): Sql {
+    return sql`RANDOM()`;
+  }
+
+  rowid(alias: string): Sql {
+    return sql.ref(`${alias}.rowid`);
+  }
+}

@@ -1,0 +1,107 @@
+import { sql, type Kysely } from 'kysely';
+import type { IndexDefinition } from '../../core/collections/index-definition.js';
+import type { ColumnDefinition, QueryColumn, SchemaManager } from '../../core/ports.js';
+import type { ColumnKind } from '../../core/collections/fields/field-type.js';
+import { defaultLiteral, quoteIdent } from '../column-kinds.js';
+import { assertSingleSelect } from '../single-statement.js';
+import { sqliteCreateIndexSql, sqliteDropIndexSql } from './index-sql.js';
+
+const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT', number: 'NUMERIC', bool: 'BOOLEAN', json: 'JSON' };
+
+export function sqliteColumnSql(col: ColumnDefinition): string {
+  if (col.primaryKey) return `${quoteIdent(col.name)} TEXT PRIMARY KEY NOT NULL`;
+  const parts = [quoteIdent(col.name), TYPE_OF_KIND[col.kind], 'DEFAULT', defaultLiteral(col.default, 'TRUE', 'FALSE')];
+  if (!col.nullable) parts.push('NOT NULL');
+  return parts.join(' ');
+}
+
+function kindOfDeclaredType(type: string | null): ColumnKind | undefined {
+  if (!type) return undefined;
+  const t = type.toUpperCase();
+  if (t.includes('BOOL')) return 'bool';
+  if (t.includes('JSON')) return 'json';
+  if (t.includes('INT') || t.includes('REAL') || t.includes('NUM') || t.includes('FLOA') || t.includes('DOUB')) return 'number';
+  if (t.includes('TEXT') || t.includes('CHAR') || t.includes('CLOB')) return 'text';
+  return undefined;
+}
+
+/** Prepares (never runs) statements on the writer connection to describe query results. */
+export interface SqlitePreparer {
+  describe(select: string): { name: string; table: string | null; column: string | null; type: string | null }[];
+}
+
+export class SqliteSchemaManager implements SchemaManager {
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly preparer: SqlitePreparer,
+    private readonly onChange: () => void,
+  ) {}
+
+  private async exec(text: string): Promise<void> {
+    await sql.raw(text).execute(this.db);
+    this.onChange();
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM sqlite_master WHERE type IN ('table','view') AND name = ${table}`.execute(this.db);
+    return Number(r.rows[0]?.n) > 0;
+  }
+
+  createTable(table: string, columns: ColumnDefinition[]): Promise<void> {
+    return this.exec(`CREATE TABLE ${quoteIdent(table)} (${columns.map(sqliteColumnSql).join(', ')})`);
+  }
+
+  dropTable(table: string): Promise<void> {
+    return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+  }
+
+  renameTable(from: string, to: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+  }
+
+  addColumn(table: string, column: ColumnDefinition): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${sqliteColumnSql(column)}`);
+  }
+
+  dropColumn(table: string, column: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(column)}`);
+  }
+
+  renameColumn(table: string, from: string, to: string): Promise<void> {
+    return this.exec(`ALTER TABLE ${quoteIdent(table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`);
+  }
+
+  async columns(table: string): Promise<string[]> {
+    const r = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(this.db);
+    return r.rows.map((row) => row.name);
+  }
+
+  createIndex(index: IndexDefinition): Promise<void> {
+    return this.exec(sqliteCreateIndexSql(index));
+  }
+
+  dropIndex(name: string): Promise<void> {
+    return this.exec(sqliteDropIndexSql(name));
+  }
+
+  async createView(name: string, select: string): Promise<void> {
+    const query = assertSingleSelect(select);
+    // Preparing first makes SQLite check every table and column the view names.
+    this.preparer.describe(query);
+    await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
+  }
+
+  dropView(name: string): Promise<void> {
+    return this.exec(`DROP VIEW IF EXISTS ${quoteIdent(name)}`);
+  }
+
+  async describeQuery(select: string): Promise<QueryColumn[]> {
+    const query = assertSingleSelect(select);
+    return this.preparer.describe(query).map((c) => ({
+      name: c.name,
+      sourceTable: c.table ?? undefined,
+      sourceColumn: c.column ?? undefined,
+      kind: kindOfDeclaredType(c.type),
+    }));
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// BASALT_TEST_DB selects the engine the API suites run on: sqlite (default) or postgres.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});

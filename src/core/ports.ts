@@ -63,6 +63,11 @@ export interface Database {
   readonly inTransaction: boolean;
   /** Runs `fn` in a transaction; inside one already, joins it. Rolls back when `fn` throws. */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /**
+   * Serialises schema changes across every node sharing the database, until the end of the
+   * current transaction (SQLite: the write transaction already does; PostgreSQL: an advisory lock).
+   */
+  lockSchema(): Promise<void>;
   /** Classifies a driver error (unique violation → columns), or null when it is not a database error. */
   classifyError(err: unknown): DbFailure | null;
   /** Raw rows of a compiled SQL fragment (convenience over kysely). */

@@ -43,6 +43,8 @@ export interface FilterDialect {
   /** String concatenation. */
   concat(...parts: Sql[]): Sql;
   lower(expr: Sql): Sql;
+  /** Case-insensitive equality that can use a NOCASE / lower() index (identity lookups). */
+  equalsIgnoreCase(column: Sql, value: Sql): Sql;
   /** A boolean SQL condition used as a `bool` value. */
   boolValue(condition: Sql): Sql;
   /** Haversine distance in kilometres between two (lon, lat) points. */

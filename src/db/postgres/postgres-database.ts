@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
@@ -53,6 +53,11 @@ class PostgresDatabase implements Database {
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
     const result = await query.execute(this.kysely);
     return result.rows as T[];
+  }
+
+  async lockSchema(): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockSchema() needs a transaction');
+    await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
   }
 
   classifyError(err: unknown): DbFailure | null {

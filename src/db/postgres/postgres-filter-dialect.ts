@@ -77,6 +77,11 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`LOWER(${expr})`;
   }
 
+  equalsIgnoreCase(column: Sql, value: Sql): Sql {
+    // Matches the (lower("col")) expression index that NOCASE indexes become on PostgreSQL.
+    return sql`(lower(${column}) = lower(${value}))`;
+  }
+
   boolValue(condition: Sql): Sql {
     return sql`(${condition})`;
   }

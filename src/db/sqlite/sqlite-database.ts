@@ -58,6 +58,10 @@ class SqliteDatabase implements Database {
     return result.rows as T[];
   }
 
+  async lockSchema(): Promise<void> {
+    // BEGIN IMMEDIATE already holds SQLite's single write lock for the whole transaction.
+  }
+
   classifyError(err: unknown): DbFailure | null {
     const e = err as { code?: unknown; message?: unknown };
     if (typeof e?.code !== 'string' || !e.code.startsWith('SQLITE_')) return null;

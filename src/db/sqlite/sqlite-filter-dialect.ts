@@ -73,6 +73,10 @@ export class SqliteFilterDialect implements FilterDialect {
     return sql`LOWER(${expr})`;
   }
 
+  equalsIgnoreCase(column: Sql, value: Sql): Sql {
+    return sql`(${column} = ${value} COLLATE NOCASE)`;
+  }
+
   boolValue(condition: Sql): Sql {
     return sql`(${condition})`;
   }

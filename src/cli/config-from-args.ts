@@ -1,0 +1,76 @@
+/**
+ * Reads flags and BASALT_* environment variables once into a frozen Config. Flags win over the
+ * environment. A malformed value fails here, at start-up, with a message that says what to fix.
+ */
+import { parseArgs } from 'node:util';
+import { defaultConfig, type Config } from '../core/config.js';
+
+export class UsageError extends Error {}
+
+export const SERVE_OPTIONS = {
+  http: { type: 'string', env: 'BASALT_HTTP', help: 'address to listen on, host:port (default 127.0.0.1:8090)' },
+  dir: { type: 'string', env: 'BASALT_DIR', help: 'data directory (default ./basalt_data)' },
+  db: { type: 'string', env: 'BASALT_DB', help: 'database: empty for SQLite in --dir, or postgres://user@host:5432/db' },
+  'log-level': { type: 'string', env: 'BASALT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
+  'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
+  'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
+} as const;
+
+type OptionName = keyof typeof SERVE_OPTIONS;
+
+export function parseHttpAddress(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`invalid --http address "${value}": use host:port, e.g. 127.0.0.1:8090 or 0.0.0.0:80`);
+  }
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parses `args` (after the command words) for the options in `names`. */
+export function readOptions(args: string[], env: NodeJS.ProcessEnv, names: OptionName[]): { values: Partial<Record<OptionName, string | boolean>>; positionals: string[] } {
+  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of names) spec[name] = { type: SERVE_OPTIONS[name].type };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const values: Partial<Record<OptionName, string | boolean>> = {};
+  for (const name of names) {
+    const flag = parsed.values[name];
+    const envValue = env[SERVE_OPTIONS[name].env];
+    if (flag !== undefined) values[name] = flag as string | boolean;
+    else if (envValue !== undefined && envValue !== '') {
+      values[name] = SERVE_OPTIONS[name].type === 'boolean' ? ['1', 'true', 'yes', 'on'].includes(envValue.toLowerCase()) : envValue;
+    }
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+export function buildConfig(values: Partial<Record<OptionName, string | boolean>>): Config {
+  const http = parseHttpAddress(String(values.http ?? '127.0.0.1:8090'));
+  const logLevel = String(values['log-level'] ?? 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`invalid --log-level "${logLevel}": use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const appUrl = values['app-url'] ? String(values['app-url']) : `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
+  try {
+    new URL(appUrl);
+  } catch {
+    throw new UsageError(`invalid --app-url "${appUrl}": use an absolute URL such as https://example.com`);
+  }
+  return defaultConfig({
+    http,
+    dataDir: String(values.dir ?? './basalt_data'),
+    databaseUrl: String(values.db ?? ''),
+    logLevel: logLevel as Config['logLevel'],
+    appUrl,
+    appName: String(values['app-name'] ?? 'Basalt'),
+    trustProxy: values['trust-proxy'] === true,
+  });
+}

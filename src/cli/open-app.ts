@@ -1,0 +1,52 @@
+/** Opens the database named by the config and creates the app, with start-up errors made readable. */
+import pino from 'pino';
+import { createApp, type App } from '../core/app.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/ports.js';
+import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
+import { UsageError } from './config-from-args.js';
+
+export function createLogger(config: Config): Logger & { flush?: () => void } {
+  return pino({
+    level: config.logLevel,
+    base: undefined,
+    // Defence in depth: these keys never reach a log line, whatever a caller passes.
+    redact: { paths: ['password', 'token', 'authorization', '*.password', '*.token', '*.authorization', 'headers.authorization'], remove: true },
+  });
+}
+
+function describeDbError(err: unknown, url: string): string {
+  const e = err as { code?: string; message?: string };
+  const safeUrl = url.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, '//$1:***@');
+  const hints: Record<string, string> = {
+    ECONNREFUSED: 'is the server running and listening on that host and port?',
+    ENOTFOUND: 'the host name does not resolve',
+    '3D000': 'the database does not exist: create it first (createdb) or fix the name',
+    '28P01': 'wrong password',
+    '28000': 'the server refused this user',
+    SQLITE_CANTOPEN: 'the file cannot be opened: check --dir and its permissions',
+  };
+  const hint = (e.code && hints[e.code]) || '';
+  return `cannot open the database ${safeUrl || '(SQLite)'}: ${e.message ?? String(err)}${hint ? ` (${hint})` : ''}`;
+}
+
+export async function openApp(config: Config, logger: Logger): Promise<App> {
+  let dbConfig;
+  try {
+    dbConfig = parseDatabaseUrl(config.databaseUrl, config.dataDir);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let db;
+  try {
+    db = await createDatabase(dbConfig);
+  } catch (err) {
+    throw new UsageError(describeDbError(err, config.databaseUrl));
+  }
+  try {
+    return await createApp(config, { db, logger });
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Collection management (the superuser API of spec §1.4): create, update, delete, truncate and
+ * import, each as one transaction that changes the schema and the stored definitions together.
+ * The in-memory registry is reloaded after the commit.
+ */
+import { badRequest, fieldError, MESSAGES, notFound, type ErrorData } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import { transact, type Tx } from '../events/transaction.js';
+import type { Database, Logger } from '../ports.js';
+import { isPlainObject } from './fields/coerce.js';
+import type { CollectionRegistry } from './collection-registry.js';
+import { deleteCollectionRow, ensureSystemTables, insertCollection, updateCollection } from './collection-store.js';
+import { prepareCollection } from './collection-validator.js';
+import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
+import { scaffoldCollection, systemCollections } from './scaffolds.js';
+import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
+import type { Collection } from './types.js';
+
+/** Empties a collection through the record engine (so cascades and file cleanup apply). */
+export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
+
+export interface CollectionServiceDeps {
+  db: Database;
+  registry: CollectionRegistry;
+  events: EventBus;
+  logger: Logger;
+}
+
+const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule', 'authRule', 'manageRule'] as const;
+
+export class CollectionService {
+  private truncateRecords: TruncateRecords | null = null;
+
+  constructor(private readonly deps: CollectionServiceDeps) {}
+
+  /** Wired by the app once the record engine exists. */
+  setTruncate(fn: TruncateRecords): void {
+    this.truncateRecords = fn;
+  }
+
+  get registry(): CollectionRegistry {
+    return this.deps.registry;
+  }
+
+  /** First start: system tables and system collections, then the catalogue. */
+  async bootstrap(): Promise<void> {
+    const { db, registry } = this.deps;
+    await db.transaction(async (tx) => {
+      await tx.lockSchema();
+      const created = await ensureSystemTables(tx);
+      if (!created) return;
+      for (const c of systemCollections()) {
+        await syncCollectionTable(tx, null, c);
+        await insertCollection(tx, c);
+      }
+    });
+    await registry.reload(db);
+  }
+
+  find(idOrName: string): Collection {
+    const model = this.deps.registry.find(idOrName);
+    if (!model) throw notFound();
+    return model.data;
+  }
+
+  scaffolds(): Record<string, Collection> {
+    return {
+      base: scaffoldCollection('base'),
+      auth: scaffoldCollection('auth', '', ''),
+      view: scaffoldCollection('view'),
+    };
+  }
+
+  /** Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. */
+  private async change<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { db, registry, events, logger } = this.deps;
+    try {
+      return await transact(
+        db,
+        async (tx) => {
+          await tx.db.lockSchema();
+          await registry.reload(tx.db);
+          const result = await fn(tx);
+          tx.afterCommit(async () => {
+            await events.emit('collectionsChanged', { ids: [] });
+          });
+          return result;
+        },
+        undefined,
+        logger,
+      );
+    } catch (err) {
+      if (err instanceof ViewRebuildError) {
+        throw badRequest(MESSAGES.collectionUpdateFailed, { viewQuery: fieldError('validation_invalid_view_query', err.message + '.') });
+      }
+      throw err;
+    } finally {
+      // The catalogue reflects whatever is committed now (the change, or the state before it).
+      await registry.reload(db);
+    }
+  }
+
+  /** Applies prepared changes (tables, views, stored rows) inside `tx`. */
+  private async apply(tx: Tx, changes: { prev: Collection | null; next: Collection | null }[]): Promise<void> {
+    const db = tx.db;
+    const before = this.deps.registry.all().map((m) => m.data);
+    const views = before.filter((c) => c.type === 'view');
+    await dropViews(db, views);
+    for (const { prev, next } of changes) await syncCollectionTable(db, prev, next);
+    for (const { prev, next } of changes) {
+      if (prev && !next) await deleteCollectionRow(db, prev.id);
+      else if (!prev && next) await insertCollection(db, next);
+      else if (next) await updateCollection(db, next);
+    }
+    // The views as they are after the change, in their stored order.
+    const after = new Map(before.map((c) => [c.id, c]));
+    for (const { prev, next } of changes) {
+      if (prev) after.delete(prev.id);
+      if (next) after.set(next.id, next);
+    }
+    await createViews(db, [...after.values()].filter((c) => c.type === 'view'));
+  }
+
+  async create(input: unknown): Promise<Collection> {
+    return this.change(async (tx) => {
+      const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db });
+      await this.apply(tx, [{ prev: null, next }]);
+      return next;
+    });
+  }
+
+  async update(idOrName: string, input: unknown): Promise<Collection> {
+    return this.change(async (tx) => {
+      const prev = this.find(idOrName);
+      const registry = this.deps.registry;
+      const body = isPlainObject(input) ? { ...input } : input;
+      // Rules and indexes sent with old names are rewritten before validation.
+      const draft = isPlainObject(body) ? renamesOf(prev, body) : null;
+      if (draft && hasRenames(draft) && isPlainObject(body)) {
+        const find = (id: string) => registry.find(id)?.data;
+        for (const key of RULE_KEYS) {
+          const rule = body[key] !== undefined ? body[key] : prev[key];
+          if (typeof rule === 'string') body[key] = renameInRule(rule, prev, find, draft);
+        }
+        const indexes = Array.isArray(body.indexes) ? (body.indexes as string[]) : prev.indexes;
+        body.indexes = renameInIndexes(indexes.filter((s) => typeof s === 'string'), prev, draft);
+      }
+      const next = await prepareCollection(body, prev, { registry, db: tx.db });
+      const changes: { prev: Collection | null; next: Collection | null }[] = [{ prev, next }];
+      const renames = detectRenames(prev, next);
+      if (hasRenames(renames)) {
+        const find = (id: string) => (id === prev.id || id.toLowerCase() === prev.name.toLowerCase() ? prev : registry.find(id)?.data);
+        for (const other of registry.all()) {
+          if (other.id === prev.id) continue;
+          const renamed = renameInCollectionRules(other.data, find, renames);
+          if (renamed) changes.push({ prev: other.data, next: renamed });
+        }
+      }
+      await this.apply(tx, changes);
+      return next;
+    });
+  }
+
+  async delete(idOrName: string): Promise<void> {
+    await this.change(async (tx) => {
+      const c = this.find(idOrName);
+      if (c.system) throw badRequest(MESSAGES.collectionDeleteFailed, { system: fieldError('validation_system_collection', 'System collections cannot be deleted.') });
+      const referencing = this.deps.registry
+        .all()
+        .filter((m) => m.id !== c.id && m.fields.some((f) => f.type === 'relation' && f.collectionId === c.id));
+      if (referencing.length > 0) {
+        throw badRequest(MESSAGES.collectionDeleteFailed, {
+          collection: fieldError('validation_collection_referenced', `Referenced by ${referencing.map((m) => m.name).join(', ')}.`),
+        });
+      }
+      await this.apply(tx, [{ prev: c, next: null }]);
+    });
+  }
+
+  async truncate(idOrName: string): Promise<void> {
+    const c = this.find(idOrName);
+    if (c.type === 'view') throw badRequest('View collections cannot be truncated.');
+    if (!this.truncateRecords) throw new Error('truncate is not wired');
+    const truncate = this.truncateRecords;
+    await transact(this.deps.db, (tx) => truncate(tx, c), undefined, this.deps.logger);
+  }
+
+  /** `PUT /api/collections/import`: create or update each collection, optionally delete the rest. */
+  async import(input: unknown): Promise<void> {
+    if (!isPlainObject(input) || !Array.isArray(input.collections) || input.collections.length === 0) {
+      throw badRequest('Failed to import collections.', { collections: fieldError('validation_required', 'Provide a non-empty list of collections.') });
+    }
+    const items = input.collections as unknown[];
+    const deleteMissing = input.deleteMissing === true;
+    await this.change(async (tx) => {
+      const registry = this.deps.registry;
+      const errors: ErrorData = {};
+      const prepared: { prev: Collection | null; next: Collection }[] = [];
+      // Placeholders let relations point at collections created by the same import.
+      const placeholders: Collection[] = items.filter(isPlainObject).map((raw) => ({
+        ...scaffoldCollection((['base', 'auth', 'view'].includes(String(raw.type)) ? raw.type : 'base') as Collection['type']),
+        id: String(raw.id ?? ''),
+        name: String(raw.name ?? ''),
+        fields: Array.isArray(raw.fields) ? (raw.fields as Collection['fields']) : [],
+        indexes: [],
+      }));
+      for (let i = 0; i < items.length; i++) {
+        const raw = items[i];
+        const existing = isPlainObject(raw)
+          ? (typeof raw.id === 'string' && registry.find(raw.id)?.id === raw.id ? registry.find(raw.id) : undefined) ??
+            (typeof raw.name === 'string' ? registry.find(raw.name) : undefined)
+          : undefined;
+        try {
+          const pending = [...prepared.map((p) => p.next), ...placeholders.slice(i + 1).filter((p) => p.id !== '')];
+          const next = await prepareCollection(raw, existing?.data, { registry, db: tx.db, pending });
+          prepared.push({ prev: existing?.data ?? null, next });
+        } catch (err) {
+          const e = err as { status?: number; data?: ErrorData; message?: string };
+          if (e.status !== 400) throw err;
+          errors[String(i)] = { code: 'validation_collection_invalid', message: e.message ?? 'Invalid collection.', ...(e.data ? { data: e.data } : {}) } as any;
+        }
+      }
+      if (Object.keys(errors).length > 0) throw badRequest('Failed to import collections.', { collections: errors });
+      const changes: { prev: Collection | null; next: Collection | null }[] = [...prepared];
+      if (deleteMissing) {
+        const kept = new Set(prepared.map((p) => p.next.id));
+        for (const m of registry.all()) if (!kept.has(m.id) && !m.data.system) changes.push({ prev: m.data, next: null });
+      }
+      const finalIds = new Set(changes.filter((c) => c.next).map((c) => c.next!.id));
+      for (const m of registry.all()) if (!changes.some((c) => c.prev?.id === m.id)) finalIds.add(m.id);
+      for (const { next } of changes) {
+        const broken = next?.fields.find((f) => f.type === 'relation' && !finalIds.has(String(f.collectionId)));
+        if (broken) {
+          throw badRequest('Failed to import collections.', {
+            collections: fieldError('validation_missing_relation_collection', `"${next!.name}.${broken.name}" relates to a collection that would be deleted.`),
+          });
+        }
+      }
+      await this.apply(tx, changes);
+    });
+  }
+}
+
+/** Field renames implied by a submitted update (fields sent with their ids and new names). */
+function renamesOf(prev: Collection, body: Record<string, unknown>): Renames {
+  const fields = new Map<string, string>();
+  if (Array.isArray(body.fields)) {
+    for (const raw of body.fields) {
+      if (!isPlainObject(raw) || typeof raw.id !== 'string' || typeof raw.name !== 'string') continue;
+      const old = prev.fields.find((f) => f.id === raw.id);
+      if (old && old.name !== raw.name) fields.set(old.name.toLowerCase(), raw.name);
+    }
+  }
+  const name = typeof body.name === 'string' && body.name !== prev.name ? body.name : null;
+  return { collections: name ? new Map([[prev.id, name]]) : new Map(), fields: new Map([[prev.id, fields]]) };
+}

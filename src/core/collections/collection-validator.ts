@@ -1,0 +1,330 @@
+/**
+ * Turns a submitted collection (create or update) into a valid, normalised definition, or a 400
+ * with field codes. Nothing is written here: the service applies the result in one transaction.
+ */
+import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
+import type { Database } from '../ports.js';
+import { parseRule } from '../rules/parsed-rule.js';
+import { validateFilter } from '../rules/compiler.js';
+import { FilterSyntaxError } from '../rules/parser.js';
+import { FilterResolveError } from '../rules/resolve-error.js';
+import { nowString } from '../time.js';
+import type { CollectionRegistry } from './collection-registry.js';
+import { isPlainObject } from './fields/coerce.js';
+import { validateFields, FIELD_NAME, MAX_NAME_LENGTH } from './fields-validator.js';
+import { formatIndex, IndexSyntaxError, parseIndex, findSingleColumnUniqueIndex, type IndexDefinition } from './index-definition.js';
+import {
+  authSystemFields,
+  authSystemIndexes,
+  defaultAuthOptions,
+  defaultCollectionId,
+  idField,
+  scaffoldCollection,
+} from './scaffolds.js';
+import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, type TokenConfig } from './types.js';
+import { inferViewFields } from './view-fields.js';
+import { randomString } from '../ids.js';
+
+const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule'] as const;
+const TYPES: CollectionType[] = ['base', 'auth', 'view'];
+const MAX_RULE_LENGTH = 3500;
+const MAX_VIEW_QUERY_LENGTH = 5000;
+
+export interface ValidateContext {
+  registry: CollectionRegistry;
+  db: Database;
+  /** Other collections being saved in the same operation (import). */
+  pending?: Collection[];
+}
+
+function tokenOptions(input: unknown, previous: TokenConfig | undefined, fallback: TokenConfig, errors: ErrorData, key: string): TokenConfig {
+  const out: TokenConfig = { duration: previous?.duration ?? fallback.duration, secret: previous?.secret ?? fallback.secret };
+  if (input === undefined) return out;
+  if (!isPlainObject(input)) {
+    errors[key] = fieldError('validation_invalid_value', 'Must be an object.');
+    return out;
+  }
+  if (input.duration !== undefined) {
+    if (typeof input.duration !== 'number' || !Number.isInteger(input.duration) || input.duration < 10 || input.duration > 63072000) {
+      errors[key] = { duration: fieldError('validation_invalid_duration', 'Must be a whole number of seconds between 10 and 63072000.') };
+    } else out.duration = input.duration;
+  }
+  // Secrets are write-only: setting one rotates it (and revokes every token signed with the old one).
+  if (input.secret !== undefined && input.secret !== '') {
+    if (typeof input.secret !== 'string' || input.secret.length < 30 || input.secret.length > 255) {
+      errors[key] = { secret: fieldError('validation_length_out_of_range', 'Must be between 30 and 255 characters.') };
+    } else out.secret = input.secret;
+  }
+  return out;
+}
+
+function mergeObject<T extends object>(base: T, input: unknown, key: string, errors: ErrorData): T {
+  if (input === undefined) return base;
+  if (!isPlainObject(input)) {
+    errors[key] = fieldError('validation_invalid_value', 'Must be an object.');
+    return base;
+  }
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const k of Object.keys(base)) if ((input as Record<string, unknown>)[k] !== undefined) out[k] = (input as Record<string, unknown>)[k];
+  return out as T;
+}
+
+function applyAuthOptions(c: Collection, input: Record<string, unknown>, previous: Collection | undefined, errors: ErrorData): void {
+  const defaults = defaultAuthOptions();
+  for (const key of AUTH_OPTION_KEYS) {
+    if ((TOKEN_KEYS as readonly string[]).includes(key)) {
+      (c as any)[key] = tokenOptions(input[key], previous?.[key] as TokenConfig | undefined, defaults[key] as TokenConfig, errors, key);
+    } else if (key === 'authRule' || key === 'manageRule') {
+      if (input[key] !== undefined) (c as any)[key] = input[key];
+      else if (c[key] === undefined) (c as any)[key] = defaults[key];
+    } else {
+      (c as any)[key] = mergeObject(((c as any)[key] ?? defaults[key]) as object, input[key], key, errors);
+    }
+  }
+  const pa = c.passwordAuth!;
+  if (typeof pa.enabled !== 'boolean') errors.passwordAuth = { enabled: fieldError('validation_invalid_value', 'Must be a boolean.') };
+  if (!Array.isArray(pa.identityFields) || pa.identityFields.some((f) => typeof f !== 'string')) {
+    errors.passwordAuth = { identityFields: fieldError('validation_invalid_value', 'Must be a list of field names.') };
+  }
+  for (const [key, min, max] of [['mfa', 10, 86400], ['otp', 10, 86400]] as const) {
+    const d = (c[key] as { duration: unknown }).duration;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < min || d > max) {
+      errors[key] = { duration: fieldError('validation_invalid_duration', `Must be between ${min} and ${max} seconds.`) };
+    }
+  }
+  const otpLength = c.otp!.length;
+  if (typeof otpLength !== 'number' || !Number.isInteger(otpLength) || otpLength < 4 || otpLength > 12) {
+    errors.otp = { length: fieldError('validation_invalid_value', 'Must be between 4 and 12.') };
+  }
+  if (!Array.isArray(c.oauth2!.providers)) errors.oauth2 = { providers: fieldError('validation_invalid_value', 'Must be a list.') };
+}
+
+function checkRules(c: Collection, input: Record<string, unknown>, errors: ErrorData): void {
+  const keys: string[] = [...RULE_KEYS];
+  if (c.type === 'auth') keys.push('authRule', 'manageRule');
+  for (const key of keys) {
+    if (input[key] === undefined) continue;
+    const v = input[key];
+    if (v !== null && typeof v !== 'string') errors[key] = fieldError('validation_invalid_rule', 'Must be a filter expression, "" or null.');
+    else if (typeof v === 'string' && v.length > MAX_RULE_LENGTH) errors[key] = fieldError('validation_invalid_rule', `Must be at most ${MAX_RULE_LENGTH} characters.`);
+    else (c as any)[key] = v;
+  }
+  if (c.type === 'view') {
+    for (const key of ['createRule', 'updateRule', 'deleteRule'] as const) {
+      if (c[key] !== null) errors[key] = fieldError('validation_view_rule', 'View collections are read-only: leave this rule null.');
+    }
+  }
+  for (const key of keys) {
+    if (errors[key]) continue;
+    try {
+      parseRule((c as any)[key]);
+    } catch (err) {
+      if (err instanceof FilterSyntaxError) errors[key] = fieldError('validation_invalid_rule', `Invalid rule: ${err.message}.`);
+      else throw err;
+    }
+  }
+  if (c.type === 'auth' && c.mfa?.rule) {
+    try {
+      parseRule(c.mfa.rule);
+    } catch (err) {
+      if (err instanceof FilterSyntaxError) errors.mfa = { rule: fieldError('validation_invalid_rule', `Invalid rule: ${err.message}.`) };
+      else throw err;
+    }
+  }
+}
+
+function checkIndexes(c: Collection, input: unknown, ctx: ValidateContext, errors: ErrorData): IndexDefinition[] {
+  if (!Array.isArray(input) || input.some((s) => typeof s !== 'string')) {
+    errors.indexes = fieldError('validation_invalid_indexes', 'Must be a list of CREATE INDEX statements.');
+    return [];
+  }
+  if (c.type === 'view' && input.length > 0) {
+    errors.indexes = fieldError('validation_view_indexes', 'View collections cannot have indexes.');
+    return [];
+  }
+  const defs: IndexDefinition[] = [];
+  const indexErrors: ErrorData = {};
+  const otherIndexNames = new Set<string>();
+  for (const other of [...ctx.registry.all().map((m) => m.data), ...(ctx.pending ?? [])]) {
+    if (other.id === c.id) continue;
+    for (const sql of other.indexes) {
+      try {
+        otherIndexNames.add(parseIndex(sql).name.toLowerCase());
+      } catch {
+        // a stored index that no longer parses cannot clash
+      }
+    }
+  }
+  input.forEach((raw: string, i) => {
+    let def: IndexDefinition;
+    try {
+      def = parseIndex(raw);
+    } catch (err) {
+      if (!(err instanceof IndexSyntaxError)) throw err;
+      indexErrors[String(i)] = fieldError('validation_invalid_index_expression', `Invalid index: ${err.message}.`);
+      return;
+    }
+    def = { ...def, table: c.name };
+    const missing = def.columns.find((col) => !c.fields.some((f) => f.name.toLowerCase() === col.name.toLowerCase()));
+    if (missing) {
+      indexErrors[String(i)] = fieldError('validation_missing_index_column', `Unknown field "${missing.name}".`);
+      return;
+    }
+    const nameTaken = otherIndexNames.has(def.name.toLowerCase()) || defs.some((d) => d.name.toLowerCase() === def.name.toLowerCase());
+    if (nameTaken) {
+      indexErrors[String(i)] = fieldError('validation_duplicated_index_name', `An index named "${def.name}" already exists.`);
+      return;
+    }
+    defs.push(def);
+  });
+  if (Object.keys(indexErrors).length > 0) errors.indexes = indexErrors;
+  return defs;
+}
+
+/**
+ * Validates and normalises `input` into a collection definition. `previous` is the stored
+ * collection for an update. Throws ApiError(400) with field errors.
+ */
+export async function prepareCollection(input: unknown, previous: Collection | undefined, ctx: ValidateContext): Promise<Collection> {
+  const failMessage = previous ? MESSAGES.collectionUpdateFailed : MESSAGES.collectionCreateFailed;
+  if (!isPlainObject(input)) throw badRequest(failMessage, { '': fieldError('validation_invalid_body', 'Must be a JSON object.') });
+  const errors: ErrorData = {};
+
+  const type = (input.type ?? previous?.type ?? 'base') as CollectionType;
+  if (!TYPES.includes(type)) throw badRequest(failMessage, { type: fieldError('validation_invalid_type', 'Must be base, auth or view.') });
+  if (previous && type !== previous.type) {
+    throw badRequest(failMessage, { type: fieldError('validation_collection_type_change', 'The collection type cannot be changed.') });
+  }
+
+  const c: Collection = previous ? structuredClone(previous) : scaffoldCollection(type);
+  if (!previous) {
+    c.fields = [];
+    for (const key of RULE_KEYS) c[key] = null;
+  }
+
+  // name
+  const name = input.name === undefined ? c.name : typeof input.name === 'string' ? input.name.trim() : '';
+  if (!FIELD_NAME.test(name) || name.length > MAX_NAME_LENGTH) {
+    errors.name = fieldError('validation_invalid_name', `Use letters, digits and _ (starting with a letter), at most ${MAX_NAME_LENGTH} characters.`);
+  } else if (name.startsWith('_') && !(previous?.system && name === previous.name)) {
+    errors.name = fieldError('validation_collection_name_reserved', 'Names starting with "_" are reserved for system collections.');
+  } else if (name.includes('_via_')) {
+    errors.name = fieldError('validation_collection_name_via', 'Names cannot contain "_via_" (it denotes back-relations in filters).');
+  } else if (previous?.system && name !== previous.name) {
+    errors.name = fieldError('validation_system_collection_rename', 'System collections cannot be renamed.');
+  } else {
+    const clash = [...ctx.registry.all().map((m) => m.data), ...(ctx.pending ?? [])].find(
+      (o) => o.id !== c.id && o.name.toLowerCase() === name.toLowerCase(),
+    );
+    if (clash) errors.name = fieldError('validation_collection_name_exists', 'A collection with this name already exists.');
+  }
+  c.name = name;
+
+  // id
+  if (!previous) {
+    if (input.id !== undefined && input.id !== '') {
+      if (typeof input.id !== 'string' || !/^[A-Za-z0-9_]{1,100}$/.test(input.id)) {
+        errors.id = fieldError('validation_invalid_id', 'Use letters, digits and _ (at most 100).');
+      } else c.id = input.id;
+    } else c.id = defaultCollectionId(name);
+    if (ctx.registry.find(c.id) && ctx.registry.find(c.id)!.id === c.id) {
+      if (input.id) errors.id = fieldError('validation_collection_id_exists', 'A collection with this id already exists.');
+      else c.id = 'pbc_' + randomString(10, '0123456789');
+    }
+  }
+
+  if (type === 'auth') applyAuthOptions(c, input, previous, errors);
+  checkRules(c, input, errors);
+
+  // fields
+  if (type === 'view') {
+    if (input.viewQuery !== undefined) c.viewQuery = typeof input.viewQuery === 'string' ? input.viewQuery.trim() : '';
+    const query = c.viewQuery ?? '';
+    if (query === '' || query.length > MAX_VIEW_QUERY_LENGTH) {
+      errors.viewQuery = fieldError('validation_invalid_view_query', `Provide a SELECT statement of at most ${MAX_VIEW_QUERY_LENGTH} characters.`);
+    } else if (!errors.name) {
+      try {
+        const columns = await ctx.db.transaction((tx) => tx.schema.describeQuery(query));
+        c.fields = inferViewFields(query, columns, ctx.registry.overlay(ctx.pending ?? []), previous?.fields);
+        if (!c.fields.some((f) => f.name === 'id')) {
+          errors.viewQuery = fieldError('validation_missing_view_id', 'The query must select an "id" column.');
+        }
+        if (new Set(c.fields.map((f) => f.name.toLowerCase())).size !== c.fields.length) {
+          errors.viewQuery = fieldError('validation_duplicated_view_column', 'Every selected column needs a unique name.');
+        }
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        errors.viewQuery = fieldError('validation_invalid_view_query', `Invalid query: ${message}.`);
+      }
+    }
+  } else if (input.fields !== undefined) {
+    const pendingView = ctx.registry.overlay([...(ctx.pending ?? []), c]);
+    const result = validateFields(input.fields, c, previous, { findCollection: (id) => pendingView.find(id)?.data });
+    Object.assign(errors, result.errors);
+    c.fields = result.fields;
+  }
+  if (type !== 'view') {
+    if (!c.fields.some((f) => f.name === 'id' && f.primaryKey)) c.fields.unshift(idField());
+    if (type === 'auth') {
+      for (const sys of authSystemFields()) if (!c.fields.some((f) => f.name === sys.name)) c.fields.splice(1, 0, sys);
+    }
+  }
+
+  // indexes
+  let indexInput = input.indexes ?? c.indexes;
+  if (type === 'auth' && Array.isArray(indexInput)) {
+    const given = indexInput as string[];
+    const wanted = authSystemIndexes(c.id, c.name);
+    const hasUnique = (column: string) =>
+      given.some((s) => {
+        try {
+          return findSingleColumnUniqueIndex([parseIndex(s)], column) !== undefined;
+        } catch {
+          return false;
+        }
+      });
+    indexInput = [...given, ...wanted.filter((_, i) => !hasUnique(i === 0 ? 'tokenKey' : 'email'))];
+  }
+  const indexDefs = checkIndexes(c, indexInput, ctx, errors);
+  if (!errors.indexes) c.indexes = indexDefs.map(formatIndex);
+
+  if (type === 'auth' && !errors.passwordAuth) {
+    for (const identity of c.passwordAuth!.identityFields) {
+      if (!c.fields.some((f) => f.name === identity)) {
+        errors.passwordAuth = { identityFields: fieldError('validation_missing_identity_field', `Unknown field "${identity}".`) };
+      } else if (!findSingleColumnUniqueIndex(indexDefs, identity)) {
+        errors.passwordAuth = { identityFields: fieldError('validation_identity_field_not_unique', `"${identity}" needs a UNIQUE index to be an identity field.`) };
+      }
+    }
+  }
+
+  if (Object.keys(errors).length > 0) throw badRequest(failMessage, errors);
+
+  // Rules must resolve against the schema as it will be after this change.
+  const schema = ctx.registry.overlay([...(ctx.pending ?? []), c]);
+  const model = schema.find(c.id)!;
+  const ruleErrors: ErrorData = {};
+  const ruleEntries: [string, ReturnType<typeof parseRule>][] = [
+    ['listRule', model.rules.list],
+    ['viewRule', model.rules.view],
+    ['createRule', model.rules.create],
+    ['updateRule', model.rules.update],
+    ['deleteRule', model.rules.delete],
+  ];
+  if (c.type === 'auth') ruleEntries.push(['authRule', model.rules.auth], ['manageRule', model.rules.manage]);
+  for (const [key, rule] of ruleEntries) {
+    if (rule.kind !== 'filter') continue;
+    try {
+      validateFilter(rule.expr, { schema, collection: model, dialect: ctx.db.filter, allowHiddenFields: true });
+    } catch (err) {
+      if (err instanceof FilterResolveError) ruleErrors[key] = fieldError('validation_invalid_rule', `Invalid rule: ${err.message}.`);
+      else throw err;
+    }
+  }
+  if (Object.keys(ruleErrors).length > 0) throw badRequest(failMessage, ruleErrors);
+
+  const now = nowString();
+  if (!previous) c.created = now;
+  c.updated = now;
+  return c;
+}

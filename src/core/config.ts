@@ -1,0 +1,39 @@
+/**
+ * The frozen configuration every part of Basalt reads. Only cli/ builds it (from flags and
+ * BASALT_* environment variables); nothing else reads process.env.
+ */
+export interface Config {
+  /** Address the HTTP server listens on. @default 127.0.0.1:8090 */
+  http: { host: string; port: number };
+  /** Data directory (SQLite file, later uploaded files). @default ./basalt_data */
+  dataDir: string;
+  /** `--db`: empty for SQLite under dataDir, or a postgres:// URL. */
+  databaseUrl: string;
+  /** Shown in emails and the dashboard. @default "Basalt" */
+  appName: string;
+  /** Public URL of the app, for links in emails. @default http://<http address> */
+  appUrl: string;
+  /** Largest accepted request body in bytes. @default 32 MiB (PocketBase's default) */
+  bodyLimit: number;
+  /** pino level. @default "info" */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Trust X-Forwarded-For (set when behind a reverse proxy). @default false */
+  trustProxy: boolean;
+}
+
+export const DEFAULT_BODY_LIMIT = 32 << 20;
+
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const http = overrides.http ?? { host: '127.0.0.1', port: 8090 };
+  return Object.freeze({
+    http,
+    dataDir: './basalt_data',
+    databaseUrl: '',
+    appName: 'Basalt',
+    appUrl: `http://${http.host}:${http.port}`,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    logLevel: 'info',
+    trustProxy: false,
+    ...overrides,
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * What deleting a record does to the records that point at it: relation fields with
+ * `cascadeDelete` delete the referencing records too (recursively), required relations that
+ * would become empty refuse the delete, and the rest simply drop the id. Deleting an auth
+ * record also removes its rows in the auth system collections.
+ */
+import { sql } from 'kysely';
+import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import { valuesOf } from '../collections/fields/multi-value.js';
+import { badRequest, MESSAGES } from '../errors.js';
+import type { Database } from '../ports.js';
+import { codecOf } from './record-codec.js';
+import type { RecordModel } from './record.js';
+
+const AUTH_SYSTEM_COLLECTIONS = ['_externalAuths', '_mfas', '_otps', '_authOrigins'];
+const MAX_CASCADE_DEPTH = 100;
+
+async function referencing(db: Database, source: CollectionModel, fieldName: string, multiple: boolean, id: string): Promise<RecordModel[]> {
+  const codec = codecOf(source);
+  const column = sql.ref(`__c.${fieldName}`);
+  const condition = multiple
+    ? sql`EXISTS (SELECT 1 FROM ${db.filter.jsonEach(column, '__je', true)} WHERE ${sql.ref('__je.value')} = ${db.filter.param(id, 'text')})`
+    : sql`${column} = ${db.filter.param(id, 'text')}`;
+  const rows = await db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns('__c')} FROM ${sql.id(source.table)} AS ${sql.id('__c')} WHERE ${condition}`);
+  return rows.map((r) => codec.decode(r));
+}
+
+/**
+ * Deletes `record` and applies the relation consequences, inside the caller's transaction.
+ * Returns every record deleted (the record first), for after-commit events.
+ */
+export async function deleteWithCascade(db: Database, schema: SchemaView, record: RecordModel, seen = new Set<string>(), depth = 0): Promise<RecordModel[]> {
+  const key = `${record.collection.id}/${String(record.values.id)}`;
+  if (seen.has(key)) return [];
+  seen.add(key);
+  if (depth > MAX_CASCADE_DEPTH) throw badRequest(MESSAGES.deleteFailed);
+  const id = String(record.values.id);
+  const deleted: RecordModel[] = [record];
+
+  await db.kysely.deleteFrom(record.collection.table).where('id', '=', id).execute();
+
+  for (const source of schema.all()) {
+    if (source.isView) continue;
+    for (const field of source.fields) {
+      if (field.type !== 'relation' || field.collectionId !== record.collection.id) continue;
+      const multiple = source.isMultiple(field);
+      for (const ref of await referencing(db, source, field.name, multiple, id)) {
+        if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
+        if (field.cascadeDelete) {
+          deleted.push(...(await deleteWithCascade(db, schema, ref, seen, depth + 1)));
+          continue;
+        }
+        const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
+        if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
+        const value = multiple ? JSON.stringify(remaining) : '';
+        await db.kysely.updateTable(source.table).set({ [field.name]: value }).where('id', '=', String(ref.values.id)).execute();
+      }
+    }
+  }
+
+  if (record.collection.isAuth) {
+    for (const name of AUTH_SYSTEM_COLLECTIONS) {
+      const system = schema.find(name);
+      if (!system) continue;
+      await db.kysely
+        .deleteFrom(system.table)
+        .where('collectionRef', '=', record.collection.id)
+        .where('recordRef', '=', id)
+        .execute();
+    }
+  }
+  return deleted;
+}

@@ -1,0 +1,23 @@
+/**
+ * Spec §1.2: list requests with a list rule and a client filter that find nothing are slowed by
+ * a random delay (up to 500 ms) after 3 such requests within 3 s, so the timing of empty answers
+ * cannot be used to probe rule-protected data.
+ */
+import { secureRandomInt } from '../ids.js';
+
+const WINDOW_MS = 3000;
+const FREE_REQUESTS = 3;
+const MAX_DELAY_MS = 500;
+
+export class EmptyListThrottle {
+  private readonly hits = new Map<string, number[]>();
+
+  /** Call after an empty filtered list; resolves after the delay (if any). */
+  async onEmptyResult(key: string, now = Date.now()): Promise<void> {
+    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < WINDOW_MS);
+    recent.push(now);
+    this.hits.set(key, recent);
+    if (this.hits.size > 10_000) this.hits.clear();
+    if (recent.length > FREE_REQUESTS) await new Promise((r) => setTimeout(r, secureRandomInt(0, MAX_DELAY_MS)));
+  }
+}

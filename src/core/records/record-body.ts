@@ -1,0 +1,129 @@
+/**
+ * Applies a submitted body to a record's values (spec §1.2 "Body modifiers"): plain keys set a
+ * field, `field+`/`field-` add or subtract numbers, `+field`/`field+`/`field-` prepend, append or
+ * remove values of select, relation and file fields, `field:autogenerate` generates text.
+ * Keys are applied shortest first, so `tags` is set before `tags+` adds to it.
+ */
+import type { CollectionModel } from '../collections/collection-model.js';
+import { INVALID } from '../collections/fields/field-type.js';
+import { fieldTypeOf } from '../collections/fields/index.js';
+import { toNumber, toStringList } from '../collections/fields/coerce.js';
+import { autogenerateText } from '../collections/fields/text-field.js';
+import { valuesOf } from '../collections/fields/multi-value.js';
+import type { Field } from '../collections/types.js';
+import { fieldError, type ErrorData } from '../errors.js';
+import type { RecordValues } from './record.js';
+
+/** Keys of a record's JSON that clients often send back unchanged: ignored, never an error. */
+const OUTPUT_ONLY_KEYS = new Set(['collectionId', 'collectionName', 'expand']);
+/** Auth request keys that are not fields. */
+const AUTH_EXTRA_KEYS = new Set(['passwordConfirm', 'oldPassword']);
+
+export interface BodyOptions {
+  isNew: boolean;
+  isSuperuser: boolean;
+  /** Superuser, or the caller satisfies the auth collection's manageRule for this record. */
+  canManage: boolean;
+}
+
+export interface AppliedBody {
+  values: RecordValues;
+  /** Fields whose value the body set (after modifiers). */
+  touched: Set<string>;
+  errors: ErrorData;
+  /** `@request.body` for rules: final values of touched fields and the raw extra keys. */
+  bodyForRules: Record<string, unknown>;
+  /** passwordConfirm / oldPassword, when submitted. */
+  extras: Record<string, unknown>;
+}
+
+type Modifier = 'set' | 'append' | 'prepend' | 'remove' | 'autogenerate';
+
+function parseKey(key: string): { name: string; modifier: Modifier } {
+  if (key.endsWith(':autogenerate')) return { name: key.slice(0, -':autogenerate'.length), modifier: 'autogenerate' };
+  if (key.startsWith('+')) return { name: key.slice(1), modifier: 'prepend' };
+  if (key.endsWith('+')) return { name: key.slice(0, -1), modifier: 'append' };
+  if (key.endsWith('-')) return { name: key.slice(0, -1), modifier: 'remove' };
+  return { name: key, modifier: 'set' };
+}
+
+const invalid = () => fieldError('validation_invalid_value', 'Invalid value.');
+
+function applyModifier(field: Field, current: unknown, raw: unknown, modifier: Modifier): unknown {
+  const type = fieldTypeOf(field.type);
+  switch (modifier) {
+    case 'set':
+      return type.prepare(field, raw);
+    case 'autogenerate': {
+      if (field.type !== 'text') return INVALID;
+      const prefix = raw === null || raw === undefined ? '' : String(raw);
+      return prefix + autogenerateText(field);
+    }
+    default: {
+      if (field.type === 'number') {
+        if (modifier === 'prepend') return INVALID;
+        const delta = toNumber(raw);
+        if (delta === INVALID) return INVALID;
+        return (Number(current) || 0) + (modifier === 'append' ? delta : -delta);
+      }
+      if (field.type !== 'select' && field.type !== 'relation' && field.type !== 'file') return INVALID;
+      const items = toStringList(raw);
+      if (items === INVALID) return INVALID;
+      const existing = valuesOf(current);
+      let next: string[];
+      if (modifier === 'remove') next = existing.filter((v) => !items.includes(v));
+      else if (modifier === 'append') next = [...existing, ...items.filter((v) => !existing.includes(v))];
+      else next = [...items.filter((v) => !existing.includes(v)), ...existing];
+      return type.prepare(field, next);
+    }
+  }
+}
+
+/** Applies `data` to a copy of `current`. Unknown keys are errors; hidden and server-set fields are skipped. */
+export function applyBody(collection: CollectionModel, current: RecordValues, data: Record<string, unknown>, opts: BodyOptions): AppliedBody {
+  const values: RecordValues = { ...current };
+  const touched = new Set<string>();
+  const errors: ErrorData = {};
+  const extras: Record<string, unknown> = {};
+  const byExactName = new Map(collection.fields.map((f) => [f.name, f]));
+  const keys = Object.keys(data).sort((a, b) => a.length - b.length);
+
+  for (const key of keys) {
+    const raw = data[key];
+    if (OUTPUT_ONLY_KEYS.has(key)) continue;
+    if (collection.isAuth && AUTH_EXTRA_KEYS.has(key)) {
+      extras[key] = raw;
+      continue;
+    }
+    const { name, modifier } = parseKey(key);
+    const field = byExactName.get(name);
+    if (!field) {
+      errors[key] = fieldError('validation_unknown_field', `Unknown field "${key}".`);
+      continue;
+    }
+    // Server-managed values: accepted in the body (clients echo records back) but never applied.
+    if (field.type === 'autodate') continue;
+    const isPassword = collection.isAuth && field.name === 'password';
+    if (field.hidden && !opts.isSuperuser && !isPassword) continue;
+    if (collection.isAuth && field.name === 'verified' && !opts.canManage) continue;
+    if (!opts.isNew && field.name === 'id' && modifier === 'set' && raw === current.id) continue;
+
+    let next = applyModifier(field, values[field.name], raw, modifier);
+    if (next === INVALID) {
+      errors[key] = invalid();
+      continue;
+    }
+    if (field.type === 'file') {
+      // Filenames can only be kept or removed here; new files arrive as uploads.
+      const existing = valuesOf(current[field.name]);
+      const kept = valuesOf(next).filter((f) => existing.includes(f));
+      next = collection.isMultiple(field) ? kept : kept[kept.length - 1] ?? '';
+    }
+    values[field.name] = next;
+    touched.add(field.name);
+  }
+
+  const bodyForRules: Record<string, unknown> = { ...extras };
+  for (const name of touched) bodyForRules[name] = values[name];
+  return { values, touched, errors, bodyForRules, extras };
+}

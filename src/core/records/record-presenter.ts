@@ -1,0 +1,59 @@
+/**
+ * Turns loaded records into response JSON for a caller: expansion, e-mail visibility (owner,
+ * superuser, or a satisfied manageRule), hidden fields.
+ */
+import { sql } from 'kysely';
+import type { Caller } from './caller.js';
+import { expandRecords, type ExpandTree } from './expand.js';
+import { exportRecord, type ExpandMap } from './record-export.js';
+import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
+import type { RecordModel } from './record.js';
+
+function collectAll(records: RecordModel[], expand: ExpandMap, out = new Set<RecordModel>()): Set<RecordModel> {
+  for (const r of records) {
+    if (out.has(r)) continue;
+    out.add(r);
+    const e = expand.get(r);
+    if (e) for (const v of Object.values(e)) collectAll(Array.isArray(v) ? v : [v], expand, out);
+  }
+  return out;
+}
+
+/** Ids of auth records whose hidden e-mail the caller may see through the manageRule. */
+async function managedIds(ctx: QueryContext, records: Iterable<RecordModel>, caller: Caller): Promise<Set<string>> {
+  const ids = new Set<string>();
+  if (caller.isSuperuser || !caller.auth) return ids;
+  const byCollection = new Map<string, RecordModel[]>();
+  for (const r of records) {
+    if (!r.collection.isAuth || r.values.emailVisibility === true || r.collection.rules.manage.kind === 'locked') continue;
+    if (r.values.id === caller.auth.values.id && r.collection.id === caller.auth.collection.id) continue;
+    const list = byCollection.get(r.collection.id) ?? [];
+    list.push(r);
+    byCollection.set(r.collection.id, list);
+  }
+  for (const list of byCollection.values()) {
+    const collection = list[0].collection;
+    const d = ctx.db.filter;
+    const where = and([
+      sql`${sql.ref(`${ROOT}.id`)} IN (${sql.join(list.map((r) => d.param(String(r.values.id), 'text')))})`,
+      rulePredicate(ctx, collection, collection.rules.manage, caller),
+    ]);
+    const rows = await ctx.db.rows<{ id: string }>(sql`SELECT ${sql.ref(`${ROOT}.id`)} AS ${sql.id('id')} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
+    for (const row of rows) ids.add(row.id);
+  }
+  return ids;
+}
+
+export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, expandTree: ExpandTree | null): Promise<Record<string, unknown>[]> {
+  const expand: ExpandMap = expandTree ? await expandRecords(ctx, records, expandTree, caller) : new Map();
+  const needsManaged = [...collectAll(records, expand)].some((r) => r.collection.isAuth);
+  const managed = needsManaged ? await managedIds(ctx, collectAll(records, expand), caller) : undefined;
+  const opts = {
+    isSuperuser: caller.isSuperuser,
+    authId: caller.auth ? String(caller.auth.values.id) : undefined,
+    authCollectionId: caller.auth?.collection.id,
+    managedIds: managed,
+    expand,
+  };
+  return records.map((r) => exportRecord(r, opts));
+}

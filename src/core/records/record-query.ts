@@ -1,0 +1,109 @@
+/**
+ * The SQL pieces shared by record reads and writes: a collection rule or a client filter as a
+ * predicate on the row aliased `__r`, and the ORDER BY of a sort parameter.
+ */
+import { sql } from 'kysely';
+import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import { badRequest, fieldError, MESSAGES } from '../errors.js';
+import type { Database } from '../ports.js';
+import type { Expr } from '../rules/ast.js';
+import { compileFilter, FilterResolveError } from '../rules/compiler.js';
+import { JoinScope } from '../rules/field-path.js';
+import type { Sql } from '../rules/filter-dialect.js';
+import type { ParsedRule } from '../rules/parsed-rule.js';
+import { FilterSyntaxError, parseFilter } from '../rules/parser.js';
+import { walkPath } from '../rules/path-walker.js';
+import type { Caller } from './caller.js';
+import { parseSortParam } from './list-params.js';
+
+export const ROOT = '__r';
+
+export interface QueryContext {
+  db: Database;
+  schema: SchemaView;
+}
+
+/** The rule as a predicate, or null when it is open. Callers handle `locked` before. */
+export function rulePredicate(ctx: QueryContext, collection: CollectionModel, rule: ParsedRule, caller: Caller, alias = ROOT, baseTable?: string): Sql | null {
+  if (caller.isSuperuser || rule.kind === 'open') return null;
+  if (rule.kind === 'locked') return sql`(1=0)`;
+  return compileFilter(rule.expr, {
+    schema: ctx.schema,
+    collection,
+    dialect: ctx.db.filter,
+    request: caller.info,
+    allowHiddenFields: true,
+    baseTable,
+  }, alias);
+}
+
+function invalidFilter(err: Error): never {
+  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError('validation_invalid_filter', err.message) });
+}
+
+/** A client filter (`?filter=`): parse errors and unknown fields are 400s. */
+export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller): Sql | null {
+  if (filter.trim() === '') return null;
+  let expr: Expr;
+  try {
+    expr = parseFilter(filter);
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) invalidFilter(err);
+    throw err;
+  }
+  try {
+    return compileFilter(expr, {
+      schema: ctx.schema,
+      collection,
+      dialect: ctx.db.filter,
+      request: caller.info,
+      allowHiddenFields: caller.isSuperuser,
+    }, ROOT);
+  } catch (err) {
+    if (err instanceof FilterResolveError) invalidFilter(err);
+    throw err;
+  }
+}
+
+export function and(parts: (Sql | null)[]): Sql | null {
+  const present = parts.filter((p): p is Sql => p !== null);
+  if (present.length === 0) return null;
+  return present.length === 1 ? present[0] : sql`(${sql.join(present, sql` AND `)})`;
+}
+
+export interface SortPlan {
+  joins: Sql[];
+  orderBy: Sql;
+}
+
+/** The ORDER BY of `sort` (relation paths join single records only; rowid breaks ties). */
+export function sortPlan(ctx: QueryContext, collection: CollectionModel, sort: string, caller: Caller): SortPlan {
+  const d = ctx.db.filter;
+  const scope = new JoinScope(d, ROOT, '__s');
+  const terms: Sql[] = [];
+  const tieBreaker = collection.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
+  for (const { field, desc } of parseSortParam(sort)) {
+    const dir = sql.raw(desc ? 'DESC' : 'ASC');
+    if (field === '@random') {
+      terms.push(d.random());
+      continue;
+    }
+    if (field === '@rowid') {
+      terms.push(sql`${tieBreaker} ${dir}`);
+      continue;
+    }
+    try {
+      const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: caller.isSuperuser, nullifyMissing: false });
+      if (!path || path.multi) throw new FilterResolveError(`"${field}" has several values per record and cannot be sorted by`);
+      const operand = scope.render(path, ROOT);
+      terms.push(sql`${operand.as(operand.kind)} ${dir}`);
+    } catch (err) {
+      if (err instanceof FilterResolveError) {
+        throw badRequest(MESSAGES.invalidSort, { sort: fieldError('validation_invalid_sort_field', err.message) });
+      }
+      throw err;
+    }
+  }
+  terms.push(tieBreaker);
+  return { joins: scope.joins, orderBy: sql.join(terms) };
+}

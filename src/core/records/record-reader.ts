@@ -1,0 +1,87 @@
+/** Record reads (spec §1.2): list with rules, filter, sort, paging; view by id. */
+import { sql } from 'kysely';
+import type { CollectionModel } from '../collections/collection-model.js';
+import { forbidden, MESSAGES, notFound } from '../errors.js';
+import type { Caller } from './caller.js';
+import { parseExpand } from './expand.js';
+import { EmptyListThrottle } from './list-throttle.js';
+import { parseListParams } from './list-params.js';
+import { presentRecords } from './record-presenter.js';
+import { codecOf } from './record-codec.js';
+import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext } from './record-query.js';
+import type { RecordModel } from './record.js';
+import type { ParsedRule } from '../rules/parsed-rule.js';
+
+export interface ListResult<T> {
+  page: number;
+  perPage: number;
+  totalItems: number;
+  totalPages: number;
+  items: T[];
+}
+
+const FORBIDDEN_IN_CLIENT_QUERY = ['@collection.', '@request.'];
+
+export function assertClientQueryAllowed(caller: Caller, ...values: string[]): void {
+  if (caller.isSuperuser) return;
+  if (values.some((v) => FORBIDDEN_IN_CLIENT_QUERY.some((f) => v.includes(f)))) throw forbidden(MESSAGES.superusersOnlyFilter);
+}
+
+/** The record if `rule` lets the caller see it (superusers: always), else null; a locked rule is a 403. */
+export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule): Promise<RecordModel | null> {
+  if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+  const codec = codecOf(collection);
+  const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param(id, 'text')}`, rulePredicate(ctx, collection, rule, caller)]);
+  const rows = await ctx.db.rows<Record<string, unknown>>(
+    sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!} LIMIT 1`,
+  );
+  return rows.length > 0 ? codec.decode(rows[0]) : null;
+}
+
+export class RecordReader {
+  private readonly throttle = new EmptyListThrottle();
+
+  constructor(private readonly ctx: QueryContext) {}
+
+  async list(collection: CollectionModel, query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<Record<string, unknown>>> {
+    const params = parseListParams(query);
+    assertClientQueryAllowed(caller, params.filter, params.sort);
+    const rule = collection.rules.list;
+    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    const expandTree = parseExpand(query.expand);
+    const where = and([rulePredicate(this.ctx, collection, rule, caller), filterPredicate(this.ctx, collection, params.filter, caller)]) ?? sql`1=1`;
+    const sort = sortPlan(this.ctx, collection, params.sort, caller);
+    const codec = codecOf(collection);
+    const table = sql`${sql.id(collection.table)} AS ${sql.id(ROOT)}`;
+    const joins = sort.joins.length > 0 ? sql.join(sort.joins, sql` `) : sql``;
+    const offset = (params.page - 1) * params.perPage;
+    const db = this.ctx.db;
+    const [rows, total] = await Promise.all([
+      db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset}`),
+      params.skipTotal ? Promise.resolve(-1) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
+    ]);
+    const records = rows.map((r) => codec.decode(r));
+    if (records.length === 0 && !caller.isSuperuser && rule.kind === 'filter' && params.filter.trim() !== '') {
+      await this.throttle.onEmptyResult(collection.id);
+    }
+    return {
+      page: params.page,
+      perPage: params.perPage,
+      totalItems: total,
+      totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
+      items: await presentRecords(this.ctx, records, caller, expandTree),
+    };
+  }
+
+  find(collection: CollectionModel, id: string, caller: Caller, rule = collection.rules.view): Promise<RecordModel | null> {
+    return findRecord(this.ctx, collection, id, caller, rule);
+  }
+
+  async view(collection: CollectionModel, id: string, query: Record<string, string | undefined>, caller: Caller): Promise<Record<string, unknown>> {
+    const expandTree = parseExpand(query.expand);
+    const record = await this.find(collection, id, caller);
+    if (!record) throw notFound();
+    const [json] = await presentRecords(this.ctx, [record], caller, expandTree);
+    return json;
+  }
+}

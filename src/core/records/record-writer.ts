@@ -1,0 +1,198 @@
+/**
+ * Record writes (spec §1.2): create, update and delete, each validated, checked against the
+ * collection rules with PocketBase's status mapping, and written atomically. Unique violations
+ * become field errors; after-commit events announce what was written.
+ */
+import { sql } from 'kysely';
+import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import { fieldTypeOf } from '../collections/fields/index.js';
+import { PasswordInput } from '../collections/fields/password-field.js';
+import { autogenerateText } from '../collections/fields/text-field.js';
+import { badRequest, fieldError, forbidden, MESSAGES, notFound, type ErrorData } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import { transact, type Tx } from '../events/transaction.js';
+import type { Database, Logger } from '../ports.js';
+import { nowString } from '../time.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import type { Caller } from './caller.js';
+import { deleteWithCascade } from './cascade.js';
+import { passesCreateRule } from './create-rule-check.js';
+import { applyBody } from './record-body.js';
+import { codecOf } from './record-codec.js';
+import { findRecord } from './record-reader.js';
+import { ROOT, and, rulePredicate } from './record-query.js';
+import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
+import type { RecordModel, RecordValues } from './record.js';
+
+export interface WriterDeps {
+  db: Database;
+  schema: SchemaView;
+  events: EventBus;
+  logger: Logger;
+}
+
+export interface WriteInput {
+  data: Record<string, unknown>;
+}
+
+function assertWritable(collection: CollectionModel): void {
+  if (collection.isView) throw badRequest(MESSAGES.unsupportedCollectionType);
+}
+
+export class RecordWriter {
+  constructor(private readonly deps: WriterDeps) {}
+
+  private ctx(db: Database) {
+    return { db, schema: this.deps.schema };
+  }
+
+  /** Does the caller satisfy the manageRule of `record` (auth collections)? */
+  private async canManage(db: Database, record: RecordModel, caller: Caller): Promise<boolean> {
+    if (caller.isSuperuser) return true;
+    const c = record.collection;
+    if (!c.isAuth || c.rules.manage.kind === 'locked' || !caller.auth) return false;
+    const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${db.filter.param(String(record.values.id), 'text')}`, rulePredicate(this.ctx(db), c, c.rules.manage, caller)]);
+    const rows = await db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(c.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
+    return rows.length > 0;
+  }
+
+  /** Hashes submitted passwords; a password change also rotates tokenKey (revoking tokens). */
+  private async finalizePasswords(collection: CollectionModel, values: RecordValues, isNew: boolean): Promise<void> {
+    for (const field of collection.fields) {
+      const v = values[field.name];
+      if (!(v instanceof PasswordInput)) continue;
+      values[field.name] = v.plain === '' ? '' : await hashPassword(v.plain, Number(field.cost) || undefined);
+      if (collection.isAuth && field.name === 'password' && !isNew) {
+        const tokenKey = collection.field('tokenKey');
+        if (tokenKey) values.tokenKey = autogenerateText(tokenKey);
+      }
+    }
+  }
+
+  private applyAuthRules(collection: CollectionModel, values: RecordValues, previous: RecordValues | null, extras: Record<string, unknown>, touched: Set<string>, canManage: boolean, errors: ErrorData): Promise<void> | void {
+    if (!collection.isAuth) return;
+    const password = values.password;
+    if (password instanceof PasswordInput) {
+      if (extras.passwordConfirm === undefined || extras.passwordConfirm === '') {
+        errors.passwordConfirm ??= fieldError('validation_required', 'Missing required value.');
+      } else if (String(extras.passwordConfirm) !== password.plain) {
+        errors.passwordConfirm ??= fieldError('validation_values_mismatch', "Values don't match.");
+      }
+    }
+    if (previous && !canManage) {
+      if (touched.has('email') && values.email !== previous.email) {
+        errors.email ??= fieldError('validation_email_change_forbidden', 'Change the email through request-email-change.');
+      }
+      if (password instanceof PasswordInput) {
+        const old = typeof extras.oldPassword === 'string' ? extras.oldPassword : '';
+        return verifyPassword(old, String(previous.password ?? '')).then((ok) => {
+          if (!ok) errors.oldPassword ??= fieldError('validation_invalid_old_password', 'Missing or invalid old password.');
+        });
+      }
+    }
+  }
+
+  private async insertOrTranslate(tx: Tx, collection: CollectionModel, run: () => Promise<unknown>, failMessage: string): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      const unique = uniqueErrors(collection, tx.db.classifyError(err));
+      if (unique) throw badRequest(failMessage, unique);
+      throw err;
+    }
+  }
+
+  async create(collection: CollectionModel, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
+    assertWritable(collection);
+    if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    const zero: RecordValues = {};
+    for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
+    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: caller.isSuperuser, canManage: caller.isSuperuser });
+    const { values, errors } = applied;
+    const now = nowString();
+    for (const f of collection.fields) {
+      if (f.type === 'text' && values[f.name] === '' && f.autogeneratePattern) values[f.name] = autogenerateText(f);
+      if (f.type === 'autodate' && f.onCreate) values[f.name] = now;
+    }
+    const info = { ...caller.info, body: applied.bodyForRules };
+    const ruleCaller: Caller = { ...caller, info };
+
+    return transact(this.deps.db, async (tx) => {
+      const ctx = this.ctx(tx.db);
+      if (!(await passesCreateRule(ctx, collection, values, ruleCaller))) throw badRequest(MESSAGES.createFailed);
+      validateValues(collection, values, true, null, errors);
+      await this.applyAuthRules(collection, values, null, applied.extras, applied.touched, caller.isSuperuser, errors);
+      await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
+      if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
+      await this.finalizePasswords(collection, values, true);
+      const record: RecordModel = { collection, values };
+      const row = codecOf(collection).encode(values);
+      await this.insertOrTranslate(tx, collection, () => tx.db.kysely.insertInto(collection.table).values(row).execute(), MESSAGES.createFailed);
+      tx.afterCommit(() => this.deps.events.emit('recordCreated', { record }));
+      return record;
+    }, outer, this.deps.logger);
+  }
+
+  async update(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
+    assertWritable(collection);
+    const rule = collection.rules.update;
+    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    return transact(this.deps.db, async (tx) => {
+      const ctx = this.ctx(tx.db);
+      const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update);
+      if (!existing) throw notFound();
+      const canManage = await this.canManage(tx.db, existing, caller);
+      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage });
+      const ruleCaller: Caller = { ...caller, info: { ...caller.info, body: applied.bodyForRules } };
+      if (!caller.isSuperuser && rule.kind === 'filter') {
+        const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${tx.db.filter.param(id, 'text')}`, rulePredicate(ctx, collection, rule, ruleCaller)]);
+        const rows = await tx.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
+        if (rows.length === 0) throw notFound();
+      }
+      const { values, errors } = applied;
+      const now = nowString();
+      for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
+      validateValues(collection, values, false, existing.values, errors);
+      await this.applyAuthRules(collection, values, existing.values, applied.extras, applied.touched, canManage, errors);
+      await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
+      if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
+      await this.finalizePasswords(collection, values, false);
+      const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
+      const record: RecordModel = { collection, values };
+      if (changed.length > 0) {
+        const row = codecOf(collection).encode(values, changed);
+        await this.insertOrTranslate(tx, collection, () => tx.db.kysely.updateTable(collection.table).set(row).where('id', '=', id).execute(), MESSAGES.updateFailed);
+      }
+      tx.afterCommit(() => this.deps.events.emit('recordUpdated', { record, previous: existing }));
+      return record;
+    }, outer, this.deps.logger);
+  }
+
+  async delete(collection: CollectionModel, id: string, caller: Caller, outer?: Tx): Promise<void> {
+    assertWritable(collection);
+    const rule = collection.rules.delete;
+    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    await transact(this.deps.db, async (tx) => {
+      const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
+      if (!record) throw notFound();
+      const deleted = await deleteWithCascade(tx.db, this.deps.schema, record);
+      tx.afterCommit(async () => {
+        for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
+      });
+    }, outer, this.deps.logger);
+  }
+
+  /** Deletes every record of a collection through the cascade logic (collection truncate). */
+  async truncate(tx: Tx, collection: CollectionModel): Promise<void> {
+    const codec = codecOf(collection);
+    for (;;) {
+      const rows = await tx.db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} LIMIT 200`);
+      if (rows.length === 0) return;
+      const deleted: RecordModel[] = [];
+      for (const row of rows) deleted.push(...(await deleteWithCascade(tx.db, this.deps.schema, codec.decode(row))));
+      tx.afterCommit(async () => {
+        for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
+      });
+    }
+  }
+}

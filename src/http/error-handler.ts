@@ -1,0 +1,38 @@
+/**
+ * The one exit for errors: ApiErrors keep their status and data; framework errors (bad JSON,
+ * body too large, unsupported media type…) become the matching 4xx; anything else is logged
+ * and answered with a bare 500 — no stack, no driver message.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, MESSAGES } from '../core/errors.js';
+import type { Logger } from '../core/ports.js';
+
+function frameworkError(err: FastifyError): ApiError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new ApiError(400, MESSAGES.invalidBody);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError(413, MESSAGES.bodyTooLarge);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new ApiError(err.statusCode);
+  return null;
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const apiError = err instanceof ApiError ? err : frameworkError(err);
+    if (apiError) {
+      return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
+    }
+    logger.error({ err, method: request.method, path: request.url.split('?')[0] }, 'unhandled error');
+    return reply.code(500).type('application/json').send(new ApiError(500).toJSON());
+  };
+}

@@ -1,0 +1,24 @@
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../../core/app.js';
+import type { CollectionModel } from '../../core/collections/collection-model.js';
+import { forbidden, MESSAGES, notFound, unauthorized } from '../../core/errors.js';
+import { callerOf } from '../context.js';
+
+/** The admin API is for superusers: 401 without auth, 403 with another auth. */
+export function requireSuperuser(request: FastifyRequest): void {
+  const caller = callerOf(request);
+  if (!caller.auth) throw unauthorized('The request requires valid superuser authorization token.');
+  if (!caller.isSuperuser) throw forbidden('The authorized record is not allowed to perform this action.');
+}
+
+export function collectionFrom(app: App, idOrName: string): CollectionModel {
+  const collection = app.registry.find(idOrName);
+  if (!collection) throw notFound(MESSAGES.missingCollection);
+  return collection;
+}
+
+export function authCollectionFrom(app: App, idOrName: string): CollectionModel {
+  const collection = app.registry.find(idOrName);
+  if (!collection || !collection.isAuth) throw notFound(MESSAGES.missingAuthCollection);
+  return collection;
+}

@@ -1,0 +1,63 @@
+/** The records CRUD API, spec §1.2. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../core/app.js';
+import { badRequest, fieldError } from '../../core/errors.js';
+import { presentRecords } from '../../core/records/record-presenter.js';
+import { parseExpand } from '../../core/records/expand.js';
+import { readBody } from '../body.js';
+import { callerOf, queryOf } from '../context.js';
+import { collectionFrom } from './guards.js';
+
+type Params = { collection: string; id?: string };
+
+async function writeInput(request: FastifyRequest) {
+  const body = await readBody(request);
+  if (body.files.length > 0) {
+    throw badRequest('File uploads are not supported yet.', {
+      [body.files[0].field]: fieldError('validation_file_upload_unsupported', 'File uploads arrive with the files feature.'),
+    });
+  }
+  return { data: body.data };
+}
+
+export function registerRecordRoutes(server: FastifyInstance, app: App): void {
+  const { reader, writer } = app.records;
+  const ctx = { db: app.db, schema: app.registry };
+  const base = '/api/collections/:collection/records';
+
+  server.get<{ Params: Params }>(base, async (request) => {
+    const collection = collectionFrom(app, request.params.collection);
+    return reader.list(collection, queryOf(request), callerOf(request));
+  });
+
+  server.get<{ Params: Params }>(`${base}/:id`, async (request) => {
+    const collection = collectionFrom(app, request.params.collection);
+    return reader.view(collection, request.params.id!, queryOf(request), callerOf(request));
+  });
+
+  server.post<{ Params: Params }>(base, async (request) => {
+    const collection = collectionFrom(app, request.params.collection);
+    const query = queryOf(request);
+    const expand = parseExpand(query.expand);
+    const caller = callerOf(request);
+    const record = await writer.create(collection, await writeInput(request), caller);
+    const [json] = await presentRecords(ctx, [record], caller, expand);
+    return json;
+  });
+
+  server.patch<{ Params: Params }>(`${base}/:id`, async (request) => {
+    const collection = collectionFrom(app, request.params.collection);
+    const query = queryOf(request);
+    const expand = parseExpand(query.expand);
+    const caller = callerOf(request);
+    const record = await writer.update(collection, request.params.id!, await writeInput(request), caller);
+    const [json] = await presentRecords(ctx, [record], caller, expand);
+    return json;
+  });
+
+  server.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+    const collection = collectionFrom(app, request.params.collection);
+    await writer.delete(collection, request.params.id!, callerOf(request));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The HTTP server: Fastify with PocketBase-compatible request and response handling. Every
+ * route lives in routes/; this file sets up body parsing, auth resolution, `fields` picking of
+ * every 2xx JSON response, one log line per request and the error shape.
+ */
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { App } from '../core/app.js';
+import { ApiError } from '../core/errors.js';
+import { parseJsonText } from './body.js';
+import { resolveAuth } from './context.js';
+import { errorHandler } from './error-handler.js';
+import { parseFields, pickListOrRecord } from './fields.js';
+import { registerCollectionRoutes } from './routes/collections.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerRecordAuthRoutes } from './routes/record-auth.js';
+import { registerRecordRoutes } from './routes/records.js';
+
+export interface ServerOptions {
+  /** Log one line per request. @default true */
+  requestLog?: boolean;
+}
+
+export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const { config, logger } = app;
+  const server = Fastify({
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    logger: false,
+    // Record ids and collection names are case-sensitive; trailing slashes are tolerated.
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  });
+
+  // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, parseJsonText(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  await server.register(formbody, { bodyLimit: config.bodyLimit });
+  await server.register(multipart, { limits: { fileSize: config.bodyLimit } });
+
+  server.decorateRequest('basaltAuth', null);
+  server.addHook('onRequest', async (request) => {
+    request.basaltAuth = await resolveAuth(app, request);
+  });
+
+  // `fields` applies to every successful JSON response (spec §1.1).
+  server.addHook('preSerialization', async (request, reply, payload) => {
+    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object') return payload;
+    const raw = (request.query as Record<string, unknown> | undefined)?.fields;
+    if (typeof raw !== 'string' || raw === '') return payload;
+    return pickListOrRecord(payload, parseFields(raw));
+  });
+
+  if (options.requestLog !== false) {
+    server.addHook('onResponse', async (request, reply) => {
+      // Path only: query strings may carry tokens (file tokens, OAuth2 codes).
+      logger.info(
+        {
+          method: request.method,
+          path: request.url.split('?')[0],
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request',
+      );
+    });
+  }
+
+  server.setErrorHandler(errorHandler(logger));
+  server.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(new ApiError(404).toJSON());
+  });
+
+  registerHealthRoutes(server, app);
+  registerCollectionRoutes(server, app);
+  registerRecordRoutes(server, app);
+  registerRecordAuthRoutes(server, app);
+  return server;
+}

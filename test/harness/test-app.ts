@@ -1,0 +1,79 @@
+/**
+ * Boots a Basalt app on a fresh database of the engine under test: a temporary SQLite file, or a
+ * new PostgreSQL database created for this test file and dropped afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { createApp, type App } from '../../src/core/app.js';
+import { defaultConfig, type Config } from '../../src/core/config.js';
+import { silentLogger } from '../../src/core/ports.js';
+import { createDatabase } from '../../src/db/create-database.js';
+import { buildServer } from '../../src/http/server.js';
+import { ENGINE, PG_ADMIN_URL, type Engine } from './engines.js';
+
+export interface TestApp {
+  engine: Engine;
+  app: App;
+  server: FastifyInstance;
+  config: Config;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `basalt_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = '/' + name;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+export async function startTestApp(options: { engine?: Engine; config?: Partial<Config> } = {}): Promise<TestApp> {
+  const engine = options.engine ?? ENGINE;
+  const dir = mkdtempSync(join(tmpdir(), 'basalt-test-'));
+  let dropDb = async () => {};
+  let databaseUrl = '';
+  if (engine === 'postgres') {
+    const created = await createPgDatabase();
+    databaseUrl = created.url;
+    dropDb = created.drop;
+  }
+  const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
+  const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5 } : { type: 'sqlite', file: join(dir, 'data.db') });
+  const app = await createApp(config, { db, logger: silentLogger });
+  const server = await buildServer(app, { requestLog: false });
+  await server.ready();
+  return {
+    engine,
+    app,
+    server,
+    config,
+    async close() {
+      await server.close();
+      await app.close();
+      await dropDb();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,307 @@
+// Differential test: basalt_strftime() on PostgreSQL against SQLite's own strftime() (the one
+// bundled with better-sqlite3). Every case must give the identical string, or NULL on both.
+//
+// SQLite's `localtime`/`utc` depend on the process time zone while basalt_strftime assumes a
+// UTC server, so this worker runs in UTC (Node re-reads TZ when it is assigned).
+process.env.TZ = 'UTC';
+
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPostgresFunctions } from '../../src/db/postgres/strftime-function.js';
+
+const PG_URL = process.env.BASALT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `basalt_strftime_test_${process.pid}_${Date.now().toString(36)}`;
+const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20240131;
+
+/** strftime(fmt, time, ...mods); a number is bound as a REAL / double precision. */
+interface Case {
+  fmt: string | null;
+  time: string | number | null;
+  mods: (string | null)[];
+}
+
+let client: pg.Client;
+const sqlite = new Database(':memory:');
+const statements = new Map<number, Database.Statement>();
+
+function connect(): pg.Client {
+  return new pg.Client({ connectionString: PG_URL });
+}
+
+function onSqlite(c: Case): string | null {
+  let stmt = statements.get(c.mods.length);
+  if (!stmt) {
+    stmt = sqlite.prepare(`SELECT strftime(${['?', '?', ...c.mods.map(() => '?')].join(', ')})`).pluck();
+    statements.set(c.mods.length, stmt);
+  }
+  return stmt.get(c.fmt, c.time, ...c.mods) as string | null;
+}
+
+/** One round trip for the whole batch; a JSON number goes to the float8 overload. */
+async function onPostgres(cases: Case[]): Promise<(string | null)[]> {
+  const { rows } = await client.query<{ r: string | null }>(
+    `SELECT CASE WHEN jsonb_typeof(c->'time') = 'number'
+                 THEN basalt_strftime(c->>'fmt', (c->>'time')::float8, m.mods)
+                 ELSE basalt_strftime(c->>'fmt', c->>'time', m.mods) END AS r
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(c, i)
+      CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(e ORDER BY o), '{}')::text[] AS mods
+          FROM jsonb_array_elements_text(c->'mods') WITH ORDINALITY AS t(e, o)) m
+      ORDER BY i`,
+    [JSON.stringify(cases)],
+  );
+  return rows.map((row) => row.r);
+}
+
+/** The cases whose results differ, with both results. */
+async function mismatches(cases: Case[]): Promise<unknown[]> {
+  const got = await onPostgres(cases);
+  return cases.flatMap((c, i) => {
+    const want = onSqlite(c);
+    return got[i] === want ? [] : [{ ...c, sqlite: want, postgres: got[i] }];
+  });
+}
+
+beforeAll(async () => {
+  client = connect();
+  await client.connect();
+  await client.query(`CREATE SCHEMA "${SCHEMA}"`);
+  await client.query(`SET search_path TO "${SCHEMA}"`);
+  // First install from several "nodes" at once, then again: idempotent and race-free.
+  const others = [connect(), connect(), connect()];
+  await Promise.all(others.map((o) => o.connect()));
+  await Promise.all(others.map((o) => o.query(`SET search_path TO "${SCHEMA}"`)));
+  await Promise.all([client, ...others].map((c) => installPostgresFunctions(c)));
+  await Promise.all(others.map((o) => o.end()));
+  await installPostgresFunctions(client);
+});
+
+afterAll(async () => {
+  if (!client) return;
+  await client.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`).catch(() => {});
+  await client.end();
+});
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written table: each time value × each modifier list with every specifier at once,
+// then each format on its own.
+
+const ALL_SPECIFIERS = 'd e f F G g H I j J k l m M p P R s S T u U V w W Y %'.split(' ');
+const EVERYTHING = ALL_SPECIFIERS.map((s) => `%${s}`).join('|');
+
+const TIMES: (string | number)[] = [
+  '2024-01-31 12:00:00.123Z', '2024-02-29', '2023-02-29', '2023-02-31', '2024-04-31',
+  '2024-12-31 23:59:59.999', '2000-01-01', '1970-01-01 00:00:00', '1969-12-31 23:59:59.5',
+  '0000-01-01', '-0001-12-31', '-4713-11-24 12:00', '-4713-11-24 11:59', '9999-12-31 23:59:59.999',
+  '1900-02-28 23:00', '2100-03-01', '2021-01-03', '2020-12-31', '2026-01-01', '2027-01-01',
+  '2024-06-15T08:30:00+05:30', '2024-06-15 08:30:00-14:00', '2024-06-15 08:30:00+14:59',
+  '2024-06-15 08:30:00+15:00', '2024-06-15 08:30+00:00', '2024-06-15 08:30 Z', '2024-06-15 08:30:00z',
+  '2024-06-15 08:30:00 -00:00 ', '2024-01-01 12:00:00.123+1:00', '2024-01-01 12:00:00.123+0100',
+  '2024-01-01 12:00:00.123Zjunk', '2024-06-15T', '2024-06-15 ', ' 2024-06-15', '2024-06-15 T 08:30',
+  '2024-06-15TT08:30', '2024-06-15 8:30', '2024-6-15', '2024-13-01', '2024-00-10', '2024-01-32',
+  '2024-01-00', '+2024-01-01', '2024-01-01\t12:00', '2024-01-01\n', '2024-01-01 12:00\v',
+  '2024-01-01 24:00', '2024-12-31 24:00:00', '2024-01-01 12:00:00.', '2024-01-01 12:00.5',
+  '12:34', '12:34:56', '12:34:56.789', '24:00', '24:00:00', '25:00', '12:60', '12:34:60',
+  '12:34:56.1234567', '12:34:56.9999', '12:34:56.0005', '12:34:56.0015', '12:34:56.1235',
+  '12:34:56.12345678901234567890', '00:00:00.0004999', '00:00:00.0005', '12:00+05:00',
+  '12:00 -03:30', '23:00-02:00', '2460000.5', '2460000', '0', '-0', '-1', '5373484.4999',
+  '5373484.5', '1e6', ' 2451545 ', '2451545.', '.5', '+2451545', '1e', '1e+', 'e5', '.', '+',
+  '- 5', 'abc', '', 'T12:00', 'now ', 'nowx', '2451545.12345678901234567890123',
+  '24515451234567890123456789e-19', '1700000000', '1700000000.123', '-210866760000',
+  '-210866760001', '253402300799', '253402300800', '1e400', '-1e400', '1e-400', '0x10',
+  2460000.5, 0, -1, 1700000000, 1700000000.5, 5373484.4999, 1e300, -0, 0.00001, 1e-9, 86400,
+];
+
+const MODS: string[][] = [
+  [], ['+1 day'], ['-1 day'], ['+1.5 days'], ['+1 month'], ['-1 month'], ['+13 months'],
+  ['-13 months'], ['+1.5 months'], ['-0.5 months'], ['+1 year'], ['-1 year'], ['+1.25 years'],
+  ['+4 years'], ['+1 hour'], ['+90 minutes'], ['-3600 seconds'], ['+0.001 seconds'],
+  ['+0.0005 seconds'], ['-0.0005 seconds'], ['+1 DAYS'], ['+1 Day'], ['+1days'], ['+1  days'],
+  ['1 day'], ['+1\tday'], ['+1 fortnight'], ['+1 day '], ['+1'], ['+1 d'], ['+1 ds'], ['+1 dayss'],
+  ['+.5 days'], ['.5 days'], ['+ 1 day'], ['+1e3 seconds'], ['+1e-3 seconds'], ['+1e days'],
+  ['-0 days'], ['+01:30'], ['-01:30'], ['+01:30:15.5'], ['12:00'], ['+24:00'], ['+25:00'],
+  ['+1:30'], ['+01:30Z'], ['+01:30+02:00'], ['+01:30 '], ['+0001-02-03'], ['-0001-02-03'],
+  ['+0000-11-30'], ['+0000-12-00'], ['+0000-00-31'], ['+0001-02-03 04:05'],
+  ['-0001-02-03 04:05:06.7'], ['+0001-02-03T04:05'], ['+0001-02-03 4:05'], ['+0001-02-03x'],
+  ['+00001-02-03'], ['+14712-00-00'], ['+14713-00-00'], ['0001-02-03'], ['+0001-02-03 24:00'],
+  ['start of month'], ['start of year'], ['start of day'], ['start of week'], ['START OF Month'],
+  ['start of  day'], ['weekday 0'], ['weekday 1'], ['weekday 2'], ['weekday 3'], ['weekday 4'],
+  ['weekday 5'], ['weekday 6'], ['weekday 7'], ['weekday 1.5'], ['weekday -1'], ['weekday  3'],
+  ['weekday 3.0'], ['weekday 3 '], ['WEEKDAY 3'], ['weekday3'], ['unixepoch'], ['UnixEpoch'],
+  ['julianday'], ['auto'], ['localtime'], ['utc'], ['subsec'], ['subsecond'], ['SUBSEC'],
+  ['ceiling'], ['floor'], ['+1 month', 'floor'], ['+1 month', 'ceiling'], ['+1 year', 'floor'],
+  ['floor', 'floor'], ['-0001-01-00', 'floor'], ['localtime', 'utc'], ['utc', 'localtime'],
+  ['subsec', 'utc'], ['utc', 'subsec'], ['subsec', 'localtime'], ['unixepoch', 'utc'],
+  ['start of month', '+1 month', '-1 day'], ['weekday 0', '-6 days'], ['+1 day', 'unixepoch'],
+  ['+1 day', 'auto'], ['+1 day', 'julianday'], ['auto', 'auto'], ['unixepoch', 'subsec'],
+  ['auto', 'subsec'], ['julianday', '+1 day'], [''], ['+5373485 days'], ['+5373484 days'],
+  ['-5373484 days'], ['+464269000000000 seconds'], ['+464270000000000 seconds'],
+  ['+7737900007423 minutes'], ['+128969998336 hours'], ['+176545 months'], ['+176546 months'],
+  ['+14712 years'], ['+14713 years'], ['-10000 years', '+10000 years'], ['+8000 years', 'localtime'],
+  ['-9000 years', 'start of day', 'localtime'], ['+1 day', 'start of day'], ['+12:00', '+12:00'],
+];
+
+const FORMATS = [
+  ...ALL_SPECIFIERS.map((s) => `%${s}`), EVERYTHING, '', 'plain', '%', 'x%', '%q', '%C', '%D',
+  '%%Y', '%Y%', 'é%dü', '%Y-%m-%dT%H:%M:%fZ', '%é', '100%% %d',
+];
+
+describe('basalt_strftime against SQLite strftime', () => {
+  it('matches on the hand-written table', async () => {
+    const cases: Case[] = [];
+    for (const time of TIMES) for (const mods of MODS) cases.push({ fmt: EVERYTHING, time, mods });
+    for (const time of TIMES) for (const fmt of FORMATS) cases.push({ fmt, time, mods: [] });
+    for (const mods of MODS) for (const fmt of FORMATS) cases.push({ fmt, time: '2023-01-31 12:34:56.789', mods });
+    cases.push(
+      { fmt: null, time: '2024-01-01', mods: [] },
+      { fmt: '%Y', time: null, mods: [] },
+      { fmt: '%Y', time: '2024-01-01', mods: [null] },
+      { fmt: '%Y', time: '2024-01-01', mods: ['+1 day', null] },
+    );
+    expect(cases.length).toBeGreaterThan(15_000);
+    expect(await mismatches(cases)).toEqual([]);
+  });
+
+  it('matches on a generated corpus', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(caseArb, { minLength: 400, maxLength: 400 }), async (cases) => {
+        expect(await mismatches(cases)).toEqual([]);
+      }),
+      { numRuns: 50, seed: SEED },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Generators: dates 1900–2100 with random fractions and zones, modifier lists, formats.
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+const int = (min: number, max: number) => fc.integer({ min, max });
+const randomCase = (s: string) =>
+  fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length })
+    .map((up) => [...s].map((ch, i) => (up[i] ? ch.toUpperCase() : ch)).join(''));
+const asciiJunk = fc.string({ unit: fc.constantFrom(...'0123456789+-:. TZz%aeds\t'), maxLength: 12 });
+
+const timeOfDay = fc
+  .tuple(int(0, 24), int(0, 59), fc.option(int(0, 59)), fc.option(fc.stringMatching(/^[0-9]{1,9}$/)))
+  .map(([h, m, s, f]) => `${pad(h, 2)}:${pad(m, 2)}${s === null ? '' : `:${pad(s, 2)}${f === null ? '' : `.${f}`}`}`);
+const zone = fc.oneof(
+  { arbitrary: fc.constant(''), weight: 4 },
+  fc.constantFrom('Z', 'z', ' Z', '+00:00', '-00:00'),
+  fc.tuple(fc.constantFrom('+', '-'), int(0, 14), int(0, 59)).map(([s, h, m]) => `${s}${pad(h, 2)}:${pad(m, 2)}`),
+);
+const dateText = fc
+  .tuple(int(1900, 2100), int(1, 12), int(1, 31), fc.option(fc.tuple(fc.constantFrom(' ', 'T'), timeOfDay, zone)))
+  .map(([y, mo, d, t]) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}${t ? t[0] + t[1] + t[2] : ''}`);
+const julianDay = fc.double({ min: 2415020.5, max: 2488069.5, noNaN: true });
+const unixSeconds = fc.oneof(int(-2208988800, 4102444800), fc.double({ min: -2208988800, max: 4102444800, noNaN: true }));
+const timeArb = fc.oneof(
+  { arbitrary: dateText, weight: 8 },
+  { arbitrary: fc.tuple(timeOfDay, zone).map(([t, z]) => t + z), weight: 2 },
+  { arbitrary: julianDay, weight: 1 },
+  { arbitrary: julianDay.map(String), weight: 1 },
+  { arbitrary: unixSeconds, weight: 2 },
+  { arbitrary: unixSeconds.map(String), weight: 1 },
+  { arbitrary: asciiJunk, weight: 1 },
+);
+
+const units = ['second', 'minute', 'hour', 'day', 'month', 'year'];
+const amount = fc.oneof(
+  int(-400, 400).map(String),
+  fc.double({ min: -1000, max: 1000, noNaN: true }).map((n) => String(Math.round(n * 1000) / 1000)),
+  fc.constantFrom('0', '-0', '0.5', '1e2', '+1', '-1.25', '.5'),
+);
+const modifierArb = fc.oneof(
+  {
+    arbitrary: fc.tuple(fc.constantFrom('', '+'), amount, fc.constantFrom(' ', '  '), fc.constantFrom(...units), fc.boolean())
+      .chain(([sign, n, sp, unit, plural]) =>
+        randomCase(unit + (plural ? 's' : '')).map((u) => `${n.startsWith('-') || n.startsWith('+') ? '' : sign}${n}${sp}${u}`)),
+    weight: 8,
+  },
+  { arbitrary: fc.tuple(fc.constantFrom('+', '-', ''), timeOfDay).map(([s, t]) => s + t), weight: 2 },
+  {
+    arbitrary: fc.tuple(fc.constantFrom('+', '-'), int(0, 12), int(0, 12), int(0, 31), fc.option(timeOfDay))
+      .map(([s, y, m, d, t]) => `${s}${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}${t === null ? '' : ` ${t}`}`),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.constantFrom('start of month', 'start of year', 'start of day', 'unixepoch', 'julianday', 'auto',
+      'localtime', 'utc', 'subsec', 'subsecond', 'ceiling', 'floor').chain(randomCase),
+    weight: 4,
+  },
+  { arbitrary: fc.oneof(int(0, 7).map(String), fc.constantFrom('1.0', '2.5', '-1', ' 3')).map((n) => `weekday ${n}`), weight: 2 },
+  { arbitrary: asciiJunk, weight: 1 },
+);
+const modsArb = fc.oneof(
+  fc.array(modifierArb, { maxLength: 4 }),
+  fc.tuple(fc.constantFrom('unixepoch', 'auto', 'julianday'), fc.array(modifierArb, { maxLength: 3 })).map(([m, ms]) => [m, ...ms]),
+);
+
+const formatArb = fc
+  .array(
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...ALL_SPECIFIERS).map((s) => `%${s}`), weight: 10 },
+      { arbitrary: fc.constantFrom('-', ':', ' ', 'T', 'x', 'é', '%%'), weight: 4 },
+      { arbitrary: fc.constantFrom('%q', '%', '%C'), weight: 1 },
+    ),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((parts) => parts.join(''));
+
+const caseArb: fc.Arbitrary<Case> = fc.record({ fmt: formatArb, time: timeArb, mods: modsArb });
+
+// ---------------------------------------------------------------------------------------------
+
+describe('basalt_strftime outside the differential corpus', () => {
+  it("reads 'now' (any case) as the statement's start, to the millisecond", async () => {
+    const { rows } = await client.query<Record<string, string>>(`
+      SELECT basalt_strftime('%Y-%m-%d %H:%M:%f', 'now') AS a,
+             basalt_strftime('%Y-%m-%d %H:%M:%f', 'NOW') AS b,
+             basalt_strftime('%s', 'now')::bigint - floor(extract(epoch FROM statement_timestamp()))::bigint AS drift,
+             basalt_strftime('%s', 'now', ARRAY['subsec']) AS subsec,
+             basalt_strftime('%s', 'subsec') AS subsec_time,
+             basalt_strftime('%H:%M:%S', 'now', ARRAY['start of day']) AS midnight,
+             basalt_strftime('%Y', 'now', ARRAY['+1 year'])::int - basalt_strftime('%Y', 'now')::int AS next_year,
+             basalt_strftime('%Y', 'now', ARRAY['unixepoch']) AS not_raw`);
+    const r = rows[0];
+    expect(r.a).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
+    expect(r.b).toBe(r.a);
+    expect(Number(r.drift)).toBe(0);
+    expect(r.subsec).toMatch(/^\d{10}\.\d{3}$/);
+    expect(r.subsec_time).toMatch(/^\d{10}\.\d{3}$/);
+    expect(r.midnight).toBe('00:00:00');
+    expect(Number(r.next_year)).toBe(1);
+    expect(r.not_raw).toBeNull();
+  });
+
+  it('is NULL, never an error, for NULL arguments', async () => {
+    const { rows } = await client.query(`
+      SELECT basalt_strftime(NULL, '2024-01-01') AS a, basalt_strftime('%Y', NULL::text) AS b,
+             basalt_strftime('%Y', '2024-01-01', NULL) AS c, basalt_strftime('%Y', NULL::float8) AS d,
+             basalt_strftime('%Y', 'NaN'::float8) AS e, basalt_strftime('%Y', '2024-01-01') AS f`);
+    expect(rows[0]).toEqual({ a: null, b: null, c: null, d: null, e: null, f: '2024' });
+  });
+
+  it('is STABLE and PARALLEL SAFE, and runs in a parallel worker', async () => {
+    const { rows } = await client.query(`
+      SELECT p.provolatile AS v, p.proparallel AS par, pg_get_function_arguments(p.oid) AS args
+        FROM pg_proc p WHERE p.proname = 'basalt_strftime' AND p.pronamespace = '"${SCHEMA}"'::regnamespace
+       ORDER BY args`);
+    expect(rows).toEqual([
+      { v: 'i', par: 's', args: "fmt text, t double precision, mods text[] DEFAULT '{}'::text[]" },
+      { v: 's', par: 's', args: "fmt text, t text, mods text[] DEFAULT '{}'::text[]" },
+    ]);
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL force_parallel_mode = on`);
+      const { rows: counted } = await client.query(`
+        SELECT count(*)::int AS n FROM generate_series(1, 2000) g
+         WHERE basalt_strftime('%Y', '2024-01-31', ARRAY['+' || g || ' days', 'start of month']) = '2025'`);
+      expect(counted[0].n).toBe(365);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+});

@@ -121,8 +121,10 @@ DECLARE
   res text := ''; i int := 1; j int; cf text; y basalt_dt; v int; k bigint;
   after_monday int; after_sunday int;
 BEGIN
-  x := basalt_dt_compute_jd(x);
-  x := basalt_dt_compute_hms(basalt_dt_compute_ymd(x));
+  -- computeJD() and computeYMD_HMS(); the flag tests only save function calls.
+  IF NOT x.valid_jd THEN x := basalt_dt_compute_jd(x); END IF;
+  IF NOT x.valid_ymd THEN x := basalt_dt_compute_ymd(x); END IF;
+  IF NOT x.valid_hms THEN x := basalt_dt_compute_hms(x); END IF;
   after_monday := ((x.ijd + 43200000) / 86400000) % 7;   -- daysAfterMonday(): 0 = Monday
   after_sunday := ((x.ijd + 129600000) / 86400000) % 7;  -- daysAfterSunday(): 0 = Sunday
   LOOP

@@ -35,6 +35,8 @@ import { DATE_FORMAT_SQL } from './strftime-format.js';
 
 /** SQLite's `sqlite3Isspace`: exactly these six ASCII characters, as a regex class body. */
 const WS = String.raw` \t\n\v\f\r`;
+/** The same six characters inside an E'…' literal (where `\v` is not an escape). */
+const WS_E = String.raw` \t\n\x0B\f\r`;
 
 /** `parseModifier()`: one modifier applied to a state, NULL when SQLite reports an error. */
 const DATE_MODIFIER_SQL = String.raw`
@@ -128,7 +130,8 @@ BEGIN
     RETURN p;
   ELSIF z0 IN ('+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') THEN
     -- The number ends at ':', at a space, or at the '-' after a 4- or 5-digit year.
-    n := length(substring(z FROM '^.[^:${WS}]*'));
+    n := strpos(translate(substr(z, 2), E':${WS_E}', '       '), ' ');   -- all 7 to ' '
+    n := CASE WHEN n = 0 THEN length(z) ELSE n END;
     IF n > 5 AND substr(z, 6, 1) = '-' AND substr(z, 2, 4) ~ '^[0-9]{4}$' THEN
       n := 5;
     ELSIF n > 6 AND substr(z, 7, 1) = '-' AND substr(z, 2, 5) ~ '^[0-9]{5}$'
@@ -180,7 +183,7 @@ BEGIN
       RETURN p;
     END IF;
     -- NNN seconds|minutes|hours|days|months|years (singular too, any case).
-    unit := regexp_replace(substr(z, n + 1), '^[${WS}]+', '');
+    unit := ltrim(substr(z, n + 1), E'${WS_E}');
     IF length(unit) < 3 OR length(unit) > 10 THEN RETURN NULL; END IF;
     unit := translate(unit, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz');
     IF right(unit, 1) = 's' THEN unit := left(unit, -1); END IF;
@@ -253,7 +256,7 @@ BEGIN
       RETURN NULL;                                     -- |iJD| > 2^62: see the file header
     END IF;
   END LOOP;
-  p := basalt_dt_compute_jd(p);
+  IF NOT p.valid_jd THEN p := basalt_dt_compute_jd(p); END IF;
   IF p.is_error OR p.ijd NOT BETWEEN 0 AND 464269060799999 THEN RETURN NULL; END IF;
   -- Without modifiers a day past the month's end is normalised: 2023-02-31 → 2023-03-03.
   IF i = 0 AND p.valid_ymd AND p.dy > 28 THEN p.valid_ymd := false; END IF;

@@ -23,6 +23,8 @@
 
 /** SQLite's `sqlite3Isspace`: exactly these six ASCII characters, as a regex class body. */
 const WS = String.raw` \t\n\v\f\r`;
+/** The same six characters inside an E'…' literal (where `\v` is not an escape). */
+const WS_E = String.raw` \t\n\x0B\f\r`;
 
 /** The DateTime type (created or, when its shape changed, recreated) and the state helpers. */
 export const DATE_STATE_SQL = String.raw`
@@ -220,6 +222,11 @@ DECLARE
   i int; mag int; v numeric;
   cap CONSTANT numeric := 1844674407370955160;  -- (LARGEST_UINT64 - 9) / 10
 BEGIN
+  -- Fast path (no capture groups, which are slow in PostgreSQL's regex engine): a plain
+  -- decimal of at most 19 digits, where both engines round the same exact value.
+  IF length(z) <= 19 AND z ~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' THEN
+    RETURN z::float8;
+  END IF;
   mt := regexp_match(z, '^[${WS}]*([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?[${WS}]*$');
   IF mt IS NULL OR (mt[2] = '' AND coalesce(mt[3], '') = '') THEN RETURN NULL; END IF;
   int_part := mt[2]; frac := coalesce(mt[3], '');
@@ -284,53 +291,56 @@ END
 $fn$;
 
 -- parseHhMmSs() and parseTimezone(): "HH:MM[:SS[.F…]]" then optional "Z" or "±HH:MM". Sets
--- the time fields of p (tz unapplied), or returns NULL for a syntax error.
+-- the time fields of p (tz unapplied), or returns NULL for a syntax error. Boolean regexes and
+-- substr() only: capture groups cost ten times as much.
 CREATE OR REPLACE FUNCTION basalt_dt_parse_hms(z text, p basalt_dt) RETURNS basalt_dt
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
 DECLARE
-  mt text[]; rest text; h int; m int; s int := 0; ms float8 := 0; scale float8 := 1; i int; sgn int;
+  rest text; digits text; h int; m int; s int := 0; n int; i int;
+  ms float8 := 0; scale float8 := 1;
 BEGIN
-  mt := regexp_match(z, '^([0-9]{2}):([0-9]{2})(.*)$');
-  IF mt IS NULL THEN RETURN NULL; END IF;
-  h := mt[1]::int; m := mt[2]::int; rest := mt[3];
+  IF z !~ '^[0-9]{2}:[0-9]{2}' THEN RETURN NULL; END IF;
+  h := substr(z, 1, 2)::int; m := substr(z, 4, 2)::int; rest := substr(z, 6);
   IF h > 24 OR m > 59 THEN RETURN NULL; END IF;
   IF left(rest, 1) = ':' THEN
-    mt := regexp_match(rest, '^:([0-9]{2})(.*)$');
-    IF mt IS NULL OR mt[1]::int > 59 THEN RETURN NULL; END IF;
-    s := mt[1]::int; rest := mt[2];
-    mt := regexp_match(rest, '^\.([0-9]+)(.*)$');
-    IF mt IS NOT NULL THEN
-      -- ms = ms*10.0 + c - '0' and rScale *= 10.0 in double; past 1e308 both become
-      -- Infinity in C, which PostgreSQL would report as an error instead.
-      FOR i IN 1..length(mt[1]) LOOP
-        ms := CASE WHEN ms > 1.7e307::float8 THEN 'Infinity'::float8
-                   ELSE ms * 10::float8 + ascii(substr(mt[1], i, 1))::float8 - 48::float8 END;
-        scale := CASE WHEN scale > 1.7e307::float8 THEN 'Infinity'::float8 ELSE scale * 10::float8 END;
-      END LOOP;
-      ms := ms / scale;
-      IF ms = 'NaN'::float8 THEN RETURN NULL; END IF;  -- Inf/Inf: SQLite's result is undefined
+    IF rest !~ '^:[0-9]{2}' OR substr(rest, 2, 2)::int > 59 THEN RETURN NULL; END IF;
+    s := substr(rest, 2, 2)::int; rest := substr(rest, 4);
+    IF rest ~ '^\.[0-9]' THEN
+      n := length(rest) - length(ltrim(substr(rest, 2), '0123456789')) - 1;
+      digits := substr(rest, 2, n); rest := substr(rest, n + 2);
+      IF n <= 15 THEN
+        ms := digits::float8 / ('1e' || n)::float8;     -- exact operands, as in C
+      ELSE
+        -- ms = ms*10.0 + c - '0' and rScale *= 10.0 in double; past 1e308 both become
+        -- Infinity in C, which PostgreSQL would report as an error instead.
+        FOR i IN 1..n LOOP
+          ms := CASE WHEN ms > 1.7e307::float8 THEN 'Infinity'::float8
+                     ELSE ms * 10::float8 + ascii(substr(digits, i, 1))::float8 - 48::float8 END;
+          scale := CASE WHEN scale > 1.7e307::float8 THEN 'Infinity'::float8 ELSE scale * 10::float8 END;
+        END LOOP;
+        ms := ms / scale;
+        IF ms = 'NaN'::float8 THEN RETURN NULL; END IF;  -- Inf/Inf: undefined in SQLite
+      END IF;
       IF ms > 0.999::float8 THEN ms := 0.999::float8; END IF;
-      rest := mt[2];
     END IF;
   END IF;
   p.valid_jd := false; p.raw_s := false; p.valid_hms := true;
   p.hr := h; p.mi := m; p.sec := s::float8 + ms;
   -- parseTimezone()
-  rest := regexp_replace(rest, '^[${WS}]+', '');
   p.tz := 0;
   IF rest = '' THEN RETURN p; END IF;
+  rest := ltrim(rest, E'${WS_E}');
   IF left(rest, 1) IN ('Z', 'z') THEN
     p.is_local := false; p.is_utc := true;
     rest := substr(rest, 2);
-  ELSE
-    mt := regexp_match(rest, '^([+-])([0-9]{2}):([0-9]{2})(.*)$');
-    IF mt IS NULL OR mt[2]::int > 14 OR mt[3]::int > 59 THEN RETURN NULL; END IF;
-    sgn := CASE WHEN mt[1] = '-' THEN -1 ELSE 1 END;
-    p.tz := sgn * (mt[3]::int + mt[2]::int * 60);
+  ELSIF rest ~ '^[+-][0-9]{2}:[0-9]{2}' THEN
+    h := substr(rest, 2, 2)::int; m := substr(rest, 5, 2)::int;
+    IF h > 14 OR m > 59 THEN RETURN NULL; END IF;
+    p.tz := CASE WHEN left(rest, 1) = '-' THEN -1 ELSE 1 END * (m + h * 60);
     IF p.tz = 0 THEN p.is_local := false; p.is_utc := true; END IF;
-    rest := mt[4];
+    rest := substr(rest, 7);
   END IF;
-  IF rest !~ '^[${WS}]*$' THEN RETURN NULL; END IF;
+  IF ltrim(rest, E'${WS_E}') <> '' THEN RETURN NULL; END IF;
   RETURN p;
 END
 $fn$;
@@ -342,25 +352,26 @@ $fn$;
 CREATE OR REPLACE FUNCTION basalt_dt_parse(t text) RETURNS basalt_dt
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
 DECLARE
-  p basalt_dt := basalt_dt_zero(); q basalt_dt; mt text[]; rest text; lt text;
+  p basalt_dt := basalt_dt_zero(); q basalt_dt; rest text; lt text; o int; mo int; d int;
 BEGIN
-  mt := regexp_match(t, '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})(.*)$');
-  IF mt IS NOT NULL AND mt[3]::int BETWEEN 1 AND 12 AND mt[4]::int BETWEEN 1 AND 31 THEN
-    rest := regexp_replace(mt[5], '^[${WS}T]+', '');
-    q := basalt_dt_parse_hms(rest, p);
-    IF q IS NOT NULL THEN
-      p := q;
-    ELSIF rest = '' THEN
-      p.valid_hms := false;
-    ELSE
-      RETURN NULL;
+  IF t ~ '^-?[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN
+    o := (left(t, 1) = '-')::int;
+    mo := substr(t, o + 6, 2)::int; d := substr(t, o + 9, 2)::int;
+    IF mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND 31 THEN
+      rest := ltrim(substr(t, o + 11), E'${WS_E}T');
+      IF rest = '' THEN
+        p.valid_hms := false;
+      ELSE
+        p := basalt_dt_parse_hms(rest, p);
+        IF p IS NULL THEN RETURN NULL; END IF;
+      END IF;
+      p.valid_jd := false; p.valid_ymd := true;
+      p.yr := CASE WHEN o = 1 THEN -substr(t, 2, 4)::int ELSE substr(t, 1, 4)::int END;
+      p.mon := mo; p.dy := d;
+      IF d > 28 THEN p := basalt_dt_compute_floor(p); END IF;   -- n_floor is 0 otherwise
+      IF p.tz <> 0 THEN p := basalt_dt_compute_jd(p); END IF;
+      RETURN p;
     END IF;
-    p.valid_jd := false; p.valid_ymd := true;
-    p.yr := CASE WHEN mt[1] = '-' THEN -mt[2]::int ELSE mt[2]::int END;
-    p.mon := mt[3]::int; p.dy := mt[4]::int;
-    p := basalt_dt_compute_floor(p);
-    IF p.tz <> 0 THEN p := basalt_dt_compute_jd(p); END IF;
-    RETURN p;
   END IF;
   q := basalt_dt_parse_hms(t, p);
   IF q IS NOT NULL THEN RETURN q; END IF;

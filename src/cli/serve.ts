@@ -30,6 +30,8 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
       try {
         await server.close(); // stops accepting, waits for in-flight requests
         await app.close();
+        logger.info({}, 'stopped');
+        logger.flush();
         resolve(0);
       } catch (err) {
         logger.error({ err }, 'shutdown failed');

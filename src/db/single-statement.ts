@@ -100,5 +100,5 @@ export function assertSingleSelect(sql: string): string {
   if (hasInnerSemicolon) throw new StatementError('only one statement is allowed');
   if (firstWord !== 'SELECT' && firstWord !== 'WITH') throw new StatementError('the query must be a SELECT statement');
   // Drop a trailing semicolon so the statement can be embedded (CREATE VIEW … AS <select>).
-  return sql.trim().replace(/;\s*$/, '');
+  return sql.trim().replace(/;\s*$/, '').trimEnd();
 }

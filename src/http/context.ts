@@ -37,17 +37,28 @@ function flatQuery(query: unknown): Record<string, string> {
   return out;
 }
 
-export function requestInfo(request: FastifyRequest, body: Record<string, unknown> = {}): RequestInfo {
+function ruleHeaders(request: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.headers)) {
     if (v === undefined) continue;
     headers[ruleHeaderName(k)] = Array.isArray(v) ? v.join(',') : v;
   }
+  return headers;
+}
+
+export function requestInfo(request: FastifyRequest, body: Record<string, unknown> = {}): RequestInfo {
+  let headers: Record<string, string> | undefined;
+  let query: Record<string, string> | undefined;
+  // Only rules that read @request.headers / @request.query pay for building them.
   return {
     context: 'default',
     method: request.method,
-    headers,
-    query: flatQuery(request.query),
+    get headers() {
+      return (headers ??= ruleHeaders(request));
+    },
+    get query() {
+      return (query ??= flatQuery(request.query));
+    },
     body,
     auth: request.basaltAuth?.record ?? null,
   };

@@ -3,6 +3,7 @@
  * (spec §1.1, §8.1): raw or `Bearer` tokens, invalid tokens meaning "guest", tokenKey rotation.
  */
 import { SignJWT } from 'jose';
+import { signRecordToken } from '../../src/core/auth/tokens.js';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { runScenarios, send, type Scenario } from '../harness/scenario.js';
@@ -73,6 +74,8 @@ beforeAll(async () => {
   ids.doomed = doomed.id;
   tok.aliceExpired = await t.app.auth.issueToken(alice.record, true, -60);
   tok.aliceNonRefreshable = await t.app.auth.issueToken(alice.record, false, 3600);
+  // A valid token of another type (file tokens have their own secret) is not an auth token.
+  tok.aliceFileToken = await signRecordToken(alice.record, 'file');
 
   // An auth collection with a NOCASE email index and a second identity field.
   await createCollection(t, {
@@ -541,6 +544,7 @@ describe('tokens on ordinary requests', () => {
     guestLike('a token signed with another key', () => tok.forged),
     guestLike('an unsigned (alg none) token', () => tok.unsigned),
     guestLike('a token whose payload was tampered with', () => tok.tampered),
+    guestLike('a valid file token (type "file", not "auth")', () => tok.aliceFileToken),
     {
       name: 'a deleted record’s token',
       method: 'DELETE',

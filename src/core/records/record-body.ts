@@ -105,7 +105,6 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
     if (field.type === 'autodate') continue;
     const isPassword = collection.isAuth && field.name === 'password';
     if (field.hidden && !opts.isSuperuser && !isPassword) continue;
-    if (collection.isAuth && field.name === 'verified' && !opts.canManage) continue;
     if (!opts.isNew && field.name === 'id' && modifier === 'set' && raw === current.id) continue;
 
     let next = applyModifier(field, values[field.name], raw, modifier);
@@ -114,10 +113,12 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
       continue;
     }
     if (field.type === 'file') {
-      // Filenames can only be kept or removed here; new files arrive as uploads.
+      // Filenames can only be kept, reordered or removed here; new files arrive as uploads.
       const existing = valuesOf(current[field.name]);
-      const kept = valuesOf(next).filter((f) => existing.includes(f));
-      next = collection.isMultiple(field) ? kept : kept[kept.length - 1] ?? '';
+      if (valuesOf(next).some((f) => !existing.includes(f))) {
+        errors[key] = fieldError('validation_unknown_filenames', 'The field contains unknown filenames.');
+        continue;
+      }
     }
     values[field.name] = next;
     touched.add(field.name);

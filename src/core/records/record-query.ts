@@ -41,12 +41,26 @@ function invalidFilter(err: Error): never {
   throw badRequest(MESSAGES.invalidFilter, { filter: fieldError('validation_invalid_filter', err.message) });
 }
 
+// Clients repeat the same filters: keep their syntax trees (PocketBase caches 500 of them too).
+const parsedFilters = new Map<string, Expr>();
+const PARSED_FILTER_CACHE_SIZE = 500;
+
+function parseClientFilter(filter: string): Expr {
+  let expr = parsedFilters.get(filter);
+  if (!expr) {
+    expr = parseFilter(filter);
+    if (parsedFilters.size >= PARSED_FILTER_CACHE_SIZE) parsedFilters.delete(parsedFilters.keys().next().value!);
+    parsedFilters.set(filter, expr);
+  }
+  return expr;
+}
+
 /** A client filter (`?filter=`): parse errors and unknown fields are 400s. */
 export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller): Sql | null {
   if (filter.trim() === '') return null;
   let expr: Expr;
   try {
-    expr = parseFilter(filter);
+    expr = parseClientFilter(filter);
   } catch (err) {
     if (err instanceof FilterSyntaxError) invalidFilter(err);
     throw err;

@@ -8,6 +8,7 @@ import type { CollectionModel, SchemaView } from '../collections/collection-mode
 import { fieldTypeOf } from '../collections/fields/index.js';
 import { PasswordInput } from '../collections/fields/password-field.js';
 import { autogenerateText } from '../collections/fields/text-field.js';
+import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { transact, type Tx } from '../events/transaction.js';
@@ -50,7 +51,8 @@ export class RecordWriter {
   private async canManage(db: Database, record: RecordModel, caller: Caller): Promise<boolean> {
     if (caller.isSuperuser) return true;
     const c = record.collection;
-    if (!c.isAuth || c.rules.manage.kind === 'locked' || !caller.auth) return false;
+    // An empty manageRule does not open management to everyone: only superusers manage then.
+    if (!c.isAuth || c.rules.manage.kind !== 'filter' || !caller.auth) return false;
     const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${db.filter.param(String(record.values.id), 'text')}`, rulePredicate(this.ctx(db), c, c.rules.manage, caller)]);
     const rows = await db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(c.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
     return rows.length > 0;
@@ -69,25 +71,32 @@ export class RecordWriter {
     }
   }
 
-  private applyAuthRules(collection: CollectionModel, values: RecordValues, previous: RecordValues | null, extras: Record<string, unknown>, touched: Set<string>, canManage: boolean, errors: ErrorData): Promise<void> | void {
+  /**
+   * The auth fields only a manager may set directly (email, verified), and the password change
+   * protocol (passwordConfirm, oldPassword), with PocketBase's field codes.
+   */
+  private async applyAuthRules(collection: CollectionModel, values: RecordValues, previous: RecordValues | null, extras: Record<string, unknown>, canManage: boolean, errors: ErrorData): Promise<void> {
     if (!collection.isAuth) return;
-    const password = values.password;
-    if (password instanceof PasswordInput) {
-      if (extras.passwordConfirm === undefined || extras.passwordConfirm === '') {
-        errors.passwordConfirm ??= fieldError('validation_required', 'Missing required value.');
-      } else if (String(extras.passwordConfirm) !== password.plain) {
-        errors.passwordConfirm ??= fieldError('validation_values_mismatch', "Values don't match.");
-      }
+    // Superusers are trusted accounts: always verified (as in PocketBase).
+    if (collection.id === SUPERUSERS_COLLECTION_ID) values.verified = true;
+    const mismatch = () => fieldError('validation_values_mismatch', 'Only superusers and managers can change this field directly.');
+    if (!canManage) {
+      const storedVerified = previous ? previous.verified : false;
+      if (values.verified !== storedVerified) errors.verified ??= mismatch();
+      if (previous && values.email !== previous.email) errors.email ??= mismatch();
     }
-    if (previous && !canManage) {
-      if (touched.has('email') && values.email !== previous.email) {
-        errors.email ??= fieldError('validation_email_change_forbidden', 'Change the email through request-email-change.');
-      }
-      if (password instanceof PasswordInput) {
-        const old = typeof extras.oldPassword === 'string' ? extras.oldPassword : '';
-        return verifyPassword(old, String(previous.password ?? '')).then((ok) => {
-          if (!ok) errors.oldPassword ??= fieldError('validation_invalid_old_password', 'Missing or invalid old password.');
-        });
+    const password = values.password instanceof PasswordInput ? values.password : null;
+    const confirm = typeof extras.passwordConfirm === 'string' ? extras.passwordConfirm : extras.passwordConfirm === undefined ? '' : String(extras.passwordConfirm);
+    const old = typeof extras.oldPassword === 'string' ? extras.oldPassword : '';
+    if (!password && (confirm !== '' || old !== '')) errors.password ??= fieldError('validation_required', 'Missing required value.');
+    if (password) {
+      if (confirm === '') errors.passwordConfirm ??= fieldError('validation_required', 'Missing required value.');
+      else if (confirm !== password.plain) errors.passwordConfirm ??= fieldError('validation_values_mismatch', "Values don't match.");
+      if (previous && !canManage) {
+        if (old === '') errors.oldPassword ??= fieldError('validation_required', 'Missing required value.');
+        else if (!(await verifyPassword(old, String(previous.password ?? '')))) {
+          errors.oldPassword ??= fieldError('validation_invalid_old_password', 'Missing or invalid old password.');
+        }
       }
     }
   }
@@ -121,7 +130,7 @@ export class RecordWriter {
       const ctx = this.ctx(tx.db);
       if (!(await passesCreateRule(ctx, collection, values, ruleCaller))) throw badRequest(MESSAGES.createFailed);
       validateValues(collection, values, true, null, errors);
-      await this.applyAuthRules(collection, values, null, applied.extras, applied.touched, caller.isSuperuser, errors);
+      await this.applyAuthRules(collection, values, null, applied.extras, caller.isSuperuser, errors);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       await this.finalizePasswords(collection, values, true);
@@ -153,7 +162,7 @@ export class RecordWriter {
       const now = nowString();
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
       validateValues(collection, values, false, existing.values, errors);
-      await this.applyAuthRules(collection, values, existing.values, applied.extras, applied.touched, canManage, errors);
+      await this.applyAuthRules(collection, values, existing.values, applied.extras, canManage, errors);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
       await this.finalizePasswords(collection, values, false);
@@ -175,6 +184,7 @@ export class RecordWriter {
     await transact(this.deps.db, async (tx) => {
       const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
       if (!record) throw notFound();
+      if (collection.id === SUPERUSERS_COLLECTION_ID) await assertNotLastSuperuser(tx.db, collection);
       const deleted = await deleteWithCascade(tx.db, this.deps.schema, record);
       tx.afterCommit(async () => {
         for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
@@ -195,4 +205,10 @@ export class RecordWriter {
       });
     }
   }
+}
+
+/** The last superuser cannot be deleted: nobody could use the admin API afterwards. */
+async function assertNotLastSuperuser(db: Database, collection: CollectionModel): Promise<void> {
+  const rows = await db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${sql.id(collection.table)}`);
+  if (Number(rows[0]?.n ?? 0) <= 1) throw badRequest("You can't delete the only existing superuser.");
 }

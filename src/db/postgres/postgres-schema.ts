@@ -4,7 +4,7 @@ import type { IndexDefinition } from '../../core/collections/index-definition.js
 import type { ColumnDefinition, QueryColumn, SchemaManager } from '../../core/ports.js';
 import { randomString } from '../../core/ids.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
-import { assertSingleSelect } from '../single-statement.js';
+import { assertSingleSelect, StatementError } from '../single-statement.js';
 import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
 
 /**
@@ -12,6 +12,9 @@ import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
  * and LIKE on them behave the same on both engines; JSON operators cast to jsonb on demand.
  */
 const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT', number: 'DOUBLE PRECISION', bool: 'BOOLEAN', json: 'TEXT' };
+
+/** Volatile functions that only read (randomness and clocks): allowed in view queries. */
+const HARMLESS_VOLATILE = new Set(['random', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'random_normal']);
 
 /** Insertion order, the `@rowid` sort key and the default list order (SQLite has rowid). */
 export const ROWID_COLUMN = '__rowid';
@@ -89,6 +92,24 @@ export class PostgresSchemaManager implements SchemaManager {
     // statements: assertSingleSelect is what keeps `SELECT 1; DROP TABLE x` out.
     const query = assertSingleSelect(select);
     await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
+    await this.assertReadOnly(name);
+  }
+
+  /**
+   * A SELECT can still change things through volatile functions (nextval, set_config,
+   * pg_terminate_backend, lo_unlink…). PostgreSQL records every function a view calls in
+   * pg_depend: refuse the view if one of them is volatile and not known to be harmless.
+   */
+  private async assertReadOnly(view: string): Promise<void> {
+    const r = await sql<{ name: string }>`SELECT DISTINCT p.proname AS name
+      FROM pg_depend d
+      JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+      JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
+      WHERE w.ev_class = ${quoteIdent(view)}::regclass AND p.provolatile = 'v'`.execute(this.db);
+    const offending = r.rows.map((row) => row.name).filter((fn) => !HARMLESS_VOLATILE.has(fn));
+    if (offending.length > 0) {
+      throw new StatementError(`the query calls ${offending.join(', ')}(), which may change data: view queries must be read-only`);
+    }
   }
 
   dropView(name: string): Promise<void> {

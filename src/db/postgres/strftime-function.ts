@@ -3,8 +3,9 @@
  * filter such as `strftime('%Y-%m', created, '+1 month') = '2024-03'` selects the same records
  * on both engines.
  *
- * It is a literal port of SQLite 3.53's `date.c` (see `strftime-helpers.ts` for the state,
- * conversions and parsers; this file holds the modifiers, the formatter and the entry points).
+ * It is a literal port of SQLite 3.53's `date.c`: `strftime-helpers.ts` holds the state,
+ * conversions and parsers, `strftime-format.ts` the formatter, this file the modifiers, the
+ * entry points and the installer.
  * SQLite behaviours reproduced on purpose, because PostgreSQL's own date arithmetic differs:
  * - month and year arithmetic overflows into the next month (2024-01-31 +1 month → 2024-03-02)
  *   instead of clamping, and `floor` / `ceiling` resolve that overflow the SQLite way;
@@ -20,12 +21,10 @@
  * - an unknown specifier (or a lone `%` at the end) makes the whole result NULL, as does any
  *   invalid time value, unknown modifier, out-of-range result or NULL argument.
  *
- * Known differences, all outside any realistic filter: a modifier that pushes the instant past
- * ±146 million years (|iJD| > 2^62) gives NULL at once, where SQLite carries on with 64-bit
- * arithmetic that can wrap; a fraction of more than ~300 digits whose digits overflow a double
- * gives NULL (SQLite's result is undefined behaviour in C); numbers with more than 19
- * significant digits and exponents beyond ±308 are converted like SQLite does but the rounding
- * of SQLite's approximate powers of ten is not reproduced bit for bit.
+ * Known differences, only where SQLite's C code has undefined behaviour: modifiers whose sum
+ * overflows 64-bit milliseconds (twenty `+464269000000000 seconds` in a row; `utc` on an
+ * instant beyond ±73 million years) give NULL where C wraps around, and so does a fraction of
+ * 300+ digits that overflows a double. The server's time zone is taken to be UTC.
  *
  * The functions call each other unqualified: install them in a schema on the `search_path`.
  */
@@ -88,7 +87,8 @@ BEGIN
     -- but the state is rebuilt from ijd alone, as in SQLite.
     IF NOT p.is_utc THEN
       p := basalt_dt_compute_jd(p);
-      IF abs(p.ijd) > 2305843009213693952 THEN RETURN NULL; END IF;   -- 2^61: no overflow below
+      -- Up to four rounds add ±orig each time: beyond 2^61 C overflows (undefined behaviour).
+      IF abs(p.ijd) > 2305843009213693952 THEN RETURN NULL; END IF;
       orig := p.ijd; guess := orig; err := 0; cnt := 0;
       LOOP
         guess := guess - err;
@@ -218,7 +218,11 @@ BEGIN
       r := r - trunc(r);                               -- a fraction counts as 365-day years
     END IF;
     p := basalt_dt_compute_jd(p);
-    p.ijd := p.ijd + trunc(r * 1000::float8 * xform + rounder)::bigint;
+    day := trunc(r * 1000::float8 * xform + rounder)::bigint;
+    IF (day > 0 AND p.ijd > 9223372000000000000 - day) OR (day < 0 AND p.ijd < -9223372000000000000 - day) THEN
+      RETURN NULL;                                     -- int64 overflow: undefined in C
+    END IF;
+    p.ijd := p.ijd + day;
     p.valid_ymd := false; p.valid_hms := false; p.tz := 0;
     RETURN p;
   END IF;
@@ -252,8 +256,10 @@ BEGIN
     i := i + 1;
     IF m IS NULL THEN RETURN NULL; END IF;
     p := basalt_dt_modify(p, m, i);
-    IF p IS NULL OR p.ijd NOT BETWEEN -4611686018427387904 AND 4611686018427387904 THEN
-      RETURN NULL;                                     -- |iJD| > 2^62: see the file header
+    -- Bar "NNN units" (checked there), a modifier moves iJD by less than a week: within these
+    -- bounds no bigint arithmetic can overflow.
+    IF p IS NULL OR p.ijd NOT BETWEEN -9223372000000000000 AND 9223372000000000000 THEN
+      RETURN NULL;
     END IF;
   END LOOP;
   IF NOT p.valid_jd THEN p := basalt_dt_compute_jd(p); END IF;
@@ -297,8 +303,12 @@ function isCatalogRace(err: unknown): boolean {
 
 /**
  * Creates or replaces Basalt's SQL functions in the current schema (the first on the
- * `search_path`). Idempotent and safe to run concurrently from several nodes at start-up:
- * installers serialise on a transaction-scoped advisory lock, and a catalog race is retried.
+ * `search_path`), in one transaction. Idempotent and safe to run concurrently from several
+ * nodes at start-up: installers serialise on a transaction-scoped advisory lock, and a catalog
+ * race with an installer that does not take it is retried. Should a Basalt upgrade change the
+ * shape of the `basalt_dt` type, the type and its functions are dropped and recreated.
+ *
+ * @param client a `pg.Client`, `pg.PoolClient` or `pg.Pool` (a single simple-protocol query).
  */
 export async function installPostgresFunctions(client: SqlRunner): Promise<void> {
   for (let attempt = 1; ; attempt++) {

@@ -2,8 +2,8 @@
  * PL/pgSQL port of the date-time core of SQLite's `date.c` (SQLite 3.53): the `DateTime`
  * state, its conversions (`computeJD`, `computeYMD`, `computeHMS`, `computeFloor`,
  * `toLocaltime`), the parsers (`parseHhMmSs`, `parseTimezone`, `parseYyyyMmDd`,
- * `parseDateOrTime`) and `sqlite3AtoF`. `strftime-function.ts` builds the modifiers, the
- * formatter and `basalt_strftime()` on top of it.
+ * `parseDateOrTime`) and `sqlite3AtoF`. `strftime-format.ts` adds the formatter and
+ * `strftime-function.ts` the modifiers and `basalt_strftime()` itself.
  *
  * The port is deliberately literal, flags and all, because SQLite's observable behaviour lives
  * in them: which fields are "valid" decides whether `2023-02-31` prints as `31` or is normalised
@@ -262,9 +262,11 @@ BEGIN
       v := 0;
     ELSE
       v := s * ('1e' || d)::numeric;
-      IF v >= 1.7976931348623158e308 THEN
+      -- Round-to-nearest overflows at DBL_MAX + ulp/2 and underflows at or below 2^-1075,
+      -- cases float8 input would reject with an error.
+      IF v >= 2::numeric ^ 1024 - 2::numeric ^ 970 THEN
         RETURN CASE WHEN mt[1] = '-' THEN '-Infinity'::float8 ELSE 'Infinity'::float8 END;
-      ELSIF v < 2.4703282292062328e-324 THEN
+      ELSIF v * 2::numeric ^ 1075 <= 1 THEN
         v := 0;
       END IF;
     END IF;

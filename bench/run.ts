@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: seeds the dataset on each engine, then for each scenario runs Basalt (the
+ * built server, `node bin/basalt.js serve`) and the raw-driver floor one after the other on the
+ * same database, under the same autocannon load, and prints Basalt's share of the floor.
+ *
+ * Environment: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10),
+ * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
+ * BENCH_PROFILE=1 or --cpu-prof. See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanupAll, installCleanupHandlers } from './cleanup.js';
+import { seedDataset, type Dataset, type Target } from './dataset.js';
+import { stopLoad } from './load.js';
+import { measureSide, type Settings, type Side } from './measure.js';
+import { formatTable, loadProblems, type ScenarioResult } from './report.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { compareSamples } from './shape.js';
+import { createTarget, isReachable } from './targets.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(ROOT, '.bench');
+const SIZES = { users: 100, posts: 10_000 };
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}="${raw}" is not a number of seconds/connections`);
+  return n;
+}
+
+function envList(name: string, allowed: readonly string[], fallback: readonly string[]): string[] {
+  const raw = process.env[name];
+  if (!raw) return [...fallback];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !allowed.includes(s));
+  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')} (use ${allowed.join(', ')})`);
+  return list;
+}
+
+const settings: Settings = {
+  seconds: envNumber('BENCH_SECONDS', 8),
+  warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
+  connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
+};
+const profile = process.argv.includes('--cpu-prof') || process.env.BENCH_PROFILE === '1';
+const pgAdminUrl = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const logLevel = process.env.BENCH_LOG_LEVEL || 'warn';
+const scenarioIds = envList('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id), SCENARIOS.map((s) => s.id));
+const results: ScenarioResult[] = [];
+
+/** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BASALT_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function basaltSide(target: Target, scenario: Scenario): Side {
+  const profileFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles'), '--cpu-prof-name', `basalt-${target.engine}-${scenario.id}.cpuprofile`] : [];
+  const db = target.engine === 'postgres' ? ['--db', target.url] : [];
+  return {
+    name: 'Basalt',
+    quietLines: /^Basalt is serving /,
+    start: (port) => ({
+      name: `basalt-${target.engine}`,
+      cwd: ROOT,
+      env: childEnv(),
+      nodeArgs: [...profileFlags, 'bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, ...db, '--log-level', logLevel],
+    }),
+  };
+}
+
+function floorSide(target: Target, data: Dataset): Side {
+  const file = target.engine === 'postgres' ? 'bench/floor-postgres.ts' : 'bench/floor-sqlite.ts';
+  const db = target.engine === 'postgres' ? target.url : join(target.dir, 'data.db');
+  return {
+    name: 'floor',
+    quietLines: /^floor-\w+ listening on /,
+    start: (port) => ({
+      name: `floor-${target.engine}`,
+      cwd: ROOT,
+      env: childEnv({ FLOOR_PORT: String(port), FLOOR_DB: db, FLOOR_COLLECTION_ID: data.postsCollectionId }),
+      nodeArgs: ['--import', 'tsx', file],
+    }),
+  };
+}
+
+async function runScenario(target: Target, data: Dataset, scenario: Scenario): Promise<ScenarioResult> {
+  const log = (who: string) => join(OUT, 'logs', `${target.engine}-${scenario.id}-${who}.log`);
+  // The same sample request and the same request sequence for both sides.
+  const basalt = await measureSide(basaltSide(target, scenario), log('basalt'), scenario.requests(data)(), scenario.requests(data), settings);
+  const floor = await measureSide(floorSide(target, data), log('floor'), scenario.requests(data)(), scenario.requests(data), settings);
+  const ratio = floor.load.reqPerSec > 0 ? basalt.load.reqPerSec / floor.load.reqPerSec : 0;
+  const notes = [
+    ...loadProblems('Basalt', basalt.load),
+    ...basalt.problems,
+    ...loadProblems('floor', floor.load),
+    ...floor.problems,
+    ...compareSamples(basalt.sample, floor.sample, scenario.writes ? 'shape' : 'exact'),
+  ];
+  return {
+    engine: target.engine,
+    scenario: scenario.id,
+    basalt: basalt.load,
+    floor: floor.load,
+    ratio,
+    target: scenario.target,
+    verdict: ratio >= scenario.target ? 'PASS' : 'MISS',
+    notes,
+    loadAverage: { basalt: basalt.loadAverage, floor: floor.loadAverage },
+  };
+}
+
+async function benchEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
+  const target = await createTarget(engine, pgAdminUrl);
+  const started = Date.now();
+  const data = await seedDataset(target, SIZES);
+  console.log(`${engine}: seeded ${data.userIds.length} users and ${data.postIds.length} posts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // Reads first: the create scenario adds rows, and both sides of a read must see the same ones.
+  const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id)).sort((a, b) => Number(a.writes) - Number(b.writes));
+  for (const scenario of scenarios) {
+    const r = await runScenario(target, data, scenario);
+    results.push(r);
+    console.log(`${engine} ${scenario.id}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
+  }
+}
+
+async function enginesToRun(): Promise<('sqlite' | 'postgres')[]> {
+  const explicit = process.env.BENCH_ENGINES !== undefined && process.env.BENCH_ENGINES !== '';
+  const engines = envList('BENCH_ENGINES', ['sqlite', 'postgres'], ['sqlite', 'postgres']) as ('sqlite' | 'postgres')[];
+  if (!engines.includes('postgres') || (await isReachable(pgAdminUrl))) return engines;
+  const safeUrl = pgAdminUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  if (explicit) throw new Error(`PostgreSQL is not reachable at ${safeUrl} (BENCH_PG_URL)`);
+  console.log(`PostgreSQL is not reachable at ${safeUrl}: running SQLite only (set BENCH_PG_URL).`);
+  return engines.filter((e) => e !== 'postgres');
+}
+
+function report(): void {
+  if (results.length === 0) return;
+  console.log(`\n${formatTable(results)}\n`);
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), settings, profile, logLevel, sizes: SIZES };
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n');
+  console.log(`Results written to ${join(OUT, 'results.json')}`);
+  if (profile) console.log(`CPU profiles of Basalt (one per engine and scenario): ${join(OUT, 'profiles')}/basalt-<engine>-<scenario>.cpuprofile — open them in Chrome DevTools (Performance) or VS Code. Profiled runs are slower: do not compare their ratios with unprofiled ones.`);
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers(stopLoad);
+  mkdirSync(join(OUT, 'logs'), { recursive: true });
+  if (profile) mkdirSync(join(OUT, 'profiles'), { recursive: true });
+  const engines = await enginesToRun();
+  console.log(
+    `Basalt vs floor: ${engines.join(', ')}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
+      `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
+  );
+  for (const engine of engines) await benchEngine(engine);
+}
+
+main().then(
+  async () => {
+    report();
+    await cleanupAll();
+  },
+  async (err: unknown) => {
+    console.error(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
+    report();
+    await cleanupAll();
+    process.exitCode = 1;
+  },
+);

@@ -8,6 +8,12 @@ type Task = { name: string; run: () => Promise<unknown> | void; sync?: () => voi
 const tasks: Task[] = [];
 let running: Promise<void> | null = null;
 let installed = false;
+let signalled = false;
+
+/** True once Ctrl-C / SIGTERM arrived: nothing new should start. */
+export function interrupted(): boolean {
+  return signalled;
+}
 
 /**
  * Registers an undo step; returns a function that runs it now (and forgets it). `sync` is a
@@ -44,6 +50,7 @@ export function installCleanupHandlers(onInterrupt: () => void): void {
   if (installed) return;
   installed = true;
   const interrupt = (signal: NodeJS.Signals) => {
+    signalled = true;
     console.error(`\n${signal}: stopping servers and removing temporary data…`);
     onInterrupt();
     void cleanupAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { onCleanup } from './cleanup.js';
+import { interrupted, onCleanup } from './cleanup.js';
 
 export interface ServerProcess {
   readonly name: string;
@@ -78,6 +78,7 @@ async function waitForHealth(name: string, url: string, child: ChildProcess, log
 /** Starts `node …nodeArgs` and resolves once it is healthy. */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const { name, port, logFile } = options;
+  if (interrupted()) throw new Error(`not starting ${name}: interrupted`);
   const url = `http://127.0.0.1:${port}`;
   // The child writes straight to the file: the parent never has to drain a pipe under load.
   const fd = openSync(logFile, 'w');

@@ -7,11 +7,11 @@
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
  * BENCH_PROFILE=1 or --cpu-prof. See bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanupAll, installCleanupHandlers } from './cleanup.js';
+import { cleanupAll, installCleanupHandlers, interrupted } from './cleanup.js';
 import { seedDataset, type Dataset, type Target } from './dataset.js';
 import { stopLoad } from './load.js';
 import { measureSide, type Settings, type Side } from './measure.js';
@@ -149,6 +149,7 @@ function report(): void {
 
 async function main(): Promise<void> {
   installCleanupHandlers(stopLoad);
+  rmSync(join(OUT, 'logs'), { recursive: true, force: true });
   mkdirSync(join(OUT, 'logs'), { recursive: true });
   if (profile) mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const engines = await enginesToRun();
@@ -165,6 +166,7 @@ main().then(
     await cleanupAll();
   },
   async (err: unknown) => {
+    if (interrupted()) return; // the signal handler cleans up and exits
     console.error(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
     report();
     await cleanupAll();

@@ -423,8 +423,6 @@ describe('POST /api/collections', () => {
       },
     },
     {
-      // BUG: spec §3 says every field has `help`; the system fields of a new collection come back without it.
-      bug: 'system fields (id, auth fields) are serialized without the `help` key (spec §3: every field has help)',
       name: 'every field has id, name, type, system, hidden, presentable and help',
       method: 'GET',
       url: '/api/collections/articles',
@@ -512,8 +510,6 @@ describe('POST /api/collections', () => {
       },
     },
     {
-      // BUG: expected PocketBase's order (id, password, tokenKey, email, emailVisibility, verified); actual: id, verified, emailVisibility, email, tokenKey, password.
-      bug: 'auth system fields of a new auth collection come out in reverse order',
       name: 'auth system fields come first, in PocketBase order',
       method: 'GET',
       url: '/api/collections/customers',
@@ -545,9 +541,7 @@ describe('POST /api/collections: validation errors', () => {
     create('reserved "_" prefix', { name: '_private' }, ['name']),
     create('name containing _via_', { name: 'posts_via_author' }, ['name']),
     {
-      // BUG: expected 400 (PocketBase: validation_collection_name_id_duplicate); actual 200, and the name then shadows/conflicts with the id lookup.
       ...create('name equal to another collection id', { name: 'custom_id_1' }, ['name']),
-      bug: 'a collection may be named like another collection’s id',
     },
     create('a custom id that is taken', { id: 'custom_id_1', name: 'other_name' }, ['id']),
     create('an invalid custom id', { id: 'bad id!', name: 'other_name' }, ['id']),
@@ -558,9 +552,7 @@ describe('POST /api/collections: validation errors', () => {
     create('invalid field name', { name: 'x3', fields: [{ name: 'bad-name', type: 'text' }] }, ['fields', '0', 'name']),
     create('reserved field name "expand"', { name: 'x3', fields: [{ name: 'expand', type: 'text' }] }, ['fields', '0', 'name']),
     {
-      // BUG: expected 400 validation_reserved_field_name (PocketBase reserves passwordConfirm/oldPassword on auth collections); actual 200.
       ...create('auth: reserved field name passwordConfirm', { name: 'x3', type: 'auth', fields: [{ name: 'passwordConfirm', type: 'text' }] }, ['fields', '0', 'name']),
-      bug: 'auth collections accept fields named passwordConfirm / oldPassword',
     },
     create('select without values', { name: 'x4', fields: [{ name: 's', type: 'select' }] }, ['fields', '0', 'values']),
     create('number min > max', { name: 'x4', fields: [{ name: 'n', type: 'number', min: 10, max: 1 }] }, ['fields', '0', 'max']),
@@ -570,10 +562,7 @@ describe('POST /api/collections: validation errors', () => {
       create(`invalid rule syntax: ${rule}`, { name: 'x5', listRule: rule }, ['listRule'], 'validation_invalid_rule'),
     ),
     ...["title = '", "(title = 'x'", "title = 'x' &&"].map((rule) => ({
-      // BUG: expected 400 validation_invalid_rule; actual 500 when the body also has `fields` (the syntax error
-      // escapes while the pending schema is built for field validation, before the rule check).
       ...create(`invalid rule syntax together with fields: ${rule}`, { name: 'x5', listRule: rule, fields: [{ name: 'title', type: 'text' }] }, ['listRule'], 'validation_invalid_rule'),
-      bug: 'a rule with a syntax error sent together with `fields` gives 500 instead of 400 validation_invalid_rule',
     })),
     create('rule naming an unknown field', { name: 'x5', listRule: "nope = 'x'", fields: [{ name: 'title', type: 'text' }] }, ['listRule'], 'validation_invalid_rule'),
     create('rule traversing into an unknown field', { name: 'x5', viewRule: "author.nope = 'x'", fields: [{ name: 'author', type: 'relation', collectionId: 'users' }] }, ['viewRule'], 'validation_invalid_rule'),
@@ -606,9 +595,7 @@ describe('POST /api/collections: validation errors', () => {
     create('view with a createRule', { name: 'v1', type: 'view', viewQuery: 'SELECT id FROM users', createRule: '' }, ['createRule']),
     create('view with indexes', { name: 'v1', type: 'view', viewQuery: 'SELECT id FROM users', indexes: ['CREATE INDEX idx_v1 ON v1 (id)'] }, ['indexes']),
     {
-      // BUG: the field error message is "Invalid index: Invalid index: … (at position 17).." (prefix doubled, two periods).
       ...create('index error message is one clean sentence', { name: 'x6', fields: [{ name: 'a', type: 'text' }], indexes: ['CREATE INDEX oops'] }, ['indexes', '0']),
-      bug: 'index syntax error message has a doubled "Invalid index:" prefix and ends with ".."',
       check: (res) => {
         const message: string = res.data.indexes['0'].message;
         expect(message).not.toMatch(/\.\.$/);
@@ -869,7 +856,6 @@ describe('PATCH /api/collections/{idOrName}', () => {
       check: (body) => expectFieldError(body, ['listRule'], 'validation_invalid_rule'),
     }),
     {
-      // BUG: expected 400 validation_invalid_rule; actual 500 when `fields` is sent in the same PATCH.
       ...refused({
         name: 'rule with a syntax error, sent with the fields',
         ...patchFrom('authors', (c) => ({ fields: c.fields, viewRule: "(handle = 'bob'" })),
@@ -877,7 +863,6 @@ describe('PATCH /api/collections/{idOrName}', () => {
         watch: ['authors'],
         check: (body) => expectFieldError(body, ['viewRule'], 'validation_invalid_rule'),
       }),
-      bug: 'a rule with a syntax error sent together with `fields` gives 500 instead of 400 validation_invalid_rule (update)',
     },
     refused({
       name: 'drop a field its own rule still names',
@@ -925,8 +910,6 @@ describe('PATCH /api/collections/{idOrName}', () => {
       check: (body) => expectFieldError(body, ['indexes', '0']),
     }),
     {
-      // BUG: expected 400 (PocketBase answers a failed collection save with 400); actual 500 — the database's
-      // unique violation while building the index escapes as an unhandled error.
       ...refused({
         name: 'a unique index the existing data violates',
         method: 'PATCH',
@@ -936,7 +919,6 @@ describe('PATCH /api/collections/{idOrName}', () => {
         status: 400,
         watch: ['authors'],
       }),
-      bug: 'creating a UNIQUE index over duplicate data gives 500 instead of 400',
     },
     {
       name: 'rename the collection: data kept, @collection rules elsewhere rewritten, index table follows',
@@ -1183,10 +1165,6 @@ describe('view collections', () => {
       },
     },
     {
-      // BUG (PostgreSQL only): expected the `author` view field to keep its relation type; actual `text`.
-      // describeQuery on PostgreSQL reports no source table/column, and the fallback SELECT parser never
-      // registers the table named right after FROM (it looks for a FROM keyword in the text after FROM).
-      bug: ENGINE === 'postgres' ? 'PostgreSQL: a view column selecting a relation field is inferred as text, not relation' : undefined,
       name: 'a relation column of the view keeps its relation type and options',
       method: 'GET',
       url: '/api/collections/post_view',
@@ -1244,8 +1222,6 @@ describe('view collections', () => {
       check: (body) => expect(body).toMatchObject({ id: ids.vp1, collectionName: 'post_view', views: 10, author: ids.vann }),
     },
     {
-      // BUG (PostgreSQL only): the relation is not expanded, because the view field was inferred as text (see above).
-      bug: ENGINE === 'postgres' ? 'PostgreSQL: view records cannot expand relations (field inferred as text)' : undefined,
       name: 'view one record, expanding the relation',
       method: 'GET',
       url: () => `/api/collections/post_view/records/${ids.vp1}?expand=author`,

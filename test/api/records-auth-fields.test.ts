@@ -3,7 +3,7 @@
  * JSON, §3 system fields, §8.1 token invalidation): password rules, fields never exported,
  * e-mail visibility, owner vs manager vs superuser changes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { runScenarios, send, type Scenario } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
@@ -140,6 +140,23 @@ describe('password on create', () => {
       after: (body) => void (id.created = body.id),
     },
     {
+      name: 'a guest cannot create a verified record',
+      method: 'POST',
+      url: U,
+      body: { email: 'v@example.com', password: 'password123', passwordConfirm: 'password123', verified: true },
+      status: 400,
+      expect: { message: CREATE_FAILED, data: { verified: { code: 'validation_values_mismatch' } } },
+      check: async () => expect(await countAsSuperuser(t, su(), 'users', "email = 'v@example.com'")).toBe(0),
+    },
+    {
+      name: 'an explicit verified=false is accepted (clients echo it)',
+      method: 'POST',
+      url: U,
+      body: { email: 'v@example.com', password: 'password123', passwordConfirm: 'password123', verified: false },
+      status: 200,
+      expect: { verified: false },
+    },
+    {
       name: 'a create rule cannot be satisfied by a self-declared verified',
       method: 'POST',
       url: '/api/collections/applicants/records',
@@ -149,14 +166,6 @@ describe('password on create', () => {
       check: async () => expect(await countAsSuperuser(t, su(), 'applicants')).toBe(0),
     },
   ]);
-
-  it('a guest cannot create a verified record', async () => {
-    const res = await send(t, 'POST', U, { body: { email: 'v@example.com', password: 'password123', passwordConfirm: 'password123', verified: true } });
-    // PocketBase refuses (400, see the BUG below); Basalt currently ignores the value. Either way
-    // no verified record may exist.
-    expect([200, 400]).toContain(res.status);
-    expect(await countAsSuperuser(t, su(), 'users', 'verified = true')).toBe(0);
-  });
 });
 
 describe('password and tokenKey never leave the server', () => {
@@ -386,58 +395,26 @@ describe('owner updates', () => {
       auth: user('u1'),
       body: { email: 'u1-new@example.com' },
       status: 400,
+      expect: { message: UPDATE_FAILED, data: { email: { code: 'validation_values_mismatch' } } },
       check: async (body) => {
         expect(Object.keys(body.data)).toEqual(['email']);
         expect((await viewAsSuperuser(t, su(), 'users', id.u1)).email).toBe('u1@example.com');
       },
     },
+    {
+      name: 'the owner cannot verify themselves',
+      method: 'PATCH',
+      url: userUrl('u2'),
+      auth: user('u2'),
+      body: { verified: true, name: 'verified?' },
+      status: 400,
+      expect: { message: UPDATE_FAILED, data: { verified: { code: 'validation_values_mismatch' } } },
+      check: async () => expect(await viewAsSuperuser(t, su(), 'users', id.u2)).toMatchObject({ verified: false, name: 'U2' }),
+    },
+    { name: 'sending the unchanged verified is fine', method: 'PATCH', url: userUrl('u2'), auth: user('u2'), body: { verified: false, name: 'U2' }, status: 200, expect: { verified: false } },
     { name: 'sending the unchanged email is fine', method: 'PATCH', url: userUrl('u1'), auth: user('u1'), body: { email: 'u1@example.com', name: 'u1!' }, status: 200, expect: { name: 'u1!' } },
     { name: 'another user cannot update', method: 'PATCH', url: userUrl('u1'), auth: user('u2'), body: { name: 'x' }, status: 404 },
   ]);
-
-  it('the owner cannot verify themselves', async () => {
-    const res = await send(t, 'PATCH', `${U}/${id.u2}`, { auth: tok.u2, body: { verified: true } });
-    // PocketBase refuses with a field error (see the BUG below); Basalt currently ignores it.
-    expect([200, 400]).toContain(res.status);
-    expect((await viewAsSuperuser(t, su(), 'users', id.u2)).verified).toBe(false);
-  });
-
-  // BUG: PocketBase (forms.RecordUpsert.validateFormFields) refuses a non-manager's change of
-  // `verified` — and of `email` — with 400 and a field error `validation_values_mismatch`
-  // ("Values don't match."). Basalt silently drops `verified` (200, value unchanged) and answers
-  // `email` with its own code `validation_email_change_forbidden`
-  // (src/core/records/record-body.ts skips `verified`; src/core/records/record-writer.ts
-  // applyAuthRules has the email code).
-  describe.skip('non-manager changes of verified/email (BUG)', () => {
-    runScenarios(app, [
-      {
-        name: 'the owner sets verified',
-        method: 'PATCH',
-        url: userUrl('u2'),
-        auth: user('u2'),
-        body: { verified: true },
-        status: 400,
-        expect: { message: UPDATE_FAILED, data: { verified: { code: 'validation_values_mismatch' } } },
-      },
-      {
-        name: 'a guest creates a verified record',
-        method: 'POST',
-        url: U,
-        body: { email: 'v2@example.com', password: 'password123', passwordConfirm: 'password123', verified: true },
-        status: 400,
-        expect: { message: CREATE_FAILED, data: { verified: { code: 'validation_values_mismatch' } } },
-      },
-      {
-        name: 'the owner changes the email',
-        method: 'PATCH',
-        url: userUrl('u2'),
-        auth: user('u2'),
-        body: { email: 'u2-new@example.com' },
-        status: 400,
-        expect: { data: { email: { code: 'validation_values_mismatch' } } },
-      },
-    ]);
-  });
 });
 
 describe('managers (manageRule)', () => {
@@ -487,8 +464,9 @@ describe('managers (manageRule)', () => {
       method: 'PATCH',
       url: memberUrl('m2'),
       auth: user('m2'),
-      body: { role: 'member' },
-      status: 200,
+      body: { verified: true },
+      status: 400,
+      expect: { data: { verified: { code: 'validation_values_mismatch' } } },
       check: async () => expect((await viewAsSuperuser(t, su(), 'members', id.m2)).verified).toBe(false),
     },
   ]);

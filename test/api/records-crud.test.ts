@@ -117,6 +117,16 @@ beforeAll(async () => {
       { name: 'main', type: 'relation', collectionId: 'tags', maxSelect: 1 },
     ],
   });
+  await createCollection(t, { name: 'songs', type: 'base', ...open, fields: [{ name: 'name', type: 'text' }] });
+  await createCollection(t, {
+    name: 'playlists',
+    type: 'base',
+    ...open,
+    fields: [
+      { name: 'name', type: 'text' },
+      { name: 'songs', type: 'relation', collectionId: 'songs', maxSelect: 5, cascadeDelete: true },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -261,7 +271,7 @@ describe('list, create, view, update, delete', () => {
       status: 200,
       check: (body) => {
         expect(body.created).toMatch(DATE_RE);
-        expect(body.created.slice(0, 4)).toBe(String(new Date().getUTCFullYear()));
+        expect(Math.abs(Date.parse(body.created.replace(' ', 'T')) - Date.now())).toBeLessThan(60_000);
         expect(body.updated).toBe(body.created);
       },
       after: (body) => {
@@ -701,6 +711,9 @@ describe('relations', () => {
     seeded.tag1 = await id('tags', { name: 't1' });
     seeded.tag2 = await id('tags', { name: 't2' });
     seeded.note = await id('notes', { title: 'n', tags: [seeded.tag1, seeded.tag2], main: seeded.tag1 });
+    for (const name of ['s1', 's2', 's3']) seeded[name] = await id('songs', { name });
+    seeded.mixtape = await id('playlists', { name: 'mixtape', songs: [seeded.s1, seeded.s2] });
+    seeded.single = await id('playlists', { name: 'single', songs: [seeded.s3] });
   });
 
   runScenarios(app, [
@@ -799,6 +812,38 @@ describe('relations', () => {
       },
     },
   ]);
+
+  runScenarios(app, [
+    {
+      name: 'a multiple cascadeDelete relation deletes the referencing record with its last id',
+      method: 'DELETE',
+      url: () => `/api/collections/songs/records/${seeded.s3}`,
+      status: 204,
+      check: async () => expect(await viewAsSuperuser(t, su, 'playlists', seeded.single)).toBeNull(),
+    },
+  ]);
+
+  // BUG: with a multiple relation and cascadeDelete, PocketBase (core/record_model.go,
+  // deleteRefRecords) deletes the referencing record only when no other ids remain ("only if
+  // there are no other active references in case of multiple select"); otherwise it just removes
+  // the id. Basalt deletes the referencing record as soon as any of its ids is deleted
+  // (src/core/records/cascade.ts, deleteWithCascade: `if (field.cascadeDelete)` before computing
+  // the remaining ids).
+  describe.skip('multiple cascadeDelete relation with other ids left (BUG)', () => {
+    runScenarios(app, [
+      {
+        name: 'deleting one of several ids keeps the referencing record',
+        method: 'DELETE',
+        url: () => `/api/collections/songs/records/${seeded.s1}`,
+        status: 204,
+        check: async () => {
+          const mixtape = await viewAsSuperuser(t, su, 'playlists', seeded.mixtape);
+          expect(mixtape).not.toBeNull();
+          expect(mixtape.songs).toEqual([seeded.s2]);
+        },
+      },
+    ]);
+  });
 
   it('the delete of the last reference leaves an empty list', async () => {
     const res = await send(t, 'DELETE', `/api/collections/tags/records/${seeded.tag2}`);

@@ -4,7 +4,15 @@
  * requests never re-derive them.
  */
 import { parseIndex, type IndexDefinition } from './index-definition.js';
-import { parseRule, type ParsedRule } from '../rules/parsed-rule.js';
+import { LOCKED, parseRule, type ParsedRule } from '../rules/parsed-rule.js';
+
+function safeRule(rule: string | null | undefined): ParsedRule {
+  try {
+    return parseRule(rule);
+  } catch {
+    return LOCKED;
+  }
+}
 import { fieldTypeOf, type FieldType } from './fields/index.js';
 import type { Collection, CollectionType, Field } from './types.js';
 
@@ -34,15 +42,23 @@ export class CollectionModel {
     this.type = data.type;
     this.fields = data.fields;
     for (const f of data.fields) this.byName.set(f.name.toLowerCase(), f);
-    this.indexes = data.indexes.map((sql) => parseIndex(sql));
+    // Stored definitions were validated on save; a draft being validated may still hold a bad
+    // rule or index: it then fails closed (locked rule, index ignored) instead of throwing.
+    this.indexes = data.indexes.flatMap((sql) => {
+      try {
+        return [parseIndex(sql)];
+      } catch {
+        return [];
+      }
+    });
     this.rules = {
-      list: parseRule(data.listRule),
-      view: parseRule(data.viewRule),
-      create: parseRule(data.createRule),
-      update: parseRule(data.updateRule),
-      delete: parseRule(data.deleteRule),
-      auth: data.type === 'auth' ? parseRule(data.authRule ?? '') : parseRule(null),
-      manage: data.type === 'auth' ? parseRule(data.manageRule ?? null) : parseRule(null),
+      list: safeRule(data.listRule),
+      view: safeRule(data.viewRule),
+      create: safeRule(data.createRule),
+      update: safeRule(data.updateRule),
+      delete: safeRule(data.deleteRule),
+      auth: data.type === 'auth' ? safeRule(data.authRule ?? '') : LOCKED,
+      manage: data.type === 'auth' ? safeRule(data.manageRule ?? null) : LOCKED,
     };
   }
 

@@ -93,6 +93,17 @@ export class CollectionService {
       if (err instanceof ViewRebuildError) {
         throw badRequest(MESSAGES.collectionUpdateFailed, { viewQuery: fieldError('validation_invalid_view_query', err.message + '.') });
       }
+      // The database refused the DDL (e.g. a UNIQUE index over duplicate values): nothing was
+      // applied, and the superuser gets the reason rather than a 500.
+      const failure = db.classifyError(err);
+      if (failure?.kind === 'unique') {
+        throw badRequest(MESSAGES.collectionUpdateFailed, {
+          indexes: fieldError('validation_unique_index_failed', 'Existing records have duplicate values for a UNIQUE index.'),
+        });
+      }
+      if (failure) {
+        throw badRequest(`${MESSAGES.collectionUpdateFailed} The database refused the change: ${(err as Error).message}`);
+      }
       throw err;
     } finally {
       // The catalogue reflects whatever is committed now (the change, or the state before it).

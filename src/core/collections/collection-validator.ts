@@ -161,7 +161,7 @@ function checkIndexes(c: Collection, input: unknown, ctx: ValidateContext, error
       def = parseIndex(raw);
     } catch (err) {
       if (!(err instanceof IndexSyntaxError)) throw err;
-      indexErrors[String(i)] = fieldError('validation_invalid_index_expression', `Invalid index: ${err.message}.`);
+      indexErrors[String(i)] = fieldError('validation_invalid_index_expression', err.message);
       return;
     }
     def = { ...def, table: c.name };
@@ -213,10 +213,13 @@ export async function prepareCollection(input: unknown, previous: Collection | u
   } else if (previous?.system && name !== previous.name) {
     errors.name = fieldError('validation_system_collection_rename', 'System collections cannot be renamed.');
   } else {
-    const clash = [...ctx.registry.all().map((m) => m.data), ...(ctx.pending ?? [])].find(
-      (o) => o.id !== c.id && o.name.toLowerCase() === name.toLowerCase(),
-    );
-    if (clash) errors.name = fieldError('validation_collection_name_exists', 'A collection with this name already exists.');
+    const others = [...ctx.registry.all().map((m) => m.data), ...(ctx.pending ?? [])].filter((o) => o.id !== c.id);
+    if (others.some((o) => o.name.toLowerCase() === name.toLowerCase())) {
+      errors.name = fieldError('validation_collection_name_exists', 'A collection with this name already exists.');
+    } else if (others.some((o) => o.id.toLowerCase() === name.toLowerCase())) {
+      // Collections are looked up "by id or name": a name equal to another id would be ambiguous.
+      errors.name = fieldError('validation_collection_name_id_duplicate', 'Another collection has this value as its id.');
+    }
   }
   c.name = name;
 
@@ -227,8 +230,9 @@ export async function prepareCollection(input: unknown, previous: Collection | u
         errors.id = fieldError('validation_invalid_id', 'Use letters, digits and _ (at most 100).');
       } else c.id = input.id;
     } else c.id = defaultCollectionId(name);
-    if (ctx.registry.find(c.id) && ctx.registry.find(c.id)!.id === c.id) {
-      if (input.id) errors.id = fieldError('validation_collection_id_exists', 'A collection with this id already exists.');
+    const taken = (id: string) => ctx.registry.find(id) !== undefined || (ctx.pending ?? []).some((p) => p.id === id || p.name.toLowerCase() === id.toLowerCase());
+    if (taken(c.id)) {
+      if (input.id) errors.id = fieldError('validation_collection_id_exists', 'A collection with this id or name already exists.');
       else c.id = 'pbc_' + randomString(10, '0123456789');
     }
   }
@@ -266,7 +270,8 @@ export async function prepareCollection(input: unknown, previous: Collection | u
   if (type !== 'view') {
     if (!c.fields.some((f) => f.name === 'id' && f.primaryKey)) c.fields.unshift(idField());
     if (type === 'auth') {
-      for (const sys of authSystemFields()) if (!c.fields.some((f) => f.name === sys.name)) c.fields.splice(1, 0, sys);
+      const missing = authSystemFields().filter((sys) => !c.fields.some((f) => f.name === sys.name));
+      c.fields.splice(1, 0, ...missing);
     }
   }
 

@@ -15,6 +15,8 @@ export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 63;
 /** Keys the record JSON uses for itself. */
 const RESERVED_FIELD_NAMES = new Set(['expand', 'collectionid', 'collectionname']);
+/** Body keys of the auth endpoints and forms, which cannot also be fields. */
+const RESERVED_AUTH_FIELD_NAMES = new Set(['passwordconfirm', 'oldpassword']);
 const COMMON_KEYS = ['id', 'name', 'type', 'system', 'hidden', 'presentable', 'help'];
 
 /** Builds one field from submitted JSON: known keys only, defaults filled in. */
@@ -78,8 +80,12 @@ export function validateFields(
       fieldErrors.name = fieldError('validation_invalid_field_name', `Field names are letters, digits and _, start with a letter or _ and have at most ${MAX_NAME_LENGTH} characters.`);
     } else if (field.name.startsWith('__')) {
       fieldErrors.name = fieldError('validation_field_name_reserved', 'Names starting with "__" are reserved.');
-    } else if (RESERVED_FIELD_NAMES.has(field.name.toLowerCase()) || (field.name.toLowerCase() === 'id' && !field.primaryKey)) {
-      fieldErrors.name = fieldError('validation_field_name_reserved', `"${field.name}" is a reserved name.`);
+    } else if (
+      RESERVED_FIELD_NAMES.has(field.name.toLowerCase()) ||
+      (collection.type === 'auth' && RESERVED_AUTH_FIELD_NAMES.has(field.name.toLowerCase())) ||
+      (field.name.toLowerCase() === 'id' && !field.primaryKey)
+    ) {
+      fieldErrors.name = fieldError('validation_reserved_field_name', `"${field.name}" is a reserved name.`);
     } else if (fields.some((f) => f.name.toLowerCase() === field.name.toLowerCase())) {
       fieldErrors.name = fieldError('validation_duplicated_field_name', 'Field names must be unique.');
     }

@@ -36,6 +36,7 @@ export function makeField(type: FieldTypeName, name: string, props: Partial<Fiel
     system: false,
     hidden: false,
     presentable: false,
+    help: '',
     ...props,
   } as Field;
 }

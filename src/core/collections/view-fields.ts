@@ -52,7 +52,8 @@ function parseSelect(query: string): { items: SelectItem[]; tables: Map<string, 
     return { expr: item, alias: unquote(last) };
   });
   const re = /\b(?:from|join)\s+(["`[]?\w+["`\]]?)(?:\s+(?:as\s+)?(?!on\b|where\b|join\b|left\b|inner\b|group\b|order\b|limit\b|cross\b|natural\b)(["`[]?\w+["`\]]?))?/gi;
-  for (let t = re.exec(m[2]); t; t = re.exec(m[2])) {
+  const from = 'from ' + m[2];
+  for (let t = re.exec(from); t; t = re.exec(from)) {
     const table = unquote(t[1]);
     tables.set(table.toLowerCase(), table);
     if (t[2]) tables.set(unquote(t[2]).toLowerCase(), table);

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
-import { ENGINE } from '../harness/engines.js';
+
 import { runScenarios, send, type Method, type Scenario } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 

@@ -36,6 +36,19 @@ beforeAll(async () => {
       { name: 'slug', type: 'text' },
     ],
   });
+  await createCollection(t, {
+    name: 'capped',
+    type: 'base',
+    listRule: '',
+    viewRule: '',
+    createRule: '@request.body.n <= 10',
+    updateRule: '@request.body.n:isset = false || @request.body.n <= 10',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'n', type: 'number' },
+    ],
+  });
+  id.capped = String((await createRecord(t, 'capped', { n: 8 })).values.id);
   for (const name of ['t1', 't2', 't3']) id[name] = String((await createRecord(t, 'targets', { name })).values.id);
   id.r = String((await createRecord(t, 'counters', { title: 'r', n: 10, tags: ['a', 'b'], rels: [id.t1], code: 'FIXED' })).values.id);
 });
@@ -286,5 +299,25 @@ describe('invalid modifiers', () => {
         await unchanged();
       },
     },
+  ]);
+});
+
+describe('rules see the body after the modifiers', () => {
+  const K = '/api/collections/capped/records';
+  const capped = () => `${K}/${id.capped}`;
+  runScenarios(app, [
+    { name: 'number+ within the cap', method: 'PATCH', url: capped, body: { 'n+': 1 }, status: 200, expect: { n: 9 } },
+    {
+      name: 'number+ beyond the cap fails the update rule',
+      method: 'PATCH',
+      url: capped,
+      body: { 'n+': 5 },
+      status: 404,
+      check: async () => expect((await viewAsSuperuser(t, su, 'capped', id.capped)).n).toBe(9),
+    },
+    { name: 'number- is resolved too', method: 'PATCH', url: capped, body: { n: 20, 'n-': 15 }, status: 200, expect: { n: 5 } },
+    { name: 'other fields only', method: 'PATCH', url: capped, body: { title: 'x' }, status: 200, expect: { n: 5, title: 'x' } },
+    { name: 'number+ on create within the cap', method: 'POST', url: K, body: { n: 4, 'n+': 6 }, status: 200, expect: { n: 10 } },
+    { name: 'number+ on create beyond the cap', method: 'POST', url: K, body: { n: 4, 'n+': 7 }, status: 400, expect: { message: CREATE_FAILED } },
   ]);
 });

@@ -124,6 +124,7 @@ beforeAll(async () => {
     type: 'base',
     listRule: teamRule,
     viewRule: teamRule,
+    createRule: teamRule,
     fields: [
       { name: 'title', type: 'text' },
       { name: 'author', type: 'relation', collectionId: 'people', maxSelect: 1 },
@@ -131,8 +132,8 @@ beforeAll(async () => {
   });
   const red = await seed('teams', { name: 'red' });
   const blue = await seed('teams', { name: 'blue' });
-  const pRed = await seed('people', { name: 'pr', team: red });
-  const pBlue = await seed('people', { name: 'pb', team: blue });
+  const pRed = (id.pRed = await seed('people', { name: 'pr', team: red }));
+  const pBlue = (id.pBlue = await seed('people', { name: 'pb', team: blue }));
   await seed('articles', { title: 'art1', author: pRed });
   id.art2 = await seed('articles', { title: 'art2', author: pBlue });
   id.art3 = await seed('articles', { title: 'art3', author: pRed });
@@ -454,6 +455,23 @@ describe('rules reading other records', () => {
     { name: 'relation path author.team.name', method: 'GET', url: url('articles'), status: 200, expect: { totalItems: 2 }, check: (body) => expect(titles(body)).toEqual(['art1', 'art3']) },
     { name: 'relation path: view of a matching record', method: 'GET', url: url('articles', () => id.art3), status: 200, expect: { title: 'art3' } },
     { name: 'relation path: view of another record', method: 'GET', url: url('articles', () => id.art2), status: 404 },
+    {
+      name: 'create rule through a relation path of the submitted data: miss',
+      method: 'POST',
+      url: url('articles'),
+      body: () => ({ title: 'art5', author: id.pBlue }),
+      status: 400,
+      expect: { message: CREATE_FAILED },
+      check: async () => expect(await countAsSuperuser(t, su(), 'articles')).toBe(4),
+    },
+    {
+      name: 'create rule through a relation path of the submitted data: match',
+      method: 'POST',
+      url: url('articles'),
+      body: () => ({ title: 'art5', author: id.pRed }),
+      status: 200,
+      check: async () => expect(await countAsSuperuser(t, su(), 'articles')).toBe(5),
+    },
     { name: 'back-relation with ?= (any)', method: 'GET', url: url('projects'), status: 200, expect: { totalItems: 2 }, check: (body) => expect(titles(body)).toEqual(['p1', 'p4']) },
     { name: 'back-relation with = (all) on view: every task done', method: 'GET', url: url('projects', () => id.p4), status: 200, expect: { title: 'p4' } },
     { name: 'back-relation with = (all) on view: not every task done', method: 'GET', url: url('projects', () => id.p2), status: 404 },

@@ -9,7 +9,7 @@ beforeAll(async () => { t = await startTestApp(); ds = await seedFilterDataset(t
 afterAll(async () => { await t?.close(); });
 it('explore', async () => {
   const byId = Object.fromEntries(Object.entries(ds.posts).map(([k, v]) => [v, k]));
-  const filters = readFileSync('/tmp/scratch/filters.txt', 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const filters = readFileSync('/root/scratch/filters.txt', 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   const out: string[] = [];
   for (const f of filters) {
     const r = await send(t, 'GET', '/api/collections/posts/records?perPage=500&sort=@rowid&filter=' + encodeURIComponent(f), { auth: ds.superuserToken });

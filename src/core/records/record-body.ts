@@ -107,7 +107,7 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
     if (field.hidden && !opts.isSuperuser && !isPassword) continue;
     if (!opts.isNew && field.name === 'id' && modifier === 'set' && raw === current.id) continue;
 
-    let next = applyModifier(field, values[field.name], raw, modifier);
+    const next = applyModifier(field, values[field.name], raw, modifier);
     if (next === INVALID) {
       errors[key] = invalid();
       continue;

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
-import { badRequest, fieldError, MESSAGES } from '../core/errors.js';
+import { ApiError, badRequest, fieldError, MESSAGES } from '../core/errors.js';
 
 /** A file part of a multipart body (stored by the files feature; refused until then). */
 export interface UploadedFile {
@@ -47,25 +47,41 @@ function addValue(target: Record<string, unknown>, key: string, value: unknown):
   else target[key] = [target[key], value];
 }
 
+const tooLarge = () => new ApiError(413, MESSAGES.bodyTooLarge);
+
 /** Reads the body of `request` as a flat object of fields (and file parts). */
 export async function readBody(request: FastifyRequest): Promise<ParsedBody> {
   if (request.isMultipart()) {
     const data: Record<string, unknown> = {};
     const files: UploadedFile[] = [];
     const payloads: string[] = [];
+    // Multipart streams bypass Fastify's bodyLimit: count what is read against the same limit.
+    const limit = request.routeOptions.bodyLimit ?? Infinity;
+    let total = 0;
+    const count = (bytes: number) => {
+      total += bytes;
+      if (total > limit) throw tooLarge();
+    };
     try {
-      for await (const part of request.parts({ limits: MULTIPART_LIMITS })) {
+      for await (const part of request.parts({ limits: { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize: limit } })) {
         if (part.type === 'file') {
           const buffer = await part.toBuffer();
+          count(buffer.length);
           files.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, data: buffer });
-        } else if (part.fieldname === '@jsonPayload') payloads.push(String(part.value));
-        else addValue(data, part.fieldname, part.value);
+        } else {
+          const value = String(part.value);
+          count(Buffer.byteLength(value) + Buffer.byteLength(part.fieldname));
+          if (part.valueTruncated) throw tooLarge();
+          if (part.fieldname === '@jsonPayload') payloads.push(value);
+          else addValue(data, part.fieldname, value);
+        }
       }
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       const e = err as { statusCode?: number; code?: string };
-      if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) throw err;
-      if (e.statusCode && e.statusCode < 500) invalid();
-      throw err;
+      if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) throw tooLarge();
+      // Anything else the multipart parser rejects (no boundary, truncated parts…) is bad input.
+      invalid();
     }
     for (const p of payloads) mergePayload(data, p);
     return { data, files };

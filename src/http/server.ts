@@ -11,7 +11,13 @@ import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
 import { resolveAuth } from './context.js';
 import { errorHandler } from './error-handler.js';
-import { parseFields, pickListOrRecord } from './fields.js';
+import { parseFields, pickListOrRecord, type FieldsPicker } from './fields.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    fieldsPicker: FieldsPicker | null;
+  }
+}
 import { registerCollectionRoutes } from './routes/collections.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerRecordAuthRoutes } from './routes/record-auth.js';
@@ -52,12 +58,16 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     request.basaltAuth = await resolveAuth(app, request);
   });
 
-  // `fields` applies to every successful JSON response (spec §1.1).
-  server.addHook('preSerialization', async (request, reply, payload) => {
-    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object') return payload;
+  // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
+  // handler runs, so a bad value is a 400 before anything is written.
+  server.decorateRequest('fieldsPicker', null);
+  server.addHook('preHandler', async (request) => {
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
-    if (typeof raw !== 'string' || raw === '') return payload;
-    return pickListOrRecord(payload, parseFields(raw));
+    if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
+  });
+  server.addHook('preSerialization', async (request, reply, payload) => {
+    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object' || !request.fieldsPicker) return payload;
+    return pickListOrRecord(payload, request.fieldsPicker);
   });
 
   if (options.requestLog !== false) {

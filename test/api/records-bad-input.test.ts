@@ -87,12 +87,7 @@ describe('malformed bodies', () => {
     ...badWrites('an @jsonPayload that is not JSON', multipart({ '@jsonPayload': '{"n": ' })),
   ]);
 
-  // BUG: a malformed multipart body is answered 500 "Something went wrong…" instead of 400 (a
-  // client error, PocketBase answers 400 when ParseMultipartForm fails). busboy's errors
-  // ("Multipart: Boundary not found", "Unexpected end of form") carry no statusCode, so readBody
-  // rethrows them and the error handler turns them into a 500 (src/http/body.ts, readBody's catch;
-  // src/http/error-handler.ts).
-  describe.skip('malformed multipart bodies (BUG)', () => {
+  describe('malformed multipart bodies', () => {
     runScenarios(app, [
       ...badWrites('multipart without a boundary', { body: '--x\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--x--\r\n', headers: { 'content-type': 'multipart/form-data' } }),
       ...badWrites('a truncated multipart body', {
@@ -206,12 +201,7 @@ describe('bad query parameters', () => {
     },
   ]);
 
-  // BUG: `fields` is parsed in the preSerialization hook, after the route handler has already
-  // written the record, so a POST/PATCH with an invalid `fields` answers 400 while the record is
-  // created/updated anyway (a client that retries creates duplicates). Expected: 400 and nothing
-  // written, as for a bad `expand` (src/http/server.ts: the `fields` hook should validate before
-  // the handler runs, e.g. in preHandler/onRequest).
-  describe.skip('invalid fields on writes (BUG)', () => {
+  describe('invalid fields on writes', () => {
     runScenarios(app, [
       {
         name: 'create with bad fields writes nothing',
@@ -266,13 +256,7 @@ describe('bodies over the configured limit (bodyLimit 1024)', () => {
     },
   ]);
 
-  // BUG: multipart bodies are not held to the configured bodyLimit: Fastify's bodyLimit only
-  // applies to parsed content types, @fastify/multipart is registered with a fileSize limit only
-  // and readBody allows 16 MiB per field, so a 2 KB multipart body is accepted (200, record
-  // written) with bodyLimit 1024. Expected 413 "Request entity too large." and nothing written,
-  // as for JSON and urlencoded bodies (PocketBase limits the whole request body). Suspect
-  // src/http/server.ts (multipart registration) and src/http/body.ts (MULTIPART_LIMITS).
-  describe.skip('multipart bodies over the limit (BUG)', () => {
+  describe('multipart bodies over the limit', () => {
     runScenarios(smallApp, [
       {
         name: 'a multipart body over the limit',

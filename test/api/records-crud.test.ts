@@ -293,6 +293,7 @@ describe('list, create, view, update, delete', () => {
       expect: { status: 404, message: NOT_FOUND, data: {} },
     },
     { name: 'view a missing record', method: 'GET', url: `${P}/missingrecord00`, status: 404, expect: { message: NOT_FOUND } },
+    { name: 'fields never reduces an error', method: 'GET', url: `${P}/missingrecord00?fields=id`, status: 404, expect: { status: 404, message: NOT_FOUND, data: {} } },
     { name: 'update a missing record', method: 'PATCH', url: `${P}/missingrecord00`, body: { title: 'x' }, status: 404, expect: { message: NOT_FOUND } },
     { name: 'delete a missing record', method: 'DELETE', url: `${P}/missingrecord00`, status: 404, expect: { message: NOT_FOUND } },
     {
@@ -571,11 +572,7 @@ describe('field values and validation', () => {
     },
   ]);
 
-  // BUG: PocketBase's date field checks min/max with ozzo's validation.Min/Max, whose codes are
-  // validation_min_greater_equal_than_required / validation_max_less_equal_than_required; Basalt
-  // answers validation_min_date_constraint / validation_max_date_constraint
-  // (src/core/collections/fields/date-field.ts).
-  describe.skip('date min/max error codes (BUG)', () => {
+  describe('date min/max error codes', () => {
     runScenarios(app, [
       {
         name: 'a date before min has PocketBase’s code',
@@ -823,13 +820,7 @@ describe('relations', () => {
     },
   ]);
 
-  // BUG: with a multiple relation and cascadeDelete, PocketBase (core/record_model.go,
-  // deleteRefRecords) deletes the referencing record only when no other ids remain ("only if
-  // there are no other active references in case of multiple select"); otherwise it just removes
-  // the id. Basalt deletes the referencing record as soon as any of its ids is deleted
-  // (src/core/records/cascade.ts, deleteWithCascade: `if (field.cascadeDelete)` before computing
-  // the remaining ids).
-  describe.skip('multiple cascadeDelete relation with other ids left (BUG)', () => {
+  describe('multiple cascadeDelete relation with other ids left', () => {
     runScenarios(app, [
       {
         name: 'deleting one of several ids keeps the referencing record',

@@ -430,11 +430,7 @@ describe('expand', () => {
   ]);
 });
 
-// BUG: spec §2.3 expands "up to 6 levels" and silently ignores what cannot be expanded
-// (PocketBase's expandRecords stops at maxNestedRels=6 and returns nil), so a 7-level path answers
-// 200 with the first 6 levels expanded. Basalt answers 400 "Invalid \"expand\" parameter."
-// (src/core/records/expand.ts, parseExpand: `parts.length > MAX_EXPAND_DEPTH` throws).
-describe.skip('expand deeper than 6 levels (BUG)', () => {
+describe('expand deeper than 6 levels', () => {
   runScenarios(app, [
     {
       name: 'a 7-level expand is cut at 6 levels',

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { runScenarios } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
-import { CREATE_FAILED, UPDATE_FAILED, multipart, urlencoded, viewAsSuperuser } from './records-helpers.js';
+import { CREATE_FAILED, UPDATE_FAILED, countAsSuperuser, multipart, urlencoded, viewAsSuperuser } from './records-helpers.js';
 
 let t: TestApp;
 let su = '';
@@ -318,6 +318,14 @@ describe('rules see the body after the modifiers', () => {
     { name: 'number- is resolved too', method: 'PATCH', url: capped, body: { n: 20, 'n-': 15 }, status: 200, expect: { n: 5 } },
     { name: 'other fields only', method: 'PATCH', url: capped, body: { title: 'x' }, status: 200, expect: { n: 5, title: 'x' } },
     { name: 'number+ on create within the cap', method: 'POST', url: K, body: { n: 4, 'n+': 6 }, status: 200, expect: { n: 10 } },
-    { name: 'number+ on create beyond the cap', method: 'POST', url: K, body: { n: 4, 'n+': 7 }, status: 400, expect: { message: CREATE_FAILED } },
+    {
+      name: 'number+ on create beyond the cap',
+      method: 'POST',
+      url: K,
+      body: { n: 4, 'n+': 7 },
+      status: 400,
+      expect: { message: CREATE_FAILED },
+      check: async () => expect(await countAsSuperuser(t, su, 'capped')).toBe(2),
+    },
   ]);
 });

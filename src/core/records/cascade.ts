@@ -46,11 +46,13 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
       const multiple = source.isMultiple(field);
       for (const ref of await referencing(db, source, field.name, multiple, id)) {
         if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
-        if (field.cascadeDelete) {
+        const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
+        // A cascade deletes the referencing record only when this was its last related id
+        // (a playlist losing one of its songs keeps the others), as PocketBase does.
+        if (field.cascadeDelete && remaining.length === 0) {
           deleted.push(...(await deleteWithCascade(db, schema, ref, seen, depth + 1)));
           continue;
         }
-        const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
         if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
         const value = multiple ? JSON.stringify(remaining) : '';
         await db.kysely.updateTable(source.table).set({ [field.name]: value }).where('id', '=', String(ref.values.id)).execute();

@@ -30,10 +30,11 @@ export function parseExpand(raw: string | undefined): ExpandTree | null {
     throw badRequest('Invalid "expand" parameter.', { expand: fieldError('validation_expand_too_long', 'Too many expand paths.') });
   }
   for (const path of paths) {
-    const parts = path.split('.');
-    if (parts.length > MAX_EXPAND_DEPTH || parts.some((p) => !/^\w+$/.test(p))) {
+    // Levels past the sixth are ignored (spec §2.3: "expands up to 6 levels").
+    const parts = path.split('.').slice(0, MAX_EXPAND_DEPTH);
+    if (path.split('.').some((p) => !/^\w+$/.test(p))) {
       throw badRequest('Invalid "expand" parameter.', {
-        expand: fieldError('validation_invalid_expand', `"${path}" is not a valid expand path (field names joined by ".", at most ${MAX_EXPAND_DEPTH} levels).`),
+        expand: fieldError('validation_invalid_expand', `"${path}" is not a valid expand path (field names joined by ".").`),
       });
     }
     let node = tree;

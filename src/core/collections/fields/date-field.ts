@@ -26,9 +26,9 @@ export const dateField: FieldType = {
     if (typeof value !== 'string') return fieldError('validation_invalid_date', 'Must be a valid date.');
     if (value === '') return field.required ? requiredError() : null;
     const min = optString(field.min);
-    if (min !== '' && value < min) return fieldError('validation_min_date_constraint', `Must be no earlier than ${min}.`, { min });
+    if (min !== '' && value < min) return fieldError('validation_min_greater_equal_than_required', `Must be no earlier than ${min}.`, { min });
     const max = optString(field.max);
-    if (max !== '' && value > max) return fieldError('validation_max_date_constraint', `Must be no later than ${max}.`, { max });
+    if (max !== '' && value > max) return fieldError('validation_max_less_equal_than_required', `Must be no later than ${max}.`, { max });
     return null;
   },
   toDb: (_field, value) => value,

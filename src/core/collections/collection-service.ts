@@ -14,7 +14,7 @@ import { prepareCollection } from './collection-validator.js';
 import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
 import { scaffoldCollection, systemCollections } from './scaffolds.js';
 import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
-import type { Collection } from './types.js';
+import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
 export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
@@ -191,6 +191,8 @@ export class CollectionService {
   async truncate(idOrName: string): Promise<void> {
     const c = this.find(idOrName);
     if (c.type === 'view') throw badRequest('View collections cannot be truncated.');
+    // Truncating the superusers would lock everyone out of the admin API.
+    if (c.id === SUPERUSERS_COLLECTION_ID) throw badRequest('The superusers collection cannot be truncated.');
     if (!this.truncateRecords) throw new Error('truncate is not wired');
     const truncate = this.truncateRecords;
     await transact(this.deps.db, (tx) => truncate(tx, c), undefined, this.deps.logger);

@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { ColumnKind } from '../../core/collections/fields/field-type.js';
 import type { IndexDefinition } from '../../core/collections/index-definition.js';
-import type { ColumnDefinition, QueryColumn, SchemaManager } from '../../core/ports.js';
+import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
+import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import { randomString } from '../../core/ids.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
 import { assertSingleSelect, StatementError } from '../single-statement.js';
@@ -35,11 +36,9 @@ function kindOfType(type: string): ColumnKind | undefined {
   return undefined;
 }
 
-export class PostgresSchemaManager implements SchemaManager {
-  constructor(private readonly db: Kysely<any>) {}
-
-  private async exec(text: string): Promise<void> {
-    await sql.raw(text).execute(this.db);
+export class PostgresSchemaManager extends AnsiSchemaManager {
+  protected columnSql(column: ColumnDefinition): string {
+    return postgresColumnSql(column);
   }
 
   async tableExists(table: string): Promise<boolean> {
@@ -53,25 +52,10 @@ export class PostgresSchemaManager implements SchemaManager {
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);
   }
 
-  dropTable(table: string): Promise<void> {
-    return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-  }
 
-  renameTable(from: string, to: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
-  }
 
-  addColumn(table: string, column: ColumnDefinition): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${postgresColumnSql(column)}`);
-  }
 
-  dropColumn(table: string, column: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(column)}`);
-  }
 
-  renameColumn(table: string, from: string, to: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`);
-  }
 
   async columns(table: string): Promise<string[]> {
     const r = await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
@@ -112,9 +96,6 @@ export class PostgresSchemaManager implements SchemaManager {
     }
   }
 
-  dropView(name: string): Promise<void> {
-    return this.exec(`DROP VIEW IF EXISTS ${quoteIdent(name)}`);
-  }
 
   async describeQuery(select: string): Promise<QueryColumn[]> {
     const query = assertSingleSelect(select);

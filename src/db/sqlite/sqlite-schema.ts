@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { IndexDefinition } from '../../core/collections/index-definition.js';
-import type { ColumnDefinition, QueryColumn, SchemaManager } from '../../core/ports.js';
+import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
+import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import type { ColumnKind } from '../../core/collections/fields/field-type.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
 import { assertSingleSelect } from '../single-statement.js';
@@ -30,15 +31,21 @@ export interface SqlitePreparer {
   describe(select: string): { name: string; table: string | null; column: string | null; type: string | null }[];
 }
 
-export class SqliteSchemaManager implements SchemaManager {
+export class SqliteSchemaManager extends AnsiSchemaManager {
   constructor(
-    private readonly db: Kysely<any>,
+    db: Kysely<any>,
     private readonly preparer: SqlitePreparer,
     private readonly onChange: () => void,
-  ) {}
+  ) {
+    super(db);
+  }
 
-  private async exec(text: string): Promise<void> {
-    await sql.raw(text).execute(this.db);
+  protected columnSql(column: ColumnDefinition): string {
+    return sqliteColumnSql(column);
+  }
+
+  protected override async exec(text: string): Promise<void> {
+    await super.exec(text);
     this.onChange();
   }
 
@@ -51,25 +58,10 @@ export class SqliteSchemaManager implements SchemaManager {
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${columns.map(sqliteColumnSql).join(', ')})`);
   }
 
-  dropTable(table: string): Promise<void> {
-    return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-  }
 
-  renameTable(from: string, to: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
-  }
 
-  addColumn(table: string, column: ColumnDefinition): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${sqliteColumnSql(column)}`);
-  }
 
-  dropColumn(table: string, column: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(column)}`);
-  }
 
-  renameColumn(table: string, from: string, to: string): Promise<void> {
-    return this.exec(`ALTER TABLE ${quoteIdent(table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`);
-  }
 
   async columns(table: string): Promise<string[]> {
     const r = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(this.db);
@@ -91,9 +83,6 @@ export class SqliteSchemaManager implements SchemaManager {
     await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
   }
 
-  dropView(name: string): Promise<void> {
-    return this.exec(`DROP VIEW IF EXISTS ${quoteIdent(name)}`);
-  }
 
   async describeQuery(select: string): Promise<QueryColumn[]> {
     const query = assertSingleSelect(select);

@@ -1,6 +1,7 @@
 import { fieldError } from '../../errors.js';
 import { normalizeDate } from '../../time.js';
 import { optString } from './coerce.js';
+import { plainTextStorage } from './text-storage.js';
 import { INVALID, requiredError, type FieldType } from './field-type.js';
 
 export const dateField: FieldType = {
@@ -18,9 +19,7 @@ export const dateField: FieldType = {
       issues.add('max', fieldError('validation_min_greater_equal_than_required', 'Must be after min.'));
     }
   },
-  column: () => ({ kind: 'text', nullable: false, default: '' }),
-  isMultiple: () => false,
-  zero: () => '',
+  ...plainTextStorage,
   prepare: (_field, raw) => normalizeDate(raw) ?? INVALID,
   validate(field, value) {
     if (typeof value !== 'string') return fieldError('validation_invalid_date', 'Must be a valid date.');
@@ -31,8 +30,6 @@ export const dateField: FieldType = {
     if (max !== '' && value > max) return fieldError('validation_max_less_equal_than_required', `Must be no later than ${max}.`, { max });
     return null;
   },
-  toDb: (_field, value) => value,
-  fromDb: (_field, raw) => (raw === null || raw === undefined ? '' : String(raw)),
 };
 
 /** `created`/`updated`-style timestamps: set by the server on create and/or update, never by clients. */
@@ -49,11 +46,7 @@ export const autodateField: FieldType = {
       issues.add('onCreate', fieldError('validation_required', 'Enable onCreate, onUpdate or both.'));
     }
   },
-  column: () => ({ kind: 'text', nullable: false, default: '' }),
-  isMultiple: () => false,
-  zero: () => '',
+  ...plainTextStorage,
   prepare: (_field, raw) => normalizeDate(raw) ?? INVALID,
   validate: () => null,
-  toDb: (_field, value) => value,
-  fromDb: (_field, raw) => (raw === null || raw === undefined ? '' : String(raw)),
 };

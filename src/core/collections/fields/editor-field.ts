@@ -1,5 +1,6 @@
 import { fieldError } from '../../errors.js';
 import { optNumber, toText } from './coerce.js';
+import { plainTextStorage } from './text-storage.js';
 import { requiredError, type FieldType } from './field-type.js';
 
 /** Editor content without an explicit `maxSize` is capped at 5 MiB (bytes of UTF-8). */
@@ -14,9 +15,7 @@ export const editorField: FieldType = {
       issues.add('maxSize', fieldError('validation_invalid_value', 'Must be a non-negative integer.'));
     }
   },
-  column: () => ({ kind: 'text', nullable: false, default: '' }),
-  isMultiple: () => false,
-  zero: () => '',
+  ...plainTextStorage,
   prepare: (_field, raw) => toText(raw),
   validate(field, value) {
     if (typeof value !== 'string') return fieldError('validation_invalid_value', 'Invalid value.');
@@ -27,6 +26,4 @@ export const editorField: FieldType = {
     }
     return null;
   },
-  toDb: (_field, value) => value,
-  fromDb: (_field, raw) => (raw === null || raw === undefined ? '' : String(raw)),
 };

@@ -1,7 +1,7 @@
 import { fieldError } from '../../errors.js';
-import { toText } from './coerce.js';
+import { plainTextStorage, prepareTrimmed } from './text-storage.js';
 import { checkDomain, checkDomainOptions } from './domain-list.js';
-import { INVALID, requiredError, type FieldType } from './field-type.js';
+import { requiredError, type FieldType } from './field-type.js';
 
 function parseUrl(value: string): URL | null {
   try {
@@ -16,13 +16,8 @@ export const urlField: FieldType = {
   type: 'url',
   defaults: { required: false, exceptDomains: null, onlyDomains: null },
   checkOptions: (field, issues) => checkDomainOptions(field, issues),
-  column: () => ({ kind: 'text', nullable: false, default: '' }),
-  isMultiple: () => false,
-  zero: () => '',
-  prepare(_field, raw) {
-    const text = toText(raw);
-    return text === INVALID ? INVALID : text.trim();
-  },
+  ...plainTextStorage,
+  prepare: prepareTrimmed,
   validate(field, value) {
     if (typeof value !== 'string') return fieldError('validation_invalid_value', 'Invalid value.');
     if (value === '') return field.required ? requiredError() : null;
@@ -30,6 +25,4 @@ export const urlField: FieldType = {
     if (!url) return fieldError('validation_is_url', 'Must be a valid url.');
     return checkDomain(field, url.hostname, 'validation_url_domain_not_allowed');
   },
-  toDb: (_field, value) => value,
-  fromDb: (_field, raw) => (raw === null || raw === undefined ? '' : String(raw)),
 };

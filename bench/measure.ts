@@ -3,7 +3,7 @@
  * other side), warm up, measure, stop, and read its log for warnings and errors.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { watchCpu } from './cpu-monitor.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load.js';
 import { freePort, startServer, type StartOptions } from './processes.js';
 
@@ -13,6 +13,8 @@ export interface Side {
   start(port: number, logFile: string): Omit<StartOptions, 'port' | 'logFile'>;
   /** Log lines that are expected and not a problem (e.g. the start-up banner). */
   quietLines: RegExp;
+  /** The PostgreSQL database it uses (its backends' CPU time is the server's, not noise). */
+  database?: string;
 }
 
 export interface Settings {
@@ -26,8 +28,8 @@ export interface SideResult {
   sample: { status: number; json: unknown };
   /** Warnings/errors found in the log, a non-zero exit code. */
   problems: string[];
-  /** 1-min load average at the end of the measurement (the bench itself accounts for about 2). */
-  loadAverage: number;
+  /** Cores other programs kept busy during the measurement (null: unknown, not Linux). */
+  otherCpu: number | null;
 }
 
 async function sampleOf(url: string, request: LoadRequest): Promise<SideResult['sample']> {
@@ -75,16 +77,17 @@ export async function measureSide(side: Side, logFile: string, sample: LoadReque
   let load: LoadResult;
   let sampled: SideResult['sample'];
   let code: number | null;
-  let busy = 0;
+  let otherCpu: number | null = null;
   try {
     sampled = await sampleOf(server.url, sample);
     if (settings.warmupSeconds > 0) await runLoad({ url: server.url, connections: settings.connections, seconds: settings.warmupSeconds, next });
+    const cpu = watchCpu(server.pid, side.database);
     load = await runLoad({ url: server.url, connections: settings.connections, seconds: settings.seconds, next });
-    busy = loadavg()[0];
+    otherCpu = cpu.stop();
   } finally {
     code = await server.stop();
   }
   const problems = logProblems(logFile, side.quietLines);
   if (code !== 0) problems.push(`${side.name} exited with ${code === null ? 'a signal (killed)' : `code ${code}`} on SIGTERM`);
-  return { load, sample: sampled, problems, loadAverage: busy };
+  return { load, sample: sampled, problems, otherCpu };
 }

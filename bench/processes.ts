@@ -13,6 +13,7 @@ export interface ServerProcess {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
   readonly logFile: string;
+  readonly pid: number | undefined;
   /** Stops the server and resolves with its exit code (null when it had to be killed). */
   stop(): Promise<number | null>;
 }
@@ -105,6 +106,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     name,
     url,
     logFile,
+    pid: child.pid,
     async stop() {
       await release();
       return child.exitCode;

@@ -14,9 +14,12 @@ export interface ScenarioResult {
   verdict: 'PASS' | 'MISS';
   /** Anything that makes the numbers suspect: non-2xx responses, errors, log lines, shape differences. */
   notes: string[];
-  /** 1-min load averages at the end of each measurement: other programs competing for the CPU. */
-  loadAverage: { basalt: number; floor: number };
+  /** Cores other programs kept busy while each side was measured (noise), null when unknown. */
+  otherCpu: { basalt: number | null; floor: number | null };
 }
+
+/** Other programs' CPU use (in cores) above which a measurement is flagged as noisy. */
+const BUSY_CORES = 0.25;
 
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
@@ -45,12 +48,10 @@ export function formatTable(results: ScenarioResult[]): string {
     r.verdict,
   ]);
   const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.engine}/${r.scenario}: ${n}`));
-  // The bench itself keeps about two cores busy (autocannon and one server); more means other
-  // programs competed for the CPU while measuring.
-  const loads = results.flatMap((r) => [r.loadAverage.basalt, r.loadAverage.floor]);
-  const busy = loads.filter((l) => l > cpus().length + 1);
+  const others = results.flatMap((r) => [r.otherCpu.basalt, r.otherCpu.floor]).filter((c): c is number => c !== null);
+  const busy = others.filter((c) => c > BUSY_CORES);
   if (busy.length > 0) {
-    notes.push(`  machine busy during ${busy.length} of ${loads.length} measurements (1-min load average up to ${Math.max(...busy).toFixed(1)} on ${cpus().length} CPUs): the numbers are noisy, rerun on a quiet machine`);
+    notes.push(`  other programs used the CPU during ${busy.length} of ${others.length} measurements (up to ${Math.max(...busy).toFixed(2)} of ${cpus().length} cores): those numbers are noisy, rerun on a quiet machine`);
   }
   return table([header, ...rows]) + (notes.length > 0 ? `\n\nNotes:\n${notes.join('\n')}` : '');
 }

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { cleanupAll, installCleanupHandlers, interrupted } from './cleanup.js';
 import { seedDataset, type Dataset, type Target } from './dataset.js';
 import { stopLoad } from './load.js';
-import { measureSide, type Settings, type Side } from './measure.js';
+import { measureSide, type Side } from './measure.js';
+import { readOptions, type Engine, type Options } from './options.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
@@ -24,31 +25,14 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, '.bench');
 const SIZES = { users: 100, posts: 10_000 };
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}="${raw}" is not a number of seconds/connections`);
-  return n;
+let options: Options;
+try {
+  options = readOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(2);
 }
-
-function envList(name: string, allowed: readonly string[], fallback: readonly string[]): string[] {
-  const raw = process.env[name];
-  if (!raw) return [...fallback];
-  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = list.filter((s) => !allowed.includes(s));
-  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')} (use ${allowed.join(', ')})`);
-  return list;
-}
-
-const settings: Settings = {
-  seconds: envNumber('BENCH_SECONDS', 8),
-  warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 2),
-  connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
-};
-const profile = process.argv.includes('--cpu-prof') || process.env.BENCH_PROFILE === '1';
-const pgAdminUrl = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const logLevel = process.env.BENCH_LOG_LEVEL || 'warn';
-const scenarioIds = envList('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id), SCENARIOS.map((s) => s.id));
+const { settings, profile, pgAdminUrl, logLevel } = options;
 const results: ScenarioResult[] = [];
 
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
@@ -58,12 +42,15 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+const databaseName = (url: string) => new URL(url).pathname.slice(1);
+
 function basaltSide(target: Target, scenario: Scenario): Side {
   const profileFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles'), '--cpu-prof-name', `basalt-${target.engine}-${scenario.id}.cpuprofile`] : [];
   const db = target.engine === 'postgres' ? ['--db', target.url] : [];
   return {
     name: 'Basalt',
     quietLines: /^Basalt is serving /,
+    database: target.engine === 'postgres' ? databaseName(target.url) : undefined,
     start: (port) => ({
       name: `basalt-${target.engine}`,
       cwd: ROOT,
@@ -79,6 +66,7 @@ function floorSide(target: Target, data: Dataset): Side {
   return {
     name: 'floor',
     quietLines: /^floor-\w+ listening on /,
+    database: target.engine === 'postgres' ? databaseName(target.url) : undefined,
     start: (port) => ({
       name: `floor-${target.engine}`,
       cwd: ROOT,
@@ -110,30 +98,30 @@ async function runScenario(target: Target, data: Dataset, scenario: Scenario): P
     target: scenario.target,
     verdict: ratio >= scenario.target ? 'PASS' : 'MISS',
     notes,
-    loadAverage: { basalt: basalt.loadAverage, floor: floor.loadAverage },
+    otherCpu: { basalt: basalt.otherCpu, floor: floor.otherCpu },
   };
 }
 
-async function benchEngine(engine: 'sqlite' | 'postgres'): Promise<void> {
+async function benchEngine(engine: Engine): Promise<void> {
   const target = await createTarget(engine, pgAdminUrl);
   const started = Date.now();
   const data = await seedDataset(target, SIZES);
   console.log(`${engine}: seeded ${data.userIds.length} users and ${data.postIds.length} posts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // Reads first: the create scenario adds rows, and both sides of a read must see the same ones.
-  const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id)).sort((a, b) => Number(a.writes) - Number(b.writes));
+  const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.id)).sort((a, b) => Number(a.writes) - Number(b.writes));
   for (const scenario of scenarios) {
     const r = await runScenario(target, data, scenario);
+    if (interrupted()) return; // cut short by Ctrl-C: not a measurement
     results.push(r);
     console.log(`${engine} ${scenario.id}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
   }
 }
 
-async function enginesToRun(): Promise<('sqlite' | 'postgres')[]> {
-  const explicit = process.env.BENCH_ENGINES !== undefined && process.env.BENCH_ENGINES !== '';
-  const engines = envList('BENCH_ENGINES', ['sqlite', 'postgres'], ['sqlite', 'postgres']) as ('sqlite' | 'postgres')[];
+async function enginesToRun(): Promise<Engine[]> {
+  const { engines, enginesExplicit } = options;
   if (!engines.includes('postgres') || (await isReachable(pgAdminUrl))) return engines;
   const safeUrl = pgAdminUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  if (explicit) throw new Error(`PostgreSQL is not reachable at ${safeUrl} (BENCH_PG_URL)`);
+  if (enginesExplicit) throw new Error(`PostgreSQL is not reachable at ${safeUrl} (BENCH_PG_URL)`);
   console.log(`PostgreSQL is not reachable at ${safeUrl}: running SQLite only (set BENCH_PG_URL).`);
   return engines.filter((e) => e !== 'postgres');
 }

@@ -27,21 +27,24 @@ export async function resolveAuth(app: App, request: FastifyRequest): Promise<Re
   return app.auth.resolveToken(token);
 }
 
+/** Query values by name; a repeated parameter keeps its first value (as Go's Query().Get does). */
 function flatQuery(query: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (query && typeof query === 'object') {
     for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
-      out[k] = Array.isArray(v) ? String(v[v.length - 1] ?? '') : String(v ?? '');
+      out[k] = Array.isArray(v) ? String(v[0] ?? '') : String(v ?? '');
     }
   }
   return out;
 }
 
+/** Headers for rules: snake_cased names; a repeated header keeps its first value (as Go's Header.Get). */
 function ruleHeaders(request: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.headers)) {
-    if (v === undefined) continue;
-    headers[ruleHeaderName(k)] = Array.isArray(v) ? v.join(',') : v;
+  const raw = request.raw.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = ruleHeaderName(raw[i]);
+    if (!(name in headers)) headers[name] = raw[i + 1];
   }
   return headers;
 }

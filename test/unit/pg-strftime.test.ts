@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPostgresFunctions } from '../../src/db/postgres/strftime-function.js';
+import { installPostgresFunctions } from '../../src/db/postgres/install-functions.js';
 
 // SQLite's `localtime`/`utc` follow the process time zone while basalt_strftime assumes a UTC
 // server, so this worker runs in UTC (Node calls tzset() when TZ is assigned; no query has run).

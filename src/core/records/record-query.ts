@@ -110,7 +110,7 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, sort: s
       const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: caller.isSuperuser, nullifyMissing: false });
       if (!path || path.multi) throw new FilterResolveError(`"${field}" has several values per record and cannot be sorted by`);
       const operand = scope.render(path, ROOT);
-      terms.push(sql`${operand.as(operand.kind)} ${dir}`);
+      terms.push(sql`${d.sortKey(operand.as(operand.kind), operand.kind)} ${dir}`);
     } catch (err) {
       if (err instanceof FilterResolveError) {
         throw badRequest(MESSAGES.invalidSort, { sort: fieldError('validation_invalid_sort_field', err.message) });

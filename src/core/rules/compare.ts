@@ -7,7 +7,8 @@
 import { sql } from 'kysely';
 import type { CompareOp } from './ast.js';
 import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
-import { exprOperand, targetKind, type Operand } from './operand.js';
+import { endsWithDanglingEscape, likePattern } from './like-pattern.js';
+import { exprOperand, targetKind, type LiteralValue, type Operand } from './operand.js';
 
 const TRUE = sql`(1=1)`;
 const FALSE = sql`(1=0)`;
@@ -57,43 +58,59 @@ function equality(d: FilterDialect, a: Operand, b: Operand, negate: boolean): Sq
   return d.isSame(a.as(t), b.as(t), t, negate);
 }
 
-/** Escapes `\`, `%` and `_` that are not escaped already (PocketBase's auto-escape for `~`). */
-function escapeLike(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '\\') {
-      // keep an existing escape sequence as written
-      out += c + (value[i + 1] ?? '\\');
-      i++;
-    } else if (c === '%' || c === '_') out += '\\' + c;
-    else out += c;
-  }
-  return out;
-}
-
-function hasUnescapedPercent(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === '\\') i++;
-    else if (value[i] === '%') return true;
-  }
-  return false;
-}
-
 function like(d: FilterDialect, a: Operand, b: Operand, negate: boolean): Sql {
-  const value = a.as('text');
-  let pattern: Sql;
+  const value = a.as('text', true);
   if (b.literal !== undefined) {
-    const text = b.literal.value === null ? '' : String(b.literal.value);
-    pattern = d.param(hasUnescapedPercent(text) ? text : `%${escapeLike(text)}%`, 'text');
-  } else {
-    pattern = d.concat(sql`'%'`, b.as('text'), sql`'%'`);
+    // PocketBase leaves NULL unwrapped: `x ~ null` and `x !~ null` both match nothing.
+    if (b.literal.value === null) return FALSE;
+    // SQLite reads a LIKE pattern as a C string: it ends at the first NUL. Same everywhere.
+    const text = typeof b.literal.value === 'string' ? b.literal.value.split('\u0000')[0] : String(b.literal.value);
+    const pattern = likePattern(text);
+    // SQLite never matches a pattern ending in a lone escape character (PostgreSQL would fail).
+    if (endsWithDanglingEscape(pattern)) return negate ? sql`(${value} IS NOT NULL)` : FALSE;
+    return d.like(value, d.param(pattern, 'text'), negate);
   }
-  return d.like(value, pattern, negate);
+  return d.like(value, d.concat(sql`'%'`, b.as('text', true), sql`'%'`), negate);
+}
+
+/** SQLite's ordering of two literals: NULL < numbers < text (booleans are 0/1). */
+function compareLiterals(x: LiteralValue, y: LiteralValue): number | null {
+  if (x === null || y === null) return null;
+  const norm = (v: string | number | boolean) => (typeof v === 'boolean' ? Number(v) : v);
+  const a = norm(x);
+  const b = norm(y);
+  if (typeof a !== typeof b) return typeof a === 'number' ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Two literals compare at compile time, with SQLite's rules ('10' = 10 is false). */
+function foldLiterals(op: CompareOp, a: LiteralValue, b: LiteralValue): boolean | null {
+  const empty = (v: LiteralValue) => v === null || v === '';
+  switch (op) {
+    case '=':
+    case '!=': {
+      const equal = (empty(a) && empty(b)) || compareLiterals(a, b) === 0;
+      return op === '=' ? equal : !equal;
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const c = compareLiterals(a, b);
+      if (c === null) return false;
+      return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
+    }
+    default:
+      return null;
+  }
 }
 
 /** `a op b` for single values (the "any" reading when an operand is multi-valued). */
 export function compareValues(d: FilterDialect, op: CompareOp, a: Operand, b: Operand): Sql {
+  if (a.literal && b.literal) {
+    const folded = foldLiterals(op, a.literal.value, b.literal.value);
+    if (folded !== null) return folded ? TRUE : FALSE;
+  }
   switch (op) {
     case '=':
       return equality(d, a, b, false);
@@ -105,7 +122,7 @@ export function compareValues(d: FilterDialect, op: CompareOp, a: Operand, b: Op
       return like(d, a, b, true);
     default: {
       const t = targetKind(a, b);
-      return sql`(${a.as(t)} ${sql.raw(op)} ${b.as(t)})`;
+      return d.order(a.as(t), op, b.as(t), t);
     }
   }
 }
@@ -115,8 +132,9 @@ function subqueryValue(d: FilterDialect, alias: string, kind: ValueKind, strict:
   return exprOperand(d, sql.ref(`${alias}.v`), kind, { strict });
 }
 
-/** The kind a multi-match subquery renders its values as, given the other side. */
-function mmKind(self: Operand, other: Operand): ValueKind {
+/** The kind a multi-match subquery renders its values as, given the operator and the other side. */
+function mmKind(op: CompareOp, self: Operand, other: Operand): ValueKind {
+  if (op === '~' || op === '!~') return 'text';
   const t = targetKind(self, other);
   return t === 'null' ? (self.kind === 'null' ? 'text' : self.kind) : t;
 }
@@ -129,25 +147,26 @@ function mmKind(self: Operand, other: Operand): ValueKind {
 export function buildComparison(d: FilterDialect, op: CompareOp, any: boolean, a: Operand, b: Operand, nextAlias: () => string): Sql {
   let expr = compareValues(d, op, a, b);
   if (!any && (a.multi || b.multi)) {
+    const isLike = op === '~' || op === '!~';
     const failsNull = (alias: string) => (op === '=' ? null : sql`${sql.ref(`${alias}.v`)} IS NULL`);
     let notExists: Sql;
     if (a.multi && b.multi) {
       const la = nextAlias();
       const ra = nextAlias();
-      const ka = mmKind(a, b);
-      const kb = mmKind(b, a);
+      const ka = mmKind(op, a, b);
+      const kb = mmKind(op, b, a);
       const cmp = compareValues(d, op, subqueryValue(d, la, ka, a.strict), subqueryValue(d, ra, kb, b.strict));
       const fails = [sql`NOT COALESCE(${cmp}, ${FALSE})`, failsNull(la), failsNull(ra)].filter((x): x is Sql => x !== null);
-      notExists = sql`NOT EXISTS (SELECT 1 FROM (${a.multi.build(ka)}) AS ${sql.id(la)} LEFT JOIN (${b.multi.build(kb)}) AS ${sql.id(ra)} ON TRUE WHERE ${sql.join(fails, sql` OR `)})`;
+      notExists = sql`NOT EXISTS (SELECT 1 FROM (${a.multi.build(ka, isLike)}) AS ${sql.id(la)} LEFT JOIN (${b.multi.build(kb, isLike)}) AS ${sql.id(ra)} ON TRUE WHERE ${sql.join(fails, sql` OR `)})`;
     } else {
       const multiSide = a.multi ? a : b;
       const other = a.multi ? b : a;
       const alias = nextAlias();
-      const k = mmKind(multiSide, other);
+      const k = mmKind(op, multiSide, other);
       const v = subqueryValue(d, alias, k, multiSide.strict);
       const cmp = a.multi ? compareValues(d, op, v, other) : compareValues(d, op, other, v);
       const fails = [sql`NOT COALESCE(${cmp}, ${FALSE})`, failsNull(alias)].filter((x): x is Sql => x !== null);
-      notExists = sql`NOT EXISTS (SELECT 1 FROM (${multiSide.multi!.build(k)}) AS ${sql.id(alias)} WHERE ${sql.join(fails, sql` OR `)})`;
+      notExists = sql`NOT EXISTS (SELECT 1 FROM (${multiSide.multi!.build(k, isLike)}) AS ${sql.id(alias)} WHERE ${sql.join(fails, sql` OR `)})`;
     }
     expr = sql`(${expr} AND ${notExists})`;
   }

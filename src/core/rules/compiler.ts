@@ -9,7 +9,7 @@ import type { CollectionModel, SchemaView } from '../collections/collection-mode
 import type { Expr, Operand as AstOperand } from './ast.js';
 import { buildComparison } from './compare.js';
 import { JoinScope, multiSource, type FieldPath } from './field-path.js';
-import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
+import type { FilterDialect, Sql } from './filter-dialect.js';
 import { macroValue } from './macros.js';
 import { exprOperand, literalOperand, type LiteralValue, type Operand } from './operand.js';
 import { splitModifier, walkPath } from './path-walker.js';
@@ -118,42 +118,26 @@ export class Compilation {
     return this.path(path);
   }
 
+  /**
+   * Functions read their arguments' values on the joined row: a multi-valued argument gives
+   * "any" semantics through the join, never "all" (PocketBase does not multi-match functions).
+   */
   private func(name: string, args: AstOperand[]): Operand {
     const operands = args.map((a) => this.operand(a));
-    const multi = operands.filter((o) => o.multi);
-    if (multi.length > 1) throw new FilterResolveError(`${name}() accepts at most one multi-valued argument`);
-    let kind: ValueKind;
-    let render: (values: Sql[]) => Sql;
-    let argKinds: ValueKind[];
+    const d = this.dialect;
     switch (name) {
       case 'geoDistance':
         if (operands.length !== 4) throw new FilterResolveError('geoDistance() expects 4 arguments: lonA, latA, lonB, latB');
-        kind = 'number';
-        argKinds = ['number', 'number', 'number', 'number'];
-        render = (v) => this.dialect.geoDistance(v[0], v[1], v[2], v[3]);
-        break;
-      case 'strftime':
+        return exprOperand(d, d.geoDistance(...(operands.map((o) => o.as('number')) as [Sql, Sql, Sql, Sql])), 'number');
+      case 'strftime': {
         if (operands.length < 1 || operands.length > 10) throw new FilterResolveError('strftime() expects a format, a time value and up to 8 modifiers');
-        kind = 'text';
-        argKinds = operands.map((o, i) => (i === 1 && o.kind === 'number' ? 'number' : 'text'));
-        render = (v) => this.dialect.strftime(v[0], v[1] ?? null, v.slice(2));
-        break;
+        const [format, time, ...modifiers] = operands;
+        const timeArg = time ? { sql: time.kind === 'number' ? time.as('number') : time.as('text'), isNumber: time.kind === 'number' } : null;
+        return exprOperand(d, d.strftime(format.as('text'), timeArg, modifiers.map((m) => m.as('text'))), 'text');
+      }
       default:
         throw new FilterResolveError(`unknown function "${name}"`);
     }
-    const result = exprOperand(this.dialect, render(operands.map((o, i) => o.as(argKinds[i]))), kind);
-    if (multi.length === 1) {
-      const index = operands.indexOf(multi[0]);
-      const source = multi[0].multi!;
-      result.multi = {
-        build: (as) => {
-          const alias = this.nextAlias();
-          const values = operands.map((o, i) => (i === index ? sql.ref(`${alias}.v`) : o.as(argKinds[i])));
-          return sql`SELECT ${this.dialect.cast(render(values), kind, as)} AS ${sql.id('v')} FROM (${source.build(argKinds[index])}) AS ${sql.id(alias)}`;
-        },
-      };
-    }
-    return result;
   }
 }
 

@@ -9,6 +9,10 @@ import type { CollectionModel } from '../collections/collection-model.js';
 import type { Field } from '../collections/types.js';
 import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
 import { exprOperand, jsonOperand, type Operand } from './operand.js';
+import { FilterResolveError } from './resolve-error.js';
+
+/** Joins one query level may hold. */
+export const MAX_JOINS = 30;
 
 export type Step =
   /** `rel.x`: the related record(s) of a relation field. */
@@ -77,6 +81,9 @@ export class JoinScope {
   join(key: string, build: (alias: string) => Sql): string {
     let alias = this.aliases.get(key);
     if (!alias) {
+      // Each distinct path costs joins: past this many, the query could exhaust the engine
+      // (SQLite caps a SELECT at 64 tables; PostgreSQL's planner explodes long before).
+      if (this.joins.length >= MAX_JOINS) throw new FilterResolveError(`too many relation paths in one filter (at most ${MAX_JOINS} joins)`);
       alias = this.newAlias();
       this.aliases.set(key, alias);
       this.joins.push(build(alias));
@@ -175,10 +182,10 @@ export function multiSource(
   prefix: string,
 ): Operand['multi'] {
   return {
-    build(as: ValueKind) {
+    build(as: ValueKind, loose?: boolean) {
       const scope = new JoinScope(dialect, rootAlias, prefix);
       const base = scope.newAlias();
-      const value = scope.render(path, base).as(as);
+      const value = scope.render(path, base).as(as, loose);
       return sql`SELECT ${value} AS ${sql.id('v')} FROM ${sql.id(baseTable)} AS ${sql.id(base)} ${sql.join(scope.joins, sql` `)} WHERE ${sql.ref(`${base}.id`)} = ${sql.ref(`${rootAlias}.id`)}`;
     },
   };

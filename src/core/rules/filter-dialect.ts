@@ -1,8 +1,11 @@
 /**
  * What the filter compiler needs to know about the SQL engine. Everything engine-specific in
  * the filter language (JSON arrays, typed JSON extraction, case-insensitive LIKE, casts,
- * strftime, geoDistance) is rendered by an implementation of this interface in db/<engine>/,
- * so the compiler itself never asks which engine it is talking to.
+ * strftime, geoDistance, value ordering) is rendered by an implementation of this interface in
+ * db/<engine>/, so the compiler itself never asks which engine it is talking to.
+ *
+ * The reference semantics are SQLite's (PocketBase's engine): other engines reproduce them —
+ * booleans compare as 0/1, LIKE folds ASCII case only, text orders by bytes.
  */
 import type { RawBuilder } from 'kysely';
 
@@ -13,6 +16,9 @@ export type Sql = RawBuilder<unknown>;
  * is only known per row; `null` is the literal null.
  */
 export type ValueKind = 'text' | 'number' | 'bool' | 'json' | 'null';
+
+/** Comparison operators that order values. */
+export type OrderOp = '<' | '<=' | '>' | '>=';
 
 export interface FilterDialect {
   /** A bound parameter of a known kind (PostgreSQL needs an explicit type for untyped params). */
@@ -29,29 +35,40 @@ export interface FilterDialect {
    * A value inside a JSON document stored as text (`path` empty: the document itself), typed as
    * `as`: values of another JSON type become NULL (a JSON number never equals the text '5', on
    * every engine), JSON null and missing keys are NULL. `as: 'json'` keeps the engine's own
-   * typed representation, comparable only with another `json` value.
+   * typed representation, comparable only with another `json` value. With `loose`, a `text`
+   * value also renders numbers and booleans (1/0) as text, as SQLite's LIKE sees them.
    */
-  jsonValue(doc: Sql, path: (string | number)[], as: ValueKind): Sql;
-  /** Converts a scalar between kinds: number→text, bool→text, bool→number. */
+  jsonValue(doc: Sql, path: (string | number)[], as: ValueKind, loose?: boolean): Sql;
+  /**
+   * Converts a scalar between kinds: bool→number (1/0), bool→text ('1'/'0'), number→text
+   * (shortest round-trip digits, exponent below 1e-4 and from 1e15: `1e+15`), text→number
+   * (NULL unless the text is a plain decimal number).
+   */
   cast(expr: Sql, from: ValueKind, to: ValueKind): Sql;
   /** Null-safe equality (`IS` / `IS NOT DISTINCT FROM`) of two values of the same kind. */
   isSame(a: Sql, b: Sql, kind: ValueKind, negate: boolean): Sql;
   /** Whether a value is NULL (for `json`, also a JSON null). */
   isNull(expr: Sql, kind: ValueKind): Sql;
-  /** Case-insensitive LIKE with `\` as the escape character. */
+  /** `a op b` for two values of `kind` (text in byte order, json with SQLite's type order). */
+  order(a: Sql, op: OrderOp, b: Sql, kind: ValueKind): Sql;
+  /** LIKE with `\` as the escape character, case-insensitive for ASCII letters only. */
   like(value: Sql, pattern: Sql, negate: boolean): Sql;
   /** String concatenation. */
   concat(...parts: Sql[]): Sql;
+  /** Lower case for ASCII letters only (SQLite's LOWER). */
   lower(expr: Sql): Sql;
   /** Case-insensitive equality that can use a NOCASE / lower() index (identity lookups). */
   equalsIgnoreCase(column: Sql, value: Sql): Sql;
   /** A boolean SQL condition used as a `bool` value. */
   boolValue(condition: Sql): Sql;
-  /** Haversine distance in kilometres between two (lon, lat) points. */
+  /** Haversine distance in kilometres between two (lon, lat) points; NULL if any is NULL. */
   geoDistance(lonA: Sql, latA: Sql, lonB: Sql, latB: Sql): Sql;
   /** SQLite `strftime` semantics on every engine, NULL normalised to ''. */
-  strftime(format: Sql, time: Sql | null, modifiers: Sql[]): Sql;
+  /** `time` may be text (a date) or a number (with the `unixepoch`/`julianday` modifiers). */
+  strftime(format: Sql, time: { sql: Sql; isNumber: boolean } | null, modifiers: Sql[]): Sql;
   random(): Sql;
   /** The insertion-order key of a table row (SQLite rowid; a hidden identity column elsewhere). */
   rowid(alias: string): Sql;
+  /** An ORDER BY term for a value of `kind` (text sorts by bytes on every engine). */
+  sortKey(expr: Sql, kind: ValueKind): Sql;
 }

@@ -3,19 +3,24 @@
  * builder needs to know (literal value, multi-value source, JSON strictness).
  */
 import { sql } from 'kysely';
+import { numberToText } from '../number-text.js';
 import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
 
 export type LiteralValue = string | number | boolean | null;
 
 /** A source of all the values of a multi-valued operand for the current row (`SELECT … AS v`). */
 export interface MultiSource {
-  build(as: ValueKind): Sql;
+  /** `loose`: render text as LIKE sees it (see Operand.as). */
+  build(as: ValueKind, loose?: boolean): Sql;
 }
 
 export interface Operand {
   kind: ValueKind;
-  /** Renders the operand as `kind` (callers only ask for kinds `targetKind` chose). */
-  as(kind: ValueKind): Sql;
+  /**
+   * Renders the operand as `kind` (callers only ask for kinds `targetKind` chose). `loose`
+   * text (for LIKE) also shows JSON numbers and booleans, as SQLite's LIKE sees them.
+   */
+  as(kind: ValueKind, loose?: boolean): Sql;
   /** Known at compile time: a quoted text, number, macro or @request value. */
   literal?: { value: LiteralValue };
   /** Set when the operand has several values per row: `?`-less operators must hold for all. */
@@ -38,7 +43,7 @@ export function convertLiteral(value: LiteralValue, kind: ValueKind): LiteralVal
   if (value === null) return null;
   switch (kind) {
     case 'text':
-      return typeof value === 'string' ? value : typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
+      return typeof value === 'string' ? value : typeof value === 'boolean' ? (value ? '1' : '0') : numberToText(value);
     case 'number':
       if (typeof value === 'number') return value;
       if (typeof value === 'boolean') return value ? 1 : 0;
@@ -83,12 +88,14 @@ export function exprOperand(dialect: FilterDialect, expr: Sql, kind: ValueKind, 
 
 /** A value inside a JSON document; rendered with the requested type. */
 export function jsonOperand(dialect: FilterDialect, doc: Sql, path: (string | number)[], extra: Partial<Operand> = {}): Operand {
-  return { kind: 'json', strict: true, as: (target) => dialect.jsonValue(doc, path, target), ...extra };
+  return { kind: 'json', strict: true, as: (target, loose) => dialect.jsonValue(doc, path, target, loose), ...extra };
 }
 
 /**
- * The kind both sides of a comparison are rendered as: the same kind when they agree, the other
- * side's kind for JSON values and convertible literals, number for number/bool, text otherwise.
+ * The kind both sides of a comparison are rendered as, following SQLite's comparison rules
+ * (PocketBase's engine): booleans are the numbers 0/1 unless both sides are booleans; a JSON
+ * value takes the other side's kind; text and numbers compare as numbers when the text side is
+ * a numeric literal (SQLite's numeric affinity), as text otherwise.
  */
 export function targetKind(a: Operand, b: Operand): ValueKind {
   if (a.kind === b.kind) return a.kind;
@@ -96,8 +103,10 @@ export function targetKind(a: Operand, b: Operand): ValueKind {
   if (b.kind === 'null') return a.kind;
   if (a.kind === 'json') return b.kind;
   if (b.kind === 'json') return a.kind;
-  if (a.literal && convertLiteral(a.literal.value, b.kind) !== undefined) return b.kind;
-  if (b.literal && convertLiteral(b.literal.value, a.kind) !== undefined) return a.kind;
-  if ((a.kind === 'number' && b.kind === 'bool') || (a.kind === 'bool' && b.kind === 'number')) return 'number';
+  const an = a.kind === 'bool' ? 'number' : a.kind;
+  const bn = b.kind === 'bool' ? 'number' : b.kind;
+  if (an === bn) return 'number';
+  const text = an === 'text' ? a : b;
+  if (text.literal && typeof text.literal.value === 'string' && convertLiteral(text.literal.value, 'number') !== undefined) return 'number';
   return 'text';
 }

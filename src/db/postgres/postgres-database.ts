@@ -4,12 +4,14 @@ import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
-import { installPostgresFunctions } from './strftime-function.js';
+import { installPostgresFunctions } from './install-functions.js';
 
 export interface PostgresOptions {
   url: string;
   /** Pool size per node. @default 10 */
   maxConnections?: number;
+  /** Longest a statement may run before PostgreSQL cancels it (milliseconds). @default 30000 */
+  statementTimeoutMs?: number;
 }
 
 // COUNT(*) is int8 and pg returns int8 as a string by default (it may exceed 2^53); Basalt's
@@ -89,6 +91,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     max: options.maxConnections ?? 10,
     types,
     connectionTimeoutMillis: 10_000,
+    // A runaway query (a pathological filter, a huge view) must not hold a connection forever.
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
   });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});

@@ -12,7 +12,8 @@ import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
  * Multi-valued and JSON fields are TEXT holding JSON, exactly as on SQLite, so raw comparisons
  * and LIKE on them behave the same on both engines; JSON operators cast to jsonb on demand.
  */
-const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT', number: 'DOUBLE PRECISION', bool: 'BOOLEAN', json: 'TEXT' };
+// Text compares and sorts by bytes, like SQLite's BINARY collation, whatever the database locale.
+const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT COLLATE "C"', number: 'DOUBLE PRECISION', bool: 'BOOLEAN', json: 'TEXT COLLATE "C"' };
 
 /** Volatile functions that only read (randomness and clocks): allowed in view queries. */
 const HARMLESS_VOLATILE = new Set(['random', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'random_normal']);
@@ -21,7 +22,7 @@ const HARMLESS_VOLATILE = new Set(['random', 'clock_timestamp', 'timeofday', 'ge
 export const ROWID_COLUMN = '__rowid';
 
 export function postgresColumnSql(col: ColumnDefinition): string {
-  if (col.primaryKey) return `${quoteIdent(col.name)} TEXT PRIMARY KEY NOT NULL`;
+  if (col.primaryKey) return `${quoteIdent(col.name)} TEXT COLLATE "C" PRIMARY KEY NOT NULL`;
   const parts = [quoteIdent(col.name), TYPE_OF_KIND[col.kind], 'DEFAULT', defaultLiteral(col.default, 'TRUE', 'FALSE')];
   if (!col.nullable) parts.push('NOT NULL');
   return parts.join(' ');

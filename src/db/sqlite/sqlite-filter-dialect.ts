@@ -1,13 +1,20 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import type { FilterDialect, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
+import type { FilterDialect, OrderOp, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
 import { jsonPathText } from '../json-path.js';
+import { numberToText, textToNumber } from '../../core/number-text.js';
 
-/** The filter language on SQLite (PocketBase's native engine: most functions exist as is). */
+/** The filter language on SQLite, PocketBase's own engine: most functions exist as they are. */
 export class SqliteFilterDialect implements FilterDialect {
-  /** Registers the SQL functions SQLite lacks; called for every connection. */
-  registerFunctions(_db: BetterSqlite3.Database): void {
-    // Math functions (sin, asin, radians…) are compiled into better-sqlite3; nothing to add yet.
+  /** Registers the SQL functions the dialect uses; called for every connection. */
+  registerFunctions(db: BetterSqlite3.Database): void {
+    // Casts that mean the same on every engine (SQLite's own CAST prints 1.0e+21, parses 'abc' as 0).
+    db.function('basalt_number_text', { deterministic: true }, (x: unknown) =>
+      x === null ? null : typeof x === 'number' || typeof x === 'bigint' ? numberToText(Number(x)) : String(x),
+    );
+    db.function('basalt_to_number', { deterministic: true }, (x: unknown) =>
+      x === null ? null : typeof x === 'number' || typeof x === 'bigint' ? Number(x) : textToNumber(String(x)),
+    );
   }
 
   param(value: string | number | boolean | null, _kind: ValueKind): Sql {
@@ -27,13 +34,18 @@ export class SqliteFilterDialect implements FilterDialect {
       : sql`(CASE WHEN ${expr} IS NULL OR ${expr} = '' THEN 0 ELSE 1 END)`;
   }
 
-  jsonValue(doc: Sql, path: (string | number)[], as: ValueKind): Sql {
+  jsonValue(doc: Sql, path: (string | number)[], as: ValueKind, loose = false): Sql {
     const p = jsonPathText(path);
     const valid = sql`CASE WHEN json_valid(${doc}) THEN ${doc} END`;
     const value = sql`json_extract(${valid}, ${p})`;
     const type = sql`json_type(${valid}, ${p})`;
     switch (as) {
       case 'text':
+        if (loose) {
+          return sql`(CASE ${type} WHEN 'text' THEN ${value} WHEN 'object' THEN ${value} WHEN 'array' THEN ${value}
+            WHEN 'integer' THEN basalt_number_text(${value}) WHEN 'real' THEN basalt_number_text(${value})
+            WHEN 'true' THEN '1' WHEN 'false' THEN '0' END)`;
+        }
         return sql`(CASE ${type} WHEN 'text' THEN ${value} WHEN 'object' THEN ${value} WHEN 'array' THEN ${value} END)`;
       case 'number':
         return sql`(CASE ${type} WHEN 'integer' THEN ${value} WHEN 'real' THEN ${value} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
@@ -46,11 +58,13 @@ export class SqliteFilterDialect implements FilterDialect {
 
   cast(expr: Sql, from: ValueKind, to: ValueKind): Sql {
     if (from === to) return expr;
-    if (from === 'bool' && to === 'text') return sql`(CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END)`;
-    if (from === 'bool' && to === 'number') return sql`(CASE WHEN ${expr} THEN 1 WHEN NOT ${expr} THEN 0 END)`;
-    if (from === 'number' && to === 'text') return sql`CAST(${expr} AS TEXT)`;
     if (from === 'null') return sql`NULL`;
-    throw new Error(`unsupported cast ${from} → ${to}`);
+    if (from === 'bool' && to === 'text') return sql`(CASE WHEN ${expr} THEN '1' WHEN NOT ${expr} THEN '0' END)`;
+    if (from === 'bool' && to === 'number') return sql`(CASE WHEN ${expr} THEN 1 WHEN NOT ${expr} THEN 0 END)`;
+    if (to === 'text') return sql`basalt_number_text(${expr})`;
+    if (to === 'number') return sql`basalt_to_number(${expr})`;
+    if (to === 'bool') return sql`(basalt_to_number(${expr}) <> 0)`;
+    return expr;
   }
 
   isSame(a: Sql, b: Sql, _kind: ValueKind, negate: boolean): Sql {
@@ -59,6 +73,10 @@ export class SqliteFilterDialect implements FilterDialect {
 
   isNull(expr: Sql): Sql {
     return sql`(${expr} IS NULL)`;
+  }
+
+  order(a: Sql, op: OrderOp, b: Sql): Sql {
+    return sql`(${a} ${sql.raw(op)} ${b})`;
   }
 
   like(value: Sql, pattern: Sql, negate: boolean): Sql {
@@ -82,14 +100,14 @@ export class SqliteFilterDialect implements FilterDialect {
   }
 
   geoDistance(lonA: Sql, latA: Sql, lonB: Sql, latB: Sql): Sql {
-    // Haversine; min(1, …) guards asin against rounding just above 1 for antipodal points.
+    // Haversine; min(1, …) guards asin against rounding just above 1 (it is NULL if any input is).
     return sql`(12742.0 * asin(min(1.0, sqrt(
       pow(sin((radians(${latB}) - radians(${latA})) / 2), 2) +
       cos(radians(${latA})) * cos(radians(${latB})) * pow(sin((radians(${lonB}) - radians(${lonA})) / 2), 2)))))`;
   }
 
-  strftime(format: Sql, time: Sql | null, modifiers: Sql[]): Sql {
-    const args = [format, ...(time ? [time] : [sql`'now'`]), ...modifiers];
+  strftime(format: Sql, time: { sql: Sql; isNumber: boolean } | null, modifiers: Sql[]): Sql {
+    const args = [format, time ? time.sql : sql`'now'`, ...modifiers];
     return sql`COALESCE(strftime(${sql.join(args)}), '')`;
   }
 
@@ -99,5 +117,9 @@ export class SqliteFilterDialect implements FilterDialect {
 
   rowid(alias: string): Sql {
     return sql.ref(`${alias}.rowid`);
+  }
+
+  sortKey(expr: Sql): Sql {
+    return expr;
   }
 }

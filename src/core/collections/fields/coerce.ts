@@ -6,7 +6,8 @@ import { INVALID } from './field-type.js';
 
 export function toText(raw: unknown): string | typeof INVALID {
   if (raw === null || raw === undefined) return '';
-  if (typeof raw === 'string') return raw;
+  // NUL cannot be stored in PostgreSQL text (and truncates C strings elsewhere): refuse it on every engine.
+  if (typeof raw === 'string') return raw.includes('\u0000') ? INVALID : raw;
   if (typeof raw === 'number') return Number.isFinite(raw) ? String(raw) : INVALID;
   if (typeof raw === 'boolean') return raw ? 'true' : 'false';
   return INVALID;

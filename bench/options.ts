@@ -1,0 +1,57 @@
+/** The benchmark's settings, from BENCH_* environment variables and `--cpu-prof` (see README.md). */
+import type { Settings } from './measure.js';
+import { SCENARIOS, type ScenarioId } from './scenarios.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Options {
+  settings: Settings;
+  engines: Engine[];
+  /** True when BENCH_ENGINES names the engines: an unreachable PostgreSQL is then an error. */
+  enginesExplicit: boolean;
+  scenarios: ScenarioId[];
+  /** Maintenance database on which `basalt_bench_<ts>` is created and dropped. */
+  pgAdminUrl: string;
+  /** Basalt's --log-level. @default "warn" */
+  logLevel: string;
+  /** Start Basalt under `node --cpu-prof`. */
+  profile: boolean;
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}="${raw}" must be a non-negative number`);
+  return n;
+}
+
+function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T[] {
+  const raw = env[name];
+  if (!raw) return [...allowed];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(allowed as readonly string[]).includes(s));
+  if (unknown.length > 0 || list.length === 0) throw new Error(`${name}="${raw}": use a comma-separated list of ${allowed.join(', ')}`);
+  return list as T[];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const seconds = envNumber(env, 'BENCH_SECONDS', 8);
+  if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
+  const logLevel = env.BENCH_LOG_LEVEL || 'warn';
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`BENCH_LOG_LEVEL="${logLevel}": use one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    settings: {
+      seconds,
+      warmupSeconds: envNumber(env, 'BENCH_WARMUP_SECONDS', 2),
+      connections: Math.max(1, Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10))),
+    },
+    engines: envList<Engine>(env, 'BENCH_ENGINES', ['sqlite', 'postgres']),
+    enginesExplicit: Boolean(env.BENCH_ENGINES),
+    scenarios: envList<ScenarioId>(env, 'BENCH_SCENARIOS', SCENARIOS.map((s) => s.id)),
+    pgAdminUrl: env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    logLevel,
+    profile: argv.includes('--cpu-prof') || env.BENCH_PROFILE === '1',
+  };
+}

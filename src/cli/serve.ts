@@ -8,7 +8,8 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
   const config = buildConfig(values);
   const logger = createLogger(config);
   const app = await openApp(config, logger);
-  const server = await buildServer(app);
+  // One line per request at info level and below; a quieter level skips the hook entirely.
+  const server = await buildServer(app, { requestLog: ['info', 'debug', 'trace'].includes(config.logLevel) });
   try {
     await server.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

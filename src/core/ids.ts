@@ -1,24 +1,35 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 
 /** PocketBase's record id alphabet and length (spec §1.1): 15 characters of `[a-z0-9]`. */
 export const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const ID_LENGTH = 15;
 export const ID_PATTERN = /^[a-z0-9]+$/;
 
-/**
- * A cryptographically random string over `alphabet`. Rejection sampling keeps every character
- * equally likely (a plain `byte % n` would favour the first characters).
- */
-export function randomString(length: number, alphabet: string = ID_ALPHABET): string {
-  const n = alphabet.length;
-  const limit = 256 - (256 % n);
-  let out = '';
-  while (out.length < length) {
-    const bytes = randomBytes(length * 2);
-    for (let i = 0; i < bytes.length && out.length < length; i++) {
-      if (bytes[i] < limit) out += alphabet[bytes[i] % n];
-    }
+// CSPRNG bytes drawn in blocks: one system call per 4 KiB instead of one per id or character.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomByte(): number {
+  if (poolOffset >= pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
   }
+  return pool[poolOffset++];
+}
+
+/** A uniformly random index in [0, n) for n ≤ 256, from the CSPRNG (rejection sampling: no modulo bias). */
+export function randomIndex(n: number): number {
+  const limit = 256 - (256 % n);
+  for (;;) {
+    const b = randomByte();
+    if (b < limit) return b % n;
+  }
+}
+
+/** A cryptographically random string over `alphabet` (at most 256 characters), every character equally likely. */
+export function randomString(length: number, alphabet: string = ID_ALPHABET): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomIndex(alphabet.length)];
   return out;
 }
 

@@ -70,8 +70,13 @@ export interface Database {
   lockSchema(): Promise<void>;
   /** Classifies a driver error (unique violation → columns), or null when it is not a database error. */
   classifyError(err: unknown): DbFailure | null;
-  /** Raw rows of a compiled SQL fragment (convenience over kysely). */
+  /** Raw rows of a SQL fragment (compiled by kysely for this engine). */
   rows<T = Record<string, unknown>>(query: RawBuilder<unknown>): Promise<T[]>;
+  /**
+   * Runs SQL text already compiled for this engine (see core/compiled-query.ts) with positional
+   * parameters: the hot paths compile their SQL once per collection, not per request.
+   */
+  query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
  * Randomness comes from the CSPRNG because generated values are often ids or tokens.
  */
 import { randomInt } from 'node:crypto';
+import { randomIndex } from './ids.js';
 
 type Node =
   | { t: 'chars'; set: string }
@@ -138,7 +139,7 @@ class PatternParser {
 function generate(nodes: Node[], out: string[]): void {
   for (const node of nodes) {
     if (out.length > MAX_LENGTH) throw new PatternError('pattern produces values that are too long');
-    if (node.t === 'chars') out.push(node.set[randomInt(node.set.length)]);
+    if (node.t === 'chars') out.push(node.set[node.set.length <= 256 ? randomIndex(node.set.length) : randomInt(node.set.length)]);
     else if (node.t === 'alt') generate(node.options[randomInt(node.options.length)], out);
     else {
       const count = node.min === node.max ? node.min : randomInt(node.min, node.max + 1);

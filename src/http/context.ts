@@ -11,6 +11,7 @@ import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js'
 declare module 'fastify' {
   interface FastifyRequest {
     basaltAuth: ResolvedAuth | null;
+    basaltCaller: Caller | null;
   }
 }
 
@@ -67,8 +68,9 @@ export function requestInfo(request: FastifyRequest, body: Record<string, unknow
   };
 }
 
+/** The caller of a request (built once per request). */
 export function callerOf(request: FastifyRequest): Caller {
-  return callerFor(requestInfo(request));
+  return (request.basaltCaller ??= callerFor(requestInfo(request)));
 }
 
 export function queryOf(request: FastifyRequest): Record<string, string> {

@@ -53,35 +53,49 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   await server.register(formbody, { bodyLimit: config.bodyLimit });
   await server.register(multipart, { limits: { fileSize: config.bodyLimit } });
 
+  // Hooks use callbacks, not async functions: each async hook costs a promise per request.
   server.decorateRequest('basaltAuth', null);
-  server.addHook('onRequest', async (request) => {
-    request.basaltAuth = await resolveAuth(app, request);
+  server.decorateRequest('basaltCaller', null);
+  server.addHook('onRequest', (request, _reply, done) => {
+    if (!request.headers.authorization) return done();
+    resolveAuth(app, request).then((auth) => {
+      request.basaltAuth = auth;
+      done();
+    }, done);
   });
 
   // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
   // handler runs, so a bad value is a 400 before anything is written.
   server.decorateRequest('fieldsPicker', null);
-  server.addHook('preHandler', async (request) => {
+  server.addHook('preHandler', (request, _reply, done) => {
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
-    if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
+    try {
+      if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   });
-  server.addHook('preSerialization', async (request, reply, payload) => {
-    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object' || !request.fieldsPicker) return payload;
-    return pickListOrRecord(payload, request.fieldsPicker);
+  server.addHook('preSerialization', (request, reply, payload, done) => {
+    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object' || !request.fieldsPicker) return done(null, payload);
+    done(null, pickListOrRecord(payload, request.fieldsPicker));
   });
 
   if (options.requestLog !== false) {
-    server.addHook('onResponse', async (request, reply) => {
+    server.addHook('onResponse', (request, reply, done) => {
       // Path only: query strings may carry tokens (file tokens, OAuth2 codes).
+      const url = request.url;
+      const q = url.indexOf('?');
       logger.info(
         {
           method: request.method,
-          path: request.url.split('?')[0],
+          path: q === -1 ? url : url.slice(0, q),
           status: reply.statusCode,
           durationMs: Math.round(reply.elapsedTime * 100) / 100,
         },
         'request',
       );
+      done();
     });
   }
 

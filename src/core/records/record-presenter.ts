@@ -44,10 +44,14 @@ async function managedIds(ctx: QueryContext, records: Iterable<RecordModel>, cal
   return ids;
 }
 
+const NO_EXPAND: ExpandMap = new Map();
+
 export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, expandTree: ExpandTree | null): Promise<Record<string, unknown>[]> {
-  const expand: ExpandMap = expandTree ? await expandRecords(ctx, records, expandTree, caller) : new Map();
-  const needsManaged = [...collectAll(records, expand)].some((r) => r.collection.isAuth);
-  const managed = needsManaged ? await managedIds(ctx, collectAll(records, expand), caller) : undefined;
+  const expand: ExpandMap = expandTree ? await expandRecords(ctx, records, expandTree, caller) : NO_EXPAND;
+  const all = expand.size > 0 ? collectAll(records, expand) : records;
+  let needsManaged = false;
+  for (const r of all) if (r.collection.isAuth) needsManaged = true;
+  const managed = needsManaged ? await managedIds(ctx, all, caller) : undefined;
   const opts = {
     isSuperuser: caller.isSuperuser,
     authId: caller.auth ? String(caller.auth.values.id) : undefined,

@@ -11,6 +11,7 @@ import { codecOf } from './record-codec.js';
 import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext } from './record-query.js';
 import type { RecordModel } from './record.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
+import { compiledTemplate } from '../compiled-query.js';
 
 export interface ListResult<T> {
   page: number;
@@ -31,10 +32,18 @@ export function assertClientQueryAllowed(caller: Caller, ...values: string[]): v
 export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule): Promise<RecordModel | null> {
   if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
   const codec = codecOf(collection);
-  const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param(id, 'text')}`, rulePredicate(ctx, collection, rule, caller)]);
-  const rows = await ctx.db.rows<Record<string, unknown>>(
-    sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!} LIMIT 1`,
-  );
+  const predicate = rulePredicate(ctx, collection, rule, caller);
+  let rows: Record<string, unknown>[];
+  if (!predicate) {
+    // The common case (open rule, superuser, server lookups): SQL compiled once per collection.
+    const byId = compiledTemplate(ctx.db, collection, 'byId', () =>
+      sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param('', 'text')} LIMIT 1`,
+    );
+    rows = await ctx.db.query(byId.text, [id]);
+  } else {
+    const where = sql`${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param(id, 'text')} AND ${predicate}`;
+    rows = await ctx.db.rows(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where} LIMIT 1`);
+  }
   return rows.length > 0 ? codec.decode(rows[0]) : null;
 }
 

@@ -10,6 +10,7 @@ import { valuesOf } from '../collections/fields/multi-value.js';
 import { fieldError, type ErrorData } from '../errors.js';
 import type { Database, DbFailure } from '../ports.js';
 import type { RecordValues } from './record.js';
+import { compiledTemplate } from '../compiled-query.js';
 
 export function validateValues(collection: CollectionModel, values: RecordValues, isNew: boolean, previous: RecordValues | null, errors: ErrorData): void {
   for (const field of collection.fields) {
@@ -31,9 +32,16 @@ export async function checkRelations(db: Database, schema: SchemaView, collectio
     const ids = valuesOf(values[name]);
     if (ids.length === 0) continue;
     const target = schema.find(String(field.collectionId));
-    const found = target
-      ? await db.rows<{ id: string }>(sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} IN (${sql.join(ids.map((id) => db.filter.param(id, 'text')))})`)
-      : [];
+    let found: { id: string }[] = [];
+    if (target && ids.length === 1) {
+      // The usual single relation: a query compiled once per target collection.
+      const byId = compiledTemplate(db, target, 'idExists', () =>
+        sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} = ${db.filter.param('', 'text')}`,
+      );
+      found = await db.query(byId.text, ids);
+    } else if (target) {
+      found = await db.rows(sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} IN (${sql.join(ids.map((id) => db.filter.param(id, 'text')))})`);
+    }
     if (found.length !== new Set(ids).size) {
       errors[name] = fieldError('validation_missing_rel_records', 'Failed to find all relation records with the provided ids.');
     }

@@ -20,6 +20,7 @@ import { deleteWithCascade } from './cascade.js';
 import { passesCreateRule } from './create-rule-check.js';
 import { applyBody } from './record-body.js';
 import { codecOf } from './record-codec.js';
+import { compiledTemplate } from '../compiled-query.js';
 import { findRecord } from './record-reader.js';
 import { ROOT, and, rulePredicate } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
@@ -136,7 +137,10 @@ export class RecordWriter {
       await this.finalizePasswords(collection, values, true);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
-      await this.insertOrTranslate(tx, collection, () => tx.db.kysely.insertInto(collection.table).values(row).execute(), MESSAGES.createFailed);
+      const insert = compiledTemplate(tx.db, collection, 'insert', () =>
+        sql`INSERT INTO ${sql.id(collection.table)} (${sql.join(collection.fields.map((f) => sql.id(f.name)))}) VALUES (${sql.join(collection.fields.map(() => sql`${null}`))})`,
+      );
+      await this.insertOrTranslate(tx, collection, () => tx.db.query(insert.text, collection.fields.map((f) => row[f.name])), MESSAGES.createFailed);
       tx.afterCommit(() => this.deps.events.emit('recordCreated', { record }));
       return record;
     }, outer, this.deps.logger);

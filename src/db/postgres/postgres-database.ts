@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
@@ -50,6 +50,11 @@ class PostgresDatabase implements Database {
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true)));
+  }
+
+  async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
+    return result.rows as T[];
   }
 
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {

@@ -1,10 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
 import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
-import { BasaltSqliteDialect, SqliteDriver } from './sqlite-driver.js';
+import { BasaltSqliteDialect, bindable, SqliteDriver } from './sqlite-driver.js';
 import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
 import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
 
@@ -48,9 +48,47 @@ class SqliteDatabase implements Database {
     this.schema = new SqliteSchemaManager(kysely, preparer, () => driver.clearStatementCache());
   }
 
+  private txDatabase: SqliteDatabase | null = null;
+
+  /**
+   * One write transaction at a time (SQLite has one writer): take the write lock, BEGIN
+   * IMMEDIATE, run `fn` on the locked writer, COMMIT (ROLLBACK if `fn` throws), release.
+   */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new SqliteDatabase(trx, this.driver, true)));
+    const driver = this.driver;
+    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true);
+    const release = await driver.writeLock.lock();
+    try {
+      driver.writerStatements.get('BEGIN IMMEDIATE').run();
+      let result: T;
+      try {
+        result = await fn(this.txDatabase);
+      } catch (err) {
+        if (driver.writer.inTransaction) driver.writerStatements.get('ROLLBACK').run();
+        throw err;
+      }
+      try {
+        driver.writerStatements.get('COMMIT').run();
+      } catch (err) {
+        if (driver.writer.inTransaction) driver.writerStatements.get('ROLLBACK').run();
+        throw err;
+      }
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    // Outside a transaction, a read goes straight to the reader connection's cached statement:
+    // no query-builder pass and no connection hand-off for the most frequent requests.
+    if (!this.inTransaction) {
+      const read = this.driver.readStatement(text);
+      if (read) return read.all(bindable(params)) as T[];
+    }
+    const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
+    return result.rows as T[];
   }
 
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {

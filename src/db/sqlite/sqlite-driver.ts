@@ -65,7 +65,13 @@ class Mutex {
 }
 
 /** better-sqlite3 binds numbers, strings, bigints, buffers and null; booleans become 0/1. */
-function bindable(parameters: readonly unknown[]): unknown[] {
+export function bindable(parameters: readonly unknown[]): readonly unknown[] {
+  let plain = true;
+  for (let i = 0; i < parameters.length && plain; i++) {
+    const p = parameters[i];
+    plain = p !== true && p !== false && p !== undefined;
+  }
+  if (plain) return parameters;
   const out = new Array(parameters.length);
   for (let i = 0; i < parameters.length; i++) {
     const p = parameters[i];
@@ -91,7 +97,7 @@ class SqliteConnection implements DatabaseConnection {
   async begin(): Promise<void> {
     this.release = await this.driver.writeLock.lock();
     try {
-      this.driver.writer.prepare('BEGIN IMMEDIATE').run();
+      this.driver.writerStatements.get('BEGIN IMMEDIATE').run();
       this.inTransaction = true;
     } catch (err) {
       this.end();
@@ -101,7 +107,7 @@ class SqliteConnection implements DatabaseConnection {
 
   finish(command: 'COMMIT' | 'ROLLBACK'): void {
     try {
-      if (this.driver.writer.inTransaction) this.driver.writer.prepare(command).run();
+      if (this.driver.writer.inTransaction) this.driver.writerStatements.get(command).run();
     } finally {
       this.inTransaction = false;
       this.end();
@@ -154,6 +160,13 @@ export class SqliteDriver implements Driver {
 
   async init(): Promise<void> {}
 
+  /** The reader's cached statement for `sql` when it is read-only (else null: it must go to the writer). */
+  readStatement(sql: string): BetterSqlite3.Statement | null {
+    if (!this.readerStatements) return null;
+    const stmt = this.readerStatements.get(sql);
+    return stmt.readonly && stmt.reader ? stmt : null;
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
     return new SqliteConnection(this);
   }
@@ -190,8 +203,45 @@ export class SqliteDriver implements Driver {
   }
 }
 
+/**
+ * The writer connection for code that already holds the write lock inside `BEGIN IMMEDIATE`
+ * (SqliteDatabase.transaction): statements run directly, with no lock and no transaction
+ * bookkeeping of the query builder in between.
+ */
+class LockedWriterDriver implements Driver {
+  private readonly connection: DatabaseConnection;
+
+  constructor(driver: SqliteDriver) {
+    this.connection = {
+      executeQuery: async (query) => run(driver.writerStatements, query),
+      // eslint-disable-next-line require-yield
+      streamQuery: async function* () {
+        throw new Error('streaming is not supported by the SQLite driver');
+      },
+    };
+  }
+
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return this.connection;
+  }
+  async beginTransaction(): Promise<void> {
+    throw new Error('already in a transaction');
+  }
+  async commitTransaction(): Promise<void> {}
+  async rollbackTransaction(): Promise<void> {}
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}
+
 export class BasaltSqliteDialect implements Dialect {
-  constructor(private readonly driver: SqliteDriver) {}
+  constructor(private readonly driver: Driver) {}
+
+  /** The dialect for statements run inside a transaction that holds the write lock. */
+  static lockedWriter(driver: SqliteDriver): BasaltSqliteDialect {
+    return new BasaltSqliteDialect(new LockedWriterDriver(driver));
+  }
+
   createDriver(): Driver {
     return this.driver;
   }

@@ -2,7 +2,6 @@
  * Typed after-commit events. Consumers (collection cache, realtime, webhooks…) subscribe here;
  * producers publish only from after-commit callbacks, so every event describes committed data.
  */
-import type { Collection } from '../collections/types.js';
 import type { RecordModel } from '../records/record.js';
 
 export interface AppEvents {
@@ -11,7 +10,6 @@ export interface AppEvents {
   recordCreated: { record: RecordModel };
   recordUpdated: { record: RecordModel; previous: RecordModel };
   recordDeleted: { record: RecordModel };
-  collectionSaved: { collection: Collection };
 }
 
 type Handler<T> = (payload: T) => void | Promise<void>;

@@ -21,7 +21,8 @@ async function referencing(db: Database, source: CollectionModel, fieldName: str
   const condition = multiple
     ? sql`EXISTS (SELECT 1 FROM ${db.filter.jsonEach(column, '__je', true)} WHERE ${sql.ref('__je.value')} = ${db.filter.param(id, 'text')})`
     : sql`${column} = ${db.filter.param(id, 'text')}`;
-  const rows = await db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns('__c')} FROM ${sql.id(source.table)} AS ${sql.id('__c')} WHERE ${condition}`);
+  // Locked: the relation value is rewritten below from what is read here.
+  const rows = await db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns('__c')} FROM ${sql.id(source.table)} AS ${sql.id('__c')} WHERE ${condition} ${db.filter.forUpdate()}`);
   return rows.map((r) => codec.decode(r));
 }
 

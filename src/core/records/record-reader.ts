@@ -29,20 +29,24 @@ export function assertClientQueryAllowed(caller: Caller, ...values: string[]): v
 }
 
 /** The record if `rule` lets the caller see it (superusers: always), else null; a locked rule is a 403. */
-export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule): Promise<RecordModel | null> {
+/**
+ * `forUpdate` locks the row until the transaction ends, so a read-modify-write (body modifiers
+ * such as `n+`) cannot lose a concurrent update.
+ */
+export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule, forUpdate = false): Promise<RecordModel | null> {
   if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
   const codec = codecOf(collection);
   const predicate = rulePredicate(ctx, collection, rule, caller);
   let rows: Record<string, unknown>[];
   if (!predicate) {
     // The common case (open rule, superuser, server lookups): SQL compiled once per collection.
-    const byId = compiledTemplate(ctx.db, collection, 'byId', () =>
-      sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param('', 'text')} LIMIT 1`,
+    const byId = compiledTemplate(ctx.db, collection, forUpdate ? 'byIdForUpdate' : 'byId', () =>
+      sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param('', 'text')} LIMIT 1 ${forUpdate ? ctx.db.filter.forUpdate() : sql``}`,
     );
     rows = await ctx.db.query(byId.text, [id]);
   } else {
     const where = sql`${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param(id, 'text')} AND ${predicate}`;
-    rows = await ctx.db.rows(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where} LIMIT 1`);
+    rows = await ctx.db.rows(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where} LIMIT 1 ${forUpdate ? ctx.db.filter.forUpdate() : sql``}`);
   }
   return rows.length > 0 ? codec.decode(rows[0]) : null;
 }

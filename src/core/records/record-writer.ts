@@ -152,7 +152,7 @@ export class RecordWriter {
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     return transact(this.deps.db, async (tx) => {
       const ctx = this.ctx(tx.db);
-      const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update);
+      const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
       if (!existing) throw notFound();
       const canManage = await this.canManage(tx.db, existing, caller);
       const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage });

@@ -69,6 +69,8 @@ export interface FilterDialect {
   random(): Sql;
   /** The insertion-order key of a table row (SQLite rowid; a hidden identity column elsewhere). */
   rowid(alias: string): Sql;
+  /** The clause that locks the selected rows until the transaction ends ('' where writes are serialised anyway). */
+  forUpdate(): Sql;
   /** An ORDER BY term for a value of `kind` (text sorts by bytes on every engine). */
   sortKey(expr: Sql, kind: ValueKind): Sql;
 }

@@ -137,6 +137,10 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`COALESCE(basalt_strftime(CAST(${format} AS text), ${t}, ${mods}), '')`;
   }
 
+  forUpdate(): Sql {
+    return sql`FOR UPDATE`;
+  }
+
   random(): Sql {
     return sql`RANDOM()`;
   }

@@ -111,6 +111,11 @@ export class SqliteFilterDialect implements FilterDialect {
     return sql`COALESCE(strftime(${sql.join(args)}), '')`;
   }
 
+  forUpdate(): Sql {
+    // SQLite has one writer: a write transaction already excludes every other.
+    return sql``;
+  }
+
   random(): Sql {
     return sql`RANDOM()`;
   }

@@ -7,8 +7,19 @@
 
 export class StatementError extends Error {}
 
-/** The SQL without comments (kept byte-for-byte otherwise), or a StatementError. */
-function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
+interface Scan {
+  firstWord: string;
+  hasInnerSemicolon: boolean;
+  /** The SQL with comments and string literals blanked out (quoted identifiers kept). */
+  code: string;
+}
+
+/** Lexes the statement (see the header), or throws StatementError. */
+function scan(sql: string): Scan {
+  const masked = sql.split('');
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to && k < masked.length; k++) masked[k] = ' ';
+  };
   let i = 0;
   let firstWord = '';
   let sawCode = false;
@@ -19,11 +30,13 @@ function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
     const next = sql[i + 1];
     if (c === '-' && next === '-') {
       const end = sql.indexOf('\n', i);
+      blank(i, end === -1 ? n : end);
       i = end === -1 ? n : end + 1;
       continue;
     }
     if (c === '/' && next === '*') {
       // PostgreSQL block comments nest; SQLite's do not, but nesting-aware scanning is stricter.
+      const start = i;
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
@@ -36,13 +49,14 @@ function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
         } else i++;
       }
       if (depth > 0) throw new StatementError('unterminated comment');
+      blank(start, i);
       continue;
     }
     if (/\s/.test(c)) {
       i++;
       continue;
     }
-    if (semicolonAt !== -1) return { firstWord, hasInnerSemicolon: true };
+    if (semicolonAt !== -1) return { firstWord, hasInnerSemicolon: true, code: masked.join('') };
     if (c === ';') {
       semicolonAt = i;
       i++;
@@ -54,6 +68,7 @@ function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
       sawCode = true;
     }
     if (c === "'" || c === '"' || c === '`') {
+      const start = i;
       const backslashEscapes = c === "'" && (sql[i - 1] === 'E' || sql[i - 1] === 'e') && !/\w/.test(sql[i - 2] ?? '');
       i++;
       while (true) {
@@ -72,6 +87,7 @@ function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
         }
         i++;
       }
+      if (c === "'") blank(start, i);
       continue;
     }
     if (c === '[') {
@@ -85,13 +101,29 @@ function scan(sql: string): { firstWord: string; hasInnerSemicolon: boolean } {
       if (m) {
         const end = sql.indexOf(m[0], i + m[0].length);
         if (end === -1) throw new StatementError('unterminated dollar-quoted text');
+        blank(i, end + m[0].length);
         i = end + m[0].length;
         continue;
       }
     }
     i++;
   }
-  return { firstWord, hasInnerSemicolon: false };
+  return { firstWord, hasInnerSemicolon: false, code: masked.join('') };
+}
+
+/**
+ * Names of the functions a statement calls (`name(` or `"name"(`, schema qualifiers dropped),
+ * lower-cased unless quoted. Keywords that take parentheses (IN, EXISTS…) are included: callers
+ * look names up in the engine's catalogue.
+ */
+export function calledFunctions(sql: string): string[] {
+  const { code } = scan(sql);
+  const names = new Set<string>();
+  for (const m of code.matchAll(/("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*\(/g)) {
+    const raw = m[1];
+    names.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase());
+  }
+  return [...names];
 }
 
 /** Throws StatementError unless `sql` is a single SELECT (or WITH … SELECT) statement. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertSingleSelect, StatementError } from '../../src/db/single-statement.js';
+import { assertSingleSelect, calledFunctions, StatementError } from '../../src/db/single-statement.js';
 
 describe('assertSingleSelect', () => {
   it.each([
@@ -31,5 +31,18 @@ describe('assertSingleSelect', () => {
     "SELECT '\\'; DROP TABLE users; --'",
   ])('refuses %j', (sql) => {
     expect(() => assertSingleSelect(sql)).toThrow(StatementError);
+  });
+});
+
+describe('calledFunctions', () => {
+  it.each([
+    ['SELECT id, COUNT(*) FROM t', ['count']],
+    ["SELECT set_config('a', 'b', false)", ['set_config']],
+    ['SELECT pg_catalog.nextval (x) FROM t', ['nextval']],
+    ['SELECT "Weird"(1)', ['Weird']],
+    ["SELECT 'nextval(x)' AS s -- setval(y)\n/* lo_unlink(1) */", []],
+    ['SELECT $$ pg_sleep(1) $$', []],
+  ])('%j calls %j', (sql, expected) => {
+    expect(calledFunctions(sql).filter((n) => n !== 'select')).toEqual(expected);
   });
 });

@@ -5,7 +5,7 @@ import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
 import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import { randomString } from '../../core/ids.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
-import { assertSingleSelect, StatementError } from '../single-statement.js';
+import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
 
 /**
@@ -76,27 +76,26 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     // NB: the driver may send this over the simple query protocol, which runs several
     // statements: assertSingleSelect is what keeps `SELECT 1; DROP TABLE x` out.
     const query = assertSingleSelect(select);
+    await this.assertReadOnly(query);
     await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
-    await this.assertReadOnly(name);
   }
 
   /**
    * A SELECT can still change things through volatile functions (nextval, set_config,
-   * pg_terminate_backend, lo_unlink…). PostgreSQL records every function a view calls in
-   * pg_depend: refuse the view if one of them is volatile and not known to be harmless.
+   * pg_terminate_backend, lo_unlink…). The catalogue does not record which built-in functions a
+   * view calls, so the names called in the query text are looked up: a volatile one that is not
+   * known to be harmless refuses the view.
    */
-  private async assertReadOnly(view: string): Promise<void> {
-    const r = await sql<{ name: string }>`SELECT DISTINCT p.proname AS name
-      FROM pg_depend d
-      JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
-      JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
-      WHERE w.ev_class = ${quoteIdent(view)}::regclass AND p.provolatile = 'v'`.execute(this.db);
+  private async assertReadOnly(select: string): Promise<void> {
+    const names = calledFunctions(select);
+    if (names.length === 0) return;
+    const r = await sql<{ name: string }>`SELECT DISTINCT proname AS name FROM pg_proc
+      WHERE provolatile = 'v' AND proname = ANY(CAST(${names} AS text[]))`.execute(this.db);
     const offending = r.rows.map((row) => row.name).filter((fn) => !HARMLESS_VOLATILE.has(fn));
     if (offending.length > 0) {
       throw new StatementError(`the query calls ${offending.join(', ')}(), which may change data: view queries must be read-only`);
     }
   }
-
 
   async describeQuery(select: string): Promise<QueryColumn[]> {
     const query = assertSingleSelect(select);

@@ -4,7 +4,7 @@ import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
 import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import type { ColumnKind } from '../../core/collections/fields/field-type.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
-import { assertSingleSelect } from '../single-statement.js';
+import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { sqliteCreateIndexSql, sqliteDropIndexSql } from './index-sql.js';
 
 const TYPE_OF_KIND: Record<ColumnKind, string> = { text: 'TEXT', number: 'NUMERIC', bool: 'BOOLEAN', json: 'JSON' };
@@ -78,6 +78,8 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
 
   async createView(name: string, select: string): Promise<void> {
     const query = assertSingleSelect(select);
+    // load_extension() is disabled, so it could only make every read of the view fail.
+    if (calledFunctions(query).includes('load_extension')) throw new StatementError('view queries cannot load extensions');
     // Preparing first makes SQLite check every table and column the view names.
     this.preparer.describe(query);
     await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);

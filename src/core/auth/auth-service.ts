@@ -2,6 +2,7 @@
  * Password authentication and tokens for auth collections (spec §1.3): auth-with-password,
  * auth-refresh, auth-methods, and resolving a request's token to its auth record.
  */
+import { deriveRequest } from '../rules/request-info.js';
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { findSingleColumnUniqueIndex, isNocaseIndex } from '../collections/index-definition.js';
@@ -62,7 +63,7 @@ export class AuthService {
     if (rule.kind === 'open') return;
     if (rule.kind === 'locked') throw forbidden(MESSAGES.authRuleFailed);
     // The rule is about the record signing in: evaluate it as that record.
-    const asRecord: Caller = { auth: record, isSuperuser: false, info: { ...caller.info, auth: record } };
+    const asRecord: Caller = { auth: record, isSuperuser: false, info: deriveRequest(caller.info, { auth: record }) };
     const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${this.db.filter.param(String(record.values.id), 'text')}`, rulePredicate(this.ctx(), c, rule, asRecord)]);
     const rows = await this.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(c.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
     if (rows.length === 0) throw forbidden(MESSAGES.authRuleFailed);
@@ -102,7 +103,7 @@ export class AuthService {
     // verifyPassword spends the same time when there is no record: no enumeration by timing.
     const ok = await verifyPassword(password, record ? String(record.values.password ?? '') : null);
     if (!record || !ok) throw badRequest(MESSAGES.authFailed);
-    await this.assertAuthRule(record, { ...caller, info: { ...caller.info, context: 'password' } });
+    await this.assertAuthRule(record, { ...caller, info: deriveRequest(caller.info, { context: 'password' }) });
     return { token: await this.issueToken(record), record };
   }
 

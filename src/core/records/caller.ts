@@ -1,5 +1,5 @@
 import type { RecordModel } from './record.js';
-import type { RequestInfo } from '../rules/request-info.js';
+import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
 
 /** Who is asking, and what rules may read about their request. */
@@ -16,5 +16,5 @@ export function callerFor(info: RequestInfo): Caller {
 
 /** The same caller in another rule context (e.g. `expand`). */
 export function withContext(caller: Caller, context: RequestInfo['context']): Caller {
-  return { ...caller, info: { ...caller.info, context } };
+  return { ...caller, info: deriveRequest(caller.info, { context }) };
 }

@@ -3,6 +3,7 @@
  * collection rules with PocketBase's status mapping, and written atomically. Unique violations
  * become field errors; after-commit events announce what was written.
  */
+import { deriveRequest } from '../rules/request-info.js';
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
@@ -124,7 +125,7 @@ export class RecordWriter {
       if (f.type === 'text' && values[f.name] === '' && f.autogeneratePattern) values[f.name] = autogenerateText(f);
       if (f.type === 'autodate' && f.onCreate) values[f.name] = now;
     }
-    const info = { ...caller.info, body: applied.bodyForRules };
+    const info = deriveRequest(caller.info, { body: applied.bodyForRules });
     const ruleCaller: Caller = { ...caller, info };
 
     return transact(this.deps.db, async (tx) => {
@@ -156,7 +157,7 @@ export class RecordWriter {
       if (!existing) throw notFound();
       const canManage = await this.canManage(tx.db, existing, caller);
       const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage });
-      const ruleCaller: Caller = { ...caller, info: { ...caller.info, body: applied.bodyForRules } };
+      const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
       if (!caller.isSuperuser && rule.kind === 'filter') {
         const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${tx.db.filter.param(id, 'text')}`, rulePredicate(ctx, collection, rule, ruleCaller)]);
         const rows = await tx.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);

@@ -18,6 +18,42 @@ export interface RequestInfo {
   auth: RecordModel | null;
 }
 
+/** A request seen with some values replaced; headers and query read through the original. */
+class DerivedRequestInfo implements RequestInfo {
+  readonly context: RequestContext;
+  readonly method: string;
+  readonly body: Record<string, unknown>;
+  readonly auth: RequestInfo['auth'];
+
+  constructor(
+    private readonly base: RequestInfo,
+    patch: Partial<Omit<RequestInfo, 'headers' | 'query'>>,
+  ) {
+    this.context = patch.context ?? base.context;
+    this.method = patch.method ?? base.method;
+    this.body = patch.body ?? base.body;
+    this.auth = patch.auth !== undefined ? patch.auth : base.auth;
+  }
+
+  get headers(): Record<string, string> {
+    return this.base.headers;
+  }
+
+  get query(): Record<string, string> {
+    return this.base.query;
+  }
+}
+
+/**
+ * The same request with some values replaced (`body` for a write, `context`, `auth`). Headers
+ * and query are read through the original, so a lazily built RequestInfo stays lazy.
+ * NB: never spread a RequestInfo (`{...info}`): implementations compute headers and query on
+ * first use through accessors, which a spread does not copy.
+ */
+export function deriveRequest(info: RequestInfo, patch: Partial<Omit<RequestInfo, 'headers' | 'query'>>): RequestInfo {
+  return new DerivedRequestInfo(info, patch);
+}
+
 export function guestRequest(partial: Partial<RequestInfo> = {}): RequestInfo {
   return { context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null, ...partial };
 }

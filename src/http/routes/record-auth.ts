@@ -1,4 +1,5 @@
 /** Auth endpoints of auth collections (spec §1.3): password auth, refresh and the methods list. */
+import { deriveRequest } from '../../core/rules/request-info.js';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
@@ -17,7 +18,7 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
 
   /** `{token, record}` where the record is seen as its owner sees it (with its email). */
   async function authResponse(token: string, record: RecordModel, caller: Caller, query: Record<string, string>) {
-    const asOwner: Caller = { ...caller, auth: record, info: { ...caller.info, auth: record } };
+    const asOwner: Caller = { ...caller, auth: record, info: deriveRequest(caller.info, { auth: record }) };
     const [json] = await presentRecords(ctx, [record], asOwner, parseExpand(query.expand));
     return { token, record: json };
   }

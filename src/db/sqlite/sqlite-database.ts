@@ -92,8 +92,8 @@ class SqliteDatabase implements Database {
   }
 
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    const result = await query.execute(this.kysely);
-    return result.rows as T[];
+    const compiled = query.compile(this.kysely);
+    return this.query<T>(compiled.sql, compiled.parameters);
   }
 
   async lockSchema(): Promise<void> {

@@ -80,12 +80,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** One line of the request log. */
+export interface AccessEntry {
+  method: string;
+  /** Path only: query strings may carry tokens. */
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
 /** Structured logging; implementations must never be handed secrets. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /**
+   * The per-request line (at info level). Optional: an implementation may write it faster than
+   * a generic `info` call, since its shape is fixed; without it, `info(entry, 'request')`.
+   */
+  access?(entry: AccessEntry): void;
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

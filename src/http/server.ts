@@ -86,15 +86,14 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       // Path only: query strings may carry tokens (file tokens, OAuth2 codes).
       const url = request.url;
       const q = url.indexOf('?');
-      logger.info(
-        {
-          method: request.method,
-          path: q === -1 ? url : url.slice(0, q),
-          status: reply.statusCode,
-          durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        },
-        'request',
-      );
+      const entry = {
+        method: request.method,
+        path: q === -1 ? url : url.slice(0, q),
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      };
+      if (logger.access) logger.access(entry);
+      else logger.info(entry, 'request');
       done();
     });
   }

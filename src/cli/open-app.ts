@@ -7,6 +7,7 @@ import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
 
 /** Text that needs no JSON escaping (no quote, backslash or control character). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const PLAIN_JSON_TEXT = /^[^"\\\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 
 export type AppLogger = Logger & { flush(): void };

@@ -1,17 +1,7 @@
 import { fieldError } from '../../errors.js';
 import { optStrings } from './coerce.js';
 import type { FieldType } from './field-type.js';
-import {
-  checkCount,
-  checkMaxSelectOption,
-  isMultiple,
-  multiColumn,
-  multiFromDb,
-  multiToDb,
-  multiZero,
-  prepareMulti,
-  valuesOf,
-} from './multi-value.js';
+import { checkCount, checkMaxSelectOption, valuesOf, multiValueStorage } from './multi-value.js';
 
 /** Upload size cap when the field sets none (PocketBase's default). */
 export const DEFAULT_FILE_MAX_SIZE = 5 << 20;
@@ -39,11 +29,6 @@ export const fileField: FieldType = {
       issues.add('protected', fieldError('validation_invalid_value', 'Must be a boolean.'));
     }
   },
-  column: multiColumn,
-  isMultiple,
-  zero: multiZero,
-  prepare: prepareMulti,
+  ...multiValueStorage,
   validate: (field, value) => checkCount(field, valuesOf(value)),
-  toDb: multiToDb,
-  fromDb: multiFromDb,
 };

@@ -4,7 +4,7 @@
  */
 import { fieldError, type FieldError } from '../../errors.js';
 import { optNumber, parseStoredJson, toStringList } from './coerce.js';
-import { INVALID, requiredError, type ColumnSpec, type OptionIssues } from './field-type.js';
+import { INVALID, requiredError, type ColumnSpec, type FieldType, type OptionIssues } from './field-type.js';
 
 export function isMultiple(field: Record<string, unknown>): boolean {
   return (optNumber(field.maxSelect) ?? 1) > 1;
@@ -64,3 +64,13 @@ export function multiFromDb(field: Record<string, unknown>, raw: unknown): strin
   if (isMultiple(field)) return list;
   return list.length === 0 ? '' : list[list.length - 1];
 }
+
+/** The storage half of a multi-value field type, shared by select, relation and file. */
+export const multiValueStorage: Pick<FieldType, 'column' | 'isMultiple' | 'zero' | 'prepare' | 'toDb' | 'fromDb'> = {
+  column: multiColumn,
+  isMultiple,
+  zero: multiZero,
+  prepare: prepareMulti,
+  toDb: multiToDb,
+  fromDb: multiFromDb,
+};

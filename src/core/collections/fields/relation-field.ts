@@ -1,17 +1,7 @@
 import { fieldError } from '../../errors.js';
 import { optNumber } from './coerce.js';
 import type { FieldType } from './field-type.js';
-import {
-  checkCount,
-  checkMaxSelectOption,
-  isMultiple,
-  multiColumn,
-  multiFromDb,
-  multiToDb,
-  multiZero,
-  prepareMulti,
-  valuesOf,
-} from './multi-value.js';
+import { checkCount, checkMaxSelectOption, valuesOf, multiValueStorage } from './multi-value.js';
 
 export const relationField: FieldType = {
   type: 'relation',
@@ -38,10 +28,7 @@ export const relationField: FieldType = {
       issues.add('cascadeDelete', fieldError('validation_invalid_value', 'Must be a boolean.'));
     }
   },
-  column: multiColumn,
-  isMultiple,
-  zero: multiZero,
-  prepare: prepareMulti,
+  ...multiValueStorage,
   validate(field, value) {
     const values = valuesOf(value);
     const min = optNumber(field.minSelect) ?? 0;
@@ -50,6 +37,4 @@ export const relationField: FieldType = {
     }
     return checkCount(field, values);
   },
-  toDb: multiToDb,
-  fromDb: multiFromDb,
 };

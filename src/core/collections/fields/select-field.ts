@@ -1,17 +1,7 @@
 import { fieldError } from '../../errors.js';
 import { optStrings } from './coerce.js';
 import type { FieldType } from './field-type.js';
-import {
-  checkCount,
-  checkMaxSelectOption,
-  isMultiple,
-  multiColumn,
-  multiFromDb,
-  multiToDb,
-  multiZero,
-  prepareMulti,
-  valuesOf,
-} from './multi-value.js';
+import { checkCount, checkMaxSelectOption, valuesOf, multiValueStorage } from './multi-value.js';
 
 export const selectField: FieldType = {
   type: 'select',
@@ -28,10 +18,7 @@ export const selectField: FieldType = {
       issues.add('maxSelect', fieldError('validation_max_select_values', `Must be no more than the ${values.length} values.`));
     }
   },
-  column: multiColumn,
-  isMultiple,
-  zero: multiZero,
-  prepare: prepareMulti,
+  ...multiValueStorage,
   validate(field, value) {
     const values = valuesOf(value);
     const allowed = optStrings(field.values);
@@ -39,6 +26,4 @@ export const selectField: FieldType = {
     if (bad !== undefined) return fieldError('validation_invalid_value', `Invalid value ${bad}.`, { value: bad });
     return checkCount(field, values);
   },
-  toDb: multiToDb,
-  fromDb: multiFromDb,
 };

@@ -96,7 +96,8 @@ function scan(sql: string): Scan {
       i = end + 1;
       continue;
     }
-    if (c === '$') {
+    // `a$q$` is an identifier in PostgreSQL: `$` opens a dollar quote only after a non-word character.
+    if (c === '$' && !/[A-Za-z0-9_$]/.test(sql[i - 1] ?? '')) {
       const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
       if (m) {
         const end = sql.indexOf(m[0], i + m[0].length);

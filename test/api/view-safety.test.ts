@@ -38,3 +38,19 @@ describe('view query safety', () => {
     expect((await send(t, 'GET', '/api/collections/v_random/records', { auth: token })).status).toBe(200);
   });
 });
+
+describe('view query smuggling', () => {
+  it('a `$` inside an identifier does not hide a second statement', async () => {
+    const res = await createView('v_smuggle', 'SELECT id, 1 AS a$q$ FROM users; CREATE TABLE pwned AS SELECT id FROM users; SELECT 1 AS b$q$');
+    expect(res.status).toBe(400);
+    expect((await send(t, 'GET', '/api/collections', { auth: token })).body.items.map((c: { name: string }) => c.name)).not.toContain('pwned');
+    const tables = await t.app.db.schema.tableExists('pwned');
+    expect(tables).toBe(false);
+  });
+
+  it('a volatile function cannot hide behind an identifier with `$`', async () => {
+    if (ENGINE !== 'postgres') return;
+    const res = await createView('v_smuggle2', "SELECT id, 1 AS a$q$, set_config('basalt.probe', 'x', false) AS b$q$ FROM users");
+    expect(res.status).toBe(400);
+  });
+});

@@ -4,6 +4,7 @@ import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
+import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
 
 export interface PostgresOptions {
@@ -112,6 +113,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await pool.end().catch(() => {});
     throw err;
   }
-  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withExtendedProtocol(pool) }) });
   return new PostgresDatabase(kysely, false);
 }

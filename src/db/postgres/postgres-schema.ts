@@ -7,6 +7,7 @@ import { randomString } from '../../core/ids.js';
 import { defaultLiteral, quoteIdent } from '../column-kinds.js';
 import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
+import { EXTENDED_PROTOCOL } from './extended-protocol.js';
 
 /**
  * Multi-valued and JSON fields are TEXT holding JSON, exactly as on SQLite, so raw comparisons
@@ -76,8 +77,8 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     // NB: the driver may send this over the simple query protocol, which runs several
     // statements: assertSingleSelect is what keeps `SELECT 1; DROP TABLE x` out.
     const query = assertSingleSelect(select);
-    await this.assertReadOnly(query);
-    await this.exec(`CREATE VIEW ${quoteIdent(name)} AS ${query}`);
+    await this.exec(`${EXTENDED_PROTOCOL}CREATE VIEW ${quoteIdent(name)} AS ${query}`);
+    await this.assertReadOnly(quoteIdent(name));
   }
 
   /**
@@ -86,8 +87,11 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
    * view calls, so the names called in the query text are looked up: a volatile one that is not
    * known to be harmless refuses the view.
    */
-  private async assertReadOnly(select: string): Promise<void> {
-    const names = calledFunctions(select);
+  private async assertReadOnly(view: string): Promise<void> {
+    // The view as PostgreSQL stored it: comments and literals are normalised, so the function
+    // names read from it are the ones that run.
+    const def = await sql<{ def: string }>`SELECT pg_get_viewdef(CAST(${view} AS regclass)) AS def`.execute(this.db);
+    const names = calledFunctions(String(def.rows[0]?.def ?? ''));
     if (names.length === 0) return;
     const r = await sql<{ name: string }>`SELECT DISTINCT proname AS name FROM pg_proc
       WHERE provolatile = 'v' AND proname = ANY(CAST(${names} AS text[]))`.execute(this.db);
@@ -101,8 +105,9 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     const query = assertSingleSelect(select);
     // A temporary view gives the result columns and their types without running the query.
     const temp = `__basalt_describe_${randomString(10)}`;
-    await this.exec(`CREATE TEMP VIEW ${quoteIdent(temp)} AS ${query}`);
+    await this.exec(`${EXTENDED_PROTOCOL}CREATE TEMP VIEW ${quoteIdent(temp)} AS ${query}`);
     try {
+      await this.assertReadOnly(`pg_temp.${quoteIdent(temp)}`);
       const r = await sql<{ name: string; type: string }>`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
         FROM pg_attribute a WHERE a.attrelid = ${'pg_temp.' + quoteIdent(temp)}::regclass AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`.execute(this.db);

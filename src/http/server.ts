@@ -37,6 +37,10 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     // Record ids and collection names are case-sensitive; trailing slashes are tolerated.
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    // Errors raised before routing (malformed URL encoding…) keep the standard shape too.
+    frameworkErrors: (_error, _request, reply) => {
+      (reply as import('fastify').FastifyReply).code(400).type('application/json').send(new ApiError(400).toJSON());
+    },
   });
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).

@@ -77,6 +77,8 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
   for (const [name, subtree] of tree) {
     const field = collection.field(name);
     let children: RecordModel[] = [];
+    // Hidden relations are for superusers only, in expand as in filters.
+    if (field?.hidden && !callerIn.isSuperuser) continue;
     if (field?.type === 'relation') {
       const target = ctx.schema.find(String(field.collectionId));
       if (!target) continue;
@@ -101,6 +103,7 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       const source = ctx.schema.find(via[1]);
       const backField = source?.field(via[2]);
       if (!source || !backField || backField.type !== 'relation' || backField.collectionId !== collection.id) continue;
+      if (backField.hidden && !callerIn.isSuperuser) continue;
       const ids = records.map((r) => String(r.values.id));
       const multiple = source.isMultiple(backField);
       const column = sql.ref(`${ROOT}.${backField.name}`);

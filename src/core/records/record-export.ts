@@ -25,7 +25,8 @@ export function exportRecord(record: RecordModel, opts: ExportOptions): Record<s
   const out: Record<string, unknown> = { collectionId: collection.id, collectionName: collection.name };
   for (const field of collection.fields) {
     if (field.hidden && !opts.isSuperuser) continue;
-    if (collection.isAuth && NEVER_EXPORTED.has(field.name)) continue;
+    // Password hashes never leave the server, whatever the collection or the caller.
+    if (field.type === 'password' || (collection.isAuth && NEVER_EXPORTED.has(field.name))) continue;
     out[field.name] = values[field.name];
   }
   if (collection.isAuth && 'email' in out && !opts.isSuperuser && values.emailVisibility !== true) {

@@ -35,6 +35,8 @@ export function assertClientQueryAllowed(caller: Caller, ...values: string[]): v
  */
 export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule, forUpdate = false): Promise<RecordModel | null> {
   if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+  // No stored id contains NUL (PostgreSQL text cannot): answer "not found" without asking.
+  if (id.includes('\u0000')) return null;
   const codec = codecOf(collection);
   const predicate = rulePredicate(ctx, collection, rule, caller);
   let rows: Record<string, unknown>[];

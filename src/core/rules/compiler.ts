@@ -93,7 +93,7 @@ export class Compilation {
     if (name.startsWith('@request.')) return resolveRequestIdentifier(this, name);
     if (name.startsWith('@collection.')) return this.collectionIdentifier(name);
     const word = name.toLowerCase();
-    if (word in LITERAL_WORDS && !this.ctx.collection.field(name)) return literalOperand(this.dialect, LITERAL_WORDS[word]);
+    if (Object.hasOwn(LITERAL_WORDS, word) && !this.ctx.collection.field(name)) return literalOperand(this.dialect, LITERAL_WORDS[word]);
     if (name.startsWith('@')) throw new FilterResolveError(`unknown identifier "${name}"`);
     const path = walkPath(this.ctx.collection, name.split('.'), [], {
       schema: this.ctx.schema,

@@ -145,7 +145,11 @@ export class JoinScope {
     let key = '';
     let alias = baseAlias;
     for (const step of path.steps) ({ key, alias } = this.joinStep(key, alias, step));
-    const column = sql.ref(`${alias}.${path.leaf.field.name}`);
+    let column: Sql = sql.ref(`${alias}.${path.leaf.field.name}`);
+    // A hidden e-mail is NULL wherever a non-superuser filter or sort reads it, including the
+    // "match all" subqueries and ORDER BY, which the comparison guard below does not reach.
+    const visible = path.emailGuard ? sql`${sql.ref(`${alias}.emailVisibility`)} = ${d.param(true, 'bool')}` : null;
+    if (visible) column = sql`(CASE WHEN ${visible} THEN ${column} END)`;
     let operand: Operand;
     switch (path.leaf.type) {
       case 'column':
@@ -165,7 +169,7 @@ export class JoinScope {
       }
     }
     if (path.lower) operand = exprOperand(d, d.lower(operand.as('text')), 'text');
-    if (path.emailGuard) operand.guard = sql`${sql.ref(`${alias}.emailVisibility`)} = ${d.param(true, 'bool')}`;
+    if (visible) operand.guard = visible;
     return operand;
   }
 }

@@ -112,7 +112,7 @@ function lastProp(collection: CollectionModel, prop: string, steps: Step[], mult
     if (opts.nullifyMissing) return null;
     throw new FilterResolveError(`unknown field "${name}"`);
   }
-  if (field.hidden && !opts.allowHidden) throw new FilterResolveError(`non-filterable field "${name}"`);
+  if ((field.hidden || field.type === 'password') && !opts.allowHidden) throw new FilterResolveError(`non-filterable field "${name}"`);
   const isMultiValuer = MULTI_VALUE_TYPES.has(field.type);
   const isArray = collection.isMultiple(field);
   let leaf: Leaf;

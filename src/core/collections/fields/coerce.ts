@@ -13,6 +13,24 @@ export function toText(raw: unknown): string | typeof INVALID {
   return INVALID;
 }
 
+/** The longest list a select, relation or file field accepts in one body. */
+export const MAX_LIST_ITEMS = 10_000;
+
+/** Length in Unicode code points, without materialising an array of characters. */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
 export function toNumber(raw: unknown): number | typeof INVALID {
   if (raw === null || raw === undefined || raw === '') return 0;
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : INVALID;
@@ -61,14 +79,17 @@ export function toStringList(raw: unknown): string[] | typeof INVALID {
     } else items = [raw];
   } else if (typeof raw === 'number') items = [String(raw)];
   else return INVALID;
-  const out: string[] = [];
+  // A list is at most MAX_LIST_ITEMS long (maxSelect is checked later): bounds the work a body can cause.
+  if (items.length > MAX_LIST_ITEMS) return INVALID;
+  const seen = new Set<string>();
   for (const item of items) {
     if (item === null || item === undefined || item === '') continue;
     if (typeof item !== 'string' && typeof item !== 'number') return INVALID;
     const s = String(item);
-    if (!out.includes(s)) out.push(s);
+    if (s.includes('\u0000')) return INVALID;
+    seen.add(s);
   }
-  return out;
+  return [...seen];
 }
 
 /** Parses stored JSON text, falling back to `fallback` for NULL or corrupt values. */

@@ -40,7 +40,10 @@ export const jsonField: FieldType = {
   validate(field, value) {
     if (isEmptyJson(value)) return field.required ? requiredError() : null;
     const max = optNumber(field.maxSize) || DEFAULT_JSON_MAX_SIZE;
-    const size = Buffer.byteLength(JSON.stringify(value) ?? '');
+    const text = JSON.stringify(value) ?? '';
+    // PostgreSQL's jsonb cannot hold NUL: refuse it on every engine, as text fields do.
+    if (text.includes('\\u0000')) return fieldError('validation_invalid_value', 'Text cannot contain NUL characters.');
+    const size = Buffer.byteLength(text);
     if (size > max) return fieldError('validation_json_size_limit', `The maximum allowed JSON size is ${max} bytes.`, { maxSize: max });
     return null;
   },

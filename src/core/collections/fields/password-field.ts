@@ -1,5 +1,5 @@
 import { fieldError } from '../../errors.js';
-import { optNumber, optString, toText } from './coerce.js';
+import { codePointLength, optNumber, optString, toText } from './coerce.js';
 import { INVALID, requiredError, type FieldType } from './field-type.js';
 
 /**
@@ -57,7 +57,7 @@ export const passwordField: FieldType = {
     }
     const plain = value.plain;
     if (plain === '') return field.required ? requiredError() : null;
-    const length = [...plain].length;
+    const length = codePointLength(plain);
     const min = optNumber(field.min) ?? 0;
     if (min > 0 && length < min) return fieldError('validation_min_text_constraint', `Must be at least ${min} character(s).`, { min });
     const max = optNumber(field.max) || 71;

@@ -1,6 +1,6 @@
 import { fieldError } from '../../errors.js';
 import { PatternError, randomStringFromPattern } from '../../random-pattern.js';
-import { optNumber, optString, toText } from './coerce.js';
+import { codePointLength, optNumber, optString, toText } from './coerce.js';
 import { requiredError, type FieldType } from './field-type.js';
 
 /** Text without an explicit `max` is capped here (PocketBase's default). */
@@ -30,7 +30,7 @@ function patternOf(pattern: string): RegExp | null {
 
 export function checkText(field: Record<string, unknown>, value: string) {
   if (value === '') return field.required || field.primaryKey ? requiredError() : null;
-  const length = [...value].length;
+  const length = codePointLength(value);
   const min = optNumber(field.min) ?? 0;
   if (min > 0 && length < min) {
     return fieldError('validation_min_text_constraint', `Must be at least ${min} character(s).`, { min });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { superuserCaller } from '../../src/core/auth/auth-service.js';
 import { transact } from '../../src/core/events/transaction.js';
-import { createCollection, createRecord } from '../harness/fixtures.js';
+import { createAuthRecord, createCollection, createRecord } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
@@ -44,5 +44,38 @@ describe('write isolation', () => {
     await Promise.all(Array.from({ length: 40 }, () => t.app.records.writer.update(counters(), id, { data: { 'n+': 1 } }, superuserCaller())));
     const after = await t.app.records.reader.view(counters(), id, {}, superuserCaller());
     expect(after.n).toBe(40);
+  });
+
+  it('two superusers deleting each other at once: one stays', async () => {
+    const a = await createAuthRecord(t, '_superusers', { email: 'su-a@example.com' });
+    const b = await createAuthRecord(t, '_superusers', { email: 'su-b@example.com' });
+    const supers = () => t.app.registry.find('_superusers')!;
+    // Only these two exist in this app: each delete alone would be allowed.
+    const results = await Promise.allSettled([
+      t.app.records.writer.delete(supers(), a.id, superuserCaller()),
+      t.app.records.writer.delete(supers(), b.id, superuserCaller()),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await t.app.records.reader.list(supers(), {}, superuserCaller())).totalItems).toBe(1);
+  });
+
+  it('a record created while its required relation target is deleted never dangles', async () => {
+    await createCollection(t, { name: 'authors', fields: [{ name: 'name', type: 'text' }] });
+    await createCollection(t, {
+      name: 'books',
+      fields: [{ name: 'author', type: 'relation', collectionId: 'authors', maxSelect: 1, required: true }],
+    });
+    const authors = () => t.app.registry.find('authors')!;
+    const books = () => t.app.registry.find('books')!;
+    for (let i = 0; i < 15; i++) {
+      const author = String((await createRecord(t, 'authors', { name: `a${i}` })).values.id);
+      await Promise.allSettled([
+        t.app.records.writer.create(books(), { data: { author } }, superuserCaller()),
+        t.app.records.writer.delete(authors(), author, superuserCaller()),
+      ]);
+    }
+    const all = await t.app.records.reader.list(books(), { perPage: '500' }, superuserCaller());
+    const existing = new Set((await t.app.records.reader.list(authors(), { perPage: '500' }, superuserCaller())).items.map((a) => a.id));
+    for (const book of all.items) expect(existing.has(book.author as string)).toBe(true);
   });
 });

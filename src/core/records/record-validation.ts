@@ -24,7 +24,11 @@ export function validateValues(collection: CollectionModel, values: RecordValues
   }
 }
 
-/** Relation values must point at existing records of the target collection. */
+/**
+ * Relation values must point at existing records of the target collection. The targets are
+ * locked against deletion until the write commits (PostgreSQL), so a concurrent delete cannot
+ * leave the new record pointing at nothing.
+ */
 export async function checkRelations(db: Database, schema: SchemaView, collection: CollectionModel, values: RecordValues, fields: Iterable<string>, errors: ErrorData): Promise<void> {
   for (const name of fields) {
     const field = collection.field(name);
@@ -36,11 +40,11 @@ export async function checkRelations(db: Database, schema: SchemaView, collectio
     if (target && ids.length === 1) {
       // The usual single relation: a query compiled once per target collection.
       const byId = compiledTemplate(db, target, 'idExists', () =>
-        sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} = ${db.filter.param('', 'text')}`,
+        sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} = ${db.filter.param('', 'text')} ${db.filter.forKeyShare()}`,
       );
       found = await db.query(byId.text, ids);
     } else if (target) {
-      found = await db.rows(sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} IN (${sql.join(ids.map((id) => db.filter.param(id, 'text')))})`);
+      found = await db.rows(sql`SELECT ${sql.id('id')} FROM ${sql.id(target.table)} WHERE ${sql.id('id')} IN (${sql.join(ids.map((id) => db.filter.param(id, 'text')))}) ${db.filter.forKeyShare()}`);
     }
     if (found.length !== new Set(ids).size) {
       errors[name] = fieldError('validation_missing_rel_records', 'Failed to find all relation records with the provided ids.');

@@ -214,6 +214,7 @@ export class RecordWriter {
 
 /** The last superuser cannot be deleted: nobody could use the admin API afterwards. */
 async function assertNotLastSuperuser(db: Database, collection: CollectionModel): Promise<void> {
-  const rows = await db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${sql.id(collection.table)}`);
-  if (Number(rows[0]?.n ?? 0) <= 1) throw badRequest("You can't delete the only existing superuser.");
+  // Locking every superuser row serialises concurrent deletes: the second one counts after the first commits.
+  const rows = await db.rows<{ id: string }>(sql`SELECT ${sql.id('id')} FROM ${sql.id(collection.table)} ${db.filter.forUpdate()}`);
+  if (rows.length <= 1) throw badRequest("You can't delete the only existing superuser.");
 }

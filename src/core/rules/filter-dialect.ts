@@ -71,6 +71,8 @@ export interface FilterDialect {
   rowid(alias: string): Sql;
   /** The clause that locks the selected rows until the transaction ends ('' where writes are serialised anyway). */
   forUpdate(): Sql;
+  /** The clause that keeps the selected rows from being deleted until the transaction ends. */
+  forKeyShare(): Sql;
   /** An ORDER BY term for a value of `kind` (text sorts by bytes on every engine). */
   sortKey(expr: Sql, kind: ValueKind): Sql;
 }

@@ -141,6 +141,10 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`FOR UPDATE`;
   }
 
+  forKeyShare(): Sql {
+    return sql`FOR KEY SHARE`;
+  }
+
   random(): Sql {
     return sql`RANDOM()`;
   }

@@ -116,6 +116,10 @@ export class SqliteFilterDialect implements FilterDialect {
     return sql``;
   }
 
+  forKeyShare(): Sql {
+    return sql``;
+  }
+
   random(): Sql {
     return sql`RANDOM()`;
   }

@@ -68,6 +68,11 @@ export interface Database {
    * current transaction (SQLite: the write transaction already does; PostgreSQL: an advisory lock).
    */
   lockSchema(): Promise<void>;
+  /**
+   * Taken by every record write: waits for a schema change in progress (and keeps one from
+   * starting) until the end of the current transaction. Many writes share it.
+   */
+  lockSchemaShared(): Promise<void>;
   /** Classifies a driver error (unique violation → columns), or null when it is not a database error. */
   classifyError(err: unknown): DbFailure | null;
   /** Raw rows of a SQL fragment (compiled by kysely for this engine). */

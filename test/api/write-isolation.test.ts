@@ -5,12 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { superuserCaller } from '../../src/core/auth/auth-service.js';
 import { transact } from '../../src/core/events/transaction.js';
-import { createAuthRecord, createCollection, createRecord } from '../harness/fixtures.js';
+import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
+let suId = '';
 beforeAll(async () => {
   t = await startTestApp();
+  const admin = await createSuperuser(t);
+  suId = admin.id;
   await createCollection(t, { name: 'counters', fields: [{ name: 'name', type: 'text' }, { name: 'n', type: 'number' }] });
 });
 afterAll(async () => {
@@ -46,16 +49,13 @@ describe('write isolation', () => {
     expect(after.n).toBe(40);
   });
 
-  it('two superusers deleting each other at once: one stays', async () => {
+  it('superusers deleted all at once: one stays', async () => {
     const a = await createAuthRecord(t, '_superusers', { email: 'su-a@example.com' });
     const b = await createAuthRecord(t, '_superusers', { email: 'su-b@example.com' });
     const supers = () => t.app.registry.find('_superusers')!;
-    // Only these two exist in this app: each delete alone would be allowed.
-    const results = await Promise.allSettled([
-      t.app.records.writer.delete(supers(), a.id, superuserCaller()),
-      t.app.records.writer.delete(supers(), b.id, superuserCaller()),
-    ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    // Three exist in this app: each delete alone would be allowed.
+    const results = await Promise.allSettled([a.id, b.id, suId].map((id) => t.app.records.writer.delete(supers(), id, superuserCaller())));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     expect((await t.app.records.reader.list(supers(), {}, superuserCaller())).totalItems).toBe(1);
   });
 
@@ -77,5 +77,22 @@ describe('write isolation', () => {
     const all = await t.app.records.reader.list(books(), { perPage: '500' }, superuserCaller());
     const existing = new Set((await t.app.records.reader.list(authors(), { perPage: '500' }, superuserCaller())).items.map((a) => a.id));
     for (const book of all.items) expect(existing.has(book.author as string)).toBe(true);
+  });
+
+  it('writes racing a schema change use the new schema, never a stale one (no 500)', async () => {
+    await createCollection(t, { name: 'racy', fields: [{ name: 'a', type: 'text' }, { name: 'b', type: 'number' }] });
+    const racy = () => t.app.registry.find('racy')!;
+    const { token } = await createSuperuser(t, 'racer@example.com');
+    const writes = Array.from({ length: 30 }, (_, i) =>
+      t.server.inject({ method: 'POST', url: '/api/collections/racy/records', headers: { authorization: token }, payload: { a: `v${i}` } }),
+    );
+    const current = await t.app.collections.find('racy');
+    const change = t.app.collections.update('racy', {
+      fields: current.fields.filter((f) => f.name !== 'b').map((f) => (f.name === 'a' ? { ...f, type: 'number' } : f)),
+    });
+    const results = await Promise.all(writes);
+    await change;
+    for (const r of results) expect([200, 400], r.body).toContain(r.statusCode);
+    expect(racy().field('b')).toBeUndefined();
   });
 });

@@ -81,6 +81,8 @@ export class CollectionService {
           await tx.db.lockSchema();
           await registry.reload(tx.db);
           const result = await fn(tx);
+          // Updated before the lock is released: a write waiting on it then sees the new schema.
+          await registry.reload(tx.db);
           tx.afterCommit(async () => {
             await events.emit('collectionsChanged', { ids: [] });
           });

@@ -61,11 +61,28 @@ export class RecordWriter {
   }
 
   /** Hashes submitted passwords; a password change also rotates tokenKey (revoking tokens). */
-  private async finalizePasswords(collection: CollectionModel, values: RecordValues, isNew: boolean): Promise<void> {
+  /**
+   * bcrypt takes tens of milliseconds: passwords are hashed before the write transaction opens,
+   * so a sign-up never holds the write lock (SQLite) or a row lock (PostgreSQL) while hashing.
+   * Values that fail validation are not hashed.
+   */
+  private async prehash(collection: CollectionModel, values: RecordValues): Promise<Map<PasswordInput, string>> {
+    const hashes = new Map<PasswordInput, string>();
+    for (const field of collection.fields) {
+      const v = values[field.name];
+      if (!(v instanceof PasswordInput) || v.plain === '') continue;
+      if (fieldTypeOf(field.type).validate(field, v, { isNew: true, previous: undefined, collection: collection.data })) continue;
+      hashes.set(v, await hashPassword(v.plain, Number(field.cost) || undefined));
+    }
+    return hashes;
+  }
+
+  /** Puts the precomputed hashes in place; a password change also rotates tokenKey (revoking tokens). */
+  private finalizePasswords(collection: CollectionModel, values: RecordValues, isNew: boolean, hashes: Map<PasswordInput, string>): void {
     for (const field of collection.fields) {
       const v = values[field.name];
       if (!(v instanceof PasswordInput)) continue;
-      values[field.name] = v.plain === '' ? '' : await hashPassword(v.plain, Number(field.cost) || undefined);
+      values[field.name] = v.plain === '' ? '' : hashes.get(v) ?? '';
       if (collection.isAuth && field.name === 'password' && !isNew) {
         const tokenKey = collection.field('tokenKey');
         if (tokenKey) values.tokenKey = autogenerateText(tokenKey);
@@ -75,9 +92,11 @@ export class RecordWriter {
 
   /**
    * The auth fields only a manager may set directly (email, verified), and the password change
-   * protocol (passwordConfirm, oldPassword), with PocketBase's field codes.
+   * protocol (passwordConfirm, oldPassword), with PocketBase's field codes. `oldPasswordHash` is
+   * the stored hash `oldPassword` was checked against before the transaction (null: it did not
+   * match or was not checked); it must still be the stored one.
    */
-  private async applyAuthRules(collection: CollectionModel, values: RecordValues, previous: RecordValues | null, extras: Record<string, unknown>, canManage: boolean, errors: ErrorData): Promise<void> {
+  private applyAuthRules(collection: CollectionModel, values: RecordValues, previous: RecordValues | null, extras: Record<string, unknown>, canManage: boolean, errors: ErrorData, oldPasswordHash: string | null): void {
     if (!collection.isAuth) return;
     // Superusers are trusted accounts: always verified (as in PocketBase).
     if (collection.id === SUPERUSERS_COLLECTION_ID) values.verified = true;
@@ -96,7 +115,7 @@ export class RecordWriter {
       else if (confirm !== password.plain) errors.passwordConfirm ??= fieldError('validation_values_mismatch', "Values don't match.");
       if (previous && !canManage) {
         if (old === '') errors.oldPassword ??= fieldError('validation_required', 'Missing required value.');
-        else if (!(await verifyPassword(old, String(previous.password ?? '')))) {
+        else if (oldPasswordHash === null || oldPasswordHash !== String(previous.password ?? '')) {
           errors.oldPassword ??= fieldError('validation_invalid_old_password', 'Missing or invalid old password.');
         }
       }
@@ -113,7 +132,33 @@ export class RecordWriter {
     }
   }
 
+  /**
+   * Runs a write with the collection as it is now. A write queued behind a schema change must not
+   * use the definition it was called with: inside the transaction (after the schema lock) the
+   * model is checked against the catalogue, and the write starts over on the new one.
+   */
+  private async withCurrentModel<T>(collection: CollectionModel, outer: Tx | undefined, write: (model: CollectionModel) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const model = this.deps.schema.find(collection.id);
+      if (!model) throw notFound(MESSAGES.missingCollection);
+      try {
+        return await write(model);
+      } catch (err) {
+        if (err !== STALE_MODEL || attempt >= 2) throw err === STALE_MODEL ? new Error('the collection kept changing during the write') : err;
+      }
+    }
+  }
+
+  private async begin(tx: Tx, model: CollectionModel): Promise<void> {
+    await tx.db.lockSchemaShared();
+    if (this.deps.schema.find(model.id) !== model) throw STALE_MODEL;
+  }
+
   async create(collection: CollectionModel, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
+    return this.withCurrentModel(collection, outer, (model) => this.createWith(model, input, caller, outer));
+  }
+
+  private async createWith(collection: CollectionModel, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
     if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const zero: RecordValues = {};
@@ -127,15 +172,17 @@ export class RecordWriter {
     }
     const info = deriveRequest(caller.info, { body: applied.bodyForRules });
     const ruleCaller: Caller = { ...caller, info };
+    const hashes = await this.prehash(collection, values);
 
     return transact(this.deps.db, async (tx) => {
+      await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
       if (!(await passesCreateRule(ctx, collection, values, ruleCaller))) throw badRequest(MESSAGES.createFailed);
       validateValues(collection, values, true, null, errors);
-      await this.applyAuthRules(collection, values, null, applied.extras, caller.isSuperuser, errors);
+      this.applyAuthRules(collection, values, null, applied.extras, caller.isSuperuser, errors, null);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
-      await this.finalizePasswords(collection, values, true);
+      this.finalizePasswords(collection, values, true, hashes);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
       const insert = compiledTemplate(tx.db, collection, 'insert', () =>
@@ -148,10 +195,26 @@ export class RecordWriter {
   }
 
   async update(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
+    return this.withCurrentModel(collection, outer, (model) => this.updateWith(model, id, input, caller, outer));
+  }
+
+  /** Password work of an update, done before the transaction: the new hash and the oldPassword check. */
+  private async prepareUpdatePasswords(collection: CollectionModel, id: string, data: Record<string, unknown>): Promise<{ oldPasswordHash: string | null }> {
+    if (!collection.isAuth || typeof data.oldPassword !== 'string' || data.oldPassword === '') return { oldPasswordHash: null };
+    const stored = await findRecord(this.ctx(this.deps.db), collection, id, { auth: null, isSuperuser: true, info: deriveRequest(SERVER_REQUEST, {}) }, collection.rules.update);
+    const hash = String(stored?.values.password ?? '');
+    return { oldPasswordHash: stored && (await verifyPassword(data.oldPassword, hash)) ? hash : null };
+  }
+
+  private async updateWith(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
     const rule = collection.rules.update;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data);
+    const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage: true });
+    const hashes = await this.prehash(collection, preview.values);
     return transact(this.deps.db, async (tx) => {
+      await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
       const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
       if (!existing) throw notFound();
@@ -167,10 +230,10 @@ export class RecordWriter {
       const now = nowString();
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
       validateValues(collection, values, false, existing.values, errors);
-      await this.applyAuthRules(collection, values, existing.values, applied.extras, canManage, errors);
+      this.applyAuthRules(collection, values, existing.values, applied.extras, canManage, errors, oldPasswordHash);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
-      await this.finalizePasswords(collection, values, false);
+      this.finalizePasswords(collection, values, false, rehashWith(hashes, preview.values, values));
       const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
       const record: RecordModel = { collection, values };
       if (changed.length > 0) {
@@ -183,10 +246,15 @@ export class RecordWriter {
   }
 
   async delete(collection: CollectionModel, id: string, caller: Caller, outer?: Tx): Promise<void> {
+    await this.withCurrentModel(collection, outer, (model) => this.deleteWith(model, id, caller, outer));
+  }
+
+  private async deleteWith(collection: CollectionModel, id: string, caller: Caller, outer?: Tx): Promise<void> {
     assertWritable(collection);
     const rule = collection.rules.delete;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     await transact(this.deps.db, async (tx) => {
+      await this.begin(tx, collection);
       const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
       if (!record) throw notFound();
       if (collection.id === SUPERUSERS_COLLECTION_ID) await assertNotLastSuperuser(tx.db, collection);
@@ -217,4 +285,22 @@ async function assertNotLastSuperuser(db: Database, collection: CollectionModel)
   // Locking every superuser row serialises concurrent deletes: the second one counts after the first commits.
   const rows = await db.rows<{ id: string }>(sql`SELECT ${sql.id('id')} FROM ${sql.id(collection.table)} ${db.filter.forUpdate()}`);
   if (rows.length <= 1) throw badRequest("You can't delete the only existing superuser.");
+}
+
+/** Thrown inside a write transaction when the collection changed since the write started. */
+const STALE_MODEL = Symbol('stale collection model');
+
+const SERVER_REQUEST = { context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null } as const;
+
+/**
+ * The update's body is applied twice (a preview before the transaction, for hashing; the real
+ * one inside it, on the locked record): map the preview's hashes onto the real password inputs.
+ */
+function rehashWith(hashes: Map<PasswordInput, string>, preview: RecordValues, values: RecordValues): Map<PasswordInput, string> {
+  const out = new Map<PasswordInput, string>();
+  for (const [name, v] of Object.entries(values)) {
+    const p = preview[name];
+    if (v instanceof PasswordInput && p instanceof PasswordInput && v.plain === p.plain && hashes.has(p)) out.set(v, hashes.get(p)!);
+  }
+  return out;
 }

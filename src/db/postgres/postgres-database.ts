@@ -68,6 +68,11 @@ class PostgresDatabase implements Database {
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
   }
 
+  async lockSchemaShared(): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockSchemaShared() needs a transaction');
+    await sql`SELECT pg_advisory_xact_lock_shared(hashtext('basalt:schema'))`.execute(this.kysely);
+  }
+
   classifyError(err: unknown): DbFailure | null {
     const e = err as { code?: unknown; constraint?: unknown; table?: unknown; detail?: unknown };
     if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;

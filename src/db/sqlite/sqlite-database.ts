@@ -100,6 +100,10 @@ class SqliteDatabase implements Database {
     // BEGIN IMMEDIATE already holds SQLite's single write lock for the whole transaction.
   }
 
+  async lockSchemaShared(): Promise<void> {
+    // Schema changes are write transactions too: the write lock already orders them.
+  }
+
   classifyError(err: unknown): DbFailure | null {
     const e = err as { code?: unknown; message?: unknown };
     if (typeof e?.code !== 'string' || !e.code.startsWith('SQLITE_')) return null;

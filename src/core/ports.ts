@@ -49,6 +49,9 @@ export interface SchemaManager {
 /** What a failed write was, in engine-neutral terms. */
 export type DbFailure =
   | { kind: 'unique'; table?: string; columns: string[]; index?: string }
+  /** The statement itself was refused (bad SQL, a constraint, a type): the request's fault. */
+  | { kind: 'refused'; message: string }
+  /** The database could not do it (connection, timeout, disk, busy): not the request's fault. */
   | { kind: 'other' };
 
 /**

@@ -72,7 +72,7 @@ export class CollectionService {
   }
 
   /** Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. */
-  private async change<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async change<T>(fn: (tx: Tx) => Promise<T>, failMessage: string = MESSAGES.collectionUpdateFailed): Promise<T> {
     const { db, registry, events, logger } = this.deps;
     try {
       return await transact(
@@ -93,19 +93,18 @@ export class CollectionService {
       );
     } catch (err) {
       if (err instanceof ViewRebuildError) {
-        throw badRequest(MESSAGES.collectionUpdateFailed, { viewQuery: fieldError('validation_invalid_view_query', err.message + '.') });
+        throw badRequest(failMessage, { viewQuery: fieldError('validation_invalid_view_query', err.message + '.') });
       }
       // The database refused the DDL (e.g. a UNIQUE index over duplicate values): nothing was
       // applied, and the superuser gets the reason rather than a 500.
       const failure = db.classifyError(err);
       if (failure?.kind === 'unique') {
-        throw badRequest(MESSAGES.collectionUpdateFailed, {
+        throw badRequest(failMessage, {
           indexes: fieldError('validation_unique_index_failed', 'Existing records have duplicate values for a UNIQUE index.'),
         });
       }
-      if (failure) {
-        throw badRequest(`${MESSAGES.collectionUpdateFailed} The database refused the change: ${(err as Error).message}`);
-      }
+      // Superusers only: the engine's reason is the useful answer. Outages stay 500s.
+      if (failure?.kind === 'refused') throw badRequest(`${failMessage} The database refused the change: ${failure.message}`);
       throw err;
     } finally {
       // The catalogue reflects whatever is committed now (the change, or the state before it).
@@ -139,7 +138,7 @@ export class CollectionService {
       const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db });
       await this.apply(tx, [{ prev: null, next }]);
       return next;
-    });
+    }, MESSAGES.collectionCreateFailed);
   }
 
   async update(idOrName: string, input: unknown): Promise<Collection> {
@@ -187,7 +186,7 @@ export class CollectionService {
         });
       }
       await this.apply(tx, [{ prev: c, next: null }]);
-    });
+    }, MESSAGES.collectionDeleteFailed);
   }
 
   async truncate(idOrName: string): Promise<void> {
@@ -252,7 +251,7 @@ export class CollectionService {
         }
       }
       await this.apply(tx, changes);
-    });
+    }, 'Failed to import collections.');
   }
 }
 

@@ -84,6 +84,9 @@ class PostgresDatabase implements Database {
         columns: columnsFromDetail(e.detail),
       };
     }
+    // Classes 22 (data), 23 (integrity), 42 (syntax, undefined objects), 0A (unsupported), 2B/2F
+    // (dependent objects, routines): the statement was refused. Anything else is the server's.
+    if (/^(22|23|42|0A|2B|2F)/.test(e.code)) return { kind: 'refused', message: String((err as Error).message) };
     return { kind: 'other' };
   }
 

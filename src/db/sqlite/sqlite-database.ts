@@ -114,6 +114,11 @@ class SqliteDatabase implements Database {
       const table = refs[0]?.split('.')[0];
       return { kind: 'unique', table, columns: refs.map((r) => r.slice(r.indexOf('.') + 1)) };
     }
+    // SQLITE_ERROR is SQLite's "bad statement" (no such column, syntax…); constraints are refusals
+    // too. BUSY, IOERR, FULL, CORRUPT… are the server's problem.
+    if (e.code === 'SQLITE_ERROR' || e.code.startsWith('SQLITE_CONSTRAINT') || e.code === 'SQLITE_MISMATCH') {
+      return { kind: 'refused', message: String(e.message) };
+    }
     return { kind: 'other' };
   }
 

@@ -47,19 +47,65 @@ export function parseExpand(raw: string | undefined): ExpandTree | null {
   return tree;
 }
 
-async function fetchVisible(ctx: QueryContext, target: CollectionModel, condition: ReturnType<typeof sql>, caller: Caller): Promise<RecordModel[]> {
-  const rule = target.rules.view;
-  if (!caller.isSuperuser && rule.kind === 'locked') return [];
-  const where = and([condition, rulePredicate(ctx, target, rule, caller)]);
-  const codec = codecOf(target);
-  const rows = await ctx.db.rows<Record<string, unknown>>(
-    sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(target.table)} AS ${sql.id(ROOT)} WHERE ${where ?? sql`1=1`}`,
-  );
-  return rows.map((r) => codec.decode(r));
+/** Ids per query: keeps the parameter count far below every engine's limit. */
+const ID_CHUNK = 500;
+
+function chunks<T>(items: T[], size = ID_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 function idList(d: QueryContext['db']['filter'], ids: string[]) {
   return sql.join(ids.map((id) => d.param(id, 'text')));
+}
+
+/** The records of `target` with the given ids that the caller may view. */
+async function fetchByIds(ctx: QueryContext, target: CollectionModel, ids: string[], caller: Caller): Promise<RecordModel[]> {
+  const rule = target.rules.view;
+  if (!caller.isSuperuser && rule.kind === 'locked') return [];
+  const codec = codecOf(target);
+  const predicate = rulePredicate(ctx, target, rule, caller);
+  const found: RecordModel[] = [];
+  for (const part of chunks(ids)) {
+    const where = and([sql`${sql.ref(`${ROOT}.id`)} IN (${idList(ctx.db.filter, part)})`, predicate]);
+    const rows = await ctx.db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(target.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
+    for (const r of rows) found.push(codec.decode(r));
+  }
+  return found;
+}
+
+/**
+ * The records of `source` whose relation `field` points at each parent id, at most
+ * BACK_RELATION_LIMIT per parent (cut in SQL with a window, as PocketBase's per-parent LIMIT),
+ * that the caller may view. Returns them grouped by parent id.
+ */
+async function fetchBackRelated(ctx: QueryContext, source: CollectionModel, field: string, multiple: boolean, parentIds: string[], caller: Caller): Promise<Map<string, RecordModel[]>> {
+  const byParent = new Map<string, RecordModel[]>();
+  const rule = source.rules.view;
+  if (!caller.isSuperuser && rule.kind === 'locked') return byParent;
+  const d = ctx.db.filter;
+  const codec = codecOf(source);
+  const predicate = rulePredicate(ctx, source, rule, caller);
+  const column = sql.ref(`${ROOT}.${field}`);
+  const order = source.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
+  for (const part of chunks(parentIds)) {
+    const parent = multiple ? sql.ref('__je.value') : column;
+    const from = multiple
+      ? sql`${sql.id(source.table)} AS ${sql.id(ROOT)} JOIN ${d.jsonEach(column, '__je', true)} ON TRUE`
+      : sql`${sql.id(source.table)} AS ${sql.id(ROOT)}`;
+    const where = and([sql`${parent} IN (${idList(d, part)})`, predicate]);
+    const rows = await ctx.db.rows<Record<string, unknown>>(sql`SELECT * FROM (
+      SELECT ${codec.columns(ROOT)}, ${parent} AS ${sql.id('__parent')}, ROW_NUMBER() OVER (PARTITION BY ${parent} ORDER BY ${order}) AS ${sql.id('__rn')}
+      FROM ${from} WHERE ${where!}) AS ${sql.id('__w')} WHERE ${sql.ref('__w.__rn')} <= ${BACK_RELATION_LIMIT}`);
+    for (const r of rows) {
+      const key = String(r.__parent);
+      let list = byParent.get(key);
+      if (!list) byParent.set(key, (list = []));
+      list.push(codec.decode(r));
+    }
+  }
+  return byParent;
 }
 
 function attach(map: ExpandMap, record: RecordModel, key: string, value: RecordModel | RecordModel[]): void {
@@ -73,7 +119,6 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
   if (records.length === 0 || depth > MAX_EXPAND_DEPTH) return map;
   const caller = withContext(callerIn, 'expand');
   const collection = records[0].collection;
-  const d = ctx.db.filter;
   for (const [name, subtree] of tree) {
     const field = collection.field(name);
     let children: RecordModel[] = [];
@@ -85,7 +130,7 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       const multiple = collection.isMultiple(field);
       const ids = [...new Set(records.flatMap((r) => (multiple ? (r.values[field.name] as string[]) : [r.values[field.name] as string]).filter(Boolean)))];
       if (ids.length === 0) continue;
-      const found = await fetchVisible(ctx, target, sql`${sql.ref(`${ROOT}.id`)} IN (${idList(d, ids)})`, caller);
+      const found = await fetchByIds(ctx, target, ids, caller);
       const byId = new Map(found.map((r) => [String(r.values.id), r]));
       for (const r of records) {
         if (multiple) {
@@ -104,21 +149,23 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       const backField = source?.field(via[2]);
       if (!source || !backField || backField.type !== 'relation' || backField.collectionId !== collection.id) continue;
       if (backField.hidden && !callerIn.isSuperuser) continue;
-      const ids = records.map((r) => String(r.values.id));
       const multiple = source.isMultiple(backField);
-      const column = sql.ref(`${ROOT}.${backField.name}`);
-      const condition = multiple
-        ? sql`EXISTS (SELECT 1 FROM ${d.jsonEach(column, '__je', true)} WHERE ${sql.ref('__je.value')} IN (${idList(d, ids)}))`
-        : sql`${column} IN (${idList(d, ids)})`;
-      const found = await fetchVisible(ctx, source, condition, caller);
+      const byParent = await fetchBackRelated(ctx, source, backField.name, multiple, [...new Set(records.map((r) => String(r.values.id)))], caller);
       const single = !multiple && findSingleColumnUniqueIndex([...source.indexes], backField.name) !== undefined;
+      // A record related to several parents is one object, so its own expansion is shared.
+      const shared = new Map<string, RecordModel>();
+      for (const list of byParent.values()) {
+        for (let i = 0; i < list.length; i++) {
+          const id = String(list[i].values.id);
+          list[i] = shared.get(id) ?? (shared.set(id, list[i]), list[i]);
+        }
+      }
       for (const r of records) {
-        const id = String(r.values.id);
-        const refs = found.filter((c) => (multiple ? (c.values[backField.name] as string[]).includes(id) : c.values[backField.name] === id)).slice(0, BACK_RELATION_LIMIT);
-        if (refs.length === 0) continue;
+        const refs = byParent.get(String(r.values.id));
+        if (!refs || refs.length === 0) continue;
         attach(map, r, name, single ? refs[0] : refs);
       }
-      children = found;
+      children = [...shared.values()];
     }
     if (subtree.size > 0 && children.length > 0) await expandRecords(ctx, children, subtree, callerIn, map, depth + 1);
   }

@@ -50,6 +50,6 @@ describe('expand limits', () => {
     const res = await send(t, 'GET', '/api/collections/comments/records?perPage=1000&expand=post', { auth: su });
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(1000);
-    expect(res.body.items.every((c: { expand?: { post?: { id: string } } }) => c.expand?.post?.id === c.post)).toBe(true);
+    expect(res.body.items.every((c: { post: string; expand?: { post?: { id: string } } }) => c.expand?.post?.id === c.post)).toBe(true);
   });
 });

@@ -101,3 +101,19 @@ describe('security regressions', () => {
     expect(Object.keys(res.body).sort()).toEqual(['data', 'message', 'status']);
   });
 });
+
+describe('filter fan-out', () => {
+  it('a guest filter through many multi-valued relations is a 400, not a minutes-long scan', async () => {
+    await createCollection(t, { name: 'nodes', listRule: '', fields: [{ name: 'title', type: 'text' }] });
+    const nodes = await t.app.collections.find('nodes');
+    await t.app.collections.update('nodes', { fields: [...nodes.fields, { name: 'rel', type: 'relation', collectionId: nodes.id, maxSelect: 50 }] });
+    const filter = '(rel.rel.rel.rel.rel.title ?= "x" || title = "y")';
+    const guest = await send(t, 'GET', `/api/collections/nodes/records?filter=${encodeURIComponent(filter)}`);
+    expect(guest.status).toBe(400);
+    expect(guest.body.data.filter.message).toMatch(/multi-valued/);
+    const shallow = await send(t, 'GET', `/api/collections/nodes/records?filter=${encodeURIComponent('rel.rel.title ?= "x"')}`);
+    expect(shallow.status).toBe(200);
+    // Superusers are trusted with their own queries.
+    expect((await send(t, 'GET', `/api/collections/nodes/records?filter=${encodeURIComponent(filter)}`, { auth: su })).status).toBe(200);
+  });
+});

@@ -18,6 +18,9 @@ import { parseSortParam } from './list-params.js';
 
 export const ROOT = '__r';
 
+/** Row-multiplying steps a non-superuser's filter may take (see CompileContext.maxFanOut). */
+export const MAX_CLIENT_FAN_OUT = 4;
+
 export interface QueryContext {
   db: Database;
   schema: SchemaView;
@@ -72,6 +75,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       dialect: ctx.db.filter,
       request: caller.info,
       allowHiddenFields: caller.isSuperuser,
+      maxFanOut: caller.isSuperuser ? undefined : MAX_CLIENT_FAN_OUT,
     }, ROOT);
   } catch (err) {
     if (err instanceof FilterResolveError) invalidFilter(err);

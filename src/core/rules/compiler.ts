@@ -28,6 +28,12 @@ export interface CompileContext {
   /** Table or CTE the base rows come from. @default the collection's table */
   baseTable?: string;
   now?: Date;
+  /**
+   * At most this many row-multiplying steps (multiple relations, back-relations, `:each`,
+   * `@collection`) in the whole filter. Each multiplies the rows the query walks: a guest's
+   * filter must not make SQLite, which cannot cancel a running query, scan for minutes.
+   */
+  maxFanOut?: number;
 }
 
 const LITERAL_WORDS: Record<string, LiteralValue> = { null: null, true: true, false: false };
@@ -80,8 +86,17 @@ export class Compilation {
   }
 
   /** Operand of a resolved field path (null path: the NULL literal). */
+  private fanOut = 0;
+
   path(path: FieldPath | null): Operand {
     if (!path) return literalOperand(this.dialect, null);
+    if (this.ctx.maxFanOut !== undefined) {
+      this.fanOut += path.steps.filter((s) => (s.type === 'relation' && s.multiple) || s.type === 'back' || s.type === 'collection').length;
+      if (path.leaf.type === 'each' && path.leaf.isArray) this.fanOut++;
+      if (this.fanOut > this.ctx.maxFanOut) {
+        throw new FilterResolveError(`too many multi-valued relation paths in one filter (at most ${this.ctx.maxFanOut})`);
+      }
+    }
     const operand = this.scope.render(path, this.rootAlias);
     if (path.multi) operand.multi = multiSource(this.dialect, path, this.baseTable, this.rootAlias, `__mm${++this.mmCounter}_`);
     return operand;

@@ -117,3 +117,31 @@ describe('filter fan-out', () => {
     expect((await send(t, 'GET', `/api/collections/nodes/records?filter=${encodeURIComponent(filter)}`, { auth: su })).status).toBe(200);
   });
 });
+
+describe('@request.auth fields never fail open', () => {
+  it('renaming an auth field rewrites the rules that read it through @request.auth', async () => {
+    const users = await t.app.collections.find('users');
+    await t.app.collections.update('users', { fields: [...users.fields, { name: 'banned', type: 'bool' }] });
+    await createCollection(t, { name: 'posts2', createRule: '@request.auth.id != "" && @request.auth.banned != true', fields: [{ name: 'title', type: 'text' }] });
+    const withBanned = await t.app.collections.find('users');
+    const banned = withBanned.fields.find((f) => f.name === 'banned')!;
+    await t.app.collections.update('users', { fields: withBanned.fields.map((f) => (f.id === banned.id ? { ...f, name: 'isBanned' } : f)) });
+    expect((await t.app.collections.find('posts2')).createRule).toBe('@request.auth.id != "" && @request.auth.isBanned != true');
+    const { token } = await createAuthRecord(t, 'users', { email: 'banned@example.com', isBanned: true });
+    expect((await send(t, 'POST', '/api/collections/posts2/records', { auth: token, body: { title: 'x' } })).status).toBe(400);
+  });
+
+  it('dropping an auth field that a rule reads is refused', async () => {
+    const users = await t.app.collections.find('users');
+    const res = await send(t, 'PATCH', '/api/collections/users', { auth: su, body: { fields: users.fields.filter((f) => f.name !== 'isBanned') } });
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body.data)).toContain('posts2.createRule');
+    expect((await t.app.collections.find('users')).fields.some((f) => f.name === 'isBanned')).toBe(true);
+  });
+
+  it('a rule naming an @request.auth field that no auth collection has is refused', async () => {
+    const res = await send(t, 'POST', '/api/collections', { auth: su, body: { name: 'typo', listRule: '@request.auth.bannned != true', fields: [] } });
+    expect(res.status).toBe(400);
+    expect(res.body.data.listRule.code).toBe('validation_invalid_rule');
+  });
+});

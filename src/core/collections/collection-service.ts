@@ -14,6 +14,7 @@ import { prepareCollection } from './collection-validator.js';
 import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
 import { scaffoldCollection, systemCollections } from './scaffolds.js';
 import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
+import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
@@ -115,6 +116,7 @@ export class CollectionService {
   /** Applies prepared changes (tables, views, stored rows) inside `tx`. */
   private async apply(tx: Tx, changes: { prev: Collection | null; next: Collection | null }[]): Promise<void> {
     const db = tx.db;
+    this.assertOtherRulesHold(changes);
     const before = this.deps.registry.all().map((m) => m.data);
     const views = before.filter((c) => c.type === 'view');
     await dropViews(db, views);
@@ -131,6 +133,24 @@ export class CollectionService {
       if (next) after.set(next.id, next);
     }
     await createViews(db, [...after.values()].filter((c) => c.type === 'view'));
+  }
+
+  /**
+   * A change must not make another collection's rule fail open: an `@request.auth.<field>` that
+   * no auth collection has any more reads as NULL, so `@request.auth.banned != true` would hold
+   * for everyone. Refuse the change and say where. (Other broken paths fail closed.)
+   */
+  private assertOtherRulesHold(changes: { prev: Collection | null; next: Collection | null }[]): void {
+    const removed = changes.filter((c) => c.prev && !c.next).map((c) => c.prev!.id);
+    const schema = this.deps.registry.overlay(changes.flatMap((c) => (c.next ? [c.next] : [])), removed);
+    const broken: ErrorData = {};
+    for (const model of schema.all()) {
+      const errors = authFieldErrors(model, schema);
+      for (const [rule, error] of Object.entries(errors)) {
+        broken[`${model.name}.${rule}`] = fieldError('validation_breaks_rule', `The ${rule} of "${model.name}" would stop working: ${(error as { message: string }).message}`);
+      }
+    }
+    if (Object.keys(broken).length > 0) throw badRequest('The change would break the rules of other collections.', broken);
   }
 
   async create(input: unknown): Promise<Collection> {
@@ -152,7 +172,7 @@ export class CollectionService {
         const find = (id: string) => registry.find(id)?.data;
         for (const key of RULE_KEYS) {
           const rule = body[key] !== undefined ? body[key] : prev[key];
-          if (typeof rule === 'string') body[key] = renameInRule(rule, prev, find, draft);
+          if (typeof rule === 'string') body[key] = renameInRule(rule, prev, find, draft, authOf(registry, prev));
         }
         const indexes = Array.isArray(body.indexes) ? (body.indexes as string[]) : prev.indexes;
         body.indexes = renameInIndexes(indexes.filter((s) => typeof s === 'string'), prev, draft);
@@ -164,7 +184,7 @@ export class CollectionService {
         const find = (id: string) => (id === prev.id || id.toLowerCase() === prev.name.toLowerCase() ? prev : registry.find(id)?.data);
         for (const other of registry.all()) {
           if (other.id === prev.id) continue;
-          const renamed = renameInCollectionRules(other.data, find, renames);
+          const renamed = renameInCollectionRules(other.data, find, renames, authOf(registry, prev));
           if (renamed) changes.push({ prev: other.data, next: renamed });
         }
       }
@@ -267,4 +287,9 @@ function renamesOf(prev: Collection, body: Record<string, unknown>): Renames {
   }
   const name = typeof body.name === 'string' && body.name !== prev.name ? body.name : null;
   return { collections: name ? new Map([[prev.id, name]]) : new Map(), fields: new Map([[prev.id, fields]]) };
+}
+
+/** The auth collections as they were before the change (`prev` replacing its stored version). */
+function authOf(registry: CollectionRegistry, prev: Collection): Collection[] {
+  return registry.all().map((m) => (m.id === prev.id ? prev : m.data)).filter((c) => c.type === 'auth');
 }

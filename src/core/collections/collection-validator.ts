@@ -5,9 +5,7 @@
 import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
 import type { Database } from '../ports.js';
 import { parseRule } from '../rules/parsed-rule.js';
-import { validateFilter } from '../rules/compiler.js';
 import { FilterSyntaxError } from '../rules/parser.js';
-import { FilterResolveError } from '../rules/resolve-error.js';
 import { nowString } from '../time.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import { isPlainObject } from './fields/coerce.js';
@@ -23,6 +21,7 @@ import {
 } from './scaffolds.js';
 import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, type TokenConfig } from './types.js';
 import { inferViewFields } from './view-fields.js';
+import { ruleErrors as ruleErrorsOf } from './rule-check.js';
 import { randomString } from '../ids.js';
 
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule'] as const;
@@ -308,24 +307,7 @@ export async function prepareCollection(input: unknown, previous: Collection | u
   // Rules must resolve against the schema as it will be after this change.
   const schema = ctx.registry.overlay([...(ctx.pending ?? []), c]);
   const model = schema.find(c.id)!;
-  const ruleErrors: ErrorData = {};
-  const ruleEntries: [string, ReturnType<typeof parseRule>][] = [
-    ['listRule', model.rules.list],
-    ['viewRule', model.rules.view],
-    ['createRule', model.rules.create],
-    ['updateRule', model.rules.update],
-    ['deleteRule', model.rules.delete],
-  ];
-  if (c.type === 'auth') ruleEntries.push(['authRule', model.rules.auth], ['manageRule', model.rules.manage]);
-  for (const [key, rule] of ruleEntries) {
-    if (rule.kind !== 'filter') continue;
-    try {
-      validateFilter(rule.expr, { schema, collection: model, dialect: ctx.db.filter, allowHiddenFields: true });
-    } catch (err) {
-      if (err instanceof FilterResolveError) ruleErrors[key] = fieldError('validation_invalid_rule', `Invalid rule: ${err.message}.`);
-      else throw err;
-    }
-  }
+  const ruleErrors = ruleErrorsOf(model, schema, ctx.db.filter);
   if (Object.keys(ruleErrors).length > 0) throw badRequest(failMessage, ruleErrors);
 
   const now = nowString();

@@ -34,6 +34,14 @@ export function detectRenames(prev: Collection, next: Collection): Renames {
 
 type Lookup = (idOrName: string) => Collection | undefined;
 
+/** `@request.auth.<old>` → `<new>` when exactly the renamed auth collection has a field `<old>`. */
+function renameAuthPath(parts: string[], find: Lookup, renames: Renames, authCollections: Collection[]): void {
+  const [segment] = parts[2].split(':');
+  const owners = authCollections.filter((c) => c.fields.some((f) => f.name.toLowerCase() === segment.toLowerCase()));
+  if (owners.length !== 1) return;
+  renamePath(parts, 2, owners[0], find, renames);
+}
+
 function collectIdentifiers(expr: Expr, out: { name: string; start: number; end: number }[]): void {
   const visit = (o: Operand) => {
     if (o.kind === 'identifier') out.push({ name: o.name, start: o.start, end: o.end });
@@ -73,7 +81,7 @@ function renamePath(parts: string[], from: number, collection: Collection | unde
   }
 }
 
-function renameIdentifier(name: string, base: Collection, find: Lookup, renames: Renames): string {
+function renameIdentifier(name: string, base: Collection, find: Lookup, renames: Renames, authCollections: Collection[]): string {
   const parts = name.split('.');
   if (parts[0] === '@collection' && parts.length > 2) {
     const [collectionName, ...alias] = parts[1].split(':');
@@ -84,6 +92,7 @@ function renameIdentifier(name: string, base: Collection, find: Lookup, renames:
     renamePath(parts, 2, target, find, renames);
   } else if (parts[0] === '@request') {
     if ((parts[1] === 'body' || parts[1] === 'data') && parts.length > 2) renamePath(parts, 2, base, find, renames);
+    else if (parts[1] === 'auth' && parts.length > 2) renameAuthPath(parts, find, renames, authCollections);
   } else if (!parts[0].startsWith('@')) {
     renamePath(parts, 0, base, find, renames);
   }
@@ -91,7 +100,7 @@ function renameIdentifier(name: string, base: Collection, find: Lookup, renames:
 }
 
 /** Rewrites a rule written for `base` (as it was before the renames); unparsable rules are returned as is. */
-export function renameInRule(rule: string | null, base: Collection, find: Lookup, renames: Renames): string | null {
+export function renameInRule(rule: string | null, base: Collection, find: Lookup, renames: Renames, authCollections: Collection[] = []): string | null {
   if (rule === null || rule.trim() === '') return rule;
   let expr: Expr;
   try {
@@ -103,7 +112,7 @@ export function renameInRule(rule: string | null, base: Collection, find: Lookup
   collectIdentifiers(expr, ids);
   let out = rule;
   for (const id of ids.sort((a, b) => b.start - a.start)) {
-    const renamed = renameIdentifier(id.name, base, find, renames);
+    const renamed = renameIdentifier(id.name, base, find, renames, authCollections);
     if (renamed !== id.name) out = out.slice(0, id.start) + renamed + out.slice(id.end);
   }
   return out;
@@ -127,19 +136,19 @@ export function renameInIndexes(indexes: string[], base: Collection, renames: Re
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule', 'authRule', 'manageRule'] as const;
 
 /** Applies renames to every rule of `c` (a copy is returned only when something changed). */
-export function renameInCollectionRules(c: Collection, find: Lookup, renames: Renames): Collection | null {
+export function renameInCollectionRules(c: Collection, find: Lookup, renames: Renames, authCollections: Collection[] = []): Collection | null {
   let changed: Collection | null = null;
   for (const key of RULE_KEYS) {
     const rule = c[key];
     if (rule === undefined || rule === null) continue;
-    const next = renameInRule(rule, c, find, renames);
+    const next = renameInRule(rule, c, find, renames, authCollections);
     if (next !== rule) {
       changed ??= structuredClone(c);
       (changed as any)[key] = next;
     }
   }
   if (c.mfa?.rule) {
-    const next = renameInRule(c.mfa.rule, c, find, renames);
+    const next = renameInRule(c.mfa.rule, c, find, renames, authCollections);
     if (next !== c.mfa.rule) {
       changed ??= structuredClone(c);
       changed.mfa = { ...changed.mfa!, rule: next ?? '' };

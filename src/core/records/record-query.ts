@@ -30,14 +30,20 @@ export interface QueryContext {
 export function rulePredicate(ctx: QueryContext, collection: CollectionModel, rule: ParsedRule, caller: Caller, alias = ROOT, baseTable?: string): Sql | null {
   if (caller.isSuperuser || rule.kind === 'open') return null;
   if (rule.kind === 'locked') return sql`(1=0)`;
-  return compileFilter(rule.expr, {
-    schema: ctx.schema,
-    collection,
-    dialect: ctx.db.filter,
-    request: caller.info,
-    allowHiddenFields: true,
-    baseTable,
-  }, alias);
+  try {
+    return compileFilter(rule.expr, {
+      schema: ctx.schema,
+      collection,
+      dialect: ctx.db.filter,
+      request: caller.info,
+      allowHiddenFields: true,
+      baseTable,
+    }, alias);
+  } catch (err) {
+    // A rule that no longer resolves (another collection changed under it) denies: fail closed.
+    if (err instanceof FilterResolveError) return sql`(1=0)`;
+    throw err;
+  }
 }
 
 function invalidFilter(err: Error): never {

@@ -704,8 +704,8 @@ const ruleRows: RuleRow[] = [
   { rule: 'teams.id ?= @request.auth.team', as: 'bob', expect: [A, D] },
   { rule: "@request.auth.posts_via_author.title ?= 'Alpha'", as: 'alice', expect: ALL },
   { rule: "@request.auth.posts_via_author.title ?= 'Alpha'", as: 'bob', expect: [] },
-  // an unknown @request.auth path is NULL (PocketBase compat), which equals delta's empty author
-  { rule: '@request.auth.editors.id ?= author', as: 'alice', expect: [D] },
+  // (PocketBase reads an unknown @request.auth path as NULL; Basalt refuses to save such a rule,
+  // since it would fail open: see security-regressions.test.ts.)
   { rule: "@request.auth.role = 'admin'", as: 'carol', expect: ALL },
   { rule: "@request.auth.role = 'admin'", as: 'alice', expect: [] },
   { rule: '@request.auth.verified = true && published = true', as: 'alice', expect: [A, G, E] },

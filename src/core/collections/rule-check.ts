@@ -37,7 +37,10 @@ function checkAuthFields(expr: Expr, schema: SchemaView): void {
     if (!name.startsWith('@request.auth.')) continue;
     const first = name.split('.')[2].split(':')[0];
     if (ALWAYS_AUTH_FIELDS.has(first.toLowerCase())) continue;
-    if (!authCollections.some((c) => c.field(first))) {
+    const via = /^(\w+)_via_(\w+)$/.exec(first);
+    const backRelation = via && schema.find(via[1])?.field(via[2]);
+    const viaAuth = backRelation && backRelation.type === 'relation' && authCollections.some((c) => c.id === backRelation.collectionId);
+    if (!viaAuth && !authCollections.some((c) => c.field(first))) {
       throw new FilterResolveError(`"@request.auth.${first}" is not a field of any auth collection`);
     }
   }

@@ -87,19 +87,3 @@ export function fieldError(code: string, message: string, params?: Record<string
   return params ? { code, message, params } : { code, message };
 }
 
-/** Collects field errors while validating, then throws them as one 400. */
-export class ValidationErrors {
-  readonly data: ErrorData = {};
-
-  add(field: string, error: FieldError | ErrorData): void {
-    if (!(field in this.data)) this.data[field] = error;
-  }
-
-  get isEmpty(): boolean {
-    return Object.keys(this.data).length === 0;
-  }
-
-  throwIfAny(message: string = MESSAGES.validationFailed): void {
-    if (!this.isEmpty) throw badRequest(message, this.data);
-  }
-}

@@ -35,8 +35,6 @@ export interface SchemaManager {
   addColumn(table: string, column: ColumnDefinition): Promise<void>;
   dropColumn(table: string, column: string): Promise<void>;
   renameColumn(table: string, from: string, to: string): Promise<void>;
-  /** Column names of a table, in order. */
-  columns(table: string): Promise<string[]>;
   createIndex(index: IndexDefinition): Promise<void>;
   dropIndex(name: string): Promise<void>;
   /** Creates a view from a superuser's SELECT; refuses anything that is not one read-only statement. */

@@ -21,7 +21,6 @@ export abstract class AnsiSchemaManager implements SchemaManager {
 
   abstract tableExists(table: string): Promise<boolean>;
   abstract createTable(table: string, columns: ColumnDefinition[]): Promise<void>;
-  abstract columns(table: string): Promise<string[]>;
   abstract createIndex(index: IndexDefinition): Promise<void>;
   abstract dropIndex(name: string): Promise<void>;
   abstract createView(name: string, select: string): Promise<void>;

@@ -5,7 +5,10 @@
  */
 import { parseIndex, type IndexDefinition } from './index-definition.js';
 import { LOCKED, parseRule, type ParsedRule } from '../rules/parsed-rule.js';
+import { fieldTypeOf } from './fields/index.js';
+import type { Collection, CollectionType, Field } from './types.js';
 
+/** A rule that does not parse (only possible in a draft being validated) locks the action. */
 function safeRule(rule: string | null | undefined): ParsedRule {
   try {
     return parseRule(rule);
@@ -13,8 +16,6 @@ function safeRule(rule: string | null | undefined): ParsedRule {
     return LOCKED;
   }
 }
-import { fieldTypeOf, type FieldType } from './fields/index.js';
-import type { Collection, CollectionType, Field } from './types.js';
 
 export interface RuleSet {
   list: ParsedRule;
@@ -79,9 +80,6 @@ export class CollectionModel {
     return this.byName.get(name.toLowerCase());
   }
 
-  typeOf(field: Field): FieldType {
-    return fieldTypeOf(field.type);
-  }
 
   isMultiple(field: Field): boolean {
     return fieldTypeOf(field.type).isMultiple(field);

@@ -12,13 +12,6 @@ export class CollectionRegistry implements SchemaView {
   private models: CollectionModel[] = [];
   private byId = new Map<string, CollectionModel>();
   private byName = new Map<string, CollectionModel>();
-  private revision = 0;
-
-  /** Increments on every reload; caches derived from collections compare it. */
-  get version(): number {
-    return this.revision;
-  }
-
   find(idOrName: string): CollectionModel | undefined {
     return this.byId.get(idOrName) ?? this.byName.get(idOrName.toLowerCase());
   }
@@ -33,7 +26,6 @@ export class CollectionRegistry implements SchemaView {
     this.models = models;
     this.byId = new Map(models.map((m) => [m.id, m]));
     this.byName = new Map(models.map((m) => [m.name.toLowerCase(), m]));
-    this.revision++;
   }
 
   async reload(db: Database): Promise<void> {

@@ -74,6 +74,7 @@ export class CollectionService {
 
   /** Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. */
   private async change<T>(fn: (tx: Tx) => Promise<T>, failMessage: string = MESSAGES.collectionUpdateFailed): Promise<T> {
+    const before = new Map(this.deps.registry.all().map((m) => [m.id, m.data.updated]));
     const { db, registry, events, logger } = this.deps;
     try {
       return await transact(
@@ -85,7 +86,11 @@ export class CollectionService {
           // Updated before the lock is released: a write waiting on it then sees the new schema.
           await registry.reload(tx.db);
           tx.afterCommit(async () => {
-            await events.emit('collectionsChanged', { ids: [] });
+            // The ids whose definitions changed: what another node's catalogue must reload.
+            const after = registry.all();
+            const ids = after.filter((m) => before.get(m.id) !== m.data.updated).map((m) => m.id);
+            for (const id of before.keys()) if (!after.some((m) => m.id === id)) ids.push(id);
+            await events.emit('collectionsChanged', { ids });
           });
           return result;
         },

@@ -10,7 +10,7 @@ import { nowString } from '../time.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import { isPlainObject } from './fields/coerce.js';
 import { validateFields, FIELD_NAME, MAX_NAME_LENGTH } from './fields-validator.js';
-import { formatIndex, IndexSyntaxError, parseIndex, findSingleColumnUniqueIndex, type IndexDefinition } from './index-definition.js';
+import { formatIndex, IndexSyntaxError, indexColumnNames, parseIndex, findSingleColumnUniqueIndex, type IndexDefinition } from './index-definition.js';
 import {
   authSystemFields,
   authSystemIndexes,
@@ -164,9 +164,10 @@ function checkIndexes(c: Collection, input: unknown, ctx: ValidateContext, error
       return;
     }
     def = { ...def, table: c.name };
-    const missing = def.columns.find((col) => !c.fields.some((f) => f.name.toLowerCase() === col.name.toLowerCase()));
+    // Columns of the list and of the WHERE clause alike must be fields.
+    const missing = indexColumnNames(def).find((name) => !c.fields.some((f) => f.name.toLowerCase() === name.toLowerCase()));
     if (missing) {
-      indexErrors[String(i)] = fieldError('validation_missing_index_column', `Unknown field "${missing.name}".`);
+      indexErrors[String(i)] = fieldError('validation_missing_index_column', `Unknown field "${missing}".`);
       return;
     }
     const nameTaken = otherIndexNames.has(def.name.toLowerCase()) || defs.some((d) => d.name.toLowerCase() === def.name.toLowerCase());

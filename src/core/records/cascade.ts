@@ -6,11 +6,36 @@
  */
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { Field } from '../collections/types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
 import { codecOf } from './record-codec.js';
 import type { RecordModel } from './record.js';
+
+interface Reference {
+  source: CollectionModel;
+  field: Field;
+  multiple: boolean;
+}
+
+// Models are rebuilt on every schema change, so a cache keyed by the model is per schema version.
+const references = new WeakMap<CollectionModel, Reference[]>();
+
+/** Every relation field (of a table collection) that points at `target`. */
+function referencesTo(schema: SchemaView, target: CollectionModel): Reference[] {
+  let refs = references.get(target);
+  if (!refs) {
+    refs = schema
+      .all()
+      .filter((c) => !c.isView)
+      .flatMap((source) =>
+        source.fields.filter((f) => f.type === 'relation' && f.collectionId === target.id).map((field) => ({ source, field, multiple: source.isMultiple(field) })),
+      );
+    references.set(target, refs);
+  }
+  return refs;
+}
 
 const AUTH_SYSTEM_COLLECTIONS = ['_externalAuths', '_mfas', '_otps', '_authOrigins'];
 const MAX_CASCADE_DEPTH = 100;
@@ -40,24 +65,19 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
 
   await db.kysely.deleteFrom(record.collection.table).where('id', '=', id).execute();
 
-  for (const source of schema.all()) {
-    if (source.isView) continue;
-    for (const field of source.fields) {
-      if (field.type !== 'relation' || field.collectionId !== record.collection.id) continue;
-      const multiple = source.isMultiple(field);
-      for (const ref of await referencing(db, source, field.name, multiple, id)) {
-        if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
-        const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
-        // A cascade deletes the referencing record only when this was its last related id
-        // (a playlist losing one of its songs keeps the others), as PocketBase does.
-        if (field.cascadeDelete && remaining.length === 0) {
-          deleted.push(...(await deleteWithCascade(db, schema, ref, seen, depth + 1)));
-          continue;
-        }
-        if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
-        const value = multiple ? JSON.stringify(remaining) : '';
-        await db.kysely.updateTable(source.table).set({ [field.name]: value }).where('id', '=', String(ref.values.id)).execute();
+  for (const { source, field, multiple } of referencesTo(schema, record.collection)) {
+    for (const ref of await referencing(db, source, field.name, multiple, id)) {
+      if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
+      const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
+      // A cascade deletes the referencing record only when this was its last related id
+      // (a playlist losing one of its songs keeps the others), as PocketBase does.
+      if (field.cascadeDelete && remaining.length === 0) {
+        deleted.push(...(await deleteWithCascade(db, schema, ref, seen, depth + 1)));
+        continue;
       }
+      if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
+      const value = multiple ? JSON.stringify(remaining) : '';
+      await db.kysely.updateTable(source.table).set({ [field.name]: value }).where('id', '=', String(ref.values.id)).execute();
     }
   }
 

@@ -59,11 +59,6 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
 
 
 
-  async columns(table: string): Promise<string[]> {
-    const r = await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`.execute(this.db);
-    return r.rows.map((row) => row.name).filter((name) => name !== ROWID_COLUMN);
-  }
 
   createIndex(index: IndexDefinition): Promise<void> {
     return this.exec(postgresCreateIndexSql(index));

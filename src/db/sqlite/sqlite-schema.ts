@@ -63,10 +63,6 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
 
 
 
-  async columns(table: string): Promise<string[]> {
-    const r = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(this.db);
-    return r.rows.map((row) => row.name);
-  }
 
   createIndex(index: IndexDefinition): Promise<void> {
     return this.exec(sqliteCreateIndexSql(index));

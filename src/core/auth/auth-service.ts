@@ -10,7 +10,7 @@ import { badRequest, fieldError, forbidden, MESSAGES, notFound, unauthorized } f
 import type { Database } from '../ports.js';
 import type { Caller } from '../records/caller.js';
 import { codecOf } from '../records/record-codec.js';
-import { and, ROOT, rulePredicate } from '../records/record-query.js';
+import { ROOT, ruleAllows } from '../records/record-query.js';
 import { findRecord } from '../records/record-reader.js';
 import type { RecordModel } from '../records/record.js';
 import { verifyPassword } from './password.js';
@@ -64,9 +64,7 @@ export class AuthService {
     if (rule.kind === 'locked') throw forbidden(MESSAGES.authRuleFailed);
     // The rule is about the record signing in: evaluate it as that record.
     const asRecord: Caller = { auth: record, isSuperuser: false, info: deriveRequest(caller.info, { auth: record }) };
-    const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${this.db.filter.param(String(record.values.id), 'text')}`, rulePredicate(this.ctx(), c, rule, asRecord)]);
-    const rows = await this.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(c.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
-    if (rows.length === 0) throw forbidden(MESSAGES.authRuleFailed);
+    if (!(await ruleAllows(this.ctx(), c, String(record.values.id), rule, asRecord))) throw forbidden(MESSAGES.authRuleFailed);
   }
 
   private async findByIdentity(collection: CollectionModel, field: string, identity: string): Promise<RecordModel | null> {

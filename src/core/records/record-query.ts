@@ -89,6 +89,14 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
   }
 }
 
+/** Whether the record `id` of `collection` satisfies `rule` for `caller` (superusers: always). */
+export async function ruleAllows(ctx: QueryContext, collection: CollectionModel, id: string, rule: ParsedRule, caller: Caller): Promise<boolean> {
+  const predicate = rulePredicate(ctx, collection, rule, caller);
+  const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${ctx.db.filter.param(id, 'text')}`, predicate]);
+  const rows = await ctx.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!} LIMIT 1`);
+  return rows.length > 0;
+}
+
 export function and(parts: (Sql | null)[]): Sql | null {
   const present = parts.filter((p): p is Sql => p !== null);
   if (present.length === 0) return null;

@@ -23,7 +23,7 @@ import { applyBody } from './record-body.js';
 import { codecOf } from './record-codec.js';
 import { compiledTemplate } from '../compiled-query.js';
 import { findRecord } from './record-reader.js';
-import { ROOT, and, rulePredicate } from './record-query.js';
+import { ROOT, ruleAllows } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
 import type { RecordModel, RecordValues } from './record.js';
 
@@ -55,9 +55,7 @@ export class RecordWriter {
     const c = record.collection;
     // An empty manageRule does not open management to everyone: only superusers manage then.
     if (!c.isAuth || c.rules.manage.kind !== 'filter' || !caller.auth) return false;
-    const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${db.filter.param(String(record.values.id), 'text')}`, rulePredicate(this.ctx(db), c, c.rules.manage, caller)]);
-    const rows = await db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(c.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
-    return rows.length > 0;
+    return ruleAllows(this.ctx(db), c, String(record.values.id), c.rules.manage, caller);
   }
 
   /** Hashes submitted passwords; a password change also rotates tokenKey (revoking tokens). */
@@ -221,11 +219,7 @@ export class RecordWriter {
       const canManage = await this.canManage(tx.db, existing, caller);
       const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage });
       const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
-      if (!caller.isSuperuser && rule.kind === 'filter') {
-        const where = and([sql`${sql.ref(`${ROOT}.id`)} = ${tx.db.filter.param(id, 'text')}`, rulePredicate(ctx, collection, rule, ruleCaller)]);
-        const rows = await tx.db.rows(sql`SELECT 1 AS ${sql.id('ok')} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} WHERE ${where!}`);
-        if (rows.length === 0) throw notFound();
-      }
+      if (!caller.isSuperuser && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
       const { values, errors } = applied;
       const now = nowString();
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;

@@ -3,8 +3,9 @@
  * (collection service and record writer, one transaction per collection) so every row is a valid
  * Basalt record with the ids, defaults and encodings the server would have produced.
  */
+import { localAdapters } from '../src/adapters/local-adapters.js';
 import { join } from 'node:path';
-import { superuserCaller } from '../src/core/auth/auth-service.js';
+import { superuserCaller } from '../src/core/records/caller.js';
 import { createApp, type App } from '../src/core/app.js';
 import type { CollectionModel } from '../src/core/collections/collection-model.js';
 import { defaultConfig } from '../src/core/config.js';
@@ -61,7 +62,7 @@ const WORDS = ['basalt', 'granite', 'river', 'summit', 'lantern', 'harbor', 'mea
 function openTargetApp(target: Target): Promise<App> {
   const dbConfig = target.engine === 'postgres' ? { type: 'postgres' as const, url: target.url, maxConnections: 2 } : { type: 'sqlite' as const, file: join(target.dir, 'data.db') };
   return createDatabase(dbConfig).then((db) =>
-    createApp(defaultConfig({ dataDir: target.dir, databaseUrl: target.engine === 'postgres' ? target.url : '', logLevel: 'silent' }), { db, logger: silentLogger }),
+    createApp(defaultConfig({ dataDir: target.dir, databaseUrl: target.engine === 'postgres' ? target.url : '', logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters() }),
   );
 }
 

@@ -11,6 +11,7 @@ export const SERVE_OPTIONS = {
   http: { type: 'string', env: 'BASALT_HTTP', help: 'address to listen on, host:port (default 127.0.0.1:8090)' },
   dir: { type: 'string', env: 'BASALT_DIR', help: 'data directory (default ./basalt_data)' },
   db: { type: 'string', env: 'BASALT_DB', help: 'database: empty for SQLite in --dir, or postgres://user@host:5432/db' },
+  redis: { type: 'string', env: 'BASALT_REDIS', help: 'redis://host:6379: shared rate-limit counters for several nodes' },
   'log-level': { type: 'string', env: 'BASALT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
   'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
@@ -26,6 +27,18 @@ export function parseHttpAddress(value: string): { host: string; port: number } 
     throw new UsageError(`invalid --http address "${value}": use host:port, e.g. 127.0.0.1:8090 or 0.0.0.0:80`);
   }
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function parseRedisUrl(value: string): string {
+  if (value === '') return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`invalid --redis "${value}": use a URL such as redis://127.0.0.1:6379`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new UsageError(`invalid --redis "${value}": the URL must start with redis:// or rediss://`);
+  return value;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,6 +81,7 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     http,
     dataDir: String(values.dir ?? './basalt_data'),
     databaseUrl: String(values.db ?? ''),
+    redisUrl: parseRedisUrl(String(values.redis ?? '')),
     logLevel: logLevel as Config['logLevel'],
     appUrl,
     appName: String(values['app-name'] ?? 'Basalt'),

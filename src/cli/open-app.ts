@@ -3,6 +3,9 @@ import pino from 'pino';
 import { createApp, type App } from '../core/app.js';
 import type { Config } from '../core/config.js';
 import type { AccessEntry, Logger } from '../core/ports.js';
+import { Redis } from 'ioredis';
+import { localAdapters } from '../adapters/local-adapters.js';
+import { RedisRateLimitStore } from '../adapters/redis-rate-limit-store.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
 
@@ -66,10 +69,41 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   } catch (err) {
     throw new UsageError(describeDbError(err, config.databaseUrl));
   }
+  let redis: Redis | null = null;
   try {
-    return await createApp(config, { db, logger });
+    const adapters = localAdapters();
+    if (config.redisUrl) {
+      redis = await connectRedis(config.redisUrl);
+      adapters.rateLimits = new RedisRateLimitStore(redis);
+    }
+    const app = await createApp(config, { db, logger, ...adapters });
+    if (!redis) return app;
+    const connection = redis;
+    const close = app.close;
+    return Object.assign(app, {
+      async close() {
+        await close();
+        await connection.quit().catch(() => connection.disconnect());
+      },
+    });
   } catch (err) {
     await db.close().catch(() => {});
+    redis?.disconnect();
     throw err;
+  }
+}
+
+/** Connects to Redis and checks it answers, failing fast with a message that says what to change. */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, enableOfflineQueue: true });
+  redis.on('error', () => {}); // reported through failed commands; ioredis reconnects by itself
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    const safeUrl = url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1:***@');
+    throw new UsageError(`cannot reach Redis at ${safeUrl}: ${(err as Error).message} (is it running? check --redis / BASALT_REDIS)`);
   }
 }

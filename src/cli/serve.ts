@@ -4,7 +4,7 @@ import { buildConfig, readOptions } from './config-from-args.js';
 import { createLogger, openApp } from './open-app.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'log-level', 'app-url', 'app-name', 'trust-proxy']);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy']);
   const config = buildConfig(values);
   const logger = createLogger(config);
   const app = await openApp(config, logger);

@@ -1,6 +1,6 @@
 /** `basalt superuser upsert EMAIL PASSWORD` and `basalt superuser delete EMAIL`. */
 import { sql } from 'kysely';
-import { superuserCaller } from '../core/auth/auth-service.js';
+import { superuserCaller } from '../core/records/caller.js';
 import { SUPERUSERS_COLLECTION_ID } from '../core/collections/types.js';
 import { isApiError } from '../core/errors.js';
 import { buildConfig, readOptions, UsageError } from './config-from-args.js';

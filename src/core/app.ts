@@ -1,19 +1,32 @@
 /**
- * createApp(): wires the core services around a database. The result is what the HTTP layer and
- * the CLI use; it holds no HTTP or driver knowledge of its own.
+ * createApp(): wires the core services around a database and the ports. The result is what the
+ * HTTP layer and the CLI use; it holds no HTTP or driver knowledge of its own.
  */
+import { ApiKeyService } from './auth/api-keys.js';
+import type { AuthContext } from './auth/auth-context.js';
 import { AuthService } from './auth/auth-service.js';
+import { EmailFlows } from './auth/email-flows.js';
+import { OtpFlow } from './auth/otp-flow.js';
+import { SystemRecords } from './auth/system-records.js';
+import { TotpService } from './auth/totp-service.js';
 import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
-import type { Database, Logger } from './ports.js';
+import { MailService } from './mail/mail-service.js';
+import type { Database, Logger, MailerFactory, RateLimitStore } from './ports.js';
+import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
+import { SettingsService } from './settings/settings-service.js';
 
 export interface AppDeps {
   db: Database;
   logger: Logger;
+  /** Builds the SMTP client for the settings in force. */
+  mailer: MailerFactory;
+  /** Rate-limit counters (memory for one node, Redis for a cluster). */
+  rateLimits: RateLimitStore;
 }
 
 export interface App {
@@ -24,7 +37,14 @@ export interface App {
   readonly registry: CollectionRegistry;
   readonly collections: CollectionService;
   readonly records: { reader: RecordReader; writer: RecordWriter };
+  readonly settings: SettingsService;
+  readonly mail: MailService;
+  readonly limiter: RateLimiter;
   readonly auth: AuthService;
+  readonly otp: OtpFlow;
+  readonly emailFlows: EmailFlows;
+  readonly totp: TotpService;
+  readonly apiKeys: ApiKeyService;
   close(): Promise<void>;
 }
 
@@ -41,6 +61,15 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (model) await writer.truncate(tx, model);
   });
   await collections.bootstrap();
+
+  const settings = new SettingsService(db, events, config);
+  await settings.reload();
+  const mail = new MailService(settings, deps.mailer, logger, events);
+  const limiter = new RateLimiter(settings, deps.rateLimits, logger);
+  const totp = new TotpService(db, limiter, () => settings.get().meta.appName);
+  const authContext: AuthContext = { ctx: { db, schema: registry }, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
+  const auth = new AuthService(authContext);
+
   return {
     config,
     db,
@@ -49,8 +78,17 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     registry,
     collections,
     records: { reader, writer },
-    auth: new AuthService(db, registry),
+    settings,
+    mail,
+    limiter,
+    auth,
+    otp: new OtpFlow(authContext, auth),
+    emailFlows: new EmailFlows(authContext, auth),
+    totp,
+    apiKeys: new ApiKeyService(db, registry, logger),
     async close() {
+      await mail.close();
+      await deps.rateLimits.close();
       await db.close();
     },
   };

@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   /** `--db`: empty for SQLite under dataDir, or a postgres:// URL. */
   databaseUrl: string;
+  /** `--redis`: empty for in-process counters, or a redis:// URL shared by every node. */
+  redisUrl: string;
   /** Shown in emails and the dashboard. @default "Basalt" */
   appName: string;
   /** Public URL of the app, for links in emails. @default http://<http address> */
@@ -29,6 +31,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     http,
     dataDir: './basalt_data',
     databaseUrl: '',
+    redisUrl: '',
     appName: 'Basalt',
     appUrl: `http://${http.host}:${http.port}`,
     bodyLimit: DEFAULT_BODY_LIMIT,

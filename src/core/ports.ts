@@ -6,6 +6,7 @@ import type { Kysely, RawBuilder } from 'kysely';
 import type { ColumnKind } from './collections/fields/field-type.js';
 import type { IndexDefinition } from './collections/index-definition.js';
 import type { FilterDialect } from './rules/filter-dialect.js';
+import type { SmtpSettings } from './settings/settings.js';
 
 /** A column as the schema manager creates it. */
 export interface ColumnDefinition {
@@ -109,3 +110,34 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** An email, ready to send. */
+export interface MailMessage {
+  from: { name: string; address: string };
+  to: { name?: string; address: string }[];
+  subject: string;
+  html: string;
+  /** Plain-text alternative. */
+  text: string;
+}
+
+/** Sends email (SMTP in production). Implementations time out instead of hanging. */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds a mailer for the SMTP settings in force; called again whenever they change. */
+export type MailerFactory = (smtp: SmtpSettings) => Mailer;
+
+/**
+ * Counters for rate limits, shared by every node that uses the same store (memory: one node;
+ * Redis: a cluster). Fixed windows: a key's count resets `windowSeconds` after its first hit.
+ */
+export interface RateLimitStore {
+  /** Counts one hit on `key` and returns the number of hits in its current window, this one included. */
+  hit(key: string, windowSeconds: number): Promise<number>;
+  /** Forgets `key` (its window starts again at the next hit). */
+  reset(key: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -4,6 +4,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
+import type { ApiKeyPrincipal } from '../core/auth/api-key-scope.js';
+import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
+import type { ClientInfo } from '../core/auth/auth-origins.js';
 import type { ResolvedAuth } from '../core/auth/auth-service.js';
 import { callerFor, type Caller } from '../core/records/caller.js';
 import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js';
@@ -11,6 +14,7 @@ import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js'
 declare module 'fastify' {
   interface FastifyRequest {
     basaltAuth: ResolvedAuth | null;
+    basaltApiKey: ApiKeyPrincipal | null;
     basaltCaller: Caller | null;
   }
 }
@@ -22,10 +26,31 @@ export function tokenFromHeader(header: string | undefined): string | null {
   return token === '' ? null : token;
 }
 
-export async function resolveAuth(app: App, request: FastifyRequest): Promise<ResolvedAuth | null> {
+/** Whether the request carries credentials to resolve (a token or an API key). */
+export function hasCredentials(request: FastifyRequest): boolean {
+  return Boolean(request.headers.authorization || request.headers['x-api-key']);
+}
+
+/**
+ * Resolves the request's credentials: an API key (`Authorization: Bearer bsk_…` or
+ * `X-API-Key: bsk_…`) or a record token. Anything invalid leaves the request a guest request.
+ */
+export async function resolveCredentials(app: App, request: FastifyRequest): Promise<void> {
   const token = tokenFromHeader(request.headers.authorization);
-  if (!token || token.length > 4096) return null;
-  return app.auth.resolveToken(token);
+  const keyHeader = request.headers['x-api-key'];
+  const key = token?.startsWith(API_KEY_PREFIX) ? token : typeof keyHeader === 'string' ? keyHeader.trim() : '';
+  if (key !== '') {
+    request.basaltApiKey = await app.apiKeys.resolve(key);
+    return;
+  }
+  if (!token || token.length > 4096) return;
+  request.basaltAuth = await app.auth.resolveToken(token);
+}
+
+/** The client address and user agent, for sign-in origins and rate limits. */
+export function clientOf(request: FastifyRequest): ClientInfo {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip ?? '', userAgent: typeof agent === 'string' ? agent : '' };
 }
 
 /** Query values by name; a repeated parameter keeps its first value (as Go's Query().Get does). */
@@ -84,7 +109,11 @@ export function requestInfo(request: FastifyRequest, body: Record<string, unknow
 
 /** The caller of a request (built once per request). */
 export function callerOf(request: FastifyRequest): Caller {
-  return (request.basaltCaller ??= callerFor(requestInfo(request)));
+  if (request.basaltCaller) return request.basaltCaller;
+  const caller = callerFor(requestInfo(request));
+  // An API key is a service account: past the rules, within its scopes (core checks them).
+  if (request.basaltApiKey) Object.assign(caller, { isSuperuser: true, apiKey: request.basaltApiKey });
+  return (request.basaltCaller = caller);
 }
 
 export function queryOf(request: FastifyRequest): Record<string, string> {

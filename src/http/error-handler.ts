@@ -4,6 +4,7 @@
  * and answered with a bare 500 — no stack, no driver message.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { MfaRequiredError } from '../core/auth/mfa.js';
 import { ApiError, MESSAGES } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 
@@ -28,6 +29,8 @@ function frameworkError(err: FastifyError): ApiError | null {
 
 export function errorHandler(logger: Logger) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Not an error but the first step of a two-factor sign-in: PocketBase's bare 401 {mfaId}.
+    if ((err as unknown) instanceof MfaRequiredError) return reply.code(401).type('application/json').send({ mfaId: (err as unknown as MfaRequiredError).mfaId });
     const apiError = err instanceof ApiError ? err : frameworkError(err);
     if (apiError) {
       return reply.code(apiError.status).type('application/json').send(apiError.toJSON());

@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../core/app.js';
 import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
-import { resolveAuth } from './context.js';
+import { hasCredentials, resolveCredentials } from './context.js';
+import { rateLimitHook } from './rate-limit.js';
 import { errorHandler } from './error-handler.js';
 import { parseFields, pickListOrRecord, type FieldsPicker } from './fields.js';
 
@@ -20,7 +21,11 @@ declare module 'fastify' {
 }
 import { registerCollectionRoutes } from './routes/collections.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerRecordAuthEmailRoutes } from './routes/record-auth-email.js';
 import { registerRecordAuthRoutes } from './routes/record-auth.js';
+import { registerSettingsRoutes } from './routes/settings.js';
+import { registerTotpRoutes } from './routes/totp.js';
 import { registerRecordRoutes } from './routes/records.js';
 
 export interface ServerOptions {
@@ -59,14 +64,13 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
 
   // Hooks use callbacks, not async functions: each async hook costs a promise per request.
   server.decorateRequest('basaltAuth', null);
+  server.decorateRequest('basaltApiKey', null);
   server.decorateRequest('basaltCaller', null);
   server.addHook('onRequest', (request, _reply, done) => {
-    if (!request.headers.authorization) return done();
-    resolveAuth(app, request).then((auth) => {
-      request.basaltAuth = auth;
-      done();
-    }, done);
+    if (!hasCredentials(request)) return done();
+    resolveCredentials(app, request).then(() => done(), done);
   });
+  server.addHook('preHandler', rateLimitHook(app));
 
   // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
   // handler runs, so a bad value is a 400 before anything is written.
@@ -111,5 +115,9 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
   registerRecordAuthRoutes(server, app);
+  registerRecordAuthEmailRoutes(server, app);
+  registerTotpRoutes(server, app);
+  registerSettingsRoutes(server, app);
+  registerApiKeyRoutes(server, app);
   return server;
 }

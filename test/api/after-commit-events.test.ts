@@ -3,7 +3,7 @@
  * data, and a failed or rolled-back write announces nothing (realtime and webhooks build on this).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/auth/auth-service.js';
+import { superuserCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createCollection } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';

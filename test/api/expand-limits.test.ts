@@ -1,6 +1,6 @@
 /** Expansion at scale: back-relations capped at 1000 per parent, id lists split under engine limits. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/auth/auth-service.js';
+import { superuserCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';

@@ -1,4 +1,5 @@
 /** One structured log line per request, and never a token, password or query string in it. */
+import { localAdapters } from '../../src/adapters/local-adapters.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/core/app.js';
 import { defaultConfig } from '../../src/core/config.js';
@@ -26,7 +27,7 @@ let server: FastifyInstance;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'basalt-log-'));
   const db = await createDatabase({ type: 'sqlite', file: join(dir, 'data.db') });
-  app = await createApp(defaultConfig({ dataDir: dir }), { db, logger: capture });
+  app = await createApp(defaultConfig({ dataDir: dir }), { db, logger: capture, ...localAdapters() });
   server = await buildServer(app, { requestLog: true });
   await server.ready();
 });

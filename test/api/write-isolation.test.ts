@@ -3,7 +3,7 @@
  * each other's changes (on SQLite: one writer, and reads from a separate connection in WAL mode).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/auth/auth-service.js';
+import { superuserCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';

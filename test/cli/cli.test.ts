@@ -3,6 +3,7 @@
  * and, when the build exists (dist/, made by `npm run build` / `npm ci`), through the real binary
  * `node bin/basalt.js` over a real socket. SQLite only, plus one unreachable PostgreSQL URL.
  */
+import { localAdapters } from '../../src/adapters/local-adapters.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -50,7 +51,7 @@ async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 /** Opens the SQLite database in `dir` (as the server would) and signs in as a superuser. */
 async function superuserLogin(dir: string, email: string, password: string): Promise<number> {
   const db = await createDatabase({ type: 'sqlite', file: join(dir, 'data.db') });
-  const app = await createApp(defaultConfig({ dataDir: dir, logLevel: 'silent' }), { db, logger: silentLogger });
+  const app = await createApp(defaultConfig({ dataDir: dir, logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters() });
   const server = await buildServer(app, { requestLog: false });
   try {
     const res = await server.inject({ method: 'POST', url: '/api/collections/_superusers/auth-with-password', payload: { identity: email, password } });

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import PocketBase, { ClientResponseError, type RecordModel } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/auth/auth-service.js';
+import { superuserCaller } from '../../src/core/records/caller.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 

@@ -2,7 +2,7 @@
  * Readable builders for test data, going through the same services the API uses (never raw
  * SQL), so fixtures are valid records on every engine.
  */
-import { superuserCaller } from '../../src/core/auth/auth-service.js';
+import { superuserCaller } from '../../src/core/records/caller.js';
 import type { RecordModel } from '../../src/core/records/record.js';
 import type { TestApp } from './test-app.js';
 

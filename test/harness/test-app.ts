@@ -2,6 +2,7 @@
  * Boots a Basalt app on a fresh database of the engine under test: a temporary SQLite file, or a
  * new PostgreSQL database created for this test file and dropped afterwards.
  */
+import { localAdapters } from '../../src/adapters/local-adapters.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export async function startTestApp(options: { engine?: Engine; config?: Partial<
   }
   const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
   const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5 } : { type: 'sqlite', file: join(dir, 'data.db') });
-  const app = await createApp(config, { db, logger: silentLogger });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters() });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

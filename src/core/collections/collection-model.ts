@@ -26,6 +26,8 @@ export interface RuleSet {
   /** Auth collections: who may authenticate, and who may manage other records. */
   auth: ParsedRule;
   manage: ParsedRule;
+  /** Auth collections: which records need a second factor when MFA is on (open = all). */
+  mfa: ParsedRule;
 }
 
 export class CollectionModel {
@@ -60,6 +62,7 @@ export class CollectionModel {
       delete: safeRule(data.deleteRule),
       auth: data.type === 'auth' ? safeRule(data.authRule ?? '') : LOCKED,
       manage: data.type === 'auth' ? safeRule(data.manageRule ?? null) : LOCKED,
+      mfa: data.type === 'auth' ? safeRule(data.mfa?.rule ?? '') : LOCKED,
     };
   }
 

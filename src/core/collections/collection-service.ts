@@ -16,6 +16,7 @@ import { scaffoldCollection, systemCollections } from './scaffolds.js';
 import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
 import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
+import { ensureInternalTables } from '../internal-tables.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
 export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
@@ -49,6 +50,7 @@ export class CollectionService {
     await db.transaction(async (tx) => {
       await tx.lockSchema();
       const created = await ensureSystemTables(tx);
+      await ensureInternalTables(tx);
       if (!created) return;
       for (const c of systemCollections()) {
         await syncCollectionTable(tx, null, c);

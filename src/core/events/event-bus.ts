@@ -10,6 +10,8 @@ export interface AppEvents {
   recordCreated: { record: RecordModel };
   recordUpdated: { record: RecordModel; previous: RecordModel };
   recordDeleted: { record: RecordModel };
+  /** The runtime settings changed (`PATCH /api/settings`). */
+  settingsChanged: Record<string, never>;
 }
 
 type Handler<T> = (payload: T) => void | Promise<void>;

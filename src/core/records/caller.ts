@@ -1,12 +1,30 @@
 import type { RecordModel } from './record.js';
 import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
+import type { CollectionModel } from '../collections/collection-model.js';
+import { keyAllows, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
+import { forbidden } from '../errors.js';
 
 /** Who is asking, and what rules may read about their request. */
 export interface Caller {
   auth: RecordModel | null;
+  /** Past every rule: a superuser, Basalt itself, or an API key (within its scopes). */
   isSuperuser: boolean;
   info: RequestInfo;
+  /** Set when an API key authenticated the request: `isSuperuser` then holds only within its scopes. */
+  apiKey?: ApiKeyPrincipal;
+}
+
+/** API keys act only within their scopes: a 403 naming the action otherwise. */
+export function assertScope(caller: Caller, collection: CollectionModel, action: RecordAction): void {
+  if (caller.apiKey && !keyAllows(caller.apiKey, collection.id, action)) {
+    throw forbidden(`The API key is not allowed to ${action} records of ${collection.name}.`);
+  }
+}
+
+/** Whether an expanded relation into `collection` may be shown to the caller. */
+export function canExpandInto(caller: Caller, collection: CollectionModel): boolean {
+  return !caller.apiKey || keyAllows(caller.apiKey, collection.id, 'view');
 }
 
 export function callerFor(info: RequestInfo): Caller {
@@ -17,4 +35,9 @@ export function callerFor(info: RequestInfo): Caller {
 /** The same caller in another rule context (e.g. `expand`). */
 export function withContext(caller: Caller, context: RequestInfo['context']): Caller {
   return { ...caller, info: deriveRequest(caller.info, { context }) };
+}
+
+/** Basalt acting on its own behalf: past every rule (server-side lookups and system writes). */
+export function superuserCaller(): Caller {
+  return { auth: null, isSuperuser: true, info: { context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null } };
 }

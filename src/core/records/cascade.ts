@@ -10,6 +10,7 @@ import type { Field } from '../collections/types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
+import { AUTH_RECORD_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
 import type { RecordModel } from './record.js';
 
@@ -90,6 +91,9 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
         .where('collectionRef', '=', record.collection.id)
         .where('recordRef', '=', id)
         .execute();
+    }
+    for (const table of AUTH_RECORD_TABLES) {
+      await db.kysely.deleteFrom(table).where('collectionRef', '=', record.collection.id).where('recordRef', '=', id).execute();
     }
   }
   return deleted;

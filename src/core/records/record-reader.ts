@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { forbidden, MESSAGES, notFound } from '../errors.js';
-import type { Caller } from './caller.js';
+import { assertScope, type Caller } from './caller.js';
 import { parseExpand } from './expand.js';
 import { EmptyListThrottle } from './list-throttle.js';
 import { parseListParams } from './list-params.js';
@@ -24,7 +24,8 @@ export interface ListResult<T> {
 const FORBIDDEN_IN_CLIENT_QUERY = ['@collection.', '@request.'];
 
 export function assertClientQueryAllowed(caller: Caller, ...values: string[]): void {
-  if (caller.isSuperuser) return;
+  // API keys are service accounts within their scopes: `@collection` would reach past them.
+  if (caller.isSuperuser && !caller.apiKey) return;
   if (values.some((v) => FORBIDDEN_IN_CLIENT_QUERY.some((f) => v.includes(f)))) throw forbidden(MESSAGES.superusersOnlyFilter);
 }
 
@@ -59,6 +60,7 @@ export class RecordReader {
   constructor(private readonly ctx: QueryContext) {}
 
   async list(collection: CollectionModel, query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<Record<string, unknown>>> {
+    assertScope(caller, collection, 'list');
     const params = parseListParams(query);
     assertClientQueryAllowed(caller, params.filter, params.sort);
     const rule = collection.rules.list;
@@ -93,6 +95,7 @@ export class RecordReader {
   }
 
   async view(collection: CollectionModel, id: string, query: Record<string, string | undefined>, caller: Caller): Promise<Record<string, unknown>> {
+    assertScope(caller, collection, 'view');
     const expandTree = parseExpand(query.expand);
     const record = await this.find(collection, id, caller);
     if (!record) throw notFound();

@@ -16,7 +16,7 @@ import { transact, type Tx } from '../events/transaction.js';
 import type { Database, Logger } from '../ports.js';
 import { nowString } from '../time.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
-import type { Caller } from './caller.js';
+import { assertScope, type Caller } from './caller.js';
 import { deleteWithCascade } from './cascade.js';
 import { passesCreateRule } from './create-rule-check.js';
 import { applyBody } from './record-body.js';
@@ -158,6 +158,7 @@ export class RecordWriter {
 
   private async createWith(collection: CollectionModel, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
+    assertScope(caller, collection, 'create');
     if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const zero: RecordValues = {};
     for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
@@ -206,6 +207,7 @@ export class RecordWriter {
 
   private async updateWith(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
+    assertScope(caller, collection, 'update');
     const rule = collection.rules.update;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data);
@@ -245,6 +247,7 @@ export class RecordWriter {
 
   private async deleteWith(collection: CollectionModel, id: string, caller: Caller, outer?: Tx): Promise<void> {
     assertWritable(collection);
+    assertScope(caller, collection, 'delete');
     const rule = collection.rules.delete;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     await transact(this.deps.db, async (tx) => {

@@ -1,28 +1,16 @@
 /** The collections admin API (spec §1.4), superusers only. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { collectionToJson } from '../../core/collections/collection-json.js';
 import { listCollections } from '../../core/collections/collection-list.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
-import { requireSuperuser } from './guards.js';
+import { superusersOnly } from './guards.js';
 
 type Params = { collection: string };
 
 export function registerCollectionRoutes(server: FastifyInstance, app: App): void {
   const service = app.collections;
-
-  // Checked per route (not as a server-wide hook that every request would run).
-  const superusersOnly = {
-    preHandler: (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
-      try {
-        requireSuperuser(request);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  };
 
   server.get('/api/collections', superusersOnly, async (request) => {
     const result = await listCollections({ db: app.db, schema: app.registry }, queryOf(request), callerOf(request), (id) => app.registry.find(id)?.data);

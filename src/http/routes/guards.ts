@@ -4,12 +4,25 @@ import type { CollectionModel } from '../../core/collections/collection-model.js
 import { forbidden, MESSAGES, notFound, unauthorized } from '../../core/errors.js';
 import { callerOf } from '../context.js';
 
-/** The admin API is for superusers: 401 without auth, 403 with another auth. */
+/** The admin API is for superusers: 401 without auth, 403 with another auth (API keys included). */
 export function requireSuperuser(request: FastifyRequest): void {
   const caller = callerOf(request);
+  if (caller.apiKey) throw forbidden('API keys cannot use this endpoint: it needs a superuser.');
   if (!caller.auth) throw unauthorized('The request requires valid superuser authorization token.');
   if (!caller.isSuperuser) throw forbidden('The authorized record is not allowed to perform this action.');
 }
+
+/** Route option: superusers only, checked per route (not as a server-wide hook every request runs). */
+export const superusersOnly = {
+  preHandler: (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
+    try {
+      requireSuperuser(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  },
+};
 
 export function collectionFrom(app: App, idOrName: string): CollectionModel {
   const collection = app.registry.find(idOrName);

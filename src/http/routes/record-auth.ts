@@ -1,44 +1,85 @@
-/** Auth endpoints of auth collections (spec §1.3): password auth, refresh and the methods list. */
-import { deriveRequest } from '../../core/rules/request-info.js';
-import type { FastifyInstance } from 'fastify';
+/**
+ * Sign-in endpoints of auth collections (spec §1.3): methods, password, refresh, one-time
+ * passwords, impersonation, and Basalt's authenticator-app second factor (`auth-with-totp`).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
-import { presentRecords } from '../../core/records/record-presenter.js';
+import type { AuthResult } from '../../core/auth/auth-service.js';
+import { authMethods } from '../../core/auth/auth-methods.js';
+import { badRequest, fieldError, MESSAGES } from '../../core/errors.js';
 import { parseExpand } from '../../core/records/expand.js';
 import type { Caller } from '../../core/records/caller.js';
-import type { RecordModel } from '../../core/records/record.js';
+import { presentRecords } from '../../core/records/record-presenter.js';
+import { deriveRequest } from '../../core/rules/request-info.js';
 import { readBody } from '../body.js';
-import { callerOf, queryOf } from '../context.js';
-import { authCollectionFrom } from './guards.js';
+import { callerOf, clientOf, queryOf } from '../context.js';
+import { authCollectionFrom, requireSuperuser } from './guards.js';
 
-type Params = { collection: string };
+type Params = { collection: string; id?: string };
+
+/** `mfaId` of a second-factor request: body first, then query (as PocketBase reads it). */
+function mfaIdOf(request: FastifyRequest, body: Record<string, unknown>): string {
+  const v = body.mfaId ?? queryOf(request).mfaId;
+  return typeof v === 'string' ? v : '';
+}
 
 export function registerRecordAuthRoutes(server: FastifyInstance, app: App): void {
   const ctx = { db: app.db, schema: app.registry };
   const base = '/api/collections/:collection';
+  const tags = (...rateLimit: string[]) => ({ config: { rateLimit } });
 
-  /** `{token, record}` where the record is seen as its owner sees it (with its email). */
-  async function authResponse(token: string, record: RecordModel, caller: Caller, query: Record<string, string>) {
-    const asOwner: Caller = { ...caller, auth: record, info: deriveRequest(caller.info, { auth: record }) };
-    const [json] = await presentRecords(ctx, [record], asOwner, parseExpand(query.expand));
-    return { token, record: json };
+  /** `{token, record, meta?}` where the record is seen as its owner sees it (with its email). */
+  async function authResponse(result: AuthResult, request: FastifyRequest) {
+    const caller = callerOf(request);
+    const record = result.record;
+    const asOwner: Caller = { ...caller, auth: record, apiKey: undefined, info: deriveRequest(caller.info, { auth: record }) };
+    const [json] = await presentRecords(ctx, [record], asOwner, parseExpand(queryOf(request).expand));
+    return result.meta ? { token: result.token, record: json, meta: result.meta } : { token: result.token, record: json };
   }
 
-  server.get<{ Params: Params }>(`${base}/auth-methods`, async (request) => {
-    return app.auth.authMethods(authCollectionFrom(app, request.params.collection));
+  const signInOf = (request: FastifyRequest, body: Record<string, unknown>) => ({ caller: callerOf(request), client: clientOf(request), mfaId: mfaIdOf(request, body) });
+
+  server.get<{ Params: Params }>(`${base}/auth-methods`, tags('listAuthMethods'), async (request) => {
+    return authMethods(authCollectionFrom(app, request.params.collection), []);
   });
 
-  server.post<{ Params: Params }>(`${base}/auth-with-password`, async (request) => {
+  server.post<{ Params: Params }>(`${base}/auth-with-password`, tags('authWithPassword', 'auth'), async (request) => {
     const collection = authCollectionFrom(app, request.params.collection);
     const { data } = await readBody(request);
-    const caller = callerOf(request);
-    const { token, record } = await app.auth.authWithPassword(collection, data, caller);
-    return authResponse(token, record, caller, queryOf(request));
+    return authResponse(await app.auth.authWithPassword(collection, data, signInOf(request, data)), request);
   });
 
-  server.post<{ Params: Params }>(`${base}/auth-refresh`, async (request) => {
+  server.post<{ Params: Params }>(`${base}/auth-refresh`, tags('authRefresh'), async (request) => {
     const collection = authCollectionFrom(app, request.params.collection);
-    const caller = callerOf(request);
-    const { token, record } = await app.auth.authRefresh(collection, caller, request.basaltAuth);
-    return authResponse(token, record, caller, queryOf(request));
+    return authResponse(await app.auth.authRefresh(collection, callerOf(request), request.basaltAuth, clientOf(request)), request);
+  });
+
+  server.post<{ Params: Params }>(`${base}/request-otp`, tags('requestOTP'), async (request) => {
+    const collection = authCollectionFrom(app, request.params.collection);
+    const { data } = await readBody(request);
+    return app.otp.request(collection, data);
+  });
+
+  server.post<{ Params: Params }>(`${base}/auth-with-otp`, tags('authWithOTP', 'auth'), async (request) => {
+    const collection = authCollectionFrom(app, request.params.collection);
+    const { data } = await readBody(request);
+    return authResponse(await app.otp.authenticate(collection, data, signInOf(request, data)), request);
+  });
+
+  server.post<{ Params: Params }>(`${base}/auth-with-totp`, tags('authWithTOTP', 'auth'), async (request) => {
+    const collection = authCollectionFrom(app, request.params.collection);
+    const { data } = await readBody(request);
+    const signIn = signInOf(request, data);
+    if (signIn.mfaId === '') {
+      throw badRequest(MESSAGES.validationFailed, { mfaId: fieldError('validation_required', 'An authenticator code is a second factor: sign in with another method first and send its mfaId.') });
+    }
+    return authResponse(await app.auth.authWithTotp(collection, data, signIn), request);
+  });
+
+  server.post<{ Params: Params }>(`${base}/impersonate/:id`, async (request) => {
+    requireSuperuser(request);
+    const collection = authCollectionFrom(app, request.params.collection);
+    const { data } = await readBody(request);
+    return authResponse(await app.auth.impersonate(collection, request.params.id!, data, callerOf(request)), request);
   });
 }

@@ -25,17 +25,17 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
   const ctx = { db: app.db, schema: app.registry };
   const base = '/api/collections/:collection/records';
 
-  server.get<{ Params: Params }>(base, async (request) => {
+  server.get<{ Params: Params }>(base, { config: { rateLimit: ['list'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     return reader.list(collection, queryOf(request), callerOf(request));
   });
 
-  server.get<{ Params: Params }>(`${base}/:id`, async (request) => {
+  server.get<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['view'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     return reader.view(collection, request.params.id!, queryOf(request), callerOf(request));
   });
 
-  server.post<{ Params: Params }>(base, async (request) => {
+  server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
@@ -45,7 +45,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     return json;
   });
 
-  server.patch<{ Params: Params }>(`${base}/:id`, async (request) => {
+  server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
@@ -55,7 +55,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     return json;
   });
 
-  server.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+  server.delete<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['delete'] } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     await writer.delete(collection, request.params.id!, callerOf(request));
     return reply.code(204).send();

@@ -1,0 +1,63 @@
+/**
+ * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
+ * superuser's record view ever exposes what they hold): authenticator-app secrets and API keys.
+ * Each is created on start-up when missing, so existing databases gain them on upgrade.
+ */
+import { parseIndex } from './collections/index-definition.js';
+import type { ColumnDefinition, Database } from './ports.js';
+
+export const TOTP_TABLE = '_totps';
+export const API_KEYS_TABLE = '_apiKeys';
+
+const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
+
+interface InternalTable {
+  name: string;
+  columns: ColumnDefinition[];
+  indexes: string[];
+}
+
+const TABLES: InternalTable[] = [
+  {
+    name: TOTP_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('collectionRef'),
+      text('recordRef'),
+      text('secret'),
+      { name: 'confirmed', kind: 'bool', nullable: false, default: false },
+      { name: 'recoveryCodes', kind: 'json', nullable: false, default: '[]' },
+      { name: 'lastStep', kind: 'number', nullable: false, default: 0 },
+      text('created'),
+      text('updated'),
+    ],
+    indexes: [`CREATE UNIQUE INDEX idx_totps_record ON ${TOTP_TABLE} (collectionRef, recordRef)`],
+  },
+  {
+    name: API_KEYS_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('name'),
+      text('keyHash'),
+      text('keyPrefix'),
+      { name: 'scopes', kind: 'json', nullable: false, default: '[]' },
+      text('expires'),
+      text('lastUsed'),
+      text('created'),
+      text('updated'),
+    ],
+    indexes: [`CREATE UNIQUE INDEX idx_apiKeys_hash ON ${API_KEYS_TABLE} (keyHash)`],
+  },
+];
+
+/** Creates the internal tables that do not exist yet (inside the start-up transaction). */
+export async function ensureInternalTables(db: Database): Promise<void> {
+  for (const table of TABLES) {
+    if (await db.schema.tableExists(table.name)) continue;
+    await db.schema.createTable(table.name, table.columns);
+    for (const index of table.indexes) await db.schema.createIndex(parseIndex(index));
+  }
+}
+
+/** Internal tables with rows owned by an auth record: removed with the record. */
+export const AUTH_RECORD_TABLES = [TOTP_TABLE];

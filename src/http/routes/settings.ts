@@ -1,0 +1,22 @@
+/** `/api/settings` (superusers): read and change the runtime settings, and send a test email. */
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../core/app.js';
+import { sendTestEmail } from '../../core/mail/test-email.js';
+import { redactSettings } from '../../core/settings/settings.js';
+import { readBody } from '../body.js';
+import { superusersOnly } from './guards.js';
+
+export function registerSettingsRoutes(server: FastifyInstance, app: App): void {
+  server.get('/api/settings', superusersOnly, async () => redactSettings(app.settings.get()));
+
+  server.patch('/api/settings', superusersOnly, async (request) => {
+    const { data } = await readBody(request);
+    return redactSettings(await app.settings.update(data));
+  });
+
+  server.post('/api/settings/test/email', superusersOnly, async (request, reply) => {
+    const { data } = await readBody(request);
+    await sendTestEmail(app, data);
+    return reply.code(204).send();
+  });
+}

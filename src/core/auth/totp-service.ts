@@ -6,8 +6,9 @@
  *
  * Codes are checked one step either side of now (clock drift), in constant time, and a step
  * once accepted is never accepted again (no replay within its 90-second window). Recovery codes
- * are stored as SHA-256 hashes (they carry 50 random bits: a slow hash adds nothing) and each
- * works once. Five wrong codes in five minutes lock the factor for the rest of the window.
+ * are stored as SHA-256 hashes (they carry 50 random bits: a slow hash adds little) and each
+ * works once. Five wrong codes in a row (within five minutes) lock the factor for the rest of
+ * the window.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
@@ -25,8 +26,8 @@ const PERIOD = 30;
 const DIGITS = 6;
 const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i
-const MAX_ATTEMPTS = 5;
-const ATTEMPT_WINDOW_SECONDS = 300;
+const MAX_FAILURES = 5;
+const FAILURE_WINDOW_SECONDS = 300;
 
 interface TotpRow {
   id: string;
@@ -128,7 +129,6 @@ export class TotpService {
    * the row locked, and consumes it: the step is remembered, a recovery code is removed.
    */
   private async consume(tx: Database, record: RecordModel, row: TotpRow, code: string, allowRecovery: boolean): Promise<boolean> {
-    await this.limiter.enforce(`totp:${record.collection.id}:${recordId(record)}`, MAX_ATTEMPTS, ATTEMPT_WINDOW_SECONDS, TOTP_MESSAGES.tooManyAttempts);
     const digits = code.replace(/\s/g, '');
     if (/^\d{6}$/.test(digits)) {
       const totp = this.totp(record, row.secret);
@@ -156,6 +156,8 @@ export class TotpService {
 
   private async withCode<T>(record: RecordModel, code: string, opts: { pending: boolean; allowRecovery: boolean }, then: (tx: Database, row: TotpRow) => Promise<T>): Promise<T> {
     if (typeof code !== 'string' || code.trim() === '' || code.length > 64) throw badRequest(TOTP_MESSAGES.invalidCode, { code: fieldError('validation_required', 'Missing required value.') });
+    const lockKey = `totp-failures:${record.collection.id}:${recordId(record)}`;
+    await this.limiter.assertNotLockedOut(lockKey, MAX_FAILURES, TOTP_MESSAGES.tooManyAttempts);
     let ok = false;
     const result = await this.db.transaction(async (tx) => {
       const row = await this.row(record, tx, true);
@@ -164,8 +166,13 @@ export class TotpService {
       ok = await this.consume(tx, record, row, code, opts.allowRecovery);
       return ok ? then(tx, row) : null;
     });
-    // A wrong code is refused after the transaction: the attempt is counted, nothing else changes.
-    if (!ok) throw invalidCode();
+    // A wrong code is refused after the transaction: the failure is counted, nothing else changes.
+    if (!ok) {
+      await this.limiter.recordFailure(lockKey, FAILURE_WINDOW_SECONDS);
+      throw invalidCode();
+    }
+    // Whoever has a valid code is no brute-forcer: the failure count starts over.
+    await this.limiter.forget(lockKey);
     return result as T;
   }
 

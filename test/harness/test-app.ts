@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { createApp, type App } from '../../src/core/app.js';
+import { createApp, type App, type AppDeps } from '../../src/core/app.js';
 import { defaultConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { createDatabase } from '../../src/db/create-database.js';
@@ -50,7 +50,7 @@ async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<vo
   };
 }
 
-export async function startTestApp(options: { engine?: Engine; config?: Partial<Config> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { engine?: Engine; config?: Partial<Config>; deps?: Partial<Omit<AppDeps, 'db'>> } = {}): Promise<TestApp> {
   const engine = options.engine ?? ENGINE;
   const dir = mkdtempSync(join(tmpdir(), 'basalt-test-'));
   let dropDb = async () => {};
@@ -62,7 +62,7 @@ export async function startTestApp(options: { engine?: Engine; config?: Partial<
   }
   const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
   const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5 } : { type: 'sqlite', file: join(dir, 'data.db') });
-  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters() });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(), ...options.deps });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

@@ -6,6 +6,8 @@ import { ApiKeyService } from './auth/api-keys.js';
 import type { AuthContext } from './auth/auth-context.js';
 import { AuthService } from './auth/auth-service.js';
 import { EmailFlows } from './auth/email-flows.js';
+import { OAuth2Flow } from './auth/oauth2/oauth2-flow.js';
+import { OAuth2Redirects } from './auth/oauth2/oauth2-redirects.js';
 import { OtpFlow } from './auth/otp-flow.js';
 import { SystemRecords } from './auth/system-records.js';
 import { TotpService } from './auth/totp-service.js';
@@ -14,7 +16,7 @@ import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { MailService } from './mail/mail-service.js';
-import type { Database, Logger, MailerFactory, RateLimitStore } from './ports.js';
+import type { Database, Logger, MailerFactory, OAuth2Client, RateLimitStore } from './ports.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
@@ -27,6 +29,8 @@ export interface AppDeps {
   mailer: MailerFactory;
   /** Rate-limit counters (memory for one node, Redis for a cluster). */
   rateLimits: RateLimitStore;
+  /** The OAuth2 / OpenID Connect protocol client. */
+  oauth2: OAuth2Client;
 }
 
 export interface App {
@@ -45,6 +49,8 @@ export interface App {
   readonly emailFlows: EmailFlows;
   readonly totp: TotpService;
   readonly apiKeys: ApiKeyService;
+  readonly oauth2: OAuth2Flow;
+  readonly oauth2Redirects: OAuth2Redirects;
   close(): Promise<void>;
 }
 
@@ -86,6 +92,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     emailFlows: new EmailFlows(authContext, auth),
     totp,
     apiKeys: new ApiKeyService(db, registry, logger),
+    oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
+    oauth2Redirects: new OAuth2Redirects(),
     async close() {
       await mail.close();
       await deps.rateLimits.close();

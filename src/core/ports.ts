@@ -7,6 +7,7 @@ import type { ColumnKind } from './collections/fields/field-type.js';
 import type { IndexDefinition } from './collections/index-definition.js';
 import type { FilterDialect } from './rules/filter-dialect.js';
 import type { SmtpSettings } from './settings/settings.js';
+import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
 
 /** A column as the schema manager creates it. */
 export interface ColumnDefinition {
@@ -142,4 +143,48 @@ export interface RateLimitStore {
   /** Forgets `key` (its window starts again at the next hit). */
   reset(key: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One OAuth2 / OpenID Connect provider as the client library needs it. */
+export interface OAuth2ProviderSpec {
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  authURL: string;
+  tokenURL: string;
+  userInfoURL: string;
+  /** OpenID Connect: the id_token is required and verified against these. */
+  oidc: { issuer: string; jwksURL: string } | null;
+  /** When set, the endpoints above (those left empty) and the OIDC issuer/keys come from discovery. */
+  discoveryURL: string;
+  tokenAuthMethod: 'client_secret_post' | 'client_secret_basic';
+}
+
+export interface OAuth2Endpoints {
+  authURL: string;
+  tokenURL: string;
+  userInfoURL: string;
+  oidc: { issuer: string; jwksURL: string } | null;
+}
+
+export interface OAuth2Tokens {
+  accessToken: string;
+  refreshToken: string;
+  /** When the access token expires, if the provider said. */
+  expiresAt: Date | null;
+  /** Claims of the id_token, verified (signature, issuer, audience, expiry, nonce); null without one. */
+  idTokenClaims: Record<string, unknown> | null;
+}
+
+/**
+ * The OAuth2 protocol client (a maintained library behind it). Every request it makes goes
+ * through the outgoing-request guard: only public addresses, or hosts a superuser configured.
+ */
+export interface OAuth2Client {
+  /** The provider's endpoints, from discovery when `discoveryURL` is set (cached). */
+  endpoints(provider: OAuth2ProviderSpec): Promise<OAuth2Endpoints>;
+  /** Exchanges an authorization code (with its PKCE verifier and expected nonce) for tokens. */
+  exchangeCode(provider: OAuth2ProviderSpec, grant: { code: string; codeVerifier: string; redirectURL: string; nonce: string }): Promise<OAuth2Tokens>;
+  /** An authenticated request returning JSON (user info and provider APIs). */
+  fetchJson(provider: OAuth2ProviderSpec, url: string, accessToken: string, options?: JsonRequestOptions): Promise<unknown>;
 }

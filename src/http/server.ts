@@ -22,6 +22,7 @@ declare module 'fastify' {
 import { registerCollectionRoutes } from './routes/collections.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerOAuth2Routes } from './routes/oauth2.js';
 import { registerRecordAuthEmailRoutes } from './routes/record-auth-email.js';
 import { registerRecordAuthRoutes } from './routes/record-auth.js';
 import { registerSettingsRoutes } from './routes/settings.js';
@@ -119,5 +120,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerTotpRoutes(server, app);
   registerSettingsRoutes(server, app);
   registerApiKeyRoutes(server, app);
+  registerOAuth2Routes(server, app);
   return server;
 }

@@ -137,8 +137,8 @@ describe('GET /auth-methods', () => {
       check: (body) => {
         expect(body.password).toEqual({ enabled: true, identityFields: ['email'] });
         expect(body.oauth2).toMatchObject({ enabled: false, providers: [] });
-        expect(body.mfa).toEqual({ enabled: false, duration: 600 });
-        expect(body.otp).toEqual({ enabled: false, duration: 180 });
+        expect(body.mfa).toEqual({ enabled: false, duration: 0 });
+        expect(body.otp).toEqual({ enabled: false, duration: 0 });
         expect(body.authProviders).toEqual([]);
         expect(body.usernamePassword).toBe(false);
         expect(body.emailPassword).toBe(true);

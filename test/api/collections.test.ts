@@ -496,7 +496,7 @@ describe('POST /api/collections', () => {
         expect(body.passwordResetToken.duration).toBe(1800);
         expect(body.verificationToken.duration).toBe(86400);
         expect(body.fileToken.duration).toBe(180);
-        expect(body.oauth2.providers).toEqual([{ name: 'google', clientId: 'client-1' }]);
+        expect(body.oauth2.providers).toEqual([{ name: 'google', clientId: 'client-1', authURL: '', tokenURL: '', userInfoURL: '', displayName: '', pkce: null, extra: {} }]);
         expect(raw).not.toMatch(/"(secret|clientSecret)"/);
         expect(raw).not.toContain('super-secret-value');
         expect(raw).not.toContain('a-brand-new-secret');

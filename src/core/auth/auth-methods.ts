@@ -7,6 +7,8 @@ export interface OAuth2ProviderAuthInfo {
   displayName: string;
   state: string;
   authURL: string;
+  /** Legacy spelling (SDK < 0.23). */
+  authUrl: string;
   codeVerifier: string;
   codeChallenge: string;
   codeChallengeMethod: string;
@@ -20,8 +22,8 @@ export function authMethods(collection: CollectionModel, providers: OAuth2Provid
   return {
     password,
     oauth2: { enabled: oauth2Enabled, providers: oauth2Enabled ? providers : [] },
-    mfa: { enabled: Boolean(c.mfa?.enabled), duration: c.mfa?.duration ?? 0 },
-    otp: { enabled: Boolean(c.otp?.enabled), duration: c.otp?.duration ?? 0 },
+    mfa: { enabled: Boolean(c.mfa?.enabled), duration: c.mfa?.enabled ? c.mfa.duration : 0 },
+    otp: { enabled: Boolean(c.otp?.enabled), duration: c.otp?.enabled ? c.otp.duration : 0 },
     // Basalt: every record of an auth collection may enrol an authenticator app as a second factor.
     totp: { enabled: true },
     // Legacy fields (SDK < 0.23 and older clients).

@@ -23,6 +23,7 @@ import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, typ
 import { inferViewFields } from './view-fields.js';
 import { ruleErrors as ruleErrorsOf } from './rule-check.js';
 import { randomString } from '../ids.js';
+import { normalizeProviders } from '../auth/oauth2/provider-config.js';
 
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule'] as const;
 const TYPES: CollectionType[] = ['base', 'auth', 'view'];
@@ -95,7 +96,27 @@ function applyAuthOptions(c: Collection, input: Record<string, unknown>, previou
   if (typeof otpLength !== 'number' || !Number.isInteger(otpLength) || otpLength < 4 || otpLength > 12) {
     errors.otp = { length: fieldError('validation_invalid_value', 'Must be between 4 and 12.') };
   }
-  if (!Array.isArray(c.oauth2!.providers)) errors.oauth2 = { providers: fieldError('validation_invalid_value', 'Must be a list.') };
+  const oauth2 = c.oauth2!;
+  if (typeof oauth2.enabled !== 'boolean') errors.oauth2 = { enabled: fieldError('validation_invalid_value', 'Must be a boolean.') };
+  else oauth2.providers = normalizeProviders(oauth2.providers, previous?.oauth2?.providers, oauth2.enabled, errors);
+  const mapped = oauth2.mappedFields as unknown;
+  if (!isPlainObject(mapped) || Object.values(mapped).some((v) => typeof v !== 'string')) {
+    errors.oauth2 = { mappedFields: fieldError('validation_invalid_value', 'Must map id, name, username and avatarURL to field names (or "").') };
+  }
+  // A second factor needs a second method (PocketBase's rule; an authenticator app is per record).
+  if (c.mfa!.enabled && [c.passwordAuth!.enabled, oauth2.enabled, c.otp!.enabled].filter(Boolean).length < 2) {
+    errors.mfa = { enabled: fieldError('validation_mfa_not_enough_auths', 'MFA requires at least 2 auth methods to be enabled.') };
+  }
+}
+
+/**
+ * An OAuth2 mapping to a field that no longer exists is dropped (as PocketBase does), not an
+ * error: deleting the field must stay possible.
+ */
+function dropMissingMappedFields(c: Collection): void {
+  const mapped = c.oauth2?.mappedFields as Record<string, unknown> | undefined;
+  if (!mapped || !isPlainObject(mapped)) return;
+  for (const [key, field] of Object.entries(mapped)) if (field !== '' && !c.fields.some((f) => f.name === field)) mapped[key] = '';
 }
 
 function checkRules(c: Collection, input: Record<string, unknown>, errors: ErrorData): void {
@@ -272,6 +293,7 @@ export async function prepareCollection(input: unknown, previous: Collection | u
     if (type === 'auth') {
       const missing = authSystemFields().filter((sys) => !c.fields.some((f) => f.name === sys.name));
       c.fields.splice(1, 0, ...missing);
+      dropMissingMappedFields(c);
     }
   }
 

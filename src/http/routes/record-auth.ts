@@ -40,7 +40,14 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
   const signInOf = (request: FastifyRequest, body: Record<string, unknown>) => ({ caller: callerOf(request), client: clientOf(request), mfaId: mfaIdOf(request, body) });
 
   server.get<{ Params: Params }>(`${base}/auth-methods`, tags('listAuthMethods'), async (request) => {
-    return authMethods(authCollectionFrom(app, request.params.collection), []);
+    const collection = authCollectionFrom(app, request.params.collection);
+    return authMethods(collection, await app.oauth2.authInfos(collection));
+  });
+
+  server.post<{ Params: Params }>(`${base}/auth-with-oauth2`, tags('authWithOAuth2', 'auth'), async (request) => {
+    const collection = authCollectionFrom(app, request.params.collection);
+    const { data } = await readBody(request);
+    return authResponse(await app.oauth2.authenticate(collection, data, signInOf(request, data)), request);
   });
 
   server.post<{ Params: Params }>(`${base}/auth-with-password`, tags('authWithPassword', 'auth'), async (request) => {

@@ -1,0 +1,134 @@
+/**
+ * The OAuth2Client port with oauth4webapi (a maintained, spec-conformant OAuth 2 / OpenID
+ * Connect client): discovery, the authorization-code grant with PKCE, and for OpenID Connect the
+ * id_token checks (signature against the provider's keys, issuer, audience, expiry, nonce).
+ * Every request goes through the guarded fetch: the hosts a superuser configured are trusted,
+ * anything else must be a public address.
+ */
+import * as oauth from 'oauth4webapi';
+import type { JsonRequestOptions } from '../core/auth/oauth2/provider-preset.js';
+import type { OAuth2Client, OAuth2Endpoints, OAuth2ProviderSpec, OAuth2Tokens } from '../core/ports.js';
+import { createGuardedFetch, isLoopbackHost, type FetchLike } from './guarded-fetch.js';
+
+/** Discovery documents are cached this long: providers rotate keys, not endpoints. */
+const DISCOVERY_TTL_MS = 10 * 60_000;
+
+interface Prepared {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  auth: oauth.ClientAuth;
+  fetch: FetchLike;
+  insecure: boolean;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** The issuer identifier of a discovery URL (which may be the issuer or its well-known document). */
+function issuerOf(discoveryURL: string): URL {
+  return new URL(discoveryURL.replace(/\/\.well-known\/openid-configuration\/?$/, ''));
+}
+
+export class Oauth4OAuth2Client implements OAuth2Client {
+  private readonly discovered = new Map<string, { as: oauth.AuthorizationServer; at: number }>();
+
+  /** The hosts this provider's config names: trusted even on a private network. */
+  private trusted(spec: OAuth2ProviderSpec): Set<string> {
+    return new Set([spec.authURL, spec.tokenURL, spec.userInfoURL, spec.discoveryURL, spec.oidc?.jwksURL ?? ''].map(hostOf).filter((h) => h !== ''));
+  }
+
+  private async server(spec: OAuth2ProviderSpec, fetch: FetchLike, insecure: boolean): Promise<oauth.AuthorizationServer> {
+    const fromConfig: Partial<oauth.AuthorizationServer> = {
+      authorization_endpoint: spec.authURL || undefined,
+      token_endpoint: spec.tokenURL || undefined,
+      userinfo_endpoint: spec.userInfoURL || undefined,
+      jwks_uri: spec.oidc?.jwksURL || undefined,
+    };
+    if (!spec.discoveryURL) {
+      // Without an id_token nothing checks the issuer; the token URL's origin names the server.
+      const issuer = spec.oidc?.issuer || new URL(spec.tokenURL).origin;
+      return { issuer, ...fromConfig } as oauth.AuthorizationServer;
+    }
+    const key = spec.discoveryURL;
+    const cached = this.discovered.get(key);
+    let as = cached && Date.now() - cached.at < DISCOVERY_TTL_MS ? cached.as : null;
+    if (!as) {
+      const issuer = issuerOf(spec.discoveryURL);
+      const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', [oauth.customFetch]: fetch, [oauth.allowInsecureRequests]: insecure });
+      as = await oauth.processDiscoveryResponse(issuer, response);
+      this.discovered.set(key, { as, at: Date.now() });
+    }
+    // What the superuser set wins over what the document says.
+    const merged: Record<string, unknown> = { ...as };
+    for (const [k, v] of Object.entries(fromConfig)) if (v) merged[k] = v;
+    return merged as unknown as oauth.AuthorizationServer;
+  }
+
+  private async prepare(spec: OAuth2ProviderSpec): Promise<Prepared> {
+    const trusted = this.trusted(spec);
+    const fetch = createGuardedFetch({ trustedHosts: trusted });
+    // Plain http only ever to loopback (development, tests); the guarded fetch enforces it too.
+    const insecure = [...trusted].every(isLoopbackHost);
+    const as = await this.server(spec, fetch, insecure);
+    const client: oauth.Client = { client_id: spec.clientId };
+    const auth = spec.tokenAuthMethod === 'client_secret_basic' ? oauth.ClientSecretBasic(spec.clientSecret) : oauth.ClientSecretPost(spec.clientSecret);
+    return { as, client, auth, fetch, insecure };
+  }
+
+  async endpoints(spec: OAuth2ProviderSpec): Promise<OAuth2Endpoints> {
+    const { as } = await this.prepare(spec);
+    return {
+      authURL: as.authorization_endpoint ?? '',
+      tokenURL: as.token_endpoint ?? '',
+      userInfoURL: as.userinfo_endpoint ?? '',
+      oidc: spec.oidc || spec.discoveryURL ? { issuer: as.issuer, jwksURL: as.jwks_uri ?? '' } : null,
+    };
+  }
+
+  async exchangeCode(spec: OAuth2ProviderSpec, grant: { code: string; codeVerifier: string; redirectURL: string; nonce: string }): Promise<OAuth2Tokens> {
+    const { as, client, auth, fetch, insecure } = await this.prepare(spec);
+    const isOidc = Boolean(spec.oidc || spec.discoveryURL);
+    if (!as.token_endpoint) throw new Error(`the provider ${spec.name} has no token endpoint`);
+    if (isOidc && !as.jwks_uri) throw new Error(`the OpenID Connect provider ${spec.name} has no jwksURL to verify its id_token with`);
+    // The code comes from the client, not from an authorization response this server received:
+    // state (and RFC 9207's iss) were the client's and the redirect handler's to check.
+    const params = oauth.validateAuthResponse({ ...as, authorization_response_iss_parameter_supported: false }, client, new URLSearchParams({ code: grant.code }), oauth.skipStateCheck);
+    const options = { [oauth.customFetch]: fetch, [oauth.allowInsecureRequests]: insecure };
+    const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, grant.redirectURL, grant.codeVerifier || oauth.nopkce, options);
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, isOidc ? { expectedNonce: grant.nonce || undefined, requireIdToken: true } : {});
+    let idTokenClaims: Record<string, unknown> | null = null;
+    if (isOidc) {
+      // The id_token's signature, against the provider's published keys.
+      await oauth.validateApplicationLevelSignature(as, response, options);
+      idTokenClaims = { ...(oauth.getValidatedIdTokenClaims(result) ?? {}) };
+    }
+    return {
+      accessToken: result.access_token,
+      refreshToken: result.refresh_token ?? '',
+      expiresAt: typeof result.expires_in === 'number' ? new Date(Date.now() + result.expires_in * 1000) : null,
+      idTokenClaims,
+    };
+  }
+
+  async fetchJson(spec: OAuth2ProviderSpec, url: string, accessToken: string, options: JsonRequestOptions = {}): Promise<unknown> {
+    const fetch = createGuardedFetch({ trustedHosts: this.trusted(spec) });
+    const target = new URL(url);
+    const method = options.method ?? 'GET';
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'Basalt', ...options.headers };
+    if (options.tokenIn === 'query') target.searchParams.set(options.tokenParam ?? 'access_token', accessToken);
+    else headers.authorization ??= `Bearer ${accessToken}`;
+    let body: string | undefined;
+    if (method === 'POST' && options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(target, { method, headers, body });
+    if (!response.ok) throw new Error(`${method} ${target.origin}${target.pathname} answered ${response.status}`);
+    return response.json();
+  }
+}

@@ -253,3 +253,22 @@ describe('one-time passwords', () => {
   ];
   runScenarios(() => t, bad);
 });
+
+describe('without SMTP', () => {
+  it('the request still answers 204, and the log says the mail was not sent and why (never the token)', async () => {
+    const lines: { level: string; obj: object; msg?: string }[] = [];
+    const capture = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
+    const app = await startTestApp({ deps: { logger: { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } } });
+    try {
+      await createAuthRecord(app, 'users', { email: 'quiet@example.com' });
+      const res = await send(app, 'POST', '/api/collections/users/request-password-reset', { body: { email: 'quiet@example.com' } });
+      expect(res.status).toBe(204);
+      for (let i = 0; i < 50 && !lines.some((l) => l.level === 'warn'); i++) await new Promise((r) => setTimeout(r, 10));
+      const warning = lines.find((l) => l.level === 'warn');
+      expect(warning?.msg).toMatch(/password reset email not sent: SMTP is not configured/);
+      expect(JSON.stringify(lines)).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -21,7 +21,13 @@ export interface Dataset {
   postsCollectionId: string;
   postIds: string[];
   userIds: string[];
+  /** Sign-in identities of the users (their password is USER_PASSWORD). */
+  userEmails: string[];
+  /** A valid auth token per user, for auth-refresh. */
+  userTokens: string[];
 }
+
+export const USER_PASSWORD = 'bench-password';
 
 export const STATUSES = ['public', 'draft', 'archived'] as const;
 
@@ -77,7 +83,7 @@ async function seedUsers(app: App, count: number): Promise<string[]> {
   return transact(app.db, async (tx) => {
     const ids: string[] = new Array(count);
     const create = async (i: number) => {
-      const data = { email: `user${i}@bench.test`, password: 'bench-password', passwordConfirm: 'bench-password', name: `User ${i}` };
+      const data = { email: `user${i}@bench.test`, password: USER_PASSWORD, passwordConfirm: USER_PASSWORD, name: `User ${i}` };
       const record = await app.records.writer.create(users, { data }, superuserCaller(), tx);
       ids[i] = String(record.values.id);
     };
@@ -118,7 +124,13 @@ export async function seedDataset(target: Target, sizes: { users: number; posts:
     await app.collections.create(POSTS_COLLECTION);
     const userIds = await seedUsers(app, sizes.users);
     const postIds = await seedPosts(app, sizes.posts, userIds);
-    return { postsCollectionId: collectionNamed(app, 'posts').id, postIds, userIds };
+    const users = collectionNamed(app, 'users');
+    const userTokens: string[] = [];
+    for (const id of userIds) {
+      const record = await app.records.reader.find(users, id, superuserCaller());
+      userTokens.push(await app.auth.issueToken(record!));
+    }
+    return { postsCollectionId: collectionNamed(app, 'posts').id, postIds, userIds, userEmails: userIds.map((_, i) => `user${i}@bench.test`), userTokens };
   } finally {
     await app.close();
   }

@@ -5,7 +5,7 @@
  * Run by run.ts: FLOOR_DB=postgres://… FLOOR_PORT=… FLOOR_COLLECTION_ID=… node --import tsx bench/floor-postgres.ts
  */
 import pg from 'pg';
-import { serveFloor, type FloorStore, type PostRow } from './floor-server.js';
+import { serveFloor, type AuthConfig, type FloorStore, type PostRow, type UserRow } from './floor-server.js';
 
 const COLUMNS = '"__r"."id", "__r"."title", "__r"."rank", "__r"."status", "__r"."author", "__r"."created", "__r"."updated"';
 const LIST_RULE = `(("__r"."status" = CAST($1 AS text)) OR ("__r"."author" = '' OR "__r"."author" IS NULL))`;
@@ -13,6 +13,9 @@ const VIEW = `SELECT ${COLUMNS} FROM "posts" AS "__r" WHERE "__r"."id" = CAST($1
 const PAGE = `SELECT ${COLUMNS} FROM "posts" AS "__r" WHERE ${LIST_RULE} ORDER BY "__r"."rank" DESC, "__r"."__rowid" LIMIT $2 OFFSET $3`;
 const COUNT = `SELECT COUNT(*) AS "n" FROM "posts" AS "__r" WHERE ${LIST_RULE}`;
 const AUTHOR = `SELECT "id" FROM "users" WHERE "id" IN (CAST($1 AS text))`;
+const USER_COLUMNS = '"id", "password", "tokenKey", "email", "emailVisibility", "verified", "name", "avatar", "created", "updated"';
+const USER_BY_EMAIL = `SELECT ${USER_COLUMNS} FROM "users" WHERE "email" = CAST($1 AS text) LIMIT 1`;
+const USER_BY_ID = `SELECT ${USER_COLUMNS} FROM "users" WHERE "id" = CAST($1 AS text) LIMIT 1`;
 const INSERT = `insert into "posts" ("id", "title", "rank", "status", "author", "created", "updated") values ($1, $2, $3, $4, $5, $6, $7)`;
 
 function openStore(url: string): FloorStore {
@@ -26,7 +29,22 @@ function openStore(url: string): FloorStore {
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
   pool.on('error', () => {});
 
+  let auth: AuthConfig | null = null;
   return {
+    async userByEmail(email) {
+      return (await pool.query<UserRow>(USER_BY_EMAIL, [email])).rows[0];
+    },
+    async userById(id) {
+      return (await pool.query<UserRow>(USER_BY_ID, [id])).rows[0];
+    },
+    async authConfig() {
+      if (!auth) {
+        const { rows } = await pool.query<{ id: string; options: unknown }>(`SELECT "id", "options" FROM "_collections" WHERE "name" = 'users'`);
+        const options = (typeof rows[0].options === 'string' ? JSON.parse(rows[0].options) : rows[0].options) as { authToken: { secret: string; duration: number } };
+        auth = { collectionId: rows[0].id, secret: options.authToken.secret, duration: options.authToken.duration };
+      }
+      return auth;
+    },
     async view(id) {
       return (await pool.query<PostRow>(VIEW, [id])).rows[0];
     },

@@ -1,12 +1,16 @@
 /**
- * The HTTP half of the floor servers: a bare `node:http` server for the three benchmarked routes
- * of the `posts` collection, answering with the same JSON shapes as Basalt (record objects with
- * collectionId/collectionName, the list envelope, PocketBase's error shape). What a record store
- * does is left to `FloorStore` (floor-sqlite.ts, floor-postgres.ts). It is a floor, not a server:
- * no auth, no rules engine, no filter language, no logging; only the work any server must do.
+ * The HTTP half of the floor servers: a bare `node:http` server for the benchmarked routes (the
+ * `posts` records, and password sign-in and refresh on `users`), answering with the same JSON
+ * shapes as Basalt (record objects with collectionId/collectionName, the list envelope, the auth
+ * response, PocketBase's error shape). What a store does is left to `FloorStore`
+ * (floor-sqlite.ts, floor-postgres.ts). It is a floor, not a server: no rules engine, no filter
+ * language, no MFA, no logging; only the work any server must do, with the same libraries
+ * (bcrypt, jose) for the auth routes.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import bcrypt from 'bcrypt';
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 
 /** A `posts` row, columns in schema order (`SELECT id, title, rank, status, author, created, updated`). */
 export interface PostRow {
@@ -19,7 +23,31 @@ export interface PostRow {
   updated: string;
 }
 
+/** A `users` row (the default auth collection), columns in schema order. */
+export interface UserRow {
+  id: string;
+  password: string;
+  tokenKey: string;
+  email: string;
+  emailVisibility: boolean | number;
+  verified: boolean | number;
+  name: string;
+  avatar: string;
+  created: string;
+  updated: string;
+}
+
+/** What signing a `users` auth token needs: the collection id, its secret and token duration. */
+export interface AuthConfig {
+  collectionId: string;
+  secret: string;
+  duration: number;
+}
+
 export interface FloorStore {
+  userByEmail(email: string): Promise<UserRow | undefined>;
+  userById(id: string): Promise<UserRow | undefined>;
+  authConfig(): Promise<AuthConfig>;
   view(id: string): Promise<PostRow | undefined>;
   /** The page of `sort=-rank` under the guest list rule, and the count unless `withTotal` is false. */
   list(limit: number, offset: number, withTotal: boolean): Promise<{ rows: PostRow[]; total: number }>;
@@ -102,11 +130,68 @@ async function create(store: FloorStore, collectionId: string, req: IncomingMess
   send(res, 200, recordJson(collectionId, row));
 }
 
+/** An auth record as its owner sees it (hidden fields out, booleans as booleans). */
+function userJson(auth: AuthConfig, u: UserRow) {
+  return {
+    collectionId: auth.collectionId,
+    collectionName: 'users',
+    id: u.id,
+    email: u.email,
+    emailVisibility: Boolean(u.emailVisibility),
+    verified: Boolean(u.verified),
+    name: u.name,
+    avatar: u.avatar,
+    created: u.created,
+    updated: u.updated,
+  };
+}
+
+const encoder = new TextEncoder();
+
+function signToken(auth: AuthConfig, u: UserRow): Promise<string> {
+  return new SignJWT({ id: u.id, type: 'auth', collectionId: auth.collectionId, refreshable: true })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setExpirationTime(Math.floor(Date.now() / 1000) + auth.duration)
+    .sign(encoder.encode(u.tokenKey + auth.secret));
+}
+
+/** Password sign-in: the same lookup, the same bcrypt verify, the same token as Basalt. */
+async function authWithPassword(store: FloorStore, auth: AuthConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: Record<string, unknown>;
+  try {
+    body = (await readJson(req)) as Record<string, unknown>;
+  } catch {
+    return fail(res, 400, 'Failed to load the submitted data due to invalid formatting.');
+  }
+  const identity = typeof body?.identity === 'string' ? body.identity : '';
+  const password = typeof body?.password === 'string' ? body.password : '';
+  const user = identity ? await store.userByEmail(identity) : undefined;
+  if (!user || !(await bcrypt.compare(password, user.password))) return fail(res, 400, 'Failed to authenticate.');
+  send(res, 200, { token: await signToken(auth, user), record: userJson(auth, user) });
+}
+
+/** Refresh: decode, look the record up, verify with its key, sign a new token. */
+async function authRefresh(store: FloorStore, auth: AuthConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const token = (req.headers.authorization ?? '').replace(/^bearer\s+/i, '');
+  let user: UserRow | undefined;
+  try {
+    const claims = decodeJwt(token);
+    user = typeof claims.id === 'string' ? await store.userById(claims.id) : undefined;
+    if (user) await jwtVerify(token, encoder.encode(user.tokenKey + auth.secret), { algorithms: ['HS256'] });
+  } catch {
+    user = undefined;
+  }
+  if (!user) return fail(res, 401, 'The request requires valid record authorization token.');
+  send(res, 200, { token: await signToken(auth, user), record: userJson(auth, user) });
+}
+
 async function route(store: FloorStore, collectionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (path === '/api/health') return send(res, 200, { code: 200, message: 'API is healthy.', data: {} });
+  if (req.method === 'POST' && path === '/api/collections/users/auth-with-password') return authWithPassword(store, await store.authConfig(), req, res);
+  if (req.method === 'POST' && path === '/api/collections/users/auth-refresh') return authRefresh(store, await store.authConfig(), req, res);
   if (path === PREFIX) {
     if (req.method === 'GET') return list(store, collectionId, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), res);
     if (req.method === 'POST') return create(store, collectionId, req, res);

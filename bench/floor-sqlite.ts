@@ -6,7 +6,7 @@
  * Run by run.ts: FLOOR_DB=<data.db> FLOOR_PORT=… FLOOR_COLLECTION_ID=… node --import tsx bench/floor-sqlite.ts
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { serveFloor, type FloorStore, type PostRow } from './floor-server.js';
+import { serveFloor, type AuthConfig, type FloorStore, type PostRow, type UserRow } from './floor-server.js';
 
 const COLUMNS = '"__r"."id", "__r"."title", "__r"."rank", "__r"."status", "__r"."author", "__r"."created", "__r"."updated"';
 // The list rule `status = 'public' || author = @request.auth.id` for a guest (auth id '').
@@ -25,6 +25,11 @@ function openStore(file: string): FloorStore {
   const count = db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS "n" FROM "posts" AS "__r" WHERE ${LIST_RULE}`);
   const author = db.prepare<[string], { id: string }>(`SELECT "id" FROM "users" WHERE "id" IN (?)`);
   const insert = db.prepare(`insert into "posts" ("id", "title", "rank", "status", "author", "created", "updated") values (?, ?, ?, ?, ?, ?, ?)`);
+  const USER_COLUMNS = '"id", "password", "tokenKey", "email", "emailVisibility", "verified", "name", "avatar", "created", "updated"';
+  const userByEmail = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM "users" WHERE "email" = ? LIMIT 1`);
+  const userById = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM "users" WHERE "id" = ? LIMIT 1`);
+  const usersCollection = db.prepare<[], { id: string; options: string }>(`SELECT "id", "options" FROM "_collections" WHERE "name" = 'users'`);
+  let auth: AuthConfig | null = null;
   const create = db.transaction((r: PostRow): boolean => {
     if (r.author !== '' && author.all(r.author).length === 0) return false;
     insert.run(r.id, r.title, r.rank, r.status, r.author, r.created, r.updated);
@@ -32,6 +37,20 @@ function openStore(file: string): FloorStore {
   });
 
   return {
+    async userByEmail(email) {
+      return userByEmail.get(email);
+    },
+    async userById(id) {
+      return userById.get(id);
+    },
+    async authConfig() {
+      if (!auth) {
+        const row = usersCollection.get()!;
+        const token = JSON.parse(row.options).authToken as { secret: string; duration: number };
+        auth = { collectionId: row.id, secret: token.secret, duration: token.duration };
+      }
+      return auth;
+    },
     async view(id) {
       return view.get(id);
     },

@@ -10,6 +10,7 @@ export interface LoadRequest {
   path: string;
   /** JSON text; sent with Content-Type: application/json. */
   body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface LoadOptions {
@@ -82,6 +83,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
                 request.body = next.body;
                 request.headers = { ...request.headers, 'content-type': 'application/json' };
               }
+              if (next.headers) request.headers = { ...request.headers, ...next.headers };
               return request;
             },
           },

@@ -36,7 +36,7 @@ async function sampleOf(url: string, request: LoadRequest): Promise<SideResult['
   const res = await fetch(url + request.path, {
     method: request.method,
     body: request.body,
-    headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(request.body === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
   });
   const text = await res.text();
   let json: unknown = text;

@@ -12,7 +12,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installCleanupHandlers, interrupted } from './cleanup.js';
-import { seedDataset, type Dataset, type Target } from './dataset.js';
+import bcrypt from 'bcrypt';
+import { DEFAULT_PASSWORD_COST } from '../src/core/collections/fields/password-field.js';
+import { seedDataset, USER_PASSWORD, type Dataset, type Target } from './dataset.js';
 import { stopLoad } from './load.js';
 import { measureSide, type Side } from './measure.js';
 import { readOptions, type Engine, type Options } from './options.js';
@@ -87,7 +89,7 @@ async function runScenario(target: Target, data: Dataset, scenario: Scenario): P
     ...basalt.problems,
     ...loadProblems('floor', floor.load),
     ...floor.problems,
-    ...compareSamples(basalt.sample, floor.sample, scenario.writes ? 'shape' : 'exact'),
+    ...compareSamples(basalt.sample, floor.sample, scenario.compare),
   ];
   return {
     engine: target.engine,
@@ -145,7 +147,21 @@ async function main(): Promise<void> {
     `Basalt vs floor: ${engines.join(', ')}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
+  if (options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
   for (const engine of engines) await benchEngine(engine);
+}
+
+/** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */
+async function passwordHashCost(): Promise<string> {
+  const hash = await bcrypt.hash(USER_PASSWORD, DEFAULT_PASSWORD_COST);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    await bcrypt.compare(USER_PASSWORD, hash);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return `bcrypt cost ${DEFAULT_PASSWORD_COST}: ${times[2].toFixed(1)} ms per verify (median of 5, one thread); the thread pool runs 4 at once`;
 }
 
 main().then(

@@ -29,7 +29,9 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
       try {
-        await server.close(); // stops accepting, waits for in-flight requests
+        await server.close(); // stops accepting, waits for open connections
+        // A client that hung up leaves its handler running: let it finish before the database goes.
+        await server.inFlight.idle(15_000);
         await app.close();
         logger.info({}, 'stopped');
         logger.flush();

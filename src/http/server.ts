@@ -11,12 +11,17 @@ import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
 import { hasCredentials, resolveCredentials } from './context.js';
 import { rateLimitHook } from './rate-limit.js';
+import { trackHandlers, type InFlight } from './in-flight.js';
 import { errorHandler } from './error-handler.js';
 import { parseFields, pickListOrRecord, type FieldsPicker } from './fields.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     fieldsPicker: FieldsPicker | null;
+  }
+  interface FastifyInstance {
+    /** Handlers still running: a graceful shutdown waits for them before closing the database. */
+    inFlight: InFlight;
   }
 }
 import { registerCollectionRoutes } from './routes/collections.js';
@@ -49,6 +54,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     },
   });
 
+  server.decorate('inFlight', trackHandlers(server));
+
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');
   server.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -67,23 +74,23 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.decorateRequest('basaltAuth', null);
   server.decorateRequest('basaltApiKey', null);
   server.decorateRequest('basaltCaller', null);
-  server.addHook('onRequest', (request, _reply, done) => {
-    if (!hasCredentials(request)) return done();
-    resolveCredentials(app, request).then(() => done(), done);
-  });
-  server.addHook('preHandler', rateLimitHook(app));
 
   // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
   // handler runs, so a bad value is a 400 before anything is written.
   server.decorateRequest('fieldsPicker', null);
-  server.addHook('preHandler', (request, _reply, done) => {
+
+  // One onRequest hook for everything a request needs before its handler (each hook costs every
+  // request): the `fields` picker, the credentials, then the rate limits.
+  const rateLimit = rateLimitHook(app);
+  server.addHook('onRequest', (request, reply, done) => {
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
     try {
       if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
     } catch (err) {
       return done(err as Error);
     }
-    done();
+    if (!hasCredentials(request)) return rateLimit(request, reply, done);
+    resolveCredentials(app, request).then(() => rateLimit(request, reply, done), done);
   });
   server.addHook('preSerialization', (request, reply, payload, done) => {
     if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object' || !request.fieldsPicker) return done(null, payload);

@@ -72,6 +72,7 @@ export async function startTestApp(options: { engine?: Engine; config?: Partial<
     config,
     async close() {
       await server.close();
+      await server.inFlight.idle(5000);
       await app.close();
       await dropDb();
       rmSync(dir, { recursive: true, force: true });

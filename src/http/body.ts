@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { ApiError, badRequest, fieldError, MESSAGES } from '../core/errors.js';
+import { MultipartError, readMultipart } from './multipart.js';
 
 /** A file part of a multipart body (stored by the files feature; refused until then). */
 export interface UploadedFile {
@@ -51,7 +52,7 @@ const tooLarge = () => new ApiError(413, MESSAGES.bodyTooLarge);
 
 /** Reads the body of `request` as a flat object of fields (and file parts). */
 export async function readBody(request: FastifyRequest): Promise<ParsedBody> {
-  if (request.isMultipart()) {
+  if (request.multipartPending) {
     const data: Record<string, unknown> = {};
     const files: UploadedFile[] = [];
     const payloads: string[] = [];
@@ -63,23 +64,21 @@ export async function readBody(request: FastifyRequest): Promise<ParsedBody> {
       if (total > limit) throw tooLarge();
     };
     try {
-      for await (const part of request.parts({ limits: { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize: limit } })) {
+      await readMultipart(request, { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize: limit }, (part) => {
         if (part.type === 'file') {
-          const buffer = await part.toBuffer();
-          count(buffer.length);
-          files.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, data: buffer });
+          count(part.data.length);
+          if (part.truncated) throw tooLarge();
+          files.push({ field: part.name, filename: part.filename, mimetype: part.mimetype, data: part.data });
         } else {
-          const value = String(part.value);
-          count(Buffer.byteLength(value) + Buffer.byteLength(part.fieldname));
-          if (part.valueTruncated) throw tooLarge();
-          if (part.fieldname === '@jsonPayload') payloads.push(value);
-          else addValue(data, part.fieldname, value);
+          count(Buffer.byteLength(part.value) + Buffer.byteLength(part.name));
+          if (part.truncated) throw tooLarge();
+          if (part.name === '@jsonPayload') payloads.push(part.value);
+          else addValue(data, part.name, part.value);
         }
-      }
+      });
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      const e = err as { statusCode?: number; code?: string };
-      if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) throw tooLarge();
+      if (err instanceof MultipartError && err.tooLarge) throw tooLarge();
       // Anything else the multipart parser rejects (no boundary, truncated parts…) is bad input.
       invalid();
     }

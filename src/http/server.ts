@@ -4,12 +4,12 @@
  * every 2xx JSON response, one log line per request and the error shape.
  */
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../core/app.js';
 import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
 import { hasCredentials, resolveCredentials } from './context.js';
+import { registerMultipart } from './multipart.js';
 import { rateLimitHook } from './rate-limit.js';
 import { trackHandlers, type InFlight } from './in-flight.js';
 import { errorHandler } from './error-handler.js';
@@ -68,7 +68,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     }
   });
   await server.register(formbody, { bodyLimit: config.bodyLimit });
-  await server.register(multipart, { limits: { fileSize: config.bodyLimit } });
+  registerMultipart(server);
 
   // Hooks use callbacks, not async functions: each async hook costs a promise per request.
   server.decorateRequest('basaltAuth', null);

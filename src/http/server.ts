@@ -11,9 +11,9 @@ import { parseJsonText } from './body.js';
 import { hasCredentials, resolveCredentials } from './context.js';
 import { registerMultipart } from './multipart.js';
 import { rateLimitHook } from './rate-limit.js';
-import { trackHandlers, type InFlight } from './in-flight.js';
+import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
 import { errorHandler } from './error-handler.js';
-import { parseFields, pickListOrRecord, type FieldsPicker } from './fields.js';
+import { parseFields, type FieldsPicker } from './fields.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,7 +54,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     },
   });
 
-  server.decorate('inFlight', trackHandlers(server));
+  server.decorate('inFlight', wrapRouteHandlers(server));
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');
@@ -91,10 +91,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     }
     if (!hasCredentials(request)) return rateLimit(request, reply, done);
     resolveCredentials(app, request).then(() => rateLimit(request, reply, done), done);
-  });
-  server.addHook('preSerialization', (request, reply, payload, done) => {
-    if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object' || !request.fieldsPicker) return done(null, payload);
-    done(null, pickListOrRecord(payload, request.fieldsPicker));
   });
 
   if (options.requestLog !== false) {

@@ -1,0 +1,75 @@
+/**
+ * Every route handler is wrapped once, when its route is registered, for two things that must
+ * hold for all of them (one wrapper is cheaper than a hook per request):
+ * - `fields` picking of the 2xx JSON result (spec §1.1);
+ * - a count of the handlers still running, so a shutdown can wait for them before closing the
+ *   database. Connections are not enough: a client that hangs up mid-request (a load generator
+ *   stopping, a browser tab closing) ends its connection while its handler is still working.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { pickListOrRecord } from './fields.js';
+
+export interface InFlight {
+  /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
+  idle(timeoutMs: number): Promise<void>;
+}
+
+/** The result as the client asked for it: `fields` applied to a successful JSON object. */
+function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): unknown {
+  const picker = request.fieldsPicker;
+  if (!picker || result === null || typeof result !== 'object' || reply.statusCode >= 300 || Buffer.isBuffer(result)) return result;
+  return pickListOrRecord(result, picker);
+}
+
+/** Wraps the handlers of every route registered after this call (buildServer calls it first). */
+export function wrapRouteHandlers(server: FastifyInstance): InFlight {
+  let running = 0;
+  let waiters: (() => void)[] = [];
+  const done = () => {
+    running--;
+    if (running === 0 && waiters.length > 0) {
+      const ready = waiters;
+      waiters = [];
+      for (const w of ready) w();
+    }
+  };
+  server.addHook('onRoute', (route: RouteOptions) => {
+    const handler = route.handler as (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+    route.handler = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      running++;
+      let result: unknown;
+      try {
+        result = handler.call(this, request, reply);
+      } catch (err) {
+        done();
+        throw err;
+      }
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        return (result as Promise<unknown>).then(
+          (value) => {
+            done();
+            return picked(request, reply, value);
+          },
+          (err: unknown) => {
+            done();
+            throw err;
+          },
+        );
+      }
+      done();
+      return picked(request, reply, result);
+    } as RouteOptions['handler'];
+  });
+  return {
+    idle(timeoutMs) {
+      if (running === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -241,6 +241,22 @@ describe('sign-in origins and the new-device alert', () => {
   });
 });
 
+describe('deleting an auth collection', () => {
+  it('removes what auth kept about its records (factors, sessions, origins)', async () => {
+    expect((await send(t, 'POST', '/api/collections', { auth: tok.su, body: { name: 'staff', type: 'auth', fields: [], mfa: { enabled: false, duration: 600, rule: '' } } })).status).toBe(200);
+    const s = await createAuthRecord(t, 'staff', { email: 'staff@example.com', password: 'staff-password1' });
+    expect((await send(t, 'POST', '/api/collections/staff/totp/enroll', { auth: s.token, body: {} })).status).toBe(200);
+    expect((await send(t, 'POST', '/api/collections/staff/auth-with-password', { body: { identity: 'staff@example.com', password: 'staff-password1' } })).status).toBe(200);
+    const staffId = t.app.registry.find('staff')!.id;
+    const count = async (table: string) => (await t.app.db.kysely.selectFrom(table).selectAll().where('collectionRef', '=', staffId).execute()).length;
+    expect(await count('_totps')).toBe(1);
+    expect(await count('_authOrigins')).toBe(1);
+    expect((await send(t, 'DELETE', '/api/collections/staff', { auth: tok.su })).status).toBe(204);
+    expect(await count('_totps')).toBe(0);
+    expect(await count('_authOrigins')).toBe(0);
+  });
+});
+
 describe('impersonation', () => {
   it('a superuser gets a non-refreshable token of the requested duration', async () => {
     const res = await send(t, 'POST', `/api/collections/users/impersonate/${ids.other}`, { auth: tok.su, body: { duration: 120 } });

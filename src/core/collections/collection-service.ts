@@ -17,6 +17,7 @@ import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from '.
 import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
 import { ensureInternalTables } from '../internal-tables.js';
+import { deleteAuthData } from '../records/cascade.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
 export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
@@ -213,6 +214,7 @@ export class CollectionService {
         });
       }
       await this.apply(tx, [{ prev: c, next: null }]);
+      if (c.type === 'auth') await deleteAuthData(tx.db, this.deps.registry, c.id);
     }, MESSAGES.collectionDeleteFailed);
   }
 

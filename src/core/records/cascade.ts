@@ -82,19 +82,19 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
     }
   }
 
-  if (record.collection.isAuth) {
-    for (const name of AUTH_SYSTEM_COLLECTIONS) {
-      const system = schema.find(name);
-      if (!system) continue;
-      await db.kysely
-        .deleteFrom(system.table)
-        .where('collectionRef', '=', record.collection.id)
-        .where('recordRef', '=', id)
-        .execute();
-    }
-    for (const table of AUTH_RECORD_TABLES) {
-      await db.kysely.deleteFrom(table).where('collectionRef', '=', record.collection.id).where('recordRef', '=', id).execute();
-    }
-  }
+  if (record.collection.isAuth) await deleteAuthData(db, schema, record.collection.id, id);
   return deleted;
+}
+
+/**
+ * What auth keeps about the records of an auth collection (links, MFA sessions, OTPs, sign-in
+ * origins, authenticator apps): removed with a record (`recordId`) or with the whole collection.
+ */
+export async function deleteAuthData(db: Database, schema: SchemaView, collectionId: string, recordId?: string): Promise<void> {
+  const tables = [...AUTH_SYSTEM_COLLECTIONS.flatMap((name) => schema.find(name)?.table ?? []), ...AUTH_RECORD_TABLES];
+  for (const table of tables) {
+    let query = db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId);
+    if (recordId !== undefined) query = query.where('recordRef', '=', recordId);
+    await query.execute();
+  }
 }

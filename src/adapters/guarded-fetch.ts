@@ -9,6 +9,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { isLoopbackHost } from '../core/net/loopback.js';
+
+export { isLoopbackHost };
 
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
@@ -28,11 +31,6 @@ export function isPrivateAddress(address: string): boolean {
   const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (mapped) return PRIVATE.check(mapped[1], 'ipv4');
   return PRIVATE.check(lower, 'ipv6');
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 export class OutgoingRequestRefused extends Error {

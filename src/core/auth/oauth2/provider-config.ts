@@ -9,6 +9,7 @@
  * Connect discovery) and `scopes` (replacing the preset's).
  */
 import { fieldError, type ErrorData, type FieldError } from '../../errors.js';
+import { isLoopbackHost } from '../../net/loopback.js';
 import type { OAuth2ProviderSpec } from '../../ports.js';
 import type { ProviderPreset } from './provider-preset.js';
 import { presetOf } from './presets/index.js';
@@ -36,18 +37,13 @@ export interface ResolvedProvider {
 
 const URL_KEYS = ['authURL', 'tokenURL', 'userInfoURL'] as const;
 
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
 /** '' or an https URL (http is accepted for loopback, for development). */
 function urlError(value: unknown): FieldError | null {
   if (value === '' || value === undefined || value === null) return null;
   if (typeof value !== 'string') return fieldError('validation_invalid_url', 'Must be a URL.');
   try {
     const url = new URL(value);
-    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return null;
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return null;
     return fieldError('validation_invalid_url', 'Must be an https URL (http only for localhost).');
   } catch {
     return fieldError('validation_invalid_url', 'Must be a URL.');

@@ -29,11 +29,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return ++w.count;
   }
 
-  async peek(key: string): Promise<number> {
-    const w = this.windows.get(key);
-    return w && w.resetAt > this.now() ? w.count : 0;
-  }
-
   async reset(key: string): Promise<void> {
     this.windows.delete(key);
   }

@@ -21,10 +21,6 @@ export class RedisRateLimitStore implements RateLimitStore {
     return Number(n);
   }
 
-  async peek(key: string): Promise<number> {
-    return Number((await this.redis.get(this.prefix + key)) ?? 0);
-  }
-
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
   }

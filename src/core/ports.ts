@@ -138,8 +138,6 @@ export type MailerFactory = (smtp: SmtpSettings) => Mailer;
 export interface RateLimitStore {
   /** Counts one hit on `key` and returns the number of hits in its current window, this one included. */
   hit(key: string, windowSeconds: number): Promise<number>;
-  /** The number of hits in `key`'s current window, without counting one (0 when none). */
-  peek(key: string): Promise<number>;
   /** Forgets `key` (its window starts again at the next hit). */
   reset(key: string): Promise<void>;
   close(): Promise<void>;

@@ -14,6 +14,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The path as the router matched it: decoded, without the query and a trailing slash, so that
+ * `/api/health/` or `/api/%68ealth` count against a `/api/health` rule.
+ */
+function routedPath(url: string): string {
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes never reach a route: keep the raw path.
+  }
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
 export function rateLimitHook(app: App) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     // Off by default (as in PocketBase): one property read per request then.
@@ -22,12 +37,10 @@ export function rateLimitHook(app: App) {
     const tags = request.routeOptions.config?.rateLimit;
     const collectionParam = (request.params as { collection?: string } | undefined)?.collection;
     const collection = tags && collectionParam ? app.registry.find(collectionParam) : undefined;
-    const url = request.url;
-    const q = url.indexOf('?');
     app.limiter
       .check({
         method: request.method,
-        path: q === -1 ? url : url.slice(0, q),
+        path: routedPath(request.url),
         collection: collection && tags ? { id: collection.id, name: collection.name, tags, route: request.routeOptions.url ?? '' } : undefined,
         isAuth: caller.auth !== null || caller.apiKey !== undefined,
         isSuperuser: caller.isSuperuser && !caller.apiKey,

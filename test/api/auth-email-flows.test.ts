@@ -87,6 +87,15 @@ describe('password reset', () => {
     await sink.expectNone((m) => to('taken@example.com')(m) && sink.mails.filter(to('taken@example.com')).indexOf(m) >= before);
   });
 
+  it('a reset link mailed to an address the record no longer has is refused', async () => {
+    const users = t.app.registry.find('users')!;
+    const user = (await t.app.auth.findByEmail(users, 'otp@example.com'))!;
+    const stale = await signRecordToken(user, 'passwordReset', { email: 'previous@example.com' });
+    const res = await post('confirm-password-reset', { token: stale, password: 'new-password-1', passwordConfirm: 'new-password-1' });
+    expect(res.status).toBe(400);
+    expect(res.body.data.token.code).toBe('validation_token_email_mismatch');
+  });
+
   it('an expired token is refused', async () => {
     const record = t.app.registry.find('users')!;
     const user = (await t.app.auth.findByEmail(record, 'otp@example.com'))!;
@@ -174,6 +183,8 @@ describe('email change', () => {
     expect(wrong.body.data.password.code).toBe('validation_invalid_password');
 
     expect((await post('confirm-email-change', { token, password: 'change-password1' })).status).toBe(204);
+    // The sessions of the old address end.
+    expect((await send(t, 'POST', '/api/collections/users/auth-refresh', { auth: tok.change })).status).toBe(401);
     const signed = await signIn('changed@example.com', 'change-password1');
     expect(signed.status).toBe(200);
     expect(signed.body.record).toMatchObject({ email: 'changed@example.com', verified: true });
@@ -181,6 +192,14 @@ describe('email change', () => {
     const again = await post('confirm-email-change', { token, password: 'change-password1' });
     expect(again.status).toBe(400);
     expect(again.body.data.token.code).toBe('validation_invalid_token');
+  });
+
+  it('one email-change mail per record every two minutes', async () => {
+    const u = await createAuthRecord(t, 'users', { email: 'mover@example.com', password: 'mover-password1' });
+    expect((await post('request-email-change', { newEmail: 'moved-1@example.com' }, u.token)).status).toBe(204);
+    await sink.waitFor(to('moved-1@example.com'));
+    expect((await post('request-email-change', { newEmail: 'moved-2@example.com' }, u.token)).status).toBe(204);
+    await sink.expectNone(to('moved-2@example.com'));
   });
 
   it('superusers change their email directly', async () => {
@@ -241,7 +260,10 @@ describe('one-time passwords', () => {
   });
 
   it('five attempts per record in three minutes, then 429', async () => {
+    const before = sink.mails.length;
     const res = await post('request-otp', { email: 'taken@example.com' });
+    // The code is created in the background: once mailed, it exists.
+    await sink.waitFor((m) => to('taken@example.com')(m) && sink.mails.indexOf(m) >= before && m.subject === 'OTP for Acme');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await post('auth-with-otp', { otpId: res.body.otpId, password: '99999' + i })).status);
     expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);

@@ -79,6 +79,16 @@ describe('MFA (collection setting)', () => {
     expect(reuse.body.message).toBe('Invalid or expired MFA session.');
   });
 
+  it('expired sessions of a record are removed when it starts a new one', async () => {
+    const first = await signIn('mfa@example.com', 'mfa-password1');
+    expect(first.status).toBe(401);
+    await t.app.db.kysely.updateTable('_mfas').set({ created: '2000-01-01 00:00:00.000Z' }).where('id', '=', first.body.mfaId).execute();
+    const second = await signIn('mfa@example.com', 'mfa-password1');
+    expect(second.status).toBe(401);
+    const rows = await t.app.db.kysely.selectFrom('_mfas').select('id').where('recordRef', '=', ids.mfa).execute();
+    expect(rows.map((r) => r.id)).toEqual([second.body.mfaId]);
+  });
+
   it('an unknown or foreign mfaId is refused', async () => {
     expect((await signIn('mfa@example.com', 'mfa-password1', { mfaId: 'nosuchsession00' })).body.message).toBe('Invalid or expired MFA session.');
     const other = await signIn('other@example.com', 'other-password1');
@@ -105,7 +115,11 @@ describe('authenticator app (TOTP)', () => {
     const status = await send(t, 'GET', '/api/collections/users/totp', { auth: tok.totp });
     expect(status.body).toEqual({ enabled: false, pending: false, recoveryCodesLeft: 0 });
 
-    const enrolled = await post('totp/enroll', {}, { auth: tok.totp });
+    const noPassword = await post('totp/enroll', {}, { auth: tok.totp });
+    expect(noPassword.status).toBe(400);
+    expect(noPassword.body.data.password.code).toBe('validation_invalid_password');
+    expect((await post('totp/enroll', { password: 'wrong-password' }, { auth: tok.totp })).status).toBe(400);
+    const enrolled = await post('totp/enroll', { password: 'totp-password1' }, { auth: tok.totp });
     expect(enrolled.status, enrolled.raw).toBe(200);
     expect(enrolled.body.secret).toMatch(/^[A-Z2-7]{32}$/);
     const uri = OTPAuth.URI.parse(enrolled.body.uri) as OTPAuth.TOTP;
@@ -126,7 +140,7 @@ describe('authenticator app (TOTP)', () => {
     expect(new Set(recovery).size).toBe(10);
     expect((await send(t, 'GET', '/api/collections/users/totp', { auth: tok.totp })).body).toEqual({ enabled: true, pending: false, recoveryCodesLeft: 10 });
     // Enrolling again would silently replace the factor: refused while it is on.
-    expect((await post('totp/enroll', {}, { auth: tok.totp })).status).toBe(400);
+    expect((await post('totp/enroll', { password: 'totp-password1' }, { auth: tok.totp })).status).toBe(400);
   });
 
   it('an enrolled record always needs the app, even with the collection MFA off', async () => {
@@ -170,11 +184,19 @@ describe('authenticator app (TOTP)', () => {
   });
 
   it('five wrong codes lock the factor for a while (429)', async () => {
-    const enrolled = await post('totp/enroll', {}, { auth: tok.other });
+    const enrolled = await post('totp/enroll', { password: 'other-password1' }, { auth: tok.other });
     expect(enrolled.status).toBe(200);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await post('totp/confirm', { code: '00000' + i }, { auth: tok.other })).status);
     expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+  });
+
+  it('parallel guesses get no more tries than sequential ones', async () => {
+    const u = await createAuthRecord(t, 'users', { email: 'burst@example.com', password: 'burst-password1' });
+    expect((await post('totp/enroll', { password: 'burst-password1' }, { auth: u.token })).status).toBe(200);
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => post('totp/confirm', { code: String(100000 + i) }, { auth: u.token }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 400).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
   });
 
   it('a superuser can reset a lost factor; others cannot', async () => {
@@ -185,7 +207,7 @@ describe('authenticator app (TOTP)', () => {
 
   it('deleting the record removes its factor', async () => {
     const u = await createAuthRecord(t, 'users', { email: 'gone@example.com', password: 'gone-password1' });
-    expect((await post('totp/enroll', {}, { auth: u.token })).status).toBe(200);
+    expect((await post('totp/enroll', { password: 'gone-password1' }, { auth: u.token })).status).toBe(200);
     expect((await send(t, 'DELETE', `/api/collections/users/records/${u.id}`, { auth: tok.su })).status).toBe(204);
     const rows = await t.app.db.kysely.selectFrom('_totps').selectAll().where('recordRef', '=', u.id).execute();
     expect(rows).toEqual([]);
@@ -245,7 +267,7 @@ describe('deleting an auth collection', () => {
   it('removes what auth kept about its records (factors, sessions, origins)', async () => {
     expect((await send(t, 'POST', '/api/collections', { auth: tok.su, body: { name: 'staff', type: 'auth', fields: [], mfa: { enabled: false, duration: 600, rule: '' } } })).status).toBe(200);
     const s = await createAuthRecord(t, 'staff', { email: 'staff@example.com', password: 'staff-password1' });
-    expect((await send(t, 'POST', '/api/collections/staff/totp/enroll', { auth: s.token, body: {} })).status).toBe(200);
+    expect((await send(t, 'POST', '/api/collections/staff/totp/enroll', { auth: s.token, body: { password: 'staff-password1' } })).status).toBe(200);
     expect((await send(t, 'POST', '/api/collections/staff/auth-with-password', { body: { identity: 'staff@example.com', password: 'staff-password1' } })).status).toBe(200);
     const staffId = t.app.registry.find('staff')!.id;
     const count = async (table: string) => (await t.app.db.kysely.selectFrom(table).selectAll().where('collectionRef', '=', staffId).execute()).length;

@@ -80,6 +80,9 @@ describe('rate limits', () => {
     const get = (url: string) => send(t, 'GET', url, { headers: from('10.0.4.1') });
     expect((await get('/api/health')).status).toBe(200);
     expect((await get('/api/health')).status).toBe(429);
+    // The path as the router sees it: a trailing slash or an escape is the same path.
+    expect((await get('/api/health/')).status).toBe(429);
+    expect((await get('/api/%68ealth')).status).toBe(429);
     expect((await get('/api/collections/notes/records')).status).toBe(200);
     expect((await get('/api/collections/notes/records')).status).toBe(200);
     expect((await get('/api/collections/notes/records')).status).toBe(429);

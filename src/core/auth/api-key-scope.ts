@@ -16,6 +16,17 @@ export interface ApiKeyPrincipal {
   scopes: readonly ApiKeyScope[];
 }
 
-export function keyAllows(key: ApiKeyPrincipal, collectionId: string, action: RecordAction): boolean {
-  return key.scopes.some((s) => (s.collection === '*' || s.collection === collectionId) && s.actions.includes(action));
+/**
+ * Whether `key` may do `action` on `collection`. System collections (superusers, and the rows
+ * auth keeps: links, OTPs, MFA sessions, origins) are never in a key's reach, `*` included: a
+ * key must not be a way to mint a superuser or read sign-in secrets.
+ */
+export function keyAllows(key: ApiKeyPrincipal, collection: { id: string; system: boolean }, action: RecordAction): boolean {
+  if (collection.system) return false;
+  return key.scopes.some((s) => (s.collection === '*' || s.collection === collection.id) && s.actions.includes(action));
+}
+
+/** Whether `key` may read `collection` at all (list or view): what a filter or sort may walk into. */
+export function keyCanRead(key: ApiKeyPrincipal, collection: { id: string; system: boolean }): boolean {
+  return keyAllows(key, collection, 'list') || keyAllows(key, collection, 'view');
 }

@@ -128,8 +128,9 @@ export class ApiKeyService {
       if (entry.collection === '*') collection = '*';
       else if (typeof entry.collection === 'string') {
         const found = this.schema.find(entry.collection);
-        if (found) collection = found.id;
-        else e.collection = fieldError('validation_missing_collection', 'No collection has this name or id.');
+        if (!found) e.collection = fieldError('validation_missing_collection', 'No collection has this name or id.');
+        else if (found.data.system) e.collection = fieldError('validation_system_collection', 'API keys cannot reach system collections.');
+        else collection = found.id;
       } else e.collection = fieldError('validation_required', 'Missing required value.');
       const actions = Array.isArray(entry.actions) ? [...new Set(entry.actions)] : null;
       if (!actions || actions.length === 0) e.actions = fieldError('validation_required', `At least one of ${RECORD_ACTIONS.join(', ')}.`);

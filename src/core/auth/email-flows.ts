@@ -5,8 +5,9 @@
  * signature, expiry, collection and email claim.
  *
  * Tokens are single use by construction: a password reset rotates the record's tokenKey (part
- * of every token's key); a verification or email change makes the token's `email` claim stale.
- * A repeated request for the same record within two minutes sends nothing more.
+ * of every token's key), and so does an email change (ending the sessions of the old address);
+ * a verification or email change makes the token's `email` claim stale. A repeated request for
+ * the same record within two minutes sends nothing more.
  */
 import type { CollectionModel } from '../collections/collection-model.js';
 import { isEmail } from '../collections/fields/email-field.js';
@@ -17,6 +18,8 @@ import type { Caller } from '../records/caller.js';
 import { recordId, type RecordModel } from '../records/record.js';
 import type { AuthContext } from './auth-context.js';
 import type { AuthService } from './auth-service.js';
+import { autogenerateText } from '../collections/fields/text-field.js';
+import { runInBackground } from './background.js';
 import { verifyPassword } from './password.js';
 import { signRecordToken, type TokenType } from './tokens.js';
 
@@ -67,10 +70,13 @@ export class EmailFlows {
     if (!collection.data.passwordAuth?.enabled) throw badRequest('The collection is not configured to allow password authentication.');
     const email = this.requestedEmail(body);
     await this.auth.limiter.checkIdentity(collection, ['requestPasswordReset'], email);
-    const record = await this.service.findByEmail(collection, email);
-    if (!record || !(await this.firstMailInWindow('password-reset', record))) return;
-    const token = await signRecordToken(record, 'passwordReset', { email: record.values.email });
-    this.auth.mail.sendInBackground('password reset', recordMail('password-reset', record, this.auth.settings.get(), { TOKEN: token }));
+    // The answer leaves before the lookup: the same 204, in the same time, for any address.
+    runInBackground(this.auth.logger, 'password reset request', async () => {
+      const record = await this.service.findByEmail(collection, email);
+      if (!record || !(await this.firstMailInWindow('password-reset', record))) return;
+      const token = await signRecordToken(record, 'passwordReset', { email: record.values.email });
+      this.auth.mail.sendInBackground('password reset', recordMail('password-reset', record, this.auth.settings.get(), { TOKEN: token }));
+    });
   }
 
   async confirmPasswordReset(collection: CollectionModel, body: Record<string, unknown>): Promise<void> {
@@ -85,9 +91,13 @@ export class EmailFlows {
     if (text(body, 'token') === '') errors.token = required();
     if (Object.keys(errors).length > 0) validationError(errors);
     const { record, claims } = await this.recordOfToken(collection, body, 'passwordReset');
+    // A link mailed to an address the record no longer has must not reset its password.
+    if (claims.email !== record.values.email) {
+      validationError({ token: fieldError('validation_token_email_mismatch', "The record email doesn't match with the requested token claims.") });
+    }
     const data: Record<string, unknown> = { password, passwordConfirm };
-    // The link came through the mailbox: it proves the address, if that is still the record's.
-    if (!record.values.verified && claims.email === record.values.email) data.verified = true;
+    // The link came through the mailbox: it proves the address.
+    if (!record.values.verified) data.verified = true;
     // The new password rotates tokenKey: this token (and every session) stops working.
     await this.auth.system.update(record, data);
     await this.auth.limiter.forget(`mail:password-reset:${collection.id}:${recordId(record)}`);
@@ -98,10 +108,12 @@ export class EmailFlows {
   async requestVerification(collection: CollectionModel, body: Record<string, unknown>): Promise<void> {
     const email = this.requestedEmail(body);
     await this.auth.limiter.checkIdentity(collection, ['requestVerification'], email);
-    const record = await this.service.findByEmail(collection, email);
-    if (!record || record.values.verified || !(await this.firstMailInWindow('verification', record))) return;
-    const token = await signRecordToken(record, 'verification', { email: record.values.email });
-    this.auth.mail.sendInBackground('verification', recordMail('verification', record, this.auth.settings.get(), { TOKEN: token }));
+    runInBackground(this.auth.logger, 'verification request', async () => {
+      const record = await this.service.findByEmail(collection, email);
+      if (!record || record.values.verified || !(await this.firstMailInWindow('verification', record))) return;
+      const token = await signRecordToken(record, 'verification', { email: record.values.email });
+      this.auth.mail.sendInBackground('verification', recordMail('verification', record, this.auth.settings.get(), { TOKEN: token }));
+    });
   }
 
   async confirmVerification(collection: CollectionModel, body: Record<string, unknown>): Promise<void> {
@@ -127,6 +139,8 @@ export class EmailFlows {
     if (newEmail.toLowerCase() === String(record.values.email).toLowerCase() || (taken && recordId(taken) !== recordId(record))) {
       validationError({ newEmail: fieldError('validation_invalid_new_email', 'Invalid new email address.') });
     }
+    // One mail per record every two minutes: a signed-in user cannot make Basalt spam an address.
+    if (!(await this.firstMailInWindow('email-change', record))) return;
     const token = await signRecordToken(record, 'emailChange', { email: record.values.email, newEmail });
     // Sent to the new address: receiving it proves that mailbox.
     this.auth.mail.sendInBackground('email change', recordMail('email-change', record, this.auth.settings.get(), { TOKEN: token }, newEmail));
@@ -150,6 +164,9 @@ export class EmailFlows {
     if (taken && recordId(taken) !== recordId(record)) {
       validationError({ token: fieldError('validation_existing_token_email', `The new email address is already registered: ${newEmail}`) });
     }
-    await this.auth.system.update(record, { email: newEmail, verified: true });
+    // A new address is a new identity: the sessions opened under the old one end (a new tokenKey).
+    const tokenKey = collection.field('tokenKey');
+    await this.auth.system.update(record, { email: newEmail, verified: true, ...(tokenKey ? { tokenKey: autogenerateText(tokenKey) } : {}) });
+    await this.auth.limiter.forget(`mail:email-change:${collection.id}:${recordId(record)}`);
   }
 }

@@ -64,6 +64,12 @@ export async function checkMfa(deps: MfaDeps, record: RecordModel, method: AuthM
   if (!totp && !(await collectionWantsMfa(deps, record, caller))) return;
   const mfas = deps.system.collection('_mfas');
   if (mfaId === '') {
+    // Sessions nobody completed go as new ones come: the table stays bounded.
+    const ttl = mfaDuration(record.collection) * 1000;
+    for (const old of await findRecordsBy(deps.ctx, mfas, { collectionRef: record.collection.id, recordRef: recordId(record) }, 100)) {
+      const at = parseDate(old.values.created);
+      if (!at || Date.now() - at.getTime() > ttl) await deps.system.claim(old);
+    }
     const created = await deps.system.create('_mfas', { collectionRef: record.collection.id, recordRef: recordId(record), method });
     throw new MfaRequiredError(recordId(created));
   }

@@ -16,6 +16,7 @@ import { recordId, type RecordModel } from '../records/record.js';
 import { parseDate } from '../time.js';
 import type { AuthContext } from './auth-context.js';
 import type { AuthResult, AuthService, SignIn } from './auth-service.js';
+import { runInBackground } from './background.js';
 import { verifyPassword } from './password.js';
 
 export const OTP_MESSAGES = {
@@ -24,7 +25,7 @@ export const OTP_MESSAGES = {
   tooManyAttempts: 'Too many attempts, please try again later with a new OTP.',
 } as const;
 
-/** More live codes than this for one record: the newest is mailed again instead of a new one. */
+/** Live codes one record may have at once; past it a request sends nothing new. */
 const MAX_LIVE_OTPS = 10;
 
 export class OtpFlow {
@@ -46,6 +47,10 @@ export class OtpFlow {
     return created !== null && Date.now() - created.getTime() <= this.durationMs(collection);
   }
 
+  /**
+   * Answers at once with an `otpId`, known address or not; the code is created and mailed in the
+   * background, so neither the answer nor its timing tells whether the address has an account.
+   */
   async request(collection: CollectionModel, body: Record<string, unknown>): Promise<{ otpId: string }> {
     this.assertEnabled(collection);
     const email = typeof body.email === 'string' ? body.email.trim() : '';
@@ -54,25 +59,29 @@ export class OtpFlow {
       throw badRequest(MESSAGES.validationFailed, errors);
     }
     await this.auth.limiter.checkIdentity(collection, ['requestOTP'], email);
-    const record = await this.service.findByEmail(collection, email);
-    // Unknown address: an id that looks like any other, and no mail.
-    if (!record) return { otpId: newId() };
+    const otpId = newId();
+    runInBackground(this.auth.logger, 'one-time password request', () => this.issue(collection, email, otpId));
+    return { otpId };
+  }
 
-    const live = (await findRecordsBy(this.auth.ctx, this.auth.system.collection('_otps'), { collectionRef: collection.id, recordRef: recordId(record) }, MAX_LIVE_OTPS + 1)).filter((o) =>
-      this.isLive(o, collection),
-    );
+  private async issue(collection: CollectionModel, email: string, otpId: string): Promise<void> {
+    const record = await this.service.findByEmail(collection, email);
+    if (!record) return;
+    const otps = await findRecordsBy(this.auth.ctx, this.auth.system.collection('_otps'), { collectionRef: collection.id, recordRef: recordId(record) }, 100);
+    const live = otps.filter((o) => this.isLive(o, collection));
+    // Expired codes of this record go as new ones come: the table never grows without bound.
+    for (const old of otps) if (!this.isLive(old, collection)) await this.auth.system.claim(old);
     if (live.length >= MAX_LIVE_OTPS) {
-      // Flooding one inbox buys nothing: the newest live code is the answer.
-      this.auth.logger.warn({ collection: collection.name }, 'too many OTP requests for one record: reusing the newest code');
-      return { otpId: recordId(live[0]) };
+      // Flooding one inbox buys nothing: the codes already sent are the ones to use.
+      this.auth.logger.warn({ collection: collection.name }, 'too many live OTPs for one record: no new code sent');
+      return;
     }
     const length = collection.data.otp?.length || 8;
     const code = randomString(length, '0123456789');
-    const otp = await this.auth.system.create('_otps', { collectionRef: collection.id, recordRef: recordId(record), password: code, sentTo: String(record.values.email ?? '') });
-    const mail = recordMail('otp', record, this.auth.settings.get(), { OTP: code, OTP_ID: recordId(otp) });
+    const otp = await this.auth.system.create('_otps', { id: otpId, collectionRef: collection.id, recordRef: recordId(record), password: code, sentTo: String(record.values.email ?? '') });
+    const mail = recordMail('otp', record, this.auth.settings.get(), { OTP: code, OTP_ID: otpId });
     // A code that could not be mailed is useless: remove it.
     this.auth.mail.sendInBackground('one-time password', mail, () => this.auth.system.delete(otp));
-    return { otpId: recordId(otp) };
   }
 
   async authenticate(collection: CollectionModel, body: Record<string, unknown>, signIn: Omit<SignIn, 'method'>): Promise<AuthResult> {

@@ -1,14 +1,14 @@
 /**
  * Authenticator-app second factor (TOTP, RFC 6238: HMAC-SHA1, 6 digits, 30-second steps),
- * Basalt's addition to PocketBase's MFA. A record enrols (secret + otpauth:// URI for a QR
- * code), confirms with a first code (which turns the factor on and returns ten single-use
+ * Basalt's addition to PocketBase's MFA. A record enrols with its password (secret + otpauth://
+ * URI for a QR code), confirms with a first code (which turns the factor on and returns ten single-use
  * recovery codes), and can disable it or renew the recovery codes with a current code.
  *
  * Codes are checked one step either side of now (clock drift), in constant time, and a step
  * once accepted is never accepted again (no replay within its 90-second window). Recovery codes
  * are stored as SHA-256 hashes (they carry 50 random bits: a slow hash adds little) and each
- * works once. Five wrong codes in a row (within five minutes) lock the factor for the rest of
- * the window.
+ * works once. Five attempts without a valid code (within five minutes) lock the factor for the
+ * rest of the window.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
@@ -21,6 +21,7 @@ import type { Database } from '../ports.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import { recordId, type RecordModel } from '../records/record.js';
 import { nowString } from '../time.js';
+import { verifyPassword } from './password.js';
 
 const PERIOD = 30;
 const DIGITS = 6;
@@ -105,8 +106,15 @@ export class TotpService {
     return new OTPAuth.TOTP({ issuer: this.issuer(), label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: OTPAuth.Secret.fromBase32(secret) });
   }
 
-  /** Starts (or restarts) an enrolment: a new secret, not active until confirmed. */
-  async enroll(record: RecordModel): Promise<{ secret: string; uri: string }> {
+  /**
+   * Starts (or restarts) an enrolment: a new secret, not active until confirmed. It needs the
+   * account's password: a stolen session alone must not be able to put a factor on the account
+   * and lock its owner out.
+   */
+  async enroll(record: RecordModel, password: string): Promise<{ secret: string; uri: string }> {
+    if (typeof password !== 'string' || password === '' || password.length > 1024 || !(await verifyPassword(password, String(record.values.password ?? '')))) {
+      throw badRequest('An error occurred while validating the submitted data.', { password: fieldError('validation_invalid_password', 'Missing or invalid auth record password.') });
+    }
     const secret = new OTPAuth.Secret({ size: 20 }).base32;
     await this.db.transaction(async (tx) => {
       const existing = await this.row(record, tx, true);
@@ -156,8 +164,10 @@ export class TotpService {
 
   private async withCode<T>(record: RecordModel, code: string, opts: { pending: boolean; allowRecovery: boolean }, then: (tx: Database, row: TotpRow) => Promise<T>): Promise<T> {
     if (typeof code !== 'string' || code.trim() === '' || code.length > 64) throw badRequest(TOTP_MESSAGES.invalidCode, { code: fieldError('validation_required', 'Missing required value.') });
-    const lockKey = `totp-failures:${record.collection.id}:${recordId(record)}`;
-    await this.limiter.assertNotLockedOut(lockKey, MAX_FAILURES, TOTP_MESSAGES.tooManyAttempts);
+    // Every attempt counts before it is checked (atomically, so a burst of parallel guesses gets
+    // no more tries than a sequence); a valid code starts the count over.
+    const lockKey = `totp-attempts:${record.collection.id}:${recordId(record)}`;
+    await this.limiter.enforce(lockKey, MAX_FAILURES, FAILURE_WINDOW_SECONDS, TOTP_MESSAGES.tooManyAttempts);
     let ok = false;
     const result = await this.db.transaction(async (tx) => {
       const row = await this.row(record, tx, true);
@@ -167,10 +177,7 @@ export class TotpService {
       return ok ? then(tx, row) : null;
     });
     // A wrong code is refused after the transaction: the failure is counted, nothing else changes.
-    if (!ok) {
-      await this.limiter.recordFailure(lockKey, FAILURE_WINDOW_SECONDS);
-      throw invalidCode();
-    }
+    if (!ok) throw invalidCode();
     // Whoever has a valid code is no brute-forcer: the failure count starts over.
     await this.limiter.forget(lockKey);
     return result as T;

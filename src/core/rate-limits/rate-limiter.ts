@@ -93,24 +93,6 @@ export class RateLimiter {
     if (n !== null && n > max) throw tooManyRequests(message);
   }
 
-  /**
-   * A lockout counted in failures only (authenticator codes): `assertNotLockedOut` before the
-   * attempt, `recordFailure` after a wrong one. Successful attempts cost nothing.
-   */
-  async assertNotLockedOut(key: string, max: number, message?: string): Promise<void> {
-    let n: number;
-    try {
-      n = await this.store.peek(key);
-    } catch {
-      return;
-    }
-    if (n >= max) throw tooManyRequests(message);
-  }
-
-  async recordFailure(key: string, windowSeconds: number): Promise<void> {
-    await this.hit(key, windowSeconds);
-  }
-
   /** Counts once per window: true the first time, false until the window ends (resend suppression). */
   async firstInWindow(key: string, windowSeconds: number): Promise<boolean> {
     const n = await this.hit(key, windowSeconds);

@@ -2,7 +2,7 @@ import type { RecordModel } from './record.js';
 import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
 import type { CollectionModel } from '../collections/collection-model.js';
-import { keyAllows, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
+import { keyAllows, keyCanRead, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
 import { forbidden } from '../errors.js';
 
 /** Who is asking, and what rules may read about their request. */
@@ -17,15 +17,34 @@ export interface Caller {
 
 /** API keys act only within their scopes: a 403 naming the action otherwise. */
 export function assertScope(caller: Caller, collection: CollectionModel, action: RecordAction): void {
-  if (caller.apiKey && !keyAllows(caller.apiKey, collection.id, action)) {
+  if (caller.apiKey && !keyAllows(caller.apiKey, collectionRef(collection), action)) {
     throw forbidden(`The API key is not allowed to ${action} records of ${collection.name}.`);
   }
 }
 
 /** Whether an expanded relation into `collection` may be shown to the caller. */
 export function canExpandInto(caller: Caller, collection: CollectionModel): boolean {
-  return !caller.apiKey || keyAllows(caller.apiKey, collection.id, 'view');
+  return !caller.apiKey || keyAllows(caller.apiKey, collectionRef(collection), 'view');
 }
+
+/**
+ * Whether a filter or sort of the caller may walk into `collection` (through a relation or a
+ * back-relation): always, but for API keys only into collections they can read.
+ */
+export function canWalkInto(caller: Caller): ((collection: CollectionModel) => boolean) | undefined {
+  const key = caller.apiKey;
+  return key ? (collection) => keyCanRead(key, collectionRef(collection)) : undefined;
+}
+
+/**
+ * Superusers see everything: hidden fields (in answers and filters) and filters of any cost.
+ * API keys pass the rules within their scopes but see what a signed-in user would.
+ */
+export function seesEverything(caller: Caller): boolean {
+  return caller.isSuperuser && !caller.apiKey;
+}
+
+const collectionRef = (c: CollectionModel) => ({ id: c.id, system: c.data.system });
 
 export function callerFor(info: RequestInfo): Caller {
   const auth = info.auth;

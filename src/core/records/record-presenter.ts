@@ -3,7 +3,7 @@
  * superuser, or a satisfied manageRule), hidden fields.
  */
 import { sql } from 'kysely';
-import type { Caller } from './caller.js';
+import { seesEverything, type Caller } from './caller.js';
 import { expandRecords, type ExpandTree } from './expand.js';
 import { exportRecord, type ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
@@ -53,7 +53,7 @@ export async function presentRecords(ctx: QueryContext, records: RecordModel[], 
   for (const r of all) if (r.collection.isAuth) needsManaged = true;
   const managed = needsManaged ? await managedIds(ctx, all, caller) : undefined;
   const opts = {
-    isSuperuser: caller.isSuperuser,
+    isSuperuser: seesEverything(caller),
     authId: caller.auth ? String(caller.auth.values.id) : undefined,
     authCollectionId: caller.auth?.collection.id,
     managedIds: managed,

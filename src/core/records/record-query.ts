@@ -13,7 +13,7 @@ import type { Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { FilterSyntaxError, parseFilter } from '../rules/parser.js';
 import { walkPath } from '../rules/path-walker.js';
-import type { Caller } from './caller.js';
+import { canWalkInto, seesEverything, type Caller } from './caller.js';
 import { parseSortParam } from './list-params.js';
 
 export const ROOT = '__r';
@@ -80,8 +80,9 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       collection,
       dialect: ctx.db.filter,
       request: caller.info,
-      allowHiddenFields: caller.isSuperuser,
-      maxFanOut: caller.isSuperuser ? undefined : MAX_CLIENT_FAN_OUT,
+      allowHiddenFields: seesEverything(caller),
+      maxFanOut: seesEverything(caller) ? undefined : MAX_CLIENT_FAN_OUT,
+      canEnter: canWalkInto(caller),
     }, ROOT);
   } catch (err) {
     if (err instanceof FilterResolveError) invalidFilter(err);
@@ -125,7 +126,7 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, sort: s
       continue;
     }
     try {
-      const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: caller.isSuperuser, nullifyMissing: false });
+      const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: seesEverything(caller), nullifyMissing: false, canEnter: canWalkInto(caller) });
       if (!path || path.multi) throw new FilterResolveError(`"${field}" has several values per record and cannot be sorted by`);
       const operand = scope.render(path, ROOT);
       terms.push(sql`${d.sortKey(operand.as(operand.kind), operand.kind)} ${dir}`);

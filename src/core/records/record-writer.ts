@@ -16,7 +16,7 @@ import { transact, type Tx } from '../events/transaction.js';
 import type { Database, Logger } from '../ports.js';
 import { nowString } from '../time.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
-import { assertScope, type Caller } from './caller.js';
+import { assertScope, seesEverything, type Caller } from './caller.js';
 import { deleteWithCascade } from './cascade.js';
 import { passesCreateRule } from './create-rule-check.js';
 import { applyBody } from './record-body.js';
@@ -162,7 +162,7 @@ export class RecordWriter {
     if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const zero: RecordValues = {};
     for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
-    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: caller.isSuperuser, canManage: caller.isSuperuser });
+    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: seesEverything(caller), canManage: caller.isSuperuser });
     const { values, errors } = applied;
     const now = nowString();
     for (const f of collection.fields) {
@@ -211,7 +211,7 @@ export class RecordWriter {
     const rule = collection.rules.update;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data);
-    const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage: true });
+    const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
     const hashes = await this.prehash(collection, preview.values);
     return transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
@@ -219,7 +219,7 @@ export class RecordWriter {
       const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
       if (!existing) throw notFound();
       const canManage = await this.canManage(tx.db, existing, caller);
-      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: caller.isSuperuser, canManage });
+      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage });
       const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
       if (!caller.isSuperuser && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
       const { values, errors } = applied;

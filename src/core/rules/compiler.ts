@@ -34,6 +34,8 @@ export interface CompileContext {
    * filter must not make SQLite, which cannot cancel a running query, scan for minutes.
    */
   maxFanOut?: number;
+  /** Client filters of API keys: which collections a relation path may join into. */
+  canEnter?: (collection: CollectionModel) => boolean;
 }
 
 const LITERAL_WORDS: Record<string, LiteralValue> = { null: null, true: true, false: false };
@@ -114,6 +116,7 @@ export class Compilation {
       schema: this.ctx.schema,
       allowHidden: this.ctx.allowHiddenFields,
       nullifyMissing: false,
+      canEnter: this.ctx.canEnter,
     });
     return this.path(path);
   }

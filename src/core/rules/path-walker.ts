@@ -31,6 +31,8 @@ export interface WalkOptions {
   allowHidden: boolean;
   /** `@request.*` paths resolve missing fields to NULL instead of failing (PocketBase compat). */
   nullifyMissing: boolean;
+  /** Whether the path may join into `collection` (API keys: only collections in their scopes). */
+  canEnter?: (collection: CollectionModel) => boolean;
 }
 
 function leafKind(field: Field): ValueKind {
@@ -87,6 +89,7 @@ export function walkPath(collection: CollectionModel, props: string[], steps: St
       const fieldMultiple = source.isMultiple(backField);
       const single = !fieldMultiple && findSingleColumnUniqueIndex([...source.indexes], backField.name) !== undefined;
       if (!single) multi = true;
+      if (opts.canEnter && !opts.canEnter(source)) throw new FilterResolveError(`"${prop}" leads to a collection out of reach`);
       steps.push({ type: 'back', source, fieldName: backField.name, fieldMultiple });
       current = source;
       continue;
@@ -99,6 +102,7 @@ export function walkPath(collection: CollectionModel, props: string[], steps: St
     // "rel.id" on a single relation is the stored id itself: no join needed.
     if (!multiple && i === props.length - 2 && props[i + 1] === 'id') return lastProp(current, prop, steps, multi, opts);
     if (multiple) multi = true;
+    if (opts.canEnter && !opts.canEnter(target)) throw new FilterResolveError(`"${prop}" leads to a collection out of reach`);
     steps.push({ type: 'relation', fieldName: field.name, target, multiple });
     current = target;
   }

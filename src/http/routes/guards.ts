@@ -12,6 +12,11 @@ export function requireSuperuser(request: FastifyRequest): void {
   if (!caller.isSuperuser) throw forbidden('The authorized record is not allowed to perform this action.');
 }
 
+/** preHandler of the sign-in, mailbox and authenticator routes: API keys are for the records API. */
+export function refuseApiKeys(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
+  done(request.basaltApiKey ? forbidden('API keys cannot use the auth endpoints.') : undefined);
+}
+
 /** Route option: superusers only, checked per route (not as a server-wide hook every request runs). */
 export const superusersOnly = {
   preHandler: (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {

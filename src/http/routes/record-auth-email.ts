@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { readBody } from '../body.js';
 import { callerOf } from '../context.js';
-import { authCollectionFrom } from './guards.js';
+import { authCollectionFrom, refuseApiKeys } from './guards.js';
 
 type Params = { collection: string };
 
@@ -21,7 +21,7 @@ export function registerRecordAuthEmailRoutes(server: FastifyInstance, app: App)
     ['confirm-email-change', 'confirmEmailChange', (c, body) => flows.confirmEmailChange(c, body)],
   ];
   for (const [path, tag, run] of routes) {
-    server.post<{ Params: Params }>(`/api/collections/:collection/${path}`, { config: { rateLimit: [tag] } }, async (request, reply) => {
+    server.post<{ Params: Params }>(`/api/collections/:collection/${path}`, { config: { rateLimit: [tag] }, preHandler: refuseApiKeys }, async (request, reply) => {
       const collection = authCollectionFrom(app, request.params.collection);
       const { data } = await readBody(request);
       await run(collection, data, request);

@@ -8,12 +8,12 @@ import type { AuthResult } from '../../core/auth/auth-service.js';
 import { authMethods } from '../../core/auth/auth-methods.js';
 import { badRequest, fieldError, MESSAGES } from '../../core/errors.js';
 import { parseExpand } from '../../core/records/expand.js';
-import type { Caller } from '../../core/records/caller.js';
+import { callerFor } from '../../core/records/caller.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { deriveRequest } from '../../core/rules/request-info.js';
 import { readBody } from '../body.js';
 import { callerOf, clientOf, queryOf } from '../context.js';
-import { authCollectionFrom, requireSuperuser } from './guards.js';
+import { authCollectionFrom, refuseApiKeys, requireSuperuser } from './guards.js';
 
 type Params = { collection: string; id?: string };
 
@@ -26,13 +26,16 @@ function mfaIdOf(request: FastifyRequest, body: Record<string, unknown>): string
 export function registerRecordAuthRoutes(server: FastifyInstance, app: App): void {
   const ctx = { db: app.db, schema: app.registry };
   const base = '/api/collections/:collection';
-  const tags = (...rateLimit: string[]) => ({ config: { rateLimit } });
+  // Sign-in endpoints are for people: an API key is refused before anything runs.
+  const tags = (...rateLimit: string[]) => ({ config: { rateLimit }, preHandler: refuseApiKeys });
 
-  /** `{token, record, meta?}` where the record is seen as its owner sees it (with its email). */
+  /**
+   * `{token, record, meta?}` where the record is seen as its owner sees it (with its email): the
+   * caller becomes the record itself, superuser only if the record is one.
+   */
   async function authResponse(result: AuthResult, request: FastifyRequest) {
-    const caller = callerOf(request);
     const record = result.record;
-    const asOwner: Caller = { ...caller, auth: record, apiKey: undefined, info: deriveRequest(caller.info, { auth: record }) };
+    const asOwner = callerFor(deriveRequest(callerOf(request).info, { auth: record }));
     const [json] = await presentRecords(ctx, [record], asOwner, parseExpand(queryOf(request).expand));
     return result.meta ? { token: result.token, record: json, meta: result.meta } : { token: result.token, record: json };
   }

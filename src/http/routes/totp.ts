@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
-import { unauthorized } from '../../core/errors.js';
+import { forbidden, unauthorized } from '../../core/errors.js';
 import { superuserCaller } from '../../core/records/caller.js';
 import { findRecord } from '../../core/records/record-reader.js';
 import { notFound } from '../../core/errors.js';
@@ -20,6 +20,7 @@ export function registerTotpRoutes(server: FastifyInstance, app: App): void {
   /** The signed-in record, which must belong to the collection of the URL. */
   function self(request: FastifyRequest<{ Params: Params }>): RecordModel {
     const collection = authCollectionFrom(app, request.params.collection);
+    if (request.basaltApiKey) throw forbidden('API keys cannot use the auth endpoints.');
     const auth = request.basaltAuth?.record;
     if (!auth || auth.collection.id !== collection.id) throw unauthorized('The request requires valid record authorization token from the current collection.');
     return auth;
@@ -32,7 +33,10 @@ export function registerTotpRoutes(server: FastifyInstance, app: App): void {
 
   server.get<{ Params: Params }>(base, async (request) => app.totp.status(self(request)));
 
-  server.post<{ Params: Params }>(`${base}/enroll`, async (request) => app.totp.enroll(self(request)));
+  server.post<{ Params: Params }>(`${base}/enroll`, { config: { rateLimit: ['totp'] } }, async (request) => {
+    const { data } = await readBody(request);
+    return app.totp.enroll(self(request), typeof data.password === 'string' ? data.password : '');
+  });
 
   server.post<{ Params: Params }>(`${base}/confirm`, { config: { rateLimit: ['totp'] } }, async (request) => app.totp.confirm(self(request), await codeOf(request)));
 

@@ -154,7 +154,8 @@ export class OAuth2Flow {
     }
 
     const caller: Caller = { ...signIn.caller, info: deriveRequest(signIn.caller.info, { context: 'oauth2' }) };
-    const { record, isNew } = await this.linkOrCreate(collection, p.config.name, user, createData as Record<string, unknown>, caller);
+    const emailProven = p.preset.emailTrust !== 'signup-only' || p.config.extra?.trustEmail === true;
+    const { record, isNew } = await this.linkOrCreate(collection, p.config.name, user, emailProven, createData as Record<string, unknown>, caller);
     const meta = {
       id: user.id,
       name: user.name,
@@ -174,10 +175,10 @@ export class OAuth2Flow {
   /**
    * The record to sign in: the one already linked to this provider account; else the signed-in
    * record of this collection (linking a provider to an account); else the one with the same
-   * (provider-verified) email; else a new one from `createData` and the mapped fields. The link
-   * is written in the same transaction.
+   * email, when the provider's email proves the address (`emailProven`); else a new one from
+   * `createData` and the mapped fields. The link is written in the same transaction.
    */
-  private async linkOrCreate(collection: CollectionModel, provider: string, user: OAuth2UserInfo, createData: Record<string, unknown>, caller: Caller): Promise<{ record: RecordModel; isNew: boolean }> {
+  private async linkOrCreate(collection: CollectionModel, provider: string, user: OAuth2UserInfo, emailProven: boolean, createData: Record<string, unknown>, caller: Caller): Promise<{ record: RecordModel; isNew: boolean }> {
     const ctx = this.auth.ctx;
     const externalAuths = this.auth.system.collection('_externalAuths');
     const [link] = await findRecordsBy(ctx, externalAuths, { collectionRef: collection.id, provider, providerId: user.id }, 1);
@@ -185,7 +186,9 @@ export class OAuth2Flow {
     if (link) record = await findRecord(ctx, collection, String(link.values.recordRef), superuserCaller(), collection.rules.view);
     const signedIn = caller.auth && caller.auth.collection.id === collection.id ? caller.auth : null;
     if (!record && signedIn) record = signedIn;
-    if (!record && user.email) record = await this.service.findByEmail(collection, user.email);
+    if (!record && user.email && emailProven) record = await this.service.findByEmail(collection, user.email);
+    // An unproven address is only a suggestion for a new record: never grounds for trust.
+    const provenEmail = emailProven ? user.email : '';
 
     return transact(ctx.db, async (tx) => {
       let isNew = false;
@@ -195,7 +198,7 @@ export class OAuth2Flow {
         const created = await this.writer.create(collection, { data: payload }, caller, tx);
         isNew = true;
         record = created;
-        if (user.email !== '' && created.values.email === user.email && !created.values.verified) record = await this.auth.system.update(created, { verified: true }, tx);
+        if (provenEmail !== '' && created.values.email === provenEmail && !created.values.verified) record = await this.auth.system.update(created, { verified: true }, tx);
       } else {
         const isSignedIn = signedIn !== null && recordId(signedIn) === recordId(record);
         const update: Record<string, unknown> = {};
@@ -206,9 +209,9 @@ export class OAuth2Flow {
           const password = randomString(40);
           Object.assign(update, { password, passwordConfirm: password });
         }
-        if (record.values.email === '' && user.email !== '') update.email = user.email;
+        if (record.values.email === '' && provenEmail !== '') update.email = provenEmail;
         const email = update.email ?? record.values.email;
-        if (!record.values.verified && (email === '' || email === user.email)) update.verified = true;
+        if (!record.values.verified && provenEmail !== '' && email === provenEmail) update.verified = true;
         if (Object.keys(update).length > 0) record = await this.auth.system.update(record, update, tx);
       }
       if (!link) {

@@ -65,6 +65,14 @@ export interface ProviderPreset {
   oidc?: { issuer?: string; jwksURL?: string };
   /** How the client authenticates at the token endpoint. @default 'client_secret_post' */
   tokenAuthMethod?: 'client_secret_post' | 'client_secret_basic';
+  /**
+   * How far the provider's email can be trusted. `'verified'` (default): it proves the address,
+   * so it may find an existing account and mark the record verified. `'signup-only'`: it fills
+   * the email of a new record but never links to an existing one (Microsoft's `mail` can be set
+   * by any tenant's administrator: the "nOAuth" takeover). `extra.trustEmail: true` in a
+   * provider config (a single, trusted tenant) lifts it.
+   */
+  emailTrust?: 'verified' | 'signup-only';
   /** Extra authorization-URL parameters (e.g. Apple's `response_mode=form_post`). */
   authParams?: Record<string, string>;
   /** Reads the user: from `ctx.fetchJson(userInfoURL)`, from the id_token, or from several calls. */

@@ -4,10 +4,10 @@
  * (`https://login.microsoftonline.com/{tenant}/oauth2/v2.0/…`). The user comes from Microsoft
  * Graph `/me`.
  *
- * Email: Graph has no "verified" flag. Like PocketBase, `mail` is taken as the email; note that
- * in some tenants `mail` is an attribute an administrator (or, in misconfigured multi-tenant
- * apps, another tenant) can set to any address, so a single-tenant override is safer when
- * accounts are linked by email. `userPrincipalName` is not used as an email.
+ * Email: Graph has no "verified" flag, and `mail` is an attribute any tenant's administrator can
+ * set to any address. It fills the email of a new record but never finds an existing account
+ * (`emailTrust: 'signup-only'`, unlike PocketBase); a provider config pinned to one trusted
+ * tenant can set `extra.trustEmail: true`. `userPrincipalName` is not used as an email.
  */
 import { obj, str, type ProviderPreset } from '../provider-preset.js';
 
@@ -19,6 +19,7 @@ export const microsoft: ProviderPreset = {
   userInfoURL: 'https://graph.microsoft.com/v1.0/me',
   scopes: ['User.Read'],
   pkce: true,
+  emailTrust: 'signup-only',
   async fetchUser(userInfoURL, ctx) {
     const raw = obj(await ctx.fetchJson(userInfoURL));
     return {

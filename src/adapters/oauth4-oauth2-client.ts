@@ -36,6 +36,20 @@ function issuerOf(discoveryURL: string): URL {
 
 export class Oauth4OAuth2Client implements OAuth2Client {
   private readonly discovered = new Map<string, { as: oauth.AuthorizationServer; at: number }>();
+  /** One guarded fetch (and its connection pool) per set of trusted hosts, reused across sign-ins. */
+  private readonly fetches = new Map<string, FetchLike>();
+
+  private fetchFor(trusted: Set<string>): FetchLike {
+    const key = [...trusted].sort().join(' ');
+    let fetch = this.fetches.get(key);
+    if (!fetch) {
+      // Provider configs are few; a bound keeps a stream of config edits from piling pools up.
+      if (this.fetches.size >= 64) this.fetches.clear();
+      fetch = createGuardedFetch({ trustedHosts: trusted });
+      this.fetches.set(key, fetch);
+    }
+    return fetch;
+  }
 
   /** The hosts this provider's config names: trusted even on a private network. */
   private trusted(spec: OAuth2ProviderSpec): Set<string> {
@@ -71,7 +85,7 @@ export class Oauth4OAuth2Client implements OAuth2Client {
 
   private async prepare(spec: OAuth2ProviderSpec): Promise<Prepared> {
     const trusted = this.trusted(spec);
-    const fetch = createGuardedFetch({ trustedHosts: trusted });
+    const fetch = this.fetchFor(trusted);
     // Plain http only ever to loopback (development, tests); the guarded fetch enforces it too.
     const insecure = [...trusted].every(isLoopbackHost);
     const as = await this.server(spec, fetch, insecure);
@@ -82,12 +96,7 @@ export class Oauth4OAuth2Client implements OAuth2Client {
 
   async endpoints(spec: OAuth2ProviderSpec): Promise<OAuth2Endpoints> {
     const { as } = await this.prepare(spec);
-    return {
-      authURL: as.authorization_endpoint ?? '',
-      tokenURL: as.token_endpoint ?? '',
-      userInfoURL: as.userinfo_endpoint ?? '',
-      oidc: spec.oidc || spec.discoveryURL ? { issuer: as.issuer, jwksURL: as.jwks_uri ?? '' } : null,
-    };
+    return { authURL: as.authorization_endpoint ?? '', userInfoURL: as.userinfo_endpoint ?? '' };
   }
 
   async exchangeCode(spec: OAuth2ProviderSpec, grant: { code: string; codeVerifier: string; redirectURL: string; nonce: string }): Promise<OAuth2Tokens> {
@@ -116,7 +125,7 @@ export class Oauth4OAuth2Client implements OAuth2Client {
   }
 
   async fetchJson(spec: OAuth2ProviderSpec, url: string, accessToken: string, options: JsonRequestOptions = {}): Promise<unknown> {
-    const fetch = createGuardedFetch({ trustedHosts: this.trusted(spec) });
+    const fetch = this.fetchFor(this.trusted(spec));
     const target = new URL(url);
     const method = options.method ?? 'GET';
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'Basalt', ...options.headers };

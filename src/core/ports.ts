@@ -158,11 +158,10 @@ export interface OAuth2ProviderSpec {
   tokenAuthMethod: 'client_secret_post' | 'client_secret_basic';
 }
 
+/** The endpoints the sign-in flow itself needs (the token exchange resolves its own). */
 export interface OAuth2Endpoints {
   authURL: string;
-  tokenURL: string;
   userInfoURL: string;
-  oidc: { issuer: string; jwksURL: string } | null;
 }
 
 export interface OAuth2Tokens {

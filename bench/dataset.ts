@@ -68,7 +68,7 @@ const WORDS = ['basalt', 'granite', 'river', 'summit', 'lantern', 'harbor', 'mea
 function openTargetApp(target: Target): Promise<App> {
   const dbConfig = target.engine === 'postgres' ? { type: 'postgres' as const, url: target.url, maxConnections: 2 } : { type: 'sqlite' as const, file: join(target.dir, 'data.db') };
   return createDatabase(dbConfig).then((db) =>
-    createApp(defaultConfig({ dataDir: target.dir, databaseUrl: target.engine === 'postgres' ? target.url : '', logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters() }),
+    createApp(defaultConfig({ dataDir: target.dir, databaseUrl: target.engine === 'postgres' ? target.url : '', logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters({ dataDir: target.dir }) }),
   );
 }
 

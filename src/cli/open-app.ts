@@ -71,7 +71,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   }
   let redis: Redis | null = null;
   try {
-    const adapters = localAdapters();
+    const adapters = localAdapters(config);
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters.rateLimits = new RedisRateLimitStore(redis);

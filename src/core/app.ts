@@ -16,7 +16,7 @@ import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { MailService } from './mail/mail-service.js';
-import type { Database, Logger, MailerFactory, OAuth2Client, RateLimitStore } from './ports.js';
+import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, RateLimitStore } from './ports.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   rateLimits: RateLimitStore;
   /** The OAuth2 / OpenID Connect protocol client. */
   oauth2: OAuth2Client;
+  /** Uploaded files and thumbnails (local disk for one node, S3-compatible storage for a cluster). */
+  files: FileStorage;
 }
 
 export interface App {
@@ -51,6 +53,7 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   readonly oauth2: OAuth2Flow;
   readonly oauth2Redirects: OAuth2Redirects;
+  readonly files: FileStorage;
   close(): Promise<void>;
 }
 
@@ -94,9 +97,11 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     apiKeys: new ApiKeyService(db, registry, logger),
     oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
     oauth2Redirects: new OAuth2Redirects(),
+    files: deps.files,
     async close() {
       await mail.close();
       await deps.rateLimits.close();
+      await deps.files.close();
       await db.close();
     },
   };

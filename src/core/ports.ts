@@ -2,6 +2,7 @@
  * The interfaces core/ needs from the outside world. db/ and adapters/ implement them;
  * cli/ picks the implementations. Core never imports a driver or a framework.
  */
+import type { Readable } from 'node:stream';
 import type { Kysely, RawBuilder } from 'kysely';
 import type { ColumnKind } from './collections/fields/field-type.js';
 import type { IndexDefinition } from './collections/index-definition.js';
@@ -184,4 +185,32 @@ export interface OAuth2Client {
   exchangeCode(provider: OAuth2ProviderSpec, grant: { code: string; codeVerifier: string; redirectURL: string; nonce: string }): Promise<OAuth2Tokens>;
   /** An authenticated request returning JSON (user info and provider APIs). */
   fetchJson(provider: OAuth2ProviderSpec, url: string, accessToken: string, options?: JsonRequestOptions): Promise<unknown>;
+}
+
+/** What storage knows about one stored file. */
+export interface StoredFileInfo {
+  size: number;
+  modified: Date;
+}
+
+/**
+ * Where uploaded files (and their thumbnails) live: local disk by default, S3-compatible object
+ * storage for clusters. Keys are `/`-separated relative paths built by core (spec §1.7 layout:
+ * `<collectionId>/<recordId>/<filename>`, thumbs under `<collectionId>/<recordId>/thumbs_<filename>/`);
+ * implementations refuse keys with empty, `.` or `..` segments, backslashes or NUL.
+ */
+export interface FileStorage {
+  /** Writes `key` whole (replacing it); a reader never sees a half-written file. */
+  put(key: string, data: Buffer, contentType: string): Promise<void>;
+  /** Size and modification time, or null when there is no such file. */
+  stat(key: string): Promise<StoredFileInfo | null>;
+  /** The content, or the inclusive byte range `[start, end]` of it; null when there is no such file. */
+  read(key: string, range?: { start: number; end: number }): Promise<Readable | null>;
+  /** Removes one file; a missing file is not an error. */
+  delete(key: string): Promise<void>;
+  /** Removes every file whose key starts with `prefix/` (a record's or a collection's folder). */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Every key under `prefix/` (all keys when empty), in no particular order. */
+  list(prefix: string): Promise<string[]>;
+  close(): Promise<void>;
 }

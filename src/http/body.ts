@@ -6,15 +6,10 @@
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { ApiError, badRequest, fieldError, MESSAGES } from '../core/errors.js';
+import type { UploadedFile } from '../core/files/uploaded-file.js';
 import { MultipartError, readMultipart } from './multipart.js';
 
-/** A file part of a multipart body (stored by the files feature; refused until then). */
-export interface UploadedFile {
-  field: string;
-  filename: string;
-  mimetype: string;
-  data: Buffer;
-}
+export type { UploadedFile };
 
 export interface ParsedBody {
   data: Record<string, unknown>;

@@ -27,7 +27,7 @@ let server: FastifyInstance;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'basalt-log-'));
   const db = await createDatabase({ type: 'sqlite', file: join(dir, 'data.db') });
-  app = await createApp(defaultConfig({ dataDir: dir }), { db, logger: capture, ...localAdapters() });
+  app = await createApp(defaultConfig({ dataDir: dir }), { db, logger: capture, ...localAdapters({ dataDir: dir }) });
   server = await buildServer(app, { requestLog: true });
   await server.ready();
 });

@@ -51,7 +51,7 @@ async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 /** Opens the SQLite database in `dir` (as the server would) and signs in as a superuser. */
 async function superuserLogin(dir: string, email: string, password: string): Promise<number> {
   const db = await createDatabase({ type: 'sqlite', file: join(dir, 'data.db') });
-  const app = await createApp(defaultConfig({ dataDir: dir, logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters() });
+  const app = await createApp(defaultConfig({ dataDir: dir, logLevel: 'silent' }), { db, logger: silentLogger, ...localAdapters({ dataDir: dir }) });
   const server = await buildServer(app, { requestLog: false });
   try {
     const res = await server.inject({ method: 'POST', url: '/api/collections/_superusers/auth-with-password', payload: { identity: email, password } });

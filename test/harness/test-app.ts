@@ -62,7 +62,7 @@ export async function startTestApp(options: { engine?: Engine; config?: Partial<
   }
   const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
   const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5 } : { type: 'sqlite', file: join(dir, 'data.db') });
-  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(), ...options.deps });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

@@ -26,6 +26,7 @@ import { findRecord } from './record-reader.js';
 import { ROOT, ruleAllows } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
 import type { RecordModel, RecordValues } from './record.js';
+import type { UploadedFile } from '../files/uploaded-file.js';
 
 export interface WriterDeps {
   db: Database;
@@ -36,6 +37,8 @@ export interface WriterDeps {
 
 export interface WriteInput {
   data: Record<string, unknown>;
+  /** Uploaded file parts, keyed by their form field name (`avatar`, `avatar+`, `+avatar`). */
+  files?: UploadedFile[];
 }
 
 function assertWritable(collection: CollectionModel): void {

@@ -214,3 +214,15 @@ export interface FileStorage {
   list(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/**
+ * Messages between the nodes of a cluster (realtime fan-out, cache invalidation): in-process for
+ * one node, Redis for many. Delivery is at most once and in publish order per channel; a node
+ * also receives what it publishes itself.
+ */
+export interface PubSub {
+  publish(channel: string, message: string): Promise<void>;
+  /** Calls `handler` for every message on `channel` until the returned function is called. */
+  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

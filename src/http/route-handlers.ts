@@ -7,7 +7,7 @@
  *   stopping, a browser tab closing) ends its connection while its handler is still working.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { pickListOrRecord } from './fields.js';
+import { pickListOrRecord } from '../core/records/fields-picker.js';
 
 export interface InFlight {
   /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */

@@ -13,7 +13,7 @@ import { registerMultipart } from './multipart.js';
 import { rateLimitHook } from './rate-limit.js';
 import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
 import { errorHandler } from './error-handler.js';
-import { parseFields, type FieldsPicker } from './fields.js';
+import { parseFields, type FieldsPicker } from '../core/records/fields-picker.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/core/errors.js';
-import { excerpt } from '../../src/http/excerpt.js';
+import { excerpt } from '../../src/core/records/excerpt.js';
 import {
   INVALID_FIELDS_MESSAGE,
   MAX_FIELDS_LENGTH,
@@ -10,7 +10,7 @@ import {
   parseFields,
   pickFields,
   pickListOrRecord,
-} from '../../src/http/fields.js';
+} from '../../src/core/records/fields-picker.js';
 
 const pick = (value: unknown, fields: string): unknown => pickFields(value, parseFields(fields));
 

@@ -24,6 +24,12 @@ export interface FilterDialect {
   /** A bound parameter of a known kind (PostgreSQL needs an explicit type for untyped params). */
   param(value: string | number | boolean | null, kind: ValueKind): Sql;
   /**
+   * A stored value (as a record codec encodes it) standing in for a column of `kind`, typed and
+   * collated like the real column: lets a rule run against a record that is not (or no longer)
+   * in its table, such as a deleted record's realtime event.
+   */
+  columnValue(value: string | number | boolean | null, kind: 'text' | 'number' | 'bool' | 'json'): Sql;
+  /**
    * A row source yielding one text column `value` per element of a JSON array stored as text,
    * aliased `alias`; for a plain (non-array) text column pass `isArray=false`: one row per
    * non-empty value.

@@ -21,6 +21,14 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`CAST(${safe} AS ${sql.raw(PARAM_TYPE[kind])})`;
   }
 
+  columnValue(value: string | number | boolean | null, kind: 'text' | 'number' | 'bool' | 'json'): Sql {
+    // Typed and collated as postgres-schema.ts creates the columns (text and JSON: TEXT COLLATE "C").
+    if (kind === 'number') return sql`CAST(${value} AS DOUBLE PRECISION)`;
+    if (kind === 'bool') return sql`CAST(${value} AS BOOLEAN)`;
+    const safe = typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+    return sql`(CAST(${safe} AS TEXT) COLLATE "C")`;
+  }
+
   private jsonOf(expr: Sql, type: 'json' | 'jsonb'): Sql {
     return sql`(CASE WHEN ${expr} IS NULL OR ${expr} = '' THEN NULL ELSE CAST(${expr} AS ${sql.raw(type)}) END)`;
   }

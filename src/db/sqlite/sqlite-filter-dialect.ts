@@ -21,6 +21,10 @@ export class SqliteFilterDialect implements FilterDialect {
     return value === null ? sql`NULL` : sql`${value}`;
   }
 
+  columnValue(value: string | number | boolean | null): Sql {
+    return value === null ? sql`NULL` : sql`${value}`;
+  }
+
   jsonEach(expr: Sql, alias: string, isArray: boolean): Sql {
     const source = isArray
       ? sql`CASE WHEN json_valid(${expr}) THEN ${expr} ELSE '[]' END`

@@ -25,8 +25,8 @@
  * and map lookups, so a 1000-item list costs one pass over the picked keys of each item.
  */
 
-import { badRequest, fieldError } from '../core/errors.js';
-import type { ApiError } from '../core/errors.js';
+import { badRequest, fieldError } from '../errors.js';
+import type { ApiError } from '../errors.js';
 import { excerpt } from './excerpt.js';
 
 /** The message of every 400 caused by an invalid `fields` parameter. */

@@ -4,6 +4,7 @@ import type { PubSub } from '../core/ports.js';
 type Handler = (message: string) => void;
 
 export class MemoryPubSub implements PubSub {
+  readonly shared = false;
   private readonly channels = new Map<string, Set<Handler>>();
 
   async publish(channel: string, message: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { PubSub } from '../core/ports.js';
 type Handler = (message: string) => void;
 
 export class RedisPubSub implements PubSub {
+  readonly shared = true;
   private subscriber: Redis | null = null;
   private readonly channels = new Map<string, Set<Handler>>();
 

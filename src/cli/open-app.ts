@@ -5,6 +5,7 @@ import type { Config } from '../core/config.js';
 import type { AccessEntry, Logger } from '../core/ports.js';
 import { Redis } from 'ioredis';
 import { localAdapters } from '../adapters/local-adapters.js';
+import { RedisPubSub } from '../adapters/redis-pubsub.js';
 import { RedisRateLimitStore } from '../adapters/redis-rate-limit-store.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
@@ -75,6 +76,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters.rateLimits = new RedisRateLimitStore(redis);
+      adapters.pubsub = new RedisPubSub(redis);
     }
     const app = await createApp(config, { db, logger, ...adapters });
     if (!redis) return app;

@@ -16,7 +16,10 @@ import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { MailService } from './mail/mail-service.js';
-import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, RateLimitStore } from './ports.js';
+import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore } from './ports.js';
+import { ClusterBridge } from './realtime/cluster-bridge.js';
+import { EventFanOut } from './realtime/event-fanout.js';
+import { RealtimeHub } from './realtime/realtime-hub.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
@@ -33,6 +36,8 @@ export interface AppDeps {
   oauth2: OAuth2Client;
   /** Uploaded files and thumbnails (local disk for one node, S3-compatible storage for a cluster). */
   files: FileStorage;
+  /** Messages between nodes: realtime fan-out, cache invalidation (memory for one node, Redis for a cluster). */
+  pubsub: PubSub;
 }
 
 export interface App {
@@ -54,6 +59,7 @@ export interface App {
   readonly oauth2: OAuth2Flow;
   readonly oauth2Redirects: OAuth2Redirects;
   readonly files: FileStorage;
+  readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
   close(): Promise<void>;
 }
 
@@ -79,6 +85,13 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const authContext: AuthContext = { ctx: { db, schema: registry }, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
   const auth = new AuthService(authContext);
 
+  const hub = new RealtimeHub(config.realtime);
+  const fanout = new EventFanOut(hub, () => ({ db, schema: registry }), logger);
+  const bridge = new ClusterBridge({ pubsub: deps.pubsub, events, hub, fanout, registry, settings, db, logger });
+  await bridge.start();
+  const oauth2Redirects = new OAuth2Redirects();
+  oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
+
   return {
     config,
     db,
@@ -96,9 +109,13 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     totp,
     apiKeys: new ApiKeyService(db, registry, logger),
     oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
-    oauth2Redirects: new OAuth2Redirects(),
+    oauth2Redirects,
     files: deps.files,
+    realtime: { hub, bridge },
     async close() {
+      hub.closeAll();
+      await bridge.stop();
+      await deps.pubsub.close();
       await mail.close();
       await deps.rateLimits.close();
       await deps.files.close();

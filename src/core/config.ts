@@ -21,6 +21,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Trust X-Forwarded-For (set when behind a reverse proxy). @default false */
   trustProxy: boolean;
+  /** SSE connections: closed after `idleTimeoutMs` without a message and after `maxLifetimeMs` (spec §1.6). */
+  realtime: { idleTimeoutMs: number; maxLifetimeMs: number };
 }
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
@@ -37,6 +39,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     bodyLimit: DEFAULT_BODY_LIMIT,
     logLevel: 'info',
     trustProxy: false,
+    realtime: { idleTimeoutMs: 5 * 60_000, maxLifetimeMs: 30 * 60_000 },
     ...overrides,
   });
 }

@@ -221,6 +221,8 @@ export interface FileStorage {
  * also receives what it publishes itself.
  */
 export interface PubSub {
+  /** Whether messages reach other nodes (Redis) or stay in this process (memory). */
+  readonly shared: boolean;
   publish(channel: string, message: string): Promise<void>;
   /** Calls `handler` for every message on `channel` until the returned function is called. */
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;

@@ -5,13 +5,16 @@
 import type { RecordModel } from '../records/record.js';
 
 export interface AppEvents {
-  /** The collection definitions changed (any create/update/delete/import). */
-  collectionsChanged: { ids: string[] };
+  /**
+   * The collection definitions changed (any create/update/delete/import). `remote`: announced
+   * by another node of the cluster (this node has reloaded its catalogue); not to be re-broadcast.
+   */
+  collectionsChanged: { ids: string[]; remote?: boolean };
   recordCreated: { record: RecordModel };
   recordUpdated: { record: RecordModel; previous: RecordModel };
   recordDeleted: { record: RecordModel };
   /** The runtime settings changed (`PATCH /api/settings`). */
-  settingsChanged: Record<string, never>;
+  settingsChanged: { remote?: boolean };
 }
 
 type Handler<T> = (payload: T) => void | Promise<void>;

@@ -65,7 +65,7 @@ function parseClientFilter(filter: string): Expr {
 }
 
 /** A client filter (`?filter=`): parse errors and unknown fields are 400s. */
-export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller): Sql | null {
+export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller, baseTable?: string): Sql | null {
   if (filter.trim() === '') return null;
   let expr: Expr;
   try {
@@ -83,6 +83,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       allowHiddenFields: seesEverything(caller),
       maxFanOut: seesEverything(caller) ? undefined : MAX_CLIENT_FAN_OUT,
       canEnter: canWalkInto(caller),
+      baseTable,
     }, ROOT);
   } catch (err) {
     if (err instanceof FilterResolveError) invalidFilter(err);

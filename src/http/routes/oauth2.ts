@@ -29,7 +29,7 @@ export function registerOAuth2Routes(server: FastifyInstance, app: App): void {
   async function redirect(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>) {
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
     const message = { state: text(values.state), code: text(values.code), ...(text(values.error) ? { error: text(values.error) } : {}) };
-    const delivered = app.oauth2Redirects.deliver(message);
+    const delivered = await app.oauth2Redirects.deliver(message);
     // RFC 9110: 303 turns the provider's form POST into a GET; a GET keeps its method with 307.
     return reply.code(request.method === 'POST' ? 303 : 307).header('location', delivered ? SUCCESS_PATH : FAILURE_PATH).send();
   }

@@ -14,7 +14,7 @@ export interface OAuth2RedirectMessage {
 
 export interface OAuth2RedirectTarget {
   /** Sends the message to the client `clientId` subscribed to `@oauth2`; false when there is none. */
-  deliver(clientId: string, message: OAuth2RedirectMessage): boolean;
+  deliver(clientId: string, message: OAuth2RedirectMessage): boolean | Promise<boolean>;
 }
 
 export class OAuth2Redirects {
@@ -24,7 +24,7 @@ export class OAuth2Redirects {
     this.target = target;
   }
 
-  deliver(message: OAuth2RedirectMessage): boolean {
+  async deliver(message: OAuth2RedirectMessage): Promise<boolean> {
     if (message.state === '' || message.state.length > 255 || !this.target) return false;
     return this.target.deliver(message.state, message);
   }

@@ -1,0 +1,174 @@
+/**
+ * Wires realtime to the rest of the app and to the other nodes. Local after-commit events are
+ * delivered to this node's subscribers and published for the others; events published by other
+ * nodes are delivered here. The same channel carries the OAuth2 hand-off (`@oauth2`: the browser
+ * may come back to any node) and catalogue invalidation (collections and settings are cached in
+ * memory on every node).
+ */
+import { randomBytes } from 'node:crypto';
+import type { CollectionRegistry } from '../collections/collection-registry.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { OAuth2RedirectMessage } from '../auth/oauth2/oauth2-redirects.js';
+import type { Database, Logger, PubSub } from '../ports.js';
+import type { RecordModel, RecordValues } from '../records/record.js';
+import type { SettingsService } from '../settings/settings-service.js';
+import type { EventFanOut, RecordAction } from './event-fanout.js';
+import type { RealtimeHub } from './realtime-hub.js';
+
+const CHANNEL = 'events';
+const OAUTH2_ACK_TIMEOUT_MS = 3000;
+
+type ClusterMessage =
+  | { n: string; t: 'record'; a: RecordAction; c: string; v: RecordValues; revoked?: boolean }
+  | { n: string; t: 'oauth2'; r: string; id: string; m: OAuth2RedirectMessage }
+  | { n: string; t: 'oauth2-ack'; r: string }
+  | { n: string; t: 'collections'; ids: string[] }
+  | { n: string; t: 'settings' };
+
+export interface BridgeDeps {
+  pubsub: PubSub;
+  events: EventBus;
+  hub: RealtimeHub;
+  fanout: EventFanOut;
+  registry: CollectionRegistry;
+  settings: SettingsService;
+  db: Database;
+  logger: Logger;
+}
+
+export class ClusterBridge {
+  readonly nodeId = randomBytes(8).toString('hex');
+  private queue: Promise<void> = Promise.resolve();
+  private readonly pendingAcks = new Map<string, () => void>();
+  private stops: (() => void | Promise<void>)[] = [];
+
+  constructor(private readonly deps: BridgeDeps) {}
+
+  async start(): Promise<void> {
+    const { events, pubsub } = this.deps;
+    this.stops.push(await pubsub.subscribe(CHANNEL, (text) => this.receive(text)));
+    this.stops.push(
+      events.on('recordCreated', ({ record }) => this.local('create', record)),
+      events.on('recordUpdated', ({ record, previous }) => this.local('update', record, record.values.tokenKey !== previous.values.tokenKey)),
+      events.on('recordDeleted', ({ record }) => this.local('delete', record)),
+      events.on('collectionsChanged', ({ ids, remote }) => {
+        if (!remote) this.publish({ n: this.nodeId, t: 'collections', ids });
+      }),
+      events.on('settingsChanged', ({ remote }) => {
+        if (!remote) this.publish({ n: this.nodeId, t: 'settings' });
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.splice(0)) await stop();
+    await this.queue;
+  }
+
+  /** The `@oauth2` hand-off: to a client on this node, or through the cluster to the node that has it. */
+  async deliverOAuth2(clientId: string, message: OAuth2RedirectMessage): Promise<boolean> {
+    if (this.sendOAuth2(clientId, message)) return true;
+    if (!this.deps.pubsub.shared) return false;
+    const r = randomBytes(8).toString('hex');
+    const acked = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(r);
+        resolve(false);
+      }, OAUTH2_ACK_TIMEOUT_MS);
+      this.pendingAcks.set(r, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    this.publish({ n: this.nodeId, t: 'oauth2', r, id: clientId, m: message });
+    return acked;
+  }
+
+  private sendOAuth2(clientId: string, message: OAuth2RedirectMessage): boolean {
+    const client = this.deps.hub.find(clientId);
+    const subscription = client?.subscriptions.find((s) => s.topic === '@oauth2');
+    if (!client || !subscription) return false;
+    client.send(subscription.raw, JSON.stringify(message));
+    return true;
+  }
+
+  private local(action: RecordAction, record: RecordModel, revoked = false): void {
+    this.enqueue(action, record, revoked);
+    this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: record.values, ...(revoked ? { revoked } : {}) });
+  }
+
+  /** Events are delivered in commit order: one after the other, off the writer's path. */
+  private enqueue(action: RecordAction, record: RecordModel, revoked: boolean): void {
+    this.queue = this.queue
+      .then(async () => {
+        this.maintainAuth(action, record, revoked);
+        await this.deps.fanout.deliver(action, record);
+      })
+      .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'));
+  }
+
+  /** Clients signed in as a record that was deleted or had its tokens revoked are disconnected. */
+  private maintainAuth(action: RecordAction, record: RecordModel, revoked: boolean): void {
+    if (!record.collection.isAuth) return;
+    if (action === 'delete' || revoked) for (const client of this.deps.hub.clientsOf(record)) client.close();
+    else if (action === 'update') this.deps.hub.refreshAuth(record);
+  }
+
+  private publish(message: ClusterMessage): void {
+    if (!this.deps.pubsub.shared) return;
+    this.deps.pubsub.publish(CHANNEL, JSON.stringify(message)).catch((err) => this.deps.logger.warn({ err }, 'cluster publish failed'));
+  }
+
+  private receive(text: string): void {
+    let message: ClusterMessage;
+    try {
+      message = JSON.parse(text) as ClusterMessage;
+    } catch {
+      return;
+    }
+    if (message.n === this.nodeId) return;
+    switch (message.t) {
+      case 'record':
+        this.queue = this.queue
+          .then(async () => {
+            const record = await this.remoteRecord(message.c, message.v);
+            if (!record) return;
+            this.maintainAuth(message.a, record, message.revoked === true);
+            await this.deps.fanout.deliver(message.a, record);
+          })
+          .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'));
+        return;
+      case 'oauth2':
+        if (this.sendOAuth2(message.id, message.m)) this.publish({ n: this.nodeId, t: 'oauth2-ack', r: message.r });
+        return;
+      case 'oauth2-ack':
+        this.pendingAcks.get(message.r)?.();
+        this.pendingAcks.delete(message.r);
+        return;
+      case 'collections':
+        this.queue = this.queue
+          .then(async () => {
+            await this.deps.registry.reload(this.deps.db);
+            await this.deps.events.emit('collectionsChanged', { ids: message.ids, remote: true });
+          })
+          .catch((err) => this.deps.logger.error({ err }, 'reloading the collections failed'));
+        return;
+      case 'settings':
+        this.deps.settings
+          .reload()
+          .then(() => this.deps.events.emit('settingsChanged', { remote: true }))
+          .catch((err) => this.deps.logger.error({ err }, 'reloading the settings failed'));
+        return;
+    }
+  }
+
+  /** The record of another node's event; a collection this node has not loaded yet is reloaded once. */
+  private async remoteRecord(collectionId: string, values: RecordValues): Promise<RecordModel | null> {
+    let collection = this.deps.registry.find(collectionId);
+    if (!collection) {
+      await this.deps.registry.reload(this.deps.db);
+      collection = this.deps.registry.find(collectionId);
+    }
+    return collection ? { collection, values } : null;
+  }
+}

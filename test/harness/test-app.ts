@@ -50,12 +50,23 @@ async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<vo
   };
 }
 
-export async function startTestApp(options: { engine?: Engine; config?: Partial<Config>; deps?: Partial<Omit<AppDeps, 'db'>> } = {}): Promise<TestApp> {
-  const engine = options.engine ?? ENGINE;
+export interface TestAppOptions {
+  engine?: Engine;
+  config?: Partial<Config>;
+  deps?: Partial<Omit<AppDeps, 'db'>>;
+  /** Another node of the same cluster: this app opens that app's database (PostgreSQL) instead of a new one. */
+  sameDatabaseAs?: TestApp;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const engine = options.sameDatabaseAs?.engine ?? options.engine ?? ENGINE;
   const dir = mkdtempSync(join(tmpdir(), 'basalt-test-'));
   let dropDb = async () => {};
   let databaseUrl = '';
-  if (engine === 'postgres') {
+  if (options.sameDatabaseAs) {
+    if (engine !== 'postgres') throw new Error('nodes share a database on PostgreSQL only');
+    databaseUrl = options.sameDatabaseAs.config.databaseUrl;
+  } else if (engine === 'postgres') {
     const created = await createPgDatabase();
     databaseUrl = created.url;
     dropDb = created.drop;

@@ -16,7 +16,7 @@ import type { EventFanOut, RecordAction } from './event-fanout.js';
 import type { RealtimeHub } from './realtime-hub.js';
 
 const CHANNEL = 'events';
-const OAUTH2_ACK_TIMEOUT_MS = 3000;
+const OAUTH2_ACK_TIMEOUT_MS = 1500;
 
 type ClusterMessage =
   | { n: string; t: 'record'; a: RecordAction; c: string; v: RecordValues; revoked?: boolean }

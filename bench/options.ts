@@ -16,6 +16,15 @@ export interface Options {
   logLevel: string;
   /** Start Basalt under `node --cpu-prof`. */
   profile: boolean;
+  /** Subscriber counts of the realtime fan-out runs (BENCH_REALTIME, `off` for none). */
+  realtimeLevels: number[];
+}
+
+function realtimeLevels(raw: string | undefined): number[] {
+  if (raw === 'off' || raw === '0') return [];
+  const levels = (raw || '1000,5000,10000').split(',').map((s) => Number(s.trim()));
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000)) throw new Error(`BENCH_REALTIME="${raw}": use subscriber counts between 1 and 15000 separated by commas, or off`);
+  return levels;
 }
 
 function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -53,5 +62,6 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     pgAdminUrl: env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
     logLevel,
     profile: argv.includes('--cpu-prof') || env.BENCH_PROFILE === '1',
+    realtimeLevels: realtimeLevels(env.BENCH_REALTIME),
   };
 }

@@ -5,7 +5,7 @@
  *
  * Environment: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10),
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
- * BENCH_PROFILE=1 or --cpu-prof. See bench/README.md.
+ * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off). See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,6 +18,7 @@ import { seedDataset, USER_PASSWORD, type Dataset, type Target } from './dataset
 import { stopLoad } from './load.js';
 import { measureSide, type Side } from './measure.js';
 import { readOptions, type Engine, type Options } from './options.js';
+import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fanout.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
@@ -36,6 +37,7 @@ try {
 }
 const { settings, profile, pgAdminUrl, logLevel } = options;
 const results: ScenarioResult[] = [];
+const fanout: FanoutRow[] = [];
 
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -117,6 +119,10 @@ async function benchEngine(engine: Engine): Promise<void> {
     results.push(r);
     console.log(`${engine} ${scenario.id}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
   }
+  // Fan-out is the same code on every engine (one rule check per group of subscribers): once, on SQLite.
+  if (target.engine === 'sqlite' && options.realtimeLevels.length > 0 && !interrupted()) {
+    fanout.push(...(await runFanoutBench(target, data, options.realtimeLevels, ROOT, join(OUT, 'logs'), logLevel)));
+  }
 }
 
 async function enginesToRun(): Promise<Engine[]> {
@@ -129,10 +135,11 @@ async function enginesToRun(): Promise<Engine[]> {
 }
 
 function report(): void {
-  if (results.length === 0) return;
-  console.log(`\n${formatTable(results)}\n`);
+  if (results.length === 0 && fanout.length === 0) return;
+  if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
+  if (fanout.length > 0) console.log(`Realtime fan-out (SQLite; from sending one write until each subscriber has its event):\n${formatFanoutTable(fanout)}\n`);
   const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), settings, profile, logLevel, sizes: SIZES };
-  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n');
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results, fanout }, null, 2) + '\n');
   console.log(`Results written to ${join(OUT, 'results.json')}`);
   if (profile) console.log(`CPU profiles of Basalt (one per engine and scenario): ${join(OUT, 'profiles')}/basalt-<engine>-<scenario>.cpuprofile — open them in Chrome DevTools (Performance) or VS Code. Profiled runs are slower: do not compare their ratios with unprofiled ones.`);
 }

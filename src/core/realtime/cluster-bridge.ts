@@ -17,6 +17,11 @@ import type { RealtimeHub } from './realtime-hub.js';
 
 const CHANNEL = 'events';
 const OAUTH2_ACK_TIMEOUT_MS = 1500;
+/**
+ * Events waiting for fan-out. Writes faster than fan-out (many subscribers with their own rule
+ * checks) must not grow memory without end: past this, events are dropped and the drop logged.
+ */
+const MAX_QUEUED_EVENTS = 10_000;
 
 type ClusterMessage =
   | { n: string; t: 'record'; a: RecordAction; c: string; v: RecordValues; revoked?: boolean }
@@ -39,6 +44,7 @@ export interface BridgeDeps {
 export class ClusterBridge {
   readonly nodeId = randomBytes(8).toString('hex');
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
   private readonly pendingAcks = new Map<string, () => void>();
   private stops: (() => void | Promise<void>)[] = [];
 
@@ -98,13 +104,21 @@ export class ClusterBridge {
   }
 
   /** Events are delivered in commit order: one after the other, off the writer's path. */
-  private enqueue(action: RecordAction, record: RecordModel, revoked: boolean): void {
+  private enqueue(action: RecordAction, record: RecordModel | (() => Promise<RecordModel | null>), revoked: boolean): void {
+    if (this.queued >= MAX_QUEUED_EVENTS) {
+      this.deps.logger.warn({ action }, 'realtime backlog full: event dropped');
+      return;
+    }
+    this.queued++;
     this.queue = this.queue
       .then(async () => {
-        this.maintainAuth(action, record, revoked);
-        await this.deps.fanout.deliver(action, record);
+        const model = typeof record === 'function' ? await record() : record;
+        if (!model) return;
+        this.maintainAuth(action, model, revoked);
+        await this.deps.fanout.deliver(action, model);
       })
-      .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'));
+      .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'))
+      .finally(() => this.queued--);
   }
 
   /** Clients signed in as a record that was deleted or had its tokens revoked are disconnected. */
@@ -129,14 +143,7 @@ export class ClusterBridge {
     if (message.n === this.nodeId) return;
     switch (message.t) {
       case 'record':
-        this.queue = this.queue
-          .then(async () => {
-            const record = await this.remoteRecord(message.c, message.v);
-            if (!record) return;
-            this.maintainAuth(message.a, record, message.revoked === true);
-            await this.deps.fanout.deliver(message.a, record);
-          })
-          .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'));
+        this.enqueue(message.a, () => this.remoteRecord(message.c, message.v), message.revoked === true);
         return;
       case 'oauth2':
         if (this.sendOAuth2(message.id, message.m)) this.publish({ n: this.nodeId, t: 'oauth2-ack', r: message.r });

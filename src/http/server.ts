@@ -33,6 +33,7 @@ import { registerRecordAuthRoutes } from './routes/record-auth.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerTotpRoutes } from './routes/totp.js';
 import { registerRecordRoutes } from './routes/records.js';
+import { registerBatchRoutes } from './routes/batch.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -118,6 +119,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerHealthRoutes(server, app);
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
+  registerBatchRoutes(server, app);
   registerRecordAuthRoutes(server, app);
   registerRecordAuthEmailRoutes(server, app);
   registerTotpRoutes(server, app);

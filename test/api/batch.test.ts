@@ -65,6 +65,7 @@ beforeAll(async () => {
   });
   // bcrypt at cost 13 (~0.4 s a hash): a few creates take longer than a 1 s batch timeout.
   await createCollection(t, { name: 'slow', type: 'base', listRule: '', viewRule: '', createRule: '', fields: [{ name: 'secret', type: 'password', cost: 13 }] });
+  await createCollection(t, { name: 'post_titles', type: 'view', listRule: '', viewRule: '', viewQuery: 'SELECT id, title FROM posts' });
   ids.author = String((await createRecord(t, 'authors', { name: 'Existing' })).values.id);
   for (const name of ['p1', 'p2', 'p3']) ids[name] = String((await createRecord(t, 'posts', { title: name, views: 1 })).values.id);
 });
@@ -254,6 +255,15 @@ describe('a failing request rolls back the whole batch', () => {
     ['the collections API is not a batch action', [{ method: 'POST', url: '/api/collections', body: { name: 'evil', type: 'base' } }], 0, { status: 400, message: 'Unknown batch request action.' }],
     ['a record URL with a host is not a batch action', [{ method: 'POST', url: 'http://127.0.0.1/api/collections/posts/records', body: { title: 'x' } }], 0, { status: 400 }],
     ['DELETE without an id is not a batch action', [{ method: 'DELETE', url: '/api/collections/posts/records' }], 0, { status: 400 }],
+    [
+      'a unique violation (a duplicate id) after a create',
+      [
+        { method: 'POST', url: '/api/collections/posts/records', body: { title: 'rb dup' } },
+        { method: 'POST', url: '/api/collections/posts/records', body: { id: NEW_POST, title: 'dup' } },
+      ],
+      1,
+      { status: 400, message: 'Failed to create record.', data: { id: { code: 'validation_not_unique' } } },
+    ],
     ['an invalid expand', [{ method: 'POST', url: '/api/collections/posts/records?expand=a..b', body: { title: 'x' } }], 0, { status: 400, message: 'Invalid "expand" parameter.' }],
     ['an invalid fields', [{ method: 'POST', url: '/api/collections/posts/records?fields=title:nope', body: { title: 'bad fields' } }], 0, { status: 400, message: 'Invalid "fields" parameter.' }],
     [
@@ -262,7 +272,9 @@ describe('a failing request rolls back the whole batch', () => {
       0,
       { status: 400, message: 'Failed to update record.', data: { title: { code: 'validation_required' } } },
     ],
-    ['a view collection', [{ method: 'POST', url: '/api/collections/_superusers/records/x', body: {} }], 0, { status: 400 }],
+    ['POST on a record URL is not a batch action', [{ method: 'POST', url: '/api/collections/posts/records/x', body: {} }], 0, { status: 400, message: 'Unknown batch request action.' }],
+    ['a view collection cannot be written', [{ method: 'POST', url: '/api/collections/post_titles/records', body: { title: 'x' } }], 0, { status: 400, message: 'Unsupported collection type.' }],
+    ['an upsert into a view collection', [{ method: 'PUT', url: '/api/collections/post_titles/records', body: { id: NEW_POST, title: 'x' } }], 0, { status: 400, message: 'Unsupported collection type.' }],
   ];
   for (const [name, requests, index, response] of cases) {
     it(name, async () => {
@@ -272,6 +284,26 @@ describe('a failing request rolls back the whole batch', () => {
       expect({ posts: await titles(), authors: await titles('authors') }).toEqual(before);
     });
   }
+
+  it('over HTTP, a non-ApiError (a bug) is a bare 500 and nothing is written', async () => {
+    const writer = t.app.records.writer;
+    const create = writer.create;
+    let calls = 0;
+    writer.create = function (this: RecordWriter, ...args: Parameters<RecordWriter['create']>) {
+      if (++calls === 2) return Promise.reject(new Error('boom: internal detail'));
+      return create.apply(this, args);
+    };
+    try {
+      const before = await titles();
+      const res = await batch(['bug 1', 'bug 2'].map((title) => ({ method: 'POST', url: '/api/collections/posts/records', body: { title } })));
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ status: 500, message: 'Something went wrong while processing your request.', data: {} });
+      expect(res.raw).not.toContain('boom');
+      expect(await titles()).toEqual(before);
+    } finally {
+      writer.create = create;
+    }
+  });
 
   it('a non-ApiError (a bug) rolls back and is rethrown as it is (the error handler makes it a bare 500)', async () => {
     const writer = t.app.records.writer;
@@ -294,6 +326,24 @@ describe('a failing request rolls back the whole batch', () => {
 });
 
 describe('auth and rules per request', () => {
+  it('an API key acts within its scopes: a create it may do, then a delete it may not → rolled back', async () => {
+    const created = await send(t, 'POST', '/api/keys', { auth: tok.su, body: { name: 'batcher', scopes: [{ collection: 'authors', actions: ['create'] }] } });
+    expect(created.status, created.raw).toBe(200);
+    const key = `Bearer ${created.body.key}`;
+    const ok = await batch([{ method: 'POST', url: '/api/collections/authors/records', body: { name: 'by key' } }], key);
+    expect(ok.status, ok.raw).toBe(200);
+    const before = await titles('authors');
+    const res = await batch(
+      [
+        { method: 'POST', url: '/api/collections/authors/records', body: { name: 'by key 2' } },
+        { method: 'DELETE', url: `/api/collections/authors/records/${ids.author}` },
+      ],
+      key,
+    );
+    expectFailedAt(res, 1, { status: 403, message: 'The API key is not allowed to delete records of authors.' });
+    expect(await titles('authors')).toEqual(before);
+  });
+
   it('a guest is refused by the create rule; an Authorization header in the sub-request changes nothing', async () => {
     const before = await titles();
     const res = await batch(

@@ -433,6 +433,40 @@ describe('bad input: a 4xx in the standard shape, nothing written', () => {
     expect(res.body[0].body.name).toBe('multipart');
   });
 
+  it('file parts requests.N.field / requests[N].field reach request N\'s WriteInput.files as field', async () => {
+    // Storing them is the record writer's job (the uploads feature, test/api/batch-files.test.ts);
+    // this checks only the routing, by watching what the writer is handed.
+    const writer = t.app.records.writer;
+    const create = writer.create;
+    const seen: { title: unknown; files: { field: string; filename: string; text: string }[] }[] = [];
+    writer.create = function (this: RecordWriter, ...args: Parameters<RecordWriter['create']>) {
+      const input = args[1];
+      seen.push({ title: input.data.title, files: (input.files ?? []).map((f) => ({ field: f.field, filename: f.filename, text: f.data.toString() })) });
+      return create.apply(this, args);
+    };
+    try {
+      const res = await sendMultipart([
+        {
+          name: '@jsonPayload',
+          value: JSON.stringify({ requests: ['f0', 'f1', 'f2'].map((title) => ({ method: 'POST', url: '/api/collections/posts/records', body: { title } })) }),
+        },
+        { name: 'requests.0.doc', value: 'zero', filename: 'a.txt' },
+        { name: 'requests[2].attachments+', value: 'two', filename: 'b.txt' },
+        { name: 'requests.2.+cover', value: 'two again', filename: 'c.txt' },
+        { name: 'requests.9.doc', value: 'no such request', filename: 'd.txt' },
+        { name: 'loose', value: 'not a request part', filename: 'e.txt' },
+      ]);
+      expect(res.status, res.raw).toBe(200);
+      expect(seen).toEqual([
+        { title: 'f0', files: [{ field: 'doc', filename: 'a.txt', text: 'zero' }] },
+        { title: 'f1', files: [] },
+        { title: 'f2', files: [{ field: 'attachments+', filename: 'b.txt', text: 'two' }, { field: '+cover', filename: 'c.txt', text: 'two again' }] },
+      ]);
+    } finally {
+      writer.create = create;
+    }
+  });
+
   it('more than maxRequests: 400 with a field error naming the limit', async () => {
     expect((await settings({ maxRequests: 2 })).status).toBe(200);
     try {

@@ -330,6 +330,18 @@ describe('a failing request rolls back the whole batch', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('aborts the batch: a 400 nobody reads, and nothing written', async () => {
+    const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, writer: t.app.records.writer, logger: t.app.logger });
+    const gone = new AbortController();
+    gone.abort();
+    const before = await titles();
+    const requests = [{ method: 'POST', url: '/api/collections/posts/records', headers: {}, body: { title: 'gone' }, files: [] }];
+    await expect(runner.run(requests, superuserCaller(), { timeoutMs: 3000, signal: gone.signal })).rejects.toMatchObject({ status: 400, message: 'Batch transaction failed.' });
+    expect(await titles()).toEqual(before);
+  });
+});
+
 describe('auth and rules per request', () => {
   it('an API key acts within its scopes: a create it may do, then a delete it may not → rolled back', async () => {
     const created = await send(t, 'POST', '/api/keys', { auth: tok.su, body: { name: 'batcher', scopes: [{ collection: 'authors', actions: ['create'] }] } });

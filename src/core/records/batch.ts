@@ -5,7 +5,7 @@
  * hooks…) fire once the whole batch has committed, never for a rolled-back one. A batch that
  * runs past its timeout, or whose client goes away, is aborted and rolled back.
  */
-import type { SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { ApiError, badRequest, fieldError, isApiError, MESSAGES, notFound } from '../errors.js';
 import { abortableTx } from '../events/abortable-tx.js';
 import { transact, type Tx } from '../events/transaction.js';
@@ -87,7 +87,8 @@ export class BatchRunner {
       // Started inside the transaction, as PocketBase does: waiting for the write lock is not the batch's time.
       const timer = setTimeout(() => abort.abort(new BatchAborted('timeout')), options.timeoutMs);
       const onClientGone = () => abort.abort(new BatchAborted('interrupted'));
-      options.signal?.addEventListener('abort', onClientGone);
+      if (options.signal?.aborted) onClientGone();
+      else options.signal?.addEventListener('abort', onClientGone);
       const tx = abortableTx(outer, abort.signal);
       const results: BatchResult[] = [];
       try {
@@ -120,7 +121,7 @@ export class BatchRunner {
     const collection = this.deps.schema.find(action.collection);
     if (!collection) throw notFound(MESSAGES.missingCollection);
     const expand = parseExpand(action.query.expand);
-    const { kind, id } = await this.resolveUpsert(tx, action, request);
+    const { kind, id } = await this.resolveUpsert(tx, collection, action, request);
     const sub: Caller = { ...caller, info: new BatchRequestInfo(caller.info, kind === 'create' ? 'POST' : kind === 'update' ? 'PATCH' : 'DELETE', action.query, request.headers) };
     const { writer } = this.deps;
     if (kind === 'delete') {
@@ -138,11 +139,10 @@ export class BatchRunner {
    * An upsert is an update when `body.id` names an existing record (whatever the caller may see:
    * the update's own rule then decides), else a create — PocketBase's behaviour.
    */
-  private async resolveUpsert(tx: Tx, action: BatchAction, request: BatchRequest): Promise<{ kind: 'create' | 'update' | 'delete'; id?: string }> {
+  private async resolveUpsert(tx: Tx, collection: CollectionModel, action: BatchAction, request: BatchRequest): Promise<{ kind: 'create' | 'update' | 'delete'; id?: string }> {
     if (action.kind !== 'upsert') return { kind: action.kind, id: action.id };
     const id = request.body.id;
     if (typeof id !== 'string' || id === '') return { kind: 'create' };
-    const collection = this.deps.schema.find(action.collection)!;
     const existing = await findRecord({ db: tx.db, schema: this.deps.schema }, collection, id, superuserCaller(), collection.rules.view);
     return existing ? { kind: 'update', id } : { kind: 'create' };
   }

@@ -9,6 +9,8 @@ export interface FieldError {
   code: string;
   message: string;
   params?: Record<string, unknown>;
+  /** Batch requests only: the failing sub-request's own error (spec §1.1, §1.5). */
+  response?: { status: number; message: string; data: ErrorData };
 }
 
 /** Nested field errors: `{title: {code, message}}` or `{fields: {"0": {name: {...}}}}`. */
@@ -48,6 +50,11 @@ export const MESSAGES = {
   collectionUpdateFailed: 'Failed to update collection.',
   collectionDeleteFailed: 'Failed to delete collection due to existing dependency.',
   bodyTooLarge: 'Request entity too large.',
+  batchDisabled: 'Batch requests are not allowed.',
+  batchReadFailed: 'Failed to read the submitted batch data.',
+  batchInvalid: 'Invalid batch request data.',
+  batchFailed: 'Batch transaction failed.',
+  batchRequestFailed: 'Batch request failed.',
 } as const;
 
 /** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */

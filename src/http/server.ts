@@ -34,6 +34,7 @@ import { registerSettingsRoutes } from './routes/settings.js';
 import { registerTotpRoutes } from './routes/totp.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerRealtimeRoutes } from './routes/realtime.js';
+import { registerBatchRoutes } from './routes/batch.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -120,6 +121,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
   registerRealtimeRoutes(server, app);
+  registerBatchRoutes(server, app);
   registerRecordAuthRoutes(server, app);
   registerRecordAuthEmailRoutes(server, app);
   registerTotpRoutes(server, app);

@@ -61,6 +61,8 @@ describe('access', () => {
             { label: '/api/', maxRequests: 300, duration: 10 },
           ],
         },
+        // PocketBase's BatchConfig defaults; maxBodySize 0 is "the default" (128 MiB).
+        batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
       },
       check: (body) => expect(body.smtp).not.toHaveProperty('password'),
     },
@@ -99,6 +101,23 @@ describe('validation: 400 with field codes, nothing saved', () => {
       (d) => expect(d.rateLimits.rules['1'].label.code).toBe('validation_conflicting_rate_limit_rule'),
     ],
     ['enabled with no rules', { rateLimits: { enabled: true, rules: [] } }, (d) => expect(d.rateLimits.rules.code).toBe('validation_required')],
+    ['batch: unknown key', { batch: { maxReqs: 1 } }, (d) => expect(d.batch.maxReqs.code).toBe('validation_unknown_field')],
+    ['batch: wrong type', { batch: { enabled: 'yes' } }, (d) => expect(d.batch.enabled.code).toBe('validation_invalid_type')],
+    [
+      'batch: negative numbers',
+      { batch: { maxRequests: -1, timeout: -1, maxBodySize: -1 } },
+      (d) => {
+        for (const key of ['maxRequests', 'timeout', 'maxBodySize']) expect(d.batch[key].code).toBe('validation_min_greater_equal_than_required');
+      },
+    ],
+    [
+      'batch: enabled with no request count or timeout',
+      { batch: { enabled: true, maxRequests: 0, timeout: 0 } },
+      (d) => {
+        expect(d.batch.maxRequests.code).toBe('validation_required');
+        expect(d.batch.timeout.code).toBe('validation_required');
+      },
+    ],
   ];
   for (const [name, body, check] of cases) {
     it(name, async () => {
@@ -125,6 +144,17 @@ describe('changes', () => {
     expect(res.body.meta).toMatchObject({ appName: 'Acme Cloud', appURL: 'https://acme.test', senderName: 'Support' });
     expect((await send(t, 'GET', '/api/settings', { auth: tok.su })).body.meta.appName).toBe('Acme Cloud');
     expect(t.app.settings.get().meta.appName).toBe('Acme Cloud');
+  });
+
+  it('the batch section merges key by key; maxBodySize 0 stays "the default"', async () => {
+    let res = await patch({ batch: { enabled: true, maxRequests: 10 } });
+    expect(res.status, res.raw).toBe(200);
+    expect(res.body.batch).toEqual({ enabled: true, maxRequests: 10, timeout: 3, maxBodySize: 0 });
+    res = await patch({ batch: { timeout: 30, maxBodySize: 1 << 20 } });
+    expect(res.body.batch).toEqual({ enabled: true, maxRequests: 10, timeout: 30, maxBodySize: 1 << 20 });
+    expect(t.app.settings.get().batch).toEqual({ enabled: true, maxRequests: 10, timeout: 30, maxBodySize: 1 << 20 });
+    res = await patch({ batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 } });
+    expect(res.body.batch).toEqual({ enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 });
   });
 
   it('rate-limit rules are replaced as a whole', async () => {

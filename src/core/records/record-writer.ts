@@ -201,9 +201,10 @@ export class RecordWriter {
   }
 
   /** Password work of an update, done before the transaction: the new hash and the oldPassword check. */
-  private async prepareUpdatePasswords(collection: CollectionModel, id: string, data: Record<string, unknown>): Promise<{ oldPasswordHash: string | null }> {
+  private async prepareUpdatePasswords(collection: CollectionModel, id: string, data: Record<string, unknown>, outer?: Tx): Promise<{ oldPasswordHash: string | null }> {
     if (!collection.isAuth || typeof data.oldPassword !== 'string' || data.oldPassword === '') return { oldPasswordHash: null };
-    const stored = await findRecord(this.ctx(this.deps.db), collection, id, { auth: null, isSuperuser: true, info: deriveRequest(SERVER_REQUEST, {}) }, collection.rules.update);
+    // Inside a joined transaction (a batch) the record may have been written earlier in it.
+    const stored = await findRecord(this.ctx(outer?.db ?? this.deps.db), collection, id, { auth: null, isSuperuser: true, info: deriveRequest(SERVER_REQUEST, {}) }, collection.rules.update);
     const hash = String(stored?.values.password ?? '');
     return { oldPasswordHash: stored && (await verifyPassword(data.oldPassword, hash)) ? hash : null };
   }
@@ -213,7 +214,7 @@ export class RecordWriter {
     assertScope(caller, collection, 'update');
     const rule = collection.rules.update;
     if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
-    const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data);
+    const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data, outer);
     const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
     const hashes = await this.prehash(collection, preview.values);
     return transact(this.deps.db, async (tx) => {

@@ -12,6 +12,7 @@ const SECTIONS: Record<keyof Settings, Record<string, Kind | 'rules'>> = {
   meta: { appName: 'string', appURL: 'string', senderName: 'string', senderAddress: 'string', hideControls: 'bool' },
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
   rateLimits: { enabled: 'bool', rules: 'rules' },
+  batch: { enabled: 'bool', maxRequests: 'int', timeout: 'int', maxBodySize: 'int' },
 };
 
 const RULE_KEYS: Record<keyof RateLimitRule, Kind> = { label: 'string', audience: 'string', duration: 'int', maxRequests: 'int' };
@@ -91,6 +92,15 @@ function validate(s: Settings): ErrorData {
   if (Object.keys(smtp).length > 0) errors.smtp = smtp;
 
   if (s.rateLimits.enabled && s.rateLimits.rules.length === 0) errors.rateLimits = { rules: required() };
+
+  // PocketBase's BatchConfig rules: no negatives; an enabled batch needs a request count and a
+  // timeout (0 would refuse every batch / mean "default"); maxBodySize 0 means the default.
+  const batch: Record<string, FieldError> = {};
+  for (const key of ['maxRequests', 'timeout', 'maxBodySize'] as const) {
+    if (s.batch[key] < 0) batch[key] = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 0.');
+    else if (s.batch.enabled && key !== 'maxBodySize' && s.batch[key] === 0) batch[key] = required();
+  }
+  if (Object.keys(batch).length > 0) errors.batch = batch;
   return errors;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The runtime settings (`/api/settings`, PocketBase's shape): app meta used in emails, SMTP,
- * and rate limits. They live in the database so every node reads the same values; defaults
+ * rate limits and batch requests. They live in the database so every node reads the same values; defaults
  * come from the start-up Config (`--app-name`, `--app-url`) for anything never saved.
  */
 import type { Config } from '../config.js';
@@ -45,10 +45,23 @@ export interface RateLimitSettings {
   rules: RateLimitRule[];
 }
 
+/** `POST /api/batch` (spec §1.5), PocketBase's `BatchConfig`. */
+export interface BatchSettings {
+  /** @default false */
+  enabled: boolean;
+  /** Most requests in one batch; 0 refuses every batch (as PocketBase does). @default 50 */
+  maxRequests: number;
+  /** Seconds the whole batch transaction may take; 0 means the default 3 s. @default 3 */
+  timeout: number;
+  /** Largest batch body in bytes; 0 means the default 128 MiB. @default 0 */
+  maxBodySize: number;
+}
+
 export interface Settings {
   meta: MetaSettings;
   smtp: SmtpSettings;
   rateLimits: RateLimitSettings;
+  batch: BatchSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -70,6 +83,8 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     },
     smtp: { enabled: false, host: 'smtp.example.com', port: 587, username: '', password: '', authMethod: 'PLAIN', tls: false, localName: '' },
     rateLimits: { enabled: false, rules: DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r })) },
+    // PocketBase stores maxBodySize 0 ("the default"), shown as such by GET /api/settings.
+    batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
   };
 }
 
@@ -77,4 +92,17 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
 export function redactSettings(settings: Settings): Record<string, unknown> {
   const { password: _password, ...smtp } = settings.smtp;
   return { ...settings, smtp };
+}
+
+/** PocketBase's fallbacks for the batch values that 0 leaves to the default. */
+export const DEFAULT_BATCH_TIMEOUT_SECONDS = 3;
+export const DEFAULT_BATCH_MAX_BODY_SIZE = 128 << 20;
+
+/** The batch limits in force: 0 (or less) in timeout or maxBodySize means PocketBase's default. */
+export function batchLimits(batch: BatchSettings): { maxRequests: number; timeoutMs: number; maxBodySize: number } {
+  return {
+    maxRequests: batch.maxRequests,
+    timeoutMs: (batch.timeout > 0 ? batch.timeout : DEFAULT_BATCH_TIMEOUT_SECONDS) * 1000,
+    maxBodySize: batch.maxBodySize > 0 ? batch.maxBodySize : DEFAULT_BATCH_MAX_BODY_SIZE,
+  };
 }

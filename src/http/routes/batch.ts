@@ -1,0 +1,48 @@
+/**
+ * `POST /api/batch` (spec §1.5): several record writes in one transaction. The body is JSON or,
+ * as the SDK always sends it, multipart with `@jsonPayload` and file parts `requests.N.field`.
+ * Its size limit is `settings.batch.maxBodySize`, read per request (see dynamic-body-limit.ts).
+ * The default `/api/batch` rate-limit rule applies by path, like any path rule.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../core/app.js';
+import { forbidden, MESSAGES } from '../../core/errors.js';
+import { BatchRunner } from '../../core/records/batch.js';
+import { batchRequestsFrom } from '../../core/records/batch-request.js';
+import { batchLimits } from '../../core/settings/settings.js';
+import { readBody } from '../body.js';
+import { callerOf } from '../context.js';
+import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
+import { parseFields, pickListOrRecord } from '../../core/records/fields-picker.js';
+
+export function registerBatchRoutes(server: FastifyInstance, app: App): void {
+  const runner = new BatchRunner({ db: app.db, schema: app.registry, writer: app.records.writer, logger: app.logger });
+
+  /** The limits in force; a disabled batch (or one allowing 0 requests) is a 403 before the body is read. */
+  const limits = () => {
+    const batch = app.settings.get().batch;
+    if (!batch.enabled || batch.maxRequests <= 0) throw forbidden(MESSAGES.batchDisabled);
+    return batchLimits(batch);
+  };
+
+  server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
+    const { maxRequests, timeoutMs, maxBodySize } = limits();
+    const { data, files } = await readBody(request, { limit: maxBodySize });
+    const requests = batchRequestsFrom(data, files, maxRequests);
+    // A client that hangs up gets no answer: stop the batch and roll it back.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    try {
+      return await runner.run(requests, callerOf(request), {
+        timeoutMs,
+        signal: gone.signal,
+        shape: (body, query) => pickListOrRecord(body, parseFields(query.fields)),
+      });
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  });
+}

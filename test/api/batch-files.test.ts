@@ -1,0 +1,126 @@
+/**
+ * Files inside a batch (spec §1.5): parts named `requests.N.field` or `requests[N].field` reach
+ * request N as uploads of `field` (`field+` appends), stored like a direct upload; a batch that
+ * rolls back stores nothing the records point to.
+ *
+ * NB: pending the uploads feature. The batch route hands the parts to the record writer
+ * (WriteInput.files); until the writer stores files this suite fails, and it is left out of the
+ * batch branch's runs. It is written against the behaviour expected once uploads are merged.
+ */
+import type { AddressInfo } from 'node:net';
+import PocketBase from 'pocketbase';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCollection, createSuperuser } from '../harness/fixtures.js';
+import { send } from '../harness/scenario.js';
+import { startTestApp, type TestApp } from '../harness/test-app.js';
+
+let t: TestApp;
+let su = '';
+let docsId = '';
+
+beforeAll(async () => {
+  t = await startTestApp();
+  su = (await createSuperuser(t)).token;
+  const docs = await createCollection(t, {
+    name: 'docs',
+    type: 'base',
+    listRule: '',
+    viewRule: '',
+    createRule: '',
+    updateRule: '',
+    fields: [
+      { name: 'title', type: 'text', required: true },
+      { name: 'doc', type: 'file', maxSelect: 1, maxSize: 1 << 20 },
+      { name: 'attachments', type: 'file', maxSelect: 5, maxSize: 1 << 20 },
+    ],
+  });
+  docsId = String(docs.id);
+  expect((await send(t, 'PATCH', '/api/settings', { auth: su, body: { batch: { enabled: true } } })).status).toBe(200);
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+function multipart(parts: { name: string; value: string | Buffer; filename?: string }[]) {
+  const boundary = '----basaltbatchfiles' + Math.random().toString(16).slice(2);
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.filename ? 'Content-Type: text/plain\r\n' : ''}\r\n`));
+    chunks.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: su } };
+}
+
+async function storedText(recordId: string, filename: string): Promise<string> {
+  const keys = await t.app.files.list(`${docsId}/${recordId}`);
+  expect(keys).toContain(`${docsId}/${recordId}/${filename}`);
+  const stream = await t.app.files.read(`${docsId}/${recordId}/${filename}`);
+  const chunks: Buffer[] = [];
+  for await (const c of stream!) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+describe('files in a batch', () => {
+  it('requests.N.field and requests[N].field go to request N; field+ appends', async () => {
+    const { payload, headers } = multipart([
+      {
+        name: '@jsonPayload',
+        value: JSON.stringify({
+          requests: [
+            { method: 'POST', url: '/api/collections/docs/records', body: { id: 'batchdoc0000001', title: 'one' } },
+            { method: 'POST', url: '/api/collections/docs/records', body: { id: 'batchdoc0000002', title: 'two' } },
+          ],
+        }),
+      },
+      { name: 'requests.0.doc', value: 'first file', filename: 'first.txt' },
+      { name: 'requests[1].attachments+', value: 'second file', filename: 'second.txt' },
+    ]);
+    const res = await t.server.inject({ method: 'POST', url: '/api/batch', headers, payload });
+    expect(res.statusCode, res.body).toBe(200);
+    const [one, two] = JSON.parse(res.body) as { status: number; body: Record<string, any> }[];
+    expect(one.body.doc).toMatch(/^first.*\.txt$/);
+    expect(one.body.attachments).toEqual([]);
+    expect(two.body.doc).toBe('');
+    expect(two.body.attachments).toHaveLength(1);
+    expect(await storedText('batchdoc0000001', one.body.doc)).toBe('first file');
+    expect(await storedText('batchdoc0000002', two.body.attachments[0])).toBe('second file');
+  });
+
+  it('a batch that rolls back leaves no record and no stored file', async () => {
+    const { payload, headers } = multipart([
+      {
+        name: '@jsonPayload',
+        value: JSON.stringify({
+          requests: [
+            { method: 'POST', url: '/api/collections/docs/records', body: { id: 'batchdoc0000003', title: 'kept?' } },
+            { method: 'POST', url: '/api/collections/docs/records', body: {} },
+          ],
+        }),
+      },
+      { name: 'requests.0.doc', value: 'orphan', filename: 'orphan.txt' },
+    ]);
+    const res = await t.server.inject({ method: 'POST', url: '/api/batch', headers, payload });
+    expect(res.statusCode, res.body).toBe(400);
+    expect((await send(t, 'GET', '/api/collections/docs/records/batchdoc0000003', { auth: su })).status).toBe(404);
+    expect(await t.app.files.list(`${docsId}/batchdoc0000003`)).toEqual([]);
+  });
+
+  it('the SDK: batch.collection(c).create({doc: new Blob([...])})', async () => {
+    await t.server.listen({ host: '127.0.0.1', port: 0 });
+    const pb = new PocketBase(`http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`);
+    pb.autoCancellation(false);
+    pb.authStore.save(su, { id: 'su', collectionId: 'pbc_3142635823', collectionName: '_superusers' } as never);
+    const batch = pb.createBatch();
+    batch.collection('docs').create({ id: 'batchdoc0000004', title: 'sdk', doc: new Blob(['from the sdk'], { type: 'text/plain' }) });
+    batch.collection('docs').upsert({ id: 'batchdoc0000004', title: 'sdk again', 'attachments+': new Blob(['appended']) });
+    const [created, upserted] = await batch.send();
+    expect(created.status).toBe(200);
+    expect(created.body.doc).not.toBe('');
+    expect(await storedText('batchdoc0000004', created.body.doc)).toBe('from the sdk');
+    expect(upserted.body).toMatchObject({ title: 'sdk again', doc: created.body.doc });
+    expect(upserted.body.attachments).toHaveLength(1);
+  });
+});

@@ -225,6 +225,20 @@ describe('record events', () => {
     await c.none();
   });
 
+  it('a batch sends its events after its commit, and none when it rolls back', async () => {
+    const enabled = await send(t, 'PATCH', '/api/settings', { auth: tok.su, body: { batch: { enabled: true } } });
+    expect(enabled.status, enabled.raw).toBe(200);
+    const c = await sse();
+    await subscribed(c, ['posts/*']);
+    const create = (title: string) => ({ method: 'POST', url: '/api/collections/posts/records', body: { title } });
+    const failed = await send(t, 'POST', '/api/batch', { auth: tok.su, body: { requests: [create('batch one'), create('')] } });
+    expect(failed.status, failed.raw).toBe(400);
+    await c.none();
+    const ok = await send(t, 'POST', '/api/batch', { auth: tok.su, body: { requests: [create('batch two'), create('batch three')] } });
+    expect(ok.status, ok.raw).toBe(200);
+    expect([dataOf(await c.next()).record.title, dataOf(await c.next()).record.title]).toEqual(['batch two', 'batch three']);
+  });
+
   it('the list rule is checked per subscriber, in the realtime context; the view rule for coll/<id>', async () => {
     const [alice, bob, guest, su] = [await sse(), await sse(), await sse(), await sse()];
     await subscribed(alice, ['notes/*'], tok.alice);

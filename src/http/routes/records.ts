@@ -1,23 +1,19 @@
 /** The records CRUD API, spec §1.2. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
-import { badRequest, fieldError } from '../../core/errors.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { parseExpand } from '../../core/records/expand.js';
+import type { WriteInput } from '../../core/records/record-writer.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
 
 type Params = { collection: string; id?: string };
 
-async function writeInput(request: FastifyRequest) {
+/** The body and its file parts (uploads to file fields: `field`, `field+`, `+field`). */
+async function writeInput(request: FastifyRequest): Promise<WriteInput> {
   const body = await readBody(request);
-  if (body.files.length > 0) {
-    throw badRequest('File uploads are not supported yet.', {
-      [body.files[0].field]: fieldError('validation_file_upload_unsupported', 'File uploads arrive with the files feature.'),
-    });
-  }
-  return { data: body.data };
+  return { data: body.data, files: body.files };
 }
 
 export function registerRecordRoutes(server: FastifyInstance, app: App): void {

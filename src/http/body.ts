@@ -45,14 +45,22 @@ function addValue(target: Record<string, unknown>, key: string, value: unknown):
 
 const tooLarge = () => new ApiError(413, MESSAGES.bodyTooLarge);
 
+export interface ReadBodyOptions {
+  /**
+   * The largest multipart body accepted, when it differs from the route's bodyLimit (record
+   * writes make room for the collection's file fields). @default the route's bodyLimit
+   */
+  multipartLimit?: number;
+}
+
 /** Reads the body of `request` as a flat object of fields (and file parts). */
-export async function readBody(request: FastifyRequest): Promise<ParsedBody> {
+export async function readBody(request: FastifyRequest, options: ReadBodyOptions = {}): Promise<ParsedBody> {
   if (request.multipartPending) {
     const data: Record<string, unknown> = {};
     const files: UploadedFile[] = [];
     const payloads: string[] = [];
     // Multipart streams bypass Fastify's bodyLimit: count what is read against the same limit.
-    const limit = request.routeOptions.bodyLimit ?? Infinity;
+    const limit = options.multipartLimit ?? request.routeOptions.bodyLimit ?? Infinity;
     let total = 0;
     const count = (bytes: number) => {
       total += bytes;

@@ -499,3 +499,36 @@ describe('deletes', () => {
     expect(await content(keyOf('docs', String(target.values.id), withFile.body.doc))).toBe('kept');
   });
 });
+
+describe('body limit', () => {
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await startTestApp({ config: { bodyLimit: 64 << 10 } });
+    await createCollection(small, { name: 'big', type: 'base', createRule: '', fields: [{ name: 'doc', type: 'file', maxSize: 256 << 10 }] });
+    await createCollection(small, { name: 'plain', type: 'base', createRule: '', fields: [{ name: 'title', type: 'text' }] });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  const post = async (collection: string, bytes: number) => {
+    const { body, headers } = multipart([['doc', { filename: 'big.txt', contentType: 'text/plain', content: 'a'.repeat(bytes) }]]);
+    return send(small, 'POST', records(collection), { body, headers });
+  };
+
+  it('a collection with file fields makes room for their uploads beyond the server limit', async () => {
+    const res = await post('big', 200 << 10);
+    expect(res.status, res.raw.slice(0, 300)).toBe(200);
+  });
+
+  it('beyond that room, the body is too large (413) and nothing is stored', async () => {
+    const res = await post('big', 400 << 10);
+    expect(res.status).toBe(413);
+    expect(await small.app.files.list('')).toHaveLength(1);
+  });
+
+  it('a collection without file fields keeps the server limit', async () => {
+    const res = await post('plain', 100 << 10);
+    expect(res.status).toBe(413);
+  });
+});

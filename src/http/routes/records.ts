@@ -4,6 +4,8 @@ import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { parseExpand } from '../../core/records/expand.js';
 import type { WriteInput } from '../../core/records/record-writer.js';
+import type { CollectionModel } from '../../core/collections/collection-model.js';
+import { recordBodyLimit } from '../../core/files/body-limit.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
@@ -11,8 +13,8 @@ import { collectionFrom } from './guards.js';
 type Params = { collection: string; id?: string };
 
 /** The body and its file parts (uploads to file fields: `field`, `field+`, `+field`). */
-async function writeInput(request: FastifyRequest): Promise<WriteInput> {
-  const body = await readBody(request);
+async function writeInput(app: App, request: FastifyRequest, collection: CollectionModel): Promise<WriteInput> {
+  const body = await readBody(request, { multipartLimit: recordBodyLimit(collection, app.config.bodyLimit) });
   return { data: body.data, files: body.files };
 }
 
@@ -36,7 +38,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.create(collection, await writeInput(request), caller);
+    const record = await writer.create(collection, await writeInput(app, request, collection), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });
@@ -46,7 +48,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.update(collection, request.params.id!, await writeInput(request), caller);
+    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });

@@ -81,6 +81,13 @@ beforeAll(async () => {
     indexes: ['CREATE UNIQUE INDEX `idx_docs_slug` ON `docs` (`slug`) WHERE `slug` != \'\''],
   });
   await createCollection(t, { name: 'guarded', type: 'base', ...open, createRule: "@request.body.title = 'ok'", fields: [{ name: 'title', type: 'text' }, { name: 'doc', type: 'file' }] });
+  await createCollection(t, {
+    name: 'secretive',
+    type: 'base',
+    ...open,
+    updateRule: "title = 'editable'",
+    fields: [{ name: 'title', type: 'text' }, { name: 'doc', type: 'file' }, { name: 'hiddenDoc', type: 'file', hidden: true }],
+  });
   await createCollection(t, { name: 'needsfile', type: 'base', ...open, fields: [{ name: 'title', type: 'text' }, { name: 'doc', type: 'file', required: true }] });
   await createCollection(t, { name: 'parents', type: 'base', ...open, fields: [{ name: 'title', type: 'text' }, { name: 'doc', type: 'file' }] });
   await createCollection(t, {
@@ -409,6 +416,26 @@ describe('failed writes store nothing', () => {
     ).rejects.toThrow('rolled back');
     expect(await allKeys()).toEqual(before);
     expect(await content(keyOf('docs', id, String(record.values.doc)))).toBe('keep');
+  });
+});
+
+describe('rules and hidden fields', () => {
+  it('an update the updateRule refuses (404) stores nothing and keeps the old file', async () => {
+    const created = await sendForm('POST', records('secretive'), [['title', 'locked'], ['doc', { file: 'old', name: 'old.txt' }]], '');
+    expect(created.status).toBe(200);
+    const res = await expectNothingStored(() => sendForm('PATCH', `${records('secretive')}/${created.body.id}`, [['doc', { file: 'new', name: 'new.txt' }]], ''));
+    expect(res.status).toBe(404);
+    expect(await stored('secretive', created.body.id)).toEqual([keyOf('secretive', created.body.id, created.body.doc)]);
+  });
+
+  it('uploads to a hidden field are ignored for non-superusers, and stored for superusers', async () => {
+    const guest = await sendForm('POST', records('secretive'), [['title', 'g'], ['hiddenDoc', { file: 'h', name: 'hidden.txt' }]], '');
+    expect(guest.status).toBe(200);
+    expect(await stored('secretive', guest.body.id)).toEqual([]);
+    const admin = await sendForm('POST', records('secretive'), [['title', 'a'], ['hiddenDoc', { file: 'h', name: 'hidden.txt' }]]);
+    expect(admin.status).toBe(200);
+    expect(admin.body.hiddenDoc).toMatch(/^hidden_/);
+    expect(await stored('secretive', admin.body.id)).toHaveLength(1);
   });
 });
 

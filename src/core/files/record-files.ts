@@ -31,7 +31,8 @@ export class RecordFiles {
 
   /**
    * Stores `uploads` as files of the record `recordId` (inside the write transaction `tx`).
-   * Whatever was stored is removed if the transaction rolls back, or at once if storing fails.
+   * Whatever was stored is removed if the transaction rolls back, which a storage error here
+   * makes it do too (the error leaves the write).
    */
   async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string): Promise<void> {
     if (uploads.length === 0) return;

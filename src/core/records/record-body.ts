@@ -101,7 +101,12 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
   const extras: Record<string, unknown> = {};
   const byExactName = new Map(collection.fields.map((f) => [f.name, f]));
   const uploads = opts.uploads ?? new Map<string, readonly string[]>();
-  const newFiles = new Set([...uploads.values()].flat());
+  // Uploads count as new filenames of their own field only.
+  const newFiles = new Map<string, Set<string>>();
+  for (const [key, names] of uploads) {
+    const name = parseKey(key).name;
+    newFiles.set(name, new Set([...(newFiles.get(name) ?? []), ...names]));
+  }
   const keys = [...new Set([...Object.keys(data), ...uploads.keys()])].sort((a, b) => a.length - b.length);
 
   for (const key of keys) {
@@ -131,7 +136,8 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
     if (field.type === 'file') {
       // Filenames can only be kept, reordered or removed; new files arrive as uploads.
       const existing = valuesOf(current[field.name]);
-      const invalidFiles = valuesOf(next).filter((f) => !existing.includes(f) && !newFiles.has(f));
+      const uploaded = newFiles.get(field.name);
+      const invalidFiles = valuesOf(next).filter((f) => !existing.includes(f) && !uploaded?.has(f));
       if (invalidFiles.length > 0) {
         const listed = invalidFiles.map((f) => f.slice(0, 250));
         errors[key] = fieldError('validation_invalid_file', `Invalid new files: ${listed.join(', ')}.`, { invalidFiles: listed });

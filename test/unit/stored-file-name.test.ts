@@ -55,6 +55,11 @@ describe('detectFileType', () => {
     ['text', Buffer.from('hello world\n'), 'text/plain'],
     ['text that looks like JSON but is not', Buffer.from('{not json'), 'text/plain'],
     ['binary', Buffer.from([0, 1, 2, 3, 254, 255]), 'application/octet-stream'],
+    ['csv', Buffer.from('name,age\nalice,30\n"bob, jr",40\n'), 'text/csv'],
+    ['tsv', Buffer.from('name\tage\nalice\t30\n'), 'text/tab-separated-values'],
+    ['a sentence with a comma is not CSV', Buffer.from('Hello, world.\nSecond line\n'), 'text/plain'],
+    ['vcard', Buffer.from('BEGIN:VCARD\nVERSION:4.0\nEND:VCARD\n'), 'text/vcard'],
+    ['rtf', Buffer.from('{\\rtf1\\ansi hello}'), 'application/rtf'],
   ];
   for (const [name, data, mime] of cases) {
     it(name, async () => expect((await detectFileType(data)).mime).toBe(mime));
@@ -64,6 +69,7 @@ describe('detectFileType', () => {
     expect(mimeTypeAllowed('text/plain', ['text/plain; charset=utf-8'])).toBe(true);
     expect(mimeTypeAllowed('image/png', ['IMAGE/PNG'])).toBe(true);
     expect(mimeTypeAllowed('text/xml', ['application/xml'])).toBe(true);
+    expect(mimeTypeAllowed('application/rtf', ['text/rtf'])).toBe(true);
     expect(mimeTypeAllowed('text/html', ['image/png', 'text/plain'])).toBe(false);
   });
 });

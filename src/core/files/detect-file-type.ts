@@ -3,7 +3,8 @@
  * file's extension are claims anyone can forge (an HTML page named `x.png`, sent as image/png,
  * must not pass a field that only accepts images). Binary formats are recognised by their magic
  * bytes (file-type); texts have none, so a few text formats are sniffed here the way
- * PocketBase's detector (gabriel-vasile/mimetype) does: SVG, XML, HTML, JSON, else plain text.
+ * PocketBase's detector (gabriel-vasile/mimetype) does: SVG, XML, HTML, JSON, vCard,
+ * iCalendar, WebVTT, CSV, TSV, else plain text.
  * Anything else is application/octet-stream.
  */
 import { fileTypeFromBuffer } from 'file-type';
@@ -59,7 +60,36 @@ function sniffText(data: Buffer): DetectedType {
       // Not JSON after all: plain text.
     }
   }
+  const text = sample.toString('utf8').replace(/^\ufeff/, '');
+  const upper = text.trimStart().slice(0, 16).toUpperCase();
+  if (upper.startsWith('BEGIN:VCARD')) return { mime: 'text/vcard', ext: 'vcf' };
+  if (upper.startsWith('BEGIN:VCALENDAR')) return { mime: 'text/calendar', ext: 'ics' };
+  if (/^WEBVTT(\s|$)/.test(text)) return { mime: 'text/vtt', ext: 'vtt' };
+  if (isSeparatedValues(text, ',', sample.length < data.length)) return { mime: 'text/csv', ext: 'csv' };
+  if (isSeparatedValues(text, '\t', sample.length < data.length)) return { mime: 'text/tab-separated-values', ext: 'tsv' };
   return { mime: 'text/plain', ext: 'txt' };
+}
+
+/** Lines with a constant number (> 1) of `separator`-separated fields, quotes respected (as mimetype's CSV check). */
+function isSeparatedValues(text: string, separator: string, cut: boolean): boolean {
+  const lines = text.split(/\r?\n/);
+  // The last line of a cut sample may be incomplete; a trailing newline leaves an empty one.
+  if (cut || lines[lines.length - 1] === '') lines.pop();
+  const sampleLines = lines.slice(0, 10);
+  if (sampleLines.length < 2) return false;
+  let expected = -1;
+  for (const line of sampleLines) {
+    let fields = 1;
+    let quoted = false;
+    for (const ch of line) {
+      if (ch === '"') quoted = !quoted;
+      else if (ch === separator && !quoted) fields++;
+    }
+    // A quoted field spanning lines is beyond this check: call it text.
+    if (quoted || fields < 2 || (expected !== -1 && fields !== expected)) return false;
+    expected = fields;
+  }
+  return true;
 }
 
 export async function detectFileType(data: Buffer): Promise<DetectedType> {
@@ -78,6 +108,8 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
   'audio/x-wav': ['audio/wav', 'audio/wave'],
   'application/x-zip-compressed': ['application/zip'],
   'application/zip': ['application/x-zip-compressed'],
+  'application/rtf': ['text/rtf'],
+  'text/rtf': ['application/rtf'],
 };
 
 const bare = (mime: string) => mime.split(';')[0].trim().toLowerCase();

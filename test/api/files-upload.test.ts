@@ -4,6 +4,8 @@
  * storage. Every failed write must leave storage as it was (no orphan uploads, no premature
  * deletes); replaced and removed files go once the write has committed.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transact } from '../../src/core/events/transaction.js';
 import { superuserCaller } from '../../src/core/records/caller.js';
@@ -299,11 +301,14 @@ describe('failed writes store nothing', () => {
   it('a unique violation, found by the database after the files were written', async () => {
     const first = await sendForm('POST', records('docs'), [['slug', 'dup'], ['doc', { file: 'x', name: 'x.txt' }]]);
     expect(first.status).toBe(200);
+    const folders = () => readdirSync(join(t.config.dataDir, 'storage', collectionId('docs'))).sort();
+    const foldersBefore = folders();
     const res = await expectNothingStored(() => sendForm('POST', records('docs'), [['slug', 'dup'], ['doc', { file: 'y', name: 'y.txt' }]]));
     expect(res.status).toBe(400);
     expect(res.body.data.slug.code).toBe('validation_not_unique');
-    // The first record's file is untouched.
+    // The first record's file is untouched, and no empty folder is left for the record that never was (local disk).
     expect(await stored('docs', first.body.id)).toEqual([keyOf('docs', first.body.id, first.body.doc)]);
+    expect(folders()).toEqual(foldersBefore);
   });
 
   it('a custom id that is taken: the existing record keeps its files', async () => {

@@ -34,13 +34,18 @@ export class RecordFiles {
    * Whatever was stored is removed if the transaction rolls back, which a storage error here
    * makes it do too (the error leaves the write).
    */
-  async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string): Promise<void> {
+  async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string, isNew: boolean): Promise<void> {
     if (uploads.length === 0) return;
     const folder = recordFolder(collectionId, recordId);
     // The id was validated by its field; the key check is what storage itself would refuse.
     if (!isSafeStorageKey(folder)) throw badRequest(failMessage, { id: fieldError('validation_invalid_value', 'Invalid value.') });
     const stored: string[] = [];
-    tx.onRollback(() => this.removeNow(stored));
+    tx.onRollback(async () => {
+      await this.removeNow(stored);
+      // A failed create leaves no empty folder behind (local disk has folders). Only when it is
+      // empty: the id may be another record's (a taken custom id), whose files must stay.
+      if (isNew) await this.quietly(async () => ((await this.storage.list(folder)).length === 0 ? this.storage.deletePrefix(folder) : undefined));
+    });
     for (const upload of uploads) {
       const key = `${folder}/${upload.name}`;
       await this.storage.put(key, upload.data, upload.type.mime);

@@ -211,7 +211,7 @@ export class RecordWriter {
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       this.finalizePasswords(collection, values, true, hashes);
       // Stored before the row, removed again if anything after this rolls the write back.
-      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed);
+      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed, true);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
       const insert = compiledTemplate(tx.db, collection, 'insert', () =>
@@ -264,7 +264,7 @@ export class RecordWriter {
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
       this.finalizePasswords(collection, values, false, rehashWith(hashes, preview.values, values));
-      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed);
+      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed, false);
       const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
       const record: RecordModel = { collection, values };
       if (changed.length > 0) {

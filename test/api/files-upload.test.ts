@@ -273,6 +273,19 @@ describe('uploads on update', () => {
   });
 });
 
+describe('concurrent writes', () => {
+  it('parallel replacements of a single file leave exactly the final one stored', async () => {
+    const created = await sendForm('POST', records('docs'), [['doc', { file: 'start', name: 'start.txt' }]]);
+    const id = created.body.id;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => sendForm('PATCH', `${records('docs')}/${id}`, [['doc', { file: `v${i}`, name: `version${i}.txt` }]])),
+    );
+    for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const final = (await send(t, 'GET', `${records('docs')}/${id}`, { auth: su })).body.doc;
+    expect(await stored('docs', id)).toEqual([keyOf('docs', id, final)]);
+  });
+});
+
 describe('failed writes store nothing', () => {
   it('another field invalid', async () => {
     const res = await expectNothingStored(() =>

@@ -12,6 +12,8 @@ import { createGuardedFetch, isLoopbackHost, type FetchLike } from './guarded-fe
 
 /** Discovery documents are cached this long: providers rotate keys, not endpoints. */
 const DISCOVERY_TTL_MS = 10 * 60_000;
+/** Redirects followed when downloading a file (avatar CDNs redirect once or twice). */
+const MAX_FILE_REDIRECTS = 3;
 
 interface Prepared {
   as: oauth.AuthorizationServer;
@@ -39,13 +41,13 @@ export class Oauth4OAuth2Client implements OAuth2Client {
   /** One guarded fetch (and its connection pool) per set of trusted hosts, reused across sign-ins. */
   private readonly fetches = new Map<string, FetchLike>();
 
-  private fetchFor(trusted: Set<string>): FetchLike {
-    const key = [...trusted].sort().join(' ');
+  private fetchFor(trusted: Set<string>, maxBytes?: number): FetchLike {
+    const key = `${maxBytes ?? ''}|${[...trusted].sort().join(' ')}`;
     let fetch = this.fetches.get(key);
     if (!fetch) {
       // Provider configs are few; a bound keeps a stream of config edits from piling pools up.
       if (this.fetches.size >= 64) this.fetches.clear();
-      fetch = createGuardedFetch({ trustedHosts: trusted });
+      fetch = createGuardedFetch({ trustedHosts: trusted, maxBytes });
       this.fetches.set(key, fetch);
     }
     return fetch;
@@ -139,5 +141,24 @@ export class Oauth4OAuth2Client implements OAuth2Client {
     const response = await fetch(target, { method, headers, body });
     if (!response.ok) throw new Error(`${method} ${target.origin}${target.pathname} answered ${response.status}`);
     return response.json();
+  }
+
+  async fetchFile(spec: OAuth2ProviderSpec, url: string, maxBytes: number): Promise<Buffer> {
+    // Avatars are often on another host (a CDN): the guard still refuses private addresses
+    // unless the provider's own configuration names them.
+    const fetch = this.fetchFor(this.trusted(spec), maxBytes);
+    let target = new URL(url);
+    // The guarded fetch does not follow redirects (each hop must pass the guard): follow a few here.
+    for (let hop = 0; hop <= MAX_FILE_REDIRECTS; hop++) {
+      const response = await fetch(target, { headers: { 'user-agent': 'Basalt' } });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        target = new URL(location, target);
+        continue;
+      }
+      if (!response.ok) throw new Error(`GET ${target.origin}${target.pathname} answered ${response.status}`);
+      return Buffer.from(await response.arrayBuffer());
+    }
+    throw new Error(`more than ${MAX_FILE_REDIRECTS} redirects`);
   }
 }

@@ -15,6 +15,7 @@ import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
+import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore } from './ports.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
@@ -68,9 +69,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const { db, logger } = deps;
   const events = new EventBus();
   const registry = new CollectionRegistry();
-  const collections = new CollectionService({ db, registry, events, logger });
+  const recordFiles = new RecordFiles(deps.files, logger);
+  const collections = new CollectionService({ db, registry, events, logger, files: recordFiles });
   const reader = new RecordReader({ db, schema: registry });
-  const writer = new RecordWriter({ db, schema: registry, events, logger });
+  const writer = new RecordWriter({ db, schema: registry, events, logger, files: recordFiles });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);

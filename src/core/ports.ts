@@ -185,6 +185,11 @@ export interface OAuth2Client {
   exchangeCode(provider: OAuth2ProviderSpec, grant: { code: string; codeVerifier: string; redirectURL: string; nonce: string }): Promise<OAuth2Tokens>;
   /** An authenticated request returning JSON (user info and provider APIs). */
   fetchJson(provider: OAuth2ProviderSpec, url: string, accessToken: string, options?: JsonRequestOptions): Promise<unknown>;
+  /**
+   * Downloads a public file the provider pointed at (the user's avatar), at most `maxBytes`
+   * (a larger one is an error, not a truncated file), following at most a few redirects.
+   */
+  fetchFile(provider: OAuth2ProviderSpec, url: string, maxBytes: number): Promise<Buffer>;
 }
 
 /** What storage knows about one stored file. */

@@ -48,7 +48,8 @@ const tooLarge = () => new ApiError(413, MESSAGES.bodyTooLarge);
 export interface ReadBodyOptions {
   /**
    * Byte limit of a multipart body, for routes whose limit is decided per request (the batch
-   * limit follows the settings). @default the route's bodyLimit
+   * limit follows the settings; record writes make room for the collection's file fields).
+   * @default the route's bodyLimit
    */
   limit?: number;
 }

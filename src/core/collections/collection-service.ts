@@ -18,6 +18,7 @@ import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
 import { ensureInternalTables } from '../internal-tables.js';
 import { deleteAuthData } from '../records/cascade.js';
+import type { RecordFiles } from '../files/record-files.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
 export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
@@ -27,6 +28,8 @@ export interface CollectionServiceDeps {
   registry: CollectionRegistry;
   events: EventBus;
   logger: Logger;
+  /** Deletes the files of deleted collections after the commit. */
+  files: RecordFiles;
 }
 
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule', 'authRule', 'manageRule'] as const;
@@ -130,7 +133,11 @@ export class CollectionService {
     await dropViews(db, views);
     for (const { prev, next } of changes) await syncCollectionTable(db, prev, next);
     for (const { prev, next } of changes) {
-      if (prev && !next) await deleteCollectionRow(db, prev.id);
+      if (prev && !next) {
+        await deleteCollectionRow(db, prev.id);
+        // The table is gone with the commit; its files go after it (never before: it may roll back).
+        this.deps.files.deleteCollectionAfterCommit(tx, prev.id);
+      }
       else if (!prev && next) await insertCollection(db, next);
       else if (next) await updateCollection(db, next);
     }

@@ -1,7 +1,9 @@
 /**
- * A unit of work: one database transaction plus the callbacks to run once it has committed.
- * After-commit work (cache invalidation, realtime, webhooks) must never observe a rolled-back
- * write, so it is queued here instead of being called inline.
+ * A unit of work: one database transaction plus the callbacks to run once it has committed, or
+ * once it has rolled back. After-commit work (cache invalidation, realtime, webhooks, deleting
+ * replaced files) must never observe a rolled-back write, so it is queued here instead of being
+ * called inline. Rollback work undoes what lives outside the database (files a write stored):
+ * the database undoes itself, storage does not.
  */
 import type { Database, Logger } from '../ports.js';
 
@@ -9,20 +11,40 @@ export interface Tx {
   readonly db: Database;
   /** Runs `fn` after the outermost transaction commits; dropped on rollback. */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * Runs `fn` after the outermost transaction rolls back (any error out of it, the commit's own
+   * included); dropped on commit. A write sharing an outer transaction (a batch) registers here,
+   * so a later failure of the batch still undoes what this write stored.
+   */
+  onRollback(fn: () => void | Promise<void>): void;
 }
 
-/** Runs `fn` in a transaction (or inside `outer`, joining it), then the after-commit callbacks. */
-export async function transact<T>(db: Database, fn: (tx: Tx) => Promise<T>, outer?: Tx, logger?: Logger): Promise<T> {
-  if (outer) return fn(outer);
-  const callbacks: (() => void | Promise<void>)[] = [];
-  const result = await db.transaction((txDb) => fn({ db: txDb, afterCommit: (cb) => callbacks.push(cb) }));
+type Callback = () => void | Promise<void>;
+
+/** Runs every callback; a failing one is logged, never thrown (the outcome is already decided). */
+async function runAll(callbacks: Callback[], logger: Logger | undefined, what: string): Promise<void> {
   for (const cb of callbacks) {
     try {
       await cb();
     } catch (err) {
-      // The write is committed: a failing consumer must not turn it into an error response.
-      logger?.error({ err }, 'after-commit handler failed');
+      logger?.error({ err }, what);
     }
   }
+}
+
+/** Runs `fn` in a transaction (or inside `outer`, joining it), then the after-commit or rollback callbacks. */
+export async function transact<T>(db: Database, fn: (tx: Tx) => Promise<T>, outer?: Tx, logger?: Logger): Promise<T> {
+  if (outer) return fn(outer);
+  const committed: Callback[] = [];
+  const rolledBack: Callback[] = [];
+  let result: T;
+  try {
+    result = await db.transaction((txDb) => fn({ db: txDb, afterCommit: (cb) => committed.push(cb), onRollback: (cb) => rolledBack.push(cb) }));
+  } catch (err) {
+    await runAll(rolledBack, logger, 'rollback handler failed');
+    throw err;
+  }
+  // The write is committed: a failing consumer must not turn it into an error response.
+  await runAll(committed, logger, 'after-commit handler failed');
   return result;
 }

@@ -2,6 +2,7 @@
  * Applies a submitted body to a record's values (spec §1.2 "Body modifiers"): plain keys set a
  * field, `field+`/`field-` add or subtract numbers, `+field`/`field+`/`field-` prepend, append or
  * remove values of select, relation and file fields, `field:autogenerate` generates text.
+ * Uploaded files take part by their stored names (see core/files/upload-plan.ts).
  * Keys are applied shortest first, so `tags` is set before `tags+` adds to it.
  */
 import type { CollectionModel } from '../collections/collection-model.js';
@@ -24,6 +25,11 @@ export interface BodyOptions {
   isSuperuser: boolean;
   /** Superuser, or the caller satisfies the auth collection's manageRule for this record. */
   canManage: boolean;
+  /**
+   * Stored names of the uploads, by the key of their parts (`doc`, `doc+`, `+doc`): added after
+   * the filenames the body gives under the same key, and accepted as new filenames.
+   */
+  uploads?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface AppliedBody {
@@ -79,6 +85,14 @@ function applyModifier(field: Field, current: unknown, raw: unknown, modifier: M
   }
 }
 
+/** A key's submitted value with its uploads after it (PocketBase merges them, so kept names are not lost). */
+function withUploads(raw: unknown, names: readonly string[] | undefined): unknown {
+  if (!names || names.length === 0) return raw;
+  const listed = toStringList(raw);
+  // A value that is no list of names stays as it is: the field reports it as invalid.
+  return listed === INVALID ? raw : [...listed, ...names];
+}
+
 /** Applies `data` to a copy of `current`. Unknown keys are errors; hidden and server-set fields are skipped. */
 export function applyBody(collection: CollectionModel, current: RecordValues, data: Record<string, unknown>, opts: BodyOptions): AppliedBody {
   const values: RecordValues = { ...current };
@@ -86,10 +100,17 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
   const errors: ErrorData = {};
   const extras: Record<string, unknown> = {};
   const byExactName = new Map(collection.fields.map((f) => [f.name, f]));
-  const keys = Object.keys(data).sort((a, b) => a.length - b.length);
+  const uploads = opts.uploads ?? new Map<string, readonly string[]>();
+  // Uploads count as new filenames of their own field only.
+  const newFiles = new Map<string, Set<string>>();
+  for (const [key, names] of uploads) {
+    const name = parseKey(key).name;
+    newFiles.set(name, new Set([...(newFiles.get(name) ?? []), ...names]));
+  }
+  const keys = [...new Set([...Object.keys(data), ...uploads.keys()])].sort((a, b) => a.length - b.length);
 
   for (const key of keys) {
-    const raw = data[key];
+    const raw = withUploads(data[key], uploads.get(key));
     if (OUTPUT_ONLY_KEYS.has(key)) continue;
     if (collection.isAuth && AUTH_EXTRA_KEYS.has(key)) {
       extras[key] = raw;
@@ -113,10 +134,13 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
       continue;
     }
     if (field.type === 'file') {
-      // Filenames can only be kept, reordered or removed here; new files arrive as uploads.
+      // Filenames can only be kept, reordered or removed; new files arrive as uploads.
       const existing = valuesOf(current[field.name]);
-      if (valuesOf(next).some((f) => !existing.includes(f))) {
-        errors[key] = fieldError('validation_unknown_filenames', 'The field contains unknown filenames.');
+      const uploaded = newFiles.get(field.name);
+      const invalidFiles = valuesOf(next).filter((f) => !existing.includes(f) && !uploaded?.has(f));
+      if (invalidFiles.length > 0) {
+        const listed = invalidFiles.map((f) => f.slice(0, 250));
+        errors[key] = fieldError('validation_invalid_file', `Invalid new files: ${listed.join(', ')}.`, { invalidFiles: listed });
         continue;
       }
     }

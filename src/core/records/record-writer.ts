@@ -27,12 +27,17 @@ import { ROOT, ruleAllows } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
 import type { RecordModel, RecordValues } from './record.js';
 import type { UploadedFile } from '../files/uploaded-file.js';
+import type { RecordFiles } from '../files/record-files.js';
+import { checkUploads, keptUploads, planUploads, type UploadPlan } from '../files/upload-plan.js';
+import { valuesOf } from '../collections/fields/multi-value.js';
 
 export interface WriterDeps {
   db: Database;
   schema: SchemaView;
   events: EventBus;
   logger: Logger;
+  /** Stores uploads and deletes replaced files in step with the write transactions. */
+  files: RecordFiles;
 }
 
 export interface WriteInput {
@@ -43,6 +48,22 @@ export interface WriteInput {
 
 function assertWritable(collection: CollectionModel): void {
   if (collection.isView) throw badRequest(MESSAGES.unsupportedCollectionType);
+}
+
+/** Errors of file parts that cannot be uploads join the body's errors (the body's win on the same key). */
+function addPlanErrors(plan: UploadPlan, errors: ErrorData): void {
+  for (const [key, error] of Object.entries(plan.errors)) errors[key] ??= error;
+}
+
+/** Filenames an update drops from the record: deleted once it commits. */
+function droppedFiles(collection: CollectionModel, before: RecordValues, after: RecordValues): string[] {
+  const dropped: string[] = [];
+  for (const f of collection.fields) {
+    if (f.type !== 'file') continue;
+    const kept = new Set(valuesOf(after[f.name]));
+    for (const name of valuesOf(before[f.name])) if (!kept.has(name)) dropped.push(name);
+  }
+  return dropped;
 }
 
 export class RecordWriter {
@@ -165,7 +186,9 @@ export class RecordWriter {
     if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const zero: RecordValues = {};
     for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
-    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: seesEverything(caller), canManage: caller.isSuperuser });
+    const plan = await planUploads(collection, input.files ?? []);
+    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: seesEverything(caller), canManage: caller.isSuperuser, uploads: plan.keys });
+    addPlanErrors(plan, applied.errors);
     const { values, errors } = applied;
     const now = nowString();
     for (const f of collection.fields) {
@@ -181,10 +204,14 @@ export class RecordWriter {
       const ctx = this.ctx(tx.db);
       if (!(await passesCreateRule(ctx, collection, values, ruleCaller))) throw badRequest(MESSAGES.createFailed);
       validateValues(collection, values, true, null, errors);
+      const uploads = keptUploads(collection, values, plan);
+      checkUploads(uploads, errors);
       this.applyAuthRules(collection, values, null, applied.extras, caller.isSuperuser, errors, null);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       this.finalizePasswords(collection, values, true, hashes);
+      // Stored before the row, removed again if anything after this rolls the write back.
+      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed, true);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
       const insert = compiledTemplate(tx.db, collection, 'insert', () =>
@@ -217,29 +244,36 @@ export class RecordWriter {
     const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data, outer);
     const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
     const hashes = await this.prehash(collection, preview.values);
+    const plan = await planUploads(collection, input.files ?? []);
     return transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
       const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
       if (!existing) throw notFound();
       const canManage = await this.canManage(tx.db, existing, caller);
-      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage });
+      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage, uploads: plan.keys });
+      addPlanErrors(plan, applied.errors);
       const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
       if (!caller.isSuperuser && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
       const { values, errors } = applied;
       const now = nowString();
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
       validateValues(collection, values, false, existing.values, errors);
+      const uploads = keptUploads(collection, values, plan);
+      checkUploads(uploads, errors);
       this.applyAuthRules(collection, values, existing.values, applied.extras, canManage, errors, oldPasswordHash);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
       this.finalizePasswords(collection, values, false, rehashWith(hashes, preview.values, values));
+      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed, false);
       const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
       const record: RecordModel = { collection, values };
       if (changed.length > 0) {
         const row = codecOf(collection).encode(values, changed);
         await this.insertOrTranslate(tx, collection, () => tx.db.kysely.updateTable(collection.table).set(row).where('id', '=', id).execute(), MESSAGES.updateFailed);
       }
+      // The replaced and removed files go only once the new value is committed.
+      this.deps.files.deleteAfterCommit(tx, collection.id, id, droppedFiles(collection, existing.values, values));
       tx.afterCommit(() => this.deps.events.emit('recordUpdated', { record, previous: existing }));
       return record;
     }, outer, this.deps.logger);
@@ -260,6 +294,7 @@ export class RecordWriter {
       if (!record) throw notFound();
       if (collection.id === SUPERUSERS_COLLECTION_ID) await assertNotLastSuperuser(tx.db, collection);
       const deleted = await deleteWithCascade(tx.db, this.deps.schema, record);
+      this.deps.files.deleteRecordsAfterCommit(tx, deleted);
       tx.afterCommit(async () => {
         for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
       });
@@ -269,11 +304,14 @@ export class RecordWriter {
   /** Deletes every record of a collection through the cascade logic (collection truncate). */
   async truncate(tx: Tx, collection: CollectionModel): Promise<void> {
     const codec = codecOf(collection);
+    // One prefix delete for the collection's own files; cascaded records elsewhere go one by one.
+    this.deps.files.deleteCollectionAfterCommit(tx, collection.id);
     for (;;) {
       const rows = await tx.db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} LIMIT 200`);
       if (rows.length === 0) return;
       const deleted: RecordModel[] = [];
       for (const row of rows) deleted.push(...(await deleteWithCascade(tx.db, this.deps.schema, codec.decode(row))));
+      this.deps.files.deleteRecordsAfterCommit(tx, deleted, collection.id);
       tx.afterCommit(async () => {
         for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
       });

@@ -1,23 +1,21 @@
 /** The records CRUD API, spec §1.2. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
-import { badRequest, fieldError } from '../../core/errors.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { parseExpand } from '../../core/records/expand.js';
+import type { WriteInput } from '../../core/records/record-writer.js';
+import type { CollectionModel } from '../../core/collections/collection-model.js';
+import { recordBodyLimit } from '../../core/files/body-limit.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
 
 type Params = { collection: string; id?: string };
 
-async function writeInput(request: FastifyRequest) {
-  const body = await readBody(request);
-  if (body.files.length > 0) {
-    throw badRequest('File uploads are not supported yet.', {
-      [body.files[0].field]: fieldError('validation_file_upload_unsupported', 'File uploads arrive with the files feature.'),
-    });
-  }
-  return { data: body.data };
+/** The body and its file parts (uploads to file fields: `field`, `field+`, `+field`). */
+async function writeInput(app: App, request: FastifyRequest, collection: CollectionModel): Promise<WriteInput> {
+  const body = await readBody(request, { limit: recordBodyLimit(collection, app.config.bodyLimit) });
+  return { data: body.data, files: body.files };
 }
 
 export function registerRecordRoutes(server: FastifyInstance, app: App): void {
@@ -40,7 +38,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.create(collection, await writeInput(request), caller);
+    const record = await writer.create(collection, await writeInput(app, request, collection), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });
@@ -50,7 +48,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.update(collection, request.params.id!, await writeInput(request), caller);
+    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });

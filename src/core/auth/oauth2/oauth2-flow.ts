@@ -11,6 +11,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CollectionModel } from '../../collections/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../../collections/index-definition.js';
+import { DEFAULT_FILE_MAX_SIZE } from '../../collections/fields/file-field.js';
+import { detectFileType, mimeTypeAllowed } from '../../files/detect-file-type.js';
+import type { UploadedFile } from '../../files/uploaded-file.js';
 import { fieldTypeOf } from '../../collections/fields/index.js';
 import { SUPERUSERS_COLLECTION_ID } from '../../collections/types.js';
 import { badRequest, fieldError, forbidden, type ErrorData } from '../../errors.js';
@@ -36,6 +39,16 @@ const STATE_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 const EXCHANGE_TIMEOUT_MS = 30_000;
 
 const b64url = (buf: Buffer) => buf.toString('base64url');
+
+/** The last path segment of the picture's URL (PocketBase names it so), or `avatar`. */
+function avatarFileName(url: string): string {
+  try {
+    const segment = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+    return segment === '' ? 'avatar' : segment;
+  } catch {
+    return 'avatar';
+  }
+}
 
 /** The OIDC nonce bound to a PKCE verifier: `base64url(sha256("basalt-nonce:" + verifier))`. */
 export function nonceFor(codeVerifier: string): string {
@@ -155,7 +168,7 @@ export class OAuth2Flow {
 
     const caller: Caller = { ...signIn.caller, info: deriveRequest(signIn.caller.info, { context: 'oauth2' }) };
     const emailProven = p.preset.emailTrust !== 'signup-only' || p.config.extra?.trustEmail === true;
-    const { record, isNew } = await this.linkOrCreate(collection, p.config.name, user, emailProven, createData as Record<string, unknown>, caller);
+    const { record, isNew } = await this.linkOrCreate(collection, p, user, emailProven, createData as Record<string, unknown>, caller);
     const meta = {
       id: user.id,
       name: user.name,
@@ -178,7 +191,8 @@ export class OAuth2Flow {
    * email, when the provider's email proves the address (`emailProven`); else a new one from
    * `createData` and the mapped fields. The link is written in the same transaction.
    */
-  private async linkOrCreate(collection: CollectionModel, provider: string, user: OAuth2UserInfo, emailProven: boolean, createData: Record<string, unknown>, caller: Caller): Promise<{ record: RecordModel; isNew: boolean }> {
+  private async linkOrCreate(collection: CollectionModel, p: ResolvedProvider, user: OAuth2UserInfo, emailProven: boolean, createData: Record<string, unknown>, caller: Caller): Promise<{ record: RecordModel; isNew: boolean }> {
+    const provider = p.config.name;
     const ctx = this.auth.ctx;
     const externalAuths = this.auth.system.collection('_externalAuths');
     const [link] = await findRecordsBy(ctx, externalAuths, { collectionRef: collection.id, provider, providerId: user.id }, 1);
@@ -189,13 +203,15 @@ export class OAuth2Flow {
     if (!record && user.email && emailProven) record = await this.service.findByEmail(collection, user.email);
     // An unproven address is only a suggestion for a new record: never grounds for trust.
     const provenEmail = emailProven ? user.email : '';
+    // Downloaded before the transaction (no lock held over the network), for a sign-up only.
+    const avatar = record ? [] : await this.avatarUpload(collection, p, user, createData);
 
     return transact(ctx.db, async (tx) => {
       let isNew = false;
       if (!record) {
         if (collection.id === SUPERUSERS_COLLECTION_ID) throw badRequest('Failed to authenticate.', { provider: fieldError('validation_superuser_oauth2_signup', 'Superusers cannot sign up with OAuth2.') });
         const payload = await this.signUpPayload(collection, user, createData);
-        const created = await this.writer.create(collection, { data: payload }, caller, tx);
+        const created = await this.writer.create(collection, { data: payload, files: avatar }, caller, tx);
         isNew = true;
         record = created;
         if (provenEmail !== '' && created.values.email === provenEmail && !created.values.verified) record = await this.auth.system.update(created, { verified: true }, tx);
@@ -236,7 +252,7 @@ export class OAuth2Flow {
     assign(mapped.name, user.name);
     if (mapped.username && !(mapped.username in payload) && (await this.usernameIsFree(collection, mapped.username, user.username))) payload[mapped.username] = user.username;
     const avatarField = mapped.avatarURL ? collection.field(mapped.avatarURL) : undefined;
-    // A file field would need the picture downloaded: that arrives with file storage.
+    // A file field gets the picture itself, as an upload (avatarUpload).
     if (avatarField && avatarField.type !== 'file') assign(mapped.avatarURL, user.avatarURL);
     if (!('password' in payload)) {
       const password = randomString(40);
@@ -244,6 +260,28 @@ export class OAuth2Flow {
       payload.passwordConfirm = password;
     }
     return payload;
+  }
+
+  /**
+   * The provider's picture as an upload to the file field `mappedFields.avatarURL` names, capped
+   * at the field's maxSize. A picture that cannot be had (down, too large, a type the field
+   * refuses) is left out: it must not cost the user the sign-up.
+   */
+  private async avatarUpload(collection: CollectionModel, p: ResolvedProvider, user: OAuth2UserInfo, createData: Record<string, unknown>): Promise<UploadedFile[]> {
+    const name = collection.data.oauth2?.mappedFields?.avatarURL ?? '';
+    const field = name ? collection.field(name) : undefined;
+    if (!field || field.type !== 'file' || user.avatarURL === '' || field.name in createData) return [];
+    const maxBytes = typeof field.maxSize === 'number' && field.maxSize > 0 ? field.maxSize : DEFAULT_FILE_MAX_SIZE;
+    try {
+      const data = await withTimeout(this.client.fetchFile(p.spec, user.avatarURL, maxBytes), EXCHANGE_TIMEOUT_MS, 'the avatar download');
+      const allowed = Array.isArray(field.mimeTypes) ? (field.mimeTypes as string[]) : [];
+      const type = await detectFileType(data);
+      if (data.length === 0 || (allowed.length > 0 && !mimeTypeAllowed(type.mime, allowed))) throw new Error(`the avatar is ${data.length === 0 ? 'empty' : type.mime}`);
+      return [{ field: field.name, filename: avatarFileName(user.avatarURL), mimetype: type.mime, data }];
+    } catch (err) {
+      this.logger.warn({ provider: p.config.name, err: { message: (err as Error).message } }, 'OAuth2 avatar left out');
+      return [];
+    }
   }
 
   /** A provider username is used only when the field accepts it and no record has it yet. */

@@ -1,7 +1,9 @@
 import { fieldError } from '../../errors.js';
 import { optStrings } from './coerce.js';
 import type { FieldType } from './field-type.js';
-import { checkCount, checkMaxSelectOption, valuesOf, multiValueStorage } from './multi-value.js';
+import { optNumber } from './coerce.js';
+import { requiredError } from './field-type.js';
+import { checkMaxSelectOption, valuesOf, multiValueStorage } from './multi-value.js';
 
 /** Upload size cap when the field sets none (PocketBase's default). */
 export const DEFAULT_FILE_MAX_SIZE = 5 << 20;
@@ -30,5 +32,13 @@ export const fileField: FieldType = {
     }
   },
   ...multiValueStorage,
-  validate: (field, value) => checkCount(field, valuesOf(value)),
+  // Uploads (size, type) are checked by core/files/upload-plan.ts: the value holds names only.
+  validate(field, value) {
+    const files = valuesOf(value);
+    if (files.length === 0) return field.required ? requiredError() : null;
+    const max = Math.max(optNumber(field.maxSelect) ?? 1, 1);
+    // PocketBase's own code for files (not validation_too_many_values).
+    if (files.length > max) return fieldError('validation_too_many_files', `The maximum allowed files is ${max}.`, { maxSelect: max });
+    return null;
+  },
 };

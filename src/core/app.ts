@@ -16,7 +16,9 @@ import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { MailService } from './mail/mail-service.js';
-import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, RateLimitStore } from './ports.js';
+import { FileDownloads } from './files/file-downloads.js';
+import { ThumbCache } from './files/thumb-cache.js';
+import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, RateLimitStore, Thumbnailer } from './ports.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   oauth2: OAuth2Client;
   /** Uploaded files and thumbnails (local disk for one node, S3-compatible storage for a cluster). */
   files: FileStorage;
+  /** Makes image thumbnails (sharp). */
+  thumbnailer: Thumbnailer;
 }
 
 export interface App {
@@ -54,6 +58,8 @@ export interface App {
   readonly oauth2: OAuth2Flow;
   readonly oauth2Redirects: OAuth2Redirects;
   readonly files: FileStorage;
+  /** Which stored file (or thumbnail) a download request gets, with its access checks. */
+  readonly downloads: FileDownloads;
   close(): Promise<void>;
 }
 
@@ -98,6 +104,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
     oauth2Redirects: new OAuth2Redirects(),
     files: deps.files,
+    downloads: new FileDownloads({ db, schema: registry }, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     async close() {
       await mail.close();
       await deps.rateLimits.close();

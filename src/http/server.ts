@@ -33,6 +33,7 @@ import { registerRecordAuthRoutes } from './routes/record-auth.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerTotpRoutes } from './routes/totp.js';
 import { registerRecordRoutes } from './routes/records.js';
+import { registerFileRoutes } from './routes/files.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -124,5 +125,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerSettingsRoutes(server, app);
   registerApiKeyRoutes(server, app);
   registerOAuth2Routes(server, app);
+  registerFileRoutes(server, app);
   return server;
 }

@@ -8,6 +8,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -67,6 +68,21 @@ export class S3FileStorage implements FileStorage {
       requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
       maxAttempts: 3,
     });
+  }
+
+  /**
+   * Checks at start-up that the bucket exists and the credentials reach it, so a wrong setting
+   * fails there rather than on the first upload. The message names the bucket, never the secret.
+   */
+  async assertReachable(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode;
+      const hint = status === 404 ? 'the bucket does not exist' : status === 403 || status === 401 ? 'the credentials are refused' : (e.message ?? e.name ?? 'no answer');
+      throw new Error(`cannot use the S3 bucket "${this.bucket}": ${hint} (check --s3-endpoint, --s3-bucket, --s3-access-key, --s3-secret)`);
+    }
   }
 
   private key(key: string): string {

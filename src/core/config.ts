@@ -21,7 +21,26 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Trust X-Forwarded-For (set when behind a reverse proxy). @default false */
   trustProxy: boolean;
+  /** Where uploaded files live. @default local disk under `<dataDir>/storage` */
+  storage: StorageConfig;
 }
+
+/** `local`: `<dataDir>/storage` (one node); `s3`: an S3-compatible bucket shared by every node. */
+export type StorageConfig =
+  | { type: 'local' }
+  | {
+      type: 's3';
+      /** Empty for AWS's default endpoint of the region. */
+      endpoint: string;
+      bucket: string;
+      region: string;
+      accessKey: string;
+      /** NB: a secret: never logged. */
+      secret: string;
+      forcePathStyle: boolean;
+      /** Key prefix inside the bucket; empty for none. */
+      prefix: string;
+    };
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
 
@@ -37,6 +56,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     bodyLimit: DEFAULT_BODY_LIMIT,
     logLevel: 'info',
     trustProxy: false,
+    storage: { type: 'local' } as StorageConfig,
     ...overrides,
   });
 }

@@ -245,8 +245,12 @@ describe('thumbnails', () => {
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
   });
 
-  it('an image that cannot be decoded gets the original, and no thumb is stored', async () => {
+  it('an image that cannot be decoded gets the original, no thumb is stored, and it is not retried at once', async () => {
+    const before = made.length;
     const res = await get(url('docs', ids.corrupt, 'broken_abc123.png', 'thumb=50x50'));
+    expect(made.length).toBe(before + 1);
+    expect((await get(url('docs', ids.corrupt, 'broken_abc123.png', 'thumb=50x50'))).body.equals(files.corrupt)).toBe(true);
+    expect(made.length).toBe(before + 1);
     expect(res.status).toBe(200);
     expect(res.body.equals(files.corrupt)).toBe(true);
     expect(res.headers['content-disposition']).toBe('inline; filename=broken_abc123.png');

@@ -10,13 +10,27 @@ import { readAll } from './read-stream.js';
 export interface ThumbCacheOptions {
   /** Generations running at the same time; the rest wait their turn. @default 4 */
   maxConcurrent?: number;
+  /**
+   * How long a failed thumb is not tried again (the original is served meanwhile): without it
+   * every request for a thumb of a broken image would decode it again. @default 300000 (5 min)
+   */
+  retryAfterMs?: number;
+  /** @default Date.now */
+  now?: () => number;
 }
+
+/** Failed thumbs remembered at most; the oldest is forgotten first. */
+const MAX_FAILURES = 1000;
 
 export class ThumbCache {
   private readonly pending = new Map<string, Promise<boolean>>();
   private readonly waiting: (() => void)[] = [];
   private running = 0;
   private readonly maxConcurrent: number;
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+  /** Thumb key → when it may be tried again. */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly storage: FileStorage,
@@ -25,6 +39,8 @@ export class ThumbCache {
     options: ThumbCacheOptions = {},
   ) {
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 4);
+    this.retryAfterMs = options.retryAfterMs ?? 300_000;
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -32,6 +48,11 @@ export class ThumbCache {
    * False when it could not be made: the caller then serves the original, as PocketBase does.
    */
   async ensure(originalKey: string, thumbKey: string, size: ThumbSize, originalSize: number): Promise<boolean> {
+    const retryAt = this.failures.get(thumbKey);
+    if (retryAt !== undefined) {
+      if (this.now() < retryAt) return false;
+      this.failures.delete(thumbKey);
+    }
     if (await this.storage.stat(thumbKey)) return true;
     let job = this.pending.get(thumbKey);
     if (!job) {
@@ -54,6 +75,8 @@ export class ThumbCache {
       return true;
     } catch (err) {
       this.logger.warn({ thumb: thumbKey, error: (err as Error).message }, 'thumbnail failed: serving the original');
+      if (this.failures.size >= MAX_FAILURES) this.failures.delete(this.failures.keys().next().value!);
+      this.failures.set(thumbKey, this.now() + this.retryAfterMs);
       return false;
     } finally {
       this.release();

@@ -309,6 +309,12 @@ describe('headers', () => {
     expect(res.body.length).toBe(0);
   });
 
+  it('`fields` does not apply to a file', async () => {
+    const res = await get(url('docs', ids.png, 'photo_abc123.png', 'fields=id'));
+    expect(res.status).toBe(200);
+    expect(res.body.equals(files.png)).toBe(true);
+  });
+
   it('every file of a multi-value field is served', async () => {
     expect((await get(url('docs', ids.multi, 'a1_abc123.txt'))).body.toString()).toBe('first');
     expect((await get(url('docs', ids.multi, 'a2_abc123.png'))).body.equals(files.png)).toBe(true);

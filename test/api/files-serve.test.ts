@@ -459,6 +459,14 @@ describe('POST /api/files/token', () => {
     expect(claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(180);
   });
 
+  it('an API key: 403 (it has no record to sign a file token for)', async () => {
+    const key = await send(t, 'POST', '/api/keys', { auth: suToken, body: { name: 'files', scopes: [{ collection: 'docs', actions: ['view'] }] } });
+    expect(key.status, key.raw).toBe(200);
+    const res = await send(t, 'POST', '/api/files/token', { auth: `Bearer ${key.body.key}` });
+    expect(res.status).toBe(403);
+    expect(Object.keys(res.body).sort()).toEqual(['data', 'message', 'status']);
+  });
+
   it('a file token is not an auth token', async () => {
     const { token } = (await send(t, 'POST', '/api/files/token', { auth: alice.token })).body;
     expect((await send(t, 'POST', '/api/files/token', { auth: token })).status).toBe(401);

@@ -83,9 +83,7 @@ export class FileDownloads {
     if (!size || !isThumbnailable(sniffedType)) return original;
     const thumbName = `${request.thumb}_${request.filename}`;
     const thumbKey = `${base}/thumbs_${request.filename}/${thumbName}`;
-    if (!(await this.thumbs.ensure(key, thumbKey, size, info.size))) return original;
-    const thumbInfo = await this.storage.stat(thumbKey);
-    // Deleted in between (the record changed): the original is still the right answer.
+    const thumbInfo = await this.thumbs.ensure(key, thumbKey, size, info.size);
     return thumbInfo ? { key: thumbKey, name: thumbName, info: thumbInfo, sniffedType } : original;
   }
 

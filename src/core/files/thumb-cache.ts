@@ -4,7 +4,7 @@
  * Concurrent first requests for one thumb share one generation (single-flight, per process),
  * and at most a few generations run at once: each decodes a whole image in memory.
  */
-import type { FileStorage, Logger, Thumbnailer, ThumbSize } from '../ports.js';
+import type { FileStorage, Logger, StoredFileInfo, Thumbnailer, ThumbSize } from '../ports.js';
 import { readAll } from './read-stream.js';
 
 export interface ThumbCacheOptions {
@@ -44,22 +44,24 @@ export class ThumbCache {
   }
 
   /**
-   * Makes sure the thumb at `thumbKey` exists (generating it from `originalKey` if needed).
-   * False when it could not be made: the caller then serves the original, as PocketBase does.
+   * The stored thumb at `thumbKey`, generated from `originalKey` first if needed. Null when it
+   * could not be made: the caller then serves the original, as PocketBase does.
    */
-  async ensure(originalKey: string, thumbKey: string, size: ThumbSize, originalSize: number): Promise<boolean> {
+  async ensure(originalKey: string, thumbKey: string, size: ThumbSize, originalSize: number): Promise<StoredFileInfo | null> {
     const retryAt = this.failures.get(thumbKey);
     if (retryAt !== undefined) {
-      if (this.now() < retryAt) return false;
+      if (this.now() < retryAt) return null;
       this.failures.delete(thumbKey);
     }
-    if (await this.storage.stat(thumbKey)) return true;
+    const existing = await this.storage.stat(thumbKey);
+    if (existing) return existing;
     let job = this.pending.get(thumbKey);
     if (!job) {
       job = this.generate(originalKey, thumbKey, size, originalSize).finally(() => this.pending.delete(thumbKey));
       this.pending.set(thumbKey, job);
     }
-    return job;
+    // Every waiter stats the new thumb itself (it may be gone again: the record changed).
+    return (await job) ? this.storage.stat(thumbKey) : null;
   }
 
   private async generate(originalKey: string, thumbKey: string, size: ThumbSize, originalSize: number): Promise<boolean> {

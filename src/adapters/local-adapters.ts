@@ -1,7 +1,7 @@
 /**
  * The ports' single-node implementations: SMTP for mail, process memory for rate-limit
  * counters, oauth4webapi (behind the outgoing-request guard) for OAuth2, local disk under the
- * data directory for files, in-process pub/sub.
+ * data directory for files, sharp for thumbnails, in-process pub/sub.
  */
 import { join } from 'node:path';
 import type { AppDeps } from '../core/app.js';
@@ -10,14 +10,16 @@ import { LocalFileStorage } from './local-file-storage.js';
 import { MemoryPubSub } from './memory-pubsub.js';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { Oauth4OAuth2Client } from './oauth4-oauth2-client.js';
+import { SharpThumbnailer } from './sharp-thumbnailer.js';
 import { createSmtpMailer } from './smtp-mailer.js';
 
-export function localAdapters(config: Pick<Config, 'dataDir'>): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'pubsub'> {
+export function localAdapters(config: Pick<Config, 'dataDir'>): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'thumbnailer' | 'pubsub'> {
   return {
     mailer: createSmtpMailer,
     rateLimits: new MemoryRateLimitStore(),
     oauth2: new Oauth4OAuth2Client(),
     files: new LocalFileStorage(join(config.dataDir, 'storage')),
     pubsub: new MemoryPubSub(),
+    thumbnailer: new SharpThumbnailer(),
   };
 }

@@ -3,7 +3,8 @@
  * environment. A malformed value fails here, at start-up, with a message that says what to fix.
  */
 import { parseArgs } from 'node:util';
-import { defaultConfig, type Config } from '../core/config.js';
+import { defaultConfig, type Config, type StorageConfig } from '../core/config.js';
+import { isSafeStorageKey } from '../core/files/storage-key.js';
 
 export class UsageError extends Error {}
 
@@ -16,7 +17,17 @@ export const SERVE_OPTIONS = {
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
   'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
+  's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
+  's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
+  's3-region': { type: 'string', env: 'BASALT_S3_REGION', help: 'S3 region (default us-east-1)' },
+  's3-access-key': { type: 'string', env: 'BASALT_S3_ACCESS_KEY', help: 'S3 access key id' },
+  's3-secret': { type: 'string', env: 'BASALT_S3_SECRET', help: 'S3 secret access key (prefer the environment variable: flags show in ps)' },
+  's3-force-path-style': { type: 'boolean', env: 'BASALT_S3_FORCE_PATH_STYLE', help: 'path-style S3 URLs (MinIO and most self-hosted servers)' },
+  's3-prefix': { type: 'string', env: 'BASALT_S3_PREFIX', help: 'key prefix inside the S3 bucket (default none)' },
 } as const;
+
+/** The options `serve` reads for file storage. */
+export const STORAGE_OPTIONS = ['s3-bucket', 's3-endpoint', 's3-region', 's3-access-key', 's3-secret', 's3-force-path-style', 's3-prefix'] as const;
 
 type OptionName = keyof typeof SERVE_OPTIONS;
 
@@ -39,6 +50,37 @@ function parseRedisUrl(value: string): string {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new UsageError(`invalid --redis "${value}": the URL must start with redis:// or rediss://`);
   return value;
+}
+
+/** Local disk unless --s3-bucket is set; then the credentials are required (fail at start-up). */
+function parseStorage(values: Partial<Record<OptionName, string | boolean>>): StorageConfig {
+  const str = (name: OptionName) => (typeof values[name] === 'string' ? String(values[name]).trim() : '');
+  const bucket = str('s3-bucket');
+  if (bucket === '') {
+    const stray = STORAGE_OPTIONS.find((name) => name !== 's3-force-path-style' && str(name) !== '');
+    if (stray) throw new UsageError(`--${stray} is set but --s3-bucket is not: set --s3-bucket (BASALT_S3_BUCKET) to store files in S3`);
+    return { type: 'local' };
+  }
+  const endpoint = str('s3-endpoint');
+  if (endpoint !== '') {
+    let url: URL | null = null;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new UsageError(`invalid --s3-endpoint "${endpoint}": use a URL such as https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000`);
+    }
+  }
+  const accessKey = str('s3-access-key');
+  const secret = str('s3-secret');
+  if (accessKey === '' || secret === '') {
+    throw new UsageError('--s3-bucket needs credentials: set --s3-access-key and --s3-secret (BASALT_S3_ACCESS_KEY, BASALT_S3_SECRET)');
+  }
+  const prefix = str('s3-prefix').replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && !isSafeStorageKey(prefix)) throw new UsageError(`invalid --s3-prefix "${prefix}": use plain path segments such as basalt/prod`);
+  return { type: 's3', endpoint, bucket, region: str('s3-region') || 'us-east-1', accessKey, secret, forcePathStyle: values['s3-force-path-style'] === true, prefix };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -86,5 +128,6 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     appUrl,
     appName: String(values['app-name'] ?? 'Basalt'),
     trustProxy: values['trust-proxy'] === true,
+    storage: parseStorage(values),
   });
 }

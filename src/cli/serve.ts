@@ -1,10 +1,10 @@
 /** `basalt serve`: starts the HTTP server; SIGINT/SIGTERM stop it gracefully. */
 import { buildServer } from '../http/server.js';
-import { buildConfig, readOptions } from './config-from-args.js';
+import { buildConfig, readOptions, STORAGE_OPTIONS } from './config-from-args.js';
 import { createLogger, openApp } from './open-app.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy']);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', ...STORAGE_OPTIONS]);
   const config = buildConfig(values);
   const logger = createLogger(config);
   const app = await openApp(config, logger);

@@ -17,7 +17,9 @@ import type { Config } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
-import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore } from './ports.js';
+import { FileDownloads } from './files/file-downloads.js';
+import { ThumbCache } from './files/thumb-cache.js';
+import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer } from './ports.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
@@ -39,6 +41,8 @@ export interface AppDeps {
   files: FileStorage;
   /** Messages between nodes: realtime fan-out, cache invalidation (memory for one node, Redis for a cluster). */
   pubsub: PubSub;
+  /** Makes image thumbnails (sharp). */
+  thumbnailer: Thumbnailer;
 }
 
 export interface App {
@@ -61,6 +65,8 @@ export interface App {
   readonly oauth2Redirects: OAuth2Redirects;
   readonly files: FileStorage;
   readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
+  /** Which stored file (or thumbnail) a download request gets, with its access checks. */
+  readonly downloads: FileDownloads;
   close(): Promise<void>;
 }
 
@@ -114,6 +120,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     oauth2Redirects,
     files: deps.files,
     realtime: { hub, bridge },
+    downloads: new FileDownloads({ db, schema: registry }, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     async close() {
       hub.closeAll();
       await bridge.stop();

@@ -23,7 +23,26 @@ export interface Config {
   trustProxy: boolean;
   /** SSE connections: closed after `idleTimeoutMs` without a message and after `maxLifetimeMs` (spec §1.6). */
   realtime: { idleTimeoutMs: number; maxLifetimeMs: number };
+  /** Where uploaded files live. @default local disk under `<dataDir>/storage` */
+  storage: StorageConfig;
 }
+
+/** `local`: `<dataDir>/storage` (one node); `s3`: an S3-compatible bucket shared by every node. */
+export type StorageConfig =
+  | { type: 'local' }
+  | {
+      type: 's3';
+      /** Empty for AWS's default endpoint of the region. */
+      endpoint: string;
+      bucket: string;
+      region: string;
+      accessKey: string;
+      /** NB: a secret: never logged. */
+      secret: string;
+      forcePathStyle: boolean;
+      /** Key prefix inside the bucket; empty for none. */
+      prefix: string;
+    };
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
 
@@ -40,6 +59,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'info',
     trustProxy: false,
     realtime: { idleTimeoutMs: 5 * 60_000, maxLifetimeMs: 30 * 60_000 },
+    storage: { type: 'local' } as StorageConfig,
     ...overrides,
   });
 }

@@ -22,7 +22,9 @@ export const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
   401: 'Missing or invalid authentication.',
   403: 'You are not allowed to perform this request.',
   404: "The requested resource wasn't found.",
+  412: 'Precondition failed.',
   413: 'Request entity too large.',
+  416: 'Range not satisfiable.',
   429: 'Too Many Requests.',
   500: 'Something went wrong while processing your request.',
 };
@@ -55,6 +57,10 @@ export const MESSAGES = {
   batchInvalid: 'Invalid batch request data.',
   batchFailed: 'Batch transaction failed.',
   batchRequestFailed: 'Batch request failed.',
+  fileChanged: 'The file has changed since the precondition was set.',
+  rangeNotSatisfiable: 'The requested range is not satisfiable.',
+  fileTokenRequiresAuth: 'The request requires valid record authorization token.',
+  fileTokenApiKey: 'API keys cannot request file tokens: they have no record to sign one for.',
 } as const;
 
 /** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */

@@ -233,3 +233,29 @@ export interface PubSub {
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/**
+ * A thumbnail size of spec §1.7, parsed: `WxH` (crop from the center), `WxHt` (from the top),
+ * `WxHb` (from the bottom), `WxHf` (fit inside, no crop), `0xH` / `Wx0` (one side, aspect kept).
+ */
+export interface ThumbSize {
+  width: number;
+  height: number;
+  /** `center`/`top`/`bottom` crop, `fit` inside; ignored when one side is 0. */
+  mode: 'center' | 'top' | 'bottom' | 'fit';
+}
+
+/** A generated thumbnail, in the source's format. */
+export interface Thumbnail {
+  data: Buffer;
+  contentType: string;
+}
+
+/**
+ * Makes image thumbnails (sharp in production). Implementations keep the source format
+ * (png, jpeg, gif — possibly its first frame only — and webp), follow EXIF orientation, and
+ * refuse (reject) input that is not such an image or would decode to too many pixels.
+ */
+export interface Thumbnailer {
+  make(source: Buffer, size: ThumbSize): Promise<Thumbnail>;
+}

@@ -17,7 +17,8 @@ export interface InFlight {
 /** The result as the client asked for it: `fields` applied to a successful JSON object. */
 function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): unknown {
   const picker = request.fieldsPicker;
-  if (!picker || result === null || typeof result !== 'object' || reply.statusCode >= 300 || Buffer.isBuffer(result)) return result;
+  // A handler that sent its answer itself (a streamed file) returns the reply: nothing to pick.
+  if (!picker || result === null || typeof result !== 'object' || result === reply || reply.statusCode >= 300 || Buffer.isBuffer(result)) return result;
   return pickListOrRecord(result, picker);
 }
 

@@ -35,6 +35,7 @@ import { registerTotpRoutes } from './routes/totp.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerRealtimeRoutes } from './routes/realtime.js';
 import { registerBatchRoutes } from './routes/batch.js';
+import { registerFileRoutes } from './routes/files.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -128,5 +129,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerSettingsRoutes(server, app);
   registerApiKeyRoutes(server, app);
   registerOAuth2Routes(server, app);
+  registerFileRoutes(server, app);
   return server;
 }

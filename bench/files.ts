@@ -36,6 +36,8 @@ export interface FileBenchData {
   collection: string;
   /** `filename`: the 1200×800 original; `icon`: the 100×100 plain file of the floor. */
   records: { id: string; filename: string; icon: string }[];
+  /** A 1200×800 JPEG for the upload samples. */
+  upload: Buffer;
 }
 
 export interface FileBenchOptions {
@@ -53,6 +55,8 @@ export interface FileBenchOptions {
 }
 
 export interface FileBenchResult {
+  /** Sequential multipart creates with one 1200×800 JPEG, against the same create without a file. */
+  upload: { samples: number; bytes: number; p50Ms: number; withoutFileP50Ms: number };
   firstThumb: { samples: number; p50Ms: number; maxMs: number; fallbacks: number };
   cachedThumb: LoadResult;
   plainFile: LoadResult;
@@ -90,6 +94,7 @@ export async function seedFileBench(target: Target, options: { records: number }
       type: 'base',
       listRule: '',
       viewRule: '',
+      createRule: '',
       fields: [
         { name: 'title', type: 'text' },
         { name: 'image', type: 'file', maxSelect: 1, thumbs: BENCH_THUMB_SIZES },
@@ -103,17 +108,14 @@ export async function seedFileBench(target: Target, options: { records: number }
     // The floor's file: what a cached 100x100 thumb of the original looks like.
     const icons = await Promise.all(images.map((img) => sharp(img).resize(100, 100).jpeg().toBuffer()));
     for (let i = 0; i < options.records; i++) {
-      const record = await app.records.writer.create(collection, { data: { title: `file ${i}` } }, superuserCaller());
-      const id = String(record.values.id);
-      const filename = `photo_${i.toString(36).padStart(10, '0')}.jpg`;
-      const icon = `icon_${i.toString(36).padStart(10, '0')}.jpg`;
-      await app.files.put(`${collection.id}/${id}/${filename}`, images[i % images.length], 'image/jpeg');
-      await app.files.put(`${collection.id}/${id}/${icon}`, icons[i % icons.length], 'image/jpeg');
-      // NB: written around the record writer until uploads land (the writer refuses files today).
-      await app.db.kysely.updateTable(collection.table).set({ image: filename, icon }).where('id', '=', id).execute();
-      records.push({ id, filename, icon });
+      const files = [
+        { field: 'image', filename: 'photo.jpg', mimetype: 'image/jpeg', data: images[i % images.length] },
+        { field: 'icon', filename: 'icon.jpg', mimetype: 'image/jpeg', data: icons[i % icons.length] },
+      ];
+      const record = await app.records.writer.create(collection, { data: { title: `file ${i}` }, files }, superuserCaller());
+      records.push({ id: String(record.values.id), filename: String(record.values.image), icon: String(record.values.icon) });
     }
-    return { collection: collection.name, records };
+    return { collection: collection.name, records, upload: images[0] };
   } finally {
     await app.close();
   }
@@ -138,6 +140,27 @@ export async function runFileBench(options: FileBenchOptions): Promise<FileBench
   const connections = options.connections ?? 10;
   const samples = Math.min(options.firstThumbSamples ?? 20, data.records.length * BENCH_THUMB_SIZES.length);
   if (data.records.length === 0) throw new Error('runFileBench needs at least one record with a file');
+
+  // Uploads: one request at a time, so the figure is the latency of one upload (type detection,
+  // the stored copy, the row) next to the same create without the file.
+  const uploadTimes: number[] = [];
+  const plainTimes: number[] = [];
+  const uploadSamples = 20;
+  for (let i = 0; i < uploadSamples; i++) {
+    const form = new FormData();
+    form.set('title', `upload ${i}`);
+    form.set('image', new Blob([new Uint8Array(data.upload)], { type: 'image/jpeg' }), 'upload.jpg');
+    let started = process.hrtime.bigint();
+    let res = await fetch(`${url}/api/collections/${data.collection}/records`, { method: 'POST', body: form });
+    await res.arrayBuffer();
+    uploadTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (res.status !== 200) throw new Error(`upload: HTTP ${res.status}`);
+    started = process.hrtime.bigint();
+    res = await fetch(`${url}/api/collections/${data.collection}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: `no file ${i}` }) });
+    await res.arrayBuffer();
+    plainTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (res.status !== 200) throw new Error(`create without a file: HTTP ${res.status}`);
+  }
 
   // First thumbs: pair i takes record i mod N and size ⌊i / N⌋, so no pair repeats.
   const times: number[] = [];
@@ -166,6 +189,7 @@ export async function runFileBench(options: FileBenchOptions): Promise<FileBench
   const original = await runLoad({ url, connections, seconds, next: () => ({ method: 'GET', path: nextOriginal() }) });
 
   const result: FileBenchResult = {
+    upload: { samples: uploadSamples, bytes: data.upload.length, p50Ms: median(uploadTimes), withoutFileP50Ms: median(plainTimes) },
     firstThumb: { samples, p50Ms: median(times), maxMs: Math.max(0, ...times), fallbacks },
     cachedThumb,
     plainFile,
@@ -180,6 +204,7 @@ export function printFileBench(r: FileBenchResult): void {
   const ms = (v: number) => `${v.toFixed(2)} ms`;
   const rps = (v: number) => Math.round(v).toLocaleString('en-US');
   const rows = [
+    ['upload (1200×800 JPEG)', `${r.upload.samples} samples`, ms(r.upload.p50Ms), `${Math.round(r.upload.bytes / 1024)} KiB`, `the same create without a file: ${ms(r.upload.withoutFileP50Ms)}`],
     ['first thumb (1200×800 JPEG)', `${r.firstThumb.samples} samples`, ms(r.firstThumb.p50Ms), `max ${ms(r.firstThumb.maxMs)}`, r.firstThumb.fallbacks ? `${r.firstThumb.fallbacks} served the original` : ''],
     ['plain 100×100 file (floor)', `${rps(r.plainFile.reqPerSec)} req/s`, ms(r.plainFile.p50), `p99 ${ms(r.plainFile.p99)}`, r.plainFile.non2xx ? `${r.plainFile.non2xx} non-2xx` : ''],
     ['cached 100x100 thumb', `${rps(r.cachedThumb.reqPerSec)} req/s`, ms(r.cachedThumb.p50), `p99 ${ms(r.cachedThumb.p99)}`, `${(r.ratio * 100).toFixed(1)} % of the floor${r.cachedThumb.non2xx ? `, ${r.cachedThumb.non2xx} non-2xx` : ''}`],

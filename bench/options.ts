@@ -18,6 +18,8 @@ export interface Options {
   profile: boolean;
   /** Subscriber counts of the realtime fan-out runs (BENCH_REALTIME, `off` for none). */
   realtimeLevels: number[];
+  /** The files runs: upload, first thumbnail, cached thumbnails (BENCH_FILES, `off` to skip). */
+  files: boolean;
 }
 
 function realtimeLevels(raw: string | undefined): number[] {
@@ -63,5 +65,6 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     logLevel,
     profile: argv.includes('--cpu-prof') || env.BENCH_PROFILE === '1',
     realtimeLevels: realtimeLevels(env.BENCH_REALTIME),
+    files: env.BENCH_FILES !== 'off',
   };
 }

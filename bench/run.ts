@@ -5,7 +5,7 @@
  *
  * Environment: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10),
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
- * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off). See bench/README.md.
+ * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip). See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,6 +18,8 @@ import { seedDataset, USER_PASSWORD, type Dataset, type Target } from './dataset
 import { stopLoad } from './load.js';
 import { measureSide, type Side } from './measure.js';
 import { readOptions, type Engine, type Options } from './options.js';
+import { printFileBench, runFileBench, seedFileBench, type FileBenchResult } from './files.js';
+import { freePort, startServer } from './processes.js';
 import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fanout.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -38,6 +40,7 @@ try {
 const { settings, profile, pgAdminUrl, logLevel } = options;
 const results: ScenarioResult[] = [];
 const fanout: FanoutRow[] = [];
+let files: FileBenchResult | null = null;
 
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -123,6 +126,28 @@ async function benchEngine(engine: Engine): Promise<void> {
   if (target.engine === 'sqlite' && options.realtimeLevels.length > 0 && !interrupted()) {
     fanout.push(...(await runFanoutBench(target, data, options.realtimeLevels, ROOT, join(OUT, 'logs'), logLevel)));
   }
+  if (target.engine === 'sqlite' && options.files && !interrupted()) files = await benchFiles(target);
+}
+
+/** Uploads and thumbnails on local disk (SQLite): storage and sharp, not the engine, are what they measure. */
+async function benchFiles(target: Target): Promise<FileBenchResult> {
+  const data = await seedFileBench(target, { records: 20 });
+  const port = await freePort();
+  const server = await startServer({
+    name: 'basalt-files',
+    cwd: ROOT,
+    port,
+    logFile: join(OUT, 'logs', 'files-basalt.log'),
+    env: childEnv(),
+    nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, '--log-level', logLevel],
+  });
+  try {
+    const result = await runFileBench({ url: server.url, data, seconds: settings.seconds, connections: settings.connections, print: false });
+    console.log(`files: upload p50 ${result.upload.p50Ms.toFixed(1)} ms, first thumb p50 ${result.firstThumb.p50Ms.toFixed(1)} ms, cached thumb ${(result.ratio * 100).toFixed(1)} % of a plain file`);
+    return result;
+  } finally {
+    await server.stop();
+  }
 }
 
 async function enginesToRun(): Promise<Engine[]> {
@@ -135,11 +160,16 @@ async function enginesToRun(): Promise<Engine[]> {
 }
 
 function report(): void {
-  if (results.length === 0 && fanout.length === 0) return;
+  if (results.length === 0 && fanout.length === 0 && !files) return;
   if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
   if (fanout.length > 0) console.log(`Realtime fan-out (SQLite; from sending one write until each subscriber has its event):\n${formatFanoutTable(fanout)}\n`);
+  if (files) {
+    console.log('Files (SQLite, local disk):');
+    printFileBench(files);
+    console.log('');
+  }
   const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), settings, profile, logLevel, sizes: SIZES };
-  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results, fanout }, null, 2) + '\n');
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results, fanout, files: files && { ...files, cachedThumb: files.cachedThumb.reqPerSec, plainFile: files.plainFile.reqPerSec, original: files.original.reqPerSec } }, null, 2) + '\n');
   console.log(`Results written to ${join(OUT, 'results.json')}`);
   if (profile) console.log(`CPU profiles of Basalt (one per engine and scenario): ${join(OUT, 'profiles')}/basalt-<engine>-<scenario>.cpuprofile — open them in Chrome DevTools (Performance) or VS Code. Profiled runs are slower: do not compare their ratios with unprofiled ones.`);
 }

@@ -222,20 +222,26 @@ describe('thumbnails', () => {
     }
   });
 
-  it.each(['33x33', '100x100x', 'abc', '0x0', '100X100'])('a size the field does not allow (%s) gets the original, as in PocketBase', async (size) => {
+  it.each(['33x33', '100x100x', 'abc', '0x0', '100X100'])('a size the field does not allow (%s) is a 400 naming the allowed sizes; nothing is generated', async (size) => {
     const before = made.length;
     const res = await get(url('docs', ids.png, 'photo_abc123.png', `thumb=${encodeURIComponent(size)}`));
-    expect(res.status).toBe(200);
-    expect(res.body.equals(files.png)).toBe(true);
-    expect(res.headers['content-disposition']).toBe('inline; filename=photo_abc123.png');
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.body.toString());
+    expect(body.message).toBe('Thumb size not allowed.');
+    expect(body.data.thumb.code).toBe('validation_invalid_thumb_size');
+    expect(body.data.thumb.params.allowed).toEqual(['100x100', ...THUMBS]);
     expect(made.length).toBe(before);
     expect((await t.app.files.list(`${collections.docs.id}/${ids.png}`)).some((k) => k.includes(`/${size}_`))).toBe(false);
   });
 
   it('a size of another field is not allowed on this one', async () => {
     const res = await get(url('owned', ids.owned, 'cover_abc123.png', 'thumb=20x20'));
-    expect(res.status).toBe(200);
-    expect(res.body.equals(files.png)).toBe(true);
+    expect(res.status).toBe(400);
+  });
+
+  it('a missing file is still a 404 with a bad thumb size', async () => {
+    const res = await get(url('docs', ids.png, 'missing_abc123.png', 'thumb=33x33'));
+    expect(res.status).toBe(404);
   });
 
   it('a non-image gets the original for any thumb', async () => {

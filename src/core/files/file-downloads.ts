@@ -10,7 +10,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { SUPERUSERS_COLLECTION_ID, type Field } from '../collections/types.js';
-import { notFound } from '../errors.js';
+import { ApiError, badRequest, fieldError, notFound } from '../errors.js';
 import type { FileStorage, StoredFileInfo } from '../ports.js';
 import { superuserCaller, type Caller } from '../records/caller.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
@@ -21,7 +21,7 @@ import { ContentTypeCache } from './content-type-cache.js';
 import { isThumbnailable } from './served-content-type.js';
 import { isSafeStorageKey } from './storage-key.js';
 import type { ThumbCache } from './thumb-cache.js';
-import { allowedThumbSize } from './thumb-size.js';
+import { allowedThumbSize, DEFAULT_THUMB_SIZES } from './thumb-size.js';
 
 export interface DownloadRequest {
   /** Collection id or name. */
@@ -34,6 +34,18 @@ export interface DownloadRequest {
   token: string;
   /** The request as rules see it (headers, query…); auth and context are replaced. */
   info: RequestInfo;
+}
+
+/**
+ * A thumb size the field does not list is bad input (PocketBase quietly serves the original):
+ * the answer says which sizes exist, so a typo in a URL is found rather than hidden.
+ */
+function thumbNotAllowed(field: Field): ApiError {
+  const listed = Array.isArray(field.thumbs) ? (field.thumbs as string[]) : [];
+  const allowed = [...new Set([...DEFAULT_THUMB_SIZES, ...listed])];
+  return badRequest('Thumb size not allowed.', {
+    thumb: fieldError('validation_invalid_thumb_size', `Allowed thumb sizes for ${field.name}: ${allowed.join(', ')}.`, { allowed }),
+  });
 }
 
 /** The file to send: the original or a thumbnail of it. */
@@ -80,6 +92,7 @@ export class FileDownloads {
     const original: ServedFile = { key, name: request.filename, info, sniffedType };
 
     const size = allowedThumbSize(field, request.thumb);
+    if (request.thumb !== '' && !size) throw thumbNotAllowed(field);
     if (!size || !isThumbnailable(sniffedType)) return original;
     const thumbName = `${request.thumb}_${request.filename}`;
     const thumbKey = `${base}/thumbs_${request.filename}/${thumbName}`;

@@ -20,7 +20,7 @@ export function parseThumbSize(text: string): ThumbSize | null {
 
 /**
  * The thumb size `text` as the field allows it, or null. NB: PocketBase answers a size that is
- * not allowed with the original file, not an error; callers do the same.
+ * not allowed with the original file; Basalt answers 400 (file-downloads.ts).
  */
 export function allowedThumbSize(field: Field, text: string): ThumbSize | null {
   if (text === '') return null;

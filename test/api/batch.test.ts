@@ -151,7 +151,7 @@ describe('the batch switch (settings.batch)', () => {
     const res = await settings({ enabled: true });
     expect(res.status, res.raw).toBe(200);
     expect(res.body.batch).toEqual({ enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 });
-    expect(titles()).resolves.toEqual(['p1', 'p2', 'p3']);
+    await expect(titles()).resolves.toEqual(['p1', 'p2', 'p3']);
   });
 
   it('maxRequests 0 refuses every batch like a disabled one', async () => {

@@ -15,24 +15,15 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { assertStorageKey } from '../core/files/storage-key.js';
+import type { S3StorageConfig } from '../core/config.js';
 import type { FileStorage, StoredFileInfo } from '../core/ports.js';
 
-export interface S3StorageOptions {
-  /** e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000; empty for AWS's default. */
-  endpoint: string;
-  bucket: string;
-  /** @default "us-east-1" */
-  region: string;
-  accessKey: string;
-  /** NB: a secret: never log it. */
-  secret: string;
-  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO and most self-hosted servers). */
-  forcePathStyle: boolean;
-  /** Prepended to every key (`basalt/` → `basalt/<collectionId>/…`). @default "" */
+export type S3StorageOptions = Omit<S3StorageConfig, 'prefix'> & {
+  /** @default "" */
   prefix?: string;
   /** Keys per ListObjectsV2 page (S3's maximum is 1000; tests page with fewer). @default 1000 */
   listPageSize?: number;
-}
+};
 
 /** DeleteObjects takes at most 1000 keys per request (S3 API limit). */
 const DELETE_BATCH = 1000;

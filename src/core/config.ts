@@ -27,22 +27,24 @@ export interface Config {
   storage: StorageConfig;
 }
 
+/** An S3-compatible bucket shared by every node. */
+export interface S3StorageConfig {
+  /** e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000; empty for AWS's default endpoint of the region. */
+  endpoint: string;
+  bucket: string;
+  /** @default "us-east-1" */
+  region: string;
+  accessKey: string;
+  /** NB: a secret: never logged. */
+  secret: string;
+  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO and most self-hosted servers). */
+  forcePathStyle: boolean;
+  /** Key prefix inside the bucket (`basalt/` → `basalt/<collectionId>/…`); empty for none. */
+  prefix: string;
+}
+
 /** `local`: `<dataDir>/storage` (one node); `s3`: an S3-compatible bucket shared by every node. */
-export type StorageConfig =
-  | { type: 'local' }
-  | {
-      type: 's3';
-      /** Empty for AWS's default endpoint of the region. */
-      endpoint: string;
-      bucket: string;
-      region: string;
-      accessKey: string;
-      /** NB: a secret: never logged. */
-      secret: string;
-      forcePathStyle: boolean;
-      /** Key prefix inside the bucket; empty for none. */
-      prefix: string;
-    };
+export type StorageConfig = { type: 'local' } | ({ type: 's3' } & S3StorageConfig);
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
 

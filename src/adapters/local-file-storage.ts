@@ -1,11 +1,13 @@
 /**
  * FileStorage on local disk, under one root folder (`<--dir>/storage` by default). Writes go to
- * a temporary file first and are renamed into place, so a reader never sees half a file.
+ * a temporary file first and are renamed into place, so a reader never sees half a file; the
+ * temporary names start with a dot, which no key may (storage-key.ts). Folders left empty by a
+ * delete are removed, so a record's folder goes with its last file.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertStorageKey } from '../core/files/storage-key.js';
 import type { FileStorage, StoredFileInfo } from '../core/ports.js';
@@ -29,14 +31,29 @@ export class LocalFileStorage implements FileStorage {
 
   async put(key: string, data: Buffer): Promise<void> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(temp, data);
-      await rename(temp, path);
-    } catch (err) {
-      await unlink(temp).catch(() => {});
-      throw err;
+    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    // A delete emptying the same folder may remove it between mkdir and the write: try again once.
+    for (let attempt = 0; ; attempt++) {
+      await mkdir(dirname(path), { recursive: true });
+      try {
+        await writeFile(temp, data);
+        await rename(temp, path);
+        return;
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        if (attempt > 0 || !isMissing(err)) throw err;
+      }
+    }
+  }
+
+  /** Removes the now-empty folders above `path`, up to (not including) the root. */
+  private async pruneEmptyParents(path: string): Promise<void> {
+    for (let dir = dirname(path); dir.startsWith(this.root + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir); // not recursive: fails, and stops here, unless the folder is empty
+      } catch {
+        return;
+      }
     }
   }
 
@@ -62,13 +79,17 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await unlink(this.path(key)).catch((err) => {
+    const path = this.path(key);
+    await unlink(path).catch((err) => {
       if (!isMissing(err)) throw err;
     });
+    await this.pruneEmptyParents(path);
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    await rm(this.path(prefix), { recursive: true, force: true });
+    const path = this.path(prefix);
+    await rm(path, { recursive: true, force: true });
+    await this.pruneEmptyParents(path);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -85,7 +106,7 @@ export class LocalFileStorage implements FileStorage {
       for (const e of entries) {
         const full = join(dir, e.name);
         if (e.isDirectory()) await walk(full);
-        else if (e.isFile() && !e.name.endsWith('.tmp')) out.push(relative(this.root, full).split(sep).join('/'));
+        else if (e.isFile() && !e.name.startsWith('.')) out.push(relative(this.root, full).split(sep).join('/'));
       }
     };
     await walk(start);

@@ -52,6 +52,10 @@ export interface ReadBodyOptions {
    * @default the route's bodyLimit
    */
   limit?: number;
+  /** Largest file part accepted (413 beyond). @default `limit` */
+  maxFileSize?: number;
+  /** Most file parts accepted (400 beyond). @default 100 */
+  maxFiles?: number;
 }
 
 /** Reads the body of `request` as a flat object of fields (and file parts). */
@@ -68,7 +72,9 @@ export async function readBody(request: FastifyRequest, options: ReadBodyOptions
       if (total > limit) throw tooLarge();
     };
     try {
-      await readMultipart(request, { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize: limit }, (part) => {
+      const fileSize = Math.min(limit, options.maxFileSize ?? limit);
+      const maxFiles = Math.min(MULTIPART_LIMITS.files, options.maxFiles ?? MULTIPART_LIMITS.files);
+      await readMultipart(request, { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize, files: maxFiles }, (part) => {
         if (part.type === 'file') {
           count(part.data.length);
           if (part.truncated) throw tooLarge();

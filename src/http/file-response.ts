@@ -118,11 +118,14 @@ export async function sendStoredFile(request: FastifyRequest, reply: FastifyRepl
   // Deleted after the lookup: the same answer as a file that never was.
   if (!bodyless && !stream) throw notFound();
 
-  const disposition = !forceDownload && isInlineType(file.sniffedType) ? 'inline' : 'attachment';
+  // Both decided from the type actually sent: content sniffed as video but named .svg is sent as
+  // image/svg+xml, and so must be an attachment.
+  const contentType = servedContentType(file.name, file.sniffedType);
+  const disposition = !forceDownload && isInlineType(contentType) ? 'inline' : 'attachment';
   reply.headers({
     ...validators,
     'content-disposition': contentDisposition(disposition, file.name),
-    'content-type': servedContentType(file.name, file.sniffedType),
+    'content-type': contentType,
     'content-security-policy': FILE_CSP,
     'x-content-type-options': 'nosniff',
     'accept-ranges': 'bytes',

@@ -577,3 +577,60 @@ describe('body limit', () => {
     expect(res.status).toBe(413);
   });
 });
+
+describe('review regressions', () => {
+  it('a taken custom id never costs the existing record files named like temporary files (*.tmp)', async () => {
+    const first = await sendForm('POST', records('docs'), [['id', 'tmpvictim000001'], ['doc', { file: 'keep me', name: 'backup.tmp' }]]);
+    expect(first.status).toBe(200);
+    expect(first.body.doc).toMatch(/\.tmp$/);
+    const res = await sendForm('POST', records('docs'), [['id', 'tmpvictim000001'], ['doc', { file: 'intruder', name: 'x.txt' }]], '');
+    expect(res.status).toBe(400);
+    expect(await content(keyOf('docs', 'tmpvictim000001', first.body.doc))).toBe('keep me');
+  });
+
+  it('a batch deleting a record and creating one with the same id keeps the new files', async () => {
+    expect((await send(t, 'PATCH', '/api/settings', { auth: su, body: { batch: { enabled: true } } })).status).toBe(200);
+    const old = await sendForm('POST', records('docs'), [['id', 'sameid000000001'], ['doc', { file: 'old', name: 'old.txt' }]]);
+    expect(old.status).toBe(200);
+    const res = await sendForm('POST', '/api/batch', [
+      [
+        '@jsonPayload',
+        JSON.stringify({
+          requests: [
+            { method: 'DELETE', url: '/api/collections/docs/records/sameid000000001' },
+            { method: 'POST', url: '/api/collections/docs/records', body: { id: 'sameid000000001' } },
+          ],
+        }),
+      ],
+      ['requests.1.doc', { file: 'new', name: 'new.txt' }],
+    ]);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const name = res.body[1].body.doc;
+    expect(await stored('docs', 'sameid000000001')).toEqual([keyOf('docs', 'sameid000000001', name)]);
+    expect(await content(keyOf('docs', 'sameid000000001', name))).toBe('new');
+  });
+
+  it('a guest posting files to a superusers-only collection is refused (403) before the body is read', async () => {
+    await createCollection(t, { name: 'lockedfiles', type: 'base', fields: [{ name: 'doc', type: 'file', maxSize: 100 << 20 }] });
+    const res = await expectNothingStored(() => sendForm('POST', records('lockedfiles'), [['doc', { file: Buffer.alloc(1 << 20), name: 'big.bin' }]], ''));
+    expect(res.status).toBe(403);
+  });
+
+  it('a part larger than any file the collection accepts is a 413', async () => {
+    const res = await expectNothingStored(() => sendForm('POST', records('docs'), [['title', 'x'], ['files', { file: Buffer.alloc((5 << 20) + 2, 'a'), name: 'huge.txt' }]]));
+    expect(res.status).toBe(413);
+  });
+
+  it('content sniffed as video but named .svg is served as SVG, and so as an attachment', async () => {
+    const mp4Head = Buffer.from('000000186674797069736f6d0000020069736f6d69736f32', 'hex');
+    // An ISO-BMFF header (sniffed as video/mp4, which may be shown inline) in front of markup.
+    const svg = Buffer.concat([mp4Head, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')]);
+    const up = await sendForm('POST', records('docs'), [['doc', { file: svg, name: 'evil.svg', type: 'image/svg+xml' }]]);
+    expect(up.status).toBe(200);
+    const res = await t.server.inject({ method: 'GET', url: `/api/files/docs/${up.body.id}/${up.body.doc}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/svg+xml');
+    expect(String(res.headers['content-disposition'])).toMatch(/^attachment/);
+    expect(res.headers['content-security-policy']).toContain('sandbox');
+  });
+});

@@ -15,6 +15,7 @@ import { openSse, type SseConnection } from '../harness/sse-client.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let a: TestApp;
+let prefix = '';
 let b: TestApp;
 const connections: Redis[] = [];
 const streams: SseConnection[] = [];
@@ -46,7 +47,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
 
 describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('two nodes: PostgreSQL + Redis', () => {
   beforeAll(async () => {
-    const prefix = `basalt:test:${process.pid}:${Date.now()}:`;
+    prefix = `basalt:test:${process.pid}:${Date.now()}:`;
     const pubsub = () => {
       const redis = new Redis(REDIS_URL);
       connections.push(redis);
@@ -126,6 +127,20 @@ describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('two nodes: PostgreSQ
     const res = await send(a, 'PATCH', '/api/settings', { auth: tok.su, body: { meta: { appName: 'Clustered' } } });
     expect(res.status, res.raw).toBe(200);
     await eventually(async () => (await send(b, 'GET', '/api/settings', { auth: tok.su })).body?.meta?.appName === 'Clustered');
+  });
+
+  it('what crosses Redis never holds a password hash or a tokenKey', async () => {
+    const listener = new Redis(REDIS_URL);
+    connections.push(listener);
+    const seen: string[] = [];
+    listener.on('message', (_channel: string, message: string) => seen.push(message));
+    await listener.subscribe(`${prefix}events`);
+    const user = await createAuthRecord(a, 'users', { email: 'carol@example.com', password: 'carol-password-1' });
+    await eventually(async () => seen.some((m) => m.includes(user.id)));
+    const message = JSON.parse(seen.find((m) => m.includes(user.id))!);
+    expect(message.v.email).toBe('carol@example.com');
+    expect(message.v).not.toHaveProperty('password');
+    expect(message.v).not.toHaveProperty('tokenKey');
   });
 
   it('the OAuth2 redirect landing on node A reaches the @oauth2 client on node B', async () => {

@@ -17,3 +17,21 @@ export function recordBodyLimit(collection: CollectionModel, baseLimit: number):
   }
   return limit;
 }
+
+/**
+ * Caps of one multipart part and of the number of file parts: no single upload larger than the
+ * largest file the collection accepts, no more files than its fields could keep in all. They
+ * bound what a request can make the server hold before the record is validated.
+ */
+export function recordUploadCaps(collection: CollectionModel): { maxFileSize: number; maxFiles: number } {
+  let maxFileSize = 0;
+  let maxFiles = 0;
+  for (const f of collection.fields) {
+    if (f.type !== 'file') continue;
+    maxFileSize = Math.max(maxFileSize, typeof f.maxSize === 'number' && f.maxSize > 0 ? f.maxSize : DEFAULT_FILE_MAX_SIZE);
+    maxFiles += typeof f.maxSelect === 'number' && f.maxSelect > 1 ? f.maxSelect : 1;
+  }
+  // A part may exceed maxSize by one byte: the size check then answers with its own field error.
+  // A few spare file parts, so a request with one too many is told so by the field's own error.
+  return { maxFileSize: maxFileSize + 1, maxFiles: maxFiles + 5 };
+}

@@ -15,6 +15,7 @@ import { badRequest, fieldError } from '../errors.js';
 import type { Tx } from '../events/transaction.js';
 import type { FileStorage, Logger } from '../ports.js';
 import type { RecordModel } from '../records/record.js';
+import { valuesOf } from '../collections/fields/multi-value.js';
 import { isSafeStorageKey } from './storage-key.js';
 import type { PendingUpload } from './upload-plan.js';
 
@@ -34,18 +35,15 @@ export class RecordFiles {
    * Whatever was stored is removed if the transaction rolls back, which a storage error here
    * makes it do too (the error leaves the write).
    */
-  async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string, isNew: boolean): Promise<void> {
+  async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string): Promise<void> {
     if (uploads.length === 0) return;
     const folder = recordFolder(collectionId, recordId);
     // The id was validated by its field; the key check is what storage itself would refuse.
     if (!isSafeStorageKey(folder)) throw badRequest(failMessage, { id: fieldError('validation_invalid_value', 'Invalid value.') });
     const stored: string[] = [];
-    tx.onRollback(async () => {
-      await this.removeNow(stored);
-      // A failed create leaves no empty folder behind (local disk has folders). Only when it is
-      // empty: the id may be another record's (a taken custom id), whose files must stay.
-      if (isNew) await this.quietly(async () => ((await this.storage.list(folder)).length === 0 ? this.storage.deletePrefix(folder) : undefined));
-    });
+    // Only what this write stored: the id may be another record's (a taken custom id), whose
+    // files must stay. (Local disk removes a folder its last delete leaves empty.)
+    tx.onRollback(() => this.removeNow(stored));
     for (const upload of uploads) {
       const key = `${folder}/${upload.name}`;
       await this.storage.put(key, upload.data, upload.type.mime);
@@ -66,16 +64,17 @@ export class RecordFiles {
     });
   }
 
-  /** Deletes the folders of deleted records (cascades included) once `tx` has committed. */
+  /**
+   * Deletes the files of deleted records (cascades included) once `tx` has committed: the files
+   * they held, not their whole folder — a later write in the same transaction (a batch deleting
+   * a record and creating one with the same id) may have stored new files there.
+   */
   deleteRecordsAfterCommit(tx: Tx, records: readonly RecordModel[], except?: string): void {
-    const folders = records
-      .filter((r) => r.collection.id !== except && hasFileFields(r.collection))
-      .map((r) => recordFolder(r.collection.id, String(r.values.id)))
-      .filter(isSafeStorageKey);
-    if (folders.length === 0) return;
-    tx.afterCommit(async () => {
-      for (const folder of folders) await this.quietly(() => this.storage.deletePrefix(folder));
-    });
+    for (const r of records) {
+      if (r.collection.id === except || !hasFileFields(r.collection)) continue;
+      const names = r.collection.fields.filter((f) => f.type === 'file').flatMap((f) => valuesOf(r.values[f.name]));
+      this.deleteAfterCommit(tx, r.collection.id, String(r.values.id), names);
+    }
   }
 
   /** Deletes every file of a collection once `tx` has committed (collection delete, truncate). */

@@ -65,9 +65,9 @@ export function servedContentType(name: string, sniffed: string): string {
   return EXTENSION_TYPES[ext] ?? sniffed;
 }
 
-/** Whether the detected type may be shown inline (`Content-Disposition: inline`). */
-export function isInlineType(sniffed: string): boolean {
-  return INLINE_TYPES.has(sniffed);
+/** Whether a file sent as `type` may be shown inline (`Content-Disposition: inline`). */
+export function isInlineType(type: string): boolean {
+  return INLINE_TYPES.has(type);
 }
 
 export function isThumbnailable(sniffed: string): boolean {

@@ -2,7 +2,8 @@
  * Storage keys are built by core from sanitised names, but every FileStorage implementation
  * checks them again: a key can never climb out of the storage root, whatever produced it.
  */
-const BAD_SEGMENT = /^\.{1,2}$/;
+/** `.`, `..` and every dot-name: those are the storage implementations' own (temporary files). */
+const BAD_SEGMENT = /^\./;
 
 export function isSafeStorageKey(key: string): boolean {
   if (key === '' || key.length > 1024 || key.includes('\\') || key.includes('\0')) return false;

@@ -30,6 +30,16 @@ type ClusterMessage =
   | { n: string; t: 'collections'; ids: string[] }
   | { n: string; t: 'settings' };
 
+/**
+ * What crosses Redis: never a password hash or a tokenKey (with it, anyone reading the channel
+ * could sign tokens). No realtime message shows them, and token revocation travels as `revoked`.
+ */
+function withoutSecrets(record: RecordModel): RecordValues {
+  const values = { ...record.values };
+  for (const field of record.collection.fields) if (field.type === 'password' || (record.collection.isAuth && field.name === 'tokenKey')) delete values[field.name];
+  return values;
+}
+
 export interface BridgeDeps {
   pubsub: PubSub;
   events: EventBus;
@@ -100,7 +110,7 @@ export class ClusterBridge {
 
   private local(action: RecordAction, record: RecordModel, revoked = false): void {
     this.enqueue(action, record, revoked);
-    this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: record.values, ...(revoked ? { revoked } : {}) });
+    this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: withoutSecrets(record), ...(revoked ? { revoked } : {}) });
   }
 
   /** Events are delivered in commit order: one after the other, off the writer's path. */

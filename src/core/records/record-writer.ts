@@ -46,6 +46,18 @@ export interface WriteInput {
   files?: UploadedFile[];
 }
 
+/**
+ * What can be refused before anything is read or looked up: a view collection, an API key out
+ * of scope, a superusers-only rule. The routes call it before reading a body, so a guest cannot
+ * make the server take in a large upload that was never going to be accepted.
+ */
+export function assertMayWrite(collection: CollectionModel, action: 'create' | 'update', caller: Caller): void {
+  assertWritable(collection);
+  assertScope(caller, collection, action);
+  const rule = action === 'create' ? collection.rules.create : collection.rules.update;
+  if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+}
+
 function assertWritable(collection: CollectionModel): void {
   if (collection.isView) throw badRequest(MESSAGES.unsupportedCollectionType);
 }
@@ -182,8 +194,7 @@ export class RecordWriter {
 
   private async createWith(collection: CollectionModel, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
-    assertScope(caller, collection, 'create');
-    if (!caller.isSuperuser && collection.rules.create.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    assertMayWrite(collection, 'create', caller);
     const zero: RecordValues = {};
     for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
     const plan = await planUploads(collection, input.files ?? []);
@@ -211,7 +222,7 @@ export class RecordWriter {
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       this.finalizePasswords(collection, values, true, hashes);
       // Stored before the row, removed again if anything after this rolls the write back.
-      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed, true);
+      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
       const insert = compiledTemplate(tx.db, collection, 'insert', () =>
@@ -238,9 +249,8 @@ export class RecordWriter {
 
   private async updateWith(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
     assertWritable(collection);
-    assertScope(caller, collection, 'update');
+    assertMayWrite(collection, 'update', caller);
     const rule = collection.rules.update;
-    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data, outer);
     const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
     const hashes = await this.prehash(collection, preview.values);
@@ -265,7 +275,7 @@ export class RecordWriter {
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
       this.finalizePasswords(collection, values, false, rehashWith(hashes, preview.values, values));
-      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed, false);
+      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed);
       const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
       const record: RecordModel = { collection, values };
       if (changed.length > 0) {

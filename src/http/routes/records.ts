@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { parseExpand } from '../../core/records/expand.js';
-import type { WriteInput } from '../../core/records/record-writer.js';
+import { assertMayWrite, type WriteInput } from '../../core/records/record-writer.js';
 import type { CollectionModel } from '../../core/collections/collection-model.js';
-import { recordBodyLimit } from '../../core/files/body-limit.js';
+import { recordBodyLimit, recordUploadCaps } from '../../core/files/body-limit.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
@@ -13,8 +13,10 @@ import { collectionFrom } from './guards.js';
 type Params = { collection: string; id?: string };
 
 /** The body and its file parts (uploads to file fields: `field`, `field+`, `+field`). */
-async function writeInput(app: App, request: FastifyRequest, collection: CollectionModel): Promise<WriteInput> {
-  const body = await readBody(request, { limit: recordBodyLimit(collection, app.config.bodyLimit) });
+async function writeInput(app: App, request: FastifyRequest, collection: CollectionModel, action: 'create' | 'update'): Promise<WriteInput> {
+  // Refusals that need no body come before reading one (which may be large).
+  assertMayWrite(collection, action, callerOf(request));
+  const body = await readBody(request, { limit: recordBodyLimit(collection, app.config.bodyLimit), ...recordUploadCaps(collection) });
   return { data: body.data, files: body.files };
 }
 
@@ -38,7 +40,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.create(collection, await writeInput(app, request, collection), caller);
+    const record = await writer.create(collection, await writeInput(app, request, collection, 'create'), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });
@@ -48,7 +50,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const query = queryOf(request);
     const expand = parseExpand(query.expand);
     const caller = callerOf(request);
-    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection), caller);
+    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection, 'update'), caller);
     const [json] = await presentRecords(ctx, [record], caller, expand);
     return json;
   });

@@ -633,4 +633,45 @@ describe('review regressions', () => {
     expect(String(res.headers['content-disposition'])).toMatch(/^attachment/);
     expect(res.headers['content-security-policy']).toContain('sandbox');
   });
+
+  it('storing an upload holds no database lock: another write completes while the file is still being written', async () => {
+    const inner = t.app.files;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let putStarted!: () => void;
+    const started = new Promise<void>((resolve) => (putStarted = resolve));
+    const slow = await startTestApp({
+      deps: {
+        files: Object.assign(Object.create(inner) as typeof inner, {
+          async put(key: string, data: Buffer, type: string) {
+            putStarted();
+            await gate;
+            return inner.put.call(inner, key, data, type);
+          },
+        }),
+      },
+    });
+    try {
+      const token = (await createSuperuser(slow)).token;
+      await createCollection(slow, { name: 'uploads', type: 'base', fields: [{ name: 'doc', type: 'file' }] });
+      await createCollection(slow, { name: 'notes', type: 'base', fields: [{ name: 'body', type: 'text' }] });
+      const form = new FormData();
+      form.append('doc', new Blob(['slow file']), 'slow.txt');
+      const request = new Request('http://x', { method: 'POST', body: form });
+      const upload = slow.server.inject({
+        method: 'POST',
+        url: '/api/collections/uploads/records',
+        headers: { 'content-type': request.headers.get('content-type')!, authorization: token },
+        payload: Buffer.from(await request.arrayBuffer()),
+      });
+      await started;
+      const other = await send(slow, 'POST', '/api/collections/notes/records', { auth: token, body: { body: 'not blocked' } });
+      expect(other.status, other.raw).toBe(200);
+      release();
+      expect((await upload).statusCode).toBe(200);
+    } finally {
+      release();
+      await slow.close();
+    }
+  });
 });

@@ -2,9 +2,9 @@
  * The files of records, kept in step with the transactions that write the records (spec §1.7
  * layout `<collectionId>/<recordId>/<name>`, thumbnails under `thumbs_<name>/`):
  *
- * - new uploads are stored during the write transaction, and removed again if it rolls back
- *   (the write's own failure, a later failure of a batch sharing the transaction, or the commit
- *   itself failing): no orphans;
+ * - new uploads are stored just before the write transaction (never holding its locks), and
+ *   removed again if the write fails (its own failure, a later failure of a batch sharing the
+ *   transaction, or the commit itself failing): no orphans;
  * - files a write replaces or removes, and the folders of deleted records and collections, are
  *   deleted only after the commit: a write that fails never loses a stored file.
  *
@@ -24,6 +24,13 @@ export const thumbsFolder = (collectionId: string, recordId: string, name: strin
 
 const hasFileFields = (c: CollectionModel) => c.fields.some((f) => f.type === 'file');
 
+/** Uploads stored ahead of their write (see RecordFiles.stage). */
+export interface StagedUploads {
+  readonly keys: readonly string[];
+  /** Removes them (the write failed). */
+  discard(): Promise<void>;
+}
+
 export class RecordFiles {
   constructor(
     readonly storage: FileStorage,
@@ -31,24 +38,38 @@ export class RecordFiles {
   ) {}
 
   /**
-   * Stores `uploads` as files of the record `recordId` (inside the write transaction `tx`).
-   * Whatever was stored is removed if the transaction rolls back, which a storage error here
-   * makes it do too (the error leaves the write).
+   * Stores a write's uploads before its transaction opens, so storage time (a large file, a slow
+   * bucket) never holds the database's write lock. Names are random: nothing can read them until
+   * the record that names them commits. The caller discards them if the write fails; inside a
+   * shared transaction (a batch), its rollback does.
    */
-  async store(tx: Tx, collectionId: string, recordId: string, uploads: readonly PendingUpload[], failMessage: string): Promise<void> {
-    if (uploads.length === 0) return;
+  async stage(collectionId: string, recordId: string, uploads: Iterable<PendingUpload>, failMessage: string, outer?: Tx): Promise<StagedUploads> {
+    const list = [...uploads];
+    const stored: string[] = [];
+    const staged: StagedUploads = { keys: stored, discard: () => this.removeNow(stored.splice(0)) };
+    if (list.length === 0) return staged;
     const folder = recordFolder(collectionId, recordId);
     // The id was validated by its field; the key check is what storage itself would refuse.
     if (!isSafeStorageKey(folder)) throw badRequest(failMessage, { id: fieldError('validation_invalid_value', 'Invalid value.') });
-    const stored: string[] = [];
-    // Only what this write stored: the id may be another record's (a taken custom id), whose
-    // files must stay. (Local disk removes a folder its last delete leaves empty.)
-    tx.onRollback(() => this.removeNow(stored));
-    for (const upload of uploads) {
-      const key = `${folder}/${upload.name}`;
-      await this.storage.put(key, upload.data, upload.type.mime);
-      stored.push(key);
+    outer?.onRollback(() => staged.discard());
+    try {
+      for (const upload of list) {
+        const key = `${folder}/${upload.name}`;
+        await this.storage.put(key, upload.data, upload.type.mime);
+        stored.push(key);
+      }
+    } catch (err) {
+      if (!outer) await staged.discard();
+      throw err;
     }
+    return staged;
+  }
+
+  /** Once `tx` commits, removes the staged uploads the record did not keep (a replaced single file, say). */
+  keep(tx: Tx, staged: StagedUploads, kept: readonly PendingUpload[]): void {
+    const keep = new Set(kept.map((u) => u.name));
+    const extra = staged.keys.filter((key) => !keep.has(key.slice(key.lastIndexOf('/') + 1)));
+    if (extra.length > 0) tx.afterCommit(() => this.removeNow(extra));
   }
 
   /** Deletes files `names` of a record (and their thumbnails) once `tx` has committed. */

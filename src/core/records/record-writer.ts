@@ -27,7 +27,7 @@ import { ROOT, ruleAllows } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
 import type { RecordModel, RecordValues } from './record.js';
 import type { UploadedFile } from '../files/uploaded-file.js';
-import type { RecordFiles } from '../files/record-files.js';
+import type { RecordFiles, StagedUploads } from '../files/record-files.js';
 import { checkUploads, keptUploads, planUploads, type UploadPlan } from '../files/upload-plan.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 
@@ -209,8 +209,9 @@ export class RecordWriter {
     const info = deriveRequest(caller.info, { body: applied.bodyForRules });
     const ruleCaller: Caller = { ...caller, info };
     const hashes = await this.prehash(collection, values);
+    const staged = await this.stage(collection, String(values.id), plan, errors, MESSAGES.createFailed, outer);
 
-    return transact(this.deps.db, async (tx) => {
+    return this.discardOnFailure(staged, outer, transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
       if (!(await passesCreateRule(ctx, collection, values, ruleCaller))) throw badRequest(MESSAGES.createFailed);
@@ -221,8 +222,7 @@ export class RecordWriter {
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       this.finalizePasswords(collection, values, true, hashes);
-      // Stored before the row, removed again if anything after this rolls the write back.
-      await this.deps.files.store(tx, collection.id, String(values.id), uploads, MESSAGES.createFailed);
+      this.deps.files.keep(tx, staged, uploads);
       const record: RecordModel = { collection, values };
       const row = codecOf(collection).encode(values);
       const insert = compiledTemplate(tx.db, collection, 'insert', () =>
@@ -231,7 +231,26 @@ export class RecordWriter {
       await this.insertOrTranslate(tx, collection, () => tx.db.query(insert.text, collection.fields.map((f) => row[f.name])), MESSAGES.createFailed);
       tx.afterCommit(() => this.deps.events.emit('recordCreated', { record }));
       return record;
-    }, outer, this.deps.logger);
+    }, outer, this.deps.logger));
+  }
+
+  /**
+   * Stores the planned uploads ahead of the transaction (RecordFiles.stage); none when the body
+   * already has errors, since the write will fail.
+   */
+  private async stage(collection: CollectionModel, recordId: string, plan: UploadPlan, errors: ErrorData, failMessage: string, outer?: Tx): Promise<StagedUploads> {
+    const uploads = Object.keys(errors).length > 0 ? [] : plan.uploads.values();
+    return this.deps.files.stage(collection.id, recordId, uploads, failMessage, outer);
+  }
+
+  /** A write that fails on its own removes what it staged (a shared transaction's rollback does otherwise). */
+  private async discardOnFailure<T>(staged: StagedUploads, outer: Tx | undefined, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (!outer) await staged.discard();
+      throw err;
+    }
   }
 
   async update(collection: CollectionModel, id: string, input: WriteInput, caller: Caller, outer?: Tx): Promise<RecordModel> {
@@ -255,7 +274,8 @@ export class RecordWriter {
     const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
     const hashes = await this.prehash(collection, preview.values);
     const plan = await planUploads(collection, input.files ?? []);
-    return transact(this.deps.db, async (tx) => {
+    const staged = await this.stage(collection, id, plan, plan.errors, MESSAGES.updateFailed, outer);
+    return this.discardOnFailure(staged, outer, transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
       const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
@@ -275,7 +295,7 @@ export class RecordWriter {
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.updateFailed, errors);
       this.finalizePasswords(collection, values, false, rehashWith(hashes, preview.values, values));
-      await this.deps.files.store(tx, collection.id, id, uploads, MESSAGES.updateFailed);
+      this.deps.files.keep(tx, staged, uploads);
       const changed = collection.fields.filter((f) => values[f.name] !== existing.values[f.name] && (applied.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
       const record: RecordModel = { collection, values };
       if (changed.length > 0) {
@@ -286,7 +306,7 @@ export class RecordWriter {
       this.deps.files.deleteAfterCommit(tx, collection.id, id, droppedFiles(collection, existing.values, values));
       tx.afterCommit(() => this.deps.events.emit('recordUpdated', { record, previous: existing }));
       return record;
-    }, outer, this.deps.logger);
+    }, outer, this.deps.logger));
   }
 
   async delete(collection: CollectionModel, id: string, caller: Caller, outer?: Tx): Promise<void> {

@@ -74,6 +74,12 @@ export class ThumbCache {
       const source = await readAll(stream, originalSize);
       const thumb = await this.thumbnailer.make(source, size);
       await this.storage.put(thumbKey, thumb.data, thumb.contentType);
+      // The original may have been replaced or deleted while the thumb was made (its thumbs
+      // folder removed after that commit): a thumb written back now would be an orphan.
+      if (!(await this.storage.stat(originalKey))) {
+        await this.storage.delete(thumbKey);
+        return false;
+      }
       return true;
     } catch (err) {
       this.logger.warn({ thumb: thumbKey, error: (err as Error).message }, 'thumbnail failed: serving the original');

@@ -145,6 +145,15 @@ describe('POST /api/realtime validation', () => {
     expect(Object.keys(res.body.data).sort()).toEqual(['subscriptions.1', 'subscriptions.2', 'subscriptions.3', 'subscriptions.4']);
   });
 
+  it('more than 100 different option sets → 400; the same options on many topics count once', async () => {
+    const distinct = Array.from({ length: 101 }, (_, i) => `posts/*${options({ query: { filter: `title = "${i}"` } })}`);
+    const res = await send(t, 'POST', '/api/realtime', { body: { clientId: c.clientId, subscriptions: distinct } });
+    expect(res.status).toBe(400);
+    expect(res.body.data.subscriptions.code).toBe('validation_too_many_options');
+    const same = Array.from({ length: 500 }, (_, i) => `posts/rec${i}${options({ query: { expand: 'owner' } })}`);
+    expect((await send(t, 'POST', '/api/realtime', { body: { clientId: c.clientId, subscriptions: same } })).status).toBe(204);
+  });
+
   it('a client id used from another address → 400', async () => {
     const res = await t.server.inject({ method: 'POST', url: '/api/realtime', remoteAddress: '10.1.2.3', payload: { clientId: c.clientId, subscriptions: ['posts/*'] } });
     expect(res.statusCode).toBe(400);

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalFileStorage } from '../../src/adapters/local-file-storage.js';
 import { ThumbCache } from '../../src/core/files/thumb-cache.js';
-import { silentLogger, type Thumbnailer } from '../../src/core/ports.js';
+import { silentLogger, type FileStorage, type Thumbnailer } from '../../src/core/ports.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function storage(): LocalFileStorage {
+function storage(): FileStorage {
   const dir = mkdtempSync(join(tmpdir(), 'basalt-thumbs-'));
   dirs.push(dir);
   return new LocalFileStorage(dir);

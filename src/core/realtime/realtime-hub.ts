@@ -8,7 +8,7 @@ import { parseExpand } from '../records/expand.js';
 import { parseFields } from '../records/fields-picker.js';
 import type { RecordModel } from '../records/record.js';
 import { RealtimeClient, type RealtimeChannel } from './realtime-client.js';
-import { isFieldError, MAX_SUBSCRIPTIONS, parseSubscription, type Subscription } from './subscription.js';
+import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, type Subscription } from './subscription.js';
 
 export interface RealtimeLimits {
   /** Close a connection after this long without a message. @default 5 minutes */
@@ -79,6 +79,9 @@ export class RealtimeHub {
           else subscriptions.push(parsed);
         }
       });
+    }
+    if (new Set(subscriptions.map((s) => s.optionsKey).filter(Boolean)).size > MAX_DISTINCT_OPTIONS) {
+      errors.subscriptions = fieldError('validation_too_many_options', `At most ${MAX_DISTINCT_OPTIONS} different subscription options (filter, expand, fields, headers) per client.`, { max: MAX_DISTINCT_OPTIONS });
     }
     if (Object.keys(errors).length > 0) throw badRequest('Something went wrong while processing your request.', errors);
     const client = this.clients.get(clientId as string);

@@ -9,6 +9,12 @@ import { ruleHeaderName } from '../rules/request-info.js';
 
 export const MAX_SUBSCRIPTIONS = 1000;
 export const MAX_SUBSCRIPTION_LENGTH = 2500;
+/**
+ * Distinct option sets (query + headers) one client may use. Each is its own rule check and
+ * serialisation per event, so a client with many distinct filters costs every event that much;
+ * real apps use a handful (the same options on many record topics count once).
+ */
+export const MAX_DISTINCT_OPTIONS = 100;
 
 export interface Subscription {
   /** As submitted: the SSE event name. */

@@ -3,7 +3,8 @@
  * grouped by what decides their message — the rule that applies (view rule for `coll/<id>`,
  * list rule otherwise), who they are, and their subscription options — so the access check,
  * the expansion and the field picking run once per group, not once per connection: a thousand
- * guests on `posts/*` cost one check and one JSON serialisation.
+ * guests on `posts/*` cost one check and one JSON serialisation. The groups' access checks go
+ * to the database together (event-access.ts), then the groups that may receive are presented.
  */
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import type { Logger } from '../ports.js';
@@ -13,7 +14,7 @@ import { parseFields, pickFields } from '../records/fields-picker.js';
 import { presentRecords } from '../records/record-presenter.js';
 import type { QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
-import { canReceive } from './event-access.js';
+import { canReceiveAll } from './event-access.js';
 import { authKeyOf, type RealtimeHub, type TopicEntry } from './realtime-hub.js';
 
 export type RecordAction = 'create' | 'update' | 'delete';
@@ -24,7 +25,7 @@ interface Group {
   targets: TopicEntry[];
 }
 
-/** Groups checked at once: enough to overlap PostgreSQL round trips, few enough to stay fair. */
+/** Groups presented at once (expansion may query): enough to overlap PostgreSQL round trips. */
 const CONCURRENT_GROUPS = 8;
 
 export class EventFanOut {
@@ -37,8 +38,17 @@ export class EventFanOut {
   async deliver(action: RecordAction, record: RecordModel): Promise<void> {
     const groups = this.groupsFor(record);
     if (groups.length === 0) return;
-    for (let i = 0; i < groups.length; i += CONCURRENT_GROUPS) {
-      await Promise.all(groups.slice(i, i + CONCURRENT_GROUPS).map((g) => this.deliverToGroup(action, record, g)));
+    const callers = groups.map(callerOf);
+    let allowed: boolean[];
+    try {
+      allowed = await canReceiveAll(this.ctx(), record, groups.map((g, i) => ({ rule: g.rule, filter: g.first.subscription.query.filter ?? '', caller: callers[i] })));
+    } catch (err) {
+      this.logger.error({ err, collection: record.collection.name }, 'realtime access check failed: event not delivered');
+      return;
+    }
+    const receiving = groups.map((g, i) => ({ group: g, caller: callers[i] })).filter((_, i) => allowed[i]);
+    for (let i = 0; i < receiving.length; i += CONCURRENT_GROUPS) {
+      await Promise.all(receiving.slice(i, i + CONCURRENT_GROUPS).map(({ group, caller }) => this.deliverToGroup(action, record, group, caller)));
     }
   }
 
@@ -64,25 +74,26 @@ export class EventFanOut {
     return [...groups.values()];
   }
 
-  private async deliverToGroup(action: RecordAction, record: RecordModel, group: Group): Promise<void> {
-    const { client, subscription } = group.first;
-    const query = subscription.query;
-    const caller: Caller = {
-      auth: client.auth,
-      isSuperuser: client.isSuperuser,
-      info: { context: 'realtime', method: 'GET', headers: subscription.headers, query, body: {}, auth: client.auth },
-    };
+  private async deliverToGroup(action: RecordAction, record: RecordModel, group: Group, caller: Caller): Promise<void> {
+    const query = group.first.subscription.query;
     let payload: string;
     try {
-      const ctx = this.ctx();
-      if (!(await canReceive(ctx, record, group.rule, query.filter ?? '', caller))) return;
-      const [json] = await presentRecords(ctx, [record], caller, parseExpand(query.expand));
+      const [json] = await presentRecords(this.ctx(), [record], caller, parseExpand(query.expand));
       payload = JSON.stringify({ action, record: pickFields(json, parseFields(query.fields)) });
     } catch (err) {
-      // A subscription filter that does not compile for this collection simply matches nothing.
-      this.logger.debug({ err, topic: subscription.topic }, 'realtime event not delivered to a subscription');
+      this.logger.debug({ err, topic: group.first.subscription.topic }, 'realtime event not delivered to a subscription');
       return;
     }
     for (const target of group.targets) target.client.send(target.subscription.raw, payload);
   }
+}
+
+/** The subscriber of a group as rules see it: its auth, its options as `@request.query/headers`. */
+function callerOf(group: Group): Caller {
+  const { client, subscription } = group.first;
+  return {
+    auth: client.auth,
+    isSuperuser: client.isSuperuser,
+    info: { context: 'realtime', method: 'GET', headers: subscription.headers, query: subscription.query, body: {}, auth: client.auth },
+  };
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { EventSource } from 'eventsource';
 import PocketBase, { type RecordSubscription } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthRecord, createCollection, createSuperuser } from '../harness/fixtures.js';
+import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startOidcServer, type OidcServer } from '../harness/oidc-server.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -137,6 +137,36 @@ describe('pb.collection().subscribe through the SDK', () => {
     expect(event.record.text).toBe('urgent: call');
     await settle();
     expect(box.events).toHaveLength(1);
+  });
+});
+
+describe('reconnecting', () => {
+  it('after the server closes an idle connection, the SDK reconnects, subscribes again and keeps receiving', async () => {
+    const quick = await startTestApp({ config: { realtime: { idleTimeoutMs: 400, maxLifetimeMs: 60_000 } } });
+    try {
+      await quick.server.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(quick.server.server.address() as AddressInfo).port}`;
+      await createCollection(quick, { name: 'notes', fields: [{ name: 'text', type: 'text' }], listRule: '' });
+      const pb = new PocketBase(url);
+      pb.autoCancellation(false);
+      clients.push(pb);
+      const box = inbox<RecordSubscription>();
+      await pb.collection('notes').subscribe('*', (e) => box.push(e));
+      const firstId = pb.realtime.clientId;
+      // Idle past the timeout: the server closes the stream, the SDK opens a new one.
+      const deadline = Date.now() + 10_000;
+      while (pb.realtime.clientId === firstId || !pb.realtime.isConnected) {
+        if (Date.now() > deadline) throw new Error('the SDK did not reconnect');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await settle();
+      await createRecord(quick, 'notes', { text: 'after reconnect' });
+      const [event] = await box.count(1);
+      expect(event.record.text).toBe('after reconnect');
+      await pb.realtime.unsubscribe();
+    } finally {
+      await quick.close();
+    }
   });
 });
 

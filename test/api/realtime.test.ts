@@ -75,6 +75,7 @@ beforeAll(async () => {
     listRule: '@request.headers.x_token = "open-sesame" && @request.query.lang = "en"',
   });
   await createCollection(t, { name: 'locked', fields: [{ name: 'body', type: 'text' }] });
+  await createCollection(t, { name: 'vip', fields: [{ name: 'body', type: 'text' }], listRule: '@request.auth.verified = true && @request.auth.name = "VIP"' });
   const alice = await createAuthRecord(t, 'users', { email: 'alice@example.com', name: 'Alice' });
   const bob = await createAuthRecord(t, 'users', { email: 'bob@example.com', name: 'Bob' });
   Object.assign(tok, { alice: alice.token, bob: bob.token });
@@ -274,6 +275,22 @@ describe('record events', () => {
     await c.next();
     await send(t, 'DELETE', `/api/collections/notes/records/${note.values.id}`, { auth: tok.su });
     expect(dataOf(await c.next())).toMatchObject({ action: 'delete', record: { id: note.values.id, body: 'to delete' } });
+  });
+
+  it('a rule on the subscriber\'s own fields follows changes to them (the compiled check is not reused across them)', async () => {
+    const erin = await createAuthRecord(t, 'users', { email: 'erin@example.com', name: 'Erin' });
+    const c = await sse();
+    await subscribed(c, ['vip/*'], erin.token);
+    await createRecord(t, 'vip', { body: 'before' });
+    await c.none();
+    // `verified` is compiled from the bound auth record itself, `name` from its row: both count.
+    const promoted = await send(t, 'PATCH', `/api/collections/users/records/${erin.id}`, { auth: tok.su, body: { name: 'VIP', verified: true } });
+    expect(promoted.status, promoted.raw).toBe(200);
+    await createRecord(t, 'vip', { body: 'after' });
+    expect(dataOf(await c.next()).record.body).toBe('after');
+    await send(t, 'PATCH', `/api/collections/users/records/${erin.id}`, { auth: tok.su, body: { verified: false } });
+    await createRecord(t, 'vip', { body: 'demoted' });
+    await c.none();
   });
 
   it('a superuser-only collection reaches superusers only', async () => {

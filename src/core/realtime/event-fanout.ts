@@ -14,21 +14,35 @@ import { parseFields, pickFields } from '../records/fields-picker.js';
 import { presentRecords } from '../records/record-presenter.js';
 import type { QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
-import { canReceiveAll } from './event-access.js';
+import { canReceiveAll, CheckCache } from './event-access.js';
 import { authKeyOf, type RealtimeHub, type TopicEntry } from './realtime-hub.js';
 
 export type RecordAction = 'create' | 'update' | 'delete';
 
 interface Group {
   rule: ParsedRule;
+  /** Identifies the group's compiled access check (see CheckCache). */
+  cacheKey: string;
   first: TopicEntry;
   targets: TopicEntry[];
+}
+
+/** Auth records by object identity: a refreshed record (new values) is a new object, so a new key. */
+const authObjectIds = new WeakMap<object, number>();
+let nextAuthObjectId = 1;
+function authObjectId(auth: object | null): number {
+  if (!auth) return 0;
+  let id = authObjectIds.get(auth);
+  if (id === undefined) authObjectIds.set(auth, (id = nextAuthObjectId++));
+  return id;
 }
 
 /** Groups presented at once (expansion may query): enough to overlap PostgreSQL round trips. */
 const CONCURRENT_GROUPS = 8;
 
 export class EventFanOut {
+  private readonly checks = new CheckCache();
+
   constructor(
     private readonly hub: RealtimeHub,
     private readonly ctx: () => QueryContext,
@@ -41,7 +55,12 @@ export class EventFanOut {
     const callers = groups.map(callerOf);
     let allowed: boolean[];
     try {
-      allowed = await canReceiveAll(this.ctx(), record, groups.map((g, i) => ({ rule: g.rule, filter: g.first.subscription.query.filter ?? '', caller: callers[i] })));
+      allowed = await canReceiveAll(
+        this.ctx(),
+        record,
+        groups.map((g, i) => ({ rule: g.rule, filter: g.first.subscription.query.filter ?? '', caller: callers[i], cacheKey: g.cacheKey })),
+        this.checks,
+      );
     } catch (err) {
       this.logger.error({ err, collection: record.collection.name }, 'realtime access check failed: event not delivered');
       return;
@@ -65,7 +84,7 @@ export class EventFanOut {
         const key = `${ruleName}\u0000${client.isSuperuser ? 's' : ''}${authKeyOf(client.auth)}\u0000${subscription.optionsKey}`;
         const group = groups.get(key);
         if (group) group.targets.push(entry);
-        else groups.set(key, { rule, first: entry, targets: [entry] });
+        else groups.set(key, { rule, cacheKey: `${key}\u0000${authObjectId(client.auth)}`, first: entry, targets: [entry] });
       }
     };
     add(`${c.name}/${id}`, c.rules.view, 'view');

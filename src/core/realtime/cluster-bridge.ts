@@ -53,7 +53,10 @@ export interface BridgeDeps {
 
 export class ClusterBridge {
   readonly nodeId = randomBytes(8).toString('hex');
-  private queue: Promise<void> = Promise.resolve();
+  /** Fan-out chains, one per collection: an expensive collection never delays another's events. */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Catalogue reloads announced by other nodes: events queued after one wait for it. */
+  private catalog: Promise<void> = Promise.resolve();
   private queued = 0;
   private readonly pendingAcks = new Map<string, () => void>();
   private stops: (() => void | Promise<void>)[] = [];
@@ -78,7 +81,7 @@ export class ClusterBridge {
 
   async stop(): Promise<void> {
     for (const stop of this.stops.splice(0)) await stop();
-    await this.queue;
+    await Promise.all([...this.queues.values(), this.catalog]);
   }
 
   /** The `@oauth2` hand-off: to a client on this node, or through the cluster to the node that has it. */
@@ -109,18 +112,23 @@ export class ClusterBridge {
   }
 
   private local(action: RecordAction, record: RecordModel, revoked = false): void {
-    this.enqueue(action, record, revoked);
+    this.enqueue(action, record.collection.id, record, revoked);
     this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: withoutSecrets(record), ...(revoked ? { revoked } : {}) });
   }
 
-  /** Events are delivered in commit order: one after the other, off the writer's path. */
-  private enqueue(action: RecordAction, record: RecordModel | (() => Promise<RecordModel | null>), revoked: boolean): void {
+  /**
+   * Events are delivered off the writer's path, in commit order within each collection (one
+   * chain per collection: a collection whose fan-out is expensive delays only its own events).
+   */
+  private enqueue(action: RecordAction, collectionId: string, record: RecordModel | (() => Promise<RecordModel | null>), revoked: boolean): void {
     if (this.queued >= MAX_QUEUED_EVENTS) {
       this.deps.logger.warn({ action }, 'realtime backlog full: event dropped');
       return;
     }
     this.queued++;
-    this.queue = this.queue
+    const catalog = this.catalog;
+    const next: Promise<void> = (this.queues.get(collectionId) ?? Promise.resolve())
+      .then(() => catalog)
       .then(async () => {
         const model = typeof record === 'function' ? await record() : record;
         if (!model) return;
@@ -128,7 +136,11 @@ export class ClusterBridge {
         await this.deps.fanout.deliver(action, model);
       })
       .catch((err) => this.deps.logger.error({ err }, 'realtime fan-out failed'))
-      .finally(() => this.queued--);
+      .finally(() => {
+        this.queued--;
+        if (this.queues.get(collectionId) === next) this.queues.delete(collectionId);
+      });
+    this.queues.set(collectionId, next);
   }
 
   /** Clients signed in as a record that was deleted or had its tokens revoked are disconnected. */
@@ -153,7 +165,7 @@ export class ClusterBridge {
     if (message.n === this.nodeId) return;
     switch (message.t) {
       case 'record':
-        this.enqueue(message.a, () => this.remoteRecord(message.c, message.v), message.revoked === true);
+        this.enqueue(message.a, message.c, () => this.remoteRecord(message.c, message.v), message.revoked === true);
         return;
       case 'oauth2':
         if (this.sendOAuth2(message.id, message.m)) this.publish({ n: this.nodeId, t: 'oauth2-ack', r: message.r });
@@ -163,7 +175,7 @@ export class ClusterBridge {
         this.pendingAcks.delete(message.r);
         return;
       case 'collections':
-        this.queue = this.queue
+        this.catalog = this.catalog
           .then(async () => {
             await this.deps.registry.reload(this.deps.db);
             await this.deps.events.emit('collectionsChanged', { ids: message.ids, remote: true });

@@ -4,7 +4,7 @@
  * side keeping the aspect ratio. The output keeps the source format; an animated GIF or WebP
  * becomes its first frame (sharp reads one page unless asked for more), as in PocketBase.
  */
-import sharp, { type FormatEnum } from 'sharp';
+import type { FormatEnum } from 'sharp';
 import type { Thumbnail, Thumbnailer, ThumbSize } from '../core/ports.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -22,12 +22,21 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
 
+/**
+ * sharp is loaded on the first thumbnail: libvips and its thread pool cost memory (and start-up
+ * time) in every server, most of which never make a thumbnail in their lifetime.
+ */
+type Sharp = (typeof import('sharp'))['default'];
+let loaded: Promise<Sharp> | null = null;
+const loadSharp = (): Promise<Sharp> => (loaded ??= import('sharp').then((m) => m.default as Sharp));
+
 const POSITION = { center: 'centre', top: 'top', bottom: 'bottom' } as const;
 
 export class SharpThumbnailer implements Thumbnailer {
   constructor(private readonly maxInputPixels = DEFAULT_MAX_INPUT_PIXELS) {}
 
   async make(source: Buffer, size: ThumbSize): Promise<Thumbnail> {
+    const sharp = await loadSharp();
     const image = sharp(source, { limitInputPixels: this.maxInputPixels, failOn: 'error' });
     const { format } = await image.metadata();
     const contentType = format ? CONTENT_TYPES[format] : undefined;

@@ -4,10 +4,9 @@ import { createApp, type App } from '../core/app.js';
 import type { Config } from '../core/config.js';
 import type { AccessEntry, Logger } from '../core/ports.js';
 import { Redis } from 'ioredis';
-import { createFileStorage } from '../adapters/create-file-storage.js';
+import { openFileStorage } from '../adapters/create-file-storage.js';
 import { localAdapters } from '../adapters/local-adapters.js';
 import { RedisPubSub } from '../adapters/redis-pubsub.js';
-import { S3FileStorage } from '../adapters/s3-file-storage.js';
 import { RedisRateLimitStore } from '../adapters/redis-rate-limit-store.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
@@ -74,13 +73,10 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   }
   let redis: Redis | null = null;
   try {
-    const adapters = { ...localAdapters(config), files: createFileStorage(config) };
-    if (adapters.files instanceof S3FileStorage) {
-      await adapters.files.assertReachable().catch(async (err: Error) => {
-        await adapters.files.close();
-        throw new UsageError(err.message);
-      });
-    }
+    const files = await openFileStorage(config).catch((err: Error) => {
+      throw new UsageError(err.message);
+    });
+    const adapters = { ...localAdapters(config), files };
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters.rateLimits = new RedisRateLimitStore(redis);

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import PocketBase from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
+import { formBody, type FormPart } from '../harness/form-body.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -42,16 +43,10 @@ afterAll(async () => {
   await t?.close();
 });
 
-function multipart(parts: { name: string; value: string | Buffer; filename?: string }[]) {
-  const boundary = '----basaltbatchfiles' + Math.random().toString(16).slice(2);
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.filename ? 'Content-Type: text/plain\r\n' : ''}\r\n`));
-    chunks.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: su } };
+/** The batch body with the caller's auth; file parts claim text/plain. */
+function multipart(parts: FormPart[]) {
+  const { payload, headers } = formBody(parts.map((p) => (p.filename ? { type: 'text/plain', ...p } : p)));
+  return { payload, headers: { ...headers, authorization: su } };
 }
 
 async function storedText(recordId: string, filename: string): Promise<string> {

@@ -12,6 +12,7 @@ import { BatchRunner } from '../../src/core/records/batch.js';
 import { superuserCaller } from '../../src/core/records/caller.js';
 import type { RecordWriter } from '../../src/core/records/record-writer.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
+import { formBody, type FormPart } from '../harness/form-body.js';
 import { runScenarios, send, type Scenario } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -86,21 +87,9 @@ const titles = async (collection = 'posts') => {
   return (res.body.items as { id: string; title?: string; name?: string }[]).map((r) => r.title ?? r.name ?? r.id).sort();
 };
 
-/** A multipart body as the SDK builds it: `@jsonPayload` plus extra parts. */
-function multipart(parts: { name: string; value: string | Buffer; filename?: string; type?: string }[]): { payload: Buffer; headers: Record<string, string> } {
-  const boundary = '----basaltbatch' + Math.random().toString(16).slice(2);
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const disposition = `form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}`;
-    const head = `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${p.filename ? `Content-Type: ${p.type ?? 'application/octet-stream'}\r\n` : ''}\r\n`;
-    chunks.push(Buffer.from(head), Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
-
-async function sendMultipart(parts: Parameters<typeof multipart>[0], auth = tok.su) {
-  const { payload, headers } = multipart(parts);
+/** A multipart batch, as the SDK sends it: `@jsonPayload` plus file parts. */
+async function sendMultipart(parts: FormPart[], auth = tok.su) {
+  const { payload, headers } = formBody(parts);
   const res = await t.server.inject({ method: 'POST', url: '/api/batch', headers: { ...headers, authorization: auth }, payload });
   return { status: res.statusCode, body: res.body === '' ? undefined : JSON.parse(res.body), raw: res.body };
 }

@@ -9,13 +9,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/core/app.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { createDatabase } from '../../src/db/create-database.js';
 import { buildServer } from '../../src/http/server.js';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../harness/run-main.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/basalt.js');
@@ -33,20 +33,6 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs main() in-process with the given environment, capturing what it prints. */
-async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv, env);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 /** Opens the SQLite database in `dir` (as the server would) and signs in as a superuser. */
 async function superuserLogin(dir: string, email: string, password: string): Promise<number> {

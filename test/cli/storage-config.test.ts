@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { S3FileStorage } from '../../src/adapters/s3-file-storage.js';
 import { buildConfig, readOptions, STORAGE_OPTIONS, UsageError } from '../../src/cli/config-from-args.js';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../harness/run-main.js';
 import { openApp } from '../../src/cli/open-app.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { startTestS3 } from '../harness/s3-server.js';
@@ -27,19 +27,6 @@ afterAll(() => {
 
 const configOf = (args: string[], env: NodeJS.ProcessEnv = {}) => buildConfig(readOptions(args, env, ['dir', ...STORAGE_OPTIONS]).values);
 
-async function runMain(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv, env);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe('storage configuration', () => {
   it('defaults to local disk', () => {

@@ -113,7 +113,8 @@ export class ClusterBridge {
 
   private local(action: RecordAction, record: RecordModel, revoked = false): void {
     this.enqueue(action, record.collection.id, record, revoked);
-    this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: withoutSecrets(record), ...(revoked ? { revoked } : {}) });
+    // Every write passes here: the copy without secrets is made only when other nodes listen.
+    if (this.deps.pubsub.shared) this.publish({ n: this.nodeId, t: 'record', a: action, c: record.collection.id, v: withoutSecrets(record), ...(revoked ? { revoked } : {}) });
   }
 
   /**
@@ -121,6 +122,8 @@ export class ClusterBridge {
    * chain per collection: a collection whose fan-out is expensive delays only its own events).
    */
   private enqueue(action: RecordAction, collectionId: string, record: RecordModel | (() => Promise<RecordModel | null>), revoked: boolean): void {
+    // No connection on this node: nobody to deliver to, no client whose auth to maintain.
+    if (this.deps.hub.size === 0) return;
     if (this.queued >= MAX_QUEUED_EVENTS) {
       this.deps.logger.warn({ action }, 'realtime backlog full: event dropped');
       return;

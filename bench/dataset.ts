@@ -5,7 +5,7 @@
  */
 import { localAdapters } from '../src/adapters/local-adapters.js';
 import { join } from 'node:path';
-import { superuserCaller } from '../src/core/records/caller.js';
+import { systemCaller } from '../src/core/records/caller.js';
 import { createApp, type App } from '../src/core/app.js';
 import type { CollectionModel } from '../src/core/collections/collection-model.js';
 import { defaultConfig } from '../src/core/config.js';
@@ -84,7 +84,7 @@ async function seedUsers(app: App, count: number): Promise<string[]> {
     const ids: string[] = new Array(count);
     const create = async (i: number) => {
       const data = { email: `user${i}@bench.test`, password: USER_PASSWORD, passwordConfirm: USER_PASSWORD, name: `User ${i}` };
-      const record = await app.records.writer.create(users, { data }, superuserCaller(), tx);
+      const record = await app.records.writer.create(users, { data }, systemCaller(), tx);
       ids[i] = String(record.values.id);
     };
     // NB: each user costs one bcrypt hash (cost 10, ~55 ms) on libuv's thread pool; a few
@@ -110,7 +110,7 @@ async function seedPosts(app: App, count: number, userIds: string[]): Promise<st
         status: r < 0.5 ? 'public' : r < 0.8 ? 'draft' : 'archived',
         author: userIds[Math.floor(random() * userIds.length)],
       };
-      const record = await app.records.writer.create(posts, { data }, superuserCaller(), tx);
+      const record = await app.records.writer.create(posts, { data }, systemCaller(), tx);
       ids.push(String(record.values.id));
     }
     return ids;
@@ -127,7 +127,7 @@ export async function seedDataset(target: Target, sizes: { users: number; posts:
     const users = collectionNamed(app, 'users');
     const userTokens: string[] = [];
     for (const id of userIds) {
-      const record = await app.records.reader.find(users, id, superuserCaller());
+      const record = await app.records.reader.find(users, id, systemCaller());
       userTokens.push(await app.auth.issueToken(record!));
     }
     return { postsCollectionId: collectionNamed(app, 'posts').id, postIds, userIds, userEmails: userIds.map((_, i) => `user${i}@bench.test`), userTokens };

@@ -23,7 +23,7 @@ import { localAdapters } from '../src/adapters/local-adapters.js';
 import { createApp } from '../src/core/app.js';
 import { defaultConfig } from '../src/core/config.js';
 import { silentLogger } from '../src/core/ports.js';
-import { superuserCaller } from '../src/core/records/caller.js';
+import { systemCaller } from '../src/core/records/caller.js';
 import { createDatabase } from '../src/db/create-database.js';
 import type { Target } from './dataset.js';
 import { runLoad, type LoadResult } from './load.js';
@@ -112,7 +112,7 @@ export async function seedFileBench(target: Target, options: { records: number }
         { field: 'image', filename: 'photo.jpg', mimetype: 'image/jpeg', data: images[i % images.length] },
         { field: 'icon', filename: 'icon.jpg', mimetype: 'image/jpeg', data: icons[i % icons.length] },
       ];
-      const record = await app.records.writer.create(collection, { data: { title: `file ${i}` }, files }, superuserCaller());
+      const record = await app.records.writer.create(collection, { data: { title: `file ${i}` }, files }, systemCaller());
       records.push({ id: String(record.values.id), filename: String(record.values.image), icon: String(record.values.icon) });
     }
     return { collection: collection.name, records, upload: images[0] };

@@ -1,6 +1,6 @@
 /** `basalt superuser upsert EMAIL PASSWORD` and `basalt superuser delete EMAIL`. */
 import { sql } from 'kysely';
-import { superuserCaller } from '../core/records/caller.js';
+import { systemCaller } from '../core/records/caller.js';
 import { SUPERUSERS_COLLECTION_ID } from '../core/collections/types.js';
 import { isApiError } from '../core/errors.js';
 import { buildConfig, readOptions, UsageError } from './config-from-args.js';
@@ -31,7 +31,7 @@ export async function superuser(args: string[], env: NodeJS.ProcessEnv): Promise
     const rows = await app.db.rows<{ id: string }>(
       sql`SELECT ${sql.id('id')} FROM ${sql.id(collection.table)} WHERE ${app.db.filter.equalsIgnoreCase(sql.id('email'), app.db.filter.param(email, 'text'))}`,
     );
-    const caller = superuserCaller();
+    const caller = systemCaller();
     if (action === 'delete') {
       if (rows.length === 0) {
         console.log(`No superuser with email ${email}.`);

@@ -8,7 +8,7 @@ import type { ApiKeyPrincipal } from '../core/auth/api-key-scope.js';
 import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import type { ClientInfo } from '../core/auth/auth-origins.js';
 import type { ResolvedAuth } from '../core/auth/auth-service.js';
-import { callerFor, type Caller } from '../core/records/caller.js';
+import { apiKeyCaller, callerFor, type Caller } from '../core/records/caller.js';
 import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js';
 
 declare module 'fastify' {
@@ -110,9 +110,9 @@ export function requestInfo(request: FastifyRequest, body: Record<string, unknow
 /** The caller of a request (built once per request). */
 export function callerOf(request: FastifyRequest): Caller {
   if (request.basaltCaller) return request.basaltCaller;
-  const caller = callerFor(requestInfo(request));
+  const info = requestInfo(request);
   // An API key is a service account: past the rules, within its scopes (core checks them).
-  if (request.basaltApiKey) Object.assign(caller, { isSuperuser: true, apiKey: request.basaltApiKey });
+  const caller = request.basaltApiKey ? apiKeyCaller(info, request.basaltApiKey) : callerFor(info);
   return (request.basaltCaller = caller);
 }
 

@@ -42,8 +42,8 @@ export function rateLimitHook(app: App) {
         method: request.method,
         path: routedPath(request.url),
         collection: collection && tags ? { id: collection.id, name: collection.name, tags, route: request.routeOptions.url ?? '' } : undefined,
-        isAuth: caller.auth !== null || caller.apiKey !== undefined,
-        isSuperuser: caller.isSuperuser && !caller.apiKey,
+        isAuth: caller.principal.kind !== 'guest',
+        trusted: caller.can.trusted,
         ip: clientOf(request).ip,
       })
       .then(() => done(), done);

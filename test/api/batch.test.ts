@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import PocketBase, { ClientResponseError } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchRunner } from '../../src/core/records/batch.js';
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import type { RecordWriter } from '../../src/core/records/record-writer.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { formBody, type FormPart } from '../harness/form-body.js';
@@ -314,7 +314,7 @@ describe('a failing request rolls back the whole batch', () => {
     const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, writer: failing, logger: t.app.logger });
     const before = await titles();
     const requests = ['bug 1', 'bug 2'].map((title) => ({ method: 'POST', url: '/api/collections/posts/records', headers: {}, body: { title }, files: [] }));
-    await expect(runner.run(requests, superuserCaller(), { timeoutMs: 3000 })).rejects.toThrow('boom: internal detail');
+    await expect(runner.run(requests, systemCaller(), { timeoutMs: 3000 })).rejects.toThrow('boom: internal detail');
     expect(await titles()).toEqual(before);
   });
 });
@@ -326,7 +326,7 @@ describe('a client that goes away', () => {
     gone.abort();
     const before = await titles();
     const requests = [{ method: 'POST', url: '/api/collections/posts/records', headers: {}, body: { title: 'gone' }, files: [] }];
-    await expect(runner.run(requests, superuserCaller(), { timeoutMs: 3000, signal: gone.signal })).rejects.toMatchObject({ status: 400, message: 'Batch transaction failed.' });
+    await expect(runner.run(requests, systemCaller(), { timeoutMs: 3000, signal: gone.signal })).rejects.toMatchObject({ status: 400, message: 'Batch transaction failed.' });
     expect(await titles()).toEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 /** Expansion at scale: back-relations capped at 1000 per parent, id lists split under engine limits. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
@@ -27,8 +27,8 @@ beforeAll(async () => {
   ids.quiet = String((await createRecord(t, 'posts', { title: 'quiet' })).values.id);
   const comments = t.app.registry.find('comments')!;
   await transact(t.app.db, async (tx) => {
-    for (let i = 0; i < 1005; i++) await t.app.records.writer.create(comments, { data: { post: ids.busy, n: i } }, superuserCaller(), tx);
-    for (let i = 0; i < 3; i++) await t.app.records.writer.create(comments, { data: { post: ids.quiet, n: i } }, superuserCaller(), tx);
+    for (let i = 0; i < 1005; i++) await t.app.records.writer.create(comments, { data: { post: ids.busy, n: i } }, systemCaller(), tx);
+    for (let i = 0; i < 3; i++) await t.app.records.writer.create(comments, { data: { post: ids.quiet, n: i } }, systemCaller(), tx);
   });
 }, 120_000);
 afterAll(async () => {

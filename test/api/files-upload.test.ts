@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transact } from '../../src/core/events/transaction.js';
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import { createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
@@ -409,7 +409,7 @@ describe('failed writes store nothing', () => {
     let storedKey = '';
     await expect(
       transact(t.app.db, async (tx) => {
-        const r = await t.app.records.writer.create(c, { data: {}, files: [{ field: 'doc', filename: 'batch.txt', mimetype: 'text/plain', data: Buffer.from('batch') }] }, superuserCaller(), tx);
+        const r = await t.app.records.writer.create(c, { data: {}, files: [{ field: 'doc', filename: 'batch.txt', mimetype: 'text/plain', data: Buffer.from('batch') }] }, systemCaller(), tx);
         storedKey = keyOf('docs', String(r.values.id), String(r.values.doc));
         // Written while the transaction is open…
         expect(await t.app.files.stat(storedKey)).not.toBeNull();
@@ -423,12 +423,12 @@ describe('failed writes store nothing', () => {
 
   it('a replace inside an outer transaction that rolls back keeps the old file', async () => {
     const c = t.app.registry.find('docs')!;
-    const record = await t.app.records.writer.create(c, { data: {}, files: [{ field: 'doc', filename: 'keep.txt', mimetype: 'text/plain', data: Buffer.from('keep') }] }, superuserCaller());
+    const record = await t.app.records.writer.create(c, { data: {}, files: [{ field: 'doc', filename: 'keep.txt', mimetype: 'text/plain', data: Buffer.from('keep') }] }, systemCaller());
     const id = String(record.values.id);
     const before = await allKeys();
     await expect(
       transact(t.app.db, async (tx) => {
-        await t.app.records.writer.update(c, id, { data: {}, files: [{ field: 'doc', filename: 'new.txt', mimetype: 'text/plain', data: Buffer.from('new') }] }, superuserCaller(), tx);
+        await t.app.records.writer.update(c, id, { data: {}, files: [{ field: 'doc', filename: 'new.txt', mimetype: 'text/plain', data: Buffer.from('new') }] }, systemCaller(), tx);
         throw new Error('rolled back');
       }),
     ).rejects.toThrow('rolled back');

@@ -34,13 +34,13 @@ beforeAll(async () => {
   for (let i = 0; i < USERS; i++) {
     const client = connect(`user${i}`);
     const auth = { collection: users, values: { id: `user${i}` } } as unknown as RecordModel;
-    t.app.realtime.hub.subscribe({ clientId: client.id, subscriptions: ['msgs/*'] }, { auth, isSuperuser: false }, '127.0.0.1');
+    t.app.realtime.hub.subscribe({ clientId: client.id, subscriptions: ['msgs/*'] }, { kind: 'record', auth }, '127.0.0.1');
   }
   const guest = connect('guest');
-  t.app.realtime.hub.subscribe({ clientId: guest.id, subscriptions: ['msgs/*'] }, { auth: null, isSuperuser: false }, '127.0.0.1');
+  t.app.realtime.hub.subscribe({ clientId: guest.id, subscriptions: ['msgs/*'] }, { kind: 'guest' }, '127.0.0.1');
   const typo = connect('typo');
   const sub = `msgs/*?options=${encodeURIComponent(JSON.stringify({ query: { filter: 'nosuchfield = 1' } }))}`;
-  t.app.realtime.hub.subscribe({ clientId: typo.id, subscriptions: [sub] }, { auth: null, isSuperuser: true }, '127.0.0.1');
+  t.app.realtime.hub.subscribe({ clientId: typo.id, subscriptions: [sub] }, { kind: 'system' }, '127.0.0.1');
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * each other's changes (on SQLite: one writer, and reads from a separate connection in WAL mode).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const counters = () => t.app.registry.find('counters')!;
-const count = async (filter: string) => (await t.app.records.reader.list(counters(), { filter }, superuserCaller())).totalItems;
+const count = async (filter: string) => (await t.app.records.reader.list(counters(), { filter }, systemCaller())).totalItems;
 
 describe('write isolation', () => {
   it('an uncommitted insert is invisible to other requests until the commit', async () => {
@@ -30,7 +30,7 @@ describe('write isolation', () => {
     let inserted!: () => void;
     const insertedSignal = new Promise<void>((r) => (inserted = r));
     const tx = transact(t.app.db, async (txn) => {
-      await t.app.records.writer.create(counters(), { data: { name: 'pending' } }, superuserCaller(), txn);
+      await t.app.records.writer.create(counters(), { data: { name: 'pending' } }, systemCaller(), txn);
       inserted();
       await gate;
     });
@@ -44,8 +44,8 @@ describe('write isolation', () => {
   it('concurrent increments all land (no lost update)', async () => {
     const r = await createRecord(t, 'counters', { name: 'hits', n: 0 });
     const id = String(r.values.id);
-    await Promise.all(Array.from({ length: 40 }, () => t.app.records.writer.update(counters(), id, { data: { 'n+': 1 } }, superuserCaller())));
-    const after = await t.app.records.reader.view(counters(), id, {}, superuserCaller());
+    await Promise.all(Array.from({ length: 40 }, () => t.app.records.writer.update(counters(), id, { data: { 'n+': 1 } }, systemCaller())));
+    const after = await t.app.records.reader.view(counters(), id, {}, systemCaller());
     expect(after.n).toBe(40);
   });
 
@@ -54,9 +54,9 @@ describe('write isolation', () => {
     const b = await createAuthRecord(t, '_superusers', { email: 'su-b@example.com' });
     const supers = () => t.app.registry.find('_superusers')!;
     // Three exist in this app: each delete alone would be allowed.
-    const results = await Promise.allSettled([a.id, b.id, suId].map((id) => t.app.records.writer.delete(supers(), id, superuserCaller())));
+    const results = await Promise.allSettled([a.id, b.id, suId].map((id) => t.app.records.writer.delete(supers(), id, systemCaller())));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
-    expect((await t.app.records.reader.list(supers(), {}, superuserCaller())).totalItems).toBe(1);
+    expect((await t.app.records.reader.list(supers(), {}, systemCaller())).totalItems).toBe(1);
   });
 
   it('a record created while its required relation target is deleted never dangles', async () => {
@@ -70,12 +70,12 @@ describe('write isolation', () => {
     for (let i = 0; i < 15; i++) {
       const author = String((await createRecord(t, 'authors', { name: `a${i}` })).values.id);
       await Promise.allSettled([
-        t.app.records.writer.create(books(), { data: { author } }, superuserCaller()),
-        t.app.records.writer.delete(authors(), author, superuserCaller()),
+        t.app.records.writer.create(books(), { data: { author } }, systemCaller()),
+        t.app.records.writer.delete(authors(), author, systemCaller()),
       ]);
     }
-    const all = await t.app.records.reader.list(books(), { perPage: '500' }, superuserCaller());
-    const existing = new Set((await t.app.records.reader.list(authors(), { perPage: '500' }, superuserCaller())).items.map((a) => a.id));
+    const all = await t.app.records.reader.list(books(), { perPage: '500' }, systemCaller());
+    const existing = new Set((await t.app.records.reader.list(authors(), { perPage: '500' }, systemCaller())).items.map((a) => a.id));
     for (const book of all.items) expect(existing.has(book.author as string)).toBe(true);
   });
 

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import PocketBase, { ClientResponseError, type RecordModel } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -78,7 +78,7 @@ function forgeToken(payload: Record<string, unknown>, secret = 'not-the-real-sig
 
 async function updateServerSide(collection: string, id: string, data: Record<string, unknown>) {
   const c = t.app.registry.find(collection)!;
-  return t.app.records.writer.update(c, id, { data }, superuserCaller());
+  return t.app.records.writer.update(c, id, { data }, systemCaller());
 }
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@
  * Readable builders for test data, going through the same services the API uses (never raw
  * SQL), so fixtures are valid records on every engine.
  */
-import { superuserCaller } from '../../src/core/records/caller.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 import type { RecordModel } from '../../src/core/records/record.js';
 import type { TestApp } from './test-app.js';
 
@@ -13,7 +13,7 @@ export async function createCollection(t: TestApp, definition: Record<string, un
 export async function createRecord(t: TestApp, collection: string, data: Record<string, unknown>): Promise<RecordModel> {
   const c = t.app.registry.find(collection);
   if (!c) throw new Error(`no collection ${collection}`);
-  return t.app.records.writer.create(c, { data }, superuserCaller());
+  return t.app.records.writer.create(c, { data }, systemCaller());
 }
 
 /** Creates an auth record and returns it with a valid auth token. */

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { findSingleColumnUniqueIndex, isNocaseIndex } from '../collections/index-definition.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, unauthorized } from '../errors.js';
-import { superuserCaller, type Caller } from '../records/caller.js';
+import { ruleBoundCaller, systemCaller, type Caller } from '../records/caller.js';
 import { codecOf } from '../records/record-codec.js';
 import { ROOT, ruleAllows } from '../records/record-query.js';
 import { findRecord } from '../records/record-reader.js';
@@ -63,7 +63,7 @@ export class AuthService {
     if (!claims || claims.type !== type || typeof claims.id !== 'string' || typeof claims.collectionId !== 'string') return null;
     const c = this.auth.ctx.schema.find(claims.collectionId);
     if (!c || !c.isAuth || c.id !== claims.collectionId || (collection && collection.id !== c.id)) return null;
-    const record = await findRecord(this.auth.ctx, c, claims.id, superuserCaller(), c.rules.view);
+    const record = await findRecord(this.auth.ctx, c, claims.id, systemCaller(), c.rules.view);
     if (!record) return null;
     const verified = await verifyRecordToken(token, record, type);
     return verified ? { record, claims: verified } : null;
@@ -89,7 +89,7 @@ export class AuthService {
     const rule = c.rules.auth;
     if (rule.kind === 'open') return;
     if (rule.kind === 'locked') throw forbidden(MESSAGES.authRuleFailed);
-    const asRecord: Caller = { auth: record, isSuperuser: false, info: deriveRequest(caller.info, { auth: record }) };
+    const asRecord = ruleBoundCaller(deriveRequest(caller.info, { auth: record }));
     if (!(await ruleAllows(this.auth.ctx, c, recordId(record), rule, asRecord))) throw forbidden(MESSAGES.authRuleFailed);
   }
 
@@ -155,7 +155,7 @@ export class AuthService {
   async authRefresh(collection: CollectionModel, caller: Caller, current: ResolvedAuth | null, client: ClientInfo): Promise<AuthResult> {
     if (!current) throw unauthorized(MESSAGES.refreshRequiresAuth);
     if (current.record.collection.id !== collection.id) throw forbidden(MESSAGES.refreshWrongCollection);
-    const record = await findRecord(this.auth.ctx, collection, recordId(current.record), superuserCaller(), collection.rules.view);
+    const record = await findRecord(this.auth.ctx, collection, recordId(current.record), systemCaller(), collection.rules.view);
     if (!record) throw notFound();
     const result = await this.finishAuth(record, { method: null, caller, client });
     // Impersonation tokens are not refreshable: they come back unchanged.
@@ -170,9 +170,9 @@ export class AuthService {
     const code = typeof body.code === 'string' ? body.code : '';
     if (code.trim() === '') throw badRequest(MESSAGES.validationFailed, { code: fieldError('validation_required', 'Missing required value.') });
     const mfas = this.auth.system.collection('_mfas');
-    const session = signIn.mfaId ? await findRecord(this.auth.ctx, mfas, signIn.mfaId, superuserCaller(), mfas.rules.view) : null;
+    const session = signIn.mfaId ? await findRecord(this.auth.ctx, mfas, signIn.mfaId, systemCaller(), mfas.rules.view) : null;
     if (!session || session.values.collectionRef !== collection.id) throw badRequest(MFA_MESSAGES.invalidSession);
-    const record = await findRecord(this.auth.ctx, collection, String(session.values.recordRef), superuserCaller(), collection.rules.view);
+    const record = await findRecord(this.auth.ctx, collection, String(session.values.recordRef), systemCaller(), collection.rules.view);
     if (!record) throw badRequest(MFA_MESSAGES.invalidSession);
     await this.auth.totp.verify(record, code);
     return this.finishAuth(record, { ...signIn, method: 'totp' });
@@ -180,7 +180,7 @@ export class AuthService {
 
   /** A non-refreshable token for any record, for superusers (support, debugging). */
   async impersonate(collection: CollectionModel, id: string, body: Record<string, unknown>, caller: Caller): Promise<AuthResult> {
-    if (!caller.isSuperuser || !caller.auth) throw forbidden('Only superusers can impersonate other accounts.');
+    if (!caller.can.administers || !caller.auth) throw forbidden('Only superusers can impersonate other accounts.');
     let duration: number | undefined;
     if (body.duration !== undefined && body.duration !== 0 && body.duration !== '0') {
       duration = Number(body.duration);
@@ -188,7 +188,7 @@ export class AuthService {
         throw badRequest(MESSAGES.validationFailed, { duration: fieldError('validation_invalid_duration', `Must be a whole number of seconds between 0 and ${MAX_IMPERSONATE_SECONDS}.`) });
       }
     }
-    const record = await findRecord(this.auth.ctx, collection, id, superuserCaller(), collection.rules.view);
+    const record = await findRecord(this.auth.ctx, collection, id, systemCaller(), collection.rules.view);
     if (!record) throw notFound();
     return { token: await this.issueToken(record, false, duration), record };
   }

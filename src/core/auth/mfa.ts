@@ -9,7 +9,7 @@
  */
 import type { CollectionModel } from '../collections/collection-model.js';
 import { badRequest } from '../errors.js';
-import type { Caller } from '../records/caller.js';
+import { ruleBoundCaller, type Caller } from '../records/caller.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
@@ -52,7 +52,8 @@ async function collectionWantsMfa(deps: MfaDeps, record: RecordModel, caller: Ca
   if (!c.data.mfa?.enabled) return false;
   const rule = c.rules.mfa;
   if (rule.kind !== 'filter') return true;
-  return ruleAllows(deps.ctx, c, recordId(record), rule, { ...caller, isSuperuser: false });
+  // Evaluated as the record signing in, whoever asks (a superuser's own sign-in included).
+  return ruleAllows(deps.ctx, c, recordId(record), rule, ruleBoundCaller(caller.info));
 }
 
 /**

@@ -9,7 +9,7 @@ import { isEmail } from '../collections/fields/email-field.js';
 import { badRequest, fieldError, forbidden, MESSAGES, type ErrorData } from '../errors.js';
 import { newId, randomString } from '../ids.js';
 import { recordMail } from '../mail/record-mails.js';
-import { superuserCaller } from '../records/caller.js';
+import { systemCaller } from '../records/caller.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import { findRecord } from '../records/record-reader.js';
 import { recordId, type RecordModel } from '../records/record.js';
@@ -95,13 +95,13 @@ export class OtpFlow {
 
     // One answer for every failure: nothing tells an unknown id from a wrong code.
     const otps = this.auth.system.collection('_otps');
-    const otp = await findRecord(this.auth.ctx, otps, otpId, superuserCaller(), otps.rules.view);
+    const otp = await findRecord(this.auth.ctx, otps, otpId, systemCaller(), otps.rules.view);
     if (!otp || otp.values.collectionRef !== collection.id) throw badRequest(OTP_MESSAGES.invalid);
     if (!this.isLive(otp, collection)) {
       await this.auth.system.delete(otp);
       throw badRequest(OTP_MESSAGES.invalid);
     }
-    const record = await findRecord(this.auth.ctx, collection, String(otp.values.recordRef), superuserCaller(), collection.rules.view);
+    const record = await findRecord(this.auth.ctx, collection, String(otp.values.recordRef), systemCaller(), collection.rules.view);
     if (!record) throw badRequest(OTP_MESSAGES.invalid);
     // Codes are short: every attempt counts, whatever the rate-limit settings.
     await this.auth.limiter.enforce(`otp:${collection.id}:${recordId(record)}`, 5, 180, OTP_MESSAGES.tooManyAttempts);

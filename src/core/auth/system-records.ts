@@ -6,7 +6,7 @@
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
-import { superuserCaller } from '../records/caller.js';
+import { systemCaller } from '../records/caller.js';
 import type { RecordWriter } from '../records/record-writer.js';
 import type { RecordModel } from '../records/record.js';
 import { recordId } from '../records/record.js';
@@ -26,11 +26,11 @@ export class SystemRecords {
 
   create(collection: string | CollectionModel, data: Record<string, unknown>, tx?: Tx): Promise<RecordModel> {
     const c = typeof collection === 'string' ? this.collection(collection) : collection;
-    return this.writer.create(c, { data }, superuserCaller(), tx);
+    return this.writer.create(c, { data }, systemCaller(), tx);
   }
 
   update(record: RecordModel, data: Record<string, unknown>, tx?: Tx): Promise<RecordModel> {
-    return this.writer.update(record.collection, recordId(record), { data }, superuserCaller(), tx);
+    return this.writer.update(record.collection, recordId(record), { data }, systemCaller(), tx);
   }
 
   /**
@@ -45,7 +45,7 @@ export class SystemRecords {
   /** Deletes the record; one already gone is not an error (two requests may race to clean up). */
   async delete(record: RecordModel, tx?: Tx): Promise<void> {
     try {
-      await this.writer.delete(record.collection, recordId(record), superuserCaller(), tx);
+      await this.writer.delete(record.collection, recordId(record), systemCaller(), tx);
     } catch (err) {
       if ((err as { status?: number }).status !== 404) throw err;
     }

@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { Caller } from '../records/caller.js';
+import { checkClientQuery } from '../records/client-query.js';
 import { parseListParams } from '../records/list-params.js';
 import { and, filterPredicate, ROOT, sortPlan, type QueryContext } from '../records/record-query.js';
 import type { ListResult } from '../records/record-reader.js';
@@ -45,8 +46,9 @@ export async function listCollections(
   const params = parseListParams(query);
   const schema = { find: (idOrName: string) => (idOrName === COLLECTIONS_TABLE ? CATALOGUE : undefined), all: () => [CATALOGUE] };
   const qctx = { db: ctx.db, schema };
-  const where = and([filterPredicate(qctx, CATALOGUE, params.filter, caller)]) ?? sql`1=1`;
-  const sort = sortPlan(qctx, CATALOGUE, params.sort || 'created', caller);
+  const checked = checkClientQuery({ ...query, sort: params.sort || 'created' }, caller);
+  const where = and([filterPredicate(qctx, CATALOGUE, checked, caller)]) ?? sql`1=1`;
+  const sort = sortPlan(qctx, CATALOGUE, checked, caller);
   const table = sql`${sql.id(COLLECTIONS_TABLE)} AS ${sql.id(ROOT)}`;
   const offset = (params.page - 1) * params.perPage;
   const [rows, total] = await Promise.all([

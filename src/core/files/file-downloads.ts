@@ -9,10 +9,10 @@
 import type { AuthService } from '../auth/auth-service.js';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
-import { SUPERUSERS_COLLECTION_ID, type Field } from '../collections/types.js';
+import type { Field } from '../collections/types.js';
 import { ApiError, badRequest, fieldError, notFound } from '../errors.js';
 import type { FileStorage, StoredFileInfo } from '../ports.js';
-import { superuserCaller, type Caller } from '../records/caller.js';
+import { callerFor, systemCaller } from '../records/caller.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
 import { findRecord } from '../records/record-reader.js';
 import type { RecordModel } from '../records/record.js';
@@ -73,7 +73,7 @@ export class FileDownloads {
   async resolve(request: DownloadRequest): Promise<ServedFile> {
     const collection = this.ctx.schema.find(request.collection);
     if (!collection || request.recordId === '') throw notFound();
-    const record = await findRecord(this.ctx, collection, request.recordId, superuserCaller(), collection.rules.view);
+    const record = await findRecord(this.ctx, collection, request.recordId, systemCaller(), collection.rules.view);
     if (!record) throw notFound();
     const field = fileFieldHolding(collection, record, request.filename);
     if (!field) throw notFound();
@@ -104,11 +104,7 @@ export class FileDownloads {
   private async tokenMayView(collection: CollectionModel, record: RecordModel, request: DownloadRequest): Promise<boolean> {
     const found = request.token.trim() === '' ? null : await this.auth.findByToken(request.token.trim(), 'file');
     const auth = found?.record ?? null;
-    const caller: Caller = {
-      auth,
-      isSuperuser: auth?.collection.id === SUPERUSERS_COLLECTION_ID,
-      info: deriveRequest(request.info, { context: 'protectedFile', auth }),
-    };
+    const caller = callerFor(deriveRequest(request.info, { context: 'protectedFile', auth }));
     return ruleAllows(this.ctx, collection, String(record.values.id), collection.rules.view, caller);
   }
 }

@@ -18,7 +18,8 @@ export interface RateLimitRequest {
   /** Collection name and action tags of collection routes (`['authWithPassword', 'auth']`). */
   collection?: { id: string; name: string; tags: readonly string[]; route: string };
   isAuth: boolean;
-  isSuperuser: boolean;
+  /** Trusted principals (superusers) are never limited. */
+  trusted: boolean;
   ip: string;
 }
 
@@ -65,7 +66,7 @@ export class RateLimiter {
 
   /** Counts the request against its rule; a 429 once the rule's window is used up. */
   async check(req: RateLimitRequest): Promise<void> {
-    if (!this.enabled || req.isSuperuser) return;
+    if (!this.enabled || req.trusted) return;
     const matched = this.match(req);
     if (!matched) return;
     await this.count(`${matched.rule.label}|${matched.rule.audience}|${matched.scope}|ip:${req.ip}`, matched.rule);

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import type { Caller } from '../records/caller.js';
+import type { ClientQuery } from '../records/client-query.js';
 import { codecOf } from '../records/record-codec.js';
 import { and, filterPredicate, ROOT, rulePredicate, type QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
@@ -33,8 +34,8 @@ function recordAsRow(ctx: QueryContext, record: RecordModel) {
 
 export interface AccessCheck {
   rule: ParsedRule;
-  /** The subscription's own filter; empty for none. */
-  filter: string;
+  /** The subscription's options, checked by the client-query gate for `caller`. */
+  query: ClientQuery;
   caller: Caller;
   /**
    * Identifies everything the compiled check depends on (rule, caller, options), when it may be
@@ -60,7 +61,7 @@ export class CheckCache {
   private size = 0;
 
   predicate(ctx: QueryContext, collection: CollectionModel, check: AccessCheck): Sql | null | typeof REFUSED {
-    const cacheable = check.cacheKey !== undefined && !TIME_MACRO.test(check.filter) && !(check.rule.kind === 'filter' && TIME_MACRO.test(check.rule.source));
+    const cacheable = check.cacheKey !== undefined && !TIME_MACRO.test(check.query.filterText) && !(check.rule.kind === 'filter' && TIME_MACRO.test(check.rule.source));
     let map = this.byCollection.get(collection);
     if (cacheable && map?.has(check.cacheKey!)) return map.get(check.cacheKey!)!;
     const predicate = compileCheck(ctx, collection, check);
@@ -77,11 +78,12 @@ export class CheckCache {
   }
 }
 
-function compileCheck(ctx: QueryContext, collection: CollectionModel, { rule, filter, caller }: AccessCheck): Sql | null | typeof REFUSED {
-  if (!caller.isSuperuser && rule.kind === 'locked') return REFUSED;
+function compileCheck(ctx: QueryContext, collection: CollectionModel, { rule, query, caller }: AccessCheck): Sql | null | typeof REFUSED {
+  if (!caller.can.bypassesRules && rule.kind === 'locked') return REFUSED;
   try {
     // Multi-valued paths read their values from the base table by id: the CTE stands in for it.
-    return and([rulePredicate(ctx, collection, rule, caller, ROOT, EVENT_ROW), filter ? filterPredicate(ctx, collection, filter, caller, EVENT_ROW) : null]);
+    // The filter compiles exactly as a list's would for this caller (hidden fields, budget…).
+    return and([rulePredicate(ctx, collection, rule, caller, ROOT, EVENT_ROW), filterPredicate(ctx, collection, query, caller, EVENT_ROW)]);
   } catch {
     return REFUSED;
   }

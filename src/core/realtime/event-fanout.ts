@@ -8,14 +8,14 @@
  */
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import type { Logger } from '../ports.js';
-import type { Caller } from '../records/caller.js';
-import { parseExpand } from '../records/expand.js';
-import { parseFields, pickFields } from '../records/fields-picker.js';
+import { callerAs, type Caller } from '../records/caller.js';
+import { pickFields } from '../records/fields-picker.js';
 import { presentRecords } from '../records/record-presenter.js';
 import type { QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
 import { canReceiveAll, CheckCache } from './event-access.js';
 import { authKeyOf, type RealtimeHub, type TopicEntry } from './realtime-hub.js';
+import { subscriptionRequest } from './subscription.js';
 
 export type RecordAction = 'create' | 'update' | 'delete';
 
@@ -58,7 +58,7 @@ export class EventFanOut {
       allowed = await canReceiveAll(
         this.ctx(),
         record,
-        groups.map((g, i) => ({ rule: g.rule, filter: g.first.subscription.query.filter ?? '', caller: callers[i], cacheKey: g.cacheKey })),
+        groups.map((g, i) => ({ rule: g.rule, query: g.first.subscription.checked, caller: callers[i], cacheKey: g.cacheKey })),
         this.checks,
       );
     } catch (err) {
@@ -81,7 +81,7 @@ export class EventFanOut {
       seen.add(topic);
       for (const entry of this.hub.subscribers(topic)) {
         const { client, subscription } = entry;
-        const key = `${ruleName}\u0000${client.isSuperuser ? 's' : ''}${authKeyOf(client.auth)}\u0000${subscription.optionsKey}`;
+        const key = `${ruleName}\u0000${client.principal.kind}:${authKeyOf(client.auth)}\u0000${subscription.optionsKey}`;
         const group = groups.get(key);
         if (group) group.targets.push(entry);
         else groups.set(key, { rule, cacheKey: `${key}\u0000${authObjectId(client.auth)}`, first: entry, targets: [entry] });
@@ -94,11 +94,11 @@ export class EventFanOut {
   }
 
   private async deliverToGroup(action: RecordAction, record: RecordModel, group: Group, caller: Caller): Promise<void> {
-    const query = group.first.subscription.query;
+    const query = group.first.subscription.checked;
     let payload: string;
     try {
-      const [json] = await presentRecords(this.ctx(), [record], caller, parseExpand(query.expand));
-      payload = JSON.stringify({ action, record: pickFields(json, parseFields(query.fields)) });
+      const [json] = await presentRecords(this.ctx(), [record], caller, query);
+      payload = JSON.stringify({ action, record: pickFields(json, query.fields) });
     } catch (err) {
       this.logger.debug({ err, topic: group.first.subscription.topic }, 'realtime event not delivered to a subscription');
       return;
@@ -110,9 +110,5 @@ export class EventFanOut {
 /** The subscriber of a group as rules see it: its auth, its options as `@request.query/headers`. */
 function callerOf(group: Group): Caller {
   const { client, subscription } = group.first;
-  return {
-    auth: client.auth,
-    isSuperuser: client.isSuperuser,
-    info: { context: 'realtime', method: 'GET', headers: subscription.headers, query: subscription.query, body: {}, auth: client.auth },
-  };
+  return callerAs(client.principal, subscriptionRequest(subscription, client.auth));
 }

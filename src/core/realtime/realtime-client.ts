@@ -4,8 +4,9 @@
  * carries `id:<clientId>` (the SDK reads its client id from `lastEventId`).
  */
 import { randomBytes } from 'node:crypto';
+import { authOf, GUEST, type Principal } from '../auth/principal.js';
 import type { RecordModel } from '../records/record.js';
-import type { Subscription } from './subscription.js';
+import type { CheckedSubscription } from './subscription.js';
 
 export interface RealtimeChannel {
   /** Queues an SSE frame; false when the connection is too far behind and must be dropped. */
@@ -32,12 +33,17 @@ const eventName = (name: string) => name.replace(/[\r\n]/g, '');
 
 export class RealtimeClient {
   readonly id = newClientId();
-  auth: RecordModel | null = null;
-  /** Auth bound by a superuser's token: rules do not apply (filters still do). */
-  isSuperuser = false;
+  /** Who bound the client (the POST's credentials): a guest until then. */
+  principal: Principal = GUEST;
+
+  /** The record the client is signed in as (`@request.auth`), if any. */
+  get auth(): RecordModel | null {
+    return authOf(this.principal);
+  }
+
   /** The auth was bound at least once: later POSTs must present the same one. */
   authBound = false;
-  subscriptions: Subscription[] = [];
+  subscriptions: CheckedSubscription[] = [];
   closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private lifetimeTimer: NodeJS.Timeout | null = null;

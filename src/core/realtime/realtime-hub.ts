@@ -4,11 +4,12 @@
  * event-fanout.ts; messages between nodes in cluster-bridge.ts.
  */
 import { ApiError, badRequest, fieldError, forbidden, type ErrorData } from '../errors.js';
-import { parseExpand } from '../records/expand.js';
-import { parseFields } from '../records/fields-picker.js';
+import { authOf, type Principal } from '../auth/principal.js';
+import { callerAs } from '../records/caller.js';
+import { checkClientQuery } from '../records/client-query.js';
 import type { RecordModel } from '../records/record.js';
 import { RealtimeClient, type RealtimeChannel } from './realtime-client.js';
-import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, type Subscription } from './subscription.js';
+import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, subscriptionRequest, type CheckedSubscription } from './subscription.js';
 
 export interface RealtimeLimits {
   /** Close a connection after this long without a message. @default 5 minutes */
@@ -17,15 +18,10 @@ export interface RealtimeLimits {
   maxLifetimeMs: number;
 }
 
-/** Who bound a client: the POST's credentials. */
-export interface RealtimeAuth {
-  auth: RecordModel | null;
-  isSuperuser: boolean;
-}
 
 export interface TopicEntry {
   client: RealtimeClient;
-  subscription: Subscription;
+  subscription: CheckedSubscription;
 }
 
 export const MESSAGE_INVALID_CLIENT = 'Missing or invalid client id.';
@@ -59,12 +55,13 @@ export class RealtimeHub {
   }
 
   /** `POST /api/realtime`: validates, checks the client is the caller's, and replaces its subscriptions. */
-  subscribe(body: Record<string, unknown>, who: RealtimeAuth, ip: string): void {
+  subscribe(body: Record<string, unknown>, who: Principal, ip: string): void {
     const errors: ErrorData = {};
+    let refused = null as ApiError | null;
     const clientId = body.clientId;
     if (typeof clientId !== 'string' || clientId === '') errors.clientId = fieldError('validation_required', 'Missing required value.');
     const raw = body.subscriptions ?? [];
-    const subscriptions: Subscription[] = [];
+    const subscriptions: CheckedSubscription[] = [];
     if (!Array.isArray(raw)) {
       errors.subscriptions = fieldError('validation_invalid_value', 'Must be a list of topics.');
     } else if (raw.length > MAX_SUBSCRIPTIONS) {
@@ -74,19 +71,25 @@ export class RealtimeHub {
         const parsed = parseSubscription(item);
         if (isFieldError(parsed)) errors[`subscriptions.${i}`] = parsed;
         else {
-          const problem = optionsProblem(parsed);
-          if (problem) errors[`subscriptions.${i}`] = fieldError('validation_invalid_options', problem);
-          else subscriptions.push(parsed);
+          // The options are a client query like any other: the same gate, for the same principal.
+          try {
+            subscriptions.push({ ...parsed, checked: checkClientQuery(parsed.query, callerAs(who, subscriptionRequest(parsed, authOf(who)))) });
+          } catch (err) {
+            if (!(err instanceof ApiError)) throw err;
+            if (err.status === 403) refused ??= err;
+            errors[`subscriptions.${i}`] = fieldError(err.status === 403 ? 'validation_forbidden_options' : 'validation_invalid_options', err.message);
+          }
         }
       });
     }
     if (new Set(subscriptions.map((s) => s.optionsKey).filter(Boolean)).size > MAX_DISTINCT_OPTIONS) {
       errors.subscriptions = fieldError('validation_too_many_options', `At most ${MAX_DISTINCT_OPTIONS} different subscription options (filter, expand, fields, headers) per client.`, { max: MAX_DISTINCT_OPTIONS });
     }
+    if (refused) throw new ApiError(403, refused.message, errors);
     if (Object.keys(errors).length > 0) throw badRequest('Something went wrong while processing your request.', errors);
     const client = this.clients.get(clientId as string);
     if (!client) throw new ApiError(404, MESSAGE_INVALID_CLIENT);
-    if (client.authBound && authKeyOf(client.auth) !== '' && authKeyOf(client.auth) !== authKeyOf(who.auth)) throw forbidden(MESSAGE_AUTH_MISMATCH);
+    if (client.authBound && authKeyOf(client.auth) !== '' && authKeyOf(client.auth) !== authKeyOf(authOf(who))) throw forbidden(MESSAGE_AUTH_MISMATCH);
     // A client id is only good from the address that opened the connection.
     if (client.ip !== ip) throw badRequest(MESSAGE_INVALID_CLIENT);
     this.bind(client, who);
@@ -105,16 +108,19 @@ export class RealtimeHub {
 
   /** Replaces the auth record of clients bound to it (an update that keeps its tokens valid). */
   refreshAuth(record: RecordModel): void {
-    for (const client of this.clientsOf(record)) client.auth = record;
+    for (const client of this.clientsOf(record)) {
+      const p = client.principal;
+      if (p.kind === 'record' || p.kind === 'superuser') client.principal = { kind: p.kind, auth: record };
+    }
   }
 
   closeAll(): void {
     for (const client of [...this.clients.values()]) client.close();
   }
 
-  private bind(client: RealtimeClient, who: RealtimeAuth): void {
+  private bind(client: RealtimeClient, who: Principal): void {
     const oldKey = authKeyOf(client.auth);
-    const newKey = authKeyOf(who.auth);
+    const newKey = authKeyOf(authOf(who));
     if (oldKey !== newKey) {
       if (oldKey) this.byAuth.get(oldKey)?.delete(client);
       if (newKey) {
@@ -123,12 +129,11 @@ export class RealtimeHub {
         this.byAuth.set(newKey, set);
       }
     }
-    client.auth = who.auth;
-    client.isSuperuser = who.isSuperuser;
+    client.principal = who;
     client.authBound = true;
   }
 
-  private index(client: RealtimeClient, subscriptions: Subscription[]): void {
+  private index(client: RealtimeClient, subscriptions: CheckedSubscription[]): void {
     this.unindex(client);
     client.subscriptions = subscriptions;
     const entries = subscriptions.map((subscription) => ({ client, subscription }));
@@ -161,19 +166,8 @@ export class RealtimeHub {
   }
 }
 
-/** `expand` and `fields` are checked when subscribing, so a typo is a 400 rather than silence. */
-function optionsProblem(subscription: Subscription): string | null {
-  try {
-    parseExpand(subscription.query.expand);
-    parseFields(subscription.query.fields);
-    return null;
-  } catch (err) {
-    return err instanceof ApiError ? err.message : 'Invalid subscription options.';
-  }
-}
-
 /** The same subscription string twice is one listener on the SDK's side: one message. */
-function dedupe(subscriptions: Subscription[]): Subscription[] {
+function dedupe(subscriptions: CheckedSubscription[]): CheckedSubscription[] {
   const seen = new Set<string>();
   return subscriptions.filter((s) => (seen.has(s.raw) ? false : (seen.add(s.raw), true)));
 }

@@ -5,7 +5,9 @@
  * `headers` (`@request.headers.*`). The whole string is the SSE event name of its messages.
  */
 import { fieldError, type FieldError } from '../errors.js';
-import { ruleHeaderName } from '../rules/request-info.js';
+import type { ClientQuery } from '../records/client-query.js';
+import type { RecordModel } from '../records/record.js';
+import { ruleHeaderName, type RequestInfo } from '../rules/request-info.js';
 
 export const MAX_SUBSCRIPTIONS = 1000;
 export const MAX_SUBSCRIPTION_LENGTH = 2500;
@@ -70,6 +72,16 @@ export function parseSubscription(raw: unknown): Subscription | FieldError {
     }
   }
   return { raw, topic, query, headers, optionsKey };
+}
+
+/** A subscription whose options passed the client-query gate for its client's principal. */
+export interface CheckedSubscription extends Subscription {
+  readonly checked: ClientQuery;
+}
+
+/** What rules see of a subscriber: its options as `@request.query`/`@request.headers`. */
+export function subscriptionRequest(subscription: Subscription, auth: RecordModel | null): RequestInfo {
+  return { context: 'realtime', method: 'GET', headers: subscription.headers, query: subscription.query, body: {}, auth };
 }
 
 export const isFieldError = (v: Subscription | FieldError): v is FieldError => !('topic' in v);

@@ -13,8 +13,8 @@ import type { Database, Logger } from '../ports.js';
 import { resolveBatchAction, type BatchAction } from './batch-action.js';
 import type { BatchRequest } from './batch-request.js';
 import { BatchRequestInfo } from './batch-request-info.js';
-import { superuserCaller, type Caller } from './caller.js';
-import { parseExpand } from './expand.js';
+import { systemCaller, type Caller } from './caller.js';
+import { checkClientQuery, type ClientQuery } from './client-query.js';
 import { presentRecords } from './record-presenter.js';
 import { findRecord } from './record-reader.js';
 import type { RecordWriter } from './record-writer.js';
@@ -41,7 +41,7 @@ export interface BatchOptions {
    * Shapes a successful body with the sub-request's query (the HTTP layer's `fields` picking);
    * may throw an ApiError, which fails that request like any other error.
    */
-  shape?: (body: unknown, query: Record<string, string>) => unknown;
+  shape?: (body: unknown, query: ClientQuery) => unknown;
 }
 
 /** Why a batch was stopped from outside its requests. */
@@ -120,9 +120,9 @@ export class BatchRunner {
     if (!action) throw unknownAction();
     const collection = this.deps.schema.find(action.collection);
     if (!collection) throw notFound(MESSAGES.missingCollection);
-    const expand = parseExpand(action.query.expand);
     const { kind, id } = await this.resolveUpsert(tx, collection, action, request);
     const sub: Caller = { ...caller, info: new BatchRequestInfo(caller.info, kind === 'create' ? 'POST' : kind === 'update' ? 'PATCH' : 'DELETE', action.query, request.headers) };
+    const query = checkClientQuery(action.query, sub);
     const { writer } = this.deps;
     if (kind === 'delete') {
       await writer.delete(collection, id!, sub, tx);
@@ -131,8 +131,8 @@ export class BatchRunner {
     const input = { data: request.body, files: request.files };
     const record = kind === 'create' ? await writer.create(collection, input, sub, tx) : await writer.update(collection, id!, input, sub, tx);
     // Presented inside the transaction: an expand may name records written earlier in the batch.
-    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema }, [record], sub, expand);
-    return { status: 200, body: options.shape ? options.shape(json, action.query) : json };
+    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema }, [record], sub, query);
+    return { status: 200, body: options.shape ? options.shape(json, query) : json };
   }
 
   /**
@@ -143,7 +143,7 @@ export class BatchRunner {
     if (action.kind !== 'upsert') return { kind: action.kind, id: action.id };
     const id = request.body.id;
     if (typeof id !== 'string' || id === '') return { kind: 'create' };
-    const existing = await findRecord({ db: tx.db, schema: this.deps.schema }, collection, id, superuserCaller(), collection.rules.view);
+    const existing = await findRecord({ db: tx.db, schema: this.deps.schema }, collection, id, systemCaller(), collection.rules.view);
     return existing ? { kind: 'update', id } : { kind: 'create' };
   }
 }

@@ -3,28 +3,40 @@ import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { keyAllows, keyCanRead, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
+import { authOf, capabilitiesOf, GUEST, SYSTEM, type Capabilities, type Principal } from '../auth/principal.js';
 import { forbidden } from '../errors.js';
 
-/** Who is asking, and what rules may read about their request. */
+/** Who is asking (one principal and its capabilities), and what rules may read about their request. */
 export interface Caller {
-  auth: RecordModel | null;
-  /** Past every rule: a superuser, Basalt itself, or an API key (within its scopes). */
-  isSuperuser: boolean;
-  info: RequestInfo;
-  /** Set when an API key authenticated the request: `isSuperuser` then holds only within its scopes. */
-  apiKey?: ApiKeyPrincipal;
+  readonly principal: Principal;
+  /** What the principal may do: ask these, never the principal's kind. */
+  readonly can: Capabilities;
+  /** The signed-in record (`@request.auth`); null for guests, API keys and Basalt itself. */
+  readonly auth: RecordModel | null;
+  readonly info: RequestInfo;
+}
+
+function make(principal: Principal, info: RequestInfo): Caller {
+  return { principal, can: capabilitiesOf(principal), auth: authOf(principal), info };
+}
+
+/** The API key a request authenticated with, if any. */
+export function apiKeyOf(caller: Caller): ApiKeyPrincipal | undefined {
+  return caller.principal.kind === 'apiKey' ? caller.principal.key : undefined;
 }
 
 /** API keys act only within their scopes: a 403 naming the action otherwise. */
 export function assertScope(caller: Caller, collection: CollectionModel, action: RecordAction): void {
-  if (caller.apiKey && !keyAllows(caller.apiKey, collectionRef(collection), action)) {
+  const key = apiKeyOf(caller);
+  if (key && !keyAllows(key, collectionRef(collection), action)) {
     throw forbidden(`The API key is not allowed to ${action} records of ${collection.name}.`);
   }
 }
 
 /** Whether an expanded relation into `collection` may be shown to the caller. */
 export function canExpandInto(caller: Caller, collection: CollectionModel): boolean {
-  return !caller.apiKey || keyAllows(caller.apiKey, collectionRef(collection), 'view');
+  const key = apiKeyOf(caller);
+  return !key || keyAllows(key, collectionRef(collection), 'view');
 }
 
 /**
@@ -32,23 +44,35 @@ export function canExpandInto(caller: Caller, collection: CollectionModel): bool
  * back-relation): always, but for API keys only into collections they can read.
  */
 export function canWalkInto(caller: Caller): ((collection: CollectionModel) => boolean) | undefined {
-  const key = caller.apiKey;
+  const key = apiKeyOf(caller);
   return key ? (collection) => keyCanRead(key, collectionRef(collection)) : undefined;
-}
-
-/**
- * Superusers see everything: hidden fields (in answers and filters) and filters of any cost.
- * API keys pass the rules within their scopes but see what a signed-in user would.
- */
-export function seesEverything(caller: Caller): boolean {
-  return caller.isSuperuser && !caller.apiKey;
 }
 
 const collectionRef = (c: CollectionModel) => ({ id: c.id, system: c.data.system });
 
+/** `principal` making a request described by `info` (realtime subscribers, between requests). */
+export function callerAs(principal: Principal, info: RequestInfo): Caller {
+  return make(principal, info);
+}
+
+/** The caller of a request signed in as `info.auth` (a superuser when it is one), or a guest. */
 export function callerFor(info: RequestInfo): Caller {
   const auth = info.auth;
-  return { auth, isSuperuser: auth?.collection.id === SUPERUSERS_COLLECTION_ID, info };
+  if (!auth) return make(GUEST, info);
+  return make(auth.collection.id === SUPERUSERS_COLLECTION_ID ? { kind: 'superuser', auth } : { kind: 'record', auth }, info);
+}
+
+/**
+ * The caller of `info` with every rule applying, even to a superuser's record: what a rule
+ * evaluated *as the record itself* (authRule, mfaRule) needs.
+ */
+export function ruleBoundCaller(info: RequestInfo): Caller {
+  return make(info.auth ? { kind: 'record', auth: info.auth } : GUEST, info);
+}
+
+/** A request authenticated by an API key (`info.auth` is null: a key is no record). */
+export function apiKeyCaller(info: RequestInfo, key: ApiKeyPrincipal): Caller {
+  return make({ kind: 'apiKey', key }, info);
 }
 
 /** The same caller in another rule context (e.g. `expand`). */
@@ -56,7 +80,14 @@ export function withContext(caller: Caller, context: RequestInfo['context']): Ca
   return { ...caller, info: deriveRequest(caller.info, { context }) };
 }
 
+/** The same request, acting as Basalt itself (a lookup the caller's rules are checked for apart). */
+export function asSystem(caller: Caller): Caller {
+  return make(SYSTEM, caller.info);
+}
+
+const SERVER_INFO: RequestInfo = Object.freeze({ context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null });
+
 /** Basalt acting on its own behalf: past every rule (server-side lookups and system writes). */
-export function superuserCaller(): Caller {
-  return { auth: null, isSuperuser: true, info: { context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null } };
+export function systemCaller(): Caller {
+  return make(SYSTEM, SERVER_INFO);
 }

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../collections/index-definition.js';
 import { badRequest, fieldError } from '../errors.js';
-import { canExpandInto, seesEverything, withContext, type Caller } from './caller.js';
+import { canExpandInto, withContext, type Caller } from './caller.js';
 import { codecOf } from './record-codec.js';
 import type { ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
@@ -63,7 +63,7 @@ function idList(d: QueryContext['db']['filter'], ids: string[]) {
 /** The records of `target` with the given ids that the caller may view. */
 async function fetchByIds(ctx: QueryContext, target: CollectionModel, ids: string[], caller: Caller): Promise<RecordModel[]> {
   const rule = target.rules.view;
-  if ((!caller.isSuperuser && rule.kind === 'locked') || !canExpandInto(caller, target)) return [];
+  if ((!caller.can.bypassesRules && rule.kind === 'locked') || !canExpandInto(caller, target)) return [];
   const codec = codecOf(target);
   const predicate = rulePredicate(ctx, target, rule, caller);
   const found: RecordModel[] = [];
@@ -83,7 +83,7 @@ async function fetchByIds(ctx: QueryContext, target: CollectionModel, ids: strin
 async function fetchBackRelated(ctx: QueryContext, source: CollectionModel, field: string, multiple: boolean, parentIds: string[], caller: Caller): Promise<Map<string, RecordModel[]>> {
   const byParent = new Map<string, RecordModel[]>();
   const rule = source.rules.view;
-  if ((!caller.isSuperuser && rule.kind === 'locked') || !canExpandInto(caller, source)) return byParent;
+  if ((!caller.can.bypassesRules && rule.kind === 'locked') || !canExpandInto(caller, source)) return byParent;
   const d = ctx.db.filter;
   const codec = codecOf(source);
   const predicate = rulePredicate(ctx, source, rule, caller);
@@ -123,7 +123,7 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
     const field = collection.field(name);
     let children: RecordModel[] = [];
     // Hidden relations are for superusers only, in expand as in filters.
-    if (field?.hidden && !seesEverything(callerIn)) continue;
+    if (field?.hidden && !callerIn.can.seesHidden) continue;
     if (field?.type === 'relation') {
       const target = ctx.schema.find(String(field.collectionId));
       if (!target) continue;
@@ -148,7 +148,7 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       const source = ctx.schema.find(via[1]);
       const backField = source?.field(via[2]);
       if (!source || !backField || backField.type !== 'relation' || backField.collectionId !== collection.id) continue;
-      if (backField.hidden && !seesEverything(callerIn)) continue;
+      if (backField.hidden && !callerIn.can.seesHidden) continue;
       const multiple = source.isMultiple(backField);
       const byParent = await fetchBackRelated(ctx, source, backField.name, multiple, [...new Set(records.map((r) => String(r.values.id)))], caller);
       const single = !multiple && findSingleColumnUniqueIndex([...source.indexes], backField.name) !== undefined;

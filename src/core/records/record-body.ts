@@ -22,7 +22,7 @@ const AUTH_EXTRA_KEYS = new Set(['passwordConfirm', 'oldPassword']);
 
 export interface BodyOptions {
   isNew: boolean;
-  isSuperuser: boolean;
+  seesHidden: boolean;
   /** Superuser, or the caller satisfies the auth collection's manageRule for this record. */
   canManage: boolean;
   /**
@@ -125,7 +125,7 @@ export function applyBody(collection: CollectionModel, current: RecordValues, da
     // Server-managed values: accepted in the body (clients echo records back) but never applied.
     if (field.type === 'autodate') continue;
     const isPassword = collection.isAuth && field.name === 'password';
-    if (field.hidden && !opts.isSuperuser && !isPassword) continue;
+    if (field.hidden && !opts.seesHidden && !isPassword) continue;
     if (!opts.isNew && field.name === 'id' && modifier === 'set' && raw === current.id) continue;
 
     const next = applyModifier(field, values[field.name], raw, modifier);

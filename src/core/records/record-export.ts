@@ -9,7 +9,7 @@ import type { RecordModel } from './record.js';
 export type ExpandMap = Map<RecordModel, Record<string, RecordModel | RecordModel[]>>;
 
 export interface ExportOptions {
-  isSuperuser: boolean;
+  seesHidden: boolean;
   /** The requester's auth record id and collection id (owner sees their own email). */
   authId?: string;
   authCollectionId?: string;
@@ -24,12 +24,12 @@ export function exportRecord(record: RecordModel, opts: ExportOptions): Record<s
   const { collection, values } = record;
   const out: Record<string, unknown> = { collectionId: collection.id, collectionName: collection.name };
   for (const field of collection.fields) {
-    if (field.hidden && !opts.isSuperuser) continue;
+    if (field.hidden && !opts.seesHidden) continue;
     // Password hashes never leave the server, whatever the collection or the caller.
     if (field.type === 'password' || (collection.isAuth && NEVER_EXPORTED.has(field.name))) continue;
     out[field.name] = values[field.name];
   }
-  if (collection.isAuth && 'email' in out && !opts.isSuperuser && values.emailVisibility !== true) {
+  if (collection.isAuth && 'email' in out && !opts.seesHidden && values.emailVisibility !== true) {
     const id = String(values.id);
     const isOwner = opts.authId === id && opts.authCollectionId === collection.id;
     if (!isOwner && !opts.managedIds?.has(id)) delete out.email;

@@ -3,8 +3,9 @@
  * superuser, or a satisfied manageRule), hidden fields.
  */
 import { sql } from 'kysely';
-import { seesEverything, type Caller } from './caller.js';
-import { expandRecords, type ExpandTree } from './expand.js';
+import type { Caller } from './caller.js';
+import type { ClientQuery } from './client-query.js';
+import { expandRecords } from './expand.js';
 import { exportRecord, type ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
 import type { RecordModel } from './record.js';
@@ -22,7 +23,7 @@ function collectAll(records: RecordModel[], expand: ExpandMap, out = new Set<Rec
 /** Ids of auth records whose hidden e-mail the caller may see through the manageRule. */
 async function managedIds(ctx: QueryContext, records: Iterable<RecordModel>, caller: Caller): Promise<Set<string>> {
   const ids = new Set<string>();
-  if (caller.isSuperuser || !caller.auth) return ids;
+  if (caller.can.seesHidden || !caller.auth) return ids;
   const byCollection = new Map<string, RecordModel[]>();
   for (const r of records) {
     if (!r.collection.isAuth || r.values.emailVisibility === true || r.collection.rules.manage.kind === 'locked') continue;
@@ -46,14 +47,15 @@ async function managedIds(ctx: QueryContext, records: Iterable<RecordModel>, cal
 
 const NO_EXPAND: ExpandMap = new Map();
 
-export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, expandTree: ExpandTree | null): Promise<Record<string, unknown>[]> {
-  const expand: ExpandMap = expandTree ? await expandRecords(ctx, records, expandTree, caller) : NO_EXPAND;
+/** Records as `caller` sees them, expanded as the (checked) client query asks. */
+export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, query: ClientQuery): Promise<Record<string, unknown>[]> {
+  const expand: ExpandMap = query.expand ? await expandRecords(ctx, records, query.expand, caller) : NO_EXPAND;
   const all = expand.size > 0 ? collectAll(records, expand) : records;
   let needsManaged = false;
   for (const r of all) if (r.collection.isAuth) needsManaged = true;
   const managed = needsManaged ? await managedIds(ctx, all, caller) : undefined;
   const opts = {
-    isSuperuser: seesEverything(caller),
+    seesHidden: caller.can.seesHidden,
     authId: caller.auth ? String(caller.auth.values.id) : undefined,
     authCollectionId: caller.auth?.collection.id,
     managedIds: managed,

@@ -6,14 +6,13 @@ import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
-import type { Expr } from '../rules/ast.js';
 import { compileFilter, FilterResolveError } from '../rules/compiler.js';
 import { JoinScope } from '../rules/field-path.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
-import { FilterSyntaxError, parseFilter } from '../rules/parser.js';
 import { walkPath } from '../rules/path-walker.js';
-import { canWalkInto, seesEverything, type Caller } from './caller.js';
+import { canWalkInto, type Caller } from './caller.js';
+import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
 
 export const ROOT = '__r';
@@ -28,7 +27,7 @@ export interface QueryContext {
 
 /** The rule as a predicate, or null when it is open. Callers handle `locked` before. */
 export function rulePredicate(ctx: QueryContext, collection: CollectionModel, rule: ParsedRule, caller: Caller, alias = ROOT, baseTable?: string): Sql | null {
-  if (caller.isSuperuser || rule.kind === 'open') return null;
+  if (caller.can.bypassesRules || rule.kind === 'open') return null;
   if (rule.kind === 'locked') return sql`(1=0)`;
   try {
     return compileFilter(rule.expr, {
@@ -50,38 +49,22 @@ function invalidFilter(err: Error): never {
   throw badRequest(MESSAGES.invalidFilter, { filter: fieldError('validation_invalid_filter', err.message) });
 }
 
-// Clients repeat the same filters: keep their syntax trees (PocketBase caches 500 of them too).
-const parsedFilters = new Map<string, Expr>();
-const PARSED_FILTER_CACHE_SIZE = 500;
-
-function parseClientFilter(filter: string): Expr {
-  let expr = parsedFilters.get(filter);
-  if (!expr) {
-    expr = parseFilter(filter);
-    if (parsedFilters.size >= PARSED_FILTER_CACHE_SIZE) parsedFilters.delete(parsedFilters.keys().next().value!);
-    parsedFilters.set(filter, expr);
-  }
-  return expr;
-}
-
-/** A client filter (`?filter=`): parse errors and unknown fields are 400s. */
-export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller, baseTable?: string): Sql | null {
-  if (filter.trim() === '') return null;
-  let expr: Expr;
-  try {
-    expr = parseClientFilter(filter);
-  } catch (err) {
-    if (err instanceof FilterSyntaxError) invalidFilter(err);
-    throw err;
-  }
+/**
+ * A client filter (checked by the client-query gate) compiled for `caller`: hidden fields,
+ * `@collection`/`@request` and unknown fields are 400s.
+ */
+export function filterPredicate(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller, baseTable?: string): Sql | null {
+  const expr = query.filter;
+  if (!expr) return null;
   try {
     return compileFilter(expr, {
       schema: ctx.schema,
       collection,
       dialect: ctx.db.filter,
       request: caller.info,
-      allowHiddenFields: seesEverything(caller),
-      maxFanOut: seesEverything(caller) ? undefined : MAX_CLIENT_FAN_OUT,
+      allowHiddenFields: caller.can.seesHidden,
+      allowSuperuserIdentifiers: caller.can.queriesAnyCollection,
+      maxFanOut: caller.can.largeQueryBudget ? undefined : MAX_CLIENT_FAN_OUT,
       canEnter: canWalkInto(caller),
       baseTable,
     }, ROOT);
@@ -111,12 +94,12 @@ export interface SortPlan {
 }
 
 /** The ORDER BY of `sort` (relation paths join single records only; rowid breaks ties). */
-export function sortPlan(ctx: QueryContext, collection: CollectionModel, sort: string, caller: Caller): SortPlan {
+export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller): SortPlan {
   const d = ctx.db.filter;
   const scope = new JoinScope(d, ROOT, '__s');
   const terms: Sql[] = [];
   const tieBreaker = collection.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
-  for (const { field, desc } of parseSortParam(sort)) {
+  for (const { field, desc } of parseSortParam(query.sort)) {
     const dir = sql.raw(desc ? 'DESC' : 'ASC');
     if (field === '@random') {
       terms.push(d.random());
@@ -127,7 +110,7 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, sort: s
       continue;
     }
     try {
-      const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: seesEverything(caller), nullifyMissing: false, canEnter: canWalkInto(caller) });
+      const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: caller.can.seesHidden, nullifyMissing: false, canEnter: canWalkInto(caller) });
       if (!path || path.multi) throw new FilterResolveError(`"${field}" has several values per record and cannot be sorted by`);
       const operand = scope.render(path, ROOT);
       terms.push(sql`${d.sortKey(operand.as(operand.kind), operand.kind)} ${dir}`);

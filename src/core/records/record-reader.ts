@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { forbidden, MESSAGES, notFound } from '../errors.js';
 import { assertScope, type Caller } from './caller.js';
-import { parseExpand } from './expand.js';
+import { checkClientQuery } from './client-query.js';
 import { EmptyListThrottle } from './list-throttle.js';
 import { parseListParams } from './list-params.js';
 import { presentRecords } from './record-presenter.js';
@@ -21,21 +21,13 @@ export interface ListResult<T> {
   items: T[];
 }
 
-const FORBIDDEN_IN_CLIENT_QUERY = ['@collection.', '@request.'];
-
-export function assertClientQueryAllowed(caller: Caller, ...values: string[]): void {
-  // API keys are service accounts within their scopes: `@collection` would reach past them.
-  if (caller.isSuperuser && !caller.apiKey) return;
-  if (values.some((v) => FORBIDDEN_IN_CLIENT_QUERY.some((f) => v.includes(f)))) throw forbidden(MESSAGES.superusersOnlyFilter);
-}
-
 /** The record if `rule` lets the caller see it (superusers: always), else null; a locked rule is a 403. */
 /**
  * `forUpdate` locks the row until the transaction ends, so a read-modify-write (body modifiers
  * such as `n+`) cannot lose a concurrent update.
  */
 export async function findRecord(ctx: QueryContext, collection: CollectionModel, id: string, caller: Caller, rule: ParsedRule, forUpdate = false): Promise<RecordModel | null> {
-  if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+  if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
   // No stored id contains NUL (PostgreSQL text cannot): answer "not found" without asking.
   if (id.includes('\u0000')) return null;
   const codec = codecOf(collection);
@@ -62,12 +54,11 @@ export class RecordReader {
   async list(collection: CollectionModel, query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<Record<string, unknown>>> {
     assertScope(caller, collection, 'list');
     const params = parseListParams(query);
-    assertClientQueryAllowed(caller, params.filter, params.sort);
+    const checked = checkClientQuery(query, caller);
     const rule = collection.rules.list;
-    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
-    const expandTree = parseExpand(query.expand);
-    const where = and([rulePredicate(this.ctx, collection, rule, caller), filterPredicate(this.ctx, collection, params.filter, caller)]) ?? sql`1=1`;
-    const sort = sortPlan(this.ctx, collection, params.sort, caller);
+    if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    const where = and([rulePredicate(this.ctx, collection, rule, caller), filterPredicate(this.ctx, collection, checked, caller)]) ?? sql`1=1`;
+    const sort = sortPlan(this.ctx, collection, checked, caller);
     const codec = codecOf(collection);
     const table = sql`${sql.id(collection.table)} AS ${sql.id(ROOT)}`;
     const joins = sort.joins.length > 0 ? sql.join(sort.joins, sql` `) : sql``;
@@ -78,7 +69,7 @@ export class RecordReader {
       params.skipTotal ? Promise.resolve(-1) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
     ]);
     const records = rows.map((r) => codec.decode(r));
-    if (records.length === 0 && !caller.isSuperuser && rule.kind === 'filter' && params.filter.trim() !== '') {
+    if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && params.filter.trim() !== '') {
       await this.throttle.onEmptyResult(collection.id);
     }
     return {
@@ -86,7 +77,7 @@ export class RecordReader {
       perPage: params.perPage,
       totalItems: total,
       totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
-      items: await presentRecords(this.ctx, records, caller, expandTree),
+      items: await presentRecords(this.ctx, records, caller, checked),
     };
   }
 
@@ -96,10 +87,10 @@ export class RecordReader {
 
   async view(collection: CollectionModel, id: string, query: Record<string, string | undefined>, caller: Caller): Promise<Record<string, unknown>> {
     assertScope(caller, collection, 'view');
-    const expandTree = parseExpand(query.expand);
+    const checked = checkClientQuery(query, caller);
     const record = await this.find(collection, id, caller);
     if (!record) throw notFound();
-    const [json] = await presentRecords(this.ctx, [record], caller, expandTree);
+    const [json] = await presentRecords(this.ctx, [record], caller, checked);
     return json;
   }
 }

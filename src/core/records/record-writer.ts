@@ -16,7 +16,7 @@ import { transact, type Tx } from '../events/transaction.js';
 import type { Database, Logger } from '../ports.js';
 import { nowString } from '../time.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
-import { assertScope, seesEverything, type Caller } from './caller.js';
+import { asSystem, assertScope, systemCaller, type Caller } from './caller.js';
 import { deleteWithCascade } from './cascade.js';
 import { passesCreateRule } from './create-rule-check.js';
 import { applyBody } from './record-body.js';
@@ -55,7 +55,7 @@ export function assertMayWrite(collection: CollectionModel, action: 'create' | '
   assertWritable(collection);
   assertScope(caller, collection, action);
   const rule = action === 'create' ? collection.rules.create : collection.rules.update;
-  if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+  if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
 }
 
 function assertWritable(collection: CollectionModel): void {
@@ -87,7 +87,7 @@ export class RecordWriter {
 
   /** Does the caller satisfy the manageRule of `record` (auth collections)? */
   private async canManage(db: Database, record: RecordModel, caller: Caller): Promise<boolean> {
-    if (caller.isSuperuser) return true;
+    if (caller.can.bypassesRules) return true;
     const c = record.collection;
     // An empty manageRule does not open management to everyone: only superusers manage then.
     if (!c.isAuth || c.rules.manage.kind !== 'filter' || !caller.auth) return false;
@@ -198,7 +198,7 @@ export class RecordWriter {
     const zero: RecordValues = {};
     for (const f of collection.fields) zero[f.name] = fieldTypeOf(f.type).zero(f);
     const plan = await planUploads(collection, input.files ?? []);
-    const applied = applyBody(collection, zero, input.data, { isNew: true, isSuperuser: seesEverything(caller), canManage: caller.isSuperuser, uploads: plan.keys });
+    const applied = applyBody(collection, zero, input.data, { isNew: true, seesHidden: caller.can.seesHidden, canManage: caller.can.bypassesRules, uploads: plan.keys });
     addPlanErrors(plan, applied.errors);
     const { values, errors } = applied;
     const now = nowString();
@@ -218,7 +218,7 @@ export class RecordWriter {
       validateValues(collection, values, true, null, errors);
       const uploads = keptUploads(collection, values, plan);
       checkUploads(uploads, errors);
-      this.applyAuthRules(collection, values, null, applied.extras, caller.isSuperuser, errors, null);
+      this.applyAuthRules(collection, values, null, applied.extras, caller.can.bypassesRules, errors, null);
       await checkRelations(tx.db, this.deps.schema, collection, values, applied.touched, errors);
       if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.createFailed, errors);
       this.finalizePasswords(collection, values, true, hashes);
@@ -261,7 +261,7 @@ export class RecordWriter {
   private async prepareUpdatePasswords(collection: CollectionModel, id: string, data: Record<string, unknown>, outer?: Tx): Promise<{ oldPasswordHash: string | null }> {
     if (!collection.isAuth || typeof data.oldPassword !== 'string' || data.oldPassword === '') return { oldPasswordHash: null };
     // Inside a joined transaction (a batch) the record may have been written earlier in it.
-    const stored = await findRecord(this.ctx(outer?.db ?? this.deps.db), collection, id, { auth: null, isSuperuser: true, info: deriveRequest(SERVER_REQUEST, {}) }, collection.rules.update);
+    const stored = await findRecord(this.ctx(outer?.db ?? this.deps.db), collection, id, systemCaller(), collection.rules.update);
     const hash = String(stored?.values.password ?? '');
     return { oldPasswordHash: stored && (await verifyPassword(data.oldPassword, hash)) ? hash : null };
   }
@@ -271,20 +271,21 @@ export class RecordWriter {
     assertMayWrite(collection, 'update', caller);
     const rule = collection.rules.update;
     const { oldPasswordHash } = await this.prepareUpdatePasswords(collection, id, input.data, outer);
-    const preview = applyBody(collection, {}, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage: true });
+    const preview = applyBody(collection, {}, input.data, { isNew: false, seesHidden: caller.can.seesHidden, canManage: true });
     const hashes = await this.prehash(collection, preview.values);
     const plan = await planUploads(collection, input.files ?? []);
     const staged = await this.stage(collection, id, plan, plan.errors, MESSAGES.updateFailed, outer);
     return this.discardOnFailure(staged, outer, transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
       const ctx = this.ctx(tx.db);
-      const existing = await findRecord(ctx, collection, id, { ...caller, isSuperuser: true }, collection.rules.update, true);
+      // Found past the rule (the lock comes first); the update rule is checked below with the new body.
+      const existing = await findRecord(ctx, collection, id, asSystem(caller), collection.rules.update, true);
       if (!existing) throw notFound();
       const canManage = await this.canManage(tx.db, existing, caller);
-      const applied = applyBody(collection, existing.values, input.data, { isNew: false, isSuperuser: seesEverything(caller), canManage, uploads: plan.keys });
+      const applied = applyBody(collection, existing.values, input.data, { isNew: false, seesHidden: caller.can.seesHidden, canManage, uploads: plan.keys });
       addPlanErrors(plan, applied.errors);
       const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
-      if (!caller.isSuperuser && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
+      if (!caller.can.bypassesRules && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
       const { values, errors } = applied;
       const now = nowString();
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
@@ -317,7 +318,7 @@ export class RecordWriter {
     assertWritable(collection);
     assertScope(caller, collection, 'delete');
     const rule = collection.rules.delete;
-    if (!caller.isSuperuser && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+    if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     await transact(this.deps.db, async (tx) => {
       await this.begin(tx, collection);
       const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
@@ -359,7 +360,6 @@ async function assertNotLastSuperuser(db: Database, collection: CollectionModel)
 /** Thrown inside a write transaction when the collection changed since the write started. */
 const STALE_MODEL = Symbol('stale collection model');
 
-const SERVER_REQUEST = { context: 'default', method: 'GET', headers: {}, query: {}, body: {}, auth: null } as const;
 
 /**
  * The update's body is applied twice (a preview before the transaction, for hashing; the real

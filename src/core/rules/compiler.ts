@@ -36,6 +36,13 @@ export interface CompileContext {
   maxFanOut?: number;
   /** Client filters of API keys: which collections a relation path may join into. */
   canEnter?: (collection: CollectionModel) => boolean;
+  /**
+   * Whether `@collection.*` and `@request.*` may be used: always in rules; in a client filter
+   * only for principals that may query any collection (the client-query gate refuses the
+   * others first; this keeps the compiler from ever resolving them for such a filter).
+   * @default true
+   */
+  allowSuperuserIdentifiers?: boolean;
 }
 
 const LITERAL_WORDS: Record<string, LiteralValue> = { null: null, true: true, false: false };
@@ -107,6 +114,9 @@ export class Compilation {
   identifier(name: string): Operand {
     const macro = macroValue(name, this.now);
     if (macro !== undefined) return literalOperand(this.dialect, macro);
+    if ((name.startsWith('@request.') || name.startsWith('@collection.')) && this.ctx.allowSuperuserIdentifiers === false) {
+      throw new FilterResolveError(`"${name}" is for superusers only`);
+    }
     if (name.startsWith('@request.')) return resolveRequestIdentifier(this, name);
     if (name.startsWith('@collection.')) return this.collectionIdentifier(name);
     const word = name.toLowerCase();
@@ -129,7 +139,8 @@ export class Compilation {
     if (!target) throw new FilterResolveError(`unknown collection "${collectionName}" in "${name}"`);
     const path = walkPath(target, parts.slice(2), [{ type: 'collection', target, alias: alias || target.name }], {
       schema: this.ctx.schema,
-      allowHidden: true,
+      // Rules (written by superusers) read any field; a client filter only what its caller sees.
+      allowHidden: this.ctx.allowHiddenFields,
       nullifyMissing: false,
     });
     if (path) path.multi = true;

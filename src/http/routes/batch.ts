@@ -13,7 +13,7 @@ import { batchLimits } from '../../core/settings/settings.js';
 import { readBody } from '../body.js';
 import { callerOf } from '../context.js';
 import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
-import { parseFields, pickListOrRecord } from '../../core/records/fields-picker.js';
+import { pickListOrRecord } from '../../core/records/fields-picker.js';
 
 export function registerBatchRoutes(server: FastifyInstance, app: App): void {
   const runner = new BatchRunner({ db: app.db, schema: app.registry, writer: app.records.writer, logger: app.logger });
@@ -39,7 +39,7 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
       return await runner.run(requests, callerOf(request), {
         timeoutMs,
         signal: gone.signal,
-        shape: (body, query) => pickListOrRecord(body, parseFields(query.fields)),
+        shape: (body, query) => pickListOrRecord(body, query.fields),
       });
     } finally {
       reply.raw.off('close', onClose);

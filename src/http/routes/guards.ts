@@ -7,9 +7,9 @@ import { callerOf } from '../context.js';
 /** The admin API is for superusers: 401 without auth, 403 with another auth (API keys included). */
 export function requireSuperuser(request: FastifyRequest): void {
   const caller = callerOf(request);
-  if (caller.apiKey) throw forbidden('API keys cannot use this endpoint: it needs a superuser.');
+  if (caller.principal.kind === 'apiKey') throw forbidden('API keys cannot use this endpoint: it needs a superuser.');
   if (!caller.auth) throw unauthorized('The request requires valid superuser authorization token.');
-  if (!caller.isSuperuser) throw forbidden('The authorized record is not allowed to perform this action.');
+  if (!caller.can.administers) throw forbidden('The authorized record is not allowed to perform this action.');
 }
 
 /** preHandler of the sign-in, mailbox and authenticator routes: API keys are for the records API. */

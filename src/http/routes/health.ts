@@ -6,7 +6,7 @@ import { callerOf } from '../context.js';
 export function registerHealthRoutes(server: FastifyInstance, _app: App): void {
   const handler = async (request: import('fastify').FastifyRequest) => {
     const caller = callerOf(request);
-    const data = caller.isSuperuser
+    const data = caller.can.trusted
       ? { canBackup: false, realIP: request.ip, possibleProxyHeader: request.headers['x-forwarded-for'] ? 'X-Forwarded-For' : '' }
       : {};
     return { code: 200, message: 'API is healthy.', data };

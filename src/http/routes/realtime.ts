@@ -56,7 +56,7 @@ export function registerRealtimeRoutes(server: FastifyInstance, app: App): void 
   server.post('/api/realtime', { preHandler: refuseApiKeys }, async (request, reply) => {
     const { data } = await readBody(request);
     const caller = callerOf(request);
-    hub.subscribe(data, { auth: caller.auth, isSuperuser: caller.isSuperuser }, request.ip);
+    hub.subscribe(data, caller.principal, request.ip);
     return reply.code(204).send();
   });
 }

@@ -7,7 +7,7 @@ import type { App } from '../../core/app.js';
 import type { AuthResult } from '../../core/auth/auth-service.js';
 import { authMethods } from '../../core/auth/auth-methods.js';
 import { badRequest, fieldError, MESSAGES } from '../../core/errors.js';
-import { parseExpand } from '../../core/records/expand.js';
+import { checkClientQuery } from '../../core/records/client-query.js';
 import { callerFor } from '../../core/records/caller.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { deriveRequest } from '../../core/rules/request-info.js';
@@ -36,7 +36,7 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
   async function authResponse(result: AuthResult, request: FastifyRequest) {
     const record = result.record;
     const asOwner = callerFor(deriveRequest(callerOf(request).info, { auth: record }));
-    const [json] = await presentRecords(ctx, [record], asOwner, parseExpand(queryOf(request).expand));
+    const [json] = await presentRecords(ctx, [record], asOwner, checkClientQuery(queryOf(request), asOwner));
     return result.meta ? { token: result.token, record: json, meta: result.meta } : { token: result.token, record: json };
   }
 

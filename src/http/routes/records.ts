@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
-import { parseExpand } from '../../core/records/expand.js';
+import { checkClientQuery } from '../../core/records/client-query.js';
 import { assertMayWrite, type WriteInput } from '../../core/records/record-writer.js';
 import type { CollectionModel } from '../../core/collections/collection-model.js';
 import { recordBodyLimit, recordUploadCaps } from '../../core/files/body-limit.js';
@@ -37,21 +37,19 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
 
   server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
-    const query = queryOf(request);
-    const expand = parseExpand(query.expand);
     const caller = callerOf(request);
+    const query = checkClientQuery(queryOf(request), caller);
     const record = await writer.create(collection, await writeInput(app, request, collection, 'create'), caller);
-    const [json] = await presentRecords(ctx, [record], caller, expand);
+    const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 
   server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'] } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
-    const query = queryOf(request);
-    const expand = parseExpand(query.expand);
     const caller = callerOf(request);
+    const query = checkClientQuery(queryOf(request), caller);
     const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection, 'update'), caller);
-    const [json] = await presentRecords(ctx, [record], caller, expand);
+    const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 

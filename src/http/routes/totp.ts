@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { forbidden, unauthorized } from '../../core/errors.js';
-import { superuserCaller } from '../../core/records/caller.js';
+import { systemCaller } from '../../core/records/caller.js';
 import { findRecord } from '../../core/records/record-reader.js';
 import { notFound } from '../../core/errors.js';
 import type { RecordModel } from '../../core/records/record.js';
@@ -50,7 +50,7 @@ export function registerTotpRoutes(server: FastifyInstance, app: App): void {
   server.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     requireSuperuser(request);
     const collection = authCollectionFrom(app, request.params.collection);
-    const record = await findRecord({ db: app.db, schema: app.registry }, collection, request.params.id!, superuserCaller(), collection.rules.view);
+    const record = await findRecord({ db: app.db, schema: app.registry }, collection, request.params.id!, systemCaller(), collection.rules.view);
     if (!record || !(await app.totp.reset(collection, request.params.id!))) throw notFound();
     return reply.code(204).send();
   });

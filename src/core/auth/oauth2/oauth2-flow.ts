@@ -21,7 +21,7 @@ import { transact } from '../../events/transaction.js';
 import { randomString } from '../../ids.js';
 import type { Logger, OAuth2Client } from '../../ports.js';
 import type { Caller } from '../../records/caller.js';
-import { superuserCaller } from '../../records/caller.js';
+import { systemCaller } from '../../records/caller.js';
 import { findRecordsBy } from '../../records/record-lookup.js';
 import { findRecord } from '../../records/record-reader.js';
 import type { RecordWriter } from '../../records/record-writer.js';
@@ -197,7 +197,7 @@ export class OAuth2Flow {
     const externalAuths = this.auth.system.collection('_externalAuths');
     const [link] = await findRecordsBy(ctx, externalAuths, { collectionRef: collection.id, provider, providerId: user.id }, 1);
     let record: RecordModel | null = null;
-    if (link) record = await findRecord(ctx, collection, String(link.values.recordRef), superuserCaller(), collection.rules.view);
+    if (link) record = await findRecord(ctx, collection, String(link.values.recordRef), systemCaller(), collection.rules.view);
     const signedIn = caller.auth && caller.auth.collection.id === collection.id ? caller.auth : null;
     if (!record && signedIn) record = signedIn;
     if (!record && user.email && emailProven) record = await this.service.findByEmail(collection, user.email);

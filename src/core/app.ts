@@ -93,8 +93,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const authContext: AuthContext = { ctx: { db, schema: registry }, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
   const auth = new AuthService(authContext);
 
-  const hub = new RealtimeHub(config.realtime);
-  const fanout = new EventFanOut(hub, () => ({ db, schema: registry }), logger);
+  const queryContext = () => ({ db, schema: registry });
+  const hub = new RealtimeHub(config.realtime, queryContext);
+  const fanout = new EventFanOut(hub, queryContext, logger);
   const bridge = new ClusterBridge({ pubsub: deps.pubsub, events, hub, fanout, registry, settings, db, logger });
   await bridge.start();
   const oauth2Redirects = new OAuth2Redirects();

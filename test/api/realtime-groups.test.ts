@@ -29,6 +29,11 @@ const delivered = () => new Promise((r) => setTimeout(r, 300));
 
 beforeAll(async () => {
   t = await startTestApp();
+  // Subscribed before the collection exists (a filter is then compiled only per event): a check
+  // that does not compile must not silence the others.
+  const typo = connect('typo');
+  const sub = `msgs/*?options=${encodeURIComponent(JSON.stringify({ query: { filter: 'nosuchfield = 1' } }))}`;
+  t.app.realtime.hub.subscribe({ clientId: typo.id, subscriptions: [sub] }, { kind: 'system' }, '127.0.0.1');
   await createCollection(t, { name: 'msgs', fields: [{ name: 'to', type: 'text' }, { name: 'body', type: 'text' }], listRule: 'to = @request.auth.id' });
   const users = t.app.registry.find('users')!;
   for (let i = 0; i < USERS; i++) {
@@ -38,9 +43,6 @@ beforeAll(async () => {
   }
   const guest = connect('guest');
   t.app.realtime.hub.subscribe({ clientId: guest.id, subscriptions: ['msgs/*'] }, { kind: 'guest' }, '127.0.0.1');
-  const typo = connect('typo');
-  const sub = `msgs/*?options=${encodeURIComponent(JSON.stringify({ query: { filter: 'nosuchfield = 1' } }))}`;
-  t.app.realtime.hub.subscribe({ clientId: typo.id, subscriptions: [sub] }, { kind: 'system' }, '127.0.0.1');
 });
 
 afterAll(async () => {

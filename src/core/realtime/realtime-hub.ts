@@ -7,9 +7,10 @@ import { ApiError, badRequest, fieldError, forbidden, type ErrorData } from '../
 import { authOf, type Principal } from '../auth/principal.js';
 import { callerAs } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
+import { filterPredicate, sortPlan, type QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../records/record.js';
 import { RealtimeClient, type RealtimeChannel } from './realtime-client.js';
-import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, subscriptionRequest, type CheckedSubscription } from './subscription.js';
+import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, subscriptionRequest, type CheckedSubscription, type Subscription } from './subscription.js';
 
 export interface RealtimeLimits {
   /** Close a connection after this long without a message. @default 5 minutes */
@@ -35,7 +36,14 @@ export class RealtimeHub {
   private readonly byAuth = new Map<string, Set<RealtimeClient>>();
   private readonly entries = new WeakMap<RealtimeClient, TopicEntry[]>();
 
-  constructor(private readonly limits: RealtimeLimits) {}
+  /**
+   * @param ctx the schema and database the subscription filters compile against (at subscribe
+   *   time too, so a hidden field or a typo is a 400 rather than a subscription that stays silent)
+   */
+  constructor(
+    private readonly limits: RealtimeLimits,
+    private readonly ctx?: () => QueryContext,
+  ) {}
 
   get size(): number {
     return this.clients.size;
@@ -73,7 +81,7 @@ export class RealtimeHub {
         else {
           // The options are a client query like any other: the same gate, for the same principal.
           try {
-            subscriptions.push({ ...parsed, checked: checkClientQuery(parsed.query, callerAs(who, subscriptionRequest(parsed, authOf(who)))) });
+            subscriptions.push(this.checked(parsed, who));
           } catch (err) {
             if (!(err instanceof ApiError)) throw err;
             if (err.status === 403) refused ??= err;
@@ -94,6 +102,23 @@ export class RealtimeHub {
     if (client.ip !== ip) throw badRequest(MESSAGE_INVALID_CLIENT);
     this.bind(client, who);
     this.index(client, dedupe(subscriptions));
+  }
+
+  /**
+   * The subscription's options through the client-query gate for `who`; when the topic names a
+   * collection, its filter and sort are compiled against it as a list's would be (the event-time
+   * check compiles them again, for the collection as it is then).
+   */
+  private checked(subscription: Subscription, who: Principal): CheckedSubscription {
+    const caller = callerAs(who, subscriptionRequest(subscription, authOf(who)));
+    const checked = checkClientQuery(subscription.query, caller);
+    const ctx = this.ctx?.();
+    const collection = ctx?.schema.find(subscription.topic.split('/')[0]);
+    if (ctx && collection) {
+      filterPredicate(ctx, collection, checked, caller);
+      sortPlan(ctx, collection, checked, caller);
+    }
+    return { ...subscription, checked };
   }
 
   /** Entries subscribed to exactly `topic` (raw subscription strings may differ by options). */

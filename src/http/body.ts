@@ -52,7 +52,13 @@ export interface ReadBodyOptions {
    * @default the route's bodyLimit
    */
   limit?: number;
-  /** Largest file part accepted (413 beyond). @default `limit` */
+  /**
+   * Largest file part kept in memory. A larger part is not an error here: its first
+   * `maxFileSize` bytes are kept, the rest is discarded unread into memory, and the upload is
+   * flagged `oversize` for the field's size check to refuse (PocketBase's 400
+   * `validation_file_size_limit`, not a 413). Set it above every file field's maxSize.
+   * Without it, a file part over `limit` is a 413.
+   */
   maxFileSize?: number;
   /** Most file parts accepted (400 beyond). @default 100 */
   maxFiles?: number;
@@ -72,20 +78,24 @@ export async function readBody(request: FastifyRequest, options: ReadBodyOptions
       if (total > limit) throw tooLarge();
     };
     try {
+      const sizeChecked = options.maxFileSize !== undefined;
       const fileSize = Math.min(limit, options.maxFileSize ?? limit);
       const maxFiles = Math.min(MULTIPART_LIMITS.files, options.maxFiles ?? MULTIPART_LIMITS.files);
-      await readMultipart(request, { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize, files: maxFiles }, (part) => {
+      const limits = { ...MULTIPART_LIMITS, fieldSize: Math.min(MULTIPART_LIMITS.fieldSize, limit), fileSize, files: maxFiles };
+      await readMultipart(request, limits, (part) => {
         if (part.type === 'file') {
           count(part.data.length);
-          if (part.truncated) throw tooLarge();
-          files.push({ field: part.name, filename: part.filename, mimetype: part.mimetype, data: part.data });
+          if (part.truncated && !sizeChecked) throw tooLarge();
+          const file: UploadedFile = { field: part.name, filename: part.filename, mimetype: part.mimetype, data: part.data };
+          if (part.truncated) file.oversize = true;
+          files.push(file);
         } else {
           count(Buffer.byteLength(part.value) + Buffer.byteLength(part.name));
           if (part.truncated) throw tooLarge();
           if (part.name === '@jsonPayload') payloads.push(part.value);
           else addValue(data, part.name, part.value);
         }
-      });
+      }, limit);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       if (err instanceof MultipartError && err.tooLarge) throw tooLarge();

@@ -23,6 +23,10 @@ export interface MultipartLimits {
 
 export type MultipartPart =
   | { type: 'field'; name: string; value: string; truncated: boolean }
+  /**
+   * A file part. `truncated`: it was larger than `limits.fileSize`; `data` holds only its first
+   * `fileSize` bytes, the rest was read and discarded (so memory stays bounded by the limit).
+   */
   | { type: 'file'; name: string; filename: string; mimetype: string; data: Buffer; truncated: boolean };
 
 /** Why a multipart body was refused: too large (413) or malformed / over a count limit (400). */
@@ -42,8 +46,17 @@ export function registerMultipart(server: FastifyInstance): void {
   });
 }
 
-/** Reads every part of the request's multipart body; `onPart` may throw to stop (the error is the result). */
-export function readMultipart(request: FastifyRequest, limits: MultipartLimits, onPart: (part: MultipartPart) => void): Promise<void> {
+/**
+ * Reads every part of the request's multipart body; `onPart` may throw to stop (the error is the
+ * result). `maxBytes` bounds the raw body, bytes of discarded file tails included: a
+ * MultipartError (tooLarge) past it, Content-Length or not.
+ */
+export function readMultipart(
+  request: FastifyRequest,
+  limits: MultipartLimits,
+  onPart: (part: MultipartPart) => void,
+  maxBytes = Infinity,
+): Promise<void> {
   request.multipartPending = false;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -80,7 +93,6 @@ export function readMultipart(request: FastifyRequest, limits: MultipartLimits, 
       pending++;
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => fail(new MultipartError(true, 'a file is over the size limit')));
       stream.on('error', fail);
       stream.on('end', () => {
         pending--;
@@ -95,6 +107,17 @@ export function readMultipart(request: FastifyRequest, limits: MultipartLimits, 
       maybeDone();
     });
     request.raw.on('error', fail);
+    if (maxBytes !== Infinity) {
+      let seen = 0;
+      const countRaw = (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > maxBytes) {
+          request.raw.off('data', countRaw);
+          fail(new MultipartError(true, 'the body is over the size limit'));
+        }
+      };
+      request.raw.on('data', countRaw);
+    }
     request.raw.pipe(bb);
   });
 }

@@ -103,6 +103,31 @@ describe('files in a batch', () => {
     expect(await t.app.files.list(`${docsId}/batchdoc0000003`)).toEqual([]);
   });
 
+  it('a file part over its field\'s maxSize (within the batch body limit) fails the batch with the field\'s 400, as a direct upload does', async () => {
+    const { payload, headers } = multipart([
+      {
+        name: '@jsonPayload',
+        value: JSON.stringify({
+          requests: [{ method: 'POST', url: '/api/collections/docs/records', body: { id: 'batchdoc0000005', title: 'too big' } }],
+        }),
+      },
+      // 3 MiB: three times the field's 1 MiB maxSize, far below the 128 MiB batch body limit.
+      { name: 'requests.0.doc', value: Buffer.alloc(3 << 20, 'a'), filename: 'big.txt' },
+    ]);
+    const res = await t.server.inject({ method: 'POST', url: '/api/batch', headers, payload });
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(400);
+    const body = JSON.parse(res.body);
+    expect(body.data.requests['0'].response.data).toEqual({
+      doc: {
+        code: 'validation_file_size_limit',
+        message: 'Failed to upload big.txt - the maximum allowed file size is 1048576 bytes.',
+        params: { file: 'big.txt', maxSize: 1 << 20 },
+      },
+    });
+    expect((await send(t, 'GET', '/api/collections/docs/records/batchdoc0000005', { auth: su })).status).toBe(404);
+    expect(await t.app.files.list(`${docsId}/batchdoc0000005`)).toEqual([]);
+  });
+
   it('the SDK: batch.collection(c).create({doc: new Blob([...])})', async () => {
     await t.server.listen({ host: '127.0.0.1', port: 0 });
     const pb = new PocketBase(`http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`);

@@ -5,7 +5,7 @@
  * check that nothing changed (all collection definitions plus the records of the collections
  * involved).
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 
 import { runScenarios, send, type Method, type Scenario } from '../harness/scenario.js';
@@ -616,26 +616,141 @@ describe('GET /api/collections/meta/scaffolds', () => {
       status: 200,
       check: (body, raw) => {
         expect(Object.keys(body).sort()).toEqual(['auth', 'base', 'view']);
-        expect(body.base).toMatchObject({ type: 'base', name: '', system: false, listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null, indexes: [] });
-        expect(fieldNames(body.base)).toEqual(['id', 'created', 'updated']);
-        expect(fieldOf(body.base, 'id')).toMatchObject({ primaryKey: true, system: true });
-        expect(fieldOf(body.base, 'created')).toMatchObject({ type: 'autodate', onCreate: true, onUpdate: false });
-        expect(fieldOf(body.base, 'updated')).toMatchObject({ type: 'autodate', onCreate: true, onUpdate: true });
+        const noRules = { listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null };
+        // PocketBase's NewBaseCollection/NewAuthCollection/NewViewCollection, the id cleared.
+        expect(body.base).toMatchObject({ id: '', type: 'base', name: '', system: false, ...noRules, indexes: [], created: '', updated: '' });
+        expect(body.base.fields).toEqual([
+          {
+            id: 'text3208210256',
+            name: 'id',
+            type: 'text',
+            system: true,
+            hidden: false,
+            presentable: false,
+            help: '',
+            required: true,
+            primaryKey: true,
+            min: 15,
+            max: 15,
+            pattern: '^[a-z0-9]+$',
+            autogeneratePattern: '[a-z0-9]{15}',
+          },
+        ]);
         expect(body.base).not.toHaveProperty('viewQuery');
         expect(body.base).not.toHaveProperty('authToken');
 
-        expect(body.auth).toMatchObject({ type: 'auth', authRule: '', manageRule: null, passwordAuth: { enabled: true, identityFields: ['email'] } });
-        expect(fieldNames(body.auth).slice(0, 6)).toEqual(AUTH_SYSTEM_FIELDS);
-        expect(fieldNames(body.auth)).toEqual(expect.arrayContaining(['created', 'updated']));
+        expect(body.auth).toMatchObject({ id: '', type: 'auth', name: '', ...noRules, authRule: '', manageRule: null, passwordAuth: { enabled: true, identityFields: ['email'] } });
+        expect(fieldNames(body.auth)).toEqual(AUTH_SYSTEM_FIELDS);
+        expect(body.auth.fields.every((f: any) => f.system === true)).toBe(true);
+        expect(fieldOf(body.auth, 'password')).toMatchObject({ id: 'password901924565', type: 'password', hidden: true, required: true, min: 8 });
+        expect(fieldOf(body.auth, 'tokenKey')).toMatchObject({ id: 'text2504183744', type: 'text', hidden: true, required: true, min: 30, max: 60, autogeneratePattern: '[a-zA-Z0-9]{50}' });
+        expect(fieldOf(body.auth, 'email')).toMatchObject({ id: 'email3885137012', type: 'email', hidden: false, required: true });
+        expect(fieldOf(body.auth, 'emailVisibility')).toMatchObject({ id: 'bool1547992806', type: 'bool', hidden: false, required: false });
+        expect(fieldOf(body.auth, 'verified')).toMatchObject({ id: 'bool256245529', type: 'bool', hidden: false, required: false });
+        // The unique indexes are named after a random id, on the still unnamed table.
+        expect(body.auth.indexes).toEqual([
+          expect.stringMatching(/^CREATE UNIQUE INDEX `idx_tokenKey_[a-z0-9]{10}` ON `` \(`tokenKey`\)$/),
+          expect.stringMatching(/^CREATE UNIQUE INDEX `idx_email_[a-z0-9]{10}` ON `` \(`email`\) WHERE `email` != ''$/),
+        ]);
         for (const key of TOKEN_KEYS) expect(body.auth[key], key).toEqual({ duration: expect.any(Number) });
         expect(body.auth.authToken.duration).toBe(432000);
 
-        expect(body.view).toMatchObject({ type: 'view', viewQuery: '', indexes: [], createRule: null, updateRule: null, deleteRule: null });
+        expect(body.view).toMatchObject({ id: '', type: 'view', viewQuery: '', fields: [], indexes: [], ...noRules });
         expect(body.view).not.toHaveProperty('authToken');
         expect(raw).not.toMatch(/"(secret|clientSecret)"/);
       },
     },
   ]);
+});
+
+describe('the dashboard\'s "New collection": scaffold + created/updated, posted as is', () => {
+  // PocketBase's ui/src/collections/collectionUpsertModal.js: a copy of the scaffold, the two
+  // autodate fields pushed, the name set, the indexes pointed at that name, then create.
+  async function createLikeTheDashboard(type: 'base' | 'auth', name: string) {
+    const scaffolds = await su('GET', '/api/collections/meta/scaffolds');
+    expect(scaffolds.status, scaffolds.raw).toBe(200);
+    const collection = structuredClone(scaffolds.body[type]);
+    collection.fields.push({ type: 'autodate', name: 'created', onCreate: true });
+    collection.fields.push({ type: 'autodate', name: 'updated', onCreate: true, onUpdate: true });
+    collection.fields.push({ type: 'text', name: 'title' });
+    collection.name = name;
+    collection.indexes = collection.indexes.map((idx: string) => idx.replace(' ON `` ', ` ON \`${name}\` `));
+    return su('POST', '/api/collections', collection);
+  }
+
+  it.each([
+    { type: 'base' as const, name: 'dash_base', fields: ['id', 'created', 'updated', 'title'] },
+    { type: 'auth' as const, name: 'dash_auth', fields: [...AUTH_SYSTEM_FIELDS, 'created', 'updated', 'title'] },
+  ])('$type', async ({ type, name, fields }) => {
+    const res = await createLikeTheDashboard(type, name);
+    expect(res.status, res.raw).toBe(200);
+    expect(fieldNames(res.body)).toEqual(fields);
+    expect(fieldOf(res.body, 'id')).toMatchObject({ system: true, primaryKey: true });
+    expect(fieldOf(res.body, 'created')).toMatchObject({ type: 'autodate', system: false, onCreate: true, onUpdate: false });
+    expect(fieldOf(res.body, 'updated')).toMatchObject({ type: 'autodate', system: false, onCreate: true, onUpdate: true });
+    // The collection works: a record gets its dates.
+    const record = await su('POST', `/api/collections/${name}/records`, type === 'auth' ? { title: 'x', email: 'dash@example.com', password: 'password123', passwordConfirm: 'password123' } : { title: 'x' });
+    expect(record.status, record.raw).toBe(200);
+    expect(record.body.created).toMatch(DATETIME);
+    expect(record.body.updated).toMatch(DATETIME);
+  });
+});
+
+describe('the id field is always a system field, whatever the client sends', () => {
+  const looseId = { name: 'id', type: 'text', system: false, primaryKey: true, required: false, hidden: true, min: 15, max: 15, pattern: '^[a-z0-9]+$', autogeneratePattern: '[a-z0-9]{15}' };
+  const expectSystemId = (collection: any) =>
+    expect(fieldOf(collection, 'id')).toMatchObject({ system: true, primaryKey: true, required: true, hidden: false });
+
+  async function expectWorks(name: string) {
+    const created = await su('POST', `/api/collections/${name}/records`, { title: 'x' });
+    expect(created.status, created.raw).toBe(200);
+    expect(created.body.id).toMatch(/^[a-z0-9]{15}$/);
+    expect((await su('GET', `/api/collections/${name}/records/${created.body.id}`)).status).toBe(200);
+  }
+
+  it('on create', async () => {
+    const res = await su('POST', '/api/collections', { name: 'sys_id_create', type: 'base', fields: [looseId, { name: 'title', type: 'text' }] });
+    expect(res.status, res.raw).toBe(200);
+    expectSystemId(res.body);
+    expectSystemId(await getCollection('sys_id_create'));
+    await expectWorks('sys_id_create');
+  });
+
+  it('on create of an auth collection, its own fields too', async () => {
+    const res = await su('POST', '/api/collections', {
+      name: 'sys_id_auth',
+      type: 'auth',
+      fields: [looseId, { name: 'email', type: 'email', system: false, hidden: true }, { name: 'verified', type: 'bool', system: false }],
+    });
+    expect(res.status, res.raw).toBe(200);
+    expectSystemId(res.body);
+    expect(fieldOf(res.body, 'email')).toMatchObject({ system: true, hidden: false });
+    expect(fieldOf(res.body, 'verified')).toMatchObject({ system: true });
+  });
+
+  it('on update', async () => {
+    expect((await su('POST', '/api/collections', { name: 'sys_id_update', type: 'base', fields: [{ name: 'title', type: 'text' }] })).status).toBe(200);
+    const before = await getCollection('sys_id_update');
+    const fields = before.fields.map((f: any) => (f.name === 'id' ? { ...f, ...looseId, id: f.id } : f));
+    const res = await su('PATCH', '/api/collections/sys_id_update', { fields });
+    expect(res.status, res.raw).toBe(200);
+    expectSystemId(res.body);
+    expectSystemId(await getCollection('sys_id_update'));
+    await expectWorks('sys_id_update');
+    // Still a system field: it cannot be dropped.
+    const dropped = await su('PATCH', '/api/collections/sys_id_update', { fields: fields.filter((f: any) => f.name !== 'id') });
+    expect(dropped.status, dropped.raw).toBe(400);
+    expect(dropped.body.data.fields.system.code).toBe('validation_system_field_removed');
+  });
+
+  it('on import', async () => {
+    const res = await su('PUT', '/api/collections/import', {
+      collections: [{ name: 'sys_id_import', type: 'base', fields: [looseId, { name: 'title', type: 'text' }] }],
+    });
+    expect(res.status, res.raw).toBe(204);
+    expectSystemId(await getCollection('sys_id_import'));
+    await expectWorks('sys_id_import');
+  });
 });
 
 describe('PATCH /api/collections/{idOrName}', () => {

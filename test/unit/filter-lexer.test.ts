@@ -104,6 +104,59 @@ describe('tokenize', () => {
     });
   });
 
+  describe('double-quoted text is a JSON string literal (what pb.filter() writes)', () => {
+    // The SDK's pb.filter() quotes every string parameter with JSON.stringify: each of these must
+    // come back exactly, including the ones fexpr itself would mangle (a backslash, a newline).
+    it.each([
+      'back\\slash',
+      'ends with a backslash\\',
+      '\\\\',
+      '\\"',
+      'say "hi"',
+      "it's",
+      'line\nbreak',
+      'tab\there',
+      'cr\r\n',
+      'controls \u0001\u0008\u000b\u000c\u001f\u007f',
+      'emoji 🎉 and 日本',
+      'separators \u2028 \u2029',
+      'lone surrogate \ud800',
+      'looks like an escape: \\n \\u0041 \\"',
+      '',
+    ])('%j round-trips', (value) => {
+      const input = JSON.stringify(value);
+      expect(tokenize(input)).toEqual([{ kind: 'text', value, start: 0, end: input.length }]);
+    });
+
+    it.each([
+      { input: String.raw`"\\"`, value: '\\' },
+      { input: String.raw`"a\\\\b"`, value: 'a\\\\b' },
+      { input: String.raw`"\u00e9\u00E9"`, value: 'éé' },
+      { input: String.raw`"\b\f"`, value: '\b\f' },
+      // A backslash that starts no JSON escape is kept as written, as in fexpr (LIKE escapes).
+      { input: String.raw`"50\%"`, value: '50\\%' },
+      { input: String.raw`"a\_b"`, value: 'a\\_b' },
+      { input: String.raw`"C:\path"`, value: 'C:\\path' },
+      { input: String.raw`"\/"`, value: '\\/' },
+      { input: String.raw`"\u12"`, value: '\\u12' },
+      { input: String.raw`"\u12G4"`, value: '\\u12G4' },
+      { input: String.raw`"\'"`, value: "\\'" },
+    ])('$input', ({ input, value }) => {
+      expect(tokenize(input)).toEqual([{ kind: 'text', value, start: 0, end: input.length }]);
+    });
+
+    it('a comparison with an SDK-quoted value ending in a backslash', () => {
+      expect(lexemes(`title = ${JSON.stringify('a\\')} && b = 1`)).toEqual([
+        ['identifier', 'title'], ['operator', '='], ['text', 'a\\'], ['and', '&&'],
+        ['identifier', 'b'], ['operator', '='], ['number', '1'],
+      ]);
+    });
+
+    it('single quotes keep fexpr\'s reading: only \\\' is an escape', () => {
+      expect(lexemes(String.raw`'a\\b\n'`)).toEqual([['text', String.raw`a\\b\n`]]);
+    });
+  });
+
   describe('numbers', () => {
     it.each([
       { input: '0', expected: ['0'] },
@@ -171,6 +224,8 @@ describe('tokenize', () => {
       { input: `'abc`, message: 'unterminated string at 0' },
       { input: `a = "abc`, message: 'unterminated string at 4' },
       { input: `'a\\'`, message: 'unterminated string at 0' },
+      { input: `"a\\"`, message: 'unterminated string at 0' },
+      { input: `"a\\\\\\"`, message: 'unterminated string at 0' },
       { input: `"mixed'`, message: 'unterminated string at 0' },
       { input: 'a = $x', message: 'unexpected character "$" at 4' },
       { input: 'a ^ b', message: 'unexpected character "^" at 2' },

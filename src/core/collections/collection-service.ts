@@ -12,10 +12,11 @@ import type { CollectionRegistry } from './collection-registry.js';
 import { deleteCollectionRow, ensureSystemTables, insertCollection, updateCollection } from './collection-store.js';
 import { prepareCollection } from './collection-validator.js';
 import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
-import { scaffoldCollection, systemCollections } from './scaffolds.js';
+import { authSystemIndexes, scaffoldCollection, systemCollections } from './scaffolds.js';
 import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
 import { authFieldErrors } from './rule-check.js';
-import { SUPERUSERS_COLLECTION_ID, type Collection } from './types.js';
+import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from './types.js';
+import { randomString } from '../ids.js';
 import { ensureInternalTables } from '../internal-tables.js';
 import { deleteAuthData } from '../records/cascade.js';
 import type { RecordFiles } from '../files/record-files.js';
@@ -70,12 +71,19 @@ export class CollectionService {
     return model.data;
   }
 
+  /**
+   * PocketBase's `GET /api/collections/meta/scaffolds` (apis/collection.go): each type built with
+   * a random 10-character id that names the auth indexes (`idx_email_<random>` ON ``), then the
+   * id cleared; no dates, as a collection never saved has none.
+   */
   scaffolds(): Record<string, Collection> {
-    return {
-      base: scaffoldCollection('base'),
-      auth: scaffoldCollection('auth', '', ''),
-      view: scaffoldCollection('view'),
+    const randomId = randomString(10, '0123456789abcdefghijklmnopqrstuvwxyz');
+    const scaffold = (type: CollectionType): Collection => {
+      const c = scaffoldCollection(type, '', randomId);
+      if (type === 'auth') c.indexes = authSystemIndexes(randomId, '');
+      return { ...c, id: '', created: '', updated: '' };
     };
+    return { base: scaffold('base'), auth: scaffold('auth'), view: scaffold('view') };
   }
 
   /** Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. */

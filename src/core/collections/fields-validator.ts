@@ -36,6 +36,30 @@ function normalizeField(raw: Record<string, unknown>, previous: Field | undefine
   return field as Field;
 }
 
+/** The flags PocketBase's initIdField/initPasswordField/… force on a field of that name and type. */
+function enforcedFlags(field: Field, collectionType: Collection['type']): Partial<Field> | undefined {
+  const is = (name: string, type: FieldTypeName) => field.name === name && field.type === type;
+  if (is('id', 'text')) return { system: true, required: true, primaryKey: true, hidden: false };
+  if (collectionType !== 'auth') return undefined;
+  if (is('password', 'password') || is('tokenKey', 'text')) return { system: true, hidden: true, required: true };
+  if (is('email', 'email')) return { system: true, hidden: false };
+  if (is('emailVisibility', 'bool') || is('verified', 'bool')) return { system: true };
+  return undefined;
+}
+
+/**
+ * What PocketBase enforces on every save, whatever the client sent, before validating: the `id`
+ * field (and an auth collection's own fields) are system fields with fixed flags. Without it a
+ * collection created from a scaffold would get an `id` with `system: false`, which a later
+ * update could then drop.
+ */
+function enforceSystemFlags(field: Field, collectionType: Collection['type']): void {
+  const flags = enforcedFlags(field, collectionType);
+  if (!flags) return;
+  Object.assign(field, flags);
+  if (field.name === 'id' && !field.pattern) field.pattern = '^[a-z0-9]+$';
+}
+
 export interface FieldsResult {
   fields: Field[];
   errors: ErrorData;
@@ -71,6 +95,7 @@ export function validateFields(
     const byName = !byId && typeof raw.name === 'string' ? previous?.fields.find((f) => f.name.toLowerCase() === String(raw.name).toLowerCase()) : undefined;
     const prev = byId ?? (byName && byName.type === raw.type ? byName : undefined);
     const field = normalizeField(raw, prev);
+    enforceSystemFlags(field, collection.type);
     if (prev && !byId) field.id = prev.id;
     if (typeof field.id !== 'string' || field.id === '') field.id = defaultFieldId(field.type, String(field.name));
     if (usedIds.has(field.id)) field.id = `${field.type}${Math.floor(Math.random() * 1e10)}`;

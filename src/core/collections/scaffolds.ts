@@ -132,7 +132,12 @@ export function defaultAuthOptions(): AuthOptions {
   };
 }
 
-/** A new collection of `type` with PocketBase's default fields, rules and options. */
+/**
+ * A new collection of `type` with PocketBase's default fields, rules and options (its
+ * NewBaseCollection/NewAuthCollection/NewViewCollection): a base collection has only `id`, an
+ * auth one `id` and the auth system fields, a view none. NB: no `created`/`updated`; clients
+ * (PocketBase's dashboard) append those themselves, and would otherwise send them twice.
+ */
 export function scaffoldCollection(type: CollectionType, name = '', id = ''): Collection {
   const now = nowString();
   const base: Collection = {
@@ -151,10 +156,10 @@ export function scaffoldCollection(type: CollectionType, name = '', id = ''): Co
     updated: now,
   };
   if (type === 'view') return { ...base, viewQuery: '' };
-  if (type === 'base') return { ...base, fields: [idField(), ...timestampFields(false)] };
+  if (type === 'base') return { ...base, fields: [idField()] };
   return {
     ...base,
-    fields: [idField(), ...authSystemFields(), ...timestampFields(false)],
+    fields: [idField(), ...authSystemFields()],
     indexes: id && name ? authSystemIndexes(id, name) : [],
     ...defaultAuthOptions(),
   };
@@ -179,18 +184,17 @@ const ref = (name: string) => makeField('text', name, { system: true, required: 
 export function systemCollections(): Collection[] {
   const superusers = scaffoldCollection('auth', SUPERUSERS_COLLECTION_NAME, SUPERUSERS_COLLECTION_ID);
   superusers.system = true;
-  superusers.fields = superusers.fields.map((f) => (f.type === 'autodate' ? { ...f, system: true } : f));
+  superusers.fields.push(...timestampFields(true));
 
   const usersId = '_pb_users_auth_';
   const users = scaffoldCollection('auth', 'users', usersId);
-  users.fields.splice(
-    users.fields.length - 2,
-    0,
+  users.fields.push(
     makeField('text', 'name', { max: 255 }),
     makeField('file', 'avatar', {
       maxSelect: 1,
       mimeTypes: ['image/jpeg', 'image/png', 'image/svg+xml', 'image/gif', 'image/webp'],
     }),
+    ...timestampFields(false),
   );
   Object.assign(users, {
     listRule: 'id = @request.auth.id',

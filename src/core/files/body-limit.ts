@@ -24,14 +24,28 @@ export function recordBodyLimit(collection: CollectionModel, baseLimit: number):
  * bound what a request can make the server hold before the record is validated.
  */
 export function recordUploadCaps(collection: CollectionModel): { maxFileSize: number; maxFiles: number } {
-  let maxFileSize = 0;
   let maxFiles = 0;
   for (const f of collection.fields) {
-    if (f.type !== 'file') continue;
-    maxFileSize = Math.max(maxFileSize, typeof f.maxSize === 'number' && f.maxSize > 0 ? f.maxSize : DEFAULT_FILE_MAX_SIZE);
-    maxFiles += typeof f.maxSelect === 'number' && f.maxSelect > 1 ? f.maxSelect : 1;
+    if (f.type === 'file') maxFiles += typeof f.maxSelect === 'number' && f.maxSelect > 1 ? f.maxSelect : 1;
   }
-  // A part may exceed maxSize by one byte: the size check then answers with its own field error.
   // A few spare file parts, so a request with one too many is told so by the field's own error.
-  return { maxFileSize: maxFileSize + 1, maxFiles: maxFiles + 5 };
+  return { maxFileSize: largestUploadKept([collection]), maxFiles: maxFiles + 5 };
+}
+
+/**
+ * Bytes of one file part worth keeping for `collections`: one more than their largest file
+ * field's maxSize. A longer part is kept cut at that length and flagged oversize: it is over
+ * every field's maxSize, so the size check refuses it with its own field error (a 400, as in
+ * PocketBase) and the rest of it never sits in memory. A batch, whose target collections are
+ * known only once its body is read, passes every collection.
+ */
+export function largestUploadKept(collections: Iterable<CollectionModel>): number {
+  let largest = 0;
+  for (const collection of collections) {
+    for (const f of collection.fields) {
+      if (f.type !== 'file') continue;
+      largest = Math.max(largest, typeof f.maxSize === 'number' && f.maxSize > 0 ? f.maxSize : DEFAULT_FILE_MAX_SIZE);
+    }
+  }
+  return largest + 1;
 }

@@ -24,6 +24,8 @@ export interface PendingUpload {
   original: string;
   data: Buffer;
   type: DetectedType;
+  /** Larger than the request reader kept (see UploadedFile.oversize): always over maxSize. */
+  oversize: boolean;
 }
 
 export interface UploadPlan {
@@ -70,7 +72,7 @@ export async function planUploads(collection: CollectionModel, files: readonly U
     }
     const type = await detectFileType(file.data);
     const stored = storedFileName(file.filename, type.ext);
-    uploads.set(stored, { field, name: stored, original: file.filename, data: file.data, type });
+    uploads.set(stored, { field, name: stored, original: file.filename, data: file.data, type, oversize: file.oversize === true });
     const list = keys.get(file.field) ?? [];
     list.push(stored);
     keys.set(file.field, list);
@@ -98,9 +100,11 @@ export function checkUploads(uploads: readonly PendingUpload[], errors: ErrorDat
     const field = upload.field;
     if (errors[field.name]) continue;
     const maxSize = typeof field.maxSize === 'number' && field.maxSize > 0 ? field.maxSize : DEFAULT_FILE_MAX_SIZE;
-    if (upload.data.length > maxSize) {
-      errors[field.name] = fieldError('validation_file_size_limit', `Failed to upload "${upload.original}" - the maximum allowed file size is ${maxSize} bytes.`, {
-        file: upload.original,
+    if (upload.oversize || upload.data.length > maxSize) {
+      // PocketBase's validators.UploadedFileSize: the name unquoted, cut at 300 characters.
+      const file = upload.original.length > 300 ? `${upload.original.slice(0, 300)}...` : upload.original;
+      errors[field.name] = fieldError('validation_file_size_limit', `Failed to upload ${file} - the maximum allowed file size is ${maxSize} bytes.`, {
+        file,
         maxSize,
       });
       continue;

@@ -7,4 +7,9 @@ export interface UploadedFile {
   /** The client's claimed type (untrusted: the type is detected from the content). */
   mimetype: string;
   data: Buffer;
+  /**
+   * The part was larger than the largest file the route keeps: `data` holds only its first
+   * bytes, so the upload can only be refused (`validation_file_size_limit`), never stored.
+   */
+  oversize?: boolean;
 }

@@ -44,7 +44,7 @@ export interface Token extends SourceSpan {
   kind: TokenKind;
   /**
    * The source text of the token, except for `text`, where it is the content between the quotes
-   * with `\'` (or `\"`) already turned into the quote.
+   * with its escapes decoded (`\'` in single quotes; JSON's escapes in double quotes).
    */
   value: string;
 }
@@ -185,12 +185,20 @@ export function tokenize(input: string): Token[] {
 /**
  * Reads `'…'` or `"…"` starting at `start` and returns the offset after the closing quote.
  *
- * Only a backslash right before the quote character escapes it (`'it\'s'` → `it's`); every other
- * backslash is kept as written, exactly like fexpr. A consequence worth knowing: a text cannot end
- * with a backslash, because `'a\'` reads as an escaped quote and the string never closes.
+ * Single-quoted text is read exactly like fexpr: only a backslash right before the quote escapes
+ * it (`'it\'s'` → `it's`) and every other backslash is kept as written, so `'a\'` never closes.
+ *
+ * Double-quoted text is what the PocketBase SDK's `pb.filter()` writes, with `JSON.stringify`: a
+ * JSON string literal. So its JSON escapes are decoded (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`,
+ * `\uXXXX`) and any value round-trips, a backslash, a newline or a control character included.
+ * NB: this is where Basalt departs from fexpr, which keeps `\\` and `\n` as two characters and
+ * so cannot find a title holding a backslash that the SDK quoted. A backslash before anything
+ * else (`"50\%"`, `"C:\path"`) is still kept as written, as in fexpr, so hand-written LIKE
+ * escapes keep their meaning.
  */
 function scanText(input: string, start: number, tokens: Token[]): number {
   const quote = input[start];
+  const json = quote === '"';
   const n = input.length;
   let value = '';
   let chunkStart = start + 1;
@@ -198,11 +206,14 @@ function scanText(input: string, start: number, tokens: Token[]): number {
 
   while (i < n) {
     const c = input.charCodeAt(i);
-    if (c === CH_BACKSLASH && input[i + 1] === quote) {
-      value += input.slice(chunkStart, i) + quote;
-      i += 2;
-      chunkStart = i;
-      continue;
+    if (c === CH_BACKSLASH) {
+      const escaped = json ? jsonEscape(input, i) : input[i + 1] === quote ? { text: quote, length: 2 } : undefined;
+      if (escaped) {
+        value += input.slice(chunkStart, i) + escaped.text;
+        i += escaped.length;
+        chunkStart = i;
+        continue;
+      }
     }
     if (input[i] === quote) {
       value += input.slice(chunkStart, i);
@@ -213,6 +224,28 @@ function scanText(input: string, start: number, tokens: Token[]): number {
   }
 
   throw syntaxErrorAt('unterminated string', start);
+}
+
+/** The one-character JSON escapes (RFC 8259 §7) that `JSON.stringify` writes, but `\/`. */
+const JSON_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"', '\\': '\\', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t',
+};
+
+/**
+ * The JSON escape at `at` (a backslash), or `undefined` when the backslash starts none and is
+ * therefore kept as written. A `\u` takes exactly four hex digits (a lone surrogate included,
+ * which `JSON.stringify` writes as `\ud800`).
+ */
+function jsonEscape(input: string, at: number): { text: string; length: number } | undefined {
+  const next = input[at + 1];
+  if (next === undefined) return undefined;
+  const simple = JSON_ESCAPES[next];
+  if (simple !== undefined) return { text: simple, length: 2 };
+  if (next === 'u') {
+    const hex = input.slice(at + 2, at + 6);
+    if (/^[0-9a-fA-F]{4}$/.test(hex)) return { text: String.fromCharCode(parseInt(hex, 16)), length: 6 };
+  }
+  return undefined;
 }
 
 /**

@@ -35,7 +35,9 @@ export const FILTER_MAX_FUNCTION_ARGS = 16;
  * include parentheses around it.
  *
  * Where this deliberately differs from fexpr: an empty group `()` is an error (fexpr skips it),
- * `\r` counts as whitespace, and a call takes at most {@link FILTER_MAX_FUNCTION_ARGS} arguments.
+ * `\r` counts as whitespace, double-quoted text decodes JSON escapes (`"a\\b"` is `a\b`, as the SDK's
+ * `pb.filter()` means it; see the lexer), and a call takes at most
+ * {@link FILTER_MAX_FUNCTION_ARGS} arguments.
  * Function names and argument counts are checked later, by the resolver.
  *
  * @throws FilterSyntaxError for any input that is not a valid filter, including an empty one,

@@ -10,6 +10,7 @@ import { forbidden, MESSAGES } from '../../core/errors.js';
 import { BatchRunner } from '../../core/records/batch.js';
 import { batchRequestsFrom } from '../../core/records/batch-request.js';
 import { batchLimits } from '../../core/settings/settings.js';
+import { largestUploadKept } from '../../core/files/body-limit.js';
 import { readBody } from '../body.js';
 import { callerOf } from '../context.js';
 import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
@@ -27,7 +28,9 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
 
   server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
     const { maxRequests, timeoutMs, maxBodySize } = limits();
-    const { data, files } = await readBody(request, { limit: maxBodySize });
+    // File parts are kept up to the largest maxSize of any collection: a larger one is refused by
+    // its field's size check (400), its excess never buffered.
+    const { data, files } = await readBody(request, { limit: maxBodySize, maxFileSize: largestUploadKept(app.registry.all()) });
     const requests = batchRequestsFrom(data, files, maxRequests);
     // A client that hangs up gets no answer: stop the batch and roll it back.
     const gone = new AbortController();

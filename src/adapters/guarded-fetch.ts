@@ -1,36 +1,33 @@
 /**
  * Outgoing HTTP requests that cannot be turned against the machine's own network (SSRF): a host
- * must resolve to public addresses only, unless it is one a superuser configured explicitly
- * (`trustedHosts`: an identity provider on the intranet, or loopback in development). The check
- * runs when each connection is made (undici's `connect.lookup`), so a DNS answer that changes
- * between check and connect (rebinding) and redirects to other hosts are caught too.
- * Plain http is allowed only to loopback. Bodies are capped and requests time out.
+ * must resolve to public unicast addresses only (`public-address.ts`), unless it is a host and
+ * port a superuser configured explicitly (`trustedHosts`: an identity provider on the intranet,
+ * or loopback in development). The check runs when each connection is made (undici's
+ * `connect.lookup`), so a DNS answer that changes between check and connect (rebinding) is
+ * caught too; redirects are not followed. Plain http is allowed only to loopback. Bodies are
+ * capped and requests time out.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { isLoopbackHost } from '../core/net/loopback.js';
+import { isPublicAddress } from './public-address.js';
 
-export { isLoopbackHost };
+export { isLoopbackHost, isPublicAddress };
 
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['100::', 64]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+/** Whether an IP address is anything but public unicast (loopback, private, link-local, reserved…). */
+export const isPrivateAddress = (address: string): boolean => !isPublicAddress(address);
 
-/** Whether an IP address is loopback, private, link-local, reserved or multicast. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return PRIVATE.check(address, 'ipv4');
-  if (family !== 6) return true;
-  const lower = address.toLowerCase();
-  // IPv4-mapped and NAT64 forms carry an IPv4 address: judge that one.
-  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) return PRIVATE.check(mapped[1], 'ipv4');
-  return PRIVATE.check(lower, 'ipv6');
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' };
+
+/**
+ * The `host:port` a URL connects to (lowercase, IPv6 in brackets, the scheme's default port when
+ * none is written): the unit of trust, so trusting `idp.internal` for its https endpoints does not
+ * open its other services (`idp.internal:6379`) to a URL a provider or user supplies.
+ */
+export function hostAndPort(url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return `${u.hostname.toLowerCase()}:${u.port || DEFAULT_PORTS[u.protocol] || ''}`;
 }
 
 export class OutgoingRequestRefused extends Error {
@@ -41,7 +38,7 @@ export class OutgoingRequestRefused extends Error {
 }
 
 export interface GuardOptions {
-  /** Host names (lowercase) that may resolve to private addresses. */
+  /** `host:port` pairs (see {@link hostAndPort}) that may resolve to private addresses. */
   trustedHosts: ReadonlySet<string>;
   /** @default 15000 */
   timeoutMs?: number;
@@ -51,18 +48,17 @@ export interface GuardOptions {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-function guardedLookup(trusted: ReadonlySet<string>) {
-  return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
-      if (err) return callback(err, []);
-      const list = addresses as LookupAddress[];
-      if (!trusted.has(hostname.toLowerCase()) && list.some((a) => isPrivateAddress(a.address))) {
-        return callback(Object.assign(new OutgoingRequestRefused(`refusing to connect to ${hostname}: it resolves to a private or reserved address`), { code: 'EREFUSED_PRIVATE' }), []);
-      }
-      if (options.all) return callback(null, list);
-      callback(null, list[0].address, list[0].family);
-    });
-  };
+/** A lookup that refuses names resolving to any non-public address (all of them are checked, not the first). */
+function publicOnlyLookup(hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void {
+  dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const list = addresses as LookupAddress[];
+    if (list.some((a) => !isPublicAddress(a.address))) {
+      return callback(Object.assign(new OutgoingRequestRefused(`refusing to connect to ${hostname}: it resolves to a private or reserved address`), { code: 'EREFUSED_PRIVATE' }), []);
+    }
+    if (options.all) return callback(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  });
 }
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -71,19 +67,26 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 export function createGuardedFetch(options: GuardOptions): FetchLike {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxBytes ?? 1 << 20;
-  const agent = new Agent({ connect: { lookup: guardedLookup(options.trustedHosts) as never, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  // NB: two pools. The lookup sees only a host name, not the port, so trust is decided per
+  // request and the request goes to the pool that applies it; pools are keyed by origin, so a
+  // connection made for a trusted host:port is never reused for another port.
+  const guarded = new Agent({ connect: { lookup: publicOnlyLookup as never, timeout: timeoutMs }, ...agentOptions });
+  let trusting: Agent | undefined;
   return async (input, init = {}) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       throw new OutgoingRequestRefused(`refusing ${url.protocol}// request to ${url.host}: only https (or http to loopback) is allowed`);
     }
+    const trusted = options.trustedHosts.has(hostAndPort(url));
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // Literal addresses never go through DNS: judge them here.
-    if (isIP(host) && isPrivateAddress(host) && !options.trustedHosts.has(host.toLowerCase())) {
-      throw new OutgoingRequestRefused(`refusing to connect to ${host}: a private or reserved address`);
+    if (!trusted && isIP(host) && !isPublicAddress(host)) {
+      throw new OutgoingRequestRefused(`refusing to connect to ${url.host}: a private or reserved address`);
     }
+    const dispatcher = trusted ? (trusting ??= new Agent({ connect: { timeout: timeoutMs }, ...agentOptions })) : guarded;
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    const response = await undiciFetch(url, { ...(init as object), signal, dispatcher: agent, redirect: 'manual' } as never);
+    const response = await undiciFetch(url, { ...(init as object), signal, dispatcher, redirect: 'manual' } as never);
     // Read at most maxBytes: a hostile endpoint cannot exhaust memory.
     const body = await readCapped(response as unknown as Response, maxBytes);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });

@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi';
 import type { JsonRequestOptions } from '../core/auth/oauth2/provider-preset.js';
 import type { OAuth2Client, OAuth2Endpoints, OAuth2ProviderSpec, OAuth2Tokens } from '../core/ports.js';
-import { createGuardedFetch, isLoopbackHost, type FetchLike } from './guarded-fetch.js';
+import { createGuardedFetch, hostAndPort, isLoopbackHost, type FetchLike } from './guarded-fetch.js';
 
 /** Discovery documents are cached this long: providers rotate keys, not endpoints. */
 const DISCOVERY_TTL_MS = 10 * 60_000;
@@ -23,12 +23,18 @@ interface Prepared {
   insecure: boolean;
 }
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    return '';
+/** The URLs a provider's config names (the empty ones left out). */
+function configuredURLs(spec: OAuth2ProviderSpec): URL[] {
+  const urls: URL[] = [];
+  for (const text of [spec.authURL, spec.tokenURL, spec.userInfoURL, spec.discoveryURL, spec.oidc?.jwksURL ?? '']) {
+    if (!text) continue;
+    try {
+      urls.push(new URL(text));
+    } catch {
+      // Provider settings are validated when saved; a bad one here trusts nothing.
+    }
   }
+  return urls;
 }
 
 /** The issuer identifier of a discovery URL (which may be the issuer or its well-known document). */
@@ -53,9 +59,13 @@ export class Oauth4OAuth2Client implements OAuth2Client {
     return fetch;
   }
 
-  /** The hosts this provider's config names: trusted even on a private network. */
+  /**
+   * The hosts and ports this provider's config names: trusted even on a private network. Only
+   * those ports: an avatar or userinfo URL on another port of the same host is judged like any
+   * other URL (the provider's answers are not the superuser's configuration).
+   */
   private trusted(spec: OAuth2ProviderSpec): Set<string> {
-    return new Set([spec.authURL, spec.tokenURL, spec.userInfoURL, spec.discoveryURL, spec.oidc?.jwksURL ?? ''].map(hostOf).filter((h) => h !== ''));
+    return new Set(configuredURLs(spec).map(hostAndPort));
   }
 
   private async server(spec: OAuth2ProviderSpec, fetch: FetchLike, insecure: boolean): Promise<oauth.AuthorizationServer> {
@@ -86,10 +96,9 @@ export class Oauth4OAuth2Client implements OAuth2Client {
   }
 
   private async prepare(spec: OAuth2ProviderSpec): Promise<Prepared> {
-    const trusted = this.trusted(spec);
-    const fetch = this.fetchFor(trusted);
+    const fetch = this.fetchFor(this.trusted(spec));
     // Plain http only ever to loopback (development, tests); the guarded fetch enforces it too.
-    const insecure = [...trusted].every(isLoopbackHost);
+    const insecure = configuredURLs(spec).every((u) => isLoopbackHost(u.hostname));
     const as = await this.server(spec, fetch, insecure);
     const client: oauth.Client = { client_id: spec.clientId };
     const auth = spec.tokenAuthMethod === 'client_secret_basic' ? oauth.ClientSecretBasic(spec.clientSecret) : oauth.ClientSecretPost(spec.clientSecret);

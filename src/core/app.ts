@@ -78,7 +78,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const recordFiles = new RecordFiles(deps.files, logger);
   const collections = new CollectionService({ db, registry, events, logger, files: recordFiles });
   const reader = new RecordReader({ db, schema: registry });
-  const writer = new RecordWriter({ db, schema: registry, events, logger, files: recordFiles });
+  const writer = new RecordWriter({ db, schema: registry, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);

@@ -25,6 +25,12 @@ export interface Config {
   realtime: { idleTimeoutMs: number; maxLifetimeMs: number };
   /** Where uploaded files live. @default local disk under `<dataDir>/storage` */
   storage: StorageConfig;
+  /**
+   * Records one delete may change through relations (cascade-deleted or unlinked), itself
+   * included; past it the delete is refused (400). Each change is held in memory until the
+   * commit, for its realtime event. @default 10000
+   */
+  maxCascadeRecords: number;
 }
 
 /** An S3-compatible bucket shared by every node. */
@@ -62,6 +68,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     realtime: { idleTimeoutMs: 5 * 60_000, maxLifetimeMs: 30 * 60_000 },
     storage: { type: 'local' } as StorageConfig,
+    maxCascadeRecords: 10_000,
     ...overrides,
   });
 }

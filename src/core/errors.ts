@@ -39,6 +39,7 @@ export const MESSAGES = {
   createFailed: 'Failed to create record.',
   updateFailed: 'Failed to update record.',
   deleteFailed: 'Failed to delete record. Make sure that the record is not part of a required relation reference.',
+  cascadeTooLarge: 'Failed to delete record. It is referenced by too many records to change in one delete; remove or unlink some of them first.',
   authFailed: 'Failed to authenticate.',
   authRuleFailed: "The request doesn't satisfy the collection requirements to authenticate.",
   refreshRequiresAuth: 'The request requires valid record authorization token.',

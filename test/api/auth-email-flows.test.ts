@@ -21,7 +21,8 @@ const post = (path: string, body: unknown, auth?: string) => send(t, 'POST', `/a
 const signIn = (identity: string, password: string) => post('auth-with-password', { identity, password });
 
 beforeAll(async () => {
-  t = await startTestApp({ config: { appName: 'Acme', appUrl: 'https://acme.test' } });
+  // trustProxy: the OTP tests speak from several client addresses through X-Forwarded-For.
+  t = await startTestApp({ config: { appName: 'Acme', appUrl: 'https://acme.test', trustProxy: true } });
   sink = await startSmtpSink();
   tok.su = (await createSuperuser(t)).token;
   const res = await send(t, 'PATCH', '/api/settings', {
@@ -259,14 +260,48 @@ describe('one-time passwords', () => {
     expect((await post('auth-with-otp', { otpId: res.body.otpId, password: code })).status).toBe(400);
   });
 
-  it('five attempts per record in three minutes, then 429', async () => {
+  /** Requests a code for `email` and answers its id and the mailed code. */
+  const requestCode = async (email: string, headers?: Record<string, string>): Promise<{ otpId: string; code: string }> => {
     const before = sink.mails.length;
-    const res = await post('request-otp', { email: 'taken@example.com' });
+    const res = await send(t, 'POST', '/api/collections/users/request-otp', { body: { email }, headers });
+    expect(res.status, res.raw).toBe(200);
     // The code is created in the background: once mailed, it exists.
-    await sink.waitFor((m) => to('taken@example.com')(m) && sink.mails.indexOf(m) >= before && m.subject === 'OTP for Acme');
+    const mail = await sink.waitFor((m) => to(email)(m) && sink.mails.indexOf(m) >= before && m.subject === 'OTP for Acme');
+    return { otpId: res.body.otpId, code: /<strong>(\d+)<\/strong>/.exec(mail.html)![1]! };
+  };
+  const wrongCode = (code: string, i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
+
+  it('five attempts per code: after five wrong ones even the right code is refused (429), then it is gone', async () => {
+    const { otpId, code } = await requestCode('taken@example.com');
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post('auth-with-otp', { otpId: res.body.otpId, password: '99999' + i })).status);
-    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    for (let i = 0; i < 5; i++) statuses.push((await post('auth-with-otp', { otpId, password: wrongCode(code, i) })).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400]);
+    const burnt = await post('auth-with-otp', { otpId, password: code });
+    expect(burnt.status).toBe(429);
+    expect(burnt.body.message).toBe('Too many attempts, please try again later with a new OTP.');
+    expect((await post('auth-with-otp', { otpId, password: code })).status).toBe(400);
+  });
+
+  it("an attacker's wrong codes on a code they requested do not lock the owner out of their own", async () => {
+    const attacker = { 'x-forwarded-for': '198.51.100.7' };
+    const planted = await requestCode('otp@example.com', attacker);
+    for (let i = 0; i < 6; i++) await send(t, 'POST', '/api/collections/users/auth-with-otp', { body: { otpId: planted.otpId, password: wrongCode(planted.code, i) }, headers: attacker });
+    const own = await requestCode('otp@example.com');
+    const ok = await post('auth-with-otp', { otpId: own.otpId, password: own.code });
+    expect(ok.status, ok.raw).toBe(200);
+    expect(ok.body.record.id).toBe(ids.otp);
+  });
+
+  it('one client has a bounded number of attempts over all codes; other clients are not affected', async () => {
+    const guesser = { 'x-forwarded-for': '203.0.113.9' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      statuses.push((await send(t, 'POST', '/api/collections/users/auth-with-otp', { body: { otpId: `guess${i}`, password: '123456' }, headers: guesser })).status);
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 400)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    const other = await send(t, 'POST', '/api/collections/users/auth-with-otp', { body: { otpId: 'guess0', password: '123456' }, headers: { 'x-forwarded-for': '203.0.113.10' } });
+    expect(other.status).toBe(400);
   });
 
   const bad: Scenario[] = [

@@ -4,7 +4,7 @@
  * upload of the new record. A picture that cannot be had leaves the field empty, never the
  * sign-up failed. Against a real OpenID Connect provider on loopback; runs on every engine.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSuperuser } from '../harness/fixtures.js';
@@ -18,7 +18,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 let t: TestApp;
 let idp: OidcServer;
 let pictures: Server;
-let picturesURL = '';
+let otherPortURL = '';
 let su = '';
 
 async function signUp(sub: string) {
@@ -31,22 +31,24 @@ async function signUp(sub: string) {
 }
 
 beforeAll(async () => {
-  pictures = createServer((req, res) => {
-    if (req.url === '/u/alice.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
-    if (req.url === '/moved') return res.writeHead(302, { location: '/u/alice.png' }).end();
-    if (req.url === '/u/huge.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.concat([PNG, Buffer.alloc(300 << 10)]));
-    if (req.url === '/u/page.png') return res.writeHead(200, { 'content-type': 'image/png' }).end('<html><body>not a picture</body></html>');
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => pictures.listen(0, '127.0.0.1', () => resolve()));
-  picturesURL = `http://127.0.0.1:${(pictures.address() as AddressInfo).port}`;
   idp = await startOidcServer([REDIRECT]);
+  // The provider serves its pictures itself: the one host and port its configuration trusts.
+  const serve = (status: number, headers: Record<string, string>, body: string | Buffer = '') => (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(status, headers).end(body);
+  idp.pages.set('/u/alice.png', serve(200, { 'content-type': 'image/png' }, PNG));
+  idp.pages.set('/moved', serve(302, { location: '/u/alice.png' }));
+  idp.pages.set('/u/huge.png', serve(200, { 'content-type': 'image/png' }, Buffer.concat([PNG, Buffer.alloc(300 << 10)])));
+  idp.pages.set('/u/page.png', serve(200, { 'content-type': 'image/png' }, '<html><body>not a picture</body></html>'));
+  // The same host (loopback, trusted for the provider's port) on another port: not trusted.
+  pictures = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG));
+  await new Promise<void>((resolve) => pictures.listen(0, '127.0.0.1', () => resolve()));
+  otherPortURL = `http://127.0.0.1:${(pictures.address() as AddressInfo).port}`;
   const account = (sub: string, picture: string) => idp.accounts.set(sub, { sub, email: `${sub}@example.com`, email_verified: true, name: sub, picture });
-  account('alice', `${picturesURL}/u/alice.png`);
-  account('moved', `${picturesURL}/moved`);
-  account('huge', `${picturesURL}/u/huge.png`);
-  account('page', `${picturesURL}/u/page.png`);
-  account('missing', `${picturesURL}/u/none.png`);
+  account('alice', `${idp.issuer}/u/alice.png`);
+  account('moved', `${idp.issuer}/moved`);
+  account('huge', `${idp.issuer}/u/huge.png`);
+  account('page', `${idp.issuer}/u/page.png`);
+  account('missing', `${idp.issuer}/u/none.png`);
+  account('elsewhere', `${otherPortURL}/u/alice.png`);
   t = await startTestApp();
   su = (await createSuperuser(t)).token;
   const users = await send(t, 'GET', '/api/collections/users', { auth: su });
@@ -91,6 +93,7 @@ describe('OAuth2 avatar into a file field', () => {
     ['huge', 'over the field’s maxSize'],
     ['page', 'not a type the field accepts'],
     ['missing', 'not found'],
+    ['elsewhere', 'on another port of the provider’s (trusted) host'],
   ]) {
     it(`a picture ${why} is left out, and the sign-up succeeds`, async () => {
       const before = await t.app.files.list('');

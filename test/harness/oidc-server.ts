@@ -22,6 +22,8 @@ export interface OidcServer {
   clientId: string;
   clientSecret: string;
   accounts: Map<string, TestAccount>;
+  /** Other pages the provider's own origin serves, by path (avatars the provider hosts itself). */
+  pages: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** The account the next authorization logs in as. */
   loginAs(sub: string): void;
   /** Plays the browser from `authURL` to the redirect; returns the redirect's query parameters. */
@@ -35,6 +37,7 @@ export async function startOidcServer(redirectURIs: string[]): Promise<OidcServe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const accounts = new Map<string, TestAccount>();
+  const pages: OidcServer['pages'] = new Map();
   let current = '';
   const clientId = 'basalt-test';
   const clientSecret = 'basalt-test-secret-that-is-long-enough';
@@ -58,6 +61,8 @@ export async function startOidcServer(redirectURIs: string[]): Promise<OidcServe
 
   handler = (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
+    const page = pages.get(url.pathname);
+    if (page) return page(req, res);
     if (url.pathname.startsWith('/interaction/')) {
       // The "login page": log in as the chosen account and consent to what the client asked.
       void (async () => {
@@ -83,6 +88,7 @@ export async function startOidcServer(redirectURIs: string[]): Promise<OidcServe
     clientId,
     clientSecret,
     accounts,
+    pages,
     loginAs(sub) {
       current = sub;
     },

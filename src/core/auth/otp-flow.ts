@@ -2,7 +2,9 @@
  * One-time passwords by email (spec §1.3): `request-otp` mails a numeric code and answers its
  * `otpId` (a random one for unknown addresses, so the answer reveals nothing); `auth-with-otp`
  * signs in with the id and the code. Codes are stored hashed in `_otps`, expire after the
- * collection's `otp.duration`, work once, and allow five attempts per record in three minutes.
+ * collection's `otp.duration` and work once. Wrong codes are counted per code and per client,
+ * never per record: five attempts burn a code, and a client has a budget of attempts across all
+ * codes, so whoever knows an address can neither guess its code nor lock its owner out.
  */
 import type { CollectionModel } from '../collections/collection-model.js';
 import { isEmail } from '../collections/fields/email-field.js';
@@ -13,6 +15,7 @@ import { systemCaller } from '../records/caller.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import { findRecord } from '../records/record-reader.js';
 import { recordId, type RecordModel } from '../records/record.js';
+import { tooManyRequests } from '../rate-limits/rate-limiter.js';
 import { parseDate } from '../time.js';
 import type { AuthContext } from './auth-context.js';
 import type { AuthResult, AuthService, SignIn } from './auth-service.js';
@@ -27,6 +30,16 @@ export const OTP_MESSAGES = {
 
 /** Live codes one record may have at once; past it a request sends nothing new. */
 const MAX_LIVE_OTPS = 10;
+/**
+ * Attempts one code allows; the last wrong one burns it. Counting per code, not per record (as
+ * PocketBase does), means an attacker's wrong guesses on a code they requested never lock out the
+ * owner's own code, while 5 guesses × {@link MAX_LIVE_OTPS} codes per duration stays negligible
+ * against an 8-digit code.
+ */
+const MAX_ATTEMPTS_PER_OTP = 5;
+/** Attempts one client IP may make on a collection per window, over all codes (unknown ids included). */
+const MAX_ATTEMPTS_PER_CLIENT = 30;
+const CLIENT_WINDOW_SECONDS = 180;
 
 export class OtpFlow {
   constructor(
@@ -93,6 +106,9 @@ export class OtpFlow {
     if (password === '' || password.length > 71) errors.password = fieldError('validation_required', 'Missing required value.');
     if (Object.keys(errors).length > 0) throw badRequest(MESSAGES.validationFailed, errors);
 
+    // Codes are short: every attempt counts, whatever the rate-limit settings, and before it is
+    // checked (the store counts atomically, so parallel guesses get no more tries than a sequence).
+    await this.auth.limiter.enforce(`otp-client:${collection.id}:${signIn.client.ip}`, MAX_ATTEMPTS_PER_CLIENT, CLIENT_WINDOW_SECONDS, OTP_MESSAGES.tooManyAttempts);
     // One answer for every failure: nothing tells an unknown id from a wrong code.
     const otps = this.auth.system.collection('_otps');
     const otp = await findRecord(this.auth.ctx, otps, otpId, systemCaller(), otps.rules.view);
@@ -103,8 +119,13 @@ export class OtpFlow {
     }
     const record = await findRecord(this.auth.ctx, collection, String(otp.values.recordRef), systemCaller(), collection.rules.view);
     if (!record) throw badRequest(OTP_MESSAGES.invalid);
-    // Codes are short: every attempt counts, whatever the rate-limit settings.
-    await this.auth.limiter.enforce(`otp:${collection.id}:${recordId(record)}`, 5, 180, OTP_MESSAGES.tooManyAttempts);
+    // The code's own count: its window (the code's lifetime, from the first attempt) outlives the
+    // code, so past the limit it is burnt for everyone, right code included, and then removed.
+    const attempts = await this.auth.limiter.hit(`otp-attempts:${recordId(otp)}`, Math.ceil(this.durationMs(collection) / 1000));
+    if (attempts !== null && attempts > MAX_ATTEMPTS_PER_OTP) {
+      await this.auth.system.delete(otp);
+      throw tooManyRequests(OTP_MESSAGES.tooManyAttempts);
+    }
     if (!(await verifyPassword(password, String(otp.values.password ?? '')))) throw badRequest(OTP_MESSAGES.invalid);
 
     // Single use: of two requests racing with the same code, only the one that removes it goes on.

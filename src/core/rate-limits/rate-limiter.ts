@@ -109,8 +109,11 @@ export class RateLimiter {
     if (n !== null && n > rule.maxRequests) throw tooManyRequests();
   }
 
-  /** null when the store is unreachable: limits fail open (logged) rather than take the API down. */
-  private async hit(key: string, windowSeconds: number): Promise<number | null> {
+  /**
+   * Counts one hit on `key` and returns the hits in its window, this one included; null when the
+   * store is unreachable: limits fail open (logged) rather than take the API down.
+   */
+  async hit(key: string, windowSeconds: number): Promise<number | null> {
     try {
       return await this.store.hit(key, windowSeconds);
     } catch (err) {

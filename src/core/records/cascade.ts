@@ -2,14 +2,19 @@
  * What deleting a record does to the records that point at it: relation fields with
  * `cascadeDelete` delete the referencing records too (recursively), required relations that
  * would become empty refuse the delete, and the rest simply drop the id. Deleting an auth
- * record also removes its rows in the auth system collections.
+ * record also removes its rows in the auth system collections. Every record changed this way is
+ * announced after the commit like any other write (`recordUpdated` / `recordDeleted`), so
+ * realtime subscribers hear of it.
  */
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import type { Field } from '../collections/types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
+import { nowString } from '../time.js';
 import { AUTH_RECORD_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
 import type { RecordModel } from './record.js';
@@ -40,61 +45,141 @@ function referencesTo(schema: SchemaView, target: CollectionModel): Reference[] 
 
 const AUTH_SYSTEM_COLLECTIONS = ['_externalAuths', '_mfas', '_otps', '_authOrigins'];
 const MAX_CASCADE_DEPTH = 100;
+/** Referencing records read (and locked) at a time: what one relation holds in memory at once. */
+const CHUNK = 500;
+/** @default of {@link CascadeEffects}' limit: records one delete may change, itself included. */
+export const DEFAULT_MAX_CASCADE_RECORDS = 10_000;
 
-async function referencing(db: Database, source: CollectionModel, fieldName: string, multiple: boolean, id: string): Promise<RecordModel[]> {
+/** One record a cascade changed, for its after-commit event. */
+export type CascadeChange = { type: 'update'; record: RecordModel; previous: RecordModel } | { type: 'delete'; record: RecordModel };
+
+/**
+ * What one delete changed, in order: announced once the transaction commits. Every change must
+ * be kept until then (the events carry the records), so their number is bounded: a delete that
+ * would change more than `limit` records is refused (400, rolled back) rather than build an
+ * unbounded list.
+ */
+export class CascadeEffects {
+  readonly changes: CascadeChange[] = [];
+
+  constructor(private readonly limit: number = DEFAULT_MAX_CASCADE_RECORDS) {}
+
+  add(change: CascadeChange): void {
+    if (this.changes.length >= this.limit) throw badRequest(MESSAGES.cascadeTooLarge);
+    this.changes.push(change);
+  }
+
+  get deleted(): RecordModel[] {
+    return this.changes.flatMap((c) => (c.type === 'delete' ? [c.record] : []));
+  }
+
+  /** Emits every change, in order, after `tx` commits (nothing on rollback). */
+  announceAfterCommit(tx: Tx, events: EventBus): void {
+    const changes = this.changes;
+    if (changes.length === 0) return;
+    tx.afterCommit(async () => {
+      for (const c of changes) {
+        if (c.type === 'delete') await events.emit('recordDeleted', { record: c.record });
+        else await events.emit('recordUpdated', { record: c.record, previous: c.previous });
+      }
+    });
+  }
+}
+
+/** The records whose relation `fieldName` holds `id`, a chunk at a time in id order, locked. */
+async function* referencing(db: Database, source: CollectionModel, fieldName: string, multiple: boolean, id: string): AsyncGenerator<RecordModel[]> {
   const codec = codecOf(source);
   const column = sql.ref(`__c.${fieldName}`);
   const condition = multiple
     ? sql`EXISTS (SELECT 1 FROM ${db.filter.jsonEach(column, '__je', true)} WHERE ${sql.ref('__je.value')} = ${db.filter.param(id, 'text')})`
     : sql`${column} = ${db.filter.param(id, 'text')}`;
-  // Locked: the relation value is rewritten below from what is read here.
-  const rows = await db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns('__c')} FROM ${sql.id(source.table)} AS ${sql.id('__c')} WHERE ${condition} ${db.filter.forUpdate()}`);
-  return rows.map((r) => codec.decode(r));
+  let after = '';
+  for (;;) {
+    // Locked: the relation value is rewritten from what is read here.
+    const rows = await db.rows<Record<string, unknown>>(
+      sql`SELECT ${codec.columns('__c')} FROM ${sql.id(source.table)} AS ${sql.id('__c')} WHERE ${condition} AND ${sql.ref('__c.id')} > ${db.filter.param(after, 'text')} ORDER BY ${sql.ref('__c.id')} LIMIT ${sql.lit(CHUNK)} ${db.filter.forUpdate()}`,
+    );
+    if (rows.length === 0) return;
+    const records = rows.map((r) => codec.decode(r));
+    yield records;
+    if (rows.length < CHUNK) return;
+    after = String(records[records.length - 1]!.values.id);
+  }
+}
+
+/** Drops `id` from `ref`'s relation `field` (and stamps its onUpdate dates), as an update would. */
+async function clearReference(db: Database, ref: RecordModel, field: Field, remaining: string[], multiple: boolean, effects: CascadeEffects): Promise<void> {
+  const source = ref.collection;
+  const values = { ...ref.values, [field.name]: multiple ? remaining : '' };
+  const now = nowString();
+  const changed = source.fields.filter((f) => f === field || (f.type === 'autodate' && f.onUpdate));
+  for (const f of changed) if (f !== field) values[f.name] = now;
+  await db.kysely.updateTable(source.table).set(codecOf(source).encode(values, changed)).where('id', '=', String(ref.values.id)).execute();
+  effects.add({ type: 'update', record: { collection: source, values }, previous: ref });
 }
 
 /**
- * Deletes `record` and applies the relation consequences, inside the caller's transaction.
- * Returns every record deleted (the record first), for after-commit events.
+ * Deletes `record` and applies the relation consequences, inside the caller's transaction, and
+ * records every change in `effects` (the record first) for the after-commit events.
  */
-export async function deleteWithCascade(db: Database, schema: SchemaView, record: RecordModel, seen = new Set<string>(), depth = 0): Promise<RecordModel[]> {
+export async function deleteWithCascade(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects, seen = new Set<string>(), depth = 0): Promise<void> {
   const key = `${record.collection.id}/${String(record.values.id)}`;
-  if (seen.has(key)) return [];
+  if (seen.has(key)) return;
   seen.add(key);
   if (depth > MAX_CASCADE_DEPTH) throw badRequest(MESSAGES.deleteFailed);
   const id = String(record.values.id);
-  const deleted: RecordModel[] = [record];
+  effects.add({ type: 'delete', record });
 
   await db.kysely.deleteFrom(record.collection.table).where('id', '=', id).execute();
 
   for (const { source, field, multiple } of referencesTo(schema, record.collection)) {
-    for (const ref of await referencing(db, source, field.name, multiple, id)) {
-      if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
-      const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
-      // A cascade deletes the referencing record only when this was its last related id
-      // (a playlist losing one of its songs keeps the others), as PocketBase does.
-      if (field.cascadeDelete && remaining.length === 0) {
-        deleted.push(...(await deleteWithCascade(db, schema, ref, seen, depth + 1)));
-        continue;
+    // Each chunk is rewritten before the next is read: a record handled here no longer refers to `id`.
+    for await (const chunk of referencing(db, source, field.name, multiple, id)) {
+      for (const ref of chunk) {
+        if (seen.has(`${source.id}/${String(ref.values.id)}`)) continue;
+        const remaining = valuesOf(ref.values[field.name]).filter((v) => v !== id);
+        // A cascade deletes the referencing record only when this was its last related id
+        // (a playlist losing one of its songs keeps the others), as PocketBase does.
+        if (field.cascadeDelete && remaining.length === 0) {
+          await deleteWithCascade(db, schema, ref, effects, seen, depth + 1);
+          continue;
+        }
+        if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
+        await clearReference(db, ref, field, remaining, multiple, effects);
       }
-      if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
-      const value = multiple ? JSON.stringify(remaining) : '';
-      await db.kysely.updateTable(source.table).set({ [field.name]: value }).where('id', '=', String(ref.values.id)).execute();
     }
   }
 
-  if (record.collection.isAuth) await deleteAuthData(db, schema, record.collection.id, id);
-  return deleted;
+  if (record.collection.isAuth) await deleteAuthRecords(db, schema, record, effects);
+}
+
+/** What auth keeps about one auth record: its system records (announced like any delete) and internal rows. */
+async function deleteAuthRecords(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects): Promise<void> {
+  const collectionId = record.collection.id;
+  const recordId = String(record.values.id);
+  for (const name of AUTH_SYSTEM_COLLECTIONS) {
+    const system = schema.find(name);
+    if (!system) continue;
+    const codec = codecOf(system);
+    for (;;) {
+      const rows = await db.rows<Record<string, unknown>>(
+        sql`SELECT ${codec.columns('__s')} FROM ${sql.id(system.table)} AS ${sql.id('__s')} WHERE ${sql.ref('__s.collectionRef')} = ${db.filter.param(collectionId, 'text')} AND ${sql.ref('__s.recordRef')} = ${db.filter.param(recordId, 'text')} LIMIT ${sql.lit(CHUNK)}`,
+      );
+      if (rows.length === 0) break;
+      const records = rows.map((r) => codec.decode(r));
+      for (const r of records) effects.add({ type: 'delete', record: r });
+      await db.kysely.deleteFrom(system.table).where('id', 'in', records.map((r) => String(r.values.id))).execute();
+    }
+  }
+  for (const table of AUTH_RECORD_TABLES) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).where('recordRef', '=', recordId).execute();
 }
 
 /**
  * What auth keeps about the records of an auth collection (links, MFA sessions, OTPs, sign-in
- * origins, authenticator apps): removed with a record (`recordId`) or with the whole collection.
+ * origins, authenticator apps), removed with the whole collection: its records go unannounced
+ * too (the collection change is the event). One record's go through {@link deleteWithCascade}.
  */
-export async function deleteAuthData(db: Database, schema: SchemaView, collectionId: string, recordId?: string): Promise<void> {
+export async function deleteAuthData(db: Database, schema: SchemaView, collectionId: string): Promise<void> {
   const tables = [...AUTH_SYSTEM_COLLECTIONS.flatMap((name) => schema.find(name)?.table ?? []), ...AUTH_RECORD_TABLES];
-  for (const table of tables) {
-    let query = db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId);
-    if (recordId !== undefined) query = query.where('recordRef', '=', recordId);
-    await query.execute();
-  }
+  for (const table of tables) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).execute();
 }

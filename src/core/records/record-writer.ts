@@ -17,7 +17,7 @@ import type { Database, Logger } from '../ports.js';
 import { nowString } from '../time.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { asSystem, assertScope, systemCaller, type Caller } from './caller.js';
-import { deleteWithCascade } from './cascade.js';
+import { CascadeEffects, deleteWithCascade } from './cascade.js';
 import { passesCreateRule } from './create-rule-check.js';
 import { applyBody } from './record-body.js';
 import { codecOf } from './record-codec.js';
@@ -38,6 +38,8 @@ export interface WriterDeps {
   logger: Logger;
   /** Stores uploads and deletes replaced files in step with the write transactions. */
   files: RecordFiles;
+  /** Records one delete may change through its relations (deleted or unlinked), itself included. @default 10000 */
+  maxCascadeRecords?: number;
 }
 
 export interface WriteInput {
@@ -324,11 +326,10 @@ export class RecordWriter {
       const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
       if (!record) throw notFound();
       if (collection.id === SUPERUSERS_COLLECTION_ID) await assertNotLastSuperuser(tx.db, collection);
-      const deleted = await deleteWithCascade(tx.db, this.deps.schema, record);
-      this.deps.files.deleteRecordsAfterCommit(tx, deleted);
-      tx.afterCommit(async () => {
-        for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
-      });
+      const effects = new CascadeEffects(this.deps.maxCascadeRecords);
+      await deleteWithCascade(tx.db, this.deps.schema, record, effects);
+      this.deps.files.deleteRecordsAfterCommit(tx, effects.deleted);
+      effects.announceAfterCommit(tx, this.deps.events);
     }, outer, this.deps.logger);
   }
 
@@ -340,12 +341,13 @@ export class RecordWriter {
     for (;;) {
       const rows = await tx.db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${sql.id(collection.table)} AS ${sql.id(ROOT)} LIMIT 200`);
       if (rows.length === 0) return;
-      const deleted: RecordModel[] = [];
-      for (const row of rows) deleted.push(...(await deleteWithCascade(tx.db, this.deps.schema, codec.decode(row))));
-      this.deps.files.deleteRecordsAfterCommit(tx, deleted, collection.id);
-      tx.afterCommit(async () => {
-        for (const r of deleted) await this.deps.events.emit('recordDeleted', { record: r });
-      });
+      // NB: bounded per record (its cascade), not per truncate: every record's events wait for the commit.
+      for (const row of rows) {
+        const effects = new CascadeEffects(this.deps.maxCascadeRecords);
+        await deleteWithCascade(tx.db, this.deps.schema, codec.decode(row), effects);
+        this.deps.files.deleteRecordsAfterCommit(tx, effects.deleted, collection.id);
+        effects.announceAfterCommit(tx, this.deps.events);
+      }
     }
   }
 }

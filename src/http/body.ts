@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { ApiError, badRequest, fieldError, MESSAGES } from '../core/errors.js';
 import type { UploadedFile } from '../core/files/uploaded-file.js';
+import { assertJsonKeyLimits } from './json-key-limit.js';
 import { MultipartError, readMultipart } from './multipart.js';
 
 export type { UploadedFile };
@@ -24,6 +25,7 @@ function invalid(message = MESSAGES.invalidBody): never {
 }
 
 export function parseJsonText(text: string): unknown {
+  assertJsonKeyLimits(text);
   try {
     return sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
   } catch {

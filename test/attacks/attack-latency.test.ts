@@ -1,0 +1,209 @@
+/**
+ * The hardening issue's attacks, each run while another client keeps measuring `/api/health` and
+ * a plain getOne over real sockets: neither may stall (p99 under 100 ms), the attack itself must
+ * end in a clean 4xx/503 (never a 500 or a hang), and memory stays bounded. Timing assertions are
+ * what this suite is for, so it runs on its own (`npm run test:attacks`, one file at a time),
+ * not inside `npm test` where other suites share the two cores. Runs on every engine.
+ */
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transact } from '../../src/core/events/transaction.js';
+import { systemCaller } from '../../src/core/records/caller.js';
+import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
+import { openSse, type SseConnection } from '../harness/sse-client.js';
+import { startTestApp, type TestApp } from '../harness/test-app.js';
+
+let t: TestApp;
+let base = '';
+let postId = '';
+let su = '';
+const P99_LIMIT_MS = 100;
+/** RSS growth allowed over a whole attack (the blow-ups measured before the fixes were GBs). */
+const RSS_GROWTH_LIMIT = 256 << 20;
+
+beforeAll(async () => {
+  t = await startTestApp({ config: { queryTimeoutMs: 2000 } as never });
+  await t.server.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
+  su = (await createSuperuser(t)).token;
+  await t.app.collections.update('users', { listRule: '', viewRule: '' });
+  const users = t.app.registry.find('users')!;
+  await createCollection(t, {
+    name: 'posts',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'body', type: 'text' },
+      { name: 'author', type: 'relation', collectionId: users.id, maxSelect: 1 },
+    ],
+    listRule: '',
+    viewRule: '',
+    createRule: '',
+  });
+  const authors: string[] = [];
+  for (let i = 0; i < 2; i++) authors.push((await createAuthRecord(t, 'users', { email: `author${i}@example.com`, name: `A${i}` })).id);
+  const posts = t.app.registry.find('posts')!;
+  await transact(t.app.db, async (tx) => {
+    for (let i = 0; i < 50; i++) {
+      const r = await t.app.records.writer.create(posts, { data: { title: `post ${i}`, body: `body ${i}`, author: authors[i % 2] } }, systemCaller(), tx);
+      postId ||= String(r.values.id);
+    }
+  });
+  await createRecord(t, 'posts', { title: 'warm', author: authors[0] });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+});
+
+interface Probe {
+  stop(): Promise<{ p99: number; max: number; count: number; errors: number }>;
+}
+
+/** Alternates `/api/health` and a getOne every 10 ms, one request in flight, timing each. */
+function probe(): Probe {
+  const times: number[] = [];
+  let errors = 0;
+  let running = true;
+  const urls = [`${base}/api/health`, `${base}/api/collections/posts/records/${postId}`];
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const start = performance.now();
+      try {
+        const res = await fetch(urls[i % 2]);
+        await res.arrayBuffer();
+        if (res.status !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      times.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const sorted = [...times].sort((a, b) => a - b);
+      return { p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0, max: sorted.at(-1) ?? 0, count: sorted.length, errors };
+    },
+  };
+}
+
+/** Runs `attack` under a probe; the attack's answers are returned for their own assertions. */
+async function underProbe<T>(attack: () => Promise<T>): Promise<{ result: T; p99: number; max: number; rssGrowth: number; elapsedMs: number }> {
+  await new Promise((r) => setTimeout(r, 100));
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+  const p = probe();
+  // Let the probe take a few samples before the attack starts.
+  await new Promise((r) => setTimeout(r, 200));
+  const started = performance.now();
+  const result = await attack();
+  const elapsedMs = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 200));
+  const stats = await p.stop();
+  clearInterval(sampler);
+  expect(stats.errors).toBe(0);
+  expect(stats.count).toBeGreaterThan(10);
+  console.log(`${expect.getState().currentTestName}: attack ${elapsedMs.toFixed(0)} ms; probe p99 ${stats.p99.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms over ${stats.count}; RSS +${((rssPeak - rssBefore) / 2 ** 20).toFixed(0)} MiB`);
+  return { result, p99: stats.p99, max: stats.max, rssGrowth: rssPeak - rssBefore, elapsedMs };
+}
+
+async function get(path: string, auth = ''): Promise<{ status: number; body: any; bytes: number }> {
+  const res = await fetch(`${base}${path}`, { headers: auth ? { authorization: auth } : {} });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, bytes: text.length };
+}
+
+/** A refusal in the standard error shape: a 4xx or the deadline's 503, never a 500. */
+function expectCleanRefusal(res: { status: number; body: any }) {
+  expect([400, 403, 503], JSON.stringify(res.body).slice(0, 300)).toContain(res.status);
+  expect(res.body).toMatchObject({ status: res.status, message: expect.any(String), data: expect.any(Object) });
+}
+
+const PRODUCT_FILTER = 'author.posts_via_author.author.posts_via_author.title != author.posts_via_author.author.posts_via_author.body';
+const DEEP_EXPAND = 'author.posts_via_author.author.posts_via_author.author.posts_via_author';
+
+describe('no single request stalls the server', () => {
+  it('a join-product filter (guest) is refused, health and getOne keep answering', async () => {
+    const run = await underProbe(() => get(`/api/collections/posts/records?filter=${encodeURIComponent(PRODUCT_FILTER)}`));
+    expectCleanRefusal(run.result);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+    expect(run.rssGrowth).toBeLessThan(RSS_GROWTH_LIMIT);
+  });
+
+  it('five of them at once (pool exhaustion on PostgreSQL) all end cleanly', async () => {
+    const run = await underProbe(() => Promise.all(Array.from({ length: 5 }, () => get(`/api/collections/posts/records?filter=${encodeURIComponent(PRODUCT_FILTER)}`))));
+    for (const res of run.result) expectCleanRefusal(res);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+  });
+
+  it('the same filter as a superuser: the higher bound still refuses it, or the deadline ends it', async () => {
+    const run = await underProbe(() => get(`/api/collections/posts/records?filter=${encodeURIComponent(PRODUCT_FILTER)}`, su));
+    if (run.result.status !== 200) expectCleanRefusal(run.result);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+  });
+
+  it('the same filter as a realtime subscription does not stall writes', async () => {
+    let sse: SseConnection | null = null;
+    const run = await underProbe(async () => {
+      sse = await openSse(base);
+      const res = await fetch(`${base}/api/realtime`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId: sse.clientId, subscriptions: [`posts/*?options=${encodeURIComponent(JSON.stringify({ query: { filter: PRODUCT_FILTER } }))}`] }),
+      });
+      const body = await res.json();
+      const writes = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        const w = await fetch(`${base}/api/collections/posts/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: `rt ${i}` }) });
+        await w.arrayBuffer();
+        writes.push({ status: w.status, ms: performance.now() - started });
+      }
+      return { status: res.status, body, writes };
+    });
+    (sse as SseConnection | null)?.close();
+    expectCleanRefusal(run.result);
+    for (const w of run.result.writes) expect(w.status).toBe(200);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+  });
+
+  it('a long strftime format is refused before it runs', async () => {
+    const filter = `strftime('${'%Y-%m-%d %H:%M:%S '.repeat(2000)}', created) != ""`;
+    const run = await underProbe(() => get(`/api/collections/posts/records?filter=${encodeURIComponent(filter)}`));
+    // The URL itself may be too long for the server (414/431) — also a clean, cheap refusal.
+    if (run.result.status < 414) expectCleanRefusal(run.result);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+  });
+
+  it('a deep expand over 1000 records answers a bounded body without growing memory', async () => {
+    const run = await underProbe(() => get(`/api/collections/posts/records?perPage=1000&expand=${DEEP_EXPAND}`));
+    if (run.result.status !== 200) expectCleanRefusal(run.result);
+    expect(run.result.bytes).toBeLessThan(64 << 20);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+    expect(run.rssGrowth).toBeLessThan(RSS_GROWTH_LIMIT);
+  });
+
+  it('a body of a million unknown keys gets a small 400 quickly', async () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 1_000_000; i++) keys.push(`"k${i}":1`);
+    const payload = `{"title":"x",${keys.join(',')}}`;
+    const run = await underProbe(async () => {
+      const res = await fetch(`${base}/api/collections/posts/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      const text = await res.text();
+      return { status: res.status, body: JSON.parse(text), bytes: text.length };
+    });
+    expectCleanRefusal(run.result);
+    expect(run.result.bytes).toBeLessThan(64 << 10);
+    expect(run.p99).toBeLessThan(P99_LIMIT_MS);
+  });
+});

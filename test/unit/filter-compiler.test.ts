@@ -83,6 +83,7 @@ interface CompileOptions {
   collection?: string;
   request?: RequestInfo | null;
   allowHiddenFields?: boolean;
+  allowSuperuserIdentifiers?: boolean;
 }
 
 const NOW = new Date(Date.UTC(2024, 0, 31, 12, 0, 0));
@@ -97,6 +98,7 @@ function compile(engine: (typeof engines)[number], filter: string, options: Comp
       dialect: engine.dialect,
       request: options.request === undefined ? guestRequest() : options.request,
       allowHiddenFields: options.allowHiddenFields ?? true,
+      allowSuperuserIdentifiers: options.allowSuperuserIdentifiers,
       now: NOW,
     },
     '__r',
@@ -266,8 +268,19 @@ describe('(b) FilterResolveError', () => {
       });
 
       it('@request.* and @collection.* resolve for any caller; unknown @request fields are NULL', () => {
-        for (const filter of ["@request.nope = ''", "@request.auth.nope.deeper = ''", "@request.body.nope = ''", "@request.query.nope.deeper = ''", "@collection.users.tokenKey ?= ''"]) {
+        for (const filter of ["@request.nope = ''", "@request.auth.nope.deeper = ''", "@request.body.nope = ''", "@request.query.nope.deeper = ''", "@collection.users.name ?= ''"]) {
           expect(() => compile(engine, filter, { allowHiddenFields: false, request: authed({}) }), filter).not.toThrow();
+        }
+      });
+
+      it('@collection.* reads hidden fields only where hidden fields are allowed (rules, superusers)', () => {
+        expect(() => compile(engine, "@collection.users.tokenKey ?= ''", { allowHiddenFields: false, request: authed({}) })).toThrow('non-filterable field "tokenKey"');
+        expect(() => compile(engine, "@collection.users.tokenKey ?= ''", { allowHiddenFields: true, request: authed({}) })).not.toThrow();
+      });
+
+      it('a client filter of a caller without the capability cannot use @request or @collection at all', () => {
+        for (const filter of ["@request.auth.id != ''", "@collection.users.name ?= ''"]) {
+          expect(() => compile(engine, filter, { allowHiddenFields: false, allowSuperuserIdentifiers: false, request: authed({}) }), filter).toThrow('is for superusers only');
         }
       });
     });

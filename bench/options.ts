@@ -5,7 +5,10 @@ import { SCENARIOS, type ScenarioId } from './scenarios.js';
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Options {
+  /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
   settings: Settings;
+  /** Each scenario runs once per level (BENCH_CONNECTIONS, comma-separated). @default [10, 50] */
+  connectionLevels: number[];
   engines: Engine[];
   /** True when BENCH_ENGINES names the engines: an unreachable PostgreSQL is then an error. */
   enginesExplicit: boolean;
@@ -26,6 +29,12 @@ function realtimeLevels(raw: string | undefined): number[] {
   if (raw === 'off' || raw === '0') return [];
   const levels = (raw || '1000,5000,10000').split(',').map((s) => Number(s.trim()));
   if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 15_000)) throw new Error(`BENCH_REALTIME="${raw}": use subscriber counts between 1 and 15000 separated by commas, or off`);
+  return levels;
+}
+
+function connectionLevels(raw: string | undefined): number[] {
+  const levels = (raw || '10,50').split(',').map((s) => Number(s.trim()));
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) throw new Error(`BENCH_CONNECTIONS="${raw}": use connection counts between 1 and 1000 separated by commas`);
   return levels;
 }
 
@@ -52,12 +61,14 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
   const logLevel = env.BENCH_LOG_LEVEL || 'warn';
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`BENCH_LOG_LEVEL="${logLevel}": use one of ${LOG_LEVELS.join(', ')}`);
+  const levels = connectionLevels(env.BENCH_CONNECTIONS);
   return {
     settings: {
       seconds,
       warmupSeconds: envNumber(env, 'BENCH_WARMUP_SECONDS', 2),
-      connections: Math.max(1, Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10))),
+      connections: levels[0],
     },
+    connectionLevels: levels,
     engines: envList<Engine>(env, 'BENCH_ENGINES', ['sqlite', 'postgres']),
     enginesExplicit: Boolean(env.BENCH_ENGINES),
     scenarios: envList<ScenarioId>(env, 'BENCH_SCENARIOS', SCENARIOS.map((s) => s.id)),

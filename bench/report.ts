@@ -6,6 +6,8 @@ import type { ScenarioId } from './scenarios.js';
 export interface ScenarioResult {
   engine: 'sqlite' | 'postgres';
   scenario: ScenarioId;
+  /** Concurrent connections of the load. */
+  connections: number;
   basalt: LoadResult;
   floor: LoadResult;
   /** basalt.reqPerSec / floor.reqPerSec */
@@ -33,10 +35,11 @@ function table(rows: string[][]): string {
 }
 
 export function formatTable(results: ScenarioResult[]): string {
-  const header = ['engine', 'scenario', 'Basalt req/s', 'p50', 'p99', 'floor req/s', 'p50', 'p99', 'Basalt/floor', 'target', ''];
+  const header = ['engine', 'scenario', 'conns', 'Basalt req/s', 'p50', 'p99', 'floor req/s', 'p50', 'p99', 'Basalt/floor', 'target', ''];
   const rows = results.map((r) => [
     r.engine,
     r.scenario,
+    String(r.connections),
     num(r.basalt.reqPerSec),
     ms(r.basalt.p50),
     ms(r.basalt.p99),
@@ -47,7 +50,7 @@ export function formatTable(results: ScenarioResult[]): string {
     `≥ ${pct(r.target).replace('.0 ', ' ')}`,
     r.verdict,
   ]);
-  const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.engine}/${r.scenario}: ${n}`));
+  const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.engine}/${r.scenario}/${r.connections}: ${n}`));
   const others = results.flatMap((r) => [r.otherCpu.basalt, r.otherCpu.floor]).filter((c): c is number => c !== null);
   const busy = others.filter((c) => c > BUSY_CORES);
   if (busy.length > 0) {

@@ -83,11 +83,12 @@ function floorSide(target: Target, data: Dataset): Side {
   };
 }
 
-async function runScenario(target: Target, data: Dataset, scenario: Scenario): Promise<ScenarioResult> {
-  const log = (who: string) => join(OUT, 'logs', `${target.engine}-${scenario.id}-${who}.log`);
+async function runScenario(target: Target, data: Dataset, scenario: Scenario, connections: number): Promise<ScenarioResult> {
+  const log = (who: string) => join(OUT, 'logs', `${target.engine}-${scenario.id}-${connections}-${who}.log`);
+  const at = { ...settings, connections };
   // The same sample request and the same request sequence for both sides.
-  const basalt = await measureSide(basaltSide(target, scenario), log('basalt'), scenario.requests(data)(), scenario.requests(data), settings);
-  const floor = await measureSide(floorSide(target, data), log('floor'), scenario.requests(data)(), scenario.requests(data), settings);
+  const basalt = await measureSide(basaltSide(target, scenario), log('basalt'), scenario.requests(data)(), scenario.requests(data), at);
+  const floor = await measureSide(floorSide(target, data), log('floor'), scenario.requests(data)(), scenario.requests(data), at);
   const ratio = floor.load.reqPerSec > 0 ? basalt.load.reqPerSec / floor.load.reqPerSec : 0;
   const notes = [
     ...loadProblems('Basalt', basalt.load),
@@ -99,6 +100,7 @@ async function runScenario(target: Target, data: Dataset, scenario: Scenario): P
   return {
     engine: target.engine,
     scenario: scenario.id,
+    connections,
     basalt: basalt.load,
     floor: floor.load,
     ratio,
@@ -117,10 +119,12 @@ async function benchEngine(engine: Engine): Promise<void> {
   // Reads first: the create scenario adds rows, and both sides of a read must see the same ones.
   const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.id)).sort((a, b) => Number(a.writes) - Number(b.writes));
   for (const scenario of scenarios) {
-    const r = await runScenario(target, data, scenario);
-    if (interrupted()) return; // cut short by Ctrl-C: not a measurement
-    results.push(r);
-    console.log(`${engine} ${scenario.id}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
+    for (const connections of options.connectionLevels) {
+      const r = await runScenario(target, data, scenario, connections);
+      if (interrupted()) return; // cut short by Ctrl-C: not a measurement
+      results.push(r);
+      console.log(`${engine} ${scenario.id} @${connections}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
+    }
   }
   // Fan-out is the same code on every engine (one rule check per group of subscribers): once, on SQLite.
   if (target.engine === 'sqlite' && options.realtimeLevels.length > 0 && !interrupted()) {
@@ -181,7 +185,7 @@ async function main(): Promise<void> {
   if (profile) mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const engines = await enginesToRun();
   console.log(
-    `Basalt vs floor: ${engines.join(', ')}; ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
+    `Basalt vs floor: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
   if (options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());

@@ -52,7 +52,12 @@ export type DbFailure =
   | { kind: 'unique'; table?: string; columns: string[]; index?: string }
   /** The statement itself was refused (bad SQL, a constraint, a type): the request's fault. */
   | { kind: 'refused'; message: string }
-  /** The database could not do it (connection, timeout, disk, busy): not the request's fault. */
+  /**
+   * The query ran past its deadline (or waited that long for a connection or worker) and was
+   * cancelled: answered 503 so that one expensive request cannot hold the server.
+   */
+  | { kind: 'timeout'; ms: number }
+  /** The database could not do it (connection, disk, busy): not the request's fault. */
   | { kind: 'other' };
 
 /**

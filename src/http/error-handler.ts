@@ -38,7 +38,10 @@ export function errorHandler(logger: Logger, classify: (err: unknown) => DbFailu
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // Not an error but the first step of a two-factor sign-in: PocketBase's bare 401 {mfaId}.
     if ((err as unknown) instanceof MfaRequiredError) return reply.code(401).type('application/json').send({ mfaId: (err as unknown as MfaRequiredError).mfaId });
-    const apiError = err instanceof ApiError ? err : (timeoutError(err, classify) ?? frameworkError(err));
+    const timedOut = err instanceof ApiError ? null : timeoutError(err, classify);
+    // Worth an operator's attention (a missing index, an abusive filter), not an alarm.
+    if (timedOut) logger.warn({ method: request.method, path: request.url.split('?')[0] }, timedOut.message);
+    const apiError = err instanceof ApiError ? err : (timedOut ?? frameworkError(err));
     if (apiError) {
       return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     }

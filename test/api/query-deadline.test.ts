@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
+import { ENGINE } from '../harness/engines.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 const DEADLINE = 300;
@@ -100,5 +101,29 @@ describe('query deadline', () => {
     const after = await get(`/api/collections/items/records?perPage=1&filter=${encodeURIComponent('n < 10')}`);
     expect(after.status).toBe(200);
     expect(after.body.totalItems).toBe(10);
+  });
+
+  it('a collection change over existing rows is not cut at the deadline', async () => {
+    const { body: current } = await get('/api/collections/items');
+    const res = await fetch(`${base}/api/collections/items`, {
+      method: 'PATCH',
+      headers: { authorization: superuser, 'content-type': 'application/json' },
+      body: JSON.stringify({ indexes: ['CREATE INDEX idx_items_title ON items (title)'], fields: [...current.fields, { name: 'extra', type: 'text' }] }),
+    });
+    expect(res.status, await res.text()).toBe(200);
+  });
+
+  it.runIf(ENGINE === 'postgres')('PostgreSQL: a schema-change transaction (lockSchema) lifts statement_timeout for itself only', async () => {
+    const db = t.app.db;
+    // Longer than the deadline, inside a schema change: allowed.
+    await db.transaction(async (tx) => {
+      await tx.lockSchema();
+      await tx.query('SELECT pg_sleep(0.6)', []);
+    });
+    // The same outside one, and on the same pooled connections afterwards: cancelled (57014).
+    for (const run of [() => db.query('SELECT pg_sleep(0.6)', []), () => db.transaction((tx) => tx.query('SELECT pg_sleep(0.6)', []))]) {
+      const err = await run().then(() => null, (e: unknown) => e);
+      expect(db.classifyError(err)).toEqual({ kind: 'timeout', ms: DEADLINE });
+    }
   });
 });

@@ -3,7 +3,7 @@
  * environment. A malformed value fails here, at start-up, with a message that says what to fix.
  */
 import { parseArgs } from 'node:util';
-import { defaultConfig, type Config, type StorageConfig } from '../core/config.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, defaultConfig, type Config, type StorageConfig } from '../core/config.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
 export class UsageError extends Error {}
@@ -16,6 +16,7 @@ export const SERVE_OPTIONS = {
   'log-level': { type: 'string', env: 'BASALT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
   'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
+  'query-timeout': { type: 'string', env: 'BASALT_QUERY_TIMEOUT', help: 'deadline of a client query in ms, then 503 (default 5000)' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
@@ -83,6 +84,17 @@ function parseStorage(values: Partial<Record<OptionName, string | boolean>>): St
   return { type: 's3', endpoint, bucket, region: str('s3-region') || 'us-east-1', accessKey, secret, forcePathStyle: values['s3-force-path-style'] === true, prefix };
 }
 
+/** A positive whole number of milliseconds; 0 or less would cancel every query. */
+function parseQueryTimeout(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_QUERY_TIMEOUT_MS;
+  const text = String(value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new UsageError(`invalid --query-timeout "${text}": use a whole number of milliseconds, e.g. 5000`);
+  }
+  return ms;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses `args` (after the command words) for the options in `names`. */
@@ -129,5 +141,6 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     appName: String(values['app-name'] ?? 'Basalt'),
     trustProxy: values['trust-proxy'] === true,
     storage: parseStorage(values),
+    queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
   });
 }

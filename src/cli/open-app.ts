@@ -67,7 +67,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   }
   let db;
   try {
-    db = await createDatabase(dbConfig);
+    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs });
   } catch (err) {
     throw new UsageError(describeDbError(err, config.databaseUrl));
   }

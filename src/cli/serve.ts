@@ -4,7 +4,7 @@ import { buildConfig, readOptions, STORAGE_OPTIONS } from './config-from-args.js
 import { createLogger, openApp } from './open-app.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', ...STORAGE_OPTIONS]);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', ...STORAGE_OPTIONS]);
   const config = buildConfig(values);
   const logger = createLogger(config);
   const app = await openApp(config, logger);

@@ -31,6 +31,12 @@ export interface Config {
    * commit, for its realtime event. @default 10000
    */
   maxCascadeRecords: number;
+  /**
+   * The deadline of every client-facing query, waiting for a connection or a worker included:
+   * past it the query is cancelled and the request answers 503, so no single request can hold
+   * the server or a connection. Schema changes are exempt. @default 5000
+   */
+  queryTimeoutMs: number;
 }
 
 /** An S3-compatible bucket shared by every node. */
@@ -53,6 +59,7 @@ export interface S3StorageConfig {
 export type StorageConfig = { type: 'local' } | ({ type: 's3' } & S3StorageConfig);
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   const http = overrides.http ?? { host: '127.0.0.1', port: 8090 };
@@ -69,6 +76,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     realtime: { idleTimeoutMs: 5 * 60_000, maxLifetimeMs: 30 * 60_000 },
     storage: { type: 'local' } as StorageConfig,
     maxCascadeRecords: 10_000,
+    queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     ...overrides,
   });
 }

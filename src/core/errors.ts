@@ -27,6 +27,7 @@ export const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
   416: 'Range not satisfiable.',
   429: 'Too Many Requests.',
   500: 'Something went wrong while processing your request.',
+  503: 'Service Unavailable.',
 };
 
 /** Messages that clients (and the PocketBase SDK's users) match on; keep them stable. */
@@ -91,6 +92,13 @@ export class ApiError extends Error {
 export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError;
 }
+
+/**
+ * A query cancelled at its deadline (Config.queryTimeoutMs): 503, since the server chose not to
+ * finish it, and the message says what the client can change.
+ */
+export const queryTimedOut = (ms: number): ApiError =>
+  new ApiError(503, `The query took longer than ${ms} ms and was cancelled. Simplify the filter, sort or expand, or add an index.`);
 
 export const badRequest = (message?: string, data?: ErrorData): ApiError => new ApiError(400, message, data);
 export const unauthorized = (message?: string): ApiError => new ApiError(401, message);

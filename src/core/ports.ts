@@ -52,7 +52,12 @@ export type DbFailure =
   | { kind: 'unique'; table?: string; columns: string[]; index?: string }
   /** The statement itself was refused (bad SQL, a constraint, a type): the request's fault. */
   | { kind: 'refused'; message: string }
-  /** The database could not do it (connection, timeout, disk, busy): not the request's fault. */
+  /**
+   * The query ran past its deadline (or waited that long for a connection or worker) and was
+   * cancelled: answered 503 so that one expensive request cannot hold the server.
+   */
+  | { kind: 'timeout'; ms: number }
+  /** The database could not do it (connection, disk, busy): not the request's fault. */
   | { kind: 'other' };
 
 /**
@@ -77,9 +82,16 @@ export interface Database {
    * starting) until the end of the current transaction. Many writes share it.
    */
   lockSchemaShared(): Promise<void>;
-  /** Classifies a driver error (unique violation → columns), or null when it is not a database error. */
+  /**
+   * Classifies a driver error (unique violation → columns; a query cancelled at the deadline →
+   * `timeout`), or null when it is not a database error.
+   */
   classifyError(err: unknown): DbFailure | null;
-  /** Raw rows of a SQL fragment (compiled by kysely for this engine). */
+  /**
+   * Raw rows of a SQL fragment (compiled by kysely for this engine). `rows` and `query` are how
+   * client-facing reads run: outside a transaction they are bounded by the query deadline
+   * (Config.queryTimeoutMs) and never stall the event loop (SQLite: a read worker).
+   */
   rows<T = Record<string, unknown>>(query: RawBuilder<unknown>): Promise<T[]>;
   /**
    * Runs SQL text already compiled for this engine (see core/compiled-query.ts) with positional

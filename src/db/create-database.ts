@@ -3,9 +3,13 @@ import type { Database } from '../core/ports.js';
 import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
 
-export type DatabaseConfig =
-  | { type: 'sqlite'; file: string }
-  | { type: 'postgres'; url: string; maxConnections?: number };
+export type DatabaseConfig = (
+  | { type: 'sqlite'; file: string; readWorkers?: number }
+  | { type: 'postgres'; url: string; maxConnections?: number }
+) & {
+  /** Deadline of a client-facing query, waiting for a connection or worker included (Config.queryTimeoutMs). @default 5000 */
+  queryTimeoutMs?: number;
+};
 
 /**
  * Reads `--db`: empty means SQLite at `<dir>/data.db`; `postgres://` or `postgresql://` selects
@@ -25,8 +29,8 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
 export async function createDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
-      return openSqlite({ file: config.file });
+      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs });
     case 'postgres':
-      return openPostgres({ url: config.url, maxConnections: config.maxConnections });
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs });
   }
 }

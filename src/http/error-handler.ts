@@ -5,8 +5,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MfaRequiredError } from '../core/auth/mfa.js';
-import { ApiError, MESSAGES } from '../core/errors.js';
-import type { Logger } from '../core/ports.js';
+import { ApiError, MESSAGES, queryTimedOut } from '../core/errors.js';
+import type { DbFailure, Logger } from '../core/ports.js';
 
 function frameworkError(err: FastifyError): ApiError | null {
   switch (err.code) {
@@ -27,11 +27,21 @@ function frameworkError(err: FastifyError): ApiError | null {
   return null;
 }
 
-export function errorHandler(logger: Logger) {
+/** A read cancelled at its deadline, wherever it was awaited (list, view, expand, batch…): 503. */
+function timeoutError(err: unknown, classify: (err: unknown) => DbFailure | null): ApiError | null {
+  const failure = classify(err);
+  return failure?.kind === 'timeout' ? queryTimedOut(failure.ms) : null;
+}
+
+/** `classify`: the database's own reading of a driver error (Database.classifyError). */
+export function errorHandler(logger: Logger, classify: (err: unknown) => DbFailure | null = () => null) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // Not an error but the first step of a two-factor sign-in: PocketBase's bare 401 {mfaId}.
     if ((err as unknown) instanceof MfaRequiredError) return reply.code(401).type('application/json').send({ mfaId: (err as unknown as MfaRequiredError).mfaId });
-    const apiError = err instanceof ApiError ? err : frameworkError(err);
+    const timedOut = err instanceof ApiError ? null : timeoutError(err, classify);
+    // Worth an operator's attention (a missing index, an abusive filter), not an alarm.
+    if (timedOut) logger.warn({ method: request.method, path: request.url.split('?')[0] }, timedOut.message);
+    const apiError = err instanceof ApiError ? err : (timedOut ?? frameworkError(err));
     if (apiError) {
       return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     }

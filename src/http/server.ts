@@ -113,7 +113,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     });
   }
 
-  server.setErrorHandler(errorHandler(logger));
+  server.setErrorHandler(errorHandler(logger, (err) => app.db.classifyError(err)));
   server.setNotFoundHandler((_request, reply) => {
     reply.code(404).send(new ApiError(404).toJSON());
   });

@@ -15,6 +15,7 @@ import { defaultConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { createDatabase } from '../../src/db/create-database.js';
 import { buildServer } from '../../src/http/server.js';
+import { buildConfig, readOptions } from '../../src/cli/config-from-args.js';
 import { runMain } from '../harness/run-main.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -158,12 +159,21 @@ describe('basalt serve / top level (in-process main, failing before listening)',
     [['serve', '--http', '127.0.0.1:99999'], /--http/],
     [['serve', '--log-level', 'loud'], /--log-level/],
     [['serve', '--app-url', 'not a url'], /--app-url/],
+    [['serve', '--query-timeout', '0'], /--query-timeout "0"/],
+    [['serve', '--query-timeout', '2s'], /--query-timeout "2s"/],
     [['serve', '--nope'], /--nope/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ])('%j: exit 2 and a message naming the problem', async (argv, message) => {
     const r = await runMain([...argv, '--dir', tempDir()]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
+  });
+
+  it('--query-timeout / BASALT_QUERY_TIMEOUT: 5000 ms by default, the flag wins over the environment', () => {
+    const configOf = (args: string[], env: NodeJS.ProcessEnv = {}) => buildConfig(readOptions(args, env, ['query-timeout']).values);
+    expect(configOf([]).queryTimeoutMs).toBe(5000);
+    expect(configOf([], { BASALT_QUERY_TIMEOUT: '1200' }).queryTimeoutMs).toBe(1200);
+    expect(configOf(['--query-timeout', '250'], { BASALT_QUERY_TIMEOUT: '1200' }).queryTimeoutMs).toBe(250);
   });
 
   it('BASALT_HTTP is read (a bad value is reported like the flag)', async () => {
@@ -273,14 +283,14 @@ describe.skipIf(!HAS_BUILD)('the real binary: node bin/basalt.js', () => {
     expect(code).toBe(0);
   });
 
-  it('a superuser made by `superuser upsert` signs in on the served API; BASALT_HTTP and BASALT_DIR are honoured', async () => {
+  it('a superuser made by `superuser upsert` signs in on the served API; BASALT_HTTP, BASALT_DIR and BASALT_QUERY_TIMEOUT are honoured', async () => {
     const dir = tempDir();
     const upsert = await runBin(['superuser', 'upsert', 'root@example.com', 'password123'], { BASALT_DIR: dir });
     expect(upsert.code, upsert.err).toBe(0);
     expect(upsert.out).toMatch(/Created superuser root@example\.com/);
 
     const port = await freePort();
-    const proc = startBin(['serve', '--log-level', 'silent'], { BASALT_HTTP: `127.0.0.1:${port}`, BASALT_DIR: dir });
+    const proc = startBin(['serve', '--log-level', 'silent'], { BASALT_HTTP: `127.0.0.1:${port}`, BASALT_DIR: dir, BASALT_QUERY_TIMEOUT: '2000' });
     await waitFor('address printed', () => proc.out().includes(`http://127.0.0.1:${port}`), proc);
     const res = await fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
       method: 'POST',
@@ -291,6 +301,10 @@ describe.skipIf(!HAS_BUILD)('the real binary: node bin/basalt.js', () => {
     const { token } = (await res.json()) as { token: string };
     const collections = await fetch(`http://127.0.0.1:${port}/api/collections`, { headers: { authorization: token } });
     expect(collections.status).toBe(200);
+    // A filtered list runs in a read worker: its compiled entry (dist/db/sqlite/sqlite-read-worker.js) loads.
+    const list = await fetch(`http://127.0.0.1:${port}/api/collections/_superusers/records?filter=${encodeURIComponent("email ~ 'root'")}`, { headers: { authorization: token } });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { totalItems: number }).totalItems).toBe(1);
     proc.child.kill('SIGTERM');
     expect((await withTimeout(proc.exit, 10_000, 'SIGTERM')).code).toBe(0);
   });

@@ -72,7 +72,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dropDb = created.drop;
   }
   const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
-  const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5 } : { type: 'sqlite', file: join(dir, 'data.db') });
+  // `config.queryTimeoutMs` chooses the query deadline (a small one for deadline tests).
+  const queryTimeoutMs = config.queryTimeoutMs;
+  const db = await createDatabase(
+    engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs } : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs },
+  );
   const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();

@@ -122,7 +122,10 @@ export async function canReceiveAll(ctx: QueryContext, record: RecordModel, chec
   const runChunk = async (chunk: typeof pending) => {
     try {
       await run(chunk);
-    } catch {
+    } catch (err) {
+      // Past the query deadline, one by one would cost up to a deadline per check: the chunk's
+      // subscribers miss this event instead (logged by the caller's database layer).
+      if (ctx.db.classifyError(err)?.kind === 'timeout') return;
       // One check the database refuses (a filter comparing what the engine cannot) must not
       // silence its neighbours: check them one by one; the refused one matches nothing.
       for (const check of chunk) await run([check]).catch(() => {});

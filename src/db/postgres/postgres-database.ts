@@ -6,14 +6,22 @@ import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
+import { QueryTimeoutError } from '../query-timeout-error.js';
 
 export interface PostgresOptions {
   url: string;
   /** Pool size per node. @default 10 */
   maxConnections?: number;
-  /** Longest a statement may run before PostgreSQL cancels it (milliseconds). @default 30000 */
+  /**
+   * The query deadline (Config.queryTimeoutMs): the connection-level `statement_timeout`, so
+   * every client-facing statement is cancelled past it, and the longest wait for a pooled
+   * connection. Schema changes lift it for their own transaction (lockSchema). @default 5000
+   */
   statementTimeoutMs?: number;
 }
+
+/** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
 // COUNT(*) is int8 and pg returns int8 as a string by default (it may exceed 2^53); Basalt's
 // counts and sizes never do, so parse them as numbers. NUMERIC from view queries likewise.
@@ -44,13 +52,14 @@ class PostgresDatabase implements Database {
   constructor(
     readonly kysely: Kysely<any>,
     readonly inTransaction: boolean,
+    private readonly timeoutMs: number,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true)));
+    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs)));
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -65,6 +74,10 @@ class PostgresDatabase implements Database {
 
   async lockSchema(): Promise<void> {
     if (!this.inTransaction) throw new Error('lockSchema() needs a transaction');
+    // A schema change (an index or a column rewrite over a large table, waiting for the change
+    // before it) is server work that must not be cut at the query deadline: no limit for the rest
+    // of this transaction only. Every other statement keeps the connection's deadline.
+    await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
   }
 
@@ -74,8 +87,11 @@ class PostgresDatabase implements Database {
   }
 
   classifyError(err: unknown): DbFailure | null {
+    if (err instanceof QueryTimeoutError) return { kind: 'timeout', ms: err.ms };
     const e = err as { code?: unknown; constraint?: unknown; table?: unknown; detail?: unknown };
     if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
+    // 57014 query_canceled: statement_timeout (the query deadline) or a cancel by an operator.
+    if (e.code === '57014') return { kind: 'timeout', ms: this.timeoutMs };
     if (e.code === '23505') {
       return {
         kind: 'unique',
@@ -100,13 +116,16 @@ class PostgresDatabase implements Database {
  * server's own reason) and installs Basalt's SQL functions.
  */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const timeoutMs = options.statementTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     types,
-    connectionTimeoutMillis: 10_000,
-    // A runaway query (a pathological filter, a huge view) must not hold a connection forever.
-    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    // Waiting for a free connection counts against the deadline: five slow requests on a pool of
+    // five must not leave the sixth hanging (nor end in a 500).
+    connectionTimeoutMillis: timeoutMs,
+    // A runaway query (a pathological filter, a huge view) must not hold a connection past it.
+    statement_timeout: timeoutMs,
   });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});
@@ -121,6 +140,21 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await pool.end().catch(() => {});
     throw err;
   }
-  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withExtendedProtocol(pool) }) });
-  return new PostgresDatabase(kysely, false);
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withDeadline(withExtendedProtocol(pool), timeoutMs) }) });
+  return new PostgresDatabase(kysely, false, timeoutMs);
+}
+
+/** A pool whose wait for a connection past the deadline fails as a QueryTimeoutError (503). */
+function withDeadline<P extends { connect(): Promise<pg.PoolClient>; end(): Promise<void> }>(pool: P, timeoutMs: number) {
+  return {
+    async connect() {
+      try {
+        return await pool.connect();
+      } catch (err) {
+        if ((err as Error)?.message === POOL_WAIT_TIMEOUT) throw new QueryTimeoutError(timeoutMs);
+        throw err;
+      }
+    },
+    end: () => pool.end(),
+  };
 }

@@ -1,29 +1,26 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
 import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
+import { QueryTimeoutError } from '../query-timeout-error.js';
+import { isPointRead } from './point-read.js';
+import { openConnection } from './sqlite-connection.js';
 import { BasaltSqliteDialect, bindable, SqliteDriver } from './sqlite-driver.js';
+import { SqliteReadPool } from './sqlite-read-pool.js';
 import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
 import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
   file: string;
-}
-
-function openConnection(file: string, readonly: boolean): BetterSqlite3.Database {
-  const db = new BetterSqlite3(file, { readonly: readonly && file !== ':memory:' });
-  // WAL lets the reader connection read while the writer writes; NORMAL sync is safe in WAL
-  // (a power loss may lose the last commits, never corrupt the file).
-  if (!readonly) db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
-  db.pragma('foreign_keys = OFF');
-  db.pragma('temp_store = MEMORY');
-  db.pragma('cache_size = -32000');
-  return db;
+  /**
+   * Worker threads for reads (sqlite-read-pool.ts); 0 runs every read on the main thread with no
+   * deadline (measurements only). @default 2
+   */
+  readWorkers?: number;
+  /** Deadline of a read in a worker, waiting for the worker included (ms). @default 5000 */
+  queryTimeoutMs?: number;
 }
 
 const filterDialect = new SqliteFilterDialect();
@@ -37,6 +34,7 @@ class SqliteDatabase implements Database {
     readonly kysely: Kysely<any>,
     private readonly driver: SqliteDriver,
     readonly inTransaction: boolean,
+    private readonly pool: SqliteReadPool | null,
   ) {
     const preparer: SqlitePreparer = {
       describe: (select) =>
@@ -45,7 +43,10 @@ class SqliteDatabase implements Database {
           .columns()
           .map((c) => ({ name: c.name, table: c.table, column: c.column, type: c.type })),
     };
-    this.schema = new SqliteSchemaManager(kysely, preparer, () => driver.clearStatementCache());
+    this.schema = new SqliteSchemaManager(kysely, preparer, () => {
+      driver.clearStatementCache();
+      pool?.clearStatementCache();
+    });
   }
 
   private txDatabase: SqliteDatabase | null = null;
@@ -57,7 +58,7 @@ class SqliteDatabase implements Database {
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const driver = this.driver;
-    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true);
+    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool);
     const release = await driver.writeLock.lock();
     try {
       driver.writerStatements.get('BEGIN IMMEDIATE').run();
@@ -80,12 +81,27 @@ class SqliteDatabase implements Database {
     }
   }
 
+  /**
+   * Where a statement runs:
+   * - inside a write transaction: on the writer, which holds the lock (no deadline: SQLite
+   *   cannot interrupt it, and a worker cannot see the transaction's own writes);
+   * - a read outside one: in the read pool, under the query deadline, off the main thread —
+   *   every list, count, expand and realtime check with a client filter or a rule comes here;
+   * - except a point read (one row by primary key, nothing else in the plan: point-read.ts),
+   *   which stays on the main thread's reader: it cannot be slow, and the hand-off would double
+   *   the cost of getOne;
+   * - anything else (a write outside a transaction) goes through the query builder to the writer.
+   * Reads the server builds with the query builder itself (catalogue, settings, auth look-ups
+   * by indexed columns) stay on the main reader: they carry no client filter.
+   */
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    // Outside a transaction, a read goes straight to the reader connection's cached statement:
-    // no query-builder pass and no connection hand-off for the most frequent requests.
     if (!this.inTransaction) {
       const read = this.driver.readStatement(text);
-      if (read) return read.all(bindable(params)) as T[];
+      if (read) {
+        const bound = bindable(params);
+        if (!this.pool || isPointRead(this.driver.reader!, read, text, bound)) return read.all(bound) as T[];
+        return this.pool.read<T>(text, bound);
+      }
     }
     const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
     return result.rows as T[];
@@ -105,6 +121,7 @@ class SqliteDatabase implements Database {
   }
 
   classifyError(err: unknown): DbFailure | null {
+    if (err instanceof QueryTimeoutError) return { kind: 'timeout', ms: err.ms };
     const e = err as { code?: unknown; message?: unknown };
     if (typeof e?.code !== 'string' || !e.code.startsWith('SQLITE_')) return null;
     if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -123,6 +140,7 @@ class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.pool?.close();
     await this.kysely.destroy();
   }
 }
@@ -136,5 +154,7 @@ export function openSqlite(options: SqliteOptions): Database {
   for (const conn of reader ? [writer, reader] : [writer]) filterDialect.registerFunctions(conn);
   const driver = new SqliteDriver({ writer, reader });
   const kysely = new Kysely<any>({ dialect: new BasaltSqliteDialect(driver) });
-  return new SqliteDatabase(kysely, driver, false);
+  const workers = options.readWorkers ?? 2;
+  const pool = reader && workers > 0 ? new SqliteReadPool({ file: options.file, size: workers, timeoutMs: options.queryTimeoutMs }) : null;
+  return new SqliteDatabase(kysely, driver, false, pool);
 }

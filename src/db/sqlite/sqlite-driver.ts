@@ -21,7 +21,7 @@ import {
 
 const STATEMENT_CACHE_SIZE = 1000;
 
-class StatementCache {
+export class StatementCache {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   constructor(private readonly db: BetterSqlite3.Database) {}
 

@@ -24,7 +24,7 @@ const P99_LIMIT_MS = 100;
 const RSS_GROWTH_LIMIT = 256 << 20;
 
 beforeAll(async () => {
-  t = await startTestApp({ config: { queryTimeoutMs: 2000 } as never });
+  t = await startTestApp({ config: { queryTimeoutMs: 2000 } });
   await t.server.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
   su = (await createSuperuser(t)).token;

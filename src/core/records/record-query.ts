@@ -7,19 +7,21 @@ import type { CollectionModel, SchemaView } from '../collections/collection-mode
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
 import type { Expr } from '../rules/ast.js';
-import { compileFilter, FilterResolveError } from '../rules/compiler.js';
+import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } from '../rules/compiler.js';
 import { JoinScope } from '../rules/field-path.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { FilterSyntaxError, parseFilter } from '../rules/parser.js';
 import { walkPath } from '../rules/path-walker.js';
 import { canWalkInto, seesEverything, type Caller } from './caller.js';
+import { clientBudget } from './client-budget.js';
 import { parseSortParam } from './list-params.js';
 
 export const ROOT = '__r';
 
-/** Row-multiplying steps a non-superuser's filter may take (see CompileContext.maxFanOut). */
-export const MAX_CLIENT_FAN_OUT = 4;
+// Next to filterPredicate: every entry point that compiles a client filter passes the caller's budget.
+export { clientBudget };
+
 
 export interface QueryContext {
   db: Database;
@@ -47,7 +49,9 @@ export function rulePredicate(ctx: QueryContext, collection: CollectionModel, ru
 }
 
 function invalidFilter(err: Error): never {
-  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError('validation_invalid_filter', err.message) });
+  // Over its budget, the filter is valid but too expensive: a code of its own, so clients can tell.
+  const code = err instanceof FilterCostError ? 'validation_filter_too_complex' : 'validation_invalid_filter';
+  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError(code, err.message) });
 }
 
 // Clients repeat the same filters: keep their syntax trees (PocketBase caches 500 of them too).
@@ -64,8 +68,11 @@ function parseClientFilter(filter: string): Expr {
   return expr;
 }
 
-/** A client filter (`?filter=`): parse errors and unknown fields are 400s. */
-export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller, baseTable?: string): Sql | null {
+/**
+ * A client filter (`?filter=`): parse errors, unknown fields and filters over `budget` (the
+ * caller's, see client-budget.ts) are 400s.
+ */
+export function filterPredicate(ctx: QueryContext, collection: CollectionModel, filter: string, caller: Caller, baseTable?: string, budget: CostBudget = clientBudget(caller)): Sql | null {
   if (filter.trim() === '') return null;
   let expr: Expr;
   try {
@@ -81,7 +88,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       dialect: ctx.db.filter,
       request: caller.info,
       allowHiddenFields: seesEverything(caller),
-      maxFanOut: seesEverything(caller) ? undefined : MAX_CLIENT_FAN_OUT,
+      budget,
       canEnter: canWalkInto(caller),
       baseTable,
     }, ROOT);

@@ -46,6 +46,7 @@ export const MESSAGES = {
   invalidFilter: 'Invalid filter parameters.',
   invalidSort: 'Invalid sort parameters.',
   invalidListParams: 'Invalid list request parameters.',
+  invalidExpand: 'Invalid "expand" parameter.',
   invalidBody: 'Failed to load the submitted data due to invalid formatting.',
   validationFailed: 'An error occurred while validating the submitted data.',
   collectionCreateFailed: 'Failed to create collection.',

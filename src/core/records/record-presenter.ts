@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { seesEverything, type Caller } from './caller.js';
 import { expandRecords, type ExpandTree } from './expand.js';
+import { assertPlacements } from './expand-placements.js';
 import { exportRecord, type ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
 import type { RecordModel } from './record.js';
@@ -48,6 +49,8 @@ const NO_EXPAND: ExpandMap = new Map();
 
 export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, expandTree: ExpandTree | null): Promise<Record<string, unknown>[]> {
   const expand: ExpandMap = expandTree ? await expandRecords(ctx, records, expandTree, caller) : NO_EXPAND;
+  // Before anything is written out: shared records would be written once per placement.
+  if (expand.size > 0) assertPlacements(records, expand);
   const all = expand.size > 0 ? collectAll(records, expand) : records;
   let needsManaged = false;
   for (const r of all) if (r.collection.isAuth) needsManaged = true;

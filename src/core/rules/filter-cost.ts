@@ -4,14 +4,14 @@
  * filter blocks the event loop; PostgreSQL holds a connection for as long).
  *
  * The model counts rows. Every to-many step of a path (a multiple relation, a back-relation,
- * `@collection`, `:each` on a list) is taken to multiply the rows it walks by ROWS_PER_STEP:
+ * `:each` on a list) is taken to multiply the rows it walks by ROWS_PER_STEP, an `@collection`
+ * join (a whole table) by ROWS_PER_COLLECTION:
  * - the filter's joins, shared by all its paths, give the rows the query walks per record
- *   (`outer`: ROWS_PER_STEP ^ distinct to-many joins);
+ *   (`outer`: the product over its distinct to-many joins);
  * - a comparison that must hold for every value of a multi-valued operand (no `?`) adds a
  *   correlated subquery over that operand's values, run for each of those rows; when both sides
  *   are multi-valued it walks the product of both sides' rows (see compare.ts).
- * The estimate is `outer + Σ outer × ROWS_PER_STEP ^ (steps of the subquery)`, bounded by the
- * budget. Rules are exempt: their authors are superusers, and they compile without a budget.
+ * The estimate is `outer + Σ outer × (rows of the subquery)`, bounded by the budget. Rules are exempt: their authors are superusers, and they compile without a budget.
  */
 import type { CompareOp } from './ast.js';
 import { stepKey, type FieldPath, type Step } from './field-path.js';
@@ -30,13 +30,17 @@ export interface CostBudget {
 
 /** The rows one to-many step is assumed to multiply by: a post's comments, a user's posts. */
 export const ROWS_PER_STEP = 100;
+/** `@collection.x` joins every record of x (superusers only, for client filters). */
+export const ROWS_PER_COLLECTION = 10_000;
 
 /** A query over its budget: a 400 that says which part to simplify. */
 export class FilterCostError extends FilterResolveError {}
 
 interface MultiPath {
   label: string;
+  /** To-many steps (for messages) and the rows they are estimated to give. */
   steps: number;
+  rows: number;
 }
 
 interface EveryValue {
@@ -75,8 +79,8 @@ const relations = (n: number) => `${n} multi-valued relation${n === 1 ? '' : 's'
 /** The cost of one compilation, checked against `budget` as it grows and once it is complete. */
 export class FilterCost {
   private fanOut = 0;
-  /** Join keys of the to-many steps the filter's own query walks (shared between paths). */
-  private readonly joins = new Set<string>();
+  /** Rows of each to-many join of the filter's own query, by join key (shared between paths). */
+  private readonly joins = new Map<string, number>();
   private readonly multi = new WeakMap<Operand, MultiPath>();
   private readonly everyValue: EveryValue[] = [];
 
@@ -86,21 +90,22 @@ export class FilterCost {
   path(path: FieldPath, operand: Operand): void {
     let key = '';
     let steps = 0;
+    let rows = 1;
+    const join = (joinKey: string, factor: number) => {
+      steps++;
+      rows *= factor;
+      this.joins.set(joinKey, factor);
+    };
     for (const step of path.steps) {
       key = step.type === 'collection' || step.type === 'auth' || step.type === 'bodyRelation' ? stepKey(step) : `${key}/${stepKey(step)}`;
-      if (!isToMany(step)) continue;
-      steps++;
-      this.joins.add(key);
+      if (isToMany(step)) join(key, step.type === 'collection' ? ROWS_PER_COLLECTION : ROWS_PER_STEP);
     }
-    if (path.leaf.type === 'each' && path.leaf.isArray) {
-      steps++;
-      this.joins.add(`${key}/e:${path.leaf.field.name}`);
-    }
+    if (path.leaf.type === 'each' && path.leaf.isArray) join(`${key}/e:${path.leaf.field.name}`, ROWS_PER_STEP);
     this.fanOut += steps;
     if (this.fanOut > this.budget.maxFanOut) {
       throw new FilterCostError(`too many multi-valued relation paths in one filter (at most ${this.budget.maxFanOut}): "${pathLabel(path)}" brings the filter to ${relations(this.fanOut)}; use fewer back-relations or multiple relations`);
     }
-    if (path.multi) this.multi.set(operand, { label: pathLabel(path), steps: Math.max(steps, 1) });
+    if (path.multi) this.multi.set(operand, { label: pathLabel(path), steps: Math.max(steps, 1), rows: Math.max(rows, ROWS_PER_STEP) });
   }
 
   /** A comparison; without `?`, each multi-valued side adds a subquery over all its values. */
@@ -120,11 +125,12 @@ export class FilterCost {
 
   /** The whole filter's estimate against the budget (once every comparison compiled). */
   check(): void {
-    const outer = ROWS_PER_STEP ** this.joins.size;
+    let outer = 1;
+    for (const factor of this.joins.values()) outer *= factor;
     let total = outer;
     let worst: { rows: number; part: EveryValue } | null = null;
     for (const part of this.everyValue) {
-      const rows = outer * ROWS_PER_STEP ** part.sides.reduce((n, s) => n + s.steps, 0);
+      const rows = outer * part.sides.reduce((n, s) => n * s.rows, 1);
       total += rows;
       if (!worst || rows > worst.rows) worst = { rows, part };
     }

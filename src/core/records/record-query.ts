@@ -22,7 +22,6 @@ export const ROOT = '__r';
 // Next to filterPredicate: every entry point that compiles a client filter passes the caller's budget.
 export { clientBudget };
 
-
 export interface QueryContext {
   db: Database;
   schema: SchemaView;

@@ -349,10 +349,13 @@ describe(`filter fuzz over HTTP (${ENGINE})`, () => {
     );
   });
 
-  it('valid filters (superuser): 200', async () => {
+  it('valid filters (superuser): 200, or refused for their cost', async () => {
     await fc.assert(
       fc.asyncProperty(filterArb(SUPERUSER), async (filter) => {
         const r = await list(t, ds.superuserToken, filter);
+        // Superusers have a budget too (client-budget.ts): whole-table @collection joins compared
+        // value by value can be over it (4 of the 200 generated filters), the only 400 allowed here.
+        if (r.status === 400 && r.body.data?.filter?.code === 'validation_filter_too_complex') return;
         expect(r.status, `${JSON.stringify(filter)} → ${JSON.stringify(r.body)}`).toBe(200);
         expect(r.body.totalItems).toBe(r.body.items.length);
       }),

@@ -48,7 +48,9 @@ export const MESSAGES = {
   invalidFilter: 'Invalid filter parameters.',
   invalidSort: 'Invalid sort parameters.',
   invalidListParams: 'Invalid list request parameters.',
+  invalidExpand: 'Invalid "expand" parameter.',
   invalidBody: 'Failed to load the submitted data due to invalid formatting.',
+  tooManyBodyKeys: 'The submitted data has too many keys.',
   validationFailed: 'An error occurred while validating the submitted data.',
   collectionCreateFailed: 'Failed to create collection.',
   collectionUpdateFailed: 'Failed to update collection.',
@@ -73,15 +75,33 @@ export function sentenize(message: string): string {
   return /[.!?]$/.test(first) ? first : first + '.';
 }
 
+/**
+ * Field errors one error lists at most (top-level keys of `data`); the message counts the rest.
+ * A body cannot have many more fields than its collection (see record-body.ts), but an error
+ * body must stay small whatever produced it: one error per submitted key once made 81 MiB.
+ */
+export const MAX_FIELD_ERRORS = 50;
+
+function boundFieldErrors(message: string, data: ErrorData): { message: string; data: ErrorData } {
+  const keys = Object.keys(data);
+  const rest = keys.length - MAX_FIELD_ERRORS;
+  if (rest <= 0) return { message, data };
+  return {
+    message: `${sentenize(message)} ${rest} more field error${rest === 1 ? ' is' : 's are'} not listed.`,
+    data: Object.fromEntries(keys.slice(0, MAX_FIELD_ERRORS).map((k) => [k, data[k]])),
+  };
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly data: ErrorData;
 
   constructor(status: number, message?: string, data: ErrorData = {}) {
-    super(sentenize(message || DEFAULT_MESSAGES[status] || DEFAULT_MESSAGES[400]));
+    const bounded = boundFieldErrors(message || DEFAULT_MESSAGES[status] || DEFAULT_MESSAGES[400], data);
+    super(sentenize(bounded.message));
     this.name = 'ApiError';
     this.status = status;
-    this.data = data;
+    this.data = bounded.data;
   }
 
   toJSON(): { status: number; message: string; data: ErrorData } {

@@ -7,9 +7,10 @@
 import { sql } from 'kysely';
 import type { CollectionModel } from '../collections/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../collections/index-definition.js';
-import { badRequest, fieldError } from '../errors.js';
+import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import { canExpandInto, withContext, type Caller } from './caller.js';
 import { codecOf } from './record-codec.js';
+import { MAX_EXPAND_PLACEMENTS, tooManyPlacements } from './expand-placements.js';
 import type { ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
 import type { RecordModel } from './record.js';
@@ -27,13 +28,13 @@ export function parseExpand(raw: string | undefined): ExpandTree | null {
   const tree: ExpandTree = new Map();
   const paths = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (paths.length > MAX_EXPAND_PATHS || raw.length > 2000) {
-    throw badRequest('Invalid "expand" parameter.', { expand: fieldError('validation_expand_too_long', 'Too many expand paths.') });
+    throw badRequest(MESSAGES.invalidExpand, { expand: fieldError('validation_expand_too_long', 'Too many expand paths.') });
   }
   for (const path of paths) {
     // Levels past the sixth are ignored (spec §2.3: "expands up to 6 levels").
     const parts = path.split('.').slice(0, MAX_EXPAND_DEPTH);
     if (path.split('.').some((p) => !/^\w+$/.test(p))) {
-      throw badRequest('Invalid "expand" parameter.', {
+      throw badRequest(MESSAGES.invalidExpand, {
         expand: fieldError('validation_invalid_expand', `"${path}" is not a valid expand path (field names joined by ".").`),
       });
     }
@@ -108,14 +109,28 @@ async function fetchBackRelated(ctx: QueryContext, source: CollectionModel, fiel
   return byParent;
 }
 
-function attach(map: ExpandMap, record: RecordModel, key: string, value: RecordModel | RecordModel[]): void {
+/**
+ * The records attached so far. Every record attached is placed at least once in the response
+ * (its parent is), so past MAX_EXPAND_PLACEMENTS the expansion stops before the next query.
+ */
+interface Attached {
+  count: number;
+}
+
+function attach(map: ExpandMap, record: RecordModel, key: string, value: RecordModel | RecordModel[], attached: Attached): void {
   let entry = map.get(record);
   if (!entry) map.set(record, (entry = {}));
   entry[key] = value;
+  attached.count += Array.isArray(value) ? value.length : 1;
+  if (attached.count > MAX_EXPAND_PLACEMENTS) tooManyPlacements();
 }
 
-/** Expands `records` (all of one collection) along `tree`, filling `map`. */
-export async function expandRecords(ctx: QueryContext, records: RecordModel[], tree: ExpandTree, callerIn: Caller, map: ExpandMap = new Map(), depth = 1): Promise<ExpandMap> {
+/**
+ * Expands `records` (all of one collection) along `tree`, filling `map`. The placements the
+ * result writes out can still be far more than the records attached: the caller checks them
+ * with assertPlacements before exporting.
+ */
+export async function expandRecords(ctx: QueryContext, records: RecordModel[], tree: ExpandTree, callerIn: Caller, map: ExpandMap = new Map(), depth = 1, attached: Attached = { count: 0 }): Promise<ExpandMap> {
   if (records.length === 0 || depth > MAX_EXPAND_DEPTH) return map;
   const caller = withContext(callerIn, 'expand');
   const collection = records[0].collection;
@@ -135,10 +150,10 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       for (const r of records) {
         if (multiple) {
           const list = (r.values[field.name] as string[]).map((id) => byId.get(id)).filter((x): x is RecordModel => x !== undefined);
-          if (list.length > 0) attach(map, r, field.name, list);
+          if (list.length > 0) attach(map, r, field.name, list, attached);
         } else {
           const one = byId.get(r.values[field.name] as string);
-          if (one) attach(map, r, field.name, one);
+          if (one) attach(map, r, field.name, one, attached);
         }
       }
       children = found;
@@ -163,11 +178,11 @@ export async function expandRecords(ctx: QueryContext, records: RecordModel[], t
       for (const r of records) {
         const refs = byParent.get(String(r.values.id));
         if (!refs || refs.length === 0) continue;
-        attach(map, r, name, single ? refs[0] : refs);
+        attach(map, r, name, single ? refs[0] : refs, attached);
       }
       children = [...shared.values()];
     }
-    if (subtree.size > 0 && children.length > 0) await expandRecords(ctx, children, subtree, callerIn, map, depth + 1);
+    if (subtree.size > 0 && children.length > 0) await expandRecords(ctx, children, subtree, callerIn, map, depth + 1, attached);
   }
   return map;
 }

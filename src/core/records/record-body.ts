@@ -12,7 +12,7 @@ import { toNumber, toStringList } from '../collections/fields/coerce.js';
 import { autogenerateText } from '../collections/fields/text-field.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import type { Field } from '../collections/types.js';
-import { fieldError, type ErrorData } from '../errors.js';
+import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
 import type { RecordValues } from './record.js';
 
 /** Keys of a record's JSON that clients often send back unchanged: ignored, never an error. */
@@ -44,6 +44,32 @@ export interface AppliedBody {
 }
 
 type Modifier = 'set' | 'append' | 'prepend' | 'remove' | 'autogenerate';
+
+/** The forms a field's key can take: `f`, `+f`, `f+`, `f-`, `f:autogenerate`. */
+const KEY_FORMS = 5;
+/** Bodies of small collections may still carry this many keys, to be reported one by one. */
+const MIN_BODY_KEYS = 200;
+
+/**
+ * The most keys a body for `collection` may carry: every form of every field plus the keys that
+ * are accepted without being fields. A body with more cannot be valid (unknown keys are errors),
+ * so it is refused as a whole before any per-key work: a million unknown keys once took 8 s and
+ * answered an 81 MiB error. The floor keeps a few stray keys reported field by field.
+ */
+export function maxBodyKeys(collection: CollectionModel): number {
+  return Math.max(MIN_BODY_KEYS, collection.fields.length * KEY_FORMS + OUTPUT_ONLY_KEYS.size + AUTH_EXTRA_KEYS.size);
+}
+
+/** Refuses a body with more keys than `collection` could accept (see maxBodyKeys). */
+export function assertBodyKeys(collection: CollectionModel, data: Record<string, unknown>, uploadKeys = 0): void {
+  const limit = maxBodyKeys(collection);
+  // NB: Object.keys, not for…in with an early exit: a parsed object with many keys is a
+  // dictionary, whose for…in collects every key first anyway, and more slowly (1.0 s vs 0.7 s for 10^6).
+  if (Object.keys(data).length + uploadKeys <= limit) return;
+  throw badRequest(MESSAGES.tooManyBodyKeys, {
+    '': fieldError('validation_too_many_keys', `The body has more than ${limit} keys, more than ${collection.name} can accept: send only the fields to set.`, { max: limit }),
+  });
+}
 
 function parseKey(key: string): { name: string; modifier: Modifier } {
   if (key.endsWith(':autogenerate')) return { name: key.slice(0, -':autogenerate'.length), modifier: 'autogenerate' };
@@ -95,6 +121,7 @@ function withUploads(raw: unknown, names: readonly string[] | undefined): unknow
 
 /** Applies `data` to a copy of `current`. Unknown keys are errors; hidden and server-set fields are skipped. */
 export function applyBody(collection: CollectionModel, current: RecordValues, data: Record<string, unknown>, opts: BodyOptions): AppliedBody {
+  assertBodyKeys(collection, data, opts.uploads?.size);
   const values: RecordValues = { ...current };
   const touched = new Set<string>();
   const errors: ErrorData = {};

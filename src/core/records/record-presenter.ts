@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Caller } from './caller.js';
 import type { ClientQuery } from './client-query.js';
 import { expandRecords } from './expand.js';
+import { assertPlacements } from './expand-placements.js';
 import { exportRecord, type ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
 import type { RecordModel } from './record.js';
@@ -50,6 +51,8 @@ const NO_EXPAND: ExpandMap = new Map();
 /** Records as `caller` sees them, expanded as the (checked) client query asks. */
 export async function presentRecords(ctx: QueryContext, records: RecordModel[], caller: Caller, query: ClientQuery): Promise<Record<string, unknown>[]> {
   const expand: ExpandMap = query.expand ? await expandRecords(ctx, records, query.expand, caller) : NO_EXPAND;
+  // Before anything is written out: shared records would be written once per placement.
+  if (expand.size > 0) assertPlacements(records, expand);
   const all = expand.size > 0 ? collectAll(records, expand) : records;
   let needsManaged = false;
   for (const r of all) if (r.collection.isAuth) needsManaged = true;

@@ -6,19 +6,20 @@ import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
-import { compileFilter, FilterResolveError } from '../rules/compiler.js';
+import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } from '../rules/compiler.js';
 import { JoinScope } from '../rules/field-path.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { walkPath } from '../rules/path-walker.js';
 import { canWalkInto, type Caller } from './caller.js';
+import { clientBudget } from './client-budget.js';
 import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
 
 export const ROOT = '__r';
 
-/** Row-multiplying steps a non-superuser's filter may take (see CompileContext.maxFanOut). */
-export const MAX_CLIENT_FAN_OUT = 4;
+// Next to filterPredicate: every entry point that compiles a client filter passes the caller's budget.
+export { clientBudget };
 
 export interface QueryContext {
   db: Database;
@@ -46,14 +47,17 @@ export function rulePredicate(ctx: QueryContext, collection: CollectionModel, ru
 }
 
 function invalidFilter(err: Error): never {
-  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError('validation_invalid_filter', err.message) });
+  // Over its budget, the filter is valid but too expensive: a code of its own, so clients can tell.
+  const code = err instanceof FilterCostError ? 'validation_filter_too_complex' : 'validation_invalid_filter';
+  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError(code, err.message) });
 }
 
 /**
  * A client filter (checked by the client-query gate) compiled for `caller`: hidden fields,
- * `@collection`/`@request` and unknown fields are 400s.
+ * `@collection`/`@request`, unknown fields and filters over `budget` (the caller's, see
+ * client-budget.ts) are 400s.
  */
-export function filterPredicate(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller, baseTable?: string): Sql | null {
+export function filterPredicate(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller, baseTable?: string, budget: CostBudget = clientBudget(caller)): Sql | null {
   const expr = query.filter;
   if (!expr) return null;
   try {
@@ -64,7 +68,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       request: caller.info,
       allowHiddenFields: caller.can.seesHidden,
       allowSuperuserIdentifiers: caller.can.queriesAnyCollection,
-      maxFanOut: caller.can.largeQueryBudget ? undefined : MAX_CLIENT_FAN_OUT,
+      budget,
       canEnter: canWalkInto(caller),
       baseTable,
     }, ROOT);

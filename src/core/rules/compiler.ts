@@ -14,6 +14,7 @@ import { macroValue } from './macros.js';
 import { exprOperand, literalOperand, type LiteralValue, type Operand } from './operand.js';
 import { splitModifier, walkPath } from './path-walker.js';
 import type { RequestInfo } from './request-info.js';
+import { FilterCost, FilterCostError, type CostBudget } from './filter-cost.js';
 import { FilterResolveError } from './resolve-error.js';
 import { resolveRequestIdentifier } from './request-fields.js';
 
@@ -29,11 +30,10 @@ export interface CompileContext {
   baseTable?: string;
   now?: Date;
   /**
-   * At most this many row-multiplying steps (multiple relations, back-relations, `:each`,
-   * `@collection`) in the whole filter. Each multiplies the rows the query walks: a guest's
-   * filter must not make SQLite, which cannot cancel a running query, scan for minutes.
+   * What a client filter may cost (see filter-cost.ts), checked while it compiles; rules, whose
+   * authors are superusers, compile without one.
    */
-  maxFanOut?: number;
+  budget?: CostBudget;
   /** Client filters of API keys: which collections a relation path may join into. */
   canEnter?: (collection: CollectionModel) => boolean;
   /**
@@ -54,6 +54,8 @@ export class Compilation {
   private mmCounter = 0;
   readonly now: Date;
   readonly baseTable: string;
+  /** Cost accounting, when the compilation has a budget. */
+  readonly cost: FilterCost | null;
 
   constructor(
     readonly ctx: CompileContext,
@@ -62,6 +64,7 @@ export class Compilation {
     this.scope = new JoinScope(ctx.dialect, rootAlias, '__j');
     this.now = ctx.now ?? new Date();
     this.baseTable = ctx.baseTable ?? ctx.collection.table;
+    this.cost = ctx.budget ? new FilterCost(ctx.budget) : null;
   }
 
   get dialect(): FilterDialect {
@@ -76,8 +79,12 @@ export class Compilation {
         return sql`(${this.expr(node.left)} AND ${this.expr(node.right)})`;
       case 'or':
         return sql`(${this.expr(node.left)} OR ${this.expr(node.right)})`;
-      case 'comparison':
-        return buildComparison(this.dialect, node.op, node.any, this.operand(node.left), this.operand(node.right), this.nextAlias);
+      case 'comparison': {
+        const left = this.operand(node.left);
+        const right = this.operand(node.right);
+        this.cost?.comparison(node.op, node.any, left, right);
+        return buildComparison(this.dialect, node.op, node.any, left, right, this.nextAlias);
+      }
     }
   }
 
@@ -95,19 +102,11 @@ export class Compilation {
   }
 
   /** Operand of a resolved field path (null path: the NULL literal). */
-  private fanOut = 0;
-
   path(path: FieldPath | null): Operand {
     if (!path) return literalOperand(this.dialect, null);
-    if (this.ctx.maxFanOut !== undefined) {
-      this.fanOut += path.steps.filter((s) => (s.type === 'relation' && s.multiple) || s.type === 'back' || s.type === 'collection').length;
-      if (path.leaf.type === 'each' && path.leaf.isArray) this.fanOut++;
-      if (this.fanOut > this.ctx.maxFanOut) {
-        throw new FilterResolveError(`too many multi-valued relation paths in one filter (at most ${this.ctx.maxFanOut})`);
-      }
-    }
     const operand = this.scope.render(path, this.rootAlias);
     if (path.multi) operand.multi = multiSource(this.dialect, path, this.baseTable, this.rootAlias, `__mm${++this.mmCounter}_`);
+    this.cost?.path(path, operand);
     return operand;
   }
 
@@ -153,6 +152,7 @@ export class Compilation {
    */
   private func(name: string, args: AstOperand[]): Operand {
     const operands = args.map((a) => this.operand(a));
+    for (const o of operands) this.cost?.functionArg(name, o);
     const d = this.dialect;
     switch (name) {
       case 'geoDistance':
@@ -178,6 +178,7 @@ export class Compilation {
 export function compileFilter(expr: Expr, ctx: CompileContext, rootAlias: string): Sql {
   const direct = new Compilation(ctx, rootAlias);
   const predicate = direct.expr(expr);
+  direct.cost?.check();
   if (!direct.scope.hasJoins) return predicate;
   const inner = new Compilation(ctx, WRAP_ALIAS);
   const innerPredicate = inner.expr(expr);
@@ -189,4 +190,4 @@ export function validateFilter(expr: Expr, ctx: Omit<CompileContext, 'request'>)
   new Compilation({ ...ctx, request: null }, '__r').expr(expr);
 }
 
-export { splitModifier, FilterResolveError };
+export { splitModifier, FilterResolveError, FilterCostError, type CostBudget };

@@ -42,7 +42,8 @@ export interface FieldPath {
   emailGuard: boolean;
 }
 
-function stepKey(step: Step): string {
+/** A step's part of a join key: paths that walk the same steps share their joins. */
+export function stepKey(step: Step): string {
   switch (step.type) {
     case 'relation':
       return `r:${step.fieldName}`;

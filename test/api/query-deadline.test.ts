@@ -14,10 +14,10 @@ const DEADLINE = 300;
 const MESSAGE = `The query took longer than ${DEADLINE} ms and was cancelled. Simplify the filter, sort or expand, or add an index.`;
 const ITEMS = 200;
 /**
- * Allowed for a superuser, and expensive: a cross join of two @collection aliases over 200 rows
- * for each of 200 rows (3.5 s on SQLite, 0.7 s on PostgreSQL on the machine this was written on).
+ * Allowed for a superuser (within its cost budget), and expensive: a cross join of two
+ * @collection aliases over 200 rows, never equal (a text against a number), for each of 200 rows.
  */
-const SLOW_FILTER = "@collection.items:a.title ~ 'zz' || @collection.items:b.n = @collection.items:a.n";
+const SLOW_FILTER = "@collection.items:a.title ?= @collection.items:b.n";
 
 let t: TestApp;
 let base: string;

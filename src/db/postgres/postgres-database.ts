@@ -4,6 +4,7 @@ import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
+import { ReadSlots } from './read-slots.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
@@ -53,13 +54,15 @@ class PostgresDatabase implements Database {
     readonly kysely: Kysely<any>,
     readonly inTransaction: boolean,
     private readonly timeoutMs: number,
+    /** Outside transactions: the slots of the reads that may be slow (see read-slots.ts). */
+    private readonly slots: ReadSlots | null,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs)));
+    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null)));
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -67,9 +70,14 @@ class PostgresDatabase implements Database {
     return result.rows as T[];
   }
 
+  /**
+   * Built queries outside a transaction (lists, counts, expansions, realtime checks) take a read
+   * slot: they may run to the deadline, and must leave connections for the compiled point reads
+   * of `query()` and for writes.
+   */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    const result = await query.execute(this.kysely);
-    return result.rows as T[];
+    const run = async () => (await query.execute(this.kysely)).rows as T[];
+    return this.slots ? this.slots.run(run) : run();
   }
 
   async lockSchema(): Promise<void> {
@@ -141,7 +149,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     throw err;
   }
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withDeadline(withExtendedProtocol(pool), timeoutMs) }) });
-  return new PostgresDatabase(kysely, false, timeoutMs);
+  return new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs));
 }
 
 /** A pool whose wait for a connection past the deadline fails as a QueryTimeoutError (503). */

@@ -5,14 +5,13 @@
  * after the commit, nothing when the delete rolls back, and a cascade too large to hold is
  * refused. Over a real SSE socket; runs on every engine.
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCaller } from '../../src/core/records/caller.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { openSse, type SseConnection, type SseMessage } from '../harness/sse-client.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let base = '';
@@ -46,8 +45,7 @@ const open_ = { listRule: '', viewRule: '' };
 
 beforeAll(async () => {
   t = await startTestApp({ config: { realtime: { idleTimeoutMs: 60_000, maxLifetimeMs: 120_000 } } });
-  await t.server.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(t);
   su = (await createSuperuser(t)).token;
   const authors = await createCollection(t, { name: 'authors', fields: [{ name: 'name', type: 'text' }], ...open_ });
   const books = await createCollection(t, {

@@ -6,12 +6,11 @@
  * hardening issue and its variants (sort, expand, headers): a guest reading a superuser's
  * password hash one event at a time. Runs on every engine.
  */
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { openSse, type SseConnection } from '../harness/sse-client.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let base = '';
@@ -51,8 +50,7 @@ const compilesFilter = (entry: string) => entry === 'list' || entry === 'realtim
 
 beforeAll(async () => {
   t = await startTestApp({ config: { realtime: { idleTimeoutMs: 60_000, maxLifetimeMs: 120_000 } } });
-  await t.server.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(t);
   tok.su = (await createSuperuser(t, 'root@example.com', 'a-strong-password')).token;
   const users = t.app.registry.find('users')!;
   await t.app.collections.update('users', { listRule: '', viewRule: '' });

@@ -5,7 +5,6 @@
  * what this suite is for, so it runs on its own (`npm run test:attacks`, one file at a time),
  * not inside `npm test` where other suites share the two cores. Runs on every engine.
  */
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { transact } from '../../src/core/events/transaction.js';
 import { systemCaller } from '../../src/core/records/caller.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { openSse, type SseConnection } from '../harness/sse-client.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let base = '';
@@ -25,8 +24,7 @@ const RSS_GROWTH_LIMIT = 256 << 20;
 
 beforeAll(async () => {
   t = await startTestApp({ config: { queryTimeoutMs: 2000 } });
-  await t.server.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(t);
   su = (await createSuperuser(t)).token;
   await t.app.collections.update('users', { listRule: '', viewRule: '' });
   const users = t.app.registry.find('users')!;

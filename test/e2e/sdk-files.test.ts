@@ -3,11 +3,10 @@
  * The SDK turns a body holding Blobs into multipart, with the other values in `@jsonPayload`;
  * `field+` and `field-` work as its docs show ("Uploading files").
  */
-import type { AddressInfo } from 'node:net';
 import PocketBase, { ClientResponseError } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let pb: PocketBase;
@@ -17,10 +16,7 @@ const keysOf = async (recordId: string) => (await t.app.files.list(`${collection
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.server.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.server.addresses().find((a): a is AddressInfo => typeof a === 'object' && a.family === 'IPv4');
-  if (!address) throw new Error('the server is not listening on IPv4');
-  pb = new PocketBase(`http://127.0.0.1:${address.port}`);
+  pb = new PocketBase(await listenOnLoopback(t));
   pb.autoCancellation(false);
   const su = await createSuperuser(t);
   pb.authStore.save(su.token, { id: String(su.record.values.id), collectionId: 'pbc_3142635823', collectionName: '_superusers' });

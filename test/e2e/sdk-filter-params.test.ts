@@ -4,11 +4,10 @@
  * must find the record whose title is exactly `t` (and `~` must find it too). Hand-written
  * filters keep PocketBase's reading (`'it\'s'`, `"a \"b\""`).
  */
-import type { AddressInfo } from 'node:net';
 import PocketBase from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let pb: PocketBase;
@@ -33,10 +32,7 @@ const NASTY_TITLES: Record<string, string> = {
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.server.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.server.addresses().find((a): a is AddressInfo => typeof a === 'object' && a.family === 'IPv4');
-  if (!address) throw new Error('the server is not listening on IPv4');
-  pb = new PocketBase(`http://127.0.0.1:${address.port}`);
+  pb = new PocketBase(await listenOnLoopback(t));
   pb.autoCancellation(false);
   const { token } = await createSuperuser(t);
   pb.authStore.save(token, { id: 'su', collectionId: 'pbc_3142635823', collectionName: '_superusers' });

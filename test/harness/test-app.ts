@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppDeps } from '../../src/core/app.js';
 import { defaultConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/ports.js';
@@ -93,4 +94,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Listens on a free loopback port (for SSE, the SDK and concurrency tests) and returns the base URL. */
+export async function listenOnLoopback(t: TestApp): Promise<string> {
+  await t.server.listen({ host: '127.0.0.1', port: 0 });
+  const address = t.server.addresses().find((a): a is AddressInfo => typeof a === 'object' && a.family === 'IPv4');
+  if (!address) throw new Error('the server is not listening on IPv4');
+  return `http://127.0.0.1:${address.port}`;
 }

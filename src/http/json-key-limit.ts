@@ -19,7 +19,7 @@ const OPEN = 123;
 const CLOSE = 125;
 
 function tooManyKeys(message: string): never {
-  throw badRequest(MESSAGES.invalidBody, { '': fieldError('validation_too_many_keys', message) });
+  throw badRequest(MESSAGES.tooManyBodyKeys, { '': fieldError('validation_too_many_keys', message) });
 }
 
 /** Throws a 400 when an object of `text` (well-formed or not) has too many keys. */

@@ -18,6 +18,7 @@ const posts = scaffoldCollection('base', 'posts', id('posts'));
 posts.fields = [
   ...posts.fields,
   makeField('text', 'title'),
+  makeField('autodate', 'created', { onCreate: true }),
   makeField('text', 'body'),
   makeField('select', 'tags', { values: ['a', 'b'], maxSelect: 2 }),
   makeField('relation', 'author', { collectionId: id('users'), maxSelect: 1 }),

@@ -83,5 +83,3 @@ export function checkClientQuery(query: Readonly<Record<string, string | undefin
   } as ClientQuery;
 }
 
-/** No client query at all (Basalt's own reads, answers without options). */
-export const NO_CLIENT_QUERY = Object.freeze({ filterText: '', filter: null, sort: '', expand: null, fields: null }) as unknown as ClientQuery;

@@ -224,11 +224,14 @@ describe('no single request stalls the server', () => {
   });
 
   it('a body of a million unknown keys gets a small 400 quickly', async () => {
-    const keys: string[] = [];
-    for (let i = 0; i < 1_000_000; i++) keys.push(`"k${i}":1`);
-    const payload = `{"title":"x",${keys.join(',')}}`;
+    // Written straight into one buffer: a million-string array in this process would make the
+    // garbage collector pause the server during the measurement, not the server's own work.
+    const payload = Buffer.alloc(12 << 20);
+    let length = payload.write('{"title":"x"');
+    for (let i = 0; i < 1_000_000; i++) length += payload.write(`,"k${i}":1`, length);
+    length += payload.write('}', length);
     const run = await underProbe(async () => {
-      const res = await fetch(`${base}/api/collections/posts/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      const res = await fetch(`${base}/api/collections/posts/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload.subarray(0, length) });
       const text = await res.text();
       return { status: res.status, body: JSON.parse(text), bytes: text.length };
     });

@@ -45,6 +45,9 @@ function columnsFromDetail(detail: unknown): string[] {
   });
 }
 
+/** A wait for a read slot shorter than this is not taken off the statement's deadline. */
+const WAIT_WORTH_A_TIMEOUT_MS = 50;
+
 class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly filter: FilterDialect = filterDialect;
@@ -76,8 +79,17 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    const run = async () => (await query.execute(this.kysely)).rows as T[];
-    return this.slots ? this.slots.run(run) : run();
+    if (!this.slots) return (await query.execute(this.kysely)).rows as T[];
+    return this.slots.run(async (waitedMs) => {
+      if (waitedMs < WAIT_WORTH_A_TIMEOUT_MS) return (await query.execute(this.kysely)).rows as T[];
+      // The wait used part of the deadline: the statement gets only what is left of it, so the
+      // whole read never runs past the deadline (two more round trips, only when contended).
+      const left = Math.max(1, this.timeoutMs - waitedMs);
+      return this.kysely.transaction().execute(async (trx) => {
+        await sql`SELECT set_config('statement_timeout', ${String(left)}, true)`.execute(trx);
+        return (await query.execute(trx)).rows as T[];
+      });
+    });
   }
 
   async lockSchema(): Promise<void> {

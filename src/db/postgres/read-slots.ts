@@ -21,10 +21,12 @@ export class ReadSlots {
     this.free = Math.max(1, poolSize - RESERVED_CONNECTIONS);
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` in a slot; `waitedMs` says how much of the deadline the wait for it used. */
+  async run<T>(fn: (waitedMs: number) => Promise<T>): Promise<T> {
+    const started = Date.now();
     await this.acquire();
     try {
-      return await fn();
+      return await fn(Date.now() - started);
     } finally {
       this.release();
     }

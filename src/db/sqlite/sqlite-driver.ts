@@ -18,27 +18,9 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { StatementCache } from './statement-cache.js';
 
-const STATEMENT_CACHE_SIZE = 1000;
-
-export class StatementCache {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  constructor(private readonly db: BetterSqlite3.Database) {}
-
-  get(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql);
-    if (stmt) return stmt;
-    stmt = this.db.prepare(sql);
-    // NB: DDL changes invalidate nothing here: better-sqlite3 re-prepares internally on SQLITE_SCHEMA.
-    if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
-    this.statements.set(sql, stmt);
-    return stmt;
-  }
-
-  clear(): void {
-    this.statements.clear();
-  }
-}
+export { StatementCache };
 
 class Mutex {
   private tail: Promise<void> = Promise.resolve();

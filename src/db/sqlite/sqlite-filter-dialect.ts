@@ -2,19 +2,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { FilterDialect, OrderOp, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
 import { jsonPathText } from '../json-path.js';
-import { numberToText, textToNumber } from '../../core/number-text.js';
+import { registerSqliteFunctions } from './sqlite-functions.js';
 
 /** The filter language on SQLite, PocketBase's own engine: most functions exist as they are. */
 export class SqliteFilterDialect implements FilterDialect {
   /** Registers the SQL functions the dialect uses; called for every connection. */
   registerFunctions(db: BetterSqlite3.Database): void {
-    // Casts that mean the same on every engine (SQLite's own CAST prints 1.0e+21, parses 'abc' as 0).
-    db.function('basalt_number_text', { deterministic: true }, (x: unknown) =>
-      x === null ? null : typeof x === 'number' || typeof x === 'bigint' ? numberToText(Number(x)) : String(x),
-    );
-    db.function('basalt_to_number', { deterministic: true }, (x: unknown) =>
-      x === null ? null : typeof x === 'number' || typeof x === 'bigint' ? Number(x) : textToNumber(String(x)),
-    );
+    registerSqliteFunctions(db);
   }
 
   param(value: string | number | boolean | null, _kind: ValueKind): Sql {

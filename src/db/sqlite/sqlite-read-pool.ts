@@ -12,9 +12,11 @@
  * so every request that does not need a worker, keeps answering.
  */
 import BetterSqlite3 from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 
@@ -55,20 +57,44 @@ interface Slot {
 }
 
 /**
- * How to start a worker on the entry next to this file: the compiled `.js` in production; under
- * vitest and tsx the `.ts` source, which needs tsx's loader registered in the worker first.
- * NB: Node 20 does not apply `execArgv: ['--import', 'tsx']` to a worker's entry module, hence
- * the small bootstrap that registers tsx's ESM API (found through tsx's own exports map) and
- * then imports the entry.
+ * The worker's entry: the compiled `.js` next to this file in production. Run from the sources
+ * (vitest, tsx), the `.ts` entry is bundled once per process with esbuild (tsx's own compiler)
+ * into node_modules/.cache, where its one package import (better-sqlite3) resolves. NB:
+ * registering tsx inside each worker instead cost ~700 ms per worker start (Node 20 runs loader
+ * hooks on a thread of their own), which every test app paid on its first read.
  */
-function workerEntry(): { code: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { code: new URL('./sqlite-read-worker.js', import.meta.url), eval: false };
-  const entry = new URL('./sqlite-read-worker.ts', import.meta.url).href;
+function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./sqlite-read-worker.js', import.meta.url);
+  return pathToFileURL(bundledWorkerEntry());
+}
+
+let bundledEntry: string | null = null;
+
+function bundledWorkerEntry(): string {
+  if (bundledEntry && existsSync(bundledEntry)) return bundledEntry;
   const require = createRequire(import.meta.url);
-  const manifest = require.resolve('tsx/package.json');
-  const exports = (require(manifest) as { exports: Record<string, { import: { default: string } }> }).exports;
-  const api = pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href;
-  return { code: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
+  const esbuild = require('esbuild') as { buildSync(options: Record<string, unknown>): { outputFiles: { contents: Uint8Array }[] } };
+  const { outputFiles } = esbuild.buildSync({
+    entryPoints: [fileURLToPath(new URL('./sqlite-read-worker.ts', import.meta.url))],
+    write: false,
+    bundle: true,
+    external: ['better-sqlite3'],
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+  });
+  const code = outputFiles[0].contents;
+  // Named after its content: test processes running at once share one file, and edits make a new one.
+  const cacheDir = join(dirname(dirname(require.resolve('esbuild/package.json'))), '.cache', 'basalt');
+  const outfile = join(cacheDir, `sqlite-read-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(outfile)) {
+    mkdirSync(cacheDir, { recursive: true });
+    const temp = `${outfile}.${process.pid}.tmp`;
+    writeFileSync(temp, code);
+    renameSync(temp, outfile);
+  }
+  return (bundledEntry = outfile);
 }
 
 export class SqliteReadPool {
@@ -149,8 +175,7 @@ export class SqliteReadPool {
   private spawn(): Slot | null {
     if (this.closed || this.slots.length >= this.size || this.slots.length + this.abandoned >= this.size + this.maxAbandoned) return null;
     if (this.slots.some((s) => !s.ready)) return null; // one start at a time is enough to drain the queue
-    const entry = workerEntry();
-    const worker = new Worker(entry.code, { eval: entry.eval, workerData: { file: this.options.file } });
+    const worker = new Worker(workerEntry(), { workerData: { file: this.options.file } });
     const slot: Slot = { worker, ready: false, task: null };
     this.slots.push(slot);
     worker.on('message', (reply: ReadReply) => this.onReply(slot, reply));

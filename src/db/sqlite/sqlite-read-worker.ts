@@ -3,13 +3,13 @@
  * file, with the same pragmas and SQL functions as the main thread's, running one read at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { StatementCache } from './sqlite-driver.js';
 import { openConnection } from './sqlite-connection.js';
-import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
+import { registerSqliteFunctions } from './sqlite-functions.js';
+import { StatementCache } from './statement-cache.js';
 import type { ReadReply, ReadRequest } from './sqlite-read-pool.js';
 
 const db = openConnection((workerData as { file: string }).file, true);
-new SqliteFilterDialect().registerFunctions(db);
+registerSqliteFunctions(db);
 const statements = new StatementCache(db);
 
 /** Blobs cross the thread boundary as plain Uint8Arrays: the pool turns them back into Buffers. */

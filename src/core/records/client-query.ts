@@ -72,7 +72,8 @@ export function checkClientQuery(query: Readonly<Record<string, string | undefin
     }
   }
   const sort = query.sort ?? '';
-  parseSortParam(sort);
+  // Most requests have no sort (every getOne): its syntax is checked only when there is one.
+  if (sort !== '') parseSortParam(sort);
   const filterText = query.filter ?? '';
   return {
     filterText,

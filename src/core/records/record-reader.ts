@@ -69,7 +69,7 @@ export class RecordReader {
       params.skipTotal ? Promise.resolve(-1) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
     ]);
     const records = rows.map((r) => codec.decode(r));
-    if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && params.filter.trim() !== '') {
+    if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && checked.filter !== null) {
       await this.throttle.onEmptyResult(collection.id);
     }
     return {

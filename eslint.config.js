@@ -33,7 +33,20 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  { files: ['src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', forbiddenInCore] } },
+  {
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/clock.ts'],
+    rules: {
+      'no-restricted-imports': ['error', forbiddenInCore],
+      // Time is a port (core/clock.ts): cron, backoff and expiry stay testable with a manual clock.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'read the time from the injected Clock.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'read the time from the injected Clock.' },
+      ],
+    },
+  },
+  { files: ['src/core/clock.ts'], rules: { 'no-restricted-imports': ['error', forbiddenInCore] } },
   {
     files: ['src/db/**/*.ts', 'src/adapters/**/*.ts'],
     rules: {

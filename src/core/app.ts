@@ -19,13 +19,15 @@ import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import { FileDownloads } from './files/file-downloads.js';
 import { ThumbCache } from './files/thumb-cache.js';
-import type { Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer } from './ports.js';
+import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer } from './ports.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
+import type { QueryContext } from './records/record-query.js';
+import { systemClock } from './clock.js';
 import { SettingsService } from './settings/settings-service.js';
 
 export interface AppDeps {
@@ -43,11 +45,16 @@ export interface AppDeps {
   pubsub: PubSub;
   /** Makes image thumbnails (sharp). */
   thumbnailer: Thumbnailer;
+  /** "Now" and timers for everything in core. @default the system clock */
+  clock?: Clock;
 }
 
 export interface App {
   readonly config: Config;
   readonly db: Database;
+  readonly clock: Clock;
+  /** The database, the catalogue and the clock, as record queries take them. */
+  readonly query: QueryContext;
   readonly logger: Logger;
   readonly events: EventBus;
   readonly registry: CollectionRegistry;
@@ -73,27 +80,29 @@ export interface App {
 /** Builds the app and brings the schema up (system collections on first start). */
 export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const { db, logger } = deps;
+  const clock = deps.clock ?? systemClock;
   const events = new EventBus();
   const registry = new CollectionRegistry();
   const recordFiles = new RecordFiles(deps.files, logger);
-  const collections = new CollectionService({ db, registry, events, logger, files: recordFiles });
-  const reader = new RecordReader({ db, schema: registry });
-  const writer = new RecordWriter({ db, schema: registry, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
+  const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles });
+  const query: QueryContext = { db, schema: registry, clock };
+  const reader = new RecordReader(query);
+  const writer = new RecordWriter({ db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
   });
   await collections.bootstrap();
 
-  const settings = new SettingsService(db, events, config);
+  const settings = new SettingsService(db, events, config, clock);
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);
-  const totp = new TotpService(db, limiter, () => settings.get().meta.appName);
-  const authContext: AuthContext = { ctx: { db, schema: registry }, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
+  const totp = new TotpService(db, limiter, () => settings.get().meta.appName, clock);
+  const authContext: AuthContext = { ctx: query, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
   const auth = new AuthService(authContext);
 
-  const queryContext = () => ({ db, schema: registry });
+  const queryContext = () => query;
   const hub = new RealtimeHub(config.realtime, queryContext);
   const fanout = new EventFanOut(hub, queryContext, logger);
   const bridge = new ClusterBridge({ pubsub: deps.pubsub, events, hub, fanout, registry, settings, db, logger });
@@ -104,6 +113,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   return {
     config,
     db,
+    clock,
+    query,
     logger,
     events,
     registry,
@@ -116,12 +127,12 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     otp: new OtpFlow(authContext, auth),
     emailFlows: new EmailFlows(authContext, auth),
     totp,
-    apiKeys: new ApiKeyService(db, registry, logger),
+    apiKeys: new ApiKeyService(db, registry, logger, clock),
     oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
     oauth2Redirects,
     files: deps.files,
     realtime: { hub, bridge },
-    downloads: new FileDownloads({ db, schema: registry }, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
+    downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     async close() {
       hub.closeAll();
       await bridge.stop();

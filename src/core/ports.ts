@@ -10,6 +10,8 @@ import type { FilterDialect } from './rules/filter-dialect.js';
 import type { SmtpSettings } from './settings/settings.js';
 import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
 
+export type { Clock } from './clock.js';
+
 /** A column as the schema manager creates it. */
 export interface ColumnDefinition {
   name: string;

@@ -8,11 +8,6 @@ export function formatDate(date: Date): string {
   return date.toISOString().replace('T', ' ');
 }
 
-/** The current time in the API format. */
-export function nowString(): string {
-  return formatDate(new Date());
-}
-
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
 

@@ -53,4 +53,40 @@ describe('after-commit events', () => {
     const list = await t.app.records.reader.list(notes(), { filter: "title = 'ghost'" }, systemCaller());
     expect(list.totalItems).toBe(0);
   });
+
+  it('before-commit callbacks run inside the transaction, in order, and may queue more', async () => {
+    seen.length = 0;
+    const order: string[] = [];
+    await transact(t.app.db, async (tx) => {
+      tx.beforeCommit(async () => {
+        order.push('first');
+        // Still inside: this write commits with the rest.
+        await t.app.records.writer.create(notes(), { data: { title: 'from before-commit' } }, systemCaller(), tx);
+        tx.beforeCommit(() => void order.push('queued by first'));
+      });
+      tx.beforeCommit(() => void order.push('second'));
+      tx.afterCommit(() => void order.push('after commit'));
+      order.push('work');
+    });
+    expect(order).toEqual(['work', 'first', 'second', 'queued by first', 'after commit']);
+    expect(seen).toEqual(['created from before-commit']);
+  });
+
+  it('a before-commit callback that throws rolls everything back and runs no after-commit work', async () => {
+    seen.length = 0;
+    let after = false;
+    await expect(
+      transact(t.app.db, async (tx) => {
+        await t.app.records.writer.create(notes(), { data: { title: 'doomed' } }, systemCaller(), tx);
+        tx.afterCommit(() => void (after = true));
+        tx.beforeCommit(() => {
+          throw new Error('check failed');
+        });
+      }),
+    ).rejects.toThrow('check failed');
+    expect(after).toBe(false);
+    expect(seen).toEqual([]);
+    const list = await t.app.records.reader.list(notes(), { filter: "title = 'doomed'" }, systemCaller());
+    expect(list.totalItems).toBe(0);
+  });
 });

@@ -4,6 +4,7 @@
  * completes the flow, a used or expired token is refused, and unknown addresses get the same
  * answer as known ones (no account enumeration).
  */
+import { systemClock } from '../../src/core/clock.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signRecordToken } from '../../src/core/auth/tokens.js';
 import { createAuthRecord, createCollection, createSuperuser } from '../harness/fixtures.js';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   await createCollection(t, { name: 'members', type: 'auth', fields: [] });
   const member = await createAuthRecord(t, 'members', { email: 'member@example.com' });
   ids.member = member.id;
-  tok.memberVerification = await signRecordToken(member.record, 'verification', { email: 'member@example.com' });
+  tok.memberVerification = await signRecordToken(systemClock, member.record, 'verification', { email: 'member@example.com' });
 });
 
 afterAll(async () => {
@@ -91,7 +92,7 @@ describe('password reset', () => {
   it('a reset link mailed to an address the record no longer has is refused', async () => {
     const users = t.app.registry.find('users')!;
     const user = (await t.app.auth.findByEmail(users, 'otp@example.com'))!;
-    const stale = await signRecordToken(user, 'passwordReset', { email: 'previous@example.com' });
+    const stale = await signRecordToken(systemClock, user, 'passwordReset', { email: 'previous@example.com' });
     const res = await post('confirm-password-reset', { token: stale, password: 'new-password-1', passwordConfirm: 'new-password-1' });
     expect(res.status).toBe(400);
     expect(res.body.data.token.code).toBe('validation_token_email_mismatch');
@@ -100,7 +101,7 @@ describe('password reset', () => {
   it('an expired token is refused', async () => {
     const record = t.app.registry.find('users')!;
     const user = (await t.app.auth.findByEmail(record, 'otp@example.com'))!;
-    const expired = await signRecordToken(user, 'passwordReset', { email: 'otp@example.com' }, -10);
+    const expired = await signRecordToken(systemClock, user, 'passwordReset', { email: 'otp@example.com' }, -10);
     const res = await post('confirm-password-reset', { token: expired, password: 'new-password-1', passwordConfirm: 'new-password-1' });
     expect(res.status).toBe(400);
     expect(res.body.data.token.code).toBe('validation_invalid_token');
@@ -144,7 +145,7 @@ describe('verification', () => {
   it('an expired token is refused', async () => {
     const users = t.app.registry.find('users')!;
     const user = (await t.app.auth.findByEmail(users, 'taken@example.com'))!;
-    const expired = await signRecordToken(user, 'verification', { email: 'taken@example.com' }, -10);
+    const expired = await signRecordToken(systemClock, user, 'verification', { email: 'taken@example.com' }, -10);
     const res = await post('confirm-verification', { token: expired });
     expect(res.status).toBe(400);
     expect(res.body.data.token.code).toBe('validation_invalid_token');
@@ -153,7 +154,7 @@ describe('verification', () => {
   it('a token for an address the record no longer has is refused', async () => {
     const users = t.app.registry.find('users')!;
     const user = (await t.app.auth.findByEmail(users, 'taken@example.com'))!;
-    const stale = await signRecordToken(user, 'verification', { email: 'old@example.com' });
+    const stale = await signRecordToken(systemClock, user, 'verification', { email: 'old@example.com' });
     const res = await post('confirm-verification', { token: stale });
     expect(res.status).toBe(400);
     expect(res.body.data.token.code).toBe('validation_token_email_mismatch');

@@ -2,6 +2,7 @@
  * Password auth, auth-refresh, auth-methods (spec §1.3) and how tokens are read on every request
  * (spec §1.1, §8.1): raw or `Bearer` tokens, invalid tokens meaning "guest", tokenKey rotation.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { SignJWT } from 'jose';
 import { signRecordToken } from '../../src/core/auth/tokens.js';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -75,7 +76,7 @@ beforeAll(async () => {
   tok.aliceExpired = await t.app.auth.issueToken(alice.record, true, -60);
   tok.aliceNonRefreshable = await t.app.auth.issueToken(alice.record, false, 3600);
   // A valid token of another type (file tokens have their own secret) is not an auth token.
-  tok.aliceFileToken = await signRecordToken(alice.record, 'file');
+  tok.aliceFileToken = await signRecordToken(systemClock, alice.record, 'file');
 
   // An auth collection with a NOCASE email index and a second identity field.
   await createCollection(t, {

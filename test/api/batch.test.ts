@@ -311,7 +311,7 @@ describe('a failing request rolls back the whole batch', () => {
         };
       },
     });
-    const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, writer: failing, logger: t.app.logger });
+    const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, clock: t.app.clock, writer: failing, logger: t.app.logger });
     const before = await titles();
     const requests = ['bug 1', 'bug 2'].map((title) => ({ method: 'POST', url: '/api/collections/posts/records', headers: {}, body: { title }, files: [] }));
     await expect(runner.run(requests, systemCaller(), { timeoutMs: 3000 })).rejects.toThrow('boom: internal detail');
@@ -321,7 +321,7 @@ describe('a failing request rolls back the whole batch', () => {
 
 describe('a client that goes away', () => {
   it('aborts the batch: a 400 nobody reads, and nothing written', async () => {
-    const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, writer: t.app.records.writer, logger: t.app.logger });
+    const runner = new BatchRunner({ db: t.app.db, schema: t.app.registry, clock: t.app.clock, writer: t.app.records.writer, logger: t.app.logger });
     const gone = new AbortController();
     gone.abort();
     const before = await titles();

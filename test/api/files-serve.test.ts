@@ -9,6 +9,7 @@
  * Uploads arrive separately: files are seeded straight into storage and the record's file
  * fields set with a direct update of its table.
  */
+import { systemClock } from '../../src/core/clock.js';
 import type { AddressInfo } from 'node:net';
 import PocketBase from 'pocketbase';
 import sharp from 'sharp';
@@ -425,7 +426,7 @@ describe('access', () => {
   });
 
   it('a protected file with an expired file token: 404', async () => {
-    const expired = await signRecordToken(alice.record, 'file', {}, -10);
+    const expired = await signRecordToken(systemClock, alice.record, 'file', {}, -10);
     expectApiError(await get(url('owned', ids.owned, 'secret_abc123.png', `token=${expired}`)), 404);
   });
 

@@ -372,7 +372,7 @@ describe('(c) the EXISTS wrapper', () => {
       it('the root alias is the one given to compileFilter', () => {
         const predicate = compileFilter(
           parseFilter("author.name = 'x'"),
-          { schema: registry, collection: posts, dialect: engine.dialect, request: null, allowHiddenFields: true },
+          { schema: registry, collection: posts, dialect: engine.dialect, request: null, allowHiddenFields: true, now: new Date() },
           'zz_root',
         );
         const q = sql`SELECT 1 FROM ${sql.id('posts')} AS ${sql.id('zz_root')} WHERE ${predicate}`.compile(engine.db);

@@ -28,7 +28,7 @@ const registry = new CollectionRegistry();
 registry.replace([users, posts]);
 
 function compile(filter: string, budget?: CostBudget): void {
-  compileFilter(parseFilter(filter), { schema: registry, collection: registry.find('posts')!, dialect: new SqliteFilterDialect(), request: guestRequest(), allowHiddenFields: false, budget }, '__r');
+  compileFilter(parseFilter(filter), { schema: registry, collection: registry.find('posts')!, dialect: new SqliteFilterDialect(), request: guestRequest(), allowHiddenFields: false, budget, now: new Date() }, '__r');
 }
 
 function refusal(filter: string, budget: CostBudget = CLIENT_BUDGET): string {

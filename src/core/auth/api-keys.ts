@@ -15,7 +15,8 @@ import { badRequest, fieldError, notFound, type ErrorData, type FieldError } fro
 import { newId } from '../ids.js';
 import { API_KEYS_TABLE } from '../internal-tables.js';
 import type { Database, Logger } from '../ports.js';
-import { formatDate, nowString, parseDate } from '../time.js';
+import { formatDate, parseDate } from '../time.js';
+import { nowText, type Clock } from '../clock.js';
 import { RECORD_ACTIONS, type ApiKeyPrincipal, type ApiKeyScope, type RecordAction } from './api-key-scope.js';
 
 export const API_KEY_PREFIX = 'bsk_';
@@ -72,6 +73,7 @@ export class ApiKeyService {
     private readonly db: Database,
     private readonly schema: SchemaView,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   private toInfo(row: ApiKeyRow): ApiKeyInfo {
@@ -145,7 +147,7 @@ export class ApiKeyService {
   async create(body: Record<string, unknown>): Promise<ApiKeyInfo & { key: string }> {
     const input = this.parseInput(body, true);
     const key = generateKey();
-    const now = nowString();
+    const now = nowText(this.clock);
     const row: ApiKeyRow = {
       id: newId(),
       name: input.name!,
@@ -179,7 +181,7 @@ export class ApiKeyService {
   async update(id: string, body: Record<string, unknown>): Promise<ApiKeyInfo> {
     await this.findRow(id);
     const input = this.parseInput(body, false);
-    const set: Record<string, unknown> = { updated: nowString() };
+    const set: Record<string, unknown> = { updated: nowText(this.clock) };
     if (input.name !== undefined) set.name = input.name;
     if (input.expires !== undefined) set.expires = input.expires;
     if (input.scopes !== undefined) set.scopes = JSON.stringify(input.scopes);
@@ -199,19 +201,19 @@ export class ApiKeyService {
     const rows = await this.db.rows<ApiKeyRow>(sql`SELECT * FROM ${sql.id(API_KEYS_TABLE)} WHERE ${sql.id('keyHash')} = ${hashKey(key)}`);
     const row = rows[0];
     if (!row) return null;
-    if (row.expires !== '' && row.expires <= nowString()) return null;
+    if (row.expires !== '' && row.expires <= nowText(this.clock)) return null;
     this.touch(row.id);
     return { id: row.id, name: row.name, scopes: scopesOf(row) };
   }
 
   private touch(id: string): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - (this.lastUsedWrites.get(id) ?? 0) < LAST_USED_EVERY_MS) return;
     this.lastUsedWrites.set(id, now);
     if (this.lastUsedWrites.size > 10_000) this.lastUsedWrites.clear();
     this.db.kysely
       .updateTable(API_KEYS_TABLE)
-      .set({ lastUsed: nowString() })
+      .set({ lastUsed: nowText(this.clock) })
       .where('id', '=', id)
       .execute()
       .catch((err) => this.logger.warn({ err: { message: (err as Error).message } }, 'could not record an API key use'));

@@ -45,7 +45,7 @@ export async function trackAuthOrigin(deps: AuthOriginDeps, record: RecordModel,
   }
   const email = String(record.values.email ?? '');
   if (origins.length > 0 && email !== '') {
-    const info = `IP: ${client.ip || 'unknown'}, device: ${client.userAgent || 'unknown'}, time: ${new Date().toISOString()}`;
+    const info = `IP: ${client.ip || 'unknown'}, device: ${client.userAgent || 'unknown'}, time: ${new Date(deps.ctx.clock.now()).toISOString()}`;
     deps.mail.sendInBackground('login alert', recordMail('login-alert', record, deps.settings.get(), { ALERT_INFO: info }));
   }
   // Least recently used last: keep room for the new one.

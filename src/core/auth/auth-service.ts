@@ -65,12 +65,12 @@ export class AuthService {
     if (!c || !c.isAuth || c.id !== claims.collectionId || (collection && collection.id !== c.id)) return null;
     const record = await findRecord(this.auth.ctx, c, claims.id, systemCaller(), c.rules.view);
     if (!record) return null;
-    const verified = await verifyRecordToken(token, record, type);
+    const verified = await verifyRecordToken(this.auth.ctx.clock, token, record, type);
     return verified ? { record, claims: verified } : null;
   }
 
   async issueToken(record: RecordModel, refreshable = true, durationSeconds?: number): Promise<string> {
-    return signRecordToken(record, 'auth', { refreshable }, durationSeconds);
+    return signRecordToken(this.auth.ctx.clock, record, 'auth', { refreshable }, durationSeconds);
   }
 
   /** The record of `collection` with this email (case-insensitive, as identities are typed), or null. */

@@ -74,7 +74,7 @@ export class EmailFlows {
     runInBackground(this.auth.logger, 'password reset request', async () => {
       const record = await this.service.findByEmail(collection, email);
       if (!record || !(await this.firstMailInWindow('password-reset', record))) return;
-      const token = await signRecordToken(record, 'passwordReset', { email: record.values.email });
+      const token = await signRecordToken(this.auth.ctx.clock, record, 'passwordReset', { email: record.values.email });
       this.auth.mail.sendInBackground('password reset', recordMail('password-reset', record, this.auth.settings.get(), { TOKEN: token }));
     });
   }
@@ -111,7 +111,7 @@ export class EmailFlows {
     runInBackground(this.auth.logger, 'verification request', async () => {
       const record = await this.service.findByEmail(collection, email);
       if (!record || record.values.verified || !(await this.firstMailInWindow('verification', record))) return;
-      const token = await signRecordToken(record, 'verification', { email: record.values.email });
+      const token = await signRecordToken(this.auth.ctx.clock, record, 'verification', { email: record.values.email });
       this.auth.mail.sendInBackground('verification', recordMail('verification', record, this.auth.settings.get(), { TOKEN: token }));
     });
   }
@@ -141,7 +141,7 @@ export class EmailFlows {
     }
     // One mail per record every two minutes: a signed-in user cannot make Basalt spam an address.
     if (!(await this.firstMailInWindow('email-change', record))) return;
-    const token = await signRecordToken(record, 'emailChange', { email: record.values.email, newEmail });
+    const token = await signRecordToken(this.auth.ctx.clock, record, 'emailChange', { email: record.values.email, newEmail });
     // Sent to the new address: receiving it proves that mailbox.
     this.auth.mail.sendInBackground('email change', recordMail('email-change', record, this.auth.settings.get(), { TOKEN: token }, newEmail));
   }

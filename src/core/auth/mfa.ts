@@ -69,14 +69,14 @@ export async function checkMfa(deps: MfaDeps, record: RecordModel, method: AuthM
     const ttl = mfaDuration(record.collection) * 1000;
     for (const old of await findRecordsBy(deps.ctx, mfas, { collectionRef: record.collection.id, recordRef: recordId(record) }, 100)) {
       const at = parseDate(old.values.created);
-      if (!at || Date.now() - at.getTime() > ttl) await deps.system.claim(old);
+      if (!at || deps.ctx.clock.now() - at.getTime() > ttl) await deps.system.claim(old);
     }
     const created = await deps.system.create('_mfas', { collectionRef: record.collection.id, recordRef: recordId(record), method });
     throw new MfaRequiredError(recordId(created));
   }
   const [session] = await findRecordsBy(deps.ctx, mfas, { id: mfaId }, 1);
   const createdAt = session ? parseDate(session.values.created) : null;
-  const expired = !createdAt || Date.now() - createdAt.getTime() > mfaDuration(record.collection) * 1000;
+  const expired = !createdAt || deps.ctx.clock.now() - createdAt.getTime() > mfaDuration(record.collection) * 1000;
   if (!session || expired) {
     if (session) await deps.system.delete(session);
     throw badRequest(MFA_MESSAGES.invalidSession);

@@ -57,7 +57,7 @@ export class OtpFlow {
 
   private isLive(otp: RecordModel, collection: CollectionModel): boolean {
     const created = parseDate(otp.values.created);
-    return created !== null && Date.now() - created.getTime() <= this.durationMs(collection);
+    return created !== null && this.auth.ctx.clock.now() - created.getTime() <= this.durationMs(collection);
   }
 
   /**

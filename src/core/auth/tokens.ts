@@ -4,6 +4,7 @@
  * rotates tokenKey) invalidates every token signed with it.
  */
 import { decodeJwt, jwtVerify, SignJWT } from 'jose';
+import type { Clock } from '../clock.js';
 import type { CollectionModel } from '../collections/collection-model.js';
 import type { TokenConfig } from '../collections/types.js';
 import type { RecordModel } from '../records/record.js';
@@ -40,11 +41,11 @@ function signingKey(record: RecordModel, type: TokenType): Uint8Array {
 }
 
 /** Signs a token of `type` for `record`; `durationSeconds` overrides the collection's duration. */
-export async function signRecordToken(record: RecordModel, type: TokenType, extra: Record<string, unknown> = {}, durationSeconds?: number): Promise<string> {
+export async function signRecordToken(clock: Clock, record: RecordModel, type: TokenType, extra: Record<string, unknown> = {}, durationSeconds?: number): Promise<string> {
   const duration = durationSeconds ?? tokenConfig(record.collection, type).duration;
   return new SignJWT({ id: String(record.values.id), type, collectionId: record.collection.id, ...extra })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setExpirationTime(Math.floor(Date.now() / 1000) + duration)
+    .setExpirationTime(Math.floor(clock.now() / 1000) + duration)
     .sign(signingKey(record, type));
 }
 
@@ -58,9 +59,9 @@ export function peekClaims(token: string): Partial<TokenClaims> | null {
 }
 
 /** Verifies signature, expiry and type; null for anything invalid (never an error). */
-export async function verifyRecordToken(token: string, record: RecordModel, type: TokenType): Promise<TokenClaims | null> {
+export async function verifyRecordToken(clock: Clock, token: string, record: RecordModel, type: TokenType): Promise<TokenClaims | null> {
   try {
-    const { payload } = await jwtVerify(token, signingKey(record, type), { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, signingKey(record, type), { algorithms: ['HS256'], currentDate: new Date(clock.now()) });
     if (payload.type !== type || payload.id !== record.values.id || payload.collectionId !== record.collection.id) return null;
     return payload as unknown as TokenClaims;
   } catch {

@@ -10,6 +10,7 @@
  * works once. Five attempts without a valid code (within five minutes) lock the factor for the
  * rest of the window.
  */
+import { transact } from '../events/transaction.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import { sql } from 'kysely';
@@ -20,7 +21,7 @@ import { TOTP_TABLE } from '../internal-tables.js';
 import type { Database } from '../ports.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import { recordId, type RecordModel } from '../records/record.js';
-import { nowString } from '../time.js';
+import { nowText, type Clock } from '../clock.js';
 import { verifyPassword } from './password.js';
 
 const PERIOD = 30;
@@ -80,6 +81,7 @@ export class TotpService {
     private readonly db: Database,
     private readonly limiter: RateLimiter,
     private readonly issuer: () => string,
+    private readonly clock: Clock,
   ) {}
 
   private async row(record: RecordModel, db: Database = this.db, lock = false): Promise<TotpRow | null> {
@@ -116,10 +118,10 @@ export class TotpService {
       throw badRequest('An error occurred while validating the submitted data.', { password: fieldError('validation_invalid_password', 'Missing or invalid auth record password.') });
     }
     const secret = new OTPAuth.Secret({ size: 20 }).base32;
-    await this.db.transaction(async (tx) => {
+    await transact(this.db, async ({ db: tx }) => {
       const existing = await this.row(record, tx, true);
       if (existing && (existing.confirmed === true || existing.confirmed === 1)) throw badRequest(TOTP_MESSAGES.alreadyEnrolled);
-      const now = nowString();
+      const now = nowText(this.clock);
       if (existing) {
         await tx.kysely.updateTable(TOTP_TABLE).set({ secret, lastStep: 0, recoveryCodes: '[]', updated: now }).where('id', '=', existing.id).execute();
       } else {
@@ -140,13 +142,13 @@ export class TotpService {
     const digits = code.replace(/\s/g, '');
     if (/^\d{6}$/.test(digits)) {
       const totp = this.totp(record, row.secret);
-      const now = Date.now();
+      const now = this.clock.now();
       const current = OTPAuth.TOTP.counter({ period: PERIOD, timestamp: now });
       for (const delta of [0, -1, 1]) {
         const step = current + delta;
         if (step <= Number(row.lastStep)) continue;
         if (equalText(totp.generate({ timestamp: step * PERIOD * 1000 }), digits)) {
-          await tx.kysely.updateTable(TOTP_TABLE).set({ lastStep: step, updated: nowString() }).where('id', '=', row.id).execute();
+          await tx.kysely.updateTable(TOTP_TABLE).set({ lastStep: step, updated: nowText(this.clock) }).where('id', '=', row.id).execute();
           return true;
         }
       }
@@ -158,7 +160,7 @@ export class TotpService {
     const index = codes.findIndex((h) => equalText(h, hash));
     if (index === -1) return false;
     codes.splice(index, 1);
-    await tx.kysely.updateTable(TOTP_TABLE).set({ recoveryCodes: JSON.stringify(codes), updated: nowString() }).where('id', '=', row.id).execute();
+    await tx.kysely.updateTable(TOTP_TABLE).set({ recoveryCodes: JSON.stringify(codes), updated: nowText(this.clock) }).where('id', '=', row.id).execute();
     return true;
   }
 
@@ -169,7 +171,7 @@ export class TotpService {
     const lockKey = `totp-attempts:${record.collection.id}:${recordId(record)}`;
     await this.limiter.enforce(lockKey, MAX_FAILURES, FAILURE_WINDOW_SECONDS, TOTP_MESSAGES.tooManyAttempts);
     let ok = false;
-    const result = await this.db.transaction(async (tx) => {
+    const result = await transact(this.db, async ({ db: tx }) => {
       const row = await this.row(record, tx, true);
       const confirmed = Boolean(row && (row.confirmed === true || row.confirmed === 1));
       if (!row || confirmed === opts.pending) throw badRequest(opts.pending && confirmed ? TOTP_MESSAGES.alreadyEnrolled : TOTP_MESSAGES.notEnrolled);
@@ -187,7 +189,7 @@ export class TotpService {
     const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
     await tx.kysely
       .updateTable(TOTP_TABLE)
-      .set({ ...extra, recoveryCodes: JSON.stringify(codes.map(hashRecoveryCode)), updated: nowString() })
+      .set({ ...extra, recoveryCodes: JSON.stringify(codes.map(hashRecoveryCode)), updated: nowText(this.clock) })
       .where('id', '=', rowId)
       .execute();
     return codes;

@@ -45,7 +45,7 @@ export async function listCollections(
 ): Promise<ListResult<Collection>> {
   const params = parseListParams(query);
   const schema = { find: (idOrName: string) => (idOrName === COLLECTIONS_TABLE ? CATALOGUE : undefined), all: () => [CATALOGUE] };
-  const qctx = { db: ctx.db, schema };
+  const qctx = { ...ctx, schema };
   const checked = checkClientQuery({ ...query, sort: params.sort || 'created' }, caller);
   const where = and([filterPredicate(qctx, CATALOGUE, checked, caller)]) ?? sql`1=1`;
   const sort = sortPlan(qctx, CATALOGUE, checked, caller);

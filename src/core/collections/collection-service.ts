@@ -6,7 +6,8 @@
 import { badRequest, fieldError, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { transact, type Tx } from '../events/transaction.js';
-import type { Database, Logger } from '../ports.js';
+import type { Clock, Database, Logger } from '../ports.js';
+import { nowText } from '../clock.js';
 import { isPlainObject } from './fields/coerce.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import { deleteCollectionRow, ensureSystemTables, insertCollection, updateCollection } from './collection-store.js';
@@ -27,6 +28,7 @@ export type TruncateRecords = (tx: Tx, collection: Collection) => Promise<void>;
 export interface CollectionServiceDeps {
   db: Database;
   registry: CollectionRegistry;
+  clock: Clock;
   events: EventBus;
   logger: Logger;
   /** Deletes the files of deleted collections after the commit. */
@@ -52,12 +54,12 @@ export class CollectionService {
   /** First start: system tables and system collections, then the catalogue. */
   async bootstrap(): Promise<void> {
     const { db, registry } = this.deps;
-    await db.transaction(async (tx) => {
+    await transact(db, async ({ db: tx }) => {
       await tx.lockSchema();
       const created = await ensureSystemTables(tx);
       await ensureInternalTables(tx);
       if (!created) return;
-      for (const c of systemCollections()) {
+      for (const c of systemCollections(nowText(this.deps.clock))) {
         await syncCollectionTable(tx, null, c);
         await insertCollection(tx, c);
       }
@@ -178,7 +180,7 @@ export class CollectionService {
 
   async create(input: unknown): Promise<Collection> {
     return this.change(async (tx) => {
-      const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db });
+      const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db, clock: this.deps.clock });
       await this.apply(tx, [{ prev: null, next }]);
       return next;
     }, MESSAGES.collectionCreateFailed);
@@ -200,7 +202,7 @@ export class CollectionService {
         const indexes = Array.isArray(body.indexes) ? (body.indexes as string[]) : prev.indexes;
         body.indexes = renameInIndexes(indexes.filter((s) => typeof s === 'string'), prev, draft);
       }
-      const next = await prepareCollection(body, prev, { registry, db: tx.db });
+      const next = await prepareCollection(body, prev, { registry, db: tx.db, clock: this.deps.clock });
       const changes: { prev: Collection | null; next: Collection | null }[] = [{ prev, next }];
       const renames = detectRenames(prev, next);
       if (hasRenames(renames)) {
@@ -270,7 +272,7 @@ export class CollectionService {
           : undefined;
         try {
           const pending = [...prepared.map((p) => p.next), ...placeholders.slice(i + 1).filter((p) => p.id !== '')];
-          const next = await prepareCollection(raw, existing?.data, { registry, db: tx.db, pending });
+          const next = await prepareCollection(raw, existing?.data, { registry, db: tx.db, clock: this.deps.clock, pending });
           prepared.push({ prev: existing?.data ?? null, next });
         } catch (err) {
           const e = err as { status?: number; data?: ErrorData; message?: string };

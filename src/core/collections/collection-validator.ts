@@ -2,11 +2,12 @@
  * Turns a submitted collection (create or update) into a valid, normalised definition, or a 400
  * with field codes. Nothing is written here: the service applies the result in one transaction.
  */
+import { transact } from '../events/transaction.js';
 import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
 import type { Database } from '../ports.js';
 import { parseRule } from '../rules/parsed-rule.js';
 import { FilterSyntaxError } from '../rules/parser.js';
-import { nowString } from '../time.js';
+import { nowText, type Clock } from '../clock.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import { isPlainObject } from './fields/coerce.js';
 import { validateFields, FIELD_NAME, MAX_NAME_LENGTH } from './fields-validator.js';
@@ -33,6 +34,7 @@ const MAX_VIEW_QUERY_LENGTH = 5000;
 export interface ValidateContext {
   registry: CollectionRegistry;
   db: Database;
+  clock: Clock;
   /** Other collections being saved in the same operation (import). */
   pending?: Collection[];
 }
@@ -269,7 +271,7 @@ export async function prepareCollection(input: unknown, previous: Collection | u
       errors.viewQuery = fieldError('validation_invalid_view_query', `Provide a SELECT statement of at most ${MAX_VIEW_QUERY_LENGTH} characters.`);
     } else if (!errors.name) {
       try {
-        const columns = await ctx.db.transaction((tx) => tx.schema.describeQuery(query));
+        const columns = await transact(ctx.db, (tx) => tx.db.schema.describeQuery(query));
         c.fields = inferViewFields(query, columns, ctx.registry.overlay(ctx.pending ?? []), previous?.fields);
         if (!c.fields.some((f) => f.name === 'id')) {
           errors.viewQuery = fieldError('validation_missing_view_id', 'The query must select an "id" column.');
@@ -333,7 +335,7 @@ export async function prepareCollection(input: unknown, previous: Collection | u
   const ruleErrors = ruleErrorsOf(model, schema, ctx.db.filter);
   if (Object.keys(ruleErrors).length > 0) throw badRequest(failMessage, ruleErrors);
 
-  const now = nowString();
+  const now = nowText(ctx.clock);
   if (!previous) c.created = now;
   c.updated = now;
   return c;

@@ -4,7 +4,6 @@
  */
 import { crc32 } from 'node:zlib';
 import { randomString } from '../ids.js';
-import { nowString } from '../time.js';
 import { fieldTypeOf } from './fields/index.js';
 import {
   SUPERUSERS_COLLECTION_ID,
@@ -138,8 +137,7 @@ export function defaultAuthOptions(): AuthOptions {
  * auth one `id` and the auth system fields, a view none. NB: no `created`/`updated`; clients
  * (PocketBase's dashboard) append those themselves, and would otherwise send them twice.
  */
-export function scaffoldCollection(type: CollectionType, name = '', id = ''): Collection {
-  const now = nowString();
+export function scaffoldCollection(type: CollectionType, name = '', id = '', now = ''): Collection {
   const base: Collection = {
     id,
     name,
@@ -167,10 +165,10 @@ export function scaffoldCollection(type: CollectionType, name = '', id = ''): Co
 
 const OWNER_RULE = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId";
 
-function systemCollection(name: string, fields: Field[], indexes: string[], rules: Partial<Collection> = {}): Collection {
+function systemCollection(now: string, name: string, fields: Field[], indexes: string[], rules: Partial<Collection> = {}): Collection {
   const id = defaultCollectionId(name);
   return {
-    ...scaffoldCollection('base', name, id),
+    ...scaffoldCollection('base', name, id, now),
     system: true,
     fields: [idField(), ...fields, ...timestampFields(true)],
     indexes: indexes.map((sql) => sql.replaceAll('{id}', id)),
@@ -181,13 +179,13 @@ function systemCollection(name: string, fields: Field[], indexes: string[], rule
 const ref = (name: string) => makeField('text', name, { system: true, required: true });
 
 /** The collections Basalt creates on first start, in dependency order. */
-export function systemCollections(): Collection[] {
-  const superusers = scaffoldCollection('auth', SUPERUSERS_COLLECTION_NAME, SUPERUSERS_COLLECTION_ID);
+export function systemCollections(now: string): Collection[] {
+  const superusers = scaffoldCollection('auth', SUPERUSERS_COLLECTION_NAME, SUPERUSERS_COLLECTION_ID, now);
   superusers.system = true;
   superusers.fields.push(...timestampFields(true));
 
   const usersId = '_pb_users_auth_';
-  const users = scaffoldCollection('auth', 'users', usersId);
+  const users = scaffoldCollection('auth', 'users', usersId, now);
   users.fields.push(
     makeField('text', 'name', { max: 255 }),
     makeField('file', 'avatar', {
@@ -207,6 +205,7 @@ export function systemCollections(): Collection[] {
   return [
     superusers,
     systemCollection(
+      now,
       '_externalAuths',
       [ref('collectionRef'), ref('recordRef'), ref('provider'), ref('providerId')],
       [
@@ -216,12 +215,14 @@ export function systemCollections(): Collection[] {
       { listRule: OWNER_RULE, viewRule: OWNER_RULE, deleteRule: OWNER_RULE },
     ),
     systemCollection(
+      now,
       '_mfas',
       [ref('collectionRef'), ref('recordRef'), ref('method')],
       ['CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (`collectionRef`, `recordRef`)'],
       { listRule: OWNER_RULE, viewRule: OWNER_RULE },
     ),
     systemCollection(
+      now,
       '_otps',
       [
         ref('collectionRef'),
@@ -233,6 +234,7 @@ export function systemCollections(): Collection[] {
       { listRule: OWNER_RULE, viewRule: OWNER_RULE },
     ),
     systemCollection(
+      now,
       '_authOrigins',
       [ref('collectionRef'), ref('recordRef'), ref('fingerprint')],
       ['CREATE UNIQUE INDEX `idx_authOrigins_unique_pairs` ON `_authOrigins` (`collectionRef`, `recordRef`, `fingerprint`)'],

@@ -83,5 +83,5 @@ class AbortableDatabase implements Database {
 /** `tx` with statements refused after `signal` aborts (they throw `signal.reason`). */
 export function abortableTx(tx: Tx, signal: AbortSignal): Tx {
   if (!tx.db.inTransaction) throw new Error('abortableTx needs a transaction');
-  return { db: new AbortableDatabase(tx.db, signal), afterCommit: (fn) => tx.afterCommit(fn), onRollback: (fn) => tx.onRollback(fn) };
+  return { db: new AbortableDatabase(tx.db, signal), beforeCommit: (fn) => tx.beforeCommit(fn), afterCommit: (fn) => tx.afterCommit(fn), onRollback: (fn) => tx.onRollback(fn) };
 }

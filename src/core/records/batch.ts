@@ -9,7 +9,7 @@ import type { CollectionModel, SchemaView } from '../collections/collection-mode
 import { ApiError, badRequest, fieldError, isApiError, MESSAGES, notFound } from '../errors.js';
 import { abortableTx } from '../events/abortable-tx.js';
 import { transact, type Tx } from '../events/transaction.js';
-import type { Database, Logger } from '../ports.js';
+import type { Clock, Database, Logger } from '../ports.js';
 import { resolveBatchAction, type BatchAction } from './batch-action.js';
 import type { BatchRequest } from './batch-request.js';
 import { BatchRequestInfo } from './batch-request-info.js';
@@ -22,6 +22,7 @@ import type { RecordWriter } from './record-writer.js';
 export interface BatchDeps {
   db: Database;
   schema: SchemaView;
+  clock: Clock;
   writer: RecordWriter;
   logger: Logger;
 }
@@ -131,7 +132,7 @@ export class BatchRunner {
     const input = { data: request.body, files: request.files };
     const record = kind === 'create' ? await writer.create(collection, input, sub, tx) : await writer.update(collection, id!, input, sub, tx);
     // Presented inside the transaction: an expand may name records written earlier in the batch.
-    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema }, [record], sub, query);
+    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock }, [record], sub, query);
     return { status: 200, body: options.shape ? options.shape(json, query) : json };
   }
 
@@ -143,7 +144,7 @@ export class BatchRunner {
     if (action.kind !== 'upsert') return { kind: action.kind, id: action.id };
     const id = request.body.id;
     if (typeof id !== 'string' || id === '') return { kind: 'create' };
-    const existing = await findRecord({ db: tx.db, schema: this.deps.schema }, collection, id, systemCaller(), collection.rules.view);
+    const existing = await findRecord({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock }, collection, id, systemCaller(), collection.rules.view);
     return existing ? { kind: 'update', id } : { kind: 'create' };
   }
 }

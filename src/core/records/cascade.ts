@@ -14,7 +14,6 @@ import { badRequest, MESSAGES } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
-import { nowString } from '../time.js';
 import { AUTH_RECORD_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
 import type { RecordModel } from './record.js';
@@ -62,7 +61,11 @@ export type CascadeChange = { type: 'update'; record: RecordModel; previous: Rec
 export class CascadeEffects {
   readonly changes: CascadeChange[] = [];
 
-  constructor(private readonly limit: number = DEFAULT_MAX_CASCADE_RECORDS) {}
+  /** `now`: the time stamped on the records the cascade updates (their onUpdate autodates). */
+  constructor(
+    readonly now: string,
+    private readonly limit: number = DEFAULT_MAX_CASCADE_RECORDS,
+  ) {}
 
   add(change: CascadeChange): void {
     if (this.changes.length >= this.limit) throw badRequest(MESSAGES.cascadeTooLarge);
@@ -111,7 +114,7 @@ async function* referencing(db: Database, source: CollectionModel, fieldName: st
 async function clearReference(db: Database, ref: RecordModel, field: Field, remaining: string[], multiple: boolean, effects: CascadeEffects): Promise<void> {
   const source = ref.collection;
   const values = { ...ref.values, [field.name]: multiple ? remaining : '' };
-  const now = nowString();
+  const now = effects.now;
   const changed = source.fields.filter((f) => f === field || (f.type === 'autodate' && f.onUpdate));
   for (const f of changed) if (f !== field) values[f.name] = now;
   await db.kysely.updateTable(source.table).set(codecOf(source).encode(values, changed)).where('id', '=', String(ref.values.id)).execute();

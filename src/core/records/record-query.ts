@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
-import type { Database } from '../ports.js';
+import type { Clock, Database } from '../ports.js';
 import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } from '../rules/compiler.js';
 import { JoinScope } from '../rules/field-path.js';
 import type { Sql } from '../rules/filter-dialect.js';
@@ -24,6 +24,8 @@ export { clientBudget };
 export interface QueryContext {
   db: Database;
   schema: SchemaView;
+  /** "Now" for the `@now`/`@today…` macros and autodate values. */
+  clock: Clock;
 }
 
 /** The rule as a predicate, or null when it is open. Callers handle `locked` before. */
@@ -33,6 +35,7 @@ export function rulePredicate(ctx: QueryContext, collection: CollectionModel, ru
   try {
     return compileFilter(rule.expr, {
       schema: ctx.schema,
+      now: new Date(ctx.clock.now()),
       collection,
       dialect: ctx.db.filter,
       request: caller.info,
@@ -63,6 +66,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
   try {
     return compileFilter(expr, {
       schema: ctx.schema,
+      now: new Date(ctx.clock.now()),
       collection,
       dialect: ctx.db.filter,
       request: caller.info,

@@ -47,9 +47,11 @@ export async function findRecord(ctx: QueryContext, collection: CollectionModel,
 }
 
 export class RecordReader {
-  private readonly throttle = new EmptyListThrottle();
+  private readonly throttle: EmptyListThrottle;
 
-  constructor(private readonly ctx: QueryContext) {}
+  constructor(private readonly ctx: QueryContext) {
+    this.throttle = new EmptyListThrottle(ctx.clock);
+  }
 
   async list(collection: CollectionModel, query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<Record<string, unknown>>> {
     assertScope(caller, collection, 'list');

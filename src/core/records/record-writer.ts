@@ -13,8 +13,8 @@ import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { transact, type Tx } from '../events/transaction.js';
-import type { Database, Logger } from '../ports.js';
-import { nowString } from '../time.js';
+import type { Clock, Database, Logger } from '../ports.js';
+import { nowText } from '../clock.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { asSystem, assertScope, systemCaller, type Caller } from './caller.js';
 import { CascadeEffects, deleteWithCascade } from './cascade.js';
@@ -34,6 +34,7 @@ import { valuesOf } from '../collections/fields/multi-value.js';
 export interface WriterDeps {
   db: Database;
   schema: SchemaView;
+  clock: Clock;
   events: EventBus;
   logger: Logger;
   /** Stores uploads and deletes replaced files in step with the write transactions. */
@@ -84,7 +85,7 @@ export class RecordWriter {
   constructor(private readonly deps: WriterDeps) {}
 
   private ctx(db: Database) {
-    return { db, schema: this.deps.schema };
+    return { db, schema: this.deps.schema, clock: this.deps.clock };
   }
 
   /** Does the caller satisfy the manageRule of `record` (auth collections)? */
@@ -203,7 +204,7 @@ export class RecordWriter {
     const applied = applyBody(collection, zero, input.data, { isNew: true, seesHidden: caller.can.seesHidden, canManage: caller.can.bypassesRules, uploads: plan.keys });
     addPlanErrors(plan, applied.errors);
     const { values, errors } = applied;
-    const now = nowString();
+    const now = nowText(this.deps.clock);
     for (const f of collection.fields) {
       if (f.type === 'text' && values[f.name] === '' && f.autogeneratePattern) values[f.name] = autogenerateText(f);
       if (f.type === 'autodate' && f.onCreate) values[f.name] = now;
@@ -289,7 +290,7 @@ export class RecordWriter {
       const ruleCaller: Caller = { ...caller, info: deriveRequest(caller.info, { body: applied.bodyForRules }) };
       if (!caller.can.bypassesRules && rule.kind === 'filter' && !(await ruleAllows(ctx, collection, id, rule, ruleCaller))) throw notFound();
       const { values, errors } = applied;
-      const now = nowString();
+      const now = nowText(this.deps.clock);
       for (const f of collection.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now;
       validateValues(collection, values, false, existing.values, errors);
       const uploads = keptUploads(collection, values, plan);
@@ -326,7 +327,7 @@ export class RecordWriter {
       const record = await findRecord(this.ctx(tx.db), collection, id, caller, rule);
       if (!record) throw notFound();
       if (collection.id === SUPERUSERS_COLLECTION_ID) await assertNotLastSuperuser(tx.db, collection);
-      const effects = new CascadeEffects(this.deps.maxCascadeRecords);
+      const effects = new CascadeEffects(nowText(this.deps.clock), this.deps.maxCascadeRecords);
       await deleteWithCascade(tx.db, this.deps.schema, record, effects);
       this.deps.files.deleteRecordsAfterCommit(tx, effects.deleted);
       effects.announceAfterCommit(tx, this.deps.events);
@@ -343,7 +344,7 @@ export class RecordWriter {
       if (rows.length === 0) return;
       // NB: bounded per record (its cascade), not per truncate: every record's events wait for the commit.
       for (const row of rows) {
-        const effects = new CascadeEffects(this.deps.maxCascadeRecords);
+        const effects = new CascadeEffects(nowText(this.deps.clock), this.deps.maxCascadeRecords);
         await deleteWithCascade(tx.db, this.deps.schema, codec.decode(row), effects);
         this.deps.files.deleteRecordsAfterCommit(tx, effects.deleted, collection.id);
         effects.announceAfterCommit(tx, this.deps.events);

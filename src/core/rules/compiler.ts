@@ -28,7 +28,7 @@ export interface CompileContext {
   allowHiddenFields: boolean;
   /** Table or CTE the base rows come from. @default the collection's table */
   baseTable?: string;
-  now?: Date;
+  now: Date;
   /**
    * What a client filter may cost (see filter-cost.ts), checked while it compiles; rules, whose
    * authors are superusers, compile without one.
@@ -62,7 +62,7 @@ export class Compilation {
     readonly rootAlias: string,
   ) {
     this.scope = new JoinScope(ctx.dialect, rootAlias, '__j');
-    this.now = ctx.now ?? new Date();
+    this.now = ctx.now;
     this.baseTable = ctx.baseTable ?? ctx.collection.table;
     this.cost = ctx.budget ? new FilterCost(ctx.budget) : null;
   }
@@ -186,8 +186,9 @@ export function compileFilter(expr: Expr, ctx: CompileContext, rootAlias: string
 }
 
 /** Checks that every identifier of `expr` resolves (for rule validation on collection save). */
-export function validateFilter(expr: Expr, ctx: Omit<CompileContext, 'request'>): void {
-  new Compilation({ ...ctx, request: null }, '__r').expr(expr);
+export function validateFilter(expr: Expr, ctx: Omit<CompileContext, 'request' | 'now'>): void {
+  // Only whether it resolves matters here: the date the macros would stand for does not.
+  new Compilation({ ...ctx, request: null, now: new Date(0) }, '__r').expr(expr);
 }
 
 export { splitModifier, FilterResolveError, FilterCostError, type CostBudget };

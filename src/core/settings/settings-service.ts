@@ -3,13 +3,14 @@
  * cached in memory, replaced after a committed change. `reload()` is what a cross-node
  * invalidation will call.
  */
+import { transact } from '../events/transaction.js';
 import { sql } from 'kysely';
 import { PARAMS_TABLE } from '../collections/collection-store.js';
 import type { Config } from '../config.js';
 import { badRequest, MESSAGES } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Database } from '../ports.js';
-import { nowString } from '../time.js';
+import { nowText, type Clock } from '../clock.js';
 import { defaultSettings, type Settings } from './settings.js';
 import { applySettingsPatch, overlaySettings } from './settings-patch.js';
 
@@ -25,6 +26,7 @@ export class SettingsService {
     private readonly db: Database,
     private readonly events: EventBus,
     config: Pick<Config, 'appName' | 'appUrl'>,
+    private readonly clock: Clock,
   ) {
     this.defaults = defaultSettings(config);
     this.current = deepFreeze(structuredClone(this.defaults));
@@ -49,7 +51,7 @@ export class SettingsService {
 
   /** Applies a PATCH body; 400 with field errors when it does not validate. */
   async update(patch: unknown): Promise<Settings> {
-    await this.db.transaction(async (tx) => {
+    await transact(this.db, async ({ db: tx }) => {
       // Serialise settings writers across nodes (the same lock as schema changes: both are rare).
       await tx.lockSchema();
       const stored = await this.readStored(tx);
@@ -57,7 +59,7 @@ export class SettingsService {
       const result = applySettingsPatch(current, stored, patch);
       if ('errors' in result) throw badRequest(MESSAGES.validationFailed, result.errors);
       const value = JSON.stringify(result.stored);
-      const now = nowString();
+      const now = nowText(this.clock);
       const updated = await tx.kysely.updateTable(PARAMS_TABLE).set({ value, updated: now }).where('id', '=', SETTINGS_ID).executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) {
         await tx.kysely.insertInto(PARAMS_TABLE).values({ id: SETTINGS_ID, value, created: now, updated: now }).execute();

@@ -13,7 +13,7 @@ export function registerCollectionRoutes(server: FastifyInstance, app: App): voi
   const service = app.collections;
 
   server.get('/api/collections', superusersOnly, async (request) => {
-    const result = await listCollections({ db: app.db, schema: app.registry }, queryOf(request), callerOf(request), (id) => app.registry.find(id)?.data);
+    const result = await listCollections(app.query, queryOf(request), callerOf(request), (id) => app.registry.find(id)?.data);
     return { ...result, items: result.items.map(collectionToJson) };
   });
 

@@ -33,6 +33,6 @@ export function registerFileRoutes(server: FastifyInstance, app: App): void {
     if (request.basaltApiKey) throw forbidden(MESSAGES.fileTokenApiKey);
     const auth = callerOf(request).auth;
     if (!auth) throw unauthorized(MESSAGES.fileTokenRequiresAuth);
-    return { token: await issueFileToken(auth) };
+    return { token: await issueFileToken(app.clock, auth) };
   });
 }

@@ -24,7 +24,7 @@ function mfaIdOf(request: FastifyRequest, body: Record<string, unknown>): string
 }
 
 export function registerRecordAuthRoutes(server: FastifyInstance, app: App): void {
-  const ctx = { db: app.db, schema: app.registry };
+  const ctx = app.query;
   const base = '/api/collections/:collection';
   // Sign-in endpoints are for people: an API key is refused before anything runs.
   const tags = (...rateLimit: string[]) => ({ config: { rateLimit }, preHandler: refuseApiKeys });

@@ -22,7 +22,7 @@ async function writeInput(app: App, request: FastifyRequest, collection: Collect
 
 export function registerRecordRoutes(server: FastifyInstance, app: App): void {
   const { reader, writer } = app.records;
-  const ctx = { db: app.db, schema: app.registry };
+  const ctx = app.query;
   const base = '/api/collections/:collection/records';
 
   server.get<{ Params: Params }>(base, { config: { rateLimit: ['list'] } }, async (request) => {

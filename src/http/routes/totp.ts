@@ -50,7 +50,7 @@ export function registerTotpRoutes(server: FastifyInstance, app: App): void {
   server.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     requireSuperuser(request);
     const collection = authCollectionFrom(app, request.params.collection);
-    const record = await findRecord({ db: app.db, schema: app.registry }, collection, request.params.id!, systemCaller(), collection.rules.view);
+    const record = await findRecord(app.query, collection, request.params.id!, systemCaller(), collection.rules.view);
     if (!record || !(await app.totp.reset(collection, request.params.id!))) throw notFound();
     return reply.code(204).send();
   });

@@ -46,6 +46,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The model types are the bottom of core/: rules/, records/ and collections/ build on them.
+    files: ['src/core/model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...forbiddenInCore,
+          patterns: [
+            ...forbiddenInCore.patterns,
+            { group: ['**/records/**', '**/auth/**', '**/realtime/**', '**/rules/compiler*', '**/collections/collection-*'], message: 'core/model/ is the bottom layer: it depends on no service.' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['src/core/clock.ts'], rules: { 'no-restricted-imports': ['error', forbiddenInCore] } },
   {
     files: ['src/db/**/*.ts', 'src/adapters/**/*.ts'],

@@ -7,7 +7,7 @@ import { localAdapters } from '../src/adapters/local-adapters.js';
 import { join } from 'node:path';
 import { systemCaller } from '../src/core/records/caller.js';
 import { createApp, type App } from '../src/core/app.js';
-import type { CollectionModel } from '../src/core/collections/collection-model.js';
+import type { CollectionModel } from '../src/core/model/collection-model.js';
 import { defaultConfig } from '../src/core/config.js';
 import { transact } from '../src/core/events/transaction.js';
 import { silentLogger } from '../src/core/ports.js';

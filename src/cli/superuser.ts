@@ -1,7 +1,7 @@
 /** `basalt superuser upsert EMAIL PASSWORD` and `basalt superuser delete EMAIL`. */
 import { sql } from 'kysely';
 import { systemCaller } from '../core/records/caller.js';
-import { SUPERUSERS_COLLECTION_ID } from '../core/collections/types.js';
+import { SUPERUSERS_COLLECTION_ID } from '../core/model/collection-types.js';
 import { isApiError } from '../core/errors.js';
 import { buildConfig, readOptions, UsageError } from './config-from-args.js';
 import { createLogger, openApp } from './open-app.js';

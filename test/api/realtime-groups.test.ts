@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeClient } from '../../src/core/realtime/realtime-client.js';
-import type { RecordModel } from '../../src/core/records/record.js';
+import type { RecordModel } from '../../src/core/model/record-model.js';
 import { createCollection, createRecord } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 

@@ -3,7 +3,7 @@
  * SQL), so fixtures are valid records on every engine.
  */
 import { systemCaller } from '../../src/core/records/caller.js';
-import type { RecordModel } from '../../src/core/records/record.js';
+import type { RecordModel } from '../../src/core/model/record-model.js';
 import type { TestApp } from './test-app.js';
 
 export async function createCollection(t: TestApp, definition: Record<string, unknown>): Promise<Record<string, any>> {

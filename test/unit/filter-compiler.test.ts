@@ -14,7 +14,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CollectionRegistry } from '../../src/core/collections/collection-registry.js';
 import { defaultCollectionId, makeField, scaffoldCollection } from '../../src/core/collections/scaffolds.js';
-import type { Collection, Field } from '../../src/core/collections/types.js';
+import type { Collection, Field } from '../../src/core/model/collection-types.js';
 import { compileFilter, FilterResolveError, validateFilter } from '../../src/core/rules/compiler.js';
 import type { FilterDialect } from '../../src/core/rules/filter-dialect.js';
 import { FILTER_MAX_EXPRESSIONS } from '../../src/core/rules/ast.js';

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { SchemaView } from '../collections/collection-model.js';
+import type { SchemaView } from '../model/collection-model.js';
 import { badRequest, fieldError, notFound, type ErrorData, type FieldError } from '../errors.js';
 import { newId } from '../ids.js';
 import { API_KEYS_TABLE } from '../internal-tables.js';

@@ -1,5 +1,5 @@
 /** `GET /api/collections/{c}/auth-methods` (spec §1.3): which sign-in methods a collection offers. */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 
 /** One OAuth2 provider as the client needs it to start the flow. */
 export interface OAuth2ProviderAuthInfo {

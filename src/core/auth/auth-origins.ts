@@ -10,7 +10,7 @@ import type { MailService } from '../mail/mail-service.js';
 import { recordMail } from '../mail/record-mails.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import type { QueryContext } from '../records/record-query.js';
-import { recordId, type RecordModel } from '../records/record.js';
+import { recordId, type RecordModel } from '../model/record-model.js';
 import type { SettingsService } from '../settings/settings-service.js';
 import type { SystemRecords } from './system-records.js';
 

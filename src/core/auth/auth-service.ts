@@ -4,14 +4,14 @@
  * successful sign-in takes (authRule, MFA, sign-in origins, token).
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { findSingleColumnUniqueIndex, isNocaseIndex } from '../collections/index-definition.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, unauthorized } from '../errors.js';
 import { ruleBoundCaller, systemCaller, type Caller } from '../records/caller.js';
 import { codecOf } from '../records/record-codec.js';
 import { ROOT, ruleAllows } from '../records/record-query.js';
 import { findRecord } from '../records/record-reader.js';
-import { recordId, type RecordModel } from '../records/record.js';
+import { recordId, type RecordModel } from '../model/record-model.js';
 import { deriveRequest, type RequestContext } from '../rules/request-info.js';
 import type { AuthContext } from './auth-context.js';
 import { trackAuthOrigin, type ClientInfo } from './auth-origins.js';

@@ -9,13 +9,13 @@
  * a verification or email change makes the token's `email` claim stale. A repeated request for
  * the same record within two minutes sends nothing more.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { isEmail } from '../collections/fields/email-field.js';
-import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
+import { SUPERUSERS_COLLECTION_ID } from '../model/collection-types.js';
 import { badRequest, fieldError, MESSAGES, unauthorized, type ErrorData } from '../errors.js';
 import { recordMail } from '../mail/record-mails.js';
 import type { Caller } from '../records/caller.js';
-import { recordId, type RecordModel } from '../records/record.js';
+import { recordId, type RecordModel } from '../model/record-model.js';
 import type { AuthContext } from './auth-context.js';
 import type { AuthService } from './auth-service.js';
 import { autogenerateText } from '../collections/fields/text-field.js';

@@ -7,13 +7,13 @@
  * whatever the collection's MFA setting: the user asked for a second factor, so signing in
  * with two other methods does not replace it.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { badRequest } from '../errors.js';
 import { ruleBoundCaller, type Caller } from '../records/caller.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
-import type { RecordModel } from '../records/record.js';
-import { recordId } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
+import { recordId } from '../model/record-model.js';
 import { parseDate } from '../time.js';
 import type { SystemRecords } from './system-records.js';
 

@@ -6,7 +6,7 @@
  * never per record: five attempts burn a code, and a client has a budget of attempts across all
  * codes, so whoever knows an address can neither guess its code nor lock its owner out.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { isEmail } from '../collections/fields/email-field.js';
 import { badRequest, fieldError, forbidden, MESSAGES, type ErrorData } from '../errors.js';
 import { newId, randomString } from '../ids.js';
@@ -14,7 +14,7 @@ import { recordMail } from '../mail/record-mails.js';
 import { systemCaller } from '../records/caller.js';
 import { findRecordsBy } from '../records/record-lookup.js';
 import { findRecord } from '../records/record-reader.js';
-import { recordId, type RecordModel } from '../records/record.js';
+import { recordId, type RecordModel } from '../model/record-model.js';
 import { tooManyRequests } from '../rate-limits/rate-limiter.js';
 import { parseDate } from '../time.js';
 import type { AuthContext } from './auth-context.js';

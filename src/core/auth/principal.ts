@@ -4,7 +4,7 @@
  * a superuser?": an API key passes the rules within its scopes but is no superuser, and Basalt
  * acting on its own behalf (cascades, server-side lookups) is neither.
  */
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import type { ApiKeyPrincipal } from './api-key-scope.js';
 
 export type Principal =

@@ -3,13 +3,13 @@
  * `_externalAuths`) and to auth records themselves, done by Basalt on its own behalf: through
  * the record engine (validation, password hashing, after-commit events) but past the rules.
  */
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
 import { systemCaller } from '../records/caller.js';
 import type { RecordWriter } from '../records/record-writer.js';
-import type { RecordModel } from '../records/record.js';
-import { recordId } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
+import { recordId } from '../model/record-model.js';
 
 export class SystemRecords {
   constructor(

@@ -5,9 +5,9 @@
  */
 import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../clock.js';
-import type { CollectionModel } from '../collections/collection-model.js';
-import type { TokenConfig } from '../collections/types.js';
-import type { RecordModel } from '../records/record.js';
+import type { CollectionModel } from '../model/collection-model.js';
+import type { TokenConfig } from '../model/collection-types.js';
+import type { RecordModel } from '../model/record-model.js';
 
 export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange';
 

@@ -14,13 +14,13 @@ import { transact } from '../events/transaction.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { badRequest, fieldError } from '../errors.js';
 import { newId } from '../ids.js';
 import { TOTP_TABLE } from '../internal-tables.js';
 import type { Database } from '../ports.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
-import { recordId, type RecordModel } from '../records/record.js';
+import { recordId, type RecordModel } from '../model/record-model.js';
 import { nowText, type Clock } from '../clock.js';
 import { verifyPassword } from './password.js';
 

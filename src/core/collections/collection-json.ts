@@ -2,7 +2,7 @@
  * A collection as the API returns it (spec §3): type-specific keys only, and no secrets (token
  * secrets and OAuth2 client secrets are write-only).
  */
-import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection } from './types.js';
+import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection } from '../model/collection-types.js';
 
 export function collectionToJson(c: Collection): Record<string, unknown> {
   const out: Record<string, unknown> = {

@@ -8,10 +8,10 @@ import { checkClientQuery } from '../records/client-query.js';
 import { parseListParams } from '../records/list-params.js';
 import { and, filterPredicate, ROOT, sortPlan, type QueryContext } from '../records/record-query.js';
 import type { ListResult } from '../records/record-reader.js';
-import { CollectionModel } from './collection-model.js';
+import { CollectionModel } from '../model/collection-model.js';
 import { COLLECTIONS_TABLE } from './collection-store.js';
 import { makeField } from './scaffolds.js';
-import type { Collection } from './types.js';
+import type { Collection } from '../model/collection-types.js';
 
 /** `_collections` seen as a collection with the filterable columns only. */
 const CATALOGUE = new CollectionModel({

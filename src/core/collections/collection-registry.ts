@@ -4,9 +4,9 @@
  * so lookups never touch the database.
  */
 import type { Database } from '../ports.js';
-import { CollectionModel, type SchemaView } from './collection-model.js';
+import { CollectionModel, type SchemaView } from '../model/collection-model.js';
 import { loadCollections } from './collection-store.js';
-import type { Collection } from './types.js';
+import type { Collection } from '../model/collection-types.js';
 
 export class CollectionRegistry implements SchemaView {
   private models: CollectionModel[] = [];

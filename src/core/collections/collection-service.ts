@@ -16,7 +16,7 @@ import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, re
 import { authSystemIndexes, scaffoldCollection, systemCollections } from './scaffolds.js';
 import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
 import { authFieldErrors } from './rule-check.js';
-import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from './types.js';
+import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from '../model/collection-types.js';
 import { randomString } from '../ids.js';
 import { ensureInternalTables } from '../internal-tables.js';
 import { deleteAuthData } from '../records/cascade.js';

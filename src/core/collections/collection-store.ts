@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { ColumnDefinition, Database } from '../ports.js';
-import { AUTH_OPTION_KEYS, type Collection } from './types.js';
+import { AUTH_OPTION_KEYS, type Collection } from '../model/collection-types.js';
 
 export const COLLECTIONS_TABLE = '_collections';
 export const PARAMS_TABLE = '_params';

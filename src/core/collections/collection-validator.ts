@@ -20,7 +20,7 @@ import {
   idField,
   scaffoldCollection,
 } from './scaffolds.js';
-import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, type TokenConfig } from './types.js';
+import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, type TokenConfig } from '../model/collection-types.js';
 import { inferViewFields } from './view-fields.js';
 import { ruleErrors as ruleErrorsOf } from './rule-check.js';
 import { randomString } from '../ids.js';

@@ -9,7 +9,7 @@ import { isPlainObject } from './fields/coerce.js';
 import { fieldTypeOf } from './fields/index.js';
 import type { OptionContext } from './fields/field-type.js';
 import { defaultFieldId } from './scaffolds.js';
-import { FIELD_TYPES, type Collection, type Field, type FieldTypeName } from './types.js';
+import { FIELD_TYPES, type Collection, type Field, type FieldTypeName } from '../model/collection-types.js';
 
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 63;

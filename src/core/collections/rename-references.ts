@@ -6,7 +6,7 @@
 import type { Expr, Operand } from '../rules/ast.js';
 import { parseFilter } from '../rules/parser.js';
 import { renameIndexColumn, formatIndex, parseIndex } from './index-definition.js';
-import type { Collection } from './types.js';
+import type { Collection } from '../model/collection-types.js';
 
 export interface Renames {
   /** collection id → new name (only for renamed collections) */

@@ -11,7 +11,7 @@ import { validateFilter } from '../rules/compiler.js';
 import type { FilterDialect } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { FilterResolveError } from '../rules/resolve-error.js';
-import type { CollectionModel, SchemaView } from './collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 
 /** Auth fields `@request.auth.*` can always read (they come from the token's record). */
 const ALWAYS_AUTH_FIELDS = new Set(['id', 'collectionid', 'collectionname', 'email', 'emailvisibility', 'verified']);

@@ -13,7 +13,7 @@ import {
   type CollectionType,
   type Field,
   type FieldTypeName,
-} from './types.js';
+} from '../model/collection-types.js';
 
 /** PocketBase derives stable field ids from the type and name: `text3208210256`. */
 export function defaultFieldId(type: string, name: string): string {

@@ -8,7 +8,7 @@ import type { ColumnDefinition, Database } from '../ports.js';
 import { INVALID } from './fields/field-type.js';
 import { fieldTypeOf } from './fields/index.js';
 import { parseIndex } from './index-definition.js';
-import type { Collection, Field } from './types.js';
+import type { Collection, Field } from '../model/collection-types.js';
 
 export function columnOf(field: Field): ColumnDefinition {
   const spec = fieldTypeOf(field.type).column(field);

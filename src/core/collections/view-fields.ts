@@ -4,9 +4,9 @@
  * a view still expand); aggregates and casts get a number/text/bool field; anything else JSON.
  */
 import type { QueryColumn } from '../ports.js';
-import type { SchemaView } from './collection-model.js';
+import type { SchemaView } from '../model/collection-model.js';
 import { makeField } from './scaffolds.js';
-import type { Field, FieldTypeName } from './types.js';
+import type { Field, FieldTypeName } from '../model/collection-types.js';
 
 interface SelectItem {
   expr: string;

@@ -2,7 +2,7 @@
  * Typed after-commit events. Consumers (collection cache, realtime, webhooks…) subscribe here;
  * producers publish only from after-commit callbacks, so every event describes committed data.
  */
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 export interface AppEvents {
   /**

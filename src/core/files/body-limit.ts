@@ -3,7 +3,7 @@
  * server-wide limit plus, for each file field, room for its largest allowed uploads
  * (maxSize × maxSelect). Without it a field allowing 100 MiB files could never receive one.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { DEFAULT_FILE_MAX_SIZE } from '../collections/fields/file-field.js';
 
 export function recordBodyLimit(collection: CollectionModel, baseLimit: number): number {

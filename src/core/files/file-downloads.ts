@@ -7,15 +7,15 @@
  * "protectedFile"`; otherwise 404, not 403, so a protected file's existence does not leak.
  */
 import type { AuthService } from '../auth/auth-service.js';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
-import type { Field } from '../collections/types.js';
+import type { Field } from '../model/collection-types.js';
 import { ApiError, badRequest, fieldError, notFound } from '../errors.js';
 import type { FileStorage, StoredFileInfo } from '../ports.js';
 import { callerFor, systemCaller } from '../records/caller.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
 import { findRecord } from '../records/record-reader.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { ContentTypeCache } from './content-type-cache.js';
 import { isThumbnailable } from './served-content-type.js';

@@ -10,11 +10,11 @@
  *
  * Storage errors after the commit are logged, not thrown: the write has happened.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { badRequest, fieldError } from '../errors.js';
 import type { Tx } from '../events/transaction.js';
 import type { FileStorage, Logger } from '../ports.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { isSafeStorageKey } from './storage-key.js';
 import type { PendingUpload } from './upload-plan.js';

@@ -1,6 +1,6 @@
 /** Thumb sizes (spec §1.7): which ones a file field allows, and what they mean. */
 import { THUMB_SIZE } from '../collections/fields/file-field.js';
-import type { Field } from '../collections/types.js';
+import type { Field } from '../model/collection-types.js';
 import type { ThumbSize } from '../ports.js';
 
 /** Always allowed, whatever the field's `thumbs` say (PocketBase's defaultThumbSizes). */

@@ -6,12 +6,12 @@
  * so the body modifiers treat them like any other filename. Only the uploads still in the final
  * value are validated and stored (a single-file field keeps the last one, as PocketBase does).
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { DEFAULT_FILE_MAX_SIZE } from '../collections/fields/file-field.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
-import type { Field } from '../collections/types.js';
+import type { Field } from '../model/collection-types.js';
 import { fieldError, type ErrorData } from '../errors.js';
-import type { RecordValues } from '../records/record.js';
+import type { RecordValues } from '../model/record-model.js';
 import { detectFileType, mimeTypeAllowed, type DetectedType } from './detect-file-type.js';
 import { storedFileName } from './stored-file-name.js';
 import type { UploadedFile } from './uploaded-file.js';

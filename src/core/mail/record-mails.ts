@@ -2,8 +2,8 @@
  * The emails auth flows send to a record (PocketBase's templates, per auth collection):
  * verification, password reset, email change, one-time password and new-login alert.
  */
-import type { RecordModel } from '../records/record.js';
-import type { EmailTemplate } from '../collections/types.js';
+import type { RecordModel } from '../model/record-model.js';
+import type { EmailTemplate } from '../model/collection-types.js';
 import type { Settings } from '../settings/settings.js';
 import { htmlToText, renderTemplate, type TemplateVars } from './template.js';
 import type { OutgoingMail } from './mail-service.js';

@@ -4,9 +4,9 @@
  */
 import type { App } from '../app.js';
 import { isEmail } from '../collections/fields/email-field.js';
-import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
+import { SUPERUSERS_COLLECTION_ID } from '../model/collection-types.js';
 import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { MailNotConfiguredError } from './mail-service.js';
 import { recordMail, type RecordMailKind } from './record-mails.js';
 

@@ -10,7 +10,7 @@ import type { CollectionRegistry } from '../collections/collection-registry.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { OAuth2RedirectMessage } from '../auth/oauth2/oauth2-redirects.js';
 import type { Database, Logger, PubSub } from '../ports.js';
-import type { RecordModel, RecordValues } from '../records/record.js';
+import type { RecordModel, RecordValues } from '../model/record-model.js';
 import type { SettingsService } from '../settings/settings-service.js';
 import type { EventFanOut, RecordAction } from './event-fanout.js';
 import type { RealtimeHub } from './realtime-hub.js';

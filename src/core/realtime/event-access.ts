@@ -6,13 +6,13 @@
  * even if a later write has changed it since.
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import type { Caller } from '../records/caller.js';
 import type { ClientQuery } from '../records/client-query.js';
 import { codecOf } from '../records/record-codec.js';
 import { and, filterPredicate, ROOT, rulePredicate, type QueryContext } from '../records/record-query.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import type { Sql } from '../rules/filter-dialect.js';
 

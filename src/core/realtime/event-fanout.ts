@@ -12,7 +12,7 @@ import { callerAs, type Caller } from '../records/caller.js';
 import { pickFields } from '../records/fields-picker.js';
 import { presentRecords } from '../records/record-presenter.js';
 import type { QueryContext } from '../records/record-query.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { canReceiveAll, CheckCache } from './event-access.js';
 import { authKeyOf, type RealtimeHub, type TopicEntry } from './realtime-hub.js';
 import { subscriptionRequest } from './subscription.js';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { authOf, GUEST, type Principal } from '../auth/principal.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import type { CheckedSubscription } from './subscription.js';
 
 export interface RealtimeChannel {

@@ -8,7 +8,7 @@ import { authOf, type Principal } from '../auth/principal.js';
 import { callerAs } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
 import { filterPredicate, sortPlan, type QueryContext } from '../records/record-query.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { RealtimeClient, type RealtimeChannel } from './realtime-client.js';
 import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, subscriptionRequest, type CheckedSubscription, type Subscription } from './subscription.js';
 

@@ -6,7 +6,7 @@
  */
 import { fieldError, type FieldError } from '../errors.js';
 import type { ClientQuery } from '../records/client-query.js';
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { ruleHeaderName, type RequestInfo } from '../rules/request-info.js';
 
 export const MAX_SUBSCRIPTIONS = 1000;

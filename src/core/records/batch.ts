@@ -5,7 +5,7 @@
  * hooks…) fire once the whole batch has committed, never for a rolled-back one. A batch that
  * runs past its timeout, or whose client goes away, is aborted and rolled back.
  */
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { ApiError, badRequest, fieldError, isApiError, MESSAGES, notFound } from '../errors.js';
 import { abortableTx } from '../events/abortable-tx.js';
 import { transact, type Tx } from '../events/transaction.js';

@@ -1,7 +1,7 @@
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
-import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
-import type { CollectionModel } from '../collections/collection-model.js';
+import { SUPERUSERS_COLLECTION_ID } from '../model/collection-types.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { keyAllows, keyCanRead, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
 import { authOf, capabilitiesOf, GUEST, SYSTEM, type Capabilities, type Principal } from '../auth/principal.js';
 import { forbidden } from '../errors.js';

@@ -7,8 +7,8 @@
  * realtime subscribers hear of it.
  */
 import { sql } from 'kysely';
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
-import type { Field } from '../collections/types.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
+import type { Field } from '../model/collection-types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -16,7 +16,7 @@ import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
 import { AUTH_RECORD_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 interface Reference {
   source: CollectionModel;

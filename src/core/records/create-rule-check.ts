@@ -4,12 +4,12 @@
  * by a self-declared verification.
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import type { ValueKind } from '../rules/filter-dialect.js';
 import type { Caller } from './caller.js';
 import { ROOT, rulePredicate, type QueryContext } from './record-query.js';
-import type { RecordValues } from './record.js';
+import type { RecordValues } from '../model/record-model.js';
 
 const DATA = '__data';
 

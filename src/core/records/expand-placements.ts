@@ -12,7 +12,7 @@
  */
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { ExpandMap } from './record-export.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 /** Expanded records one response may place (each placement counted). */
 export const MAX_EXPAND_PLACEMENTS = 10_000;

@@ -5,7 +5,7 @@
  * number of parent records.
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../collections/index-definition.js';
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import { canExpandInto, withContext, type Caller } from './caller.js';
@@ -13,7 +13,7 @@ import { codecOf } from './record-codec.js';
 import { MAX_EXPAND_PLACEMENTS, tooManyPlacements } from './expand-placements.js';
 import type { ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 export const MAX_EXPAND_DEPTH = 6;
 const MAX_EXPAND_PATHS = 100;

@@ -5,15 +5,15 @@
  * Uploaded files take part by their stored names (see core/files/upload-plan.ts).
  * Keys are applied shortest first, so `tags` is set before `tags+` adds to it.
  */
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { INVALID } from '../collections/fields/field-type.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import { toNumber, toStringList } from '../collections/fields/coerce.js';
 import { autogenerateText } from '../collections/fields/text-field.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
-import type { Field } from '../collections/types.js';
+import type { Field } from '../model/collection-types.js';
 import { badRequest, fieldError, MESSAGES, type ErrorData } from '../errors.js';
-import type { RecordValues } from './record.js';
+import type { RecordValues } from '../model/record-model.js';
 
 /** Keys of a record's JSON that clients often send back unchanged: ignored, never an error. */
 const OUTPUT_ONLY_KEYS = new Set(['collectionId', 'collectionName', 'expand']);

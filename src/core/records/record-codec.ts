@@ -3,10 +3,10 @@
  * list and the per-field converters are computed when the collection changes, not per request.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
-import type { Field } from '../collections/types.js';
-import type { RecordModel, RecordValues } from './record.js';
+import type { Field } from '../model/collection-types.js';
+import type { RecordModel, RecordValues } from '../model/record-model.js';
 
 export interface RecordCodec {
   /** `"alias"."a", "alias"."b", …` for every field, in schema order. */

@@ -3,7 +3,7 @@
  * collectionName first, then the fields in schema order, then `expand`. Hidden fields only for
  * superusers; `password` and `tokenKey` never; an auth record's `email` only when visible.
  */
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 /** Expanded relations of a record: a record or a list of records per expand key. */
 export type ExpandMap = Map<RecordModel, Record<string, RecordModel | RecordModel[]>>;

@@ -3,10 +3,10 @@
  * collections auth flows keep (`_otps`, `_mfas`, `_authOrigins`, `_externalAuths`).
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { codecOf } from './record-codec.js';
 import { ROOT, type QueryContext } from './record-query.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 /** Records whose text fields equal `where`, newest first (by `orderBy`, `created` by default). */
 export async function findRecordsBy(ctx: QueryContext, collection: CollectionModel, where: Record<string, string>, limit = 1000, orderBy: 'created' | 'updated' = 'created'): Promise<RecordModel[]> {

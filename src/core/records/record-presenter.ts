@@ -9,7 +9,7 @@ import { expandRecords } from './expand.js';
 import { assertPlacements } from './expand-placements.js';
 import { exportRecord, type ExpandMap } from './record-export.js';
 import { and, ROOT, rulePredicate, type QueryContext } from './record-query.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 function collectAll(records: RecordModel[], expand: ExpandMap, out = new Set<RecordModel>()): Set<RecordModel> {
   for (const r of records) {

@@ -3,7 +3,7 @@
  * predicate on the row aliased `__r`, and the ORDER BY of a sort parameter.
  */
 import { sql } from 'kysely';
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { Clock, Database } from '../ports.js';
 import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } from '../rules/compiler.js';

@@ -1,6 +1,6 @@
 /** Record reads (spec §1.2): list with rules, filter, sort, paging; view by id. */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import { forbidden, MESSAGES, notFound } from '../errors.js';
 import { assertScope, type Caller } from './caller.js';
 import { checkClientQuery } from './client-query.js';
@@ -9,7 +9,7 @@ import { parseListParams } from './list-params.js';
 import { presentRecords } from './record-presenter.js';
 import { codecOf } from './record-codec.js';
 import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext } from './record-query.js';
-import type { RecordModel } from './record.js';
+import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { compiledTemplate } from '../compiled-query.js';
 

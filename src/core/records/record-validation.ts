@@ -4,12 +4,12 @@
  * unique indexes, whose violations are translated into field errors (see uniqueErrors).
  */
 import { sql } from 'kysely';
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { fieldError, type ErrorData } from '../errors.js';
 import type { Database, DbFailure } from '../ports.js';
-import type { RecordValues } from './record.js';
+import type { RecordValues } from '../model/record-model.js';
 import { compiledTemplate } from '../compiled-query.js';
 
 export function validateValues(collection: CollectionModel, values: RecordValues, isNew: boolean, previous: RecordValues | null, errors: ErrorData): void {

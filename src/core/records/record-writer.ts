@@ -5,11 +5,11 @@
  */
 import { deriveRequest } from '../rules/request-info.js';
 import { sql } from 'kysely';
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import { PasswordInput } from '../collections/fields/password-field.js';
 import { autogenerateText } from '../collections/fields/text-field.js';
-import { SUPERUSERS_COLLECTION_ID } from '../collections/types.js';
+import { SUPERUSERS_COLLECTION_ID } from '../model/collection-types.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { transact, type Tx } from '../events/transaction.js';
@@ -25,7 +25,7 @@ import { compiledTemplate } from '../compiled-query.js';
 import { findRecord } from './record-reader.js';
 import { ROOT, ruleAllows } from './record-query.js';
 import { checkRelations, uniqueErrors, validateValues } from './record-validation.js';
-import type { RecordModel, RecordValues } from './record.js';
+import type { RecordModel, RecordValues } from '../model/record-model.js';
 import type { UploadedFile } from '../files/uploaded-file.js';
 import type { RecordFiles, StagedUploads } from '../files/record-files.js';
 import { checkUploads, keptUploads, planUploads, type UploadPlan } from '../files/upload-plan.js';

@@ -5,7 +5,7 @@
  * follow PocketBase's semantics (see compare.ts) on every engine through the FilterDialect.
  */
 import { sql } from 'kysely';
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Expr, Operand as AstOperand } from './ast.js';
 import { buildComparison } from './compare.js';
 import { JoinScope, multiSource, type FieldPath } from './field-path.js';

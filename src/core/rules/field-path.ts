@@ -5,8 +5,8 @@
  * correlated subquery listing every value of the path for the current row ("all" semantics).
  */
 import { sql } from 'kysely';
-import type { CollectionModel } from '../collections/collection-model.js';
-import type { Field } from '../collections/types.js';
+import type { CollectionModel } from '../model/collection-model.js';
+import type { Field } from '../model/collection-types.js';
 import type { FilterDialect, Sql, ValueKind } from './filter-dialect.js';
 import { exprOperand, jsonOperand, type Operand } from './operand.js';
 import { FilterResolveError } from './resolve-error.js';

@@ -4,9 +4,9 @@
  * the rest of the path as a JSON path, relations and back-relations (`coll_via_field`) become
  * joins (at most 6), and the last segment may carry `:length`, `:each` or `:lower`.
  */
-import type { CollectionModel, SchemaView } from '../collections/collection-model.js';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../collections/index-definition.js';
-import type { Field } from '../collections/types.js';
+import type { Field } from '../model/collection-types.js';
 import { fieldTypeOf } from '../collections/fields/index.js';
 import type { FieldPath, Leaf, Step } from './field-path.js';
 import type { ValueKind } from './filter-dialect.js';

@@ -1,4 +1,4 @@
-import type { RecordModel } from '../records/record.js';
+import type { RecordModel } from '../model/record-model.js';
 
 /** Values of `@request.context` (spec §2.1). */
 export type RequestContext = 'default' | 'oauth2' | 'otp' | 'password' | 'realtime' | 'protectedFile' | 'expand' | 'batch';

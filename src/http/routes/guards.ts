@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
-import type { CollectionModel } from '../../core/collections/collection-model.js';
+import type { CollectionModel } from '../../core/model/collection-model.js';
 import { forbidden, MESSAGES, notFound, unauthorized } from '../../core/errors.js';
 import { callerOf } from '../context.js';
 

@@ -4,7 +4,7 @@ import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
 import { checkClientQuery } from '../../core/records/client-query.js';
 import { assertMayWrite, type WriteInput } from '../../core/records/record-writer.js';
-import type { CollectionModel } from '../../core/collections/collection-model.js';
+import type { CollectionModel } from '../../core/model/collection-model.js';
 import { recordBodyLimit, recordUploadCaps } from '../../core/files/body-limit.js';
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';

@@ -8,7 +8,7 @@ import { forbidden, unauthorized } from '../../core/errors.js';
 import { systemCaller } from '../../core/records/caller.js';
 import { findRecord } from '../../core/records/record-reader.js';
 import { notFound } from '../../core/errors.js';
-import type { RecordModel } from '../../core/records/record.js';
+import type { RecordModel } from '../../core/model/record-model.js';
 import { readBody } from '../body.js';
 import { authCollectionFrom, requireSuperuser } from './guards.js';
 

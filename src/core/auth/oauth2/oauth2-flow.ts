@@ -9,13 +9,13 @@
  * server only with the code exchange, and only the client that started the flow has it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { CollectionModel } from '../../collections/collection-model.js';
+import type { CollectionModel } from '../../model/collection-model.js';
 import { findSingleColumnUniqueIndex } from '../../collections/index-definition.js';
 import { DEFAULT_FILE_MAX_SIZE } from '../../collections/fields/file-field.js';
 import { detectFileType, mimeTypeAllowed } from '../../files/detect-file-type.js';
 import type { UploadedFile } from '../../files/uploaded-file.js';
 import { fieldTypeOf } from '../../collections/fields/index.js';
-import { SUPERUSERS_COLLECTION_ID } from '../../collections/types.js';
+import { SUPERUSERS_COLLECTION_ID } from '../../model/collection-types.js';
 import { badRequest, fieldError, forbidden, type ErrorData } from '../../errors.js';
 import { transact } from '../../events/transaction.js';
 import { randomString } from '../../ids.js';
@@ -25,7 +25,7 @@ import { systemCaller } from '../../records/caller.js';
 import { findRecordsBy } from '../../records/record-lookup.js';
 import { findRecord } from '../../records/record-reader.js';
 import type { RecordWriter } from '../../records/record-writer.js';
-import { recordId, type RecordModel } from '../../records/record.js';
+import { recordId, type RecordModel } from '../../model/record-model.js';
 import { deriveRequest } from '../../rules/request-info.js';
 import { formatDate } from '../../time.js';
 import type { AuthContext } from '../auth-context.js';

@@ -1,5 +1,5 @@
 import type { FieldError } from '../../errors.js';
-import type { Collection, Field, FieldTypeName } from '../types.js';
+import type { Collection, Field, FieldTypeName } from '../../model/collection-types.js';
 
 /** How a field is stored; the db layer maps each kind to a column type per engine. */
 export type ColumnKind = 'text' | 'number' | 'bool' | 'json';

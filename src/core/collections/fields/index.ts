@@ -1,4 +1,4 @@
-import type { FieldTypeName } from '../types.js';
+import type { FieldTypeName } from '../../model/collection-types.js';
 import { boolField } from './bool-field.js';
 import { autodateField, dateField } from './date-field.js';
 import { editorField } from './editor-field.js';

@@ -1,4 +1,4 @@
-import type { CollectionModel } from '../collections/collection-model.js';
+import type { CollectionModel } from './collection-model.js';
 
 /** Canonical field values by field name (see FieldType for the canonical shapes). */
 export type RecordValues = Record<string, unknown>;

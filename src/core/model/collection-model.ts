@@ -3,10 +3,10 @@
  * it once per schema change (fields by name, parsed rules and indexes, the SQL column list), so
  * requests never re-derive them.
  */
-import { parseIndex, type IndexDefinition } from './index-definition.js';
+import { parseIndex, type IndexDefinition } from '../collections/index-definition.js';
 import { LOCKED, parseRule, type ParsedRule } from '../rules/parsed-rule.js';
-import { fieldTypeOf } from './fields/index.js';
-import type { Collection, CollectionType, Field } from './types.js';
+import { fieldTypeOf } from '../collections/fields/index.js';
+import type { Collection, CollectionType, Field } from './collection-types.js';
 
 /** A rule that does not parse (only possible in a draft being validated) locks the action. */
 function safeRule(rule: string | null | undefined): ParsedRule {

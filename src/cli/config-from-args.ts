@@ -2,6 +2,7 @@
  * Reads flags and BASALT_* environment variables once into a frozen Config. Flags win over the
  * environment. A malformed value fails here, at start-up, with a message that says what to fix.
  */
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_QUERY_TIMEOUT_MS, defaultConfig, type Config, type StorageConfig } from '../core/config.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
@@ -17,6 +18,8 @@ export const SERVE_OPTIONS = {
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
   'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
   'query-timeout': { type: 'string', env: 'BASALT_QUERY_TIMEOUT', help: 'deadline of a client query in ms, then 503 (default 5000)' },
+  hooks: { type: 'string', env: 'BASALT_HOOKS', help: 'directory of hook files, *.ts/*.js (default <dir>/../basalt_hooks when it exists)' },
+  dev: { type: 'boolean', env: 'BASALT_DEV', help: 'development mode: reload hook files when they change' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
@@ -95,6 +98,14 @@ function parseQueryTimeout(value: string | boolean | undefined): number {
   return ms;
 }
 
+/** An explicit --hooks must exist (a typo must not silently run without the app's hooks). */
+function parseHooksDir(value: string | boolean | undefined): string {
+  if (value === undefined || value === '') return '';
+  const dir = String(value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--hooks "${dir}" is not a directory`);
+  return dir;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses `args` (after the command words) for the options in `names`. */
@@ -142,5 +153,7 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     trustProxy: values['trust-proxy'] === true,
     storage: parseStorage(values),
     queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
+    hooksDir: parseHooksDir(values.hooks),
+    dev: values.dev === true,
   });
 }

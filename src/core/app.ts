@@ -28,6 +28,12 @@ import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
 import { systemClock } from './clock.js';
+import { HookRegistry } from './hooks/hook-registry.js';
+import { HookHost } from './hooks/hook-host.js';
+import { HookApp, type HookAppServices } from './hooks/hook-app.js';
+import { HooksApi } from './hooks/hooks-api.js';
+import type { HookBindings } from './hooks/hook-bindings.js';
+import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 
 export interface AppDeps {
@@ -74,6 +80,12 @@ export interface App {
   readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
   /** Which stored file (or thumbnail) a download request gets, with its access checks. */
   readonly downloads: FileDownloads;
+  /** Hooks, custom routes and what hook code registers (core/hooks). */
+  readonly hooks: HookHost;
+  /** Data access for hook, route and job code, bound to a transaction or not (`e.app`). */
+  hookApp(tx?: Tx | null): HookApp;
+  /** The API hook files and framework code register through (`source`: where the registrations come from). */
+  hooksApi(bindings: HookBindings, source: string): HooksApi;
   close(): Promise<void>;
 }
 
@@ -87,19 +99,27 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles });
   const query: QueryContext = { db, schema: registry, clock };
   const reader = new RecordReader(query);
-  const writer = new RecordWriter({ db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
+  let hookApp: (tx?: Tx | null) => HookApp = () => {
+    throw new Error('hooks are not ready yet');
+  };
+  const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger);
+  const hooks = new HookHost(hookRegistry);
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
   });
   await collections.bootstrap();
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer };
+  const baseHookApp = new HookApp(hookServices, null);
+  hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
 
   const settings = new SettingsService(db, events, config, clock);
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);
   const totp = new TotpService(db, limiter, () => settings.get().meta.appName, clock);
-  const authContext: AuthContext = { ctx: query, system: new SystemRecords(db, registry, writer), settings, mail, limiter, totp, logger };
+  const authContext: AuthContext = { ctx: query, system: new SystemRecords(registry, writer), settings, mail, limiter, totp, logger };
   const auth = new AuthService(authContext);
 
   const queryContext = () => query;
@@ -132,6 +152,12 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     oauth2Redirects,
     files: deps.files,
     realtime: { hub, bridge },
+    hooks,
+    hookApp,
+    hooksApi: (bindings, source) =>
+      new HooksApi(bindings, source, baseHookApp, async () => {
+        throw new Error('jobs.enqueue: this app has no job queue');
+      }),
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     async close() {
       hub.closeAll();

@@ -37,6 +37,13 @@ export interface Config {
    * the server or a connection. Schema changes are exempt. @default 5000
    */
   queryTimeoutMs: number;
+  /**
+   * Directory of hook files (`*.ts`, `*.mts`, `*.js`) loaded at start; empty: none.
+   * @default `<dataDir>/../basalt_hooks` when it exists (the CLI decides)
+   */
+  hooksDir: string;
+  /** `--dev`: hook files are watched and reloaded on change; a broken one keeps the previous set. @default false */
+  dev: boolean;
 }
 
 /** An S3-compatible bucket shared by every node. */
@@ -77,6 +84,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     storage: { type: 'local' } as StorageConfig,
     maxCascadeRecords: 10_000,
     queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+    hooksDir: '',
+    dev: false,
     ...overrides,
   });
 }

@@ -36,6 +36,7 @@ import { registerRecordRoutes } from './routes/records.js';
 import { registerRealtimeRoutes } from './routes/realtime.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerFileRoutes } from './routes/files.js';
+import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -114,10 +115,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   }
 
   server.setErrorHandler(errorHandler(logger, (err) => app.db.classifyError(err)));
-  server.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send(new ApiError(404).toJSON());
-  });
-
+  const builtIns = watchBuiltInRoutes(server);
   registerHealthRoutes(server, app);
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
@@ -130,5 +128,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerApiKeyRoutes(server, app);
   registerOAuth2Routes(server, app);
   registerFileRoutes(server, app);
+  // Last: hook code's routes are served where no built-in route matched (and never shadow one).
+  serveCustomRoutes(server, app, builtIns);
   return server;
 }

@@ -5,6 +5,8 @@
 import { systemCaller } from '../../src/core/records/caller.js';
 import type { RecordModel } from '../../src/core/model/record-model.js';
 import type { TestApp } from './test-app.js';
+import { HookBindings } from '../../src/core/hooks/hook-bindings.js';
+import type { HooksApi } from '../../src/core/hooks/hooks-api.js';
 
 export async function createCollection(t: TestApp, definition: Record<string, unknown>): Promise<Record<string, any>> {
   return (await t.app.collections.create(definition)) as unknown as Record<string, any>;
@@ -26,4 +28,11 @@ export async function createAuthRecord(t: TestApp, collection: string, data: Rec
 
 export async function createSuperuser(t: TestApp, email = 'admin@example.com', password = 'password123') {
   return createAuthRecord(t, '_superusers', { email, password });
+}
+
+/** Registers hooks, routes… on the app in code, as framework mode does (they stay for the app's life). */
+export function addHooks(t: TestApp, setup: (api: HooksApi) => void): void {
+  const bindings = new HookBindings();
+  setup(t.app.hooksApi(bindings, 'test'));
+  t.app.hooks.add(bindings);
 }

@@ -5,7 +5,6 @@
  */
 import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Tx } from '../events/transaction.js';
-import type { Database } from '../ports.js';
 import { systemCaller } from '../records/caller.js';
 import type { RecordWriter } from '../records/record-writer.js';
 import type { RecordModel } from '../model/record-model.js';
@@ -13,7 +12,6 @@ import { recordId } from '../model/record-model.js';
 
 export class SystemRecords {
   constructor(
-    private readonly db: Database,
     private readonly schema: SchemaView,
     private readonly writer: RecordWriter,
   ) {}
@@ -38,8 +36,14 @@ export class SystemRecords {
    * of concurrent requests consuming the same one, exactly one gets true.
    */
   async claim(record: RecordModel): Promise<boolean> {
-    const result = await this.db.kysely.deleteFrom(record.collection.table).where('id', '=', recordId(record)).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    try {
+      // A delete that finds the row already gone is a 404: the other request won.
+      await this.writer.delete(record.collection, recordId(record), systemCaller());
+      return true;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return false;
+      throw err;
+    }
   }
 
   /** Deletes the record; one already gone is not an error (two requests may race to clean up). */

@@ -18,6 +18,7 @@ import { checkClientQuery, type ClientQuery } from './client-query.js';
 import { presentRecords } from './record-presenter.js';
 import { findRecord } from './record-reader.js';
 import type { RecordWriter } from './record-writer.js';
+import type { HookResponse, RequestOrigin } from '../hooks/request-origin.js';
 
 export interface BatchDeps {
   db: Database;
@@ -125,12 +126,14 @@ export class BatchRunner {
     const sub: Caller = { ...caller, info: new BatchRequestInfo(caller.info, kind === 'create' ? 'POST' : kind === 'update' ? 'PATCH' : 'DELETE', action.query, request.headers) };
     const query = checkClientQuery(action.query, sub);
     const { writer } = this.deps;
+    const origin = batchOrigin(request, sub, action.collection, id);
     if (kind === 'delete') {
-      await writer.delete(collection, id!, sub, tx);
-      return { status: 204, body: null };
+      await writer.delete(collection, id!, sub, tx, origin);
+      return origin.response ? hookAnswer(origin.response) : { status: 204, body: null };
     }
     const input = { data: request.body, files: request.files };
-    const record = kind === 'create' ? await writer.create(collection, input, sub, tx) : await writer.update(collection, id!, input, sub, tx);
+    const record = kind === 'create' ? await writer.create(collection, input, sub, tx, origin) : await writer.update(collection, id!, input, sub, tx, origin);
+    if (origin.response) return hookAnswer(origin.response);
     // Presented inside the transaction: an expand may name records written earlier in the batch.
     const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock }, [record], sub, query);
     return { status: 200, body: options.shape ? options.shape(json, query) : json };
@@ -147,4 +150,18 @@ export class BatchRunner {
     const existing = await findRecord({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock }, collection, id, systemCaller(), collection.rules.view);
     return existing ? { kind: 'update', id } : { kind: 'create' };
   }
+}
+
+/** What the `…Request` hooks see of a sub-request. */
+function batchOrigin(request: BatchRequest, sub: Caller, collection: string, id: string | undefined): RequestOrigin {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+  const params: Record<string, string> = { collection };
+  if (id) params.id = id;
+  return { method: sub.info.method, url: request.url, ip: '', headers, params, info: sub.info, auth: sub.info.auth, response: null };
+}
+
+/** A hook answered a sub-request itself (`e.json()`): its status and body are the sub-request's. */
+function hookAnswer(response: HookResponse): BatchResult {
+  return { status: response.status, body: response.body === undefined ? null : (response.body as BatchResult['body']) };
 }

@@ -3,16 +3,14 @@
  * `cascadeDelete` delete the referencing records too (recursively), required relations that
  * would become empty refuse the delete, and the rest simply drop the id. Deleting an auth
  * record also removes its rows in the auth system collections. Every record changed this way is
- * announced after the commit like any other write (`recordUpdated` / `recordDeleted`), so
- * realtime subscribers hear of it.
+ * written through the write pipeline's hooks (CascadeWrites) and announced after the commit like
+ * any other write (`recordUpdated` / `recordDeleted`), so hooks and realtime subscribers hear of it.
  */
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Field } from '../model/collection-types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { Tx } from '../events/transaction.js';
 import type { Database } from '../ports.js';
 import { AUTH_RECORD_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
@@ -76,17 +74,14 @@ export class CascadeEffects {
     return this.changes.flatMap((c) => (c.type === 'delete' ? [c.record] : []));
   }
 
-  /** Emits every change, in order, after `tx` commits (nothing on rollback). */
-  announceAfterCommit(tx: Tx, events: EventBus): void {
-    const changes = this.changes;
-    if (changes.length === 0) return;
-    tx.afterCommit(async () => {
-      for (const c of changes) {
-        if (c.type === 'delete') await events.emit('recordDeleted', { record: c.record });
-        else await events.emit('recordUpdated', { record: c.record, previous: c.previous });
-      }
-    });
-  }
+}
+
+/** How a cascade writes: the pipeline's steps and hooks around each row it deletes or rewrites. */
+export interface CascadeWrites {
+  /** Deletes one record's row (the delete's own record at depth 0, a cascaded one deeper). */
+  deleteRow(record: RecordModel, depth: number): Promise<void>;
+  /** Rewrites a record that referred to a deleted one: its relation field and onUpdate autodates (`changed`). */
+  updateRow(record: RecordModel, previous: RecordModel, changed: Field[]): Promise<void>;
 }
 
 /** The records whose relation `fieldName` holds `id`, a chunk at a time in id order, locked. */
@@ -111,29 +106,28 @@ async function* referencing(db: Database, source: CollectionModel, fieldName: st
 }
 
 /** Drops `id` from `ref`'s relation `field` (and stamps its onUpdate dates), as an update would. */
-async function clearReference(db: Database, ref: RecordModel, field: Field, remaining: string[], multiple: boolean, effects: CascadeEffects): Promise<void> {
+async function clearReference(writes: CascadeWrites, ref: RecordModel, field: Field, remaining: string[], multiple: boolean, effects: CascadeEffects): Promise<void> {
   const source = ref.collection;
   const values = { ...ref.values, [field.name]: multiple ? remaining : '' };
-  const now = effects.now;
   const changed = source.fields.filter((f) => f === field || (f.type === 'autodate' && f.onUpdate));
-  for (const f of changed) if (f !== field) values[f.name] = now;
-  await db.kysely.updateTable(source.table).set(codecOf(source).encode(values, changed)).where('id', '=', String(ref.values.id)).execute();
-  effects.add({ type: 'update', record: { collection: source, values }, previous: ref });
+  for (const f of changed) if (f !== field) values[f.name] = effects.now;
+  const record: RecordModel = { collection: source, values };
+  effects.add({ type: 'update', record, previous: ref });
+  await writes.updateRow(record, ref, changed);
 }
 
 /**
  * Deletes `record` and applies the relation consequences, inside the caller's transaction, and
  * records every change in `effects` (the record first) for the after-commit events.
  */
-export async function deleteWithCascade(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects, seen = new Set<string>(), depth = 0): Promise<void> {
+export async function deleteWithCascade(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects, writes: CascadeWrites, seen = new Set<string>(), depth = 0): Promise<void> {
   const key = `${record.collection.id}/${String(record.values.id)}`;
   if (seen.has(key)) return;
   seen.add(key);
   if (depth > MAX_CASCADE_DEPTH) throw badRequest(MESSAGES.deleteFailed);
   const id = String(record.values.id);
   effects.add({ type: 'delete', record });
-
-  await db.kysely.deleteFrom(record.collection.table).where('id', '=', id).execute();
+  await writes.deleteRow(record, depth);
 
   for (const { source, field, multiple } of referencesTo(schema, record.collection)) {
     // Each chunk is rewritten before the next is read: a record handled here no longer refers to `id`.
@@ -144,20 +138,20 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
         // A cascade deletes the referencing record only when this was its last related id
         // (a playlist losing one of its songs keeps the others), as PocketBase does.
         if (field.cascadeDelete && remaining.length === 0) {
-          await deleteWithCascade(db, schema, ref, effects, seen, depth + 1);
+          await deleteWithCascade(db, schema, ref, effects, writes, seen, depth + 1);
           continue;
         }
         if (field.required && remaining.length === 0) throw badRequest(MESSAGES.deleteFailed);
-        await clearReference(db, ref, field, remaining, multiple, effects);
+        await clearReference(writes, ref, field, remaining, multiple, effects);
       }
     }
   }
 
-  if (record.collection.isAuth) await deleteAuthRecords(db, schema, record, effects);
+  if (record.collection.isAuth) await deleteAuthRecords(db, schema, record, effects, writes, depth);
 }
 
 /** What auth keeps about one auth record: its system records (announced like any delete) and internal rows. */
-async function deleteAuthRecords(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects): Promise<void> {
+async function deleteAuthRecords(db: Database, schema: SchemaView, record: RecordModel, effects: CascadeEffects, writes: CascadeWrites, depth: number): Promise<void> {
   const collectionId = record.collection.id;
   const recordId = String(record.values.id);
   for (const name of AUTH_SYSTEM_COLLECTIONS) {
@@ -169,9 +163,10 @@ async function deleteAuthRecords(db: Database, schema: SchemaView, record: Recor
         sql`SELECT ${codec.columns('__s')} FROM ${sql.id(system.table)} AS ${sql.id('__s')} WHERE ${sql.ref('__s.collectionRef')} = ${db.filter.param(collectionId, 'text')} AND ${sql.ref('__s.recordRef')} = ${db.filter.param(recordId, 'text')} LIMIT ${sql.lit(CHUNK)}`,
       );
       if (rows.length === 0) break;
-      const records = rows.map((r) => codec.decode(r));
-      for (const r of records) effects.add({ type: 'delete', record: r });
-      await db.kysely.deleteFrom(system.table).where('id', 'in', records.map((r) => String(r.values.id))).execute();
+      for (const r of rows.map((row) => codec.decode(row))) {
+        effects.add({ type: 'delete', record: r });
+        await writes.deleteRow(r, depth + 1);
+      }
     }
   }
   for (const table of AUTH_RECORD_TABLES) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).where('recordRef', '=', recordId).execute();

@@ -9,6 +9,7 @@ import { recordBodyLimit, recordUploadCaps } from '../../core/files/body-limit.j
 import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
+import { originOf, sendHookResponse } from '../request-origin.js';
 
 type Params = { collection: string; id?: string };
 
@@ -35,27 +36,33 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     return reader.view(collection, request.params.id!, queryOf(request), callerOf(request));
   });
 
-  server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'] } }, async (request) => {
+  server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'] } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
-    const record = await writer.create(collection, await writeInput(app, request, collection, 'create'), caller);
+    const origin = originOf(request);
+    const record = await writer.create(collection, await writeInput(app, request, collection, 'create'), caller, undefined, origin);
+    if (sendHookResponse(origin, reply)) return reply;
     const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 
-  server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'] } }, async (request) => {
+  server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'] } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
-    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection, 'update'), caller);
+    const origin = originOf(request);
+    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection, 'update'), caller, undefined, origin);
+    if (sendHookResponse(origin, reply)) return reply;
     const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 
   server.delete<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['delete'] } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
-    await writer.delete(collection, request.params.id!, callerOf(request));
+    const origin = originOf(request);
+    await writer.delete(collection, request.params.id!, callerOf(request), undefined, origin);
+    if (sendHookResponse(origin, reply)) return reply;
     return reply.code(204).send();
   });
 }

@@ -1,0 +1,158 @@
+/**
+ * The events hook handlers receive, named and shaped after PocketBase's JS hooks (`e.record`,
+ * `e.auth`, `e.app`, `e.collection`, `e.request`, `e.requestInfo()`, `e.json()`,
+ * `e.pathValue()`, `e.next()`), adapted to async.
+ */
+import type { Collection } from '../model/collection-types.js';
+import type { HookEvent } from './hook.js';
+import type { HookApp } from './hook-app.js';
+import { HookRecord } from './hook-record.js';
+import type { HookResponse, RequestOrigin } from './request-origin.js';
+
+const notInChain = async () => {
+  throw new Error('e.next() is only available inside a hook handler');
+};
+
+/** What every event has: the app (bound to the current transaction, if any) and `next()`. */
+export class BaseEvent implements HookEvent {
+  next: () => Promise<void> = notInChain;
+  constructor(readonly app: HookApp) {}
+}
+
+/** What `e.requestInfo()` gives, as PocketBase's RequestInfo. */
+export interface HookRequestInfo {
+  auth: HookRecord | null;
+  body: Record<string, unknown>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  method: string;
+  context: string;
+}
+
+/** The request side shared by record request events and route events. */
+export class RequestEventBase extends BaseEvent {
+  constructor(
+    app: HookApp,
+    readonly origin: RequestOrigin,
+  ) {
+    super(app);
+  }
+
+  /** The signed-in record, or null for a guest (an API key or a superuser's record alike). */
+  get auth(): HookRecord | null {
+    return this.origin.auth ? new HookRecord(this.origin.auth) : null;
+  }
+
+  /** `method`, `url` (path and query), `ip`, and `headers` (lower-case names). */
+  get request(): { method: string; url: string; ip: string; headers: Readonly<Record<string, string | string[] | undefined>>; header(name: string): string } {
+    const o = this.origin;
+    return {
+      method: o.method,
+      url: o.url,
+      ip: o.ip,
+      headers: o.headers,
+      header: (name: string) => {
+        const v = o.headers[name.toLowerCase()];
+        return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+      },
+    };
+  }
+
+  requestInfo(): HookRequestInfo {
+    const info = this.origin.info;
+    return { auth: this.auth, body: { ...info.body }, query: { ...info.query }, headers: { ...info.headers }, method: info.method, context: info.context };
+  }
+
+  pathValue(name: string): string {
+    return this.origin.params[name] ?? '';
+  }
+
+  /** Answers with `status` and a JSON body, in place of the default answer. */
+  json(status: number, body: unknown): void {
+    this.respond({ status, body });
+  }
+
+  string(status: number, text: string): void {
+    this.respond({ status, body: text, type: 'text/plain; charset=utf-8' });
+  }
+
+  html(status: number, html: string): void {
+    this.respond({ status, body: html, type: 'text/html; charset=utf-8' });
+  }
+
+  /**
+   * Streams the answer: `source` is any async iterable of strings or bytes (an async generator, a
+   * file stream). For server-sent events use `text/event-stream` and yield `data: …\n\n` chunks.
+   */
+  stream(status: number, type: string, source: AsyncIterable<string | Uint8Array>, headers: Record<string, string> = {}): void {
+    this.respond({ status, body: source, type, headers });
+  }
+
+  noContent(status = 204): void {
+    this.respond({ status, body: undefined });
+  }
+
+  redirect(status: number, url: string): void {
+    this.respond({ status, body: undefined, headers: { location: url } });
+  }
+
+  private respond(response: HookResponse): void {
+    if (!Number.isInteger(response.status) || response.status < 100 || response.status > 599) throw new RangeError(`invalid HTTP status ${response.status}`);
+    this.origin.response = response;
+  }
+}
+
+/** `onRecordCreate`, `onRecordUpdate`, `onRecordDelete`, `onRecordValidate`, `onRecordAfter…Success`. */
+export class RecordEvent extends BaseEvent {
+  constructor(
+    app: HookApp,
+    public record: HookRecord,
+  ) {
+    super(app);
+  }
+
+  get collection(): Collection {
+    return this.record.collection();
+  }
+}
+
+/** `onRecordAfterCreateError` and the like: the write failed and rolled back. */
+export class RecordErrorEvent extends RecordEvent {
+  constructor(
+    app: HookApp,
+    record: HookRecord,
+    readonly error: unknown,
+  ) {
+    super(app, record);
+  }
+}
+
+/** `onRecordCreateRequest`, `onRecordUpdateRequest`, `onRecordDeleteRequest`. */
+export class RecordRequestEvent extends RequestEventBase {
+  constructor(
+    app: HookApp,
+    origin: RequestOrigin,
+    public record: HookRecord,
+  ) {
+    super(app, origin);
+  }
+
+  get collection(): Collection {
+    return this.record.collection();
+  }
+}
+
+/** Custom routes (`routerAdd`). */
+export class RouteEvent extends RequestEventBase {
+  constructor(
+    app: HookApp,
+    origin: RequestOrigin,
+    /** The parsed body: JSON, form fields, or multipart fields (files in `files`). */
+    readonly body: unknown,
+  ) {
+    super(app, origin);
+  }
+}
+
+/** `onBootstrap`, `onServe`, `onTerminate`. */
+export class LifecycleEvent extends BaseEvent {}

@@ -1,0 +1,104 @@
+/**
+ * Every hook of an app, and the glue that runs them around the write pipeline (RecordWriteHooks).
+ * Events are built only when a handler applies to the collection: a write with no hooks for its
+ * collection costs one scan of an empty list per wrapped step.
+ */
+import type { Tx } from '../events/transaction.js';
+import type { Logger } from '../ports.js';
+import type { WriteAction, WriteContext } from '../records/write/write-context.js';
+import { Hook } from './hook.js';
+import type { HookApp } from './hook-app.js';
+import { LifecycleEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent } from './hook-events.js';
+import { HookRecord } from './hook-record.js';
+import type { RecordWriteHooks } from './record-write-hooks.js';
+import type { RequestOrigin } from './request-origin.js';
+
+type ByAction<T> = Record<WriteAction, T>;
+
+const tagsOf = (w: WriteContext) => [w.collection.id, w.collection.name];
+
+export class HookRegistry implements RecordWriteHooks {
+  readonly onRecordCreate = new Hook<RecordEvent>();
+  readonly onRecordUpdate = new Hook<RecordEvent>();
+  readonly onRecordDelete = new Hook<RecordEvent>();
+  readonly onRecordValidate = new Hook<RecordEvent>();
+  readonly onRecordCreateRequest = new Hook<RecordRequestEvent>();
+  readonly onRecordUpdateRequest = new Hook<RecordRequestEvent>();
+  readonly onRecordDeleteRequest = new Hook<RecordRequestEvent>();
+  readonly onRecordAfterCreateSuccess = new Hook<RecordEvent>();
+  readonly onRecordAfterUpdateSuccess = new Hook<RecordEvent>();
+  readonly onRecordAfterDeleteSuccess = new Hook<RecordEvent>();
+  readonly onRecordAfterCreateError = new Hook<RecordErrorEvent>();
+  readonly onRecordAfterUpdateError = new Hook<RecordErrorEvent>();
+  readonly onRecordAfterDeleteError = new Hook<RecordErrorEvent>();
+  readonly onBootstrap = new Hook<LifecycleEvent>();
+  readonly onServe = new Hook<LifecycleEvent>();
+  readonly onTerminate = new Hook<LifecycleEvent>();
+
+  private readonly models: ByAction<Hook<RecordEvent>> = { create: this.onRecordCreate, update: this.onRecordUpdate, delete: this.onRecordDelete };
+  private readonly requests: ByAction<Hook<RecordRequestEvent>> = { create: this.onRecordCreateRequest, update: this.onRecordUpdateRequest, delete: this.onRecordDeleteRequest };
+  private readonly success: ByAction<Hook<RecordEvent>> = { create: this.onRecordAfterCreateSuccess, update: this.onRecordAfterUpdateSuccess, delete: this.onRecordAfterDeleteSuccess };
+  private readonly failure: ByAction<Hook<RecordErrorEvent>> = { create: this.onRecordAfterCreateError, update: this.onRecordAfterUpdateError, delete: this.onRecordAfterDeleteError };
+
+  constructor(
+    /** The app hook code receives, bound to a transaction or not. */
+    private readonly appFor: (tx: Tx | null) => HookApp,
+    private readonly logger: Logger,
+  ) {}
+
+  private recordOf(w: WriteContext): HookRecord {
+    return new HookRecord(w.record, { isNew: w.action === 'create', touched: w.touched, errors: w.errors }, w.previous);
+  }
+
+  async request(w: WriteContext, next: () => Promise<void>): Promise<void> {
+    const hook = this.requests[w.action];
+    const tags = tagsOf(w);
+    if (!w.origin || !hook.handles(tags)) return next();
+    const event = new RecordRequestEvent(this.appFor(w.tx), w.origin as RequestOrigin, this.recordOf(w));
+    await hook.trigger(event, () => next(), tags);
+  }
+
+  async model(w: WriteContext, next: () => Promise<void>): Promise<void> {
+    const hook = this.models[w.action];
+    const tags = tagsOf(w);
+    if (!hook.handles(tags)) return next();
+    await hook.trigger(new RecordEvent(this.appFor(w.tx), this.recordOf(w)), () => next(), tags);
+  }
+
+  async validate(w: WriteContext, next: () => Promise<void>): Promise<void> {
+    const tags = tagsOf(w);
+    if (!this.onRecordValidate.handles(tags)) return next();
+    await this.onRecordValidate.trigger(new RecordEvent(this.appFor(w.tx), this.recordOf(w)), () => next(), tags);
+  }
+
+  async afterSuccess(w: WriteContext): Promise<void> {
+    const hook = this.success[w.action];
+    const tags = tagsOf(w);
+    if (!hook.handles(tags)) return;
+    // After the commit: the app is no longer bound to the write's transaction.
+    await this.guarded(`onRecordAfter${capital(w.action)}Success`, () => hook.trigger(new RecordEvent(this.appFor(null), new HookRecord(w.record, null, w.previous)), async () => {}, tags));
+  }
+
+  async afterError(w: WriteContext, error: unknown): Promise<void> {
+    const hook = this.failure[w.action];
+    const tags = tagsOf(w);
+    if (!hook.handles(tags)) return;
+    await this.guarded(`onRecordAfter${capital(w.action)}Error`, () => hook.trigger(new RecordErrorEvent(this.appFor(null), new HookRecord(w.record, null, w.previous), error), async () => {}, tags));
+  }
+
+  /** Runs a lifecycle hook around `action`. */
+  lifecycle(hook: Hook<LifecycleEvent>, action: () => Promise<void> = async () => {}): Promise<void> {
+    return hook.trigger(new LifecycleEvent(this.appFor(null)), action);
+  }
+
+  /** A hook whose failure cannot change the outcome (the write already committed or failed): logged. */
+  private async guarded(name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      this.logger.error({ err, hook: name }, 'hook handler failed');
+    }
+  }
+}
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

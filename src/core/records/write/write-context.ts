@@ -1,0 +1,77 @@
+/**
+ * The one context object a record write carries through its pipeline steps (normalise the body →
+ * auth fields → files → rule → validate → persist → after-commit): which collection, who writes,
+ * in which transaction, the values being written, the errors found so far. Hooks see the write
+ * through it, and change `record.values` before the steps that follow them.
+ */
+import type { Caller } from '../caller.js';
+import type { CollectionModel, SchemaView } from '../../model/collection-model.js';
+import type { RecordModel } from '../../model/record-model.js';
+import type { ErrorData } from '../../errors.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { Tx } from '../../events/transaction.js';
+import type { Clock, Database, Logger } from '../../ports.js';
+import type { RecordFiles, StagedUploads } from '../../files/record-files.js';
+import type { UploadedFile } from '../../files/uploaded-file.js';
+import type { UploadPlan } from '../../files/upload-plan.js';
+import type { RecordWriteHooks } from '../../hooks/record-write-hooks.js';
+
+export type WriteAction = 'create' | 'update' | 'delete';
+
+export interface WriteInput {
+  data: Record<string, unknown>;
+  /** Uploaded file parts, keyed by their form field name (`avatar`, `avatar+`, `+avatar`). */
+  files?: UploadedFile[];
+}
+
+/**
+ * The HTTP request a write answers, when it answers one (a record route or a batch
+ * sub-request): what the `…Request` hooks see. Opaque to the pipeline.
+ */
+export type WriteOrigin = object;
+
+export interface WriterDeps {
+  db: Database;
+  schema: SchemaView;
+  clock: Clock;
+  events: EventBus;
+  logger: Logger;
+  /** Stores uploads and deletes replaced files in step with the write transactions. */
+  files: RecordFiles;
+  /** Records one delete may change through its relations (deleted or unlinked), itself included. @default 10000 */
+  maxCascadeRecords?: number;
+  /** The record hooks in force (they change when hook files are reloaded). @default none */
+  hooks?: () => RecordWriteHooks;
+}
+
+export interface WriteContext {
+  readonly action: WriteAction;
+  readonly collection: CollectionModel;
+  readonly caller: Caller;
+  readonly input: WriteInput;
+  readonly origin: WriteOrigin | undefined;
+  /** The transaction, once it has begun (every step after the body's normalisation runs in it). */
+  tx: Tx;
+  /** What is being written: the new record (create), the record with its new values (update), the record (delete). */
+  record: RecordModel;
+  /** The record as stored before the write (update, delete). */
+  previous: RecordModel | null;
+  /** Field errors found so far: any at the validate step refuses the write with all of them. */
+  readonly errors: ErrorData;
+  /** Fields whose value the body (or a hook) set. */
+  touched: Set<string>;
+  /** passwordConfirm / oldPassword, when submitted. */
+  extras: Record<string, unknown>;
+  /** `@request.body` as the rules see it. */
+  bodyForRules: Record<string, unknown>;
+  /** The caller may set the manager-only auth fields (email, verified) of this record. */
+  canManage: boolean;
+  /** The stored hash `oldPassword` matched before the transaction (null: it did not, or none given). */
+  oldPasswordHash: string | null;
+  /** Passwords hashed ahead of the transaction (bcrypt is slow: never under the write lock). */
+  hashes: Map<string, string>;
+  uploads: UploadPlan;
+  staged: StagedUploads | null;
+  /** The failure message of the action (`Failed to create record.`…). */
+  readonly failMessage: string;
+}

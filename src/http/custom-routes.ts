@@ -1,0 +1,99 @@
+/**
+ * Serves the routes hook code adds (`routerAdd`) next to the built-in ones. Built-in routes
+ * always win: a custom route is looked up only for requests no built-in route matched, and one
+ * whose path a built-in route already serves is refused when it is registered. The table can
+ * change at run time (hook files reloading in `--dev`); requests already running keep theirs.
+ * Custom routes get what the built-in ones get: the caller's auth, rate limits, the request log,
+ * the standard error shape.
+ */
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { App } from '../core/app.js';
+import { ApiError } from '../core/errors.js';
+import { RouteEvent } from '../core/hooks/hook-events.js';
+import { Hook } from '../core/hooks/hook.js';
+import { routerPattern, samplePath, type CustomRoute } from '../core/hooks/route-table.js';
+import { readBody } from './body.js';
+import { originOf, sendHookResponse } from './request-origin.js';
+
+interface Matched {
+  route: CustomRoute;
+  rest: string | null;
+}
+
+type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+
+const noop = () => {};
+const tooLarge = () => new ApiError(413, 'Request entity too large.');
+
+/** Call before the built-in routes are registered: it records them, to refuse custom routes that collide. */
+export function watchBuiltInRoutes(server: FastifyInstance): Router {
+  const builtIns: Router = FindMyWay({ ignoreTrailingSlash: true });
+  server.addHook('onRoute', (route: RouteOptions) => {
+    for (const method of [route.method].flat()) builtIns.on(method as HTTPMethod, route.url, noop);
+  });
+  return builtIns;
+}
+
+/** Call after the built-in routes: guards the route table and serves it from the not-found handler. */
+export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: Router): void {
+  app.hooks.setRouteGuard((routes) => {
+    for (const r of routes) {
+      if (builtIns.find(r.method, samplePath(r.path))) throw new Error(`routerAdd ${r.method} ${r.path} (${r.source}): a built-in route already serves this path`);
+    }
+  });
+
+  let version = -1;
+  let router: Router = FindMyWay();
+  const current = (): Router => {
+    if (version === app.hooks.routesVersion) return router;
+    const next: Router = FindMyWay({ ignoreTrailingSlash: true });
+    for (const route of app.hooks.routes) {
+      const { pattern, rest } = routerPattern(route.path);
+      next.on(route.method, pattern, noop, { route, rest } satisfies Matched);
+    }
+    router = next;
+    version = app.hooks.routesVersion;
+    return router;
+  };
+
+  server.setNotFoundHandler(async (request, reply) => {
+    const q = request.url.indexOf('?');
+    const found = current().find(request.method as HTTPMethod, q === -1 ? request.url : request.url.slice(0, q));
+    if (!found) return reply.code(404).send(new ApiError(404).toJSON());
+    const { route, rest } = found.store as Matched;
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(found.params)) {
+      if (v === undefined) continue;
+      params[k === '*' && rest ? rest : k] = v;
+    }
+    return runRoute(app, route, params, request, reply);
+  });
+}
+
+async function bodyOf(route: CustomRoute, request: FastifyRequest, app: App): Promise<unknown> {
+  const limits = route.middlewares.map((m) => m.bodyLimit).filter((n): n is number => typeof n === 'number');
+  const limit = Math.min(app.config.bodyLimit, ...limits);
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (length > limit) throw tooLarge();
+  if (request.multipartPending) {
+    const { data, files } = await readBody(request, { limit });
+    return { ...data, files };
+  }
+  return request.body ?? {};
+}
+
+async function runRoute(app: App, route: CustomRoute, params: Record<string, string>, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const origin = originOf(request, params);
+  const event = new RouteEvent(app.hookApp(null), origin, await bodyOf(route, request, app));
+  let result: unknown;
+  const chain = new Hook<RouteEvent>();
+  for (const mw of route.middlewares) chain.bind(mw);
+  await chain.trigger(event, async (e) => {
+    result = await route.handler(e);
+  });
+  if (sendHookResponse(origin, reply)) return reply;
+  // A plain return value is the JSON answer; nothing at all, a 204.
+  if (result === undefined) return reply.code(204).send();
+  return result;
+}

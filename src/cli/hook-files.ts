@@ -8,7 +8,7 @@
  * that fails keeps the previous set in force and is reported with its file, line and message.
  */
 import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { register as registerModuleHooks } from 'node:module';
+import { createRequire, register as registerModuleHooks } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { App } from '../core/app.js';
@@ -34,9 +34,18 @@ let resolverInstalled = false;
 /** `import 'basalt'` → the facade over the running Basalt (installed once per process). */
 function installBasaltResolver(): void {
   (globalThis as Record<symbol, unknown>)[RUNTIME] = publicApi;
+  // Stack traces of hook code point at its TypeScript lines (tsx writes inline source maps).
+  process.setSourceMapsEnabled(true);
   if (resolverInstalled) return;
   const runtimeDir = new URL('../../runtime/', import.meta.url);
   registerModuleHooks(new URL('basalt-resolve.mjs', runtimeDir).href, { data: { facadeUrl: new URL('basalt-facade.mjs', runtimeDir).href } });
+  // A .ts file outside a "type": "module" package runs as CommonJS: its imports become require().
+  const cjsFacade = fileURLToPath(new URL('basalt-facade.cjs', runtimeDir));
+  const Module = createRequire(import.meta.url)('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const resolveFilename = Module._resolveFilename;
+  Module._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'basalt' ? cjsFacade : resolveFilename.call(this, request, ...rest);
+  };
   resolverInstalled = true;
 }
 
@@ -55,9 +64,10 @@ function errorOf(file: string, shown: string, err: unknown): HookFileError {
   const href = pathToFileURL(file).href;
   let line: number | null = null;
   for (const frame of String(e.stack ?? '').split('\n')) {
-    const at = frame.indexOf(href);
-    if (at === -1) continue;
-    const m = /:(\d+):\d+\)?\s*$/.exec(frame.slice(at + href.length));
+    // ESM frames name the file by URL, CommonJS ones by path.
+    const name = frame.includes(href) ? href : frame.includes(file) ? file : null;
+    if (!name) continue;
+    const m = /:(\d+):\d+\)?\s*$/.exec(frame.slice(frame.indexOf(name) + name.length));
     if (m) {
       line = Number(m[1]);
       break;
@@ -65,7 +75,10 @@ function errorOf(file: string, shown: string, err: unknown): HookFileError {
   }
   const syntax = /^(?:.*?):(\d+):\d+: ERROR: (.*)$/m.exec(String(e.message ?? ''));
   if (syntax) return new HookFileError(shown, Number(syntax[1]), syntax[2]!);
-  return new HookFileError(shown, line, (e.message ?? String(err)).split('\n')[0]!);
+  let reason = (e.message ?? String(err)).split('\n')[0]!;
+  // A .ts file outside a "type": "module" package runs as CommonJS, compiled without a source map.
+  if (line === null && String(e.stack ?? '').includes('data:text/javascript')) reason += ' (for line numbers, make hook files ES modules: "type": "module" in the package.json above them, or the .mts extension)';
+  return new HookFileError(shown, line, reason);
 }
 
 let generation = 0;
@@ -84,6 +97,8 @@ async function loadAll(app: App, dir: string): Promise<HookBindings> {
       try {
         const mod = (await api.import(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
         setup = mod.default;
+        // A file run as CommonJS (outside a "type": "module" package) arrives as { default: exports }.
+        if (setup && typeof setup === 'object' && typeof (setup as { default?: unknown }).default === 'function') setup = (setup as { default: unknown }).default;
       } catch (err) {
         throw errorOf(file, shown, err);
       }

@@ -5,7 +5,7 @@
  */
 import { localAdapters } from '../../src/adapters/local-adapters.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -322,5 +322,45 @@ describe.skipIf(!HAS_BUILD)('the real binary: node bin/basalt.js', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/cannot open the database/i);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('--hooks: a TypeScript hook file is served by the built binary, importing basalt and npm packages (no build step, no node_modules in the hooks directory)', async () => {
+    const dir = tempDir();
+    const hooks = mkdtempSync(join(tmpdir(), 'basalt-hooks-'));
+    writeFileSync(
+      join(hooks, 'hello.ts'),
+      "import { defineHooks, requireAuth } from 'basalt';\nconst greet = (name: string): string => `hello ${name}`;\nexport default defineHooks((app) => {\n  app.routerAdd('GET', '/api/hello/{name}', (e) => ({ text: greet(e.pathValue('name')) }));\n  app.routerAdd('GET', '/api/private', () => ({}), requireAuth());\n});\n",
+    );
+    const port = await freePort();
+    const proc = startBin(['serve', '--http', `127.0.0.1:${port}`, '--dir', dir, '--hooks', hooks, '--log-level', 'silent']);
+    try {
+      await waitFor('address printed', () => proc.out().includes(`http://127.0.0.1:${port}`), proc);
+      const res = await fetch(`http://127.0.0.1:${port}/api/hello/ada`);
+      expect(await res.json()).toEqual({ text: 'hello ada' });
+      expect((await fetch(`http://127.0.0.1:${port}/api/private`)).status).toBe(401);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await withTimeout(proc.exit, 10_000, 'SIGTERM');
+      rmSync(hooks, { recursive: true, force: true });
+    }
+  });
+
+  it('--hooks: a hook file that throws at load stops start-up with its file, line and message', async () => {
+    const hooks = mkdtempSync(join(tmpdir(), 'basalt-hooks-'));
+    writeFileSync(join(hooks, 'package.json'), '{ "type": "module" }');
+    writeFileSync(join(hooks, 'orders.ts'), "import { defineHooks } from 'basalt';\n\nexport default defineHooks((app) => {\n  app.cronAdd('nightly', '* * * * *', 'not a function' as never);\n});\n");
+    try {
+      const r = await runBin(['serve', '--http', '127.0.0.1:0', '--dir', tempDir(), '--hooks', hooks]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/hook file .*orders\.ts:4: cronAdd nightly: the handler must be a function/);
+    } finally {
+      rmSync(hooks, { recursive: true, force: true });
+    }
+  });
+
+  it('--hooks naming a missing directory: exit 2', async () => {
+    const r = await runBin(['serve', '--dir', tempDir(), '--hooks', join(tempDir(), 'nope')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--hooks .* is not a directory/);
   });
 });

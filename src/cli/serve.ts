@@ -18,6 +18,8 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
     if (e.code === 'EADDRINUSE') throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: the address is in use (choose another with --http)`);
     throw err;
   }
+  // Cron jobs fire only in a serving process (as PocketBase's OnServe), never in one-shot commands.
+  app.crons.start();
   const address = server.addresses()[0];
   const shown = address && typeof address !== 'string' ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : config.appUrl;
   console.log(`Basalt is serving ${shown}  (API: ${shown}/api/, database: ${app.db.engine})`);

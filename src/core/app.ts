@@ -14,6 +14,8 @@ import { TotpService } from './auth/totp-service.js';
 import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
+import { registerBuiltinCrons } from './cron/builtin-crons.js';
+import { CronScheduler } from './cron/cron-scheduler.js';
 import { EventBus } from './events/event-bus.js';
 import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
@@ -74,6 +76,8 @@ export interface App {
   readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
   /** Which stored file (or thumbnail) a download request gets, with its access checks. */
   readonly downloads: FileDownloads;
+  /** Cron jobs, fired once per cluster; started by `basalt serve` (docs/cron.md). */
+  readonly crons: CronScheduler;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await bridge.start();
   const oauth2Redirects = new OAuth2Redirects();
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
+  const crons = new CronScheduler({ db, clock, logger });
+  registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
 
   return {
     config,
@@ -133,7 +139,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     files: deps.files,
     realtime: { hub, bridge },
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
+    crons,
     async close() {
+      await crons.stop();
       hub.closeAll();
       await bridge.stop();
       await deps.pubsub.close();

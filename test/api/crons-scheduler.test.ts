@@ -82,6 +82,14 @@ describe('tick computation', () => {
     expect(nextOf('0 9 * * *', undefined, at('2030-01-15T00:00:00Z'))).toBe('2030-01-15T09:00:00.000Z');
   });
 
+  it('daylight saving: a fixed time missing that day runs after the jump; a repeated one runs once', () => {
+    // 2030-03-31 in Paris: 02:00 → 03:00, so 02:30 does not exist: runs at 03:00 CEST (01:00Z).
+    expect(nextOf('30 2 * * *', 'Europe/Paris', at('2030-03-30T12:00:00Z'))).toBe('2030-03-31T01:00:00.000Z');
+    // 2030-10-27: 03:00 → 02:00, so 02:30 occurs twice: only the first (00:30Z), then the next day.
+    expect(nextOf('30 2 * * *', 'Europe/Paris', at('2030-10-26T12:00:00Z'))).toBe('2030-10-27T00:30:00.000Z');
+    expect(nextOf('30 2 * * *', 'Europe/Paris', at('2030-10-27T00:30:00Z'))).toBe('2030-10-28T01:30:00.000Z');
+  });
+
   it('malformed expressions, unknown zones and bad ids are refused at add, naming the id and the problem', () => {
     const refused = (id: string, expression: string, timezone?: string) => {
       let error: unknown;

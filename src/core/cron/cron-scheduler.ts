@@ -226,8 +226,17 @@ export class CronScheduler {
       for (const entry of this.entries.values()) {
         // A job running here is looked at again when its run ends (track() wakes the loop).
         if (this.running.has(entry.id) || entry.next === null) continue;
-        if (entry.next <= now) this.fire(entry, now);
-        else wakeAt = Math.min(wakeAt, entry.next);
+        if (entry.next > now) {
+          wakeAt = Math.min(wakeAt, entry.next);
+          continue;
+        }
+        try {
+          this.fire(entry, now);
+        } catch (err) {
+          // The loop must outlive any one job; this one gives up its remaining ticks here.
+          entry.next = null;
+          this.deps.logger.error({ cron: entry.id, err: { message: messageOf(err) } }, 'cron job cannot be scheduled');
+        }
       }
       await this.sleepUntil(wakeAt, now);
     }
@@ -261,7 +270,8 @@ export class CronScheduler {
     const floor = now - LATE_LIMIT_MS;
     let tick = entry.next;
     if (tick !== null && tick < floor) {
-      this.deps.logger.warn({ cron: entry.id, from: tickText(tick) }, 'cron ticks more than a minute late skipped on this node');
+      // A stalled process, a suspended machine, or this node's own run of the job lasting long.
+      this.deps.logger.info({ cron: entry.id, from: tickText(tick) }, 'cron ticks more than a minute late skipped on this node');
       tick = entry.schedule.next(floor - 1);
     }
     const due: number[] = [];

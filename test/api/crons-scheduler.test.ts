@@ -218,6 +218,52 @@ describe('firing with a manual clock', () => {
   });
 });
 
+describe('stopping', () => {
+  it('waits for the runs in progress up to the grace period, then aborts their signal; refuses manual runs after', async () => {
+    const s = new CronScheduler({ db: t.app.db, clock, logger: t.app.logger });
+    let signal: AbortSignal | null = null;
+    let finished = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    s.add('quick', '@yearly', async () => {
+      await gate;
+      finished = true;
+    });
+    s.add('stubborn', '@yearly', (run) => {
+      signal = run.signal;
+      return new Promise<void>(() => {}); // never ends
+    });
+
+    // A run that ends within the grace period is waited for.
+    const quick = s.runNow('quick');
+    await new Promise((r) => setTimeout(r, 20));
+    let stopped = false;
+    const stopping = s.stop(5_000).then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(finished).toBe(true);
+    expect(await quick).toBe('done');
+    expect(await s.runNow('quick')).toBe('stopped');
+
+    // One that does not end is given up on at the end of the grace period, its signal aborted.
+    s.start();
+    void s.runNow('stubborn');
+    await vi.waitFor(() => expect(signal).not.toBeNull());
+    stopped = false;
+    const giveUp = s.stop(5_000).then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20)); // the grace timer is armed
+    await clock.advance(4_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    expect(signal!.aborted).toBe(false);
+    await clock.advance(1_000);
+    await giveUp;
+    expect(signal!.aborted).toBe(true);
+  });
+});
+
 describe('catch-up after the whole cluster was down', () => {
   it('runs the latest missed tick once at start when catchUp is set; none without it; none for a job that never ran', async () => {
     const runs: string[] = [];

@@ -90,6 +90,8 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
       const s = await getServer();
       await app.hooks.registry.lifecycle(app.hooks.registry.onServe);
       await s.listen({ host: address.host ?? config.http.host, port: address.port ?? config.http.port });
+      // Cron jobs fire only in a serving process (as PocketBase's OnServe), never in one-shot commands.
+      app.crons.start();
       const a = s.addresses().find((x): x is AddressInfo => typeof x === 'object') ?? null;
       return a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : config.appUrl;
     },

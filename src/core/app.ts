@@ -14,6 +14,9 @@ import { TotpService } from './auth/totp-service.js';
 import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
+import { registerBuiltinCrons } from './cron/builtin-crons.js';
+import { CronScheduler } from './cron/cron-scheduler.js';
+import { applyCronBindings } from './hooks/cron-bindings.js';
 import { EventBus } from './events/event-bus.js';
 import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
@@ -86,6 +89,8 @@ export interface App {
   hookApp(tx?: Tx | null): HookApp;
   /** The API hook files and framework code register through (`source`: where the registrations come from). */
   hooksApi(bindings: HookBindings, source: string): HooksApi;
+  /** Cron jobs, fired once per cluster; started by `basalt serve` (docs/cron.md). */
+  readonly crons: CronScheduler;
   close(): Promise<void>;
 }
 
@@ -129,6 +134,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await bridge.start();
   const oauth2Redirects = new OAuth2Redirects();
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
+  const crons = new CronScheduler({ db, clock, logger });
+  registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
+  hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp) });
 
   return {
     config,
@@ -159,7 +167,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
         throw new Error('jobs.enqueue: this app has no job queue');
       }),
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
+    crons,
     async close() {
+      await crons.stop();
       hub.closeAll();
       await bridge.stop();
       await deps.pubsub.close();

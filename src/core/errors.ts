@@ -65,6 +65,7 @@ export const MESSAGES = {
   rangeNotSatisfiable: 'The requested range is not satisfiable.',
   fileTokenRequiresAuth: 'The request requires valid record authorization token.',
   fileTokenApiKey: 'API keys cannot request file tokens: they have no record to sign one for.',
+  missingCronJob: 'Missing or invalid cron job.',
 } as const;
 
 /** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */

@@ -1,6 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
- * superuser's record view ever exposes what they hold): authenticator-app secrets and API keys.
+ * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys and
+ * the cron claims.
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -8,6 +9,8 @@ import type { ColumnDefinition, Database } from './ports.js';
 
 export const TOTP_TABLE = '_totps';
 export const API_KEYS_TABLE = '_apiKeys';
+/** Cron ticks claimed by a node (core/cron/cron-runs.ts): one row per (cron, tick) across the cluster. */
+export const CRON_RUNS_TABLE = '_cronRuns';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -47,6 +50,13 @@ const TABLES: InternalTable[] = [
       text('updated'),
     ],
     indexes: [`CREATE UNIQUE INDEX idx_apiKeys_hash ON ${API_KEYS_TABLE} (keyHash)`],
+  },
+  {
+    name: CRON_RUNS_TABLE,
+    columns: [text('id', { primaryKey: true }), text('cronId'), text('tick'), text('node'), text('started'), text('finished'), text('error')],
+    // The unique key is the claim: of the nodes inserting the same (cronId, tick), one succeeds.
+    // `tick` alone serves the pruning.
+    indexes: [`CREATE UNIQUE INDEX idx_cronRuns_tick ON ${CRON_RUNS_TABLE} (cronId, tick)`, `CREATE INDEX idx_cronRuns_prune ON ${CRON_RUNS_TABLE} (tick)`],
   },
 ];
 

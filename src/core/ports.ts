@@ -100,6 +100,12 @@ export interface Database {
    * parameters: the hot paths compile their SQL once per collection, not per request.
    */
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
+  /**
+   * Periodic upkeep of the engine's query-planner statistics, run daily by the `__pbDBOptimize__`
+   * cron (SQLite: `PRAGMA optimize`; PostgreSQL: `ANALYZE`, past the query deadline).
+   * Optional: an engine without it is skipped.
+   */
+  optimize?(): Promise<void>;
   close(): Promise<void>;
 }
 

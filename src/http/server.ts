@@ -37,6 +37,7 @@ import { registerRealtimeRoutes } from './routes/realtime.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
+import { registerCronRoutes } from './routes/crons.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -128,6 +129,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerApiKeyRoutes(server, app);
   registerOAuth2Routes(server, app);
   registerFileRoutes(server, app);
+  registerCronRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns);
   return server;

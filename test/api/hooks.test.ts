@@ -175,3 +175,23 @@ describe('e.app', () => {
     expect(all).not.toContain('tx-rolled-back');
   });
 });
+
+describe('cronAdd from hook code', () => {
+  it('is listed and run by the crons API, with e.app; a malformed expression is refused with its source, changing nothing', async () => {
+    const ran: string[] = [];
+    addHooks(t, (app) => {
+      app.cronAdd('hooks-report', '0 3 * * *', async ({ app: hookApp, tick }) => {
+        await hookApp.records('audit').create({ what: `cron ${tick === null ? 'manual' : 'tick'}` });
+        ran.push('ran');
+      });
+    });
+    const list = await send(t, 'GET', '/api/crons', { auth: admin });
+    expect(list.body).toContainEqual({ id: 'hooks-report', expression: '0 3 * * *' });
+    expect((await send(t, 'POST', '/api/crons/hooks-report', { auth: admin })).status).toBe(204);
+    await expect.poll(() => ran.length).toBe(1);
+    expect(await audits()).toContain('cron manual');
+    expect(() => addHooks(t, (app) => app.cronAdd('hooks-bad', '61 * * * *', () => {}))).toThrow(/test: .*hooks-bad/);
+    expect((await send(t, 'GET', '/api/crons', { auth: admin })).body.some((c: { id: string }) => c.id === 'hooks-bad')).toBe(false);
+  });
+});
+

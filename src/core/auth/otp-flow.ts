@@ -41,6 +41,11 @@ const MAX_ATTEMPTS_PER_OTP = 5;
 const MAX_ATTEMPTS_PER_CLIENT = 30;
 const CLIENT_WINDOW_SECONDS = 180;
 
+/** Seconds a code of `collection` stays valid. */
+export function otpDuration(collection: CollectionModel): number {
+  return collection.data.otp?.duration || 180;
+}
+
 export class OtpFlow {
   constructor(
     private readonly auth: AuthContext,
@@ -52,7 +57,7 @@ export class OtpFlow {
   }
 
   private durationMs(collection: CollectionModel): number {
-    return (collection.data.otp?.duration || 180) * 1000;
+    return otpDuration(collection) * 1000;
   }
 
   private isLive(otp: RecordModel, collection: CollectionModel): boolean {

@@ -7,6 +7,7 @@
 import type { HookHandler, HookEvent, Hook } from './hook.js';
 import type { HookRegistry } from './hook-registry.js';
 import type { CustomRoute } from './route-table.js';
+import type { HookApp } from './hook-app.js';
 
 export type HookName = {
   [K in keyof HookRegistry]: HookRegistry[K] extends Hook<any> ? K : never;
@@ -15,7 +16,7 @@ export type HookName = {
 export interface CronBinding {
   id: string;
   expression: string;
-  handler: (ctx: { signal: AbortSignal }) => unknown;
+  handler: (run: { id: string; tick: number | null; signal: AbortSignal; app: HookApp }) => unknown;
   options: { timezone?: string; catchUp?: boolean };
   source: string;
 }

@@ -101,7 +101,7 @@ export class HooksApi {
   }
 
   /** A scheduled job: 5- or 6-field cron expression or a macro (`@hourly`…); each tick runs once per cluster. */
-  cronAdd(id: string, expression: string, handler: (ctx: { signal: AbortSignal }) => unknown, options: { timezone?: string; catchUp?: boolean } = {}): void {
+  cronAdd(id: string, expression: string, handler: (run: { id: string; tick: number | null; signal: AbortSignal; app: HookApp }) => unknown, options: { timezone?: string; catchUp?: boolean } = {}): void {
     if (typeof id !== 'string' || id === '' || id.length > 200) throw new TypeError('cronAdd: the id must be a non-empty string (at most 200 characters)');
     if (typeof expression !== 'string' || expression.trim() === '') throw new TypeError(`cronAdd ${id}: the expression must be a non-empty string`);
     if (typeof handler !== 'function') throw new TypeError(`cronAdd ${id}: the handler must be a function`);

@@ -126,6 +126,15 @@ class PostgresDatabase implements Database {
     return { kind: 'other' };
   }
 
+  async optimize(): Promise<void> {
+    // Autovacuum analyzes too; this is the daily safety net. Server upkeep, not a request: no
+    // deadline for this transaction only (ANALYZE may run in one, unlike VACUUM).
+    await this.kysely.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = 0`.execute(trx);
+      await sql`ANALYZE`.execute(trx);
+    });
+  }
+
   async close(): Promise<void> {
     await this.kysely.destroy();
   }

@@ -139,6 +139,17 @@ class SqliteDatabase implements Database {
     return { kind: 'other' };
   }
 
+  async optimize(): Promise<void> {
+    // On the writer, under its lock: the statement is read-only to better-sqlite3, so the query
+    // builder would send it to the read-only connection, where it cannot store statistics.
+    const release = await this.driver.writeLock.lock();
+    try {
+      this.driver.writer.pragma('optimize');
+    } finally {
+      release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
     await this.kysely.destroy();

@@ -102,12 +102,12 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const registry = new CollectionRegistry();
   const recordFiles = new RecordFiles(deps.files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles });
-  const query: QueryContext = { db, schema: registry, clock };
+  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller) };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {
     throw new Error('hooks are not ready yet');
   };
-  const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger);
+  const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
   const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
   collections.setTruncate(async (tx, collection) => {
@@ -115,7 +115,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (model) await writer.truncate(tx, model);
   });
   await collections.bootstrap();
-  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer };
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, enrich: query.enrich };
   const baseHookApp = new HookApp(hookServices, null);
   hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
 

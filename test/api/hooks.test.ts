@@ -195,3 +195,27 @@ describe('cronAdd from hook code', () => {
   });
 });
 
+describe('onRecordEnrich', () => {
+  it('adds computed fields and hides others in every answer (list, view, expand), per caller', async () => {
+    await createCollection(t, { name: 'gadgets', fields: [{ name: 'name', type: 'text' }, { name: 'cost', type: 'number' }], listRule: '', viewRule: '' });
+    const gadgets = t.app.registry.find('gadgets')!;
+    await createCollection(t, { name: 'parts', fields: [{ name: 'gadget', type: 'relation', collectionId: gadgets.id, maxSelect: 1 }], listRule: '', viewRule: '' });
+    addHooks(t, (app) => {
+      app.onRecordEnrich(async (e) => {
+        e.record.set('label', `${String(e.record.get('name'))} (${e.collection.name})`);
+        if (!e.requestInfo().auth) e.record.hide('cost');
+        await e.next();
+      }, 'gadgets');
+    });
+    const g = await t.app.hookApp().records('gadgets').create({ name: 'widget', cost: 7 });
+    await t.app.hookApp().records('parts').create({ gadget: g.id });
+    const list = await send(t, 'GET', '/api/collections/gadgets/records');
+    expect(list.body.items[0]).toMatchObject({ name: 'widget', label: 'widget (gadgets)' });
+    expect(list.body.items[0]).not.toHaveProperty('cost');
+    const asAdmin = await send(t, 'GET', `/api/collections/gadgets/records/${String(g.id)}`, { auth: admin });
+    expect(asAdmin.body).toMatchObject({ cost: 7, label: 'widget (gadgets)' });
+    const expanded = await send(t, 'GET', '/api/collections/parts/records?expand=gadget&fields=expand.gadget.label');
+    expect(expanded.body.items[0]).toEqual({ expand: { gadget: { label: 'widget (gadgets)' } } });
+  });
+});
+

@@ -12,6 +12,7 @@ import { transact, type Tx } from '../events/transaction.js';
 import type { Clock, Database, Logger } from '../ports.js';
 import { callerFor, systemCaller, type Caller } from '../records/caller.js';
 import { RecordReader } from '../records/record-reader.js';
+import type { RecordEnricher } from '../records/record-query.js';
 import type { RecordWriter } from '../records/record-writer.js';
 import { presentRecords } from '../records/record-presenter.js';
 import { checkClientQuery } from '../records/client-query.js';
@@ -27,6 +28,7 @@ export interface HookAppServices {
   clock: Clock;
   logger: Logger;
   writer: RecordWriter;
+  enrich?: RecordEnricher;
 }
 
 /** Who a read or write acts as: Basalt itself (the default: past every rule) or a signed-in record. */
@@ -137,7 +139,7 @@ export class HookApp {
   }
 
   queryContext() {
-    return { db: this.tx?.db ?? this.services.db, schema: this.services.schema, clock: this.services.clock };
+    return { db: this.tx?.db ?? this.services.db, schema: this.services.schema, clock: this.services.clock, enrich: this.services.enrich };
   }
 
   /** The records of a collection (by name or id); an unknown collection is a 404. */

@@ -154,5 +154,58 @@ export class RouteEvent extends RequestEventBase {
   }
 }
 
+/**
+ * A record as a client is about to receive it (`onRecordEnrich`): `set` adds or replaces a
+ * field of the answer, `hide` removes fields, `get` reads what the answer holds.
+ */
+export class EnrichedRecord {
+  constructor(
+    private readonly json: Record<string, unknown>,
+    private readonly definition: Collection,
+  ) {}
+
+  get id(): string {
+    return String(this.json.id ?? '');
+  }
+
+  collection(): Collection {
+    return this.definition;
+  }
+
+  get(name: string): unknown {
+    return this.json[name];
+  }
+
+  set(name: string, value: unknown): this {
+    if (name === 'id' || name === 'collectionId' || name === 'collectionName') throw new Error(`onRecordEnrich: "${name}" cannot be changed`);
+    this.json[name] = value;
+    return this;
+  }
+
+  hide(...names: string[]): this {
+    for (const name of names) if (name !== 'id' && name !== 'collectionId' && name !== 'collectionName') delete this.json[name];
+    return this;
+  }
+}
+
+/** `onRecordEnrich`: every record answered to a client (lists, views, writes, expands, realtime). */
+export class RecordEnrichEvent extends BaseEvent {
+  constructor(
+    app: HookApp,
+    readonly record: EnrichedRecord,
+    private readonly info: HookRequestInfo,
+  ) {
+    super(app);
+  }
+
+  get collection(): Collection {
+    return this.record.collection();
+  }
+
+  requestInfo(): HookRequestInfo {
+    return this.info;
+  }
+}
+
 /** `onBootstrap`, `onServe`, `onTerminate`. */
 export class LifecycleEvent extends BaseEvent {}

@@ -8,7 +8,9 @@ import type { Logger } from '../ports.js';
 import type { WriteAction, WriteContext } from '../records/write/write-context.js';
 import { Hook } from './hook.js';
 import type { HookApp } from './hook-app.js';
-import { LifecycleEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent } from './hook-events.js';
+import { EnrichedRecord, LifecycleEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
+import type { Caller } from '../records/caller.js';
+import type { SchemaView } from '../model/collection-model.js';
 import { HookRecord } from './hook-record.js';
 import type { RecordWriteHooks } from './record-write-hooks.js';
 import type { RequestOrigin } from './request-origin.js';
@@ -31,6 +33,7 @@ export class HookRegistry implements RecordWriteHooks {
   readonly onRecordAfterCreateError = new Hook<RecordErrorEvent>();
   readonly onRecordAfterUpdateError = new Hook<RecordErrorEvent>();
   readonly onRecordAfterDeleteError = new Hook<RecordErrorEvent>();
+  readonly onRecordEnrich = new Hook<RecordEnrichEvent>();
   readonly onBootstrap = new Hook<LifecycleEvent>();
   readonly onServe = new Hook<LifecycleEvent>();
   readonly onTerminate = new Hook<LifecycleEvent>();
@@ -44,6 +47,7 @@ export class HookRegistry implements RecordWriteHooks {
     /** The app hook code receives, bound to a transaction or not. */
     private readonly appFor: (tx: Tx | null) => HookApp,
     private readonly logger: Logger,
+    private readonly schema: () => SchemaView,
   ) {}
 
   private recordOf(w: WriteContext): HookRecord {
@@ -84,6 +88,38 @@ export class HookRegistry implements RecordWriteHooks {
     const tags = tagsOf(w);
     if (!hook.handles(tags)) return;
     await this.guarded(`onRecordAfter${capital(w.action)}Error`, () => hook.trigger(new RecordErrorEvent(this.appFor(null), new HookRecord(w.record, null, w.previous), error), async () => {}, tags));
+  }
+
+  /**
+   * The onRecordEnrich hooks over records as exported for `caller` (and the records they expand).
+   * With no handler it returns at once: reads pay nothing for the hook's existence.
+   */
+  async enrich(records: Record<string, unknown>[], caller: Caller): Promise<void> {
+    if (this.onRecordEnrich.size === 0) return;
+    const info = caller.info;
+    const requestInfo: HookRequestInfo = {
+      auth: info.auth ? new HookRecord(info.auth) : null,
+      body: info.body,
+      query: info.query,
+      headers: info.headers,
+      method: info.method,
+      context: info.context,
+    };
+    const app = this.appFor(null);
+    const visit = async (json: Record<string, unknown>): Promise<void> => {
+      const collection = this.schema().find(String(json.collectionId ?? ''));
+      if (collection) {
+        const tags = [collection.id, collection.name];
+        if (this.onRecordEnrich.handles(tags)) await this.onRecordEnrich.trigger(new RecordEnrichEvent(app, new EnrichedRecord(json, collection.data), requestInfo), async () => {}, tags);
+      }
+      const expand = json.expand;
+      if (expand && typeof expand === 'object') {
+        for (const value of Object.values(expand as Record<string, unknown>)) {
+          for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === 'object') await visit(child as Record<string, unknown>);
+        }
+      }
+    };
+    for (const json of records) await visit(json);
   }
 
   /** Runs a lifecycle hook around `action`. */

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { LifecycleEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { LifecycleEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
 import type { Logger } from '../ports.js';
 
@@ -79,6 +79,10 @@ export class HooksApi {
   }
   onRecordAfterDeleteError(handler: HookHandler<RecordErrorEvent>, ...collections: Collections): void {
     this.add('onRecordAfterDeleteError', handler, collections);
+  }
+  /** Changes every record a client receives: `e.record.set('computed', …)`, `e.record.hide('secret')`. */
+  onRecordEnrich(handler: HookHandler<RecordEnrichEvent>, ...collections: Collections): void {
+    this.add('onRecordEnrich', handler, collections);
   }
   // Lifecycle.
   onBootstrap(handler: HookHandler<LifecycleEvent>): void {

@@ -10,6 +10,7 @@ import { ApiError, badRequest, fieldError, isApiError, MESSAGES, notFound } from
 import { abortableTx } from '../events/abortable-tx.js';
 import { transact, type Tx } from '../events/transaction.js';
 import type { Clock, Database, Logger } from '../ports.js';
+import type { RecordEnricher } from './record-query.js';
 import { resolveBatchAction, type BatchAction } from './batch-action.js';
 import type { BatchRequest } from './batch-request.js';
 import { BatchRequestInfo } from './batch-request-info.js';
@@ -25,6 +26,8 @@ export interface BatchDeps {
   schema: SchemaView;
   clock: Clock;
   writer: RecordWriter;
+  /** The onRecordEnrich hooks, applied to the answers. */
+  enrich?: RecordEnricher;
   logger: Logger;
 }
 
@@ -135,7 +138,7 @@ export class BatchRunner {
     const record = kind === 'create' ? await writer.create(collection, input, sub, tx, origin) : await writer.update(collection, id!, input, sub, tx, origin);
     if (origin.response) return hookAnswer(origin.response);
     // Presented inside the transaction: an expand may name records written earlier in the batch.
-    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock }, [record], sub, query);
+    const [json] = await presentRecords({ db: tx.db, schema: this.deps.schema, clock: this.deps.clock, enrich: this.deps.enrich }, [record], sub, query);
     return { status: 200, body: options.shape ? options.shape(json, query) : json };
   }
 

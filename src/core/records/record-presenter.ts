@@ -64,5 +64,7 @@ export async function presentRecords(ctx: QueryContext, records: RecordModel[], 
     managedIds: managed,
     expand,
   };
-  return records.map((r) => exportRecord(r, opts));
+  const out = records.map((r) => exportRecord(r, opts));
+  if (ctx.enrich) await ctx.enrich(out, caller);
+  return out;
 }

@@ -26,7 +26,12 @@ export interface QueryContext {
   schema: SchemaView;
   /** "Now" for the `@now`/`@today…` macros and autodate values. */
   clock: Clock;
+  /** Adds computed fields to records presented to a client (the onRecordEnrich hooks), when any. */
+  enrich?: RecordEnricher;
 }
+
+/** Changes records (and the records they expand) as exported for `caller`, in place. */
+export type RecordEnricher = (records: Record<string, unknown>[], caller: Caller) => Promise<void>;
 
 /** The rule as a predicate, or null when it is open. Callers handle `locked` before. */
 export function rulePredicate(ctx: QueryContext, collection: CollectionModel, rule: ParsedRule, caller: Caller, alias = ROOT, baseTable?: string): Sql | null {

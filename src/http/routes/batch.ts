@@ -17,7 +17,7 @@ import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
 import { pickListOrRecord } from '../../core/records/fields-picker.js';
 
 export function registerBatchRoutes(server: FastifyInstance, app: App): void {
-  const runner = new BatchRunner({ db: app.db, schema: app.registry, clock: app.clock, writer: app.records.writer, logger: app.logger });
+  const runner = new BatchRunner({ db: app.db, schema: app.registry, clock: app.clock, enrich: app.query.enrich, writer: app.records.writer, logger: app.logger });
 
   /** The limits in force; a disabled batch (or one allowing 0 requests) is a 403 before the body is read. */
   const limits = () => {

@@ -4,7 +4,7 @@
  * hooks, request hooks answering in place of the action, batch and cascades seeing the same hooks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, BadRequestError } from '../../src/public-api.js';
+import { ApiError, BadRequestError, ForbiddenError } from '../../src/public-api.js';
 import { addHooks, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
@@ -216,6 +216,26 @@ describe('onRecordEnrich', () => {
     expect(asAdmin.body).toMatchObject({ cost: 7, label: 'widget (gadgets)' });
     const expanded = await send(t, 'GET', '/api/collections/parts/records?expand=gadget&fields=expand.gadget.label');
     expect(expanded.body.items[0]).toEqual({ expand: { gadget: { label: 'widget (gadgets)' } } });
+  });
+});
+
+describe('onRecordAuthRequest', () => {
+  it('changes the sign-in answer, or refuses it', async () => {
+    addHooks(t, (app) => {
+      app.onRecordAuthRequest(async (e) => {
+        if (e.record.getString('email') === 'blocked@example.com') throw new ForbiddenError('This account is suspended.');
+        e.meta = { greeting: `hi ${e.record.getString('email')}`, via: e.authMethod };
+        await e.next();
+      }, 'users');
+    });
+    for (const email of ['fine@example.com', 'blocked@example.com']) await t.app.hookApp().records('users').create({ email, password: 'password123', passwordConfirm: 'password123' });
+    const ok = await send(t, 'POST', '/api/collections/users/auth-with-password', { body: { identity: 'fine@example.com', password: 'password123' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.meta).toEqual({ greeting: 'hi fine@example.com', via: 'password' });
+    expect(typeof ok.body.token).toBe('string');
+    const refused = await send(t, 'POST', '/api/collections/users/auth-with-password', { body: { identity: 'blocked@example.com', password: 'password123' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ status: 403, message: 'This account is suspended.', data: {} });
   });
 });
 

@@ -142,6 +142,28 @@ export class RecordRequestEvent extends RequestEventBase {
   }
 }
 
+/**
+ * `onRecordAuthRequest`: the answer of every sign-in (password, OAuth2, OTP, authenticator app,
+ * refresh, impersonation). A handler may change `e.token` or `e.meta`, answer itself, or refuse
+ * by throwing; `e.authMethod` says which flow it was.
+ */
+export class RecordAuthEvent extends RequestEventBase {
+  constructor(
+    app: HookApp,
+    origin: RequestOrigin,
+    public record: HookRecord,
+    public token: string,
+    public meta: unknown,
+    readonly authMethod: string,
+  ) {
+    super(app, origin);
+  }
+
+  get collection(): Collection {
+    return this.record.collection();
+  }
+}
+
 /** Custom routes (`routerAdd`). */
 export class RouteEvent extends RequestEventBase {
   constructor(

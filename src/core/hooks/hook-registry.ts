@@ -8,7 +8,7 @@ import type { Logger } from '../ports.js';
 import type { WriteAction, WriteContext } from '../records/write/write-context.js';
 import { Hook } from './hook.js';
 import type { HookApp } from './hook-app.js';
-import { EnrichedRecord, LifecycleEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
+import { EnrichedRecord, LifecycleEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
 import type { Caller } from '../records/caller.js';
 import type { SchemaView } from '../model/collection-model.js';
 import { HookRecord } from './hook-record.js';
@@ -34,6 +34,7 @@ export class HookRegistry implements RecordWriteHooks {
   readonly onRecordAfterUpdateError = new Hook<RecordErrorEvent>();
   readonly onRecordAfterDeleteError = new Hook<RecordErrorEvent>();
   readonly onRecordEnrich = new Hook<RecordEnrichEvent>();
+  readonly onRecordAuthRequest = new Hook<RecordAuthEvent>();
   readonly onBootstrap = new Hook<LifecycleEvent>();
   readonly onServe = new Hook<LifecycleEvent>();
   readonly onTerminate = new Hook<LifecycleEvent>();

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { LifecycleEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { LifecycleEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
 import type { Logger } from '../ports.js';
 
@@ -83,6 +83,10 @@ export class HooksApi {
   /** Changes every record a client receives: `e.record.set('computed', …)`, `e.record.hide('secret')`. */
   onRecordEnrich(handler: HookHandler<RecordEnrichEvent>, ...collections: Collections): void {
     this.add('onRecordEnrich', handler, collections);
+  }
+  /** Every sign-in's answer (`e.token`, `e.meta`, `e.authMethod`): change it, or refuse by throwing. */
+  onRecordAuthRequest(handler: HookHandler<RecordAuthEvent>, ...collections: Collections): void {
+    this.add('onRecordAuthRequest', handler, collections);
   }
   // Lifecycle.
   onBootstrap(handler: HookHandler<LifecycleEvent>): void {

@@ -29,6 +29,7 @@ import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
 import { systemClock } from './clock.js';
 import { SettingsService } from './settings/settings-service.js';
+import { JobQueue } from './jobs/job-queue.js';
 
 export interface AppDeps {
   db: Database;
@@ -74,6 +75,8 @@ export interface App {
   readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
   /** Which stored file (or thumbnail) a download request gets, with its access checks. */
   readonly downloads: FileDownloads;
+  /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
+  readonly jobs: JobQueue;
   close(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await bridge.start();
   const oauth2Redirects = new OAuth2Redirects();
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
 
   return {
     config,
@@ -133,7 +137,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     files: deps.files,
     realtime: { hub, bridge },
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
+    jobs,
     async close() {
+      // First: running jobs may still write through the other services.
+      await jobs.close();
       hub.closeAll();
       await bridge.stop();
       await deps.pubsub.close();

@@ -36,6 +36,7 @@ import { registerRecordRoutes } from './routes/records.js';
 import { registerRealtimeRoutes } from './routes/realtime.js';
 import { registerBatchRoutes } from './routes/batch.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerJobRoutes } from './routes/jobs.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -130,5 +131,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerApiKeyRoutes(server, app);
   registerOAuth2Routes(server, app);
   registerFileRoutes(server, app);
+  registerJobRoutes(server, app);
   return server;
 }

@@ -39,7 +39,9 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS "_jobs_due" ON ${T} ("name", "runAt") WHERE "state" = 'queued'`,
   `CREATE INDEX IF NOT EXISTS "_jobs_lease" ON ${T} ("lockedUntil") WHERE "state" = 'running'`,
   `CREATE UNIQUE INDEX IF NOT EXISTS "_jobs_key" ON ${T} ("key") WHERE ${PENDING}`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_finished" ON ${T} ("state", "finished")`,
+  // Finished jobs only (pruning): a claim or a retry adds no entry here.
+  `CREATE INDEX IF NOT EXISTS "_jobs_finished" ON ${T} ("state", "finished") WHERE "state" IN ('completed', 'failed', 'cancelled')`,
+  // The API list's default order (-created).
   `CREATE INDEX IF NOT EXISTS "_jobs_created" ON ${T} ("created")`,
 ];
 

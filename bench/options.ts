@@ -23,6 +23,10 @@ export interface Options {
   realtimeLevels: number[];
   /** The files runs: upload, first thumbnail, cached thumbnails (BENCH_FILES, `off` to skip). */
   files: boolean;
+  /** The job-queue runs (bench/jobs.ts; BENCH_JOBS, `off` to skip). */
+  jobs: boolean;
+  /** BENCH_ONLY=jobs: the job-queue runs alone. */
+  only: 'jobs' | null;
 }
 
 function realtimeLevels(raw: string | undefined): number[] {
@@ -54,6 +58,12 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
   return list as T[];
 }
 
+function onlyOption(raw: string | undefined): 'jobs' | null {
+  if (!raw) return null;
+  if (raw !== 'jobs') throw new Error(`BENCH_ONLY="${raw}": the only selection is jobs`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
@@ -77,5 +87,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     profile: argv.includes('--cpu-prof') || env.BENCH_PROFILE === '1',
     realtimeLevels: realtimeLevels(env.BENCH_REALTIME),
     files: env.BENCH_FILES !== 'off',
+    jobs: env.BENCH_JOBS !== 'off',
+    only: onlyOption(env.BENCH_ONLY),
   };
 }

@@ -5,7 +5,8 @@
  *
  * Environment: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10),
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
- * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip). See bench/README.md.
+ * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip),
+ * BENCH_JOBS (off to skip the job-queue runs), BENCH_ONLY=jobs (those alone). See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -22,6 +23,7 @@ import { printFileBench, runFileBench, seedFileBench, type FileBenchResult } fro
 import { freePort, startServer } from './processes.js';
 import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fanout.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
+import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } from './jobs.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
 import { createTarget, isReachable } from './targets.js';
@@ -41,6 +43,8 @@ const { settings, profile, pgAdminUrl, logLevel } = options;
 const results: ScenarioResult[] = [];
 const fanout: FanoutRow[] = [];
 let files: FileBenchResult | null = null;
+let jobRows: JobsBenchRow[] = [];
+const jobOptions = jobsOptionsFromEnv(process.env);
 
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -164,6 +168,7 @@ async function enginesToRun(): Promise<Engine[]> {
 }
 
 function report(): void {
+  if (jobRows.length > 0) console.log(`\n${formatJobsTable(jobRows, jobOptions)}\n`);
   if (results.length === 0 && fanout.length === 0 && !files) return;
   if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
   if (fanout.length > 0) console.log(`Realtime fan-out (SQLite; from sending one write until each subscriber has its event):\n${formatFanoutTable(fanout)}\n`);
@@ -188,8 +193,11 @@ async function main(): Promise<void> {
     `Basalt vs floor: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
-  if (options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
-  for (const engine of engines) await benchEngine(engine);
+  if (options.only !== 'jobs') {
+    if (options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
+    for (const engine of engines) await benchEngine(engine);
+  }
+  if ((options.jobs || options.only === 'jobs') && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

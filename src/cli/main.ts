@@ -2,6 +2,7 @@
 import { UsageError, SERVE_OPTIONS } from './config-from-args.js';
 import { serve } from './serve.js';
 import { superuser } from './superuser.js';
+import { jobs } from './jobs.js';
 
 const HELP = `Basalt — a back end for web and mobile apps (PocketBase SDK compatible)
 
@@ -9,6 +10,8 @@ Usage:
   basalt serve [options]                       start the HTTP server
   basalt superuser upsert EMAIL PASSWORD [--dir --db]
   basalt superuser delete EMAIL [--dir --db]
+  basalt jobs list [--filter EXPR] [--limit N] [--dir --db]
+  basalt jobs retry|cancel ID [--dir --db]     a failed/cancelled job back to queued; cancel a queued/running one
 
 Options (each also from its environment variable):
 ${Object.entries(SERVE_OPTIONS)
@@ -24,6 +27,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return await serve(rest, env);
       case 'superuser':
         return await superuser(rest, env);
+      case 'jobs':
+        return await jobs(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import { registerBuiltinCrons } from './cron/builtin-crons.js';
 import { CronScheduler } from './cron/cron-scheduler.js';
 import { applyCronBindings } from './hooks/cron-bindings.js';
+import { JobBindings } from './hooks/job-bindings.js';
 import { EventBus } from './events/event-bus.js';
 import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
@@ -38,6 +39,7 @@ import { HooksApi } from './hooks/hooks-api.js';
 import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
+import { JobQueue } from './jobs/job-queue.js';
 
 export interface AppDeps {
   db: Database;
@@ -91,6 +93,8 @@ export interface App {
   hooksApi(bindings: HookBindings, source: string): HooksApi;
   /** Cron jobs, fired once per cluster; started by `basalt serve` (docs/cron.md). */
   readonly crons: CronScheduler;
+  /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
+  readonly jobs: JobQueue;
   close(): Promise<void>;
 }
 
@@ -115,13 +119,15 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     if (model) await writer.truncate(tx, model);
   });
   await collections.bootstrap();
-  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, enrich: query.enrich };
-  const baseHookApp = new HookApp(hookServices, null);
-  hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
 
   const settings = new SettingsService(db, events, config, clock);
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
+  mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich };
+  const baseHookApp = new HookApp(hookServices, null);
+  hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);
   const totp = new TotpService(db, limiter, () => settings.get().meta.appName, clock);
   const authContext: AuthContext = { ctx: query, system: new SystemRecords(registry, writer), settings, mail, limiter, totp, logger };
@@ -136,7 +142,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
   const crons = new CronScheduler({ db, clock, logger });
   registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
-  hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp) });
+  const jobBindings = new JobBindings(jobs, () => baseHookApp);
+  hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
   return {
     config,
@@ -163,12 +170,13 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     hooks,
     hookApp,
     hooksApi: (bindings, source) =>
-      new HooksApi(bindings, source, baseHookApp, async () => {
-        throw new Error('jobs.enqueue: this app has no job queue');
-      }),
+      new HooksApi(bindings, source, baseHookApp, (name, payload, options) => jobs.enqueue(name, payload, options)),
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     crons,
+    jobs,
     async close() {
+      // First: running jobs may still write through the other services.
+      await jobs.close();
       await crons.stop();
       hub.closeAll();
       await bridge.stop();

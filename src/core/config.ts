@@ -44,7 +44,28 @@ export interface Config {
   hooksDir: string;
   /** `--dev`: hook files are watched and reloaded on change; a broken one keeps the previous set. @default false */
   dev: boolean;
+  /** The job queue (docs/jobs.md). */
+  jobs: JobsConfig;
 }
+
+/** The job queue's timing: fallback poll, shutdown grace, how long finished jobs are kept. */
+export interface JobsConfig {
+  /** Fallback poll of an idle worker (wake-ups are pushed; this catches missed ones). @default 2000 */
+  pollIntervalMs: number;
+  /** At shutdown, how long running jobs get to finish before they are aborted and released. @default 10000 */
+  shutdownGraceMs: number;
+  /** Completed jobs are deleted this long after they finished. @default 7 days */
+  completedRetentionMs: number;
+  /** Failed and cancelled jobs are deleted this long after they finished. @default 30 days */
+  failedRetentionMs: number;
+}
+
+export const DEFAULT_JOBS_CONFIG: JobsConfig = Object.freeze({
+  pollIntervalMs: 2000,
+  shutdownGraceMs: 10_000,
+  completedRetentionMs: 7 * 86_400_000,
+  failedRetentionMs: 30 * 86_400_000,
+});
 
 /** An S3-compatible bucket shared by every node. */
 export interface S3StorageConfig {
@@ -86,6 +107,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     hooksDir: '',
     dev: false,
+    jobs: DEFAULT_JOBS_CONFIG,
     ...overrides,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
- * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys and
- * the cron claims.
+ * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
+ * cron claims, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -67,6 +67,7 @@ export async function ensureInternalTables(db: Database): Promise<void> {
     await db.schema.createTable(table.name, table.columns);
     for (const index of table.indexes) await db.schema.createIndex(parseIndex(index));
   }
+  await db.jobs.ensureSchema(db);
 }
 
 /** Internal tables with rows owned by an auth record: removed with the record. */

@@ -9,6 +9,7 @@ import type { IndexDefinition } from './collections/index-definition.js';
 import type { FilterDialect } from './rules/filter-dialect.js';
 import type { SmtpSettings } from './settings/settings.js';
 import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
+import type { JobStore } from './jobs/job-store.js';
 
 export type { Clock } from './clock.js';
 
@@ -72,6 +73,8 @@ export interface Database {
   readonly filter: FilterDialect;
   readonly schema: SchemaManager;
   readonly inTransaction: boolean;
+  /** The job queue's SQL for this engine (core/jobs/job-store.ts); shared by a database and its transactions. */
+  readonly jobs: JobStore;
   /** Runs `fn` in a transaction; inside one already, joins it. Rolls back when `fn` throws. */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
   /**

@@ -38,6 +38,7 @@ import { registerBatchRoutes } from './routes/batch.js';
 import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
+import { registerJobRoutes } from './routes/jobs.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -130,6 +131,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerOAuth2Routes(server, app);
   registerFileRoutes(server, app);
   registerCronRoutes(server, app);
+  registerJobRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns);
   return server;

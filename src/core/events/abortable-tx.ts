@@ -44,6 +44,9 @@ class AbortableDatabase implements Database {
   get inTransaction() {
     return this.inner.inTransaction;
   }
+  get jobs() {
+    return this.inner.jobs;
+  }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     this.check();

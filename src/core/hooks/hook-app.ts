@@ -20,6 +20,9 @@ import type { ListResult } from '../records/record-reader.js';
 import { guestRequest } from '../rules/request-info.js';
 import type { UploadedFile } from '../files/uploaded-file.js';
 import { bindFilterParams } from './filter-params.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import type { MailService, OutgoingMail } from '../mail/mail-service.js';
+import type { EnqueueOptions, JobJson } from '../jobs/job-types.js';
 import { HookRecord } from './hook-record.js';
 
 export interface HookAppServices {
@@ -28,6 +31,8 @@ export interface HookAppServices {
   clock: Clock;
   logger: Logger;
   writer: RecordWriter;
+  jobs: JobQueue;
+  mail: MailService;
   enrich?: RecordEnricher;
 }
 
@@ -157,6 +162,19 @@ export class HookApp {
   /** The same app bound to `tx`. */
   withTx(tx: Tx): HookApp {
     return new HookApp(this.services, tx);
+  }
+
+  /**
+   * The job queue. Inside a hook `e.app.jobs.enqueue(…)` writes the job in the hook's transaction:
+   * it exists only if the write commits (and is not run before it does).
+   */
+  get jobs(): { enqueue(name: string, payload?: unknown, options?: EnqueueOptions): Promise<JobJson> } {
+    return { enqueue: (name, payload, options) => this.services.jobs.enqueue(name, payload, options, this.tx ?? undefined) };
+  }
+
+  /** Sends an email through the SMTP settings (and the onMailerSend hooks); throws when SMTP is off or the server refuses. */
+  sendMail(mail: OutgoingMail): Promise<void> {
+    return this.services.mail.send(mail);
   }
 
   /** The current time of Basalt's clock, in milliseconds. */

@@ -8,6 +8,7 @@ import type { HookHandler, HookEvent, Hook } from './hook.js';
 import type { HookRegistry } from './hook-registry.js';
 import type { CustomRoute } from './route-table.js';
 import type { HookApp } from './hook-app.js';
+import type { JobContext } from '../jobs/job-types.js';
 
 export type HookName = {
   [K in keyof HookRegistry]: HookRegistry[K] extends Hook<any> ? K : never;
@@ -23,7 +24,7 @@ export interface CronBinding {
 
 export interface JobBinding {
   name: string;
-  handler: (job: any) => unknown;
+  handler: (job: JobContext<any> & { app: HookApp }) => unknown;
   options: Record<string, unknown>;
   source: string;
 }

@@ -4,6 +4,7 @@
  * `e.pathValue()`, `e.next()`), adapted to async.
  */
 import type { Collection } from '../model/collection-types.js';
+import type { MailMessage } from '../ports.js';
 import type { HookEvent } from './hook.js';
 import type { HookApp } from './hook-app.js';
 import { HookRecord } from './hook-record.js';
@@ -226,6 +227,16 @@ export class RecordEnrichEvent extends BaseEvent {
 
   requestInfo(): HookRequestInfo {
     return this.info;
+  }
+}
+
+/** `onMailerSend`: every email Basalt sends; change `e.message`, or skip the send by not calling `e.next()`. */
+export class MailerEvent extends BaseEvent {
+  constructor(
+    app: HookApp,
+    public message: MailMessage,
+  ) {
+    super(app);
   }
 }
 

@@ -4,11 +4,11 @@
  * collection costs one scan of an empty list per wrapped step.
  */
 import type { Tx } from '../events/transaction.js';
-import type { Logger } from '../ports.js';
+import type { Logger, MailMessage } from '../ports.js';
 import type { WriteAction, WriteContext } from '../records/write/write-context.js';
 import { Hook } from './hook.js';
 import type { HookApp } from './hook-app.js';
-import { EnrichedRecord, LifecycleEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
+import { EnrichedRecord, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
 import type { Caller } from '../records/caller.js';
 import type { SchemaView } from '../model/collection-model.js';
 import { HookRecord } from './hook-record.js';
@@ -35,6 +35,7 @@ export class HookRegistry implements RecordWriteHooks {
   readonly onRecordAfterDeleteError = new Hook<RecordErrorEvent>();
   readonly onRecordEnrich = new Hook<RecordEnrichEvent>();
   readonly onRecordAuthRequest = new Hook<RecordAuthEvent>();
+  readonly onMailerSend = new Hook<MailerEvent>();
   readonly onBootstrap = new Hook<LifecycleEvent>();
   readonly onServe = new Hook<LifecycleEvent>();
   readonly onTerminate = new Hook<LifecycleEvent>();
@@ -121,6 +122,13 @@ export class HookRegistry implements RecordWriteHooks {
       }
     };
     for (const json of records) await visit(json);
+  }
+
+  /** The onMailerSend hooks around one send (the app binds this to its mail service). */
+  async mailerSend(message: MailMessage, send: (message: MailMessage) => Promise<void>): Promise<void> {
+    if (this.onMailerSend.size === 0) return send(message);
+    const event = new MailerEvent(this.appFor(null), message);
+    await this.onMailerSend.trigger(event, (e) => send(e.message));
   }
 
   /** Runs a lifecycle hook around `action`. */

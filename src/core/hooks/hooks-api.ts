@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { LifecycleEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
 import type { Logger } from '../ports.js';
 
@@ -87,6 +87,10 @@ export class HooksApi {
   /** Every sign-in's answer (`e.token`, `e.meta`, `e.authMethod`): change it, or refuse by throwing. */
   onRecordAuthRequest(handler: HookHandler<RecordAuthEvent>, ...collections: Collections): void {
     this.add('onRecordAuthRequest', handler, collections);
+  }
+  /** Every email Basalt sends (`e.message`: from, to, subject, html, text); skip it by not calling `e.next()`. */
+  onMailerSend(handler: HookHandler<MailerEvent>): void {
+    this.add('onMailerSend', handler, []);
   }
   // Lifecycle.
   onBootstrap(handler: HookHandler<LifecycleEvent>): void {

@@ -4,7 +4,7 @@
  * which setting to change. Secrets (tokens, codes) are never logged.
  */
 import type { EventBus } from '../events/event-bus.js';
-import type { Logger, Mailer, MailerFactory } from '../ports.js';
+import type { Logger, MailMessage, Mailer, MailerFactory } from '../ports.js';
 import type { SettingsService } from '../settings/settings-service.js';
 import type { SmtpSettings } from '../settings/settings.js';
 
@@ -22,8 +22,12 @@ export interface OutgoingMail {
   text: string;
 }
 
+/** Runs around every send (the onMailerSend hooks): may change the message, or send nothing. */
+export type MailSendHook = (message: MailMessage, send: (message: MailMessage) => Promise<void>) => Promise<void>;
+
 export class MailService {
   private mailer: Mailer | null = null;
+  private sendHook: MailSendHook | null = null;
   private mailerFor: SmtpSettings | null = null;
 
   constructor(
@@ -44,22 +48,31 @@ export class MailService {
     }
   }
 
+  setSendHook(hook: MailSendHook | null): void {
+    this.sendHook = hook;
+  }
+
   /** Sends now; throws MailNotConfiguredError when SMTP is off, or the transport's error. */
   async send(mail: OutgoingMail): Promise<void> {
     const { smtp, meta } = this.settings.get();
     if (!smtp.enabled) throw new MailNotConfiguredError();
-    this.dropMailerIfStale();
-    if (!this.mailer) {
-      this.mailer = this.createMailer(smtp);
-      this.mailerFor = smtp;
-    }
-    await this.mailer.send({
+    const message: MailMessage = {
       from: { name: meta.senderName, address: meta.senderAddress },
       to: [{ address: mail.to }],
       subject: mail.subject,
       html: mail.html,
       text: mail.text,
-    });
+    };
+    const transport = async (m: MailMessage) => {
+      this.dropMailerIfStale();
+      if (!this.mailer) {
+        this.mailer = this.createMailer(this.settings.get().smtp);
+        this.mailerFor = this.settings.get().smtp;
+      }
+      await this.mailer.send(m);
+    };
+    if (this.sendHook) await this.sendHook(message, transport);
+    else await transport(message);
   }
 
   /**

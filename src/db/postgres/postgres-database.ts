@@ -8,6 +8,8 @@ import { ReadSlots } from './read-slots.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
+import { PostgresJobStore } from './postgres-job-store.js';
+import type { JobStore } from '../../core/jobs/job-store.js';
 
 export interface PostgresOptions {
   url: string;
@@ -59,13 +61,14 @@ class PostgresDatabase implements Database {
     private readonly timeoutMs: number,
     /** Outside transactions: the slots of the reads that may be slow (see read-slots.ts). */
     private readonly slots: ReadSlots | null,
+    readonly jobs: JobStore,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null)));
+    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs)));
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -170,7 +173,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     throw err;
   }
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withDeadline(withExtendedProtocol(pool), timeoutMs) }) });
-  return new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs));
+  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url));
+  return db;
 }
 
 /** A pool whose wait for a connection past the deadline fails as a QueryTimeoutError (503). */

@@ -10,6 +10,8 @@ import { BasaltSqliteDialect, bindable, SqliteDriver } from './sqlite-driver.js'
 import { SqliteReadPool } from './sqlite-read-pool.js';
 import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
 import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
+import { SqliteJobStore } from './sqlite-job-store.js';
+import type { JobStore } from '../../core/jobs/job-store.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -35,6 +37,7 @@ class SqliteDatabase implements Database {
     private readonly driver: SqliteDriver,
     readonly inTransaction: boolean,
     private readonly pool: SqliteReadPool | null,
+    readonly jobs: JobStore = new SqliteJobStore(driver),
   ) {
     const preparer: SqlitePreparer = {
       describe: (select) =>
@@ -58,7 +61,7 @@ class SqliteDatabase implements Database {
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const driver = this.driver;
-    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool);
+    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool, this.jobs);
     const release = await driver.writeLock.lock();
     try {
       driver.writerStatements.get('BEGIN IMMEDIATE').run();

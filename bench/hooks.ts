@@ -1,0 +1,212 @@
+/**
+ * The hooks run: what hook files cost on the record routes. On one seeded target, Basalt is
+ * started three ways and measured under the same load, scenario by scenario:
+ *
+ * - (a) `none`: no `--hooks` (today's figures);
+ * - (b) `empty`: `--hooks <empty temp dir>` (nothing to load);
+ * - (c) `noop`: `--hooks <temp dir>` holding one file with a no-op `onRecordCreate` hook bound to
+ *   `posts` (`async (e) => { await e.next(); }`).
+ *
+ * The machine is noisy, so each scenario runs BENCH_HOOKS_ROUNDS (3) rounds of the three, the order
+ * rotating from round to round (abc, bca, cab…), and each variant's figure is the median of its
+ * rounds. Goals (from the issue): b/a within noise (noise: the larger relative spread,
+ * (max − min) / median, of the (a) and (b) rounds, at least 2 %); on `create`, c/a ≥ 90 %.
+ * Reported, never asserted.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { interrupted, onCleanup } from './cleanup.js';
+import type { Dataset, Target } from './dataset.js';
+import { measureSide, type Settings, type Side, type SideResult } from './measure.js';
+import { loadProblems } from './report.js';
+import type { Scenario, ScenarioId } from './scenarios.js';
+import { compareSamples } from './shape.js';
+
+export const HOOK_VARIANTS = ['none', 'empty', 'noop'] as const;
+export type HookVariant = (typeof HOOK_VARIANTS)[number];
+
+/** The scenarios of the hooks run: a read, and the create the hook is bound to. */
+export const HOOK_SCENARIOS: readonly ScenarioId[] = ['getOne', 'create'];
+
+/** The create goal with one no-op before-create hook: c/a ≥ 90 %. */
+export const NOOP_CREATE_GOAL = 0.9;
+/** The smallest noise band b/a is judged against (three rounds can happen to agree closely). */
+const MIN_NOISE = 0.02;
+/** Other programs' CPU use (in cores) above which a measurement is flagged, as in report.ts. */
+const BUSY_CORES = 0.25;
+
+/** Printed by the hook file when Basalt loads it: proof that run (c) has its hook. */
+export const HOOK_MARKER = 'bench-hooks: no-op onRecordCreate bound to posts';
+
+const NOOP_HOOK_FILE = `// Written by bench/hooks.ts: a before-create hook that does nothing.
+import { defineHooks } from 'basalt';
+
+export default defineHooks((app) => {
+  app.onRecordCreate(async (e) => {
+    await e.next();
+  }, 'posts');
+  console.log(${JSON.stringify(HOOK_MARKER)});
+});
+`;
+
+export interface HooksRow {
+  engine: Target['engine'];
+  scenario: ScenarioId;
+  connections: number;
+  /** Median req/s of each variant over its rounds. */
+  reqPerSec: Record<HookVariant, number>;
+  /** Every round's req/s, in round order. */
+  rounds: Record<HookVariant, number[]>;
+  /** reqPerSec.empty / reqPerSec.none */
+  emptyRatio: number;
+  /** reqPerSec.noop / reqPerSec.none */
+  noopRatio: number;
+  /** The noise band b/a is judged against (a share, e.g. 0.04 for ±4 %). */
+  noise: number;
+  emptyGoalMet: boolean;
+  /** null: no c/a goal for this scenario (the hook is on create only). */
+  noopGoalMet: boolean | null;
+  notes: string[];
+  /** Highest CPU use of other programs during this row's measurements (cores), null when unknown. */
+  otherCpu: number | null;
+}
+
+export interface HooksBenchOptions {
+  target: Target;
+  data: Dataset;
+  scenarios: readonly Scenario[];
+  settings: Settings;
+  rounds: number;
+  /** Basalt's side, started with `--hooks hooksDir` unless it is null. */
+  side(scenario: Scenario, variant: HookVariant, hooksDir: string | null): Side;
+  logDir: string;
+  log?: (line: string) => void;
+}
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  onCleanup(`remove ${dir}`, remove, remove);
+  return dir;
+}
+
+/** The two hooks directories: one empty, one with the no-op hook file. */
+function hooksDirs(): Record<HookVariant, string | null> {
+  const empty = tempDir('basalt-bench-hooks-empty-');
+  const noop = tempDir('basalt-bench-hooks-noop-');
+  writeFileSync(join(noop, 'noop-create.ts'), NOOP_HOOK_FILE);
+  return { none: null, empty, noop };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** (max − min) / median of one variant's rounds. */
+function spread(values: number[]): number {
+  const m = median(values);
+  return m > 0 ? (Math.max(...values) - Math.min(...values)) / m : 0;
+}
+
+/** Round r runs the variants rotated by r: abc, bca, cab, abc… */
+function roundOrder(round: number): HookVariant[] {
+  return HOOK_VARIANTS.map((_, i) => HOOK_VARIANTS[(i + round) % HOOK_VARIANTS.length]);
+}
+
+function markerLoaded(logFile: string): boolean {
+  try {
+    return readFileSync(logFile, 'utf8').includes(HOOK_MARKER);
+  } catch {
+    return false;
+  }
+}
+
+export async function runHooksBench(options: HooksBenchOptions): Promise<HooksRow[]> {
+  const { target, data, settings, rounds } = options;
+  const log = options.log ?? console.log;
+  // Basalt loads <dataDir>/../basalt_hooks by default: with one there, (a) would not be hook-free.
+  const implicit = resolve(target.dir, '..', 'basalt_hooks');
+  if (existsSync(implicit)) throw new Error(`${implicit} exists: Basalt would load it in every run, and run (a) would not be hook-free`);
+  const dirs = hooksDirs();
+  const rows: HooksRow[] = [];
+  // Reads first, as in the main run: the create scenario adds rows.
+  const scenarios = [...options.scenarios].sort((a, b) => Number(a.writes) - Number(b.writes));
+  for (const scenario of scenarios) {
+    const runs: Record<HookVariant, number[]> = { none: [], empty: [], noop: [] };
+    const samples: Partial<Record<HookVariant, SideResult['sample']>> = {};
+    const notes: string[] = [];
+    const others: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of roundOrder(round)) {
+        if (interrupted()) return rows;
+        const logFile = join(options.logDir, `${target.engine}-hooks-${scenario.id}-${variant}-${round + 1}.log`);
+        const result = await measureSide(options.side(scenario, variant, dirs[variant]), logFile, scenario.requests(data)(), scenario.requests(data), settings);
+        runs[variant].push(result.load.reqPerSec);
+        samples[variant] ??= result.sample;
+        if (result.otherCpu !== null) others.push(result.otherCpu);
+        const who = `(${variant}) round ${round + 1}`;
+        notes.push(...loadProblems(who, result.load), ...result.problems.map((p) => `${who}: ${p}`));
+        if (variant === 'noop' && !markerLoaded(logFile)) notes.push(`${who}: the hook file's load line is missing from ${logFile}: the hook may not be bound`);
+      }
+    }
+    for (const variant of ['empty', 'noop'] as const) {
+      if (samples.none && samples[variant]) notes.push(...compareSamples(samples.none, samples[variant], scenario.compare).map((d) => `(${variant}) vs (none): ${d}`));
+    }
+    const reqPerSec = { none: median(runs.none), empty: median(runs.empty), noop: median(runs.noop) };
+    const ratio = (v: HookVariant) => (reqPerSec.none > 0 ? reqPerSec[v] / reqPerSec.none : 0);
+    const noise = Math.max(MIN_NOISE, spread(runs.none), spread(runs.empty));
+    const row: HooksRow = {
+      engine: target.engine,
+      scenario: scenario.id,
+      connections: settings.connections,
+      reqPerSec,
+      rounds: runs,
+      emptyRatio: ratio('empty'),
+      noopRatio: ratio('noop'),
+      noise,
+      emptyGoalMet: Math.abs(ratio('empty') - 1) <= noise,
+      noopGoalMet: scenario.id === 'create' ? ratio('noop') >= NOOP_CREATE_GOAL : null,
+      notes,
+      otherCpu: others.length > 0 ? Math.max(...others) : null,
+    };
+    rows.push(row);
+    const list = (v: HookVariant) => runs[v].map((n) => Math.round(n)).join('/');
+    log(`${target.engine} hooks ${scenario.id} @${settings.connections}: req/s (a) ${list('none')}, (b) ${list('empty')}, (c) ${list('noop')} → b/a ${pct(row.emptyRatio)}, c/a ${pct(row.noopRatio)}`);
+  }
+  return rows;
+}
+
+const num = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+
+export function formatHooksTable(rows: HooksRow[], rounds: number): string {
+  const header = ['engine', 'scenario', 'conns', '(a) none', '(b) empty dir', '(c) no-op hook', 'b/a', 'goal b/a ≈ 100 %', 'c/a', 'goal c/a ≥ 90 %'];
+  const body = rows.map((r) => [
+    r.engine,
+    r.scenario,
+    String(r.connections),
+    num(r.reqPerSec.none),
+    num(r.reqPerSec.empty),
+    num(r.reqPerSec.noop),
+    pct(r.emptyRatio),
+    `±${(r.noise * 100).toFixed(1)} % ${r.emptyGoalMet ? 'met' : 'NOT met'}`,
+    pct(r.noopRatio),
+    r.noopGoalMet === null ? '—' : r.noopGoalMet ? 'met' : 'NOT met',
+  ]);
+  const all = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const notes = rows.flatMap((r) => r.notes.map((n) => `  ${r.engine}/${r.scenario}: ${n}`));
+  const busy = rows.filter((r) => r.otherCpu !== null && r.otherCpu > BUSY_CORES);
+  if (busy.length > 0) {
+    notes.push(`  other programs used the CPU during ${busy.map((r) => `${r.engine}/${r.scenario}`).join(', ')} (up to ${Math.max(...busy.map((r) => r.otherCpu!)).toFixed(2)} of ${cpus().length} cores): noisy, rerun on a quiet machine`);
+  }
+  return (
+    `Hooks (req/s, median of ${rounds} round${rounds === 1 ? '' : 's'}; b/a within noise: the larger (max − min)/median of the (a) and (b) rounds, at least ${MIN_NOISE * 100} %):\n` +
+    [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') +
+    (notes.length > 0 ? `\n\nNotes:\n${notes.join('\n')}` : '')
+  );
+}

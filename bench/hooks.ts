@@ -153,7 +153,9 @@ export async function runHooksBench(options: HooksBenchOptions): Promise<HooksRo
       }
     }
     for (const variant of ['empty', 'noop'] as const) {
-      if (samples.none && samples[variant]) notes.push(...compareSamples(samples.none, samples[variant], scenario.compare).map((d) => `(${variant}) vs (none): ${d}`));
+      // compareSamples words it as Basalt (here: run a) against the floor (here: b or c).
+      const differences = samples.none && samples[variant] ? compareSamples(samples.none, samples[variant], scenario.compare) : [];
+      notes.push(...differences.map((d) => d.replace(/\bBasalt\b/g, '(none)').replace(/\bfloor\b/g, `(${variant})`)));
     }
     const reqPerSec = { none: median(runs.none), empty: median(runs.empty), noop: median(runs.noop) };
     const ratio = (v: HookVariant) => (reqPerSec.none > 0 ? reqPerSec[v] / reqPerSec.none : 0);
@@ -169,7 +171,7 @@ export async function runHooksBench(options: HooksBenchOptions): Promise<HooksRo
       noise,
       emptyGoalMet: Math.abs(ratio('empty') - 1) <= noise,
       noopGoalMet: scenario.id === 'create' ? ratio('noop') >= NOOP_CREATE_GOAL : null,
-      notes,
+      notes: [...new Set(notes)],
       otherCpu: others.length > 0 ? Math.max(...others) : null,
     };
     rows.push(row);

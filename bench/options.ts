@@ -3,6 +3,7 @@ import type { Settings } from './measure.js';
 import { SCENARIOS, type ScenarioId } from './scenarios.js';
 
 export type Engine = 'sqlite' | 'postgres';
+export type Only = 'jobs' | 'hooks';
 
 export interface Options {
   /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
@@ -25,8 +26,12 @@ export interface Options {
   files: boolean;
   /** The job-queue runs (bench/jobs.ts; BENCH_JOBS, `off` to skip). */
   jobs: boolean;
-  /** BENCH_ONLY=jobs: the job-queue runs alone. */
-  only: 'jobs' | null;
+  /** The hooks runs (bench/hooks.ts; BENCH_HOOKS, `off` to skip). */
+  hooks: boolean;
+  /** Rounds of the hooks runs (BENCH_HOOKS_ROUNDS); each variant's figure is the median. @default 3 */
+  hooksRounds: number;
+  /** BENCH_ONLY=jobs or hooks: those runs alone. */
+  only: Only | null;
 }
 
 function realtimeLevels(raw: string | undefined): number[] {
@@ -58,10 +63,16 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
   return list as T[];
 }
 
-function onlyOption(raw: string | undefined): 'jobs' | null {
+function onlyOption(raw: string | undefined): Only | null {
   if (!raw) return null;
-  if (raw !== 'jobs') throw new Error(`BENCH_ONLY="${raw}": the only selection is jobs`);
+  if (raw !== 'jobs' && raw !== 'hooks') throw new Error(`BENCH_ONLY="${raw}": use jobs or hooks`);
   return raw;
+}
+
+function hooksRounds(env: NodeJS.ProcessEnv): number {
+  const n = envNumber(env, 'BENCH_HOOKS_ROUNDS', 3);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`BENCH_HOOKS_ROUNDS="${env.BENCH_HOOKS_ROUNDS}": use a whole number between 1 and 20`);
+  return n;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -88,6 +99,8 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     realtimeLevels: realtimeLevels(env.BENCH_REALTIME),
     files: env.BENCH_FILES !== 'off',
     jobs: env.BENCH_JOBS !== 'off',
+    hooks: env.BENCH_HOOKS !== 'off',
+    hooksRounds: hooksRounds(env),
     only: onlyOption(env.BENCH_ONLY),
   };
 }

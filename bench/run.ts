@@ -6,7 +6,8 @@
  * Environment: BENCH_SECONDS (8), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10),
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
  * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip),
- * BENCH_JOBS (off to skip the job-queue runs), BENCH_ONLY=jobs (those alone). See bench/README.md.
+ * BENCH_JOBS (off to skip the job-queue runs), BENCH_HOOKS (off to skip the hooks runs),
+ * BENCH_HOOKS_ROUNDS (3), BENCH_ONLY=jobs or hooks (those alone). See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +25,7 @@ import { freePort, startServer } from './processes.js';
 import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fanout.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } from './jobs.js';
+import { formatHooksTable, HOOK_MARKER, HOOK_SCENARIOS, runHooksBench, type HooksRow, type HookVariant } from './hooks.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
 import { createTarget, isReachable } from './targets.js';
@@ -44,6 +46,8 @@ const results: ScenarioResult[] = [];
 const fanout: FanoutRow[] = [];
 let files: FileBenchResult | null = null;
 let jobRows: JobsBenchRow[] = [];
+const hookRows: HooksRow[] = [];
+const hookFailures: string[] = [];
 const jobOptions = jobsOptionsFromEnv(process.env);
 
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
@@ -55,18 +59,22 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 const databaseName = (url: string) => new URL(url).pathname.slice(1);
 
-function basaltSide(target: Target, scenario: Scenario): Side {
-  const profileFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles'), '--cpu-prof-name', `basalt-${target.engine}-${scenario.id}.cpuprofile`] : [];
+/** Basalt's side; with `hooks`, started with `--hooks hooks.dir` (none when `dir` is null). */
+function basaltSide(target: Target, scenario: Scenario, hooks?: { variant: HookVariant; dir: string | null }): Side {
+  const label = hooks ? `-hooks-${hooks.variant}` : '';
+  const profileFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles'), '--cpu-prof-name', `basalt-${target.engine}-${scenario.id}${label}.cpuprofile`] : [];
   const db = target.engine === 'postgres' ? ['--db', target.url] : [];
+  const hooksFlag = hooks?.dir ? ['--hooks', hooks.dir] : [];
   return {
-    name: 'Basalt',
-    quietLines: /^Basalt is serving /,
+    name: hooks ? `Basalt (${hooks.variant})` : 'Basalt',
+    // The no-op hook file prints one line when it is loaded (bench/hooks.ts checks it is there).
+    quietLines: hooks ? new RegExp(`^(Basalt is serving |${HOOK_MARKER}$)`) : /^Basalt is serving /,
     database: target.engine === 'postgres' ? databaseName(target.url) : undefined,
     start: (port) => ({
       name: `basalt-${target.engine}`,
       cwd: ROOT,
       env: childEnv(),
-      nodeArgs: [...profileFlags, 'bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, ...db, '--log-level', logLevel],
+      nodeArgs: [...profileFlags, 'bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, ...db, ...hooksFlag, '--log-level', logLevel],
     }),
   };
 }
@@ -120,6 +128,7 @@ async function benchEngine(engine: Engine): Promise<void> {
   const started = Date.now();
   const data = await seedDataset(target, SIZES);
   console.log(`${engine}: seeded ${data.userIds.length} users and ${data.postIds.length} posts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (options.only === 'hooks') return benchHooks(target, data);
   // Reads first: the create scenario adds rows, and both sides of a read must see the same ones.
   const scenarios = SCENARIOS.filter((s) => options.scenarios.includes(s.id)).sort((a, b) => Number(a.writes) - Number(b.writes));
   for (const scenario of scenarios) {
@@ -130,11 +139,37 @@ async function benchEngine(engine: Engine): Promise<void> {
       console.log(`${engine} ${scenario.id} @${connections}: Basalt ${Math.round(r.basalt.reqPerSec)} req/s, floor ${Math.round(r.floor.reqPerSec)} req/s → ${(r.ratio * 100).toFixed(1)} % (target ${r.target * 100} %)`);
     }
   }
+  if (options.hooks && !interrupted()) await benchHooks(target, data);
   // Fan-out is the same code on every engine (one rule check per group of subscribers): once, on SQLite.
   if (target.engine === 'sqlite' && options.realtimeLevels.length > 0 && !interrupted()) {
     fanout.push(...(await runFanoutBench(target, data, options.realtimeLevels, ROOT, join(OUT, 'logs'), logLevel)));
   }
   if (target.engine === 'sqlite' && options.files && !interrupted()) files = await benchFiles(target);
+}
+
+/** Basalt without --hooks, with an empty hooks directory and with one no-op create hook (bench/hooks.ts). */
+async function benchHooks(target: Target, data: Dataset): Promise<void> {
+  const scenarios = SCENARIOS.filter((s) => HOOK_SCENARIOS.includes(s.id) && options.scenarios.includes(s.id));
+  if (scenarios.length === 0) return;
+  try {
+    hookRows.push(
+      ...(await runHooksBench({
+        target,
+        data,
+        scenarios,
+        settings,
+        rounds: options.hooksRounds,
+        side: (scenario, variant, dir) => basaltSide(target, scenario, { variant, dir }),
+        logDir: join(OUT, 'logs'),
+      })),
+    );
+  } catch (err) {
+    // A server that does not start with --hooks: its message is the result.
+    if (interrupted()) return;
+    const message = `hooks run on ${target.engine} failed: ${err instanceof Error ? err.message : String(err)}`;
+    console.error(message);
+    hookFailures.push(message);
+  }
 }
 
 /** Uploads and thumbnails on local disk (SQLite): storage and sharp, not the engine, are what they measure. */
@@ -169,7 +204,9 @@ async function enginesToRun(): Promise<Engine[]> {
 
 function report(): void {
   if (jobRows.length > 0) console.log(`\n${formatJobsTable(jobRows, jobOptions)}\n`);
-  if (results.length === 0 && fanout.length === 0 && !files) return;
+  if (hookRows.length > 0) console.log(`\n${formatHooksTable(hookRows, options.hooksRounds)}\n`);
+  if (hookFailures.length > 0) console.log(`\n${hookFailures.join('\n')}\n`);
+  if (results.length === 0 && fanout.length === 0 && !files && hookRows.length === 0) return;
   if (results.length > 0) console.log(`\n${formatTable(results)}\n`);
   if (fanout.length > 0) console.log(`Realtime fan-out (SQLite; from sending one write until each subscriber has its event):\n${formatFanoutTable(fanout)}\n`);
   if (files) {
@@ -178,7 +215,7 @@ function report(): void {
     console.log('');
   }
   const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), settings, profile, logLevel, sizes: SIZES };
-  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results, fanout, files: files && { ...files, cachedThumb: files.cachedThumb.reqPerSec, plainFile: files.plainFile.reqPerSec, original: files.original.reqPerSec } }, null, 2) + '\n');
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, results, hooks: hookRows, fanout, files: files && { ...files, cachedThumb: files.cachedThumb.reqPerSec, plainFile: files.plainFile.reqPerSec, original: files.original.reqPerSec } }, null, 2) + '\n');
   console.log(`Results written to ${join(OUT, 'results.json')}`);
   if (profile) console.log(`CPU profiles of Basalt (one per engine and scenario): ${join(OUT, 'profiles')}/basalt-<engine>-<scenario>.cpuprofile — open them in Chrome DevTools (Performance) or VS Code. Profiled runs are slower: do not compare their ratios with unprofiled ones.`);
 }
@@ -194,10 +231,10 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
   if (options.only !== 'jobs') {
-    if (options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
+    if (options.only === null && options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
     for (const engine of engines) await benchEngine(engine);
   }
-  if ((options.jobs || options.only === 'jobs') && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
+  if ((options.only === 'jobs' || (options.only === null && options.jobs)) && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

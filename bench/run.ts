@@ -68,7 +68,7 @@ function basaltSide(target: Target, scenario: Scenario, hooks?: { variant: HookV
   return {
     name: hooks ? `Basalt (${hooks.variant})` : 'Basalt',
     // The no-op hook file prints one line when it is loaded (bench/hooks.ts checks it is there).
-    quietLines: hooks ? new RegExp(`^(Basalt is serving |${HOOK_MARKER}$)`) : /^Basalt is serving /,
+    quietLines: hooks ? new RegExp(`^(Basalt is serving |${HOOK_MARKER.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$)`) : /^Basalt is serving /,
     database: target.engine === 'postgres' ? databaseName(target.url) : undefined,
     start: (port) => ({
       name: `basalt-${target.engine}`,

@@ -32,15 +32,17 @@ export class HookFileError extends Error {
 let resolverInstalled = false;
 
 /** `import 'basalt'` → the facade over the running Basalt (installed once per process). */
+const cjsFacade = fileURLToPath(new URL('../../runtime/basalt-facade.cjs', import.meta.url));
+
 function installBasaltResolver(): void {
   (globalThis as Record<symbol, unknown>)[RUNTIME] = publicApi;
+  // The CommonJS facade is evaluated again for each load (the ES one gets one instance per load).
+  const require = createRequire(import.meta.url);
+  delete require.cache[cjsFacade];
   // Stack traces of hook code point at its TypeScript lines (tsx writes inline source maps).
   process.setSourceMapsEnabled(true);
   if (resolverInstalled) return;
-  const runtimeDir = new URL('../../runtime/', import.meta.url);
-  registerModuleHooks(new URL('basalt-resolve.mjs', runtimeDir).href, { data: { facadeUrl: new URL('basalt-facade.mjs', runtimeDir).href } });
   // A .ts file outside a "type": "module" package runs as CommonJS: its imports become require().
-  const cjsFacade = fileURLToPath(new URL('basalt-facade.cjs', runtimeDir));
   const Module = createRequire(import.meta.url)('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function (request: string, ...rest: unknown[]) {
@@ -89,6 +91,11 @@ async function loadAll(app: App, dir: string): Promise<HookBindings> {
   const { register } = await import('tsx/esm/api');
   // One namespace per load: a reload imports fresh modules (hook files and the helpers they share).
   const api = register({ namespace: `basalt-hooks-${process.pid}-${++generation}` });
+  // Registered after tsx's hooks, so it runs before them: a bare 'basalt' must never resolve to an
+  // installed copy (or to the package itself, by self-reference) instead of the running server.
+  // One more (tiny) hook per load: Node has no way to remove one.
+  const runtimeDir = new URL('../../runtime/', import.meta.url);
+  registerModuleHooks(new URL('basalt-resolve.mjs', runtimeDir).href, { data: { facadeUrl: new URL('basalt-facade.mjs', runtimeDir).href } });
   const bindings = new HookBindings();
   try {
     for (const file of hookFilesIn(dir)) {

@@ -16,11 +16,12 @@ let t: TestApp;
 let sink: SmtpSink;
 let hooks: HookFiles;
 let productId: string;
+let admin: string;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
   t = await startTestApp();
-  const admin = (await createSuperuser(t)).token;
+  admin = (await createSuperuser(t)).token;
   await send(t, 'PATCH', '/api/settings', { auth: admin, body: { smtp: { enabled: true, host: '127.0.0.1', port: sink.port }, meta: { senderAddress: 'shop@example.com' } } });
   await createCollection(t, { name: 'products', fields: [{ name: 'name', type: 'text', required: true }, { name: 'stock', type: 'number', onlyInt: true, min: 0 }], listRule: '', viewRule: '' });
   const products = t.app.registry.find('products')!;
@@ -75,5 +76,14 @@ describe('the shop example', () => {
     await sink.expectNone((m) => m.to.some((to) => to !== winner && buyers.includes(to)), 500);
     const orders = await t.app.hookApp().records('orders').getList(1, 50, { filter: 'product = {:p}', params: { p: productId } });
     expect(orders.totalItems).toBe(2);
+  });
+
+  it('its superuser route lists the products low on stock, and its cron is registered', async () => {
+    expect((await send(t, 'GET', '/api/shop/low-stock')).status).toBe(401);
+    const res = await send(t, 'GET', '/api/shop/low-stock', { auth: admin });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((p: { name: string }) => p.name)).toContain('Teapot');
+    const crons = await send(t, 'GET', '/api/crons', { auth: admin });
+    expect(crons.body).toContainEqual({ id: 'restock-report', expression: '0 3 * * *' });
   });
 });

@@ -1,6 +1,6 @@
 // The e-commerce example of the README (tested by test/api/shop-example.test.ts).
 // Collections: products {name, stock (number, min 0)} and orders {product (relation), quantity, email}.
-import { ApiError, BadRequestError, defineHooks } from 'basalt';
+import { ApiError, BadRequestError, defineHooks, requireSuperuserAuth } from 'basalt';
 
 interface Confirmation {
   orderId: string;
@@ -42,5 +42,24 @@ export default defineHooks((app) => {
       });
     },
     { maxAttempts: 5 },
+  );
+
+  // A route of your own next to /api/…, with the caller's auth resolved as for the built-in ones.
+  app.routerAdd(
+    'GET',
+    '/api/shop/low-stock',
+    async (e) => e.app.records('products').getList(1, 50, { filter: 'stock < {:n}', params: { n: 5 }, sort: 'stock' }),
+    requireSuperuserAuth(),
+  );
+
+  // Once per cluster at 03:00 Paris time, whatever the number of nodes.
+  app.cronAdd(
+    'restock-report',
+    '0 3 * * *',
+    async ({ app }) => {
+      const soldOut = await app.records('products').getList(1, 100, { filter: 'stock = 0' });
+      app.logger.info({ soldOut: soldOut.totalItems }, 'restock report');
+    },
+    { timezone: 'Europe/Paris' },
   );
 });

@@ -105,7 +105,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const events = new EventBus();
   const registry = new CollectionRegistry();
   const recordFiles = new RecordFiles(deps.files, logger);
-  const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles });
+  const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
   const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller) };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {

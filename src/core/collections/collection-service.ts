@@ -5,6 +5,7 @@
  */
 import { badRequest, fieldError, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import { NO_COLLECTION_HOOKS, type CollectionAction, type CollectionWriteHooks } from '../hooks/collection-write-hooks.js';
 import { transact, type Tx } from '../events/transaction.js';
 import type { Clock, Database, Logger } from '../ports.js';
 import { nowText } from '../clock.js';
@@ -33,6 +34,8 @@ export interface CollectionServiceDeps {
   logger: Logger;
   /** Deletes the files of deleted collections after the commit. */
   files: RecordFiles;
+  /** The collection hooks in force. @default none */
+  hooks?: () => CollectionWriteHooks;
 }
 
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule', 'authRule', 'manageRule'] as const;
@@ -178,10 +181,17 @@ export class CollectionService {
     if (Object.keys(broken).length > 0) throw badRequest('The change would break the rules of other collections.', broken);
   }
 
+  /** A create, update or delete inside its hooks; the after-success hooks once it commits. */
+  private async hooked(action: CollectionAction, collection: Collection, tx: Tx, apply: () => Promise<void>): Promise<void> {
+    const hooks = this.deps.hooks?.() ?? NO_COLLECTION_HOOKS;
+    await hooks.change(action, collection, tx, apply);
+    tx.afterCommit(() => hooks.afterSuccess(action, collection));
+  }
+
   async create(input: unknown): Promise<Collection> {
     return this.change(async (tx) => {
       const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db, clock: this.deps.clock });
-      await this.apply(tx, [{ prev: null, next }]);
+      await this.hooked('create', next, tx, () => this.apply(tx, [{ prev: null, next }]));
       return next;
     }, MESSAGES.collectionCreateFailed);
   }
@@ -213,7 +223,7 @@ export class CollectionService {
           if (renamed) changes.push({ prev: other.data, next: renamed });
         }
       }
-      await this.apply(tx, changes);
+      await this.hooked('update', next, tx, () => this.apply(tx, changes));
       return next;
     });
   }
@@ -230,8 +240,10 @@ export class CollectionService {
           collection: fieldError('validation_collection_referenced', `Referenced by ${referencing.map((m) => m.name).join(', ')}.`),
         });
       }
-      await this.apply(tx, [{ prev: c, next: null }]);
-      if (c.type === 'auth') await deleteAuthData(tx.db, this.deps.registry, c.id);
+      await this.hooked('delete', c, tx, async () => {
+        await this.apply(tx, [{ prev: c, next: null }]);
+        if (c.type === 'auth') await deleteAuthData(tx.db, this.deps.registry, c.id);
+      });
     }, MESSAGES.collectionDeleteFailed);
   }
 

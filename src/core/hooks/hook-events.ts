@@ -230,6 +230,20 @@ export class RecordEnrichEvent extends BaseEvent {
   }
 }
 
+/**
+ * `onCollectionCreate`, `onCollectionUpdate`, `onCollectionDelete` (inside the schema change's
+ * transaction; refuse by throwing) and their `onCollectionAfter…Success`. `e.collection` is the
+ * definition as saved (as it was, for a delete); changing it has no effect.
+ */
+export class CollectionEvent extends BaseEvent {
+  constructor(
+    app: HookApp,
+    readonly collection: Collection,
+  ) {
+    super(app);
+  }
+}
+
 /** `onMailerSend`: every email Basalt sends; change `e.message`, or skip the send by not calling `e.next()`. */
 export class MailerEvent extends BaseEvent {
   constructor(

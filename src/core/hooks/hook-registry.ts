@@ -8,11 +8,12 @@ import type { Logger, MailMessage } from '../ports.js';
 import type { WriteAction, WriteContext } from '../records/write/write-context.js';
 import { Hook } from './hook.js';
 import type { HookApp } from './hook-app.js';
-import { EnrichedRecord, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
+import { CollectionEvent, EnrichedRecord, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
 import type { Caller } from '../records/caller.js';
 import type { SchemaView } from '../model/collection-model.js';
 import { HookRecord } from './hook-record.js';
 import type { RecordWriteHooks } from './record-write-hooks.js';
+import type { CollectionWriteHooks } from './collection-write-hooks.js';
 import type { RequestOrigin } from './request-origin.js';
 
 type ByAction<T> = Record<WriteAction, T>;
@@ -36,6 +37,12 @@ export class HookRegistry implements RecordWriteHooks {
   readonly onRecordEnrich = new Hook<RecordEnrichEvent>();
   readonly onRecordAuthRequest = new Hook<RecordAuthEvent>();
   readonly onMailerSend = new Hook<MailerEvent>();
+  readonly onCollectionCreate = new Hook<CollectionEvent>();
+  readonly onCollectionUpdate = new Hook<CollectionEvent>();
+  readonly onCollectionDelete = new Hook<CollectionEvent>();
+  readonly onCollectionAfterCreateSuccess = new Hook<CollectionEvent>();
+  readonly onCollectionAfterUpdateSuccess = new Hook<CollectionEvent>();
+  readonly onCollectionAfterDeleteSuccess = new Hook<CollectionEvent>();
   readonly onBootstrap = new Hook<LifecycleEvent>();
   readonly onServe = new Hook<LifecycleEvent>();
   readonly onTerminate = new Hook<LifecycleEvent>();
@@ -123,6 +130,22 @@ export class HookRegistry implements RecordWriteHooks {
     };
     for (const json of records) await visit(json);
   }
+
+  /** The collection hooks, as the collection service calls them (CollectionWriteHooks). */
+  readonly collections: CollectionWriteHooks = {
+    change: async (action, collection, tx, next) => {
+      const hook = { create: this.onCollectionCreate, update: this.onCollectionUpdate, delete: this.onCollectionDelete }[action];
+      const tags = [collection.id, collection.name];
+      if (!hook.handles(tags)) return next();
+      await hook.trigger(new CollectionEvent(this.appFor(tx), collection), () => next(), tags);
+    },
+    afterSuccess: async (action, collection) => {
+      const hook = { create: this.onCollectionAfterCreateSuccess, update: this.onCollectionAfterUpdateSuccess, delete: this.onCollectionAfterDeleteSuccess }[action];
+      const tags = [collection.id, collection.name];
+      if (!hook.handles(tags)) return;
+      await this.guarded(`onCollectionAfter${capital(action)}Success`, () => hook.trigger(new CollectionEvent(this.appFor(null), collection), async () => {}, tags));
+    },
+  };
 
   /** The onMailerSend hooks around one send (the app binds this to its mail service). */
   async mailerSend(message: MailMessage, send: (message: MailMessage) => Promise<void>): Promise<void> {

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { CollectionEvent, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
 import type { Logger } from '../ports.js';
 
@@ -91,6 +91,25 @@ export class HooksApi {
   /** Every email Basalt sends (`e.message`: from, to, subject, html, text); skip it by not calling `e.next()`. */
   onMailerSend(handler: HookHandler<MailerEvent>): void {
     this.add('onMailerSend', handler, []);
+  }
+  /** Around creating, updating, deleting a collection (in the schema change's transaction; throw to refuse). */
+  onCollectionCreate(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionCreate', handler, collections);
+  }
+  onCollectionUpdate(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionUpdate', handler, collections);
+  }
+  onCollectionDelete(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionDelete', handler, collections);
+  }
+  onCollectionAfterCreateSuccess(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionAfterCreateSuccess', handler, collections);
+  }
+  onCollectionAfterUpdateSuccess(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionAfterUpdateSuccess', handler, collections);
+  }
+  onCollectionAfterDeleteSuccess(handler: HookHandler<CollectionEvent>, ...collections: Collections): void {
+    this.add('onCollectionAfterDeleteSuccess', handler, collections);
   }
   // Lifecycle.
   onBootstrap(handler: HookHandler<LifecycleEvent>): void {

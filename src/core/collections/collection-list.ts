@@ -8,34 +8,20 @@ import { checkClientQuery } from '../records/client-query.js';
 import { parseListParams } from '../records/list-params.js';
 import { and, filterPredicate, ROOT, sortPlan, type QueryContext } from '../records/record-query.js';
 import type { ListResult } from '../records/record-reader.js';
-import { CollectionModel } from '../model/collection-model.js';
 import { COLLECTIONS_TABLE } from './collection-store.js';
 import { makeField } from './scaffolds.js';
+import { internalTableModel } from './internal-table-model.js';
 import type { Collection } from '../model/collection-types.js';
 
 /** `_collections` seen as a collection with the filterable columns only. */
-const CATALOGUE = new CollectionModel({
-  id: COLLECTIONS_TABLE,
-  name: COLLECTIONS_TABLE,
-  type: 'view',
-  system: true,
-  fields: [
+const CATALOGUE = internalTableModel(COLLECTIONS_TABLE, [
     makeField('text', 'id'),
     makeField('autodate', 'created'),
     makeField('autodate', 'updated'),
     makeField('text', 'name'),
     makeField('bool', 'system'),
     makeField('text', 'type'),
-  ],
-  indexes: [],
-  listRule: null,
-  viewRule: null,
-  createRule: null,
-  updateRule: null,
-  deleteRule: null,
-  created: '',
-  updated: '',
-});
+]);
 
 export async function listCollections(
   ctx: QueryContext,

@@ -5,8 +5,8 @@
  * and cost bounds as a records filter; only the columns below exist for it.
  */
 import { sql } from 'kysely';
-import { CollectionModel } from '../model/collection-model.js';
 import { makeField } from '../collections/scaffolds.js';
+import { internalTableModel } from '../collections/internal-table-model.js';
 import type { Caller } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
 import { parseListParams } from '../records/list-params.js';
@@ -16,12 +16,7 @@ import { jobToJson } from './job-json.js';
 import { JOBS_TABLE, type JobRow } from './job-store.js';
 import type { JobJson } from './job-types.js';
 
-const JOBS_MODEL = new CollectionModel({
-  id: JOBS_TABLE,
-  name: JOBS_TABLE,
-  type: 'view',
-  system: true,
-  fields: [
+const JOBS_MODEL = internalTableModel(JOBS_TABLE, [
     makeField('text', 'id'),
     makeField('text', 'name'),
     makeField('text', 'state'),
@@ -36,16 +31,7 @@ const JOBS_MODEL = new CollectionModel({
     makeField('date', 'created'),
     makeField('date', 'updated'),
     makeField('date', 'finished'),
-  ],
-  indexes: [],
-  listRule: null,
-  viewRule: null,
-  createRule: null,
-  updateRule: null,
-  deleteRule: null,
-  created: '',
-  updated: '',
-});
+]);
 
 const COLUMNS = ['id', 'name', 'payload', 'state', 'priority', 'runAt', 'attempts', 'maxAttempts', 'lockedBy', 'lockedUntil', 'lastError', 'lastStack', 'key', 'created', 'updated', 'finished'];
 

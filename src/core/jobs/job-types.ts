@@ -1,5 +1,5 @@
 /** The public shapes of the job queue: handlers, definition and enqueue options, the job as the API shows it. */
-import type { JobState } from './job-store.js';
+import type { JobRow } from './job-store.js';
 
 /** What a handler receives for one attempt. */
 export interface JobContext<P = unknown> {
@@ -55,22 +55,5 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
-/** A job as the API and `enqueue` return it. */
-export interface JobJson {
-  id: string;
-  name: string;
-  payload: unknown;
-  state: JobState;
-  priority: number;
-  runAt: string;
-  attempts: number;
-  maxAttempts: number;
-  lockedBy: string;
-  lockedUntil: string;
-  lastError: string;
-  lastStack: string;
-  key: string;
-  created: string;
-  updated: string;
-  finished: string;
-}
+/** A job as the API and `enqueue` return it: its row, with the payload parsed. */
+export type JobJson = Omit<JobRow, 'payload'> & { payload: unknown };

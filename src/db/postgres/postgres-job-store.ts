@@ -5,6 +5,7 @@
  * (delivered when its transaction commits, never for a rollback); each node LISTENs on one
  * dedicated connection (a pooled one would be handed to other queries) and reconnects when it drops.
  */
+import { JOB_INDEXES, PENDING_WITH_KEY } from '../job-indexes.js';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { ClaimedJob, ClaimRequest, JobCount, JobOutcome, JobRow, JobStore, NewJob } from '../../core/jobs/job-store.js';
@@ -14,7 +15,7 @@ export const JOBS_CHANNEL = 'basalt_jobs';
 
 const T = '"_jobs"';
 const TEXT = `TEXT COLLATE "C" NOT NULL DEFAULT ''`;
-const PENDING = `"key" <> '' AND "state" IN ('queued', 'running')`;
+const PENDING = PENDING_WITH_KEY;
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ${T} (
@@ -35,14 +36,7 @@ const SCHEMA = [
     "updated" ${TEXT},
     "finished" ${TEXT}
   )`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_claim" ON ${T} ("name", "priority" DESC, "runAt", "id") WHERE "state" = 'queued'`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_due" ON ${T} ("name", "runAt") WHERE "state" = 'queued'`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_lease" ON ${T} ("lockedUntil") WHERE "state" = 'running'`,
-  `CREATE UNIQUE INDEX IF NOT EXISTS "_jobs_key" ON ${T} ("key") WHERE ${PENDING}`,
-  // Finished jobs only (pruning): a claim or a retry adds no entry here.
-  `CREATE INDEX IF NOT EXISTS "_jobs_finished" ON ${T} ("state", "finished") WHERE "state" IN ('completed', 'failed', 'cancelled')`,
-  // The API list's default order (-created).
-  `CREATE INDEX IF NOT EXISTS "_jobs_created" ON ${T} ("created")`,
+  ...JOB_INDEXES,
 ];
 
 const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated") VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8, $8)`;

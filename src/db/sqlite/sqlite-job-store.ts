@@ -5,13 +5,14 @@
  * the writer connection inside one `BEGIN IMMEDIATE` (one commit for a whole batch); enqueue goes
  * through the Database port so that it joins the caller's transaction.
  */
+import { JOB_INDEXES, PENDING_WITH_KEY } from '../job-indexes.js';
 import type { ClaimedJob, ClaimRequest, JobCount, JobOutcome, JobRow, JobStore, NewJob } from '../../core/jobs/job-store.js';
 import type { Database } from '../../core/ports.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDriver } from './sqlite-driver.js';
 
 const T = '"_jobs"';
-const PENDING = `"key" <> '' AND "state" IN ('queued', 'running')`;
+const PENDING = PENDING_WITH_KEY;
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ${T} (
@@ -32,15 +33,7 @@ const SCHEMA = [
     "updated" TEXT NOT NULL DEFAULT '',
     "finished" TEXT NOT NULL DEFAULT ''
   )`,
-  // The claim order of queued jobs, and their earliest due time per name.
-  `CREATE INDEX IF NOT EXISTS "_jobs_claim" ON ${T} ("name", "priority" DESC, "runAt", "id") WHERE "state" = 'queued'`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_due" ON ${T} ("name", "runAt") WHERE "state" = 'queued'`,
-  `CREATE INDEX IF NOT EXISTS "_jobs_lease" ON ${T} ("lockedUntil") WHERE "state" = 'running'`,
-  `CREATE UNIQUE INDEX IF NOT EXISTS "_jobs_key" ON ${T} ("key") WHERE ${PENDING}`,
-  // Finished jobs only (pruning): a claim or a retry adds no entry here.
-  `CREATE INDEX IF NOT EXISTS "_jobs_finished" ON ${T} ("state", "finished") WHERE "state" IN ('completed', 'failed', 'cancelled')`,
-  // The API list's default order (-created).
-  `CREATE INDEX IF NOT EXISTS "_jobs_created" ON ${T} ("created")`,
+  ...JOB_INDEXES,
 ];
 
 const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated") VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)`;

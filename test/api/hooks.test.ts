@@ -239,3 +239,30 @@ describe('onRecordAuthRequest', () => {
   });
 });
 
+describe('custom routes', () => {
+  it('stream an answer (server-sent events), and fall under the rate-limit rules of their path', async () => {
+    addHooks(t, (app) => {
+      app.routerAdd('GET', '/api/ticks', (e) => {
+        async function* ticks() {
+          for (let i = 1; i <= 3; i++) yield `data: ${i}\n\n`;
+        }
+        e.stream(200, 'text/event-stream', ticks(), { 'cache-control': 'no-store' });
+      });
+    });
+    const res = await send(t, 'GET', '/api/ticks');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(res.raw).toBe('data: 1\n\ndata: 2\n\ndata: 3\n\n');
+
+    const rules = [{ label: '/api/ticks', maxRequests: 2, duration: 60, audience: '' }];
+    expect((await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: true, rules } } })).status).toBe(200);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await send(t, 'GET', '/api/ticks')).status);
+      expect(statuses).toEqual([200, 200, 429, 429]);
+    } finally {
+      await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: false } } });
+    }
+  });
+});
+

@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   if (profile) mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const engines = await enginesToRun();
   console.log(
-    `Basalt vs floor: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
+    `${options.only === 'hooks' ? 'Basalt without and with hook files' : 'Basalt vs floor'}: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
   if (options.only !== 'jobs') {

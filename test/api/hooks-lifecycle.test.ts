@@ -3,7 +3,7 @@
  * collection hooks, and framework mode's lifecycle hooks (onBootstrap, onServe, onTerminate)
  * with the PocketBase SDK as the client of a route and of hook-changed records.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PocketBase from 'pocketbase';
@@ -129,11 +129,15 @@ describe('onMailerSend', () => {
 });
 
 describe.skipIf(ENGINE !== 'sqlite')('framework mode (createBasalt)', () => {
-  it('runs onBootstrap, onServe and onTerminate; code-registered routes and hooks serve SDK clients', async () => {
+  it('runs onBootstrap (from hook files), onServe and onTerminate; code-registered routes and hooks serve SDK clients', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'basalt-framework-'));
+    const hooksDir = mkdtempSync(join(process.cwd(), 'test', '.hooks-framework-'));
+    // onBootstrap can only come from hook files: they are loaded before createBasalt returns.
+    writeFileSync(join(hooksDir, 'boot.ts'), "import { defineHooks } from 'basalt';\nexport default defineHooks((app) => {\n  app.onBootstrap(async (e) => { (globalThis as any).__basaltBooted = true; await e.next(); });\n});\n");
     const seen: string[] = [];
-    const basalt = await createBasalt({ config: defaultConfig({ dataDir: dir, logLevel: 'silent', http: { host: '127.0.0.1', port: 0 } }) });
+    const basalt = await createBasalt({ config: defaultConfig({ dataDir: dir, hooksDir, logLevel: 'silent', http: { host: '127.0.0.1', port: 0 } }) });
     try {
+      expect((globalThis as Record<string, unknown>).__basaltBooted).toBe(true);
       basalt.onServe(async (e) => {
         seen.push('serve');
         await e.next();
@@ -157,6 +161,7 @@ describe.skipIf(ENGINE !== 'sqlite')('framework mode (createBasalt)', () => {
     } finally {
       await basalt.close();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(hooksDir, { recursive: true, force: true });
     }
     expect(seen).toEqual(['serve', 'terminate']);
   });

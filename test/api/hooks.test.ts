@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, BadRequestError, ForbiddenError } from '../../src/public-api.js';
 import { addHooks, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
+import { multipart, urlencoded } from './records-helpers.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
@@ -263,6 +264,29 @@ describe('custom routes', () => {
     } finally {
       await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: false } } });
     }
+  });
+
+  it('read JSON, form and multipart bodies (files included), and requestInfo()', async () => {
+    addHooks(t, (app) => {
+      app.routerAdd('POST', '/api/echo', (e) => {
+        const body = e.body as Record<string, unknown>;
+        const files = (body.files as { field: string; filename: string; data: Buffer }[] | undefined) ?? [];
+        return {
+          fields: Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'files')),
+          files: files.map((f) => ({ field: f.field, name: f.filename, size: f.data.length })),
+          method: e.requestInfo().method,
+          query: e.requestInfo().query,
+        };
+      });
+    });
+    const json = await send(t, 'POST', '/api/echo?x=1', { body: { a: 1, list: [1, 2] } });
+    expect(json.body).toEqual({ fields: { a: 1, list: [1, 2] }, files: [], method: 'POST', query: { x: '1' } });
+    const form = urlencoded({ a: 'one', b: 'two' });
+    expect((await send(t, 'POST', '/api/echo', { body: form.body, headers: form.headers })).body.fields).toEqual({ a: 'one', b: 'two' });
+    const mp = multipart([['note', 'hi'], ['doc', { filename: 'a.txt', contentType: 'text/plain', content: 'hello' }]]);
+    const res = await send(t, 'POST', '/api/echo', { body: mp.body, headers: mp.headers });
+    expect(res.body.fields).toEqual({ note: 'hi' });
+    expect(res.body.files).toEqual([{ field: 'doc', name: 'a.txt', size: 5 }]);
   });
 });
 

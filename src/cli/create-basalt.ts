@@ -100,9 +100,17 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
         hookFiles?.close();
         await app.hooks.registry.lifecycle(app.hooks.registry.onTerminate).catch((err) => logger.error({ err }, 'onTerminate hook failed'));
         if (server) {
-          await server.close();
+          const closed = server.close(); // stops accepting; resolves once every connection ended
           // A client that hung up leaves its handler running: let it finish before the database goes.
           await server.inFlight.idle(15_000);
+          // A request that finished during the shutdown leaves its keep-alive connection open (until
+          // its keep-alive timeout): close connections as they become idle.
+          const sweep = setInterval(() => server!.server.closeIdleConnections(), 50);
+          try {
+            await closed;
+          } finally {
+            clearInterval(sweep);
+          }
         }
         await app.close();
         logger.flush();

@@ -67,7 +67,8 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
       if (v === undefined) continue;
       params[k === '*' && rest ? rest : k] = v;
     }
-    return runRoute(app, route, params, request, reply);
+    // Counted like the built-in handlers: a shutdown waits for it before closing the database.
+    return server.inFlight.track(() => runRoute(app, route, params, request, reply));
   });
 }
 

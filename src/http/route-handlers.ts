@@ -12,6 +12,8 @@ import { pickListOrRecord } from '../core/records/fields-picker.js';
 export interface InFlight {
   /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
   idle(timeoutMs: number): Promise<void>;
+  /** Counts `work` as a running handler until it settles (handlers not registered as routes: custom routes). */
+  track<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** The result as the client asked for it: `fields` applied to a successful JSON object. */
@@ -62,6 +64,14 @@ export function wrapRouteHandlers(server: FastifyInstance): InFlight {
     } as RouteOptions['handler'];
   });
   return {
+    async track(work) {
+      running++;
+      try {
+        return await work();
+      } finally {
+        done();
+      }
+    },
     idle(timeoutMs) {
       if (running === 0) return Promise.resolve();
       return new Promise<void>((resolve) => {

@@ -158,6 +158,21 @@ describe.skipIf(ENGINE !== 'sqlite')('framework mode (createBasalt)', () => {
       expect(await pb.send('/api/hello/sdk', {})).toEqual({ hello: 'sdk' });
       const note = await pb.collection('notes').create({ text: '  quiet  ' });
       expect(note.text).toBe('QUIET');
+      // A custom route still running when the shutdown starts finishes, database included.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      basalt.routerAdd('POST', '/api/slow', async (e) => {
+        await gate;
+        return e.app.records('notes').create({ text: 'written during shutdown' });
+      });
+      const slow = fetch(`${url}/api/slow`, { method: 'POST' });
+      await new Promise((r) => setTimeout(r, 100));
+      const closing = basalt.close();
+      setTimeout(release, 100);
+      const answer = await slow;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { text: string }).text).toBe('WRITTEN DURING SHUTDOWN');
+      await closing;
     } finally {
       await basalt.close();
       rmSync(dir, { recursive: true, force: true });

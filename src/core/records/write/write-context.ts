@@ -42,6 +42,13 @@ export interface WriterDeps {
   maxCascadeRecords?: number;
   /** The record hooks in force (they change when hook files are reloaded). @default none */
   hooks?: () => RecordWriteHooks;
+  /** Where committed writes are announced to other systems inside the transaction (the webhook outbox). @default none */
+  outbox?: RecordOutbox;
+}
+
+/** Called inside the write's transaction for every record written: a create or update after its row is written, a delete before. */
+export interface RecordOutbox {
+  recordWritten(tx: Tx, action: WriteAction, record: RecordModel, previous: RecordModel | null): Promise<void>;
 }
 
 export interface WriteContext {

@@ -40,6 +40,11 @@ export interface AttemptRow {
 
 export const DELIVERY_COLUMNS = ['id', 'webhook', 'type', 'collectionRef', 'recordRef', 'payload', 'state', 'attempts', 'lastStatus', 'lastError', 'nextAttempt', 'created', 'updated'] as const;
 
+/** What a later attempt changes on a delivery's row. */
+const SUMMARY_COLUMNS = ['state', 'attempts', 'lastStatus', 'lastError', 'nextAttempt', 'updated'] as const;
+/** Rows per multi-row insert: well under the engines' bound-parameter limits (SQLite 32,766). */
+const ROWS_PER_STATEMENT = 200;
+
 export class WebhookStore {
   constructor(
     private readonly db: Database,
@@ -91,18 +96,38 @@ export class WebhookStore {
     return this.db.kysely.selectFrom(WEBHOOK_ATTEMPTS_TABLE).selectAll().where('delivery', 'in', deliveryIds).orderBy('delivery').orderBy('attempt').orderBy('started').execute() as Promise<AttemptRow[]>;
   }
 
-  /** One attempt's outcome: its row, and the delivery's summary (created by the first attempt). */
-  async recordAttempt(delivery: DeliveryRow, attempt: AttemptRow): Promise<void> {
+  private pending: { delivery: DeliveryRow; attempt: AttemptRow }[] = [];
+  private flushing: Promise<void> | null = null;
+
+  /**
+   * One attempt's outcome: its row, and the delivery's summary (created by the first attempt).
+   * Attempts ending together are written in one transaction (the next turn of the event loop):
+   * at hundreds of deliveries a second, one commit each would be most of their cost. Resolves
+   * once this attempt is written.
+   */
+  recordAttempt(delivery: DeliveryRow, attempt: AttemptRow): Promise<void> {
+    this.pending.push({ delivery, attempt });
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = null;
+    // One row per delivery in an upsert (a replay and a retry of one delivery may end together: the later wins).
+    const deliveries = [...new Map(batch.map((b) => [b.delivery.id, b.delivery])).values()];
     await transact(this.db, async (tx) => {
-      await tx.db.kysely.insertInto(WEBHOOK_ATTEMPTS_TABLE).values(attempt as never).execute();
-      const { id, ...rest } = delivery;
-      const summary = { state: rest.state, attempts: rest.attempts, lastStatus: rest.lastStatus, lastError: rest.lastError, nextAttempt: rest.nextAttempt, updated: rest.updated };
-      await tx.db.kysely
-        .insertInto(WEBHOOK_DELIVERIES_TABLE)
-        .values(delivery as never)
-        .onConflict((oc) => oc.column('id').doUpdateSet(summary as never))
-        .execute();
-      void id;
+      for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
+        await tx.db.kysely.insertInto(WEBHOOK_ATTEMPTS_TABLE).values(batch.slice(i, i + ROWS_PER_STATEMENT).map((b) => b.attempt) as never).execute();
+      }
+      for (let i = 0; i < deliveries.length; i += ROWS_PER_STATEMENT) {
+        await tx.db.kysely
+          .insertInto(WEBHOOK_DELIVERIES_TABLE)
+          .values(deliveries.slice(i, i + ROWS_PER_STATEMENT) as never)
+          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => Object.fromEntries(SUMMARY_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)])) as never))
+          .execute();
+      }
     }, undefined, this.logger);
   }
 

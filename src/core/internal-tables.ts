@@ -1,7 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
  * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
- * cron claims, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
+ * cron claims, the events webhook receivers processed, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -11,6 +11,8 @@ export const TOTP_TABLE = '_totps';
 export const API_KEYS_TABLE = '_apiKeys';
 /** Cron ticks claimed by a node (core/cron/cron-runs.ts): one row per (cron, tick) across the cluster. */
 export const CRON_RUNS_TABLE = '_cronRuns';
+/** Events inbound webhook receivers processed (core/webhooks/webhook-event-store.ts): one row per (receiver, event id). */
+export const WEBHOOK_EVENTS_TABLE = '_webhookEvents';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -57,6 +59,12 @@ const TABLES: InternalTable[] = [
     // The unique key is the claim: of the nodes inserting the same (cronId, tick), one succeeds.
     // `tick` alone serves the pruning.
     indexes: [`CREATE UNIQUE INDEX idx_cronRuns_tick ON ${CRON_RUNS_TABLE} (cronId, tick)`, `CREATE INDEX idx_cronRuns_prune ON ${CRON_RUNS_TABLE} (tick)`],
+  },
+  {
+    name: WEBHOOK_EVENTS_TABLE,
+    columns: [text('id', { primaryKey: true }), text('receiver'), text('eventId'), text('type'), text('payloadHash'), text('received'), text('expires')],
+    // The unique key is the idempotency: of two deliveries of one event, one inserts its row.
+    indexes: [`CREATE UNIQUE INDEX idx_webhookEvents_event ON ${WEBHOOK_EVENTS_TABLE} (receiver, eventId)`, `CREATE INDEX idx_webhookEvents_expires ON ${WEBHOOK_EVENTS_TABLE} (expires)`],
   },
 ];
 

@@ -5,6 +5,7 @@
  * BASALT_TEST_DB.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
@@ -17,7 +18,7 @@ import type { WebhookEvent } from '../../src/core/webhooks/webhook-event.js';
 import { addHooks, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { ManualClock } from '../harness/manual-clock.js';
 import { send } from '../harness/scenario.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let admin = '';
@@ -324,6 +325,48 @@ describe('plain HMAC', () => {
     expect((await post('/api/hooks/plain/orders', signed('{"type":"order.created","n":2}'))).status).toBe(200);
     expect((await payments(`source = 'plain'`)).map((p) => p.kind)).toEqual(['order.created', 'order.created']);
     refused(await post('/api/hooks/plain/orders', { ...signed('{}'), headers: { 'content-type': 'application/json', 'x-signature': 'sha256=' + createHmac('sha512', 'plain').update('{}').digest('hex') } }), 401, 'validation_invalid_signature');
+  });
+});
+
+/** POSTs `chunks` over a real socket with chunked transfer encoding (no Content-Length). */
+function postChunked(base: string, path: string, headers: Record<string, string>, chunks: string[]): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    // The server may answer (413) and close before every chunk is written.
+    req.on('error', (err) => (req.destroyed && (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+describe('over a socket', () => {
+  it('a chunked delivery (no Content-Length) is read whole and verified; over the limit → 413', async () => {
+    const base = await listenOnLoopback(t);
+    const d = await githubDelivery('d-chunked', { ref: 'refs/heads/chunked', pad: 'y'.repeat(300) });
+    const text = String(d.payload);
+    const parts = [text.slice(0, 100), text.slice(100, 200), text.slice(200)];
+    expect(await postChunked(base, '/api/hooks/github', d.headers, parts)).toEqual({ status: 200, body: { received: true } });
+    expect(await paymentsFor('d-chunked')).toBe(1);
+    const big = await githubDelivery('d-chunked-big', { pad: 'z'.repeat(1500) });
+    const res = await postChunked(base, '/api/hooks/small', big.headers, [String(big.payload).slice(0, 700), String(big.payload).slice(700)]);
+    refused(res, 413);
+    expect(await paymentsFor('d-chunked-big')).toBe(0);
+  });
+
+  it('rate-limit rules of the receiver’s path apply', async () => {
+    const rules = [{ label: '/api/hooks/standard', maxRequests: 1, duration: 60, audience: '' }];
+    expect((await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: true, rules } } })).status).toBe(200);
+    try {
+      expect((await post('/api/hooks/standard', standardDelivery('msg_limited_1', { type: 'x' }))).status).toBe(200);
+      refused(await post('/api/hooks/standard', standardDelivery('msg_limited_2', { type: 'x' })), 429);
+      expect(await paymentsFor('msg_limited_2')).toBe(0);
+    } finally {
+      await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: false } } });
+    }
   });
 });
 

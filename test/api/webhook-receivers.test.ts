@@ -5,16 +5,22 @@
  * BASALT_TEST_DB.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBasalt } from '../../src/cli/create-basalt.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { badRequest } from '../../src/core/errors.js';
 import { HookBindings } from '../../src/core/hooks/hook-bindings.js';
 import type { HooksApi } from '../../src/core/hooks/hooks-api.js';
 import { WEBHOOK_EVENTS_TABLE } from '../../src/core/internal-tables.js';
 import type { WebhookEvent } from '../../src/core/webhooks/webhook-event.js';
+import { ENGINE } from '../harness/engines.js';
 import { addHooks, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { ManualClock } from '../harness/manual-clock.js';
 import { send } from '../harness/scenario.js';
@@ -413,6 +419,34 @@ describe('hook files reloading (--dev)', () => {
     t.app.hooks.replaceFileSet(new HookBindings());
     expect((await post('/api/hooks/reloadable', await githubDelivery('r-5', {}, 'two'))).status).toBe(404);
     expect((await payments(`source ~ 'reload-'`)).map((p) => [p.source, p.ref]).sort()).toEqual([['reload-one', 'r-1'], ['reload-two', 'r-3'], ['reload-two', 'r-4']]);
+  });
+});
+
+describe.skipIf(ENGINE !== 'sqlite')('hook files and framework mode', () => {
+  it('a hook file and code on the basalt object declare receivers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basalt-receivers-'));
+    const hooksDir = mkdtempSync(join(process.cwd(), 'test', '.hooks-receivers-'));
+    writeFileSync(
+      join(hooksDir, 'stripe.ts'),
+      "import { defineHooks } from 'basalt';\nexport default defineHooks((app) => {\n  app.webhooks.receive('from-file', { verify: 'github', secret: 'file-secret' }, (e) => ({ from: 'file', id: e.event.id }));\n});\n",
+    );
+    const basalt = await createBasalt({ config: defaultConfig({ dataDir: dir, hooksDir, logLevel: 'silent', http: { host: '127.0.0.1', port: 0 } }) });
+    try {
+      basalt.webhooks.receive('/hooks/from-code', { verify: 'github', secret: 'code-secret' }, (e) => ({ from: 'code', id: e.event.id }));
+      const url = await basalt.listen();
+      const deliver = async (path: string, secret: string) => {
+        const d = await githubDelivery('fw-1', { ref: 'main' }, secret);
+        const res = await fetch(url + path, { method: 'POST', headers: d.headers, body: d.payload });
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await deliver('/api/hooks/from-file', 'file-secret')).toEqual({ status: 200, body: { from: 'file', id: 'fw-1' } });
+      expect(await deliver('/hooks/from-code', 'code-secret')).toEqual({ status: 200, body: { from: 'code', id: 'fw-1' } });
+      expect((await deliver('/hooks/from-code', 'file-secret')).status).toBe(401);
+    } finally {
+      await basalt.close();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(hooksDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -297,14 +297,19 @@ describe('GitHub', () => {
     const d = await githubDelivery('d-none', { ref: 'x' });
     delete d.headers['x-github-delivery'];
     refused(await post('/api/hooks/github', d), 400, 'validation_required');
-    expect(await payments(`source = 'github'`)).toHaveLength(1);
-    expect(await eventRows('/api/hooks/github')).toHaveLength(1);
+    expect(await payments(`source = 'github' && ref ~ 'd-'`)).toEqual([]);
+    expect((await eventRows('/api/hooks/github')).map((r) => r.eventId)).toEqual(['72d3162e-cc78-11e3-81ab-4c9367dc0958']);
+  });
+
+  it('event ids are per receiver: the same delivery id at two receivers is two events', async () => {
+    for (const path of ['/api/hooks/github', '/api/hooks/small']) expect((await post(path, await githubDelivery('d-shared', { ref: 'x' }))).body).toEqual({ received: true });
+    expect((await payments(`ref = 'd-shared'`)).map((p) => p.source).sort()).toEqual(['github', 'small']);
   });
 
   it('a receiver’s own body limit: over it → 413', async () => {
     refused(await post('/api/hooks/small', await githubDelivery('d-small-1', { pad: 'x'.repeat(1000) })), 413);
     expect(await post('/api/hooks/small', await githubDelivery('d-small-2', { pad: 'x'.repeat(900) }))).toEqual({ status: 200, body: { received: true } });
-    expect((await payments(`source = 'small'`)).map((p) => p.ref)).toEqual(['d-small-2']);
+    expect((await payments(`source = 'small' && ref ~ 'd-small'`)).map((p) => p.ref)).toEqual(['d-small-2']);
   });
 });
 

@@ -14,7 +14,7 @@ import { TotpService } from './auth/totp-service.js';
 import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
-import { registerBuiltinCrons } from './cron/builtin-crons.js';
+import { BUILTIN_CRONS, registerBuiltinCrons } from './cron/builtin-crons.js';
 import { CronScheduler } from './cron/cron-scheduler.js';
 import { applyCronBindings } from './hooks/cron-bindings.js';
 import { JobBindings } from './hooks/job-bindings.js';
@@ -41,9 +41,6 @@ import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 import { JobQueue } from './jobs/job-queue.js';
-
-/** The built-in cron that deletes webhook deliveries past their retention. */
-export const WEBHOOK_DELIVERIES_CLEANUP = '__basaltWebhookDeliveriesCleanup__';
 
 export interface AppDeps {
   db: Database;
@@ -152,7 +149,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
   const crons = new CronScheduler({ db, clock, logger });
   registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
-  crons.add(WEBHOOK_DELIVERIES_CLEANUP, '30 * * * *', async () => {
+  crons.add(BUILTIN_CRONS.webhookDeliveriesCleanup, '45 * * * *', async () => {
     const n = await webhooks.prune();
     if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
   });

@@ -1,7 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
  * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
- * cron claims, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
+ * cron claims, the events webhook receivers processed, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -15,6 +15,8 @@ export const CRON_RUNS_TABLE = '_cronRuns';
 export const WEBHOOKS_TABLE = '_webhooks';
 export const WEBHOOK_DELIVERIES_TABLE = '_webhookDeliveries';
 export const WEBHOOK_ATTEMPTS_TABLE = '_webhookAttempts';
+/** Events inbound webhook receivers processed (core/webhooks/webhook-event-store.ts): one row per (receiver, event id). */
+export const WEBHOOK_EVENTS_TABLE = '_webhookEvents';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -117,6 +119,12 @@ const TABLES: InternalTable[] = [
       text('error'),
     ],
     indexes: [`CREATE INDEX idx_webhookAttempts_delivery ON ${WEBHOOK_ATTEMPTS_TABLE} (delivery, attempt)`, `CREATE INDEX idx_webhookAttempts_prune ON ${WEBHOOK_ATTEMPTS_TABLE} (started)`],
+  },
+  {
+    name: WEBHOOK_EVENTS_TABLE,
+    columns: [text('id', { primaryKey: true }), text('receiver'), text('eventId'), text('type'), text('payloadHash'), text('received'), text('expires')],
+    // The unique key is the idempotency: of two deliveries of one event, one inserts its row.
+    indexes: [`CREATE UNIQUE INDEX idx_webhookEvents_event ON ${WEBHOOK_EVENTS_TABLE} (receiver, eventId)`, `CREATE INDEX idx_webhookEvents_expires ON ${WEBHOOK_EVENTS_TABLE} (expires)`],
   },
 ];
 

@@ -2,7 +2,11 @@
  * The maintenance jobs every Basalt registers, with PocketBase's ids and schedules:
  * - `__pbOTPCleanup__` (hourly): one-time passwords older than their collection's OTP duration;
  * - `__pbMFACleanup__` (hourly): MFA sessions older than their collection's MFA duration;
- * - `__pbDBOptimize__` (daily at midnight UTC): the engine's planner statistics.
+ * - `__pbDBOptimize__` (daily at midnight UTC): the engine's planner statistics;
+ * - `__basaltWebhookEventsCleanup__` (hourly, Basalt's own): the events inbound webhook receivers
+ *   processed, once their receiver's retention has passed (core/webhooks/webhook-event-store.ts);
+ * - `__basaltWebhookDeliveriesCleanup__` (hourly, Basalt's own): outbound webhook deliveries and
+ *   their attempts past `config.webhooks.retentionMs` (registered by app.ts, which owns the service).
  * PocketBase also has `__pbLogsCleanup__` and `__pbAutoBackup__`; Basalt has neither logs in the
  * database nor backups yet, so they come with those features. PocketBase has no auth-origin
  * cleanup either: `_authOrigins` is bounded per record by the sign-in flow (auth-origins.ts).
@@ -18,12 +22,15 @@ import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Clock } from '../clock.js';
 import type { Database, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
+import { pruneWebhookEvents } from '../webhooks/webhook-event-store.js';
 import type { CronScheduler } from './cron-scheduler.js';
 
 export const BUILTIN_CRONS = {
   otpCleanup: '__pbOTPCleanup__',
   mfaCleanup: '__pbMFACleanup__',
   dbOptimize: '__pbDBOptimize__',
+  webhookEventsCleanup: '__basaltWebhookEventsCleanup__',
+  webhookDeliveriesCleanup: '__basaltWebhookDeliveriesCleanup__',
 } as const;
 
 /** Rows one delete statement removes at most, so a large backlog never holds a long write lock. */
@@ -77,5 +84,9 @@ export function registerBuiltinCrons(crons: CronScheduler, deps: BuiltinCronDeps
   });
   crons.add(BUILTIN_CRONS.dbOptimize, '0 0 * * *', async () => {
     await deps.db.optimize?.();
+  });
+  crons.add(BUILTIN_CRONS.webhookEventsCleanup, '30 * * * *', async () => {
+    const n = await pruneWebhookEvents(deps.db, formatDate(new Date(deps.clock.now())));
+    if (n > 0) deps.logger.debug({ deleted: n }, 'expired webhook events deleted');
   });
 }

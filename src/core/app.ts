@@ -40,6 +40,8 @@ import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { WorkflowLedger } from './workflows/workflow-ledger.js';
+import { WorkflowService } from './workflows/workflow-service.js';
 
 export interface AppDeps {
   db: Database;
@@ -95,6 +97,8 @@ export interface App {
   readonly crons: CronScheduler;
   /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
   readonly jobs: JobQueue;
+  /** State machines on records: transitions, history, approvals, timers (docs/workflows.md). */
+  readonly workflows: WorkflowService;
   close(): Promise<void>;
 }
 
@@ -113,7 +117,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
-  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
+  // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
+  const workflowLedger = new WorkflowLedger({ clock, logger, jobs, ensureJobs: () => workflows.ensureJobs() });
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, workflows: workflowLedger });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
@@ -124,7 +131,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
-  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
+  const workflows = new WorkflowService({ db, schema: registry, clock, logger, writer, jobs, mail });
+  // The built-in workflow jobs run on every node once some collection has a workflow (timers set elsewhere included).
+  workflows.ensureJobsIfUsed();
+  events.on('collectionsChanged', () => workflows.ensureJobsIfUsed());
   const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich };
   const baseHookApp = new HookApp(hookServices, null);
   hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
@@ -174,6 +184,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     crons,
     jobs,
+    workflows,
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();

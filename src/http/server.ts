@@ -39,6 +39,7 @@ import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerTransitionRoutes } from './routes/transitions.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -121,6 +122,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerHealthRoutes(server, app);
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
+  registerTransitionRoutes(server, app);
   registerRealtimeRoutes(server, app);
   registerBatchRoutes(server, app);
   registerRecordAuthRoutes(server, app);

@@ -177,6 +177,14 @@ describe('the workflow definition', () => {
     const r2 = await send(t, 'PATCH', '/api/collections/wfcheck', { auth: tok.su, body: { fields: renamedField } });
     expectError(r2, 400);
     expect(r2.body.data.workflow.field.code).toBe('validation_invalid_workflow');
+    // Import carries workflows too, and validates them.
+    const exported = (await send(t, 'GET', '/api/collections/wfcheck', { auth: tok.su })).body;
+    const badImport = await send(t, 'PUT', '/api/collections/import', { auth: tok.su, body: { collections: [{ ...exported, workflow: { ...exported.workflow, initial: 'z' } }] } });
+    expectError(badImport, 400);
+    expect(badImport.body.data.collections['0'].data.workflow.initial.code).toBe('validation_unknown_state');
+    const goodImport = await send(t, 'PUT', '/api/collections/import', { auth: tok.su, body: { collections: [{ ...exported, workflow: { ...exported.workflow, transitions: exported.workflow.transitions.slice(0, 2) } }] } });
+    expect(goodImport.status).toBe(204);
+    expect(t.app.registry.find('wfcheck')!.data.workflow!.transitions.map((x) => x.name)).toEqual(['go', 'next']);
     const removed = await send(t, 'PATCH', '/api/collections/wfcheck', { auth: tok.su, body: { workflow: null } });
     expect(removed.status).toBe(200);
     expect(removed.body.workflow).toBeUndefined();
@@ -230,6 +238,8 @@ describe('the order example', () => {
     expect(pending.available).toContainEqual({ name: 'approve', to: 'approved', approvals: { required: 2, given: 1, mine: true } });
     const approved = await sdk(tok.manager2).send(path('approve'), { method: 'POST', body: { comment: 'ok' } });
     expect(approved.status).toBe('approved');
+    // The approvals were for that stay in "submitted": gone with it.
+    expect(await t.app.db.kysely.selectFrom('_workflowApprovals').select('id').where('recordRef', '=', order.id).execute()).toEqual([]);
 
     const noRef = await take(order.id, 'pay', tok.customer, { reference: '' });
     expectError(noRef, 404);
@@ -368,9 +378,19 @@ describe('after timers', () => {
         initial: 'held',
         transitions: [
           { name: 'release', from: ['held'], to: 'released', rule: '' },
+          { name: 'rehold', from: ['released'], to: 'held', rule: '' },
           { name: 'expire', from: ['held'], to: 'expired', after: '1s' },
         ],
       },
+    });
+    await createCollection(t, {
+      name: 'offers',
+      fields: [
+        { name: 'state', type: 'select', values: ['open', 'expired'], maxSelect: 1 },
+        { name: 'expiresAt', type: 'date' },
+      ],
+      viewRule: '',
+      workflow: { field: 'state', initial: 'open', transitions: [{ name: 'expire', from: ['open'], to: 'expired', after: { field: 'expiresAt' } }] },
     });
   });
 
@@ -387,5 +407,31 @@ describe('after timers', () => {
     const history = (await overview(waiting, '', 'holds')).body.history;
     expect(history).toMatchObject([{ transition: 'expire', from: 'held', to: 'expired', by: null, comment: '' }]);
     expect((await overview(left, '', 'holds')).body.history.map((h: any) => h.transition)).toEqual(['release']);
+  });
+
+  it('a timer of an earlier stay in the state is a no-op: leaving and coming back sets a new one', async () => {
+    const id = String((await t.app.hookApp().records('holds').create({})).id);
+    const holds = t.app.registry.find('holds')!;
+    const marker = async () => String((await t.app.db.kysely.selectFrom('_workflowStates').select('entry').where('recordRef', '=', id).execute())[0]?.entry);
+    const first = await marker();
+    expect((await take(id, 'release', '', {}, 'holds')).status).toBe(200);
+    expect((await take(id, 'rehold', '', {}, 'holds')).status).toBe(200);
+    expect(await marker()).not.toBe(first);
+    // The first stay's timer, run now: the record is "held" again, but not in the stay it was set for.
+    await t.app.workflows.runTimer({ collectionId: holds.id, recordId: id, transition: 'expire', entry: first });
+    expect(await stateOf(id, 'holds')).toBe('held');
+    await t.app.workflows.runTimer({ collectionId: holds.id, recordId: id, transition: 'expire', entry: await marker() });
+    expect(await stateOf(id, 'holds')).toBe('expired');
+  });
+
+  it('fires at a date field\'s time; an empty date sets no timer', async () => {
+    const soon = new Date(t.app.clock.now() + 300).toISOString().replace('T', ' ');
+    const dated = String((await t.app.hookApp().records('offers').create({ expiresAt: soon })).id);
+    const undated = String((await t.app.hookApp().records('offers').create({})).id);
+    await expect.poll(() => stateOf(dated, 'offers'), { timeout: 15_000, interval: 100 }).toBe('expired');
+    expect(await stateOf(undated, 'offers')).toBe('open');
+    const timers = await t.app.db.kysely.selectFrom('_jobs').select('payload').where('name', '=', 'basalt.workflow.timer').execute();
+    expect(timers.some((j) => String(j.payload).includes(dated))).toBe(true);
+    expect(timers.some((j) => String(j.payload).includes(undated))).toBe(false);
   });
 });

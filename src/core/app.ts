@@ -135,7 +135,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   // The built-in workflow jobs run on every node once some collection has a workflow (timers set elsewhere included).
   workflows.ensureJobsIfUsed();
   events.on('collectionsChanged', () => workflows.ensureJobsIfUsed());
-  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich };
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich, workflows };
   const baseHookApp = new HookApp(hookServices, null);
   hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);

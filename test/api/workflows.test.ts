@@ -267,6 +267,23 @@ describe('the order example', () => {
     expect(transitionsSeen.filter((s) => s.startsWith(order.id))).toEqual(['submit', 'approve', 'pay', 'ship'].map((n) => `${order.id}:${n}`));
   });
 
+  it('hook and job code takes transitions with e.app.records(…).transition, as Basalt or as a record', async () => {
+    const id = await newOrder('by code');
+    const orders = t.app.hookApp().records('orders');
+    await expect(orders.transition(id, 'submit', {}, { as: null })).rejects.toMatchObject({ status: 404 });
+    const submitted = await orders.transition(id, 'submit', { comment: 'from a hook', note: 'n' });
+    expect(submitted).toMatchObject({ id, status: 'submitted', note: 'n' });
+    // As Basalt itself, approvals do not apply: one call approves.
+    expect((await orders.transition(id, 'approve')).status).toBe('approved');
+    await expect(t.app.hookApp().runInTransaction(async (app) => {
+      await app.records('orders').transition(id, 'pay', { reference: 'R' });
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+    expect(await stateOf(id)).toBe('approved');
+    const history = (await overview(id, tok.customer)).body.history;
+    expect(history.map((h: any) => [h.transition, h.by, h.comment])).toEqual([['submit', null, 'from a hook'], ['approve', null, '']]);
+  });
+
   it('a transition is an update: after-commit consumers see recordUpdated', async () => {
     const id = await newOrder('events');
     const updates: string[] = [];

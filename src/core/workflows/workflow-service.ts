@@ -86,7 +86,7 @@ export class WorkflowService {
   }
 
   /** `POST …/transitions/{name}`: the record after the transition (unchanged while approvals are missing). */
-  async transition(collection: CollectionModel, id: string, name: string, body: unknown, caller: Caller): Promise<RecordModel> {
+  async transition(collection: CollectionModel, id: string, name: string, body: unknown, caller: Caller, outer?: Tx): Promise<RecordModel> {
     const wf = requireWorkflow(collection);
     assertScope(caller, collection, 'update');
     const t = wf.byName.get(name);
@@ -106,7 +106,7 @@ export class WorkflowService {
         if (given < t.approvals) return record;
       }
       return this.fire(tx, collection, record, wf, t, data, comment, caller);
-    }, undefined, this.deps.logger);
+    }, outer, this.deps.logger);
   }
 
   /** The row, locked for the rest of the transaction: a concurrent transition waits, then sees the new state. */

@@ -13,6 +13,7 @@ import { WORKFLOW_HISTORY_TABLE } from '../../src/core/internal-tables.js';
 import { addHooks, createAuthRecord, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp-sink.js';
+import { openSse } from '../harness/sse-client.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
@@ -284,6 +285,20 @@ describe('the order example', () => {
     expect(history.map((h: any) => [h.transition, h.by, h.comment])).toEqual([['submit', null, 'from a hook'], ['approve', null, '']]);
   });
 
+  it('realtime subscribers receive a transition as an update', async () => {
+    const id = await newOrder('live');
+    const c = await openSse(baseURL);
+    try {
+      const res = await fetch(`${baseURL}/api/realtime`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: c.clientId, subscriptions: [`orders/${id}`] }) });
+      expect(res.status).toBe(204);
+      expect((await take(id, 'submit', tok.customer, { comment: 'live' })).status).toBe(200);
+      const message = await c.next((m) => m.event === `orders/${id}`, 5000);
+      expect(JSON.parse(message.data)).toMatchObject({ action: 'update', record: { id, status: 'submitted' } });
+    } finally {
+      c.close();
+    }
+  });
+
   it('a transition is an update: after-commit consumers see recordUpdated', async () => {
     const id = await newOrder('events');
     const updates: string[] = [];
@@ -356,6 +371,20 @@ describe('refusals', () => {
     expect((await overview(id, tok.customer)).body.history).toEqual([]);
     expectError(await send(t, 'GET', `/api/collections/users/records/${ids.customer}/transitions`, { auth: tok.customer }), 404);
     expectError(await take(ids.customer, 'x', tok.customer, {}, 'users'), 404);
+  });
+
+  it('a webhook effect fails its transition (nothing written) until outbound webhooks are wired in', async () => {
+    await createCollection(t, {
+      name: 'pings',
+      fields: [{ name: 'state', type: 'select', values: ['new', 'sent'], maxSelect: 1 }],
+      viewRule: '',
+      workflow: { field: 'state', initial: 'new', transitions: [{ name: 'send', from: ['new'], to: 'sent', rule: '', effects: [{ webhook: 'endpoint1' }] }] },
+    });
+    const id = String((await t.app.hookApp().records('pings').create({})).id);
+    await expect(t.app.hookApp().records('pings').transition(id, 'send')).rejects.toThrow('webhook effects need outbound webhooks');
+    expect((await take(id, 'send', '', {}, 'pings')).status).toBe(500);
+    expect(await stateOf(id, 'pings')).toBe('new');
+    expect((await overview(id, '', 'pings')).body.history).toEqual([]);
   });
 
   it('two concurrent transitions of one record: exactly one wins, the other sees the new state', async () => {

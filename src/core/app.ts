@@ -23,7 +23,8 @@ import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import { FileDownloads } from './files/file-downloads.js';
 import { ThumbCache } from './files/thumb-cache.js';
-import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer } from './ports.js';
+import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer, WebhookTransport } from './ports.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
@@ -43,6 +44,9 @@ import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
 
+/** The built-in cron that deletes webhook deliveries past their retention. */
+export const WEBHOOK_DELIVERIES_CLEANUP = '__basaltWebhookDeliveriesCleanup__';
+
 export interface AppDeps {
   db: Database;
   logger: Logger;
@@ -60,6 +64,8 @@ export interface AppDeps {
   thumbnailer: Thumbnailer;
   /** "Now" and timers for everything in core. @default the system clock */
   clock?: Clock;
+  /** Outgoing webhook requests, through the SSRF guard. */
+  webhookTransport: WebhookTransport;
 }
 
 export interface App {
@@ -97,6 +103,8 @@ export interface App {
   readonly crons: CronScheduler;
   /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
   readonly jobs: JobQueue;
+  /** Outbound webhooks: endpoints, the outbox in every record write, deliveries (docs/webhooks.md). */
+  readonly webhooks: WebhookService;
   /** State machines on records: transitions, history, approvals, timers (docs/workflows.md). */
   readonly workflows: WorkflowService;
   close(): Promise<void>;
@@ -118,9 +126,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
   const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
+  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query });
   // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
   const workflowLedger = new WorkflowLedger({ clock, logger, jobs, ensureJobs: () => workflows.ensureJobs() });
-  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, workflows: workflowLedger });
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
@@ -131,6 +140,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
+  await webhooks.start();
   const workflows = new WorkflowService({ db, schema: registry, clock, logger, writer, jobs, mail });
   // The built-in workflow jobs run on every node once some collection has a workflow (timers set elsewhere included).
   workflows.ensureJobsIfUsed();
@@ -152,6 +162,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
   const crons = new CronScheduler({ db, clock, logger });
   registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
+  crons.add(WEBHOOK_DELIVERIES_CLEANUP, '30 * * * *', async () => {
+    const n = await webhooks.prune();
+    if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
+  });
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
@@ -184,10 +198,12 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     crons,
     jobs,
+    webhooks,
     workflows,
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();
+      await webhooks.stop();
       await crons.stop();
       hub.closeAll();
       await bridge.stop();

@@ -17,6 +17,10 @@ export const WORKFLOW_APPROVALS_TABLE = '_workflowApprovals';
 export const WORKFLOW_STATES_TABLE = '_workflowStates';
 /** Cron ticks claimed by a node (core/cron/cron-runs.ts): one row per (cron, tick) across the cluster. */
 export const CRON_RUNS_TABLE = '_cronRuns';
+/** Outbound webhook endpoints, their deliveries (one per message) and each delivery's attempts (core/webhooks/). */
+export const WEBHOOKS_TABLE = '_webhooks';
+export const WEBHOOK_DELIVERIES_TABLE = '_webhookDeliveries';
+export const WEBHOOK_ATTEMPTS_TABLE = '_webhookAttempts';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -91,6 +95,62 @@ const TABLES: InternalTable[] = [
     name: WORKFLOW_STATES_TABLE,
     columns: [text('id', { primaryKey: true }), text('collectionRef'), text('recordRef'), text('state'), text('entry'), text('entered')],
     indexes: [`CREATE UNIQUE INDEX idx_workflowStates_record ON ${WORKFLOW_STATES_TABLE} (collectionRef, recordRef)`],
+  },
+  {
+    name: WEBHOOKS_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('url'),
+      { name: 'collections', kind: 'json', nullable: false, default: '[]' },
+      { name: 'actions', kind: 'json', nullable: false, default: '[]' },
+      text('filter'),
+      { name: 'headers', kind: 'json', nullable: false, default: '{}' },
+      { name: 'enabled', kind: 'bool', nullable: false, default: true },
+      // NB: secrets, never returned after the create (or rotate) answer.
+      text('secret'),
+      text('previousSecret'),
+      text('previousSecretExpires'),
+      text('failingSince'),
+      text('disabledReason'),
+      text('created'),
+      text('updated'),
+    ],
+    indexes: [],
+  },
+  {
+    name: WEBHOOK_DELIVERIES_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('webhook'),
+      text('type'),
+      text('collectionRef'),
+      text('recordRef'),
+      text('payload'),
+      text('state'),
+      { name: 'attempts', kind: 'number', nullable: false, default: 0 },
+      { name: 'lastStatus', kind: 'number', nullable: false, default: 0 },
+      text('lastError'),
+      text('nextAttempt'),
+      text('created'),
+      text('updated'),
+    ],
+    indexes: [`CREATE INDEX idx_webhookDeliveries_webhook ON ${WEBHOOK_DELIVERIES_TABLE} (webhook, created)`, `CREATE INDEX idx_webhookDeliveries_prune ON ${WEBHOOK_DELIVERIES_TABLE} (updated)`],
+  },
+  {
+    name: WEBHOOK_ATTEMPTS_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('delivery'),
+      text('webhook'),
+      { name: 'attempt', kind: 'number', nullable: false, default: 0 },
+      text('started'),
+      { name: 'durationMs', kind: 'number', nullable: false, default: 0 },
+      { name: 'status', kind: 'number', nullable: false, default: 0 },
+      { name: 'responseHeaders', kind: 'json', nullable: false, default: '{}' },
+      text('responseBody'),
+      text('error'),
+    ],
+    indexes: [`CREATE INDEX idx_webhookAttempts_delivery ON ${WEBHOOK_ATTEMPTS_TABLE} (delivery, attempt)`, `CREATE INDEX idx_webhookAttempts_prune ON ${WEBHOOK_ATTEMPTS_TABLE} (started)`],
   },
 ];
 

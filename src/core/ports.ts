@@ -282,3 +282,25 @@ export interface Thumbnail {
 export interface Thumbnailer {
   make(source: Buffer, size: ThumbSize): Promise<Thumbnail>;
 }
+
+/** What a webhook receiver answered: its status, headers, and the start of its body (a few KiB). */
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Outgoing webhook requests, through the SSRF guard (adapters/webhook-transport.ts): private,
+ * loopback and link-local targets refused unless allowed (`--webhook-allow`), checked when each
+ * connection is made; no redirects; bounded time and response size.
+ */
+export interface WebhookTransport {
+  /** Why `url` may not be a webhook target (its scheme, or a host that is or resolves to a private address), or null. */
+  refusal(url: string): Promise<string | null>;
+  /**
+   * POSTs `body` to `url`. Resolves with any HTTP answer; rejects on a connection error, a timeout
+   * or a refused target (an error named `OutgoingRequestRefused`).
+   */
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<OutgoingResponse>;
+}

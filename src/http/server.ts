@@ -39,6 +39,7 @@ import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTransitionRoutes } from './routes/transitions.js';
 
 export interface ServerOptions {
@@ -134,6 +135,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerFileRoutes(server, app);
   registerCronRoutes(server, app);
   registerJobRoutes(server, app);
+  registerWebhookRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns);
   return server;

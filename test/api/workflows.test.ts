@@ -5,10 +5,12 @@
  * an email) → shipped through the PocketBase SDK; illegal transitions, rule misses, bad bodies;
  * concurrent transitions of one record (one wins); the hooks; `after` timers; the history.
  */
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import PocketBase, { ClientResponseError } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../src/public-api.js';
+import { DEFAULT_WEBHOOKS_CONFIG } from '../../src/core/config.js';
 import { WORKFLOW_HISTORY_TABLE } from '../../src/core/internal-tables.js';
 import { addHooks, createAuthRecord, createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
@@ -23,6 +25,9 @@ const tok = { su: '', customer: '', manager1: '', manager2: '' };
 const ids = { customer: '', manager1: '', manager2: '' };
 const invoices: unknown[] = [];
 const transitionsSeen: string[] = [];
+/** Bodies an outbound webhook receiver on loopback got. */
+const delivered: any[] = [];
+let receiver: Server;
 
 const ORDER_STATES = ['draft', 'submitted', 'approved', 'paid', 'shipped', 'cancelled'];
 const orderWorkflow = {
@@ -46,7 +51,17 @@ const orderWorkflow = {
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  t = await startTestApp();
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      delivered.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverPort = (receiver.address() as AddressInfo).port;
+  t = await startTestApp({ config: { webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiverPort}`] } } });
   tok.su = (await createSuperuser(t)).token;
   await send(t, 'PATCH', '/api/settings', { auth: tok.su, body: { smtp: { enabled: true, host: '127.0.0.1', port: sink.port }, meta: { senderAddress: 'shop@example.com' } } });
   const users = (await send(t, 'GET', '/api/collections/users', { auth: tok.su })).body;
@@ -97,6 +112,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await sink?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
 const sdk = (token = '') => {
@@ -296,6 +312,21 @@ describe('the order example', () => {
       expect(JSON.parse(message.data)).toMatchObject({ action: 'update', record: { id, status: 'submitted' } });
     } finally {
       c.close();
+    }
+  });
+
+  it('outbound webhooks deliver a transition as an update that names the transition', async () => {
+    const port = (receiver.address() as AddressInfo).port;
+    const endpoint = await send(t, 'POST', '/api/webhooks', { auth: tok.su, body: { url: `http://127.0.0.1:${port}/orders`, collections: ['orders'], actions: ['update'], enabled: true } });
+    expect(endpoint.status).toBe(200);
+    try {
+      const id = await newOrder('hooked');
+      expect((await take(id, 'submit', tok.customer, { comment: 'go' })).status).toBe(200);
+      await expect.poll(() => delivered.find((d) => d.data?.record?.id === id), { timeout: 10_000 }).toBeTruthy();
+      const body = delivered.find((d) => d.data.record.id === id);
+      expect(body).toMatchObject({ type: 'record.updated', data: { collectionName: 'orders', record: { status: 'submitted' }, previous: { status: 'draft' }, transition: { name: 'submit', from: 'draft', to: 'submitted', comment: 'go' } } });
+    } finally {
+      await send(t, 'DELETE', `/api/webhooks/${String(endpoint.body.id)}`, { auth: tok.su });
     }
   });
 

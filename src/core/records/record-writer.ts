@@ -143,6 +143,7 @@ export class RecordWriter {
       commitFiles(w, this.deps);
       if (w.action === 'create') await insertRecord(w);
       else await updateRecord(w);
+      await this.deps.outbox?.recordWritten(w.tx, w.action, w.record, w.previous, w.transition ?? undefined);
       await enterState(w, this.deps);
       announceAfterCommit(w, this.deps, hooks);
     });
@@ -233,6 +234,8 @@ export class RecordWriter {
   private cascadeWrites(root: WriteContext | null, tx: Tx, hooks: RecordWriteHooks): CascadeWrites {
     return {
       deleteRow: async (record, depth) => {
+        // Before the row goes: an endpoint's filter is checked against it.
+        await this.deps.outbox?.recordWritten(tx, 'delete', record, null);
         if (depth === 0 && root) return deleteRow(root);
         const w = this.systemContext({ type: 'delete', record }, tx);
         await hooks.model(w, async () => {
@@ -244,6 +247,7 @@ export class RecordWriter {
         await hooks.model(w, async () => {
           const values = w.record.values;
           await tx.db.kysely.updateTable(record.collection.table).set(codecOf(record.collection).encode(values, changed)).where('id', '=', String(previous.values.id)).execute();
+          await this.deps.outbox?.recordWritten(tx, 'update', w.record, previous);
         });
       },
     };

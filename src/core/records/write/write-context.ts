@@ -69,6 +69,14 @@ export interface WriterDeps {
   hooks?: () => RecordWriteHooks;
   /** What entering a workflow state writes besides the record. @default nothing */
   workflows?: WorkflowWrites;
+  /** Where committed writes are announced to other systems inside the transaction (the webhook outbox). @default none */
+  outbox?: RecordOutbox;
+}
+
+/** Called inside the write's transaction for every record written: a create or update after its row is written, a delete before. */
+export interface RecordOutbox {
+  /** `transition`: the workflow transition an update is (docs/workflows.md), delivered with it. */
+  recordWritten(tx: Tx, action: WriteAction, record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): Promise<void>;
 }
 
 export interface WriteContext {

@@ -41,6 +41,8 @@ import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { WorkflowLedger } from './workflows/workflow-ledger.js';
+import { WorkflowService } from './workflows/workflow-service.js';
 
 export interface AppDeps {
   db: Database;
@@ -100,6 +102,8 @@ export interface App {
   readonly jobs: JobQueue;
   /** Outbound webhooks: endpoints, the outbox in every record write, deliveries (docs/webhooks.md). */
   readonly webhooks: WebhookService;
+  /** State machines on records: transitions, history, approvals, timers (docs/workflows.md). */
+  readonly workflows: WorkflowService;
   close(): Promise<void>;
 }
 
@@ -120,7 +124,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const hooks = new HookHost(hookRegistry);
   const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
   const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query });
-  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox });
+  // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
+  const workflowLedger = new WorkflowLedger({ clock, logger, jobs, ensureJobs: () => workflows.ensureJobs() });
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
@@ -132,7 +138,11 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
   await webhooks.start();
-  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich };
+  const workflows = new WorkflowService({ db, schema: registry, clock, logger, writer, jobs, mail });
+  // The built-in workflow jobs run on every node once some collection has a workflow (timers set elsewhere included).
+  workflows.ensureJobsIfUsed();
+  events.on('collectionsChanged', () => workflows.ensureJobsIfUsed());
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich, workflows };
   const baseHookApp = new HookApp(hookServices, null);
   hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);
@@ -186,6 +196,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     crons,
     jobs,
     webhooks,
+    workflows,
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();

@@ -9,6 +9,12 @@ import type { ColumnDefinition, Database } from './ports.js';
 
 export const TOTP_TABLE = '_totps';
 export const API_KEYS_TABLE = '_apiKeys';
+/** Workflows (core/workflows): the transitions each record went through, newest last. */
+export const WORKFLOW_HISTORY_TABLE = '_workflowHistory';
+/** Workflows: the approvals given to a transition of a record in its current state. */
+export const WORKFLOW_APPROVALS_TABLE = '_workflowApprovals';
+/** Workflows: when each record entered its current state (the marker its `after` timers check). */
+export const WORKFLOW_STATES_TABLE = '_workflowStates';
 /** Cron ticks claimed by a node (core/cron/cron-runs.ts): one row per (cron, tick) across the cluster. */
 export const CRON_RUNS_TABLE = '_cronRuns';
 /** Outbound webhook endpoints, their deliveries (one per message) and each delivery's attempts (core/webhooks/). */
@@ -63,6 +69,34 @@ const TABLES: InternalTable[] = [
     // The unique key is the claim: of the nodes inserting the same (cronId, tick), one succeeds.
     // `tick` alone serves the pruning.
     indexes: [`CREATE UNIQUE INDEX idx_cronRuns_tick ON ${CRON_RUNS_TABLE} (cronId, tick)`, `CREATE INDEX idx_cronRuns_prune ON ${CRON_RUNS_TABLE} (tick)`],
+  },
+  {
+    name: WORKFLOW_HISTORY_TABLE,
+    columns: [
+      text('id', { primaryKey: true }),
+      text('collectionRef'),
+      text('recordRef'),
+      text('transition'),
+      text('fromState'),
+      text('toState'),
+      text('byCollection'),
+      text('byRecord'),
+      text('comment'),
+      { name: 'seq', kind: 'number', nullable: false, default: 0 },
+      text('created'),
+    ],
+    indexes: [`CREATE INDEX idx_workflowHistory_record ON ${WORKFLOW_HISTORY_TABLE} (collectionRef, recordRef, seq)`],
+  },
+  {
+    name: WORKFLOW_APPROVALS_TABLE,
+    columns: [text('id', { primaryKey: true }), text('collectionRef'), text('recordRef'), text('transition'), text('entry'), text('byCollection'), text('byRecord'), text('created')],
+    // One approval per approver, transition and stay in the state: the same approver twice counts once.
+    indexes: [`CREATE UNIQUE INDEX idx_workflowApprovals_approver ON ${WORKFLOW_APPROVALS_TABLE} (collectionRef, recordRef, transition, entry, byCollection, byRecord)`],
+  },
+  {
+    name: WORKFLOW_STATES_TABLE,
+    columns: [text('id', { primaryKey: true }), text('collectionRef'), text('recordRef'), text('state'), text('entry'), text('entered')],
+    indexes: [`CREATE UNIQUE INDEX idx_workflowStates_record ON ${WORKFLOW_STATES_TABLE} (collectionRef, recordRef)`],
   },
   {
     name: WEBHOOKS_TABLE,
@@ -137,6 +171,9 @@ export async function ensureInternalTables(db: Database): Promise<void> {
   }
   await db.jobs.ensureSchema(db);
 }
+
+/** Internal tables with rows owned by a record of a collection with a workflow: removed with the record and the collection. */
+export const WORKFLOW_TABLES = [WORKFLOW_HISTORY_TABLE, WORKFLOW_APPROVALS_TABLE, WORKFLOW_STATES_TABLE];
 
 /** Internal tables with rows owned by an auth record: removed with the record. */
 export const AUTH_RECORD_TABLES = [TOTP_TABLE];

@@ -40,6 +40,7 @@ import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
+import { registerTransitionRoutes } from './routes/transitions.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -122,6 +123,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerHealthRoutes(server, app);
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
+  registerTransitionRoutes(server, app);
   registerRealtimeRoutes(server, app);
   registerBatchRoutes(server, app);
   registerRecordAuthRoutes(server, app);

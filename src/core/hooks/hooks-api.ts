@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { CollectionEvent, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { CollectionEvent, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RecordTransitionEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
 import { defineReceiver, receiverRoute, type ReceiverOptions } from '../webhooks/webhook-receiver.js';
 import type { WebhookEvent } from '../webhooks/webhook-event.js';
@@ -90,6 +90,17 @@ export class HooksApi {
   }
   onRecordAfterDeleteError(handler: HookHandler<RecordErrorEvent>, ...collections: Collections): void {
     this.add('onRecordAfterDeleteError', handler, collections);
+  }
+  /**
+   * Around a workflow transition (docs/workflows.md), inside its transaction: `e.transition`
+   * ({name, from, to, comment, by}); set values on `e.record`, or throw to refuse.
+   */
+  onRecordTransition(handler: HookHandler<RecordTransitionEvent>, ...collections: Collections): void {
+    this.add('onRecordTransition', handler, collections);
+  }
+  /** After a workflow transition committed (failures are logged). */
+  onRecordAfterTransitionSuccess(handler: HookHandler<RecordTransitionEvent>, ...collections: Collections): void {
+    this.add('onRecordAfterTransitionSuccess', handler, collections);
   }
   /** Changes every record a client receives: `e.record.set('computed', …)`, `e.record.hide('secret')`. */
   onRecordEnrich(handler: HookHandler<RecordEnrichEvent>, ...collections: Collections): void {

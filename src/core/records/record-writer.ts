@@ -29,6 +29,7 @@ import { deleteRow, insertRecord, updateRecord } from './write/persist-step.js';
 import { checkWriteRule } from './write/rule-step.js';
 import { validateWrite } from './write/validate-step.js';
 import { announceAfterCommit } from './write/announce-step.js';
+import { enterState, startState } from './write/workflow-step.js';
 import type { WriteAction, WriteContext, WriteInput, WriteOrigin, WriterDeps } from './write/write-context.js';
 
 export type { WriteInput, WriterDeps, WriteOrigin } from './write/write-context.js';
@@ -68,6 +69,7 @@ function newContext(action: WriteAction, collection: CollectionModel, caller: Ca
     uploads: NO_UPLOADS,
     staged: null,
     failMessage: FAIL_MESSAGES[action],
+    transition: action === 'update' ? (input.transition ?? null) : null,
   };
 }
 
@@ -141,7 +143,8 @@ export class RecordWriter {
       commitFiles(w, this.deps);
       if (w.action === 'create') await insertRecord(w);
       else await updateRecord(w);
-      await this.deps.outbox?.recordWritten(w.tx, w.action, w.record, w.previous);
+      await this.deps.outbox?.recordWritten(w.tx, w.action, w.record, w.previous, w.transition ?? undefined);
+      await enterState(w, this.deps);
       announceAfterCommit(w, this.deps, hooks);
     });
   }
@@ -155,6 +158,7 @@ export class RecordWriter {
     const w = newContext('create', collection, caller, input, origin, { collection, values: {} });
     await planFiles(w);
     normaliseBody(w, this.deps, zeroValues(w));
+    startState(w);
     await prehashPasswords(w);
     await stageFiles(w, this.deps, String(w.record.values.id), outer);
     const hooks = this.hooks();
@@ -188,7 +192,10 @@ export class RecordWriter {
       w.canManage = await this.canManage(tx.db, existing, caller);
       normaliseBody(w, this.deps, existing.values);
       await checkWriteRule(w, this.deps);
-      await hooks.request(w, () => this.save(w, hooks));
+      const write = () => hooks.request(w, () => this.save(w, hooks));
+      // A transition's own hooks (onRecordTransition) wrap the update it is.
+      if (w.transition) await hooks.transition(w, write);
+      else await write();
       return w.record;
     });
   }

@@ -125,7 +125,13 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
   const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query });
   // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
-  const workflowLedger = new WorkflowLedger({ clock, logger, jobs, ensureJobs: () => workflows.ensureJobs() });
+  const workflowLedger = new WorkflowLedger({
+    clock,
+    logger,
+    jobs,
+    ensureJobs: () => workflows.ensureJobs(),
+    webhook: (tx, endpointId, e) => webhooks.outbox.sendTransition(tx, endpointId, e.record, e.previous, e.transition),
+  });
   const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);

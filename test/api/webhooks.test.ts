@@ -291,6 +291,29 @@ describe('deliveries', () => {
   });
 });
 
+describe('workflows', () => {
+  it('delivers a transition as an update carrying it, and a webhook effect as record.transitioned', async () => {
+    const effect = await createEndpoint({ url: `http://127.0.0.1:${receiver.port}/effect`, collections: ['orders'], actions: ['delete'] });
+    await createCollection(t, {
+      name: 'tickets',
+      fields: [{ name: 'state', type: 'select', values: ['open', 'closed'], maxSelect: 1 }],
+      viewRule: '',
+      createRule: '',
+      workflow: { field: 'state', initial: 'open', transitions: [{ name: 'close', from: ['open'], to: 'closed', rule: '', effects: [{ webhook: effect.id }] }] },
+    });
+    const flow = await createEndpoint({ url: `http://127.0.0.1:${receiver.port}/flow`, collections: ['tickets'], actions: ['update'] });
+    const ticket = await pb.collection('tickets').create({});
+    const res = await send(t, 'POST', `/api/collections/tickets/records/${ticket.id}/transitions/close`, { body: { comment: 'done' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await until(() => receiver.on('/flow').length === 1 && receiver.on('/effect').length === 1, 8000, 'both deliveries');
+    const update = new Webhook(flow.secret).verify(receiver.on('/flow')[0]!.body, webhookHeaders(receiver.on('/flow')[0]!.headers)) as any;
+    expect(update).toMatchObject({ type: 'record.updated', data: { record: { state: 'closed' }, previous: { state: 'open' }, transition: { name: 'close', from: 'open', to: 'closed', comment: 'done' } } });
+    const moved = new Webhook(effect.secret).verify(receiver.on('/effect')[0]!.body, webhookHeaders(receiver.on('/effect')[0]!.headers)) as any;
+    expect(moved).toMatchObject({ type: 'record.transitioned', data: { collectionName: 'tickets', record: { id: ticket.id, state: 'closed' }, transition: { name: 'close' } } });
+    for (const id of [effect.id, flow.id]) await send(t, 'DELETE', `/api/webhooks/${id}`, { auth: admin });
+  });
+});
+
 describe('retries and failures', () => {
   beforeEach(() => {
     receiver.answer = () => ({ status: 200, body: 'ok' });

@@ -41,12 +41,21 @@ export interface DeliveryJob {
 
 const EVENT_TYPES: Record<WebhookAction, string> = { create: 'record.created', update: 'record.updated', delete: 'record.deleted' };
 
+interface Message {
+  type: string;
+  nowMs: number;
+  collectionId: string;
+  recordId: string;
+  body: () => string;
+}
+
 /** A transition a workflow made (written by core/workflows): delivered with the update it is. */
 export interface TransitionInfo {
   name: string;
   from: string;
   to: string;
   comment?: string;
+  by?: { collectionId: string; id: string } | null;
 }
 
 export interface OutboxDeps {
@@ -78,26 +87,56 @@ export class WebhookOutbox {
     const collection = record.collection;
     const endpoints = this.deps.registry.matching(collection.id, collection.data.system === true, action);
     if (endpoints.length === 0) return;
-    let body: string | null = null;
-    const nowMs = this.deps.clock.now();
-    const at = formatDate(new Date(nowMs));
+    const message = this.message(EVENT_TYPES[action], record, action === 'update' ? previous : null, transition);
     for (const endpoint of endpoints) {
       if (endpoint.filterExpr && !(await this.passesFilter(tx, endpoint, collection, String(record.values.id)))) continue;
-      const type = EVENT_TYPES[action];
-      body ??= JSON.stringify({
-        type,
-        timestamp: new Date(nowMs).toISOString(),
-        data: {
-          collectionId: collection.id,
-          collectionName: collection.name,
-          record: recordData(record),
-          ...(action === 'update' && previous ? { previous: recordData(previous) } : {}),
-          ...(transition ? { transition } : {}),
-        },
-      });
-      const job: DeliveryJob = { w: endpoint.id, m: newMessageId(nowMs), t: type, c: collection.id, r: String(record.values.id), b: body, at };
-      await this.deps.jobs.enqueue(DELIVERY_JOB, job, {}, tx);
+      await this.enqueue(tx, endpoint.id, message);
     }
+  }
+
+  /**
+   * A workflow transition's `webhook` effect: a `record.transitioned` message to endpoint
+   * `endpointId` whatever it subscribes to, in the transition's transaction. An endpoint deleted
+   * since the workflow was saved is skipped with a warning (the transition goes on); a disabled
+   * one gets the delivery logged as skipped, to replay once it is enabled again.
+   */
+  async sendTransition(tx: Tx, endpointId: string, record: RecordModel, previous: RecordModel | null, transition: TransitionInfo): Promise<void> {
+    const endpoint = this.deps.registry.get(endpointId);
+    if (!endpoint) {
+      this.deps.logger.warn({ webhook: endpointId, collection: record.collection.name, transition: transition.name }, 'webhooks: a workflow webhook effect names an endpoint that does not exist; skipped');
+      return;
+    }
+    await this.enqueue(tx, endpoint.id, this.message('record.transitioned', record, previous, transition));
+  }
+
+  private message(type: string, record: RecordModel, previous: RecordModel | null, transition?: TransitionInfo): Message {
+    const nowMs = this.deps.clock.now();
+    const collection = record.collection;
+    let body: string | null = null;
+    return {
+      type,
+      nowMs,
+      collectionId: collection.id,
+      recordId: String(record.values.id),
+      // Built once, for the first endpoint that wants it: the same bytes go to every endpoint.
+      body: () =>
+        (body ??= JSON.stringify({
+          type,
+          timestamp: new Date(nowMs).toISOString(),
+          data: {
+            collectionId: collection.id,
+            collectionName: collection.name,
+            record: recordData(record),
+            ...(previous ? { previous: recordData(previous) } : {}),
+            ...(transition ? { transition } : {}),
+          },
+        })),
+    };
+  }
+
+  private async enqueue(tx: Tx, endpointId: string, m: Message): Promise<void> {
+    const job: DeliveryJob = { w: endpointId, m: newMessageId(m.nowMs), t: m.type, c: m.collectionId, r: m.recordId, b: m.body(), at: formatDate(new Date(m.nowMs)) };
+    await this.deps.jobs.enqueue(DELIVERY_JOB, job, {}, tx);
   }
 
   /** Whether the row `id` (as the transaction sees it) matches the endpoint's filter. */

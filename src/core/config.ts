@@ -56,7 +56,7 @@ export interface WebhooksConfig {
   allow: readonly string[];
   /** One attempt's time limit, connecting included, in ms. @default 15000 */
   timeoutMs: number;
-  /** Deliveries in flight at once on this node. @default 32 */
+  /** Deliveries in flight at once on this node; 0: this node enqueues deliveries but leaves sending them to other nodes. @default 32 */
   concurrency: number;
   /** The waits before each retry, in ms (each ±10 % jitter); a `Retry-After` answer replaces the wait. @default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h */
   retryScheduleMs: readonly number[];

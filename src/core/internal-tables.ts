@@ -21,6 +21,8 @@ export const CRON_RUNS_TABLE = '_cronRuns';
 export const WEBHOOKS_TABLE = '_webhooks';
 export const WEBHOOK_DELIVERIES_TABLE = '_webhookDeliveries';
 export const WEBHOOK_ATTEMPTS_TABLE = '_webhookAttempts';
+/** Deliveries written by record writes, waiting for the relay to move them into the job queue (core/webhooks/outbox-relay.ts). */
+export const WEBHOOK_OUTBOX_TABLE = '_webhookOutbox';
 /** Events inbound webhook receivers processed (core/webhooks/webhook-event-store.ts): one row per (receiver, event id). */
 export const WEBHOOK_EVENTS_TABLE = '_webhookEvents';
 
@@ -30,6 +32,8 @@ interface InternalTable {
   name: string;
   columns: ColumnDefinition[];
   indexes: string[];
+  /** Stored in primary-key order, no separate key index (see SchemaManager.createTable). */
+  clustered?: boolean;
 }
 
 const TABLES: InternalTable[] = [
@@ -155,6 +159,13 @@ const TABLES: InternalTable[] = [
     indexes: [`CREATE INDEX idx_webhookAttempts_delivery ON ${WEBHOOK_ATTEMPTS_TABLE} (delivery, attempt)`, `CREATE INDEX idx_webhookAttempts_prune ON ${WEBHOOK_ATTEMPTS_TABLE} (started)`],
   },
   {
+    // Append-only and narrow on purpose: every write a webhook listens to adds a row here.
+    name: WEBHOOK_OUTBOX_TABLE,
+    columns: [text('id', { primaryKey: true }), text('job')],
+    indexes: [],
+    clustered: true,
+  },
+  {
     name: WEBHOOK_EVENTS_TABLE,
     columns: [text('id', { primaryKey: true }), text('receiver'), text('eventId'), text('type'), text('payloadHash'), text('received'), text('expires')],
     // The unique key is the idempotency: of two deliveries of one event, one inserts its row.
@@ -166,7 +177,7 @@ const TABLES: InternalTable[] = [
 export async function ensureInternalTables(db: Database): Promise<void> {
   for (const table of TABLES) {
     if (await db.schema.tableExists(table.name)) continue;
-    await db.schema.createTable(table.name, table.columns);
+    await db.schema.createTable(table.name, table.columns, { clustered: table.clustered });
     for (const index of table.indexes) await db.schema.createIndex(parseIndex(index));
   }
   await db.jobs.ensureSchema(db);

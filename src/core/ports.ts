@@ -35,7 +35,11 @@ export interface QueryColumn {
 /** DDL, always run inside the transaction of a schema change. */
 export interface SchemaManager {
   tableExists(table: string): Promise<boolean>;
-  createTable(table: string, columns: ColumnDefinition[]): Promise<void>;
+  /**
+   * `clustered`: rows stored in primary-key order with no separate key index (SQLite's WITHOUT
+   * ROWID; engines without the notion ignore it) — for narrow tables written on hot paths.
+   */
+  createTable(table: string, columns: ColumnDefinition[], options?: { clustered?: boolean }): Promise<void>;
   dropTable(table: string): Promise<void>;
   renameTable(from: string, to: string): Promise<void>;
   addColumn(table: string, column: ColumnDefinition): Promise<void>;

@@ -12,13 +12,13 @@ import type { Tx } from '../events/transaction.js';
 import type { Clock, Logger } from '../ports.js';
 import { compileFilter, FilterResolveError } from '../rules/compiler.js';
 import { exportRecord } from '../records/record-export.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { OutboxRelay } from './outbox-relay.js';
 import { formatDate } from '../time.js';
 import { newMessageId } from './message-id.js';
 import type { WebhookAction, WebhookEndpoint } from './webhook-endpoint.js';
 import type { WebhookRegistry } from './webhook-registry.js';
 
-export const DELIVERY_JOB = 'basalt:webhook';
+export { DELIVERY_JOB } from './outbox-relay.js';
 
 /** The payload of a delivery job: which endpoint, which message. */
 export interface DeliveryJob {
@@ -62,7 +62,7 @@ export interface OutboxDeps {
   schema: SchemaView;
   clock: Clock;
   logger: Logger;
-  jobs: JobQueue;
+  relay: OutboxRelay;
   registry: WebhookRegistry;
 }
 
@@ -136,7 +136,7 @@ export class WebhookOutbox {
 
   private async enqueue(tx: Tx, endpointId: string, m: Message): Promise<void> {
     const job: DeliveryJob = { w: endpointId, m: newMessageId(m.nowMs), t: m.type, c: m.collectionId, r: m.recordId, b: m.body(), at: formatDate(new Date(m.nowMs)) };
-    await this.deps.jobs.enqueue(DELIVERY_JOB, job, {}, tx);
+    await this.deps.relay.add(tx, job);
   }
 
   /** Whether the row `id` (as the transaction sees it) matches the endpoint's filter. */

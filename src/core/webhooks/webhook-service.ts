@@ -25,6 +25,7 @@ import { endpointOf, WEBHOOK_COLUMNS, webhookToJson, type WebhookRow } from './w
 import { checkWebhookInput } from './webhook-input.js';
 import { DELIVERY_JOB, WebhookOutbox, type DeliveryJob } from './webhook-outbox.js';
 import { WebhookDelivery } from './webhook-delivery.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { WebhookRegistry } from './webhook-registry.js';
 import { DELIVERY_COLUMNS, WebhookStore, type AttemptRow, type DeliveryRow } from './webhook-store.js';
 
@@ -39,6 +40,8 @@ export interface WebhookDeps {
   config: WebhooksConfig;
   /** For the admin lists' filter and sort. */
   query: QueryContext;
+  /** How often the outbox is swept for rows a node left behind (the job queue's poll interval). */
+  sweepMs: number;
 }
 
 const ID_SHAPE = /^[a-zA-Z0-9_]{1,64}$/;
@@ -111,13 +114,15 @@ function deliveryToJson(d: DeliveryRow, attempts: AttemptRow[]): Record<string, 
 export class WebhookService {
   readonly registry: WebhookRegistry;
   readonly outbox: WebhookOutbox;
+  private readonly relay: OutboxRelay;
   private readonly store: WebhookStore;
   private readonly delivery: WebhookDelivery;
 
   constructor(private readonly deps: WebhookDeps) {
     this.store = new WebhookStore(deps.db, deps.logger);
     this.registry = new WebhookRegistry(this.store, deps.pubsub);
-    this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, jobs: deps.jobs, registry: this.registry });
+    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs });
+    this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry });
     this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config });
   }
 
@@ -130,10 +135,12 @@ export class WebhookService {
       maxAttempts: this.deps.config.retryScheduleMs.length + 1,
       timeout: this.deps.config.timeoutMs + 5000,
     });
+    this.relay.start();
   }
 
-  stop(): Promise<void> {
-    return this.registry.stop();
+  async stop(): Promise<void> {
+    await this.relay.stop();
+    await this.registry.stop();
   }
 
   private now(): string {

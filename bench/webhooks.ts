@@ -32,7 +32,9 @@ import { silentLogger } from '../src/core/ports.js';
 import { systemCaller } from '../src/core/records/caller.js';
 import { createDatabase } from '../src/db/create-database.js';
 import { onCleanup } from './cleanup.js';
+import { seedDataset } from './dataset.js';
 import { runLoad } from './load.js';
+import { SCENARIOS } from './scenarios.js';
 import { freePort, startServer } from './processes.js';
 import { createTarget } from './targets.js';
 
@@ -159,43 +161,51 @@ async function deliveryThroughput(engine: 'sqlite' | 'postgres', options: Webhoo
 }
 
 /**
- * HTTP creates/s (`basalt serve` in its own process, autocannon here) with the endpoint disabled
- * (none) and enabled (one), alternating which goes first, `concurrency` deliveries sent by the
- * server itself (0: it only writes the outbox rows; another node would send them).
+ * HTTP creates/s of the benchmark's `create` scenario (POST a post on the seeded 10,000-post
+ * dataset; `basalt serve` in its own process, autocannon here) with one endpoint on `posts`
+ * disabled (none) and enabled (one), alternating which goes first; the server sends
+ * `concurrency` deliveries at once itself (0: it only writes the outbox rows, another node would
+ * send them).
  */
 async function httpCreateRounds(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number, concurrency: number, logDir: string): Promise<{ none: number; one: number }[]> {
-  const { app, dir, url } = await openApp(engine, options, receiverPort, concurrency);
+  const target = await createTarget(engine, options.pgAdminUrl);
+  const url = target.engine === 'postgres' ? target.url : '';
+  const data = await seedDataset(target, { users: 100, posts: 10_000 });
+  const config = defaultConfig({ dataDir: target.dir, databaseUrl: url, logLevel: 'silent', webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiverPort}`], concurrency: 0 } });
+  const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url, maxConnections: 2 } : { type: 'sqlite', file: join(target.dir, 'data.db') });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config) });
   let token: string;
   let endpointId: string;
   try {
     const su = await app.records.writer.create(app.registry.find('_superusers')!, { data: { email: 'bench@example.com', password: 'benchpass123', passwordConfirm: 'benchpass123' } }, systemCaller());
     token = await app.auth.issueToken(su);
-    endpointId = String((await app.webhooks.create({ url: `http://127.0.0.1:${receiverPort}/hook`, collections: ['events'], actions: ['create'], enabled: false })).id);
+    endpointId = String((await app.webhooks.create({ url: `http://127.0.0.1:${receiverPort}/hook`, collections: ['posts'], actions: ['create'], enabled: false })).id);
   } finally {
     await app.close();
   }
   const port = await freePort();
   const server = await startServer({
     name: `basalt-webhooks-${engine}-${concurrency}`,
-    nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...(url ? ['--db', url] : []), '--webhook-allow', `127.0.0.1:${receiverPort}`, '--webhook-concurrency', String(concurrency), '--log-level', 'warn'],
+    nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, ...(url ? ['--db', url] : []), '--webhook-allow', `127.0.0.1:${receiverPort}`, '--webhook-concurrency', String(concurrency), '--log-level', 'warn'],
     port,
     logFile: join(logDir, `webhooks-${engine}-${concurrency}.log`),
     cwd: ROOT,
   });
+  const create = SCENARIOS.find((s) => s.id === 'create')!;
+  const next = create.requests(data);
   try {
     const rounds: { none: number; one: number }[] = [];
-    const body = JSON.stringify({ title: 'bench event', amount: 42 });
     for (let r = 0; r < options.rounds; r++) {
       const round = { none: 0, one: 0 };
       for (const variant of r % 2 === 0 ? (['none', 'one'] as const) : (['one', 'none'] as const)) {
         const res = await fetch(`${server.url}/api/webhooks/${endpointId}`, { method: 'PATCH', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: variant === 'one' }) });
         if (!res.ok) throw new Error(`cannot switch the endpoint: ${res.status} ${await res.text()}`);
-        await sleep(200);
-        const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/api/collections/events/records', body }) });
+        await sleep(300);
+        const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next });
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`creates failed: ${JSON.stringify(result.statusCodes)}, ${result.errors} errors`);
         round[variant] = result.reqPerSec;
         // Delivering here: the next measurement starts once this one's deliveries are sent.
-        if (concurrency > 0) await sleep(1500);
+        if (concurrency > 0) await sleep(2000);
       }
       rounds.push(round);
     }
@@ -242,7 +252,7 @@ export function formatWebhooksTable(rows: WebhooksBenchRow[], options: Omit<Webh
     '| engine | deliveries/s | floor: plain POSTs/s | deliveries / floor | creates/s, no endpoint | creates/s, one endpoint | one / none | one / none, delivering on the same node |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.engine} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.floorPerSec)} | ${((100 * r.deliveriesPerSec) / r.floorPerSec).toFixed(1)} % | ${fmt(r.createsNone)} | ${fmt(r.createsOne)} | ${(100 * r.ratio).toFixed(1)} % | ${(100 * r.deliveringRatio).toFixed(1)} % |`),
-    'creates/s: HTTP POST /api/collections/events/records to `basalt serve` with --webhook-concurrency 0 (it writes the outbox rows; another node would send them); the last column: a server that also sends the deliveries meanwhile (--webhook-concurrency 32).',
+    "creates/s: the benchmark's create scenario (HTTP POST of a post on the seeded 10,000-post dataset) to `basalt serve` with --webhook-concurrency 0 (it writes the outbox rows; another node would send them); the last column: a server that also sends the deliveries meanwhile (--webhook-concurrency 32).",
     'Goals: ≥ 1,000 deliveries/s on SQLite; one / none ≥ 85 %.',
   ];
   return lines.join('\n');

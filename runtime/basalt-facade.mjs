@@ -19,5 +19,7 @@ export const {
   requireSuperuserOrOwnerAuth,
   requireGuestOnly,
   bodyLimit,
+  FailJobNow,
+  RetryJobLater,
 } = rt;
 export default rt;

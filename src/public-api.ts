@@ -8,6 +8,7 @@ import { ApiError, type ErrorData } from './core/errors.js';
 export { defineHooks } from './core/hooks/hooks-api.js';
 export { requireAuth, requireSuperuserAuth, requireSuperuserOrOwnerAuth, requireGuestOnly, bodyLimit } from './core/hooks/middlewares.js';
 export { createBasalt } from './cli/create-basalt.js';
+export { FailJobNow, RetryJobLater } from './core/jobs/job-errors.js';
 export { ApiError };
 
 /** PocketBase's JS error classes: `throw new BadRequestError('Out of stock.', { quantity: … })`. */

@@ -32,6 +32,7 @@ import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
 import { systemClock } from './clock.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { HookRegistry } from './hooks/hook-registry.js';
 import { HookHost } from './hooks/hook-host.js';
 import { HookApp, type HookAppServices } from './hooks/hook-app.js';
@@ -95,6 +96,8 @@ export interface App {
   readonly crons: CronScheduler;
   /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
   readonly jobs: JobQueue;
+  /** Stored answers of requests sent with an `Idempotency-Key` (docs/idempotency.md). */
+  readonly idempotency: IdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -174,6 +177,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     crons,
     jobs,
+    idempotency: new IdempotencyStore(db, clock),
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();

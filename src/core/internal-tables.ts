@@ -1,7 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
  * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
- * cron claims, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
+ * cron claims, idempotency keys, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -11,6 +11,8 @@ export const TOTP_TABLE = '_totps';
 export const API_KEYS_TABLE = '_apiKeys';
 /** Cron ticks claimed by a node (core/cron/cron-runs.ts): one row per (cron, tick) across the cluster. */
 export const CRON_RUNS_TABLE = '_cronRuns';
+/** Stored answers of requests sent with an `Idempotency-Key` (core/idempotency/idempotency-store.ts). */
+export const IDEMPOTENCY_TABLE = '_idempotencyKeys';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -57,6 +59,26 @@ const TABLES: InternalTable[] = [
     // The unique key is the claim: of the nodes inserting the same (cronId, tick), one succeeds.
     // `tick` alone serves the pruning.
     indexes: [`CREATE UNIQUE INDEX idx_cronRuns_tick ON ${CRON_RUNS_TABLE} (cronId, tick)`, `CREATE INDEX idx_cronRuns_prune ON ${CRON_RUNS_TABLE} (tick)`],
+  },
+  {
+    name: IDEMPOTENCY_TABLE,
+    // `id` is a hash of (caller, method, path, key): the primary key is the claim.
+    columns: [
+      text('id', { primaryKey: true }),
+      text('idempotencyKey'),
+      text('principal'),
+      text('route'),
+      text('fingerprint'),
+      text('state'),
+      text('owner'),
+      text('leaseUntil'),
+      { name: 'status', kind: 'number', nullable: false, default: 0 },
+      text('headers'),
+      text('body'),
+      text('expires'),
+      text('created'),
+    ],
+    indexes: [`CREATE INDEX idx_idempotencyKeys_expires ON ${IDEMPOTENCY_TABLE} (expires)`],
   },
 ];
 

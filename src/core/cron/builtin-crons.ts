@@ -2,7 +2,9 @@
  * The maintenance jobs every Basalt registers, with PocketBase's ids and schedules:
  * - `__pbOTPCleanup__` (hourly): one-time passwords older than their collection's OTP duration;
  * - `__pbMFACleanup__` (hourly): MFA sessions older than their collection's MFA duration;
- * - `__pbDBOptimize__` (daily at midnight UTC): the engine's planner statistics.
+ * - `__pbDBOptimize__` (daily at midnight UTC): the engine's planner statistics;
+ * - `__basaltIdempotencyCleanup__` (hourly, Basalt's own): expired stored answers of
+ *   `Idempotency-Key` requests (core/idempotency/).
  * PocketBase also has `__pbLogsCleanup__` and `__pbAutoBackup__`; Basalt has neither logs in the
  * database nor backups yet, so they come with those features. PocketBase has no auth-origin
  * cleanup either: `_authOrigins` is bounded per record by the sign-in flow (auth-origins.ts).
@@ -19,11 +21,13 @@ import type { Clock } from '../clock.js';
 import type { Database, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
 import type { CronScheduler } from './cron-scheduler.js';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 
 export const BUILTIN_CRONS = {
   otpCleanup: '__pbOTPCleanup__',
   mfaCleanup: '__pbMFACleanup__',
   dbOptimize: '__pbDBOptimize__',
+  idempotencyCleanup: '__basaltIdempotencyCleanup__',
 } as const;
 
 /** Rows one delete statement removes at most, so a large backlog never holds a long write lock. */
@@ -77,5 +81,9 @@ export function registerBuiltinCrons(crons: CronScheduler, deps: BuiltinCronDeps
   });
   crons.add(BUILTIN_CRONS.dbOptimize, '0 0 * * *', async () => {
     await deps.db.optimize?.();
+  });
+  crons.add(BUILTIN_CRONS.idempotencyCleanup, '30 * * * *', async () => {
+    const n = await new IdempotencyStore(deps.db, deps.clock).prune();
+    if (n > 0) deps.logger.debug({ deleted: n }, 'expired idempotency keys deleted');
   });
 }

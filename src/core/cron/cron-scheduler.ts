@@ -149,9 +149,9 @@ export class CronScheduler {
     return this.entries.has(id);
   }
 
-  /** The registered jobs: the application's by id, then the built-in `__pb…` ones by id (PocketBase's order). */
+  /** The registered jobs: the application's by id, then the built-in `__…` ones (`__pb…`, `__basalt…`) by id (PocketBase's order). */
   list(): CronJob[] {
-    const builtIn = (id: string) => id.startsWith('__pb');
+    const builtIn = (id: string) => id.startsWith('__pb') || id.startsWith('__basalt');
     return [...this.entries.values()]
       .sort((a, b) => Number(builtIn(a.id)) - Number(builtIn(b.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((e) => ({ id: e.id, expression: e.schedule.expression }));

@@ -15,6 +15,7 @@ import { readBody } from '../body.js';
 import { callerOf } from '../context.js';
 import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
 import { pickListOrRecord } from '../../core/records/fields-picker.js';
+import { commitMarker } from '../idempotency.js';
 
 export function registerBatchRoutes(server: FastifyInstance, app: App): void {
   const runner = new BatchRunner({ db: app.db, schema: app.registry, clock: app.clock, enrich: app.query.enrich, writer: app.records.writer, logger: app.logger });
@@ -26,7 +27,7 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
     return batchLimits(batch);
   };
 
-  server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
+  server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, config: { idempotent: true }, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
     const { maxRequests, timeoutMs, maxBodySize } = limits();
     // File parts are kept up to the largest maxSize of any collection: a larger one is refused by
     // its field's size check (400), its excess never buffered.
@@ -43,6 +44,7 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
         timeoutMs,
         signal: gone.signal,
         shape: (body, query) => pickListOrRecord(body, query.fields),
+        join: commitMarker(app, request),
       });
     } finally {
       reply.raw.off('close', onClose);

@@ -113,28 +113,32 @@ export class IdempotencyStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.at();
       const owner = randomBytes(12).toString('hex');
-      const inserted = await this.db.kysely
-        .insertInto(IDEMPOTENCY_TABLE)
-        .values({
-          id: scope.id,
-          idempotencyKey: scope.key,
-          principal: scope.principal,
-          route: scope.route,
-          fingerprint,
-          state: 'running',
-          owner,
-          leaseUntil: this.at(this.leaseMs),
-          status: 0,
-          headers: '{}',
-          body: '',
-          expires: this.at(this.ttlMs),
-          created: now,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { kind: 'claimed', claim: { scope, owner, committed: false } };
-
-      const row = (await this.db.kysely.selectFrom(IDEMPOTENCY_TABLE).selectAll().where('id', '=', scope.id).executeTakeFirst()) as Row | undefined;
+      // Looked up first: a retry of a running request must not queue for the write lock (on
+      // SQLite, held by the very write it is waiting for) just to learn that the key is taken.
+      let row = await this.find(scope.id);
+      if (!row) {
+        const inserted = await this.db.kysely
+          .insertInto(IDEMPOTENCY_TABLE)
+          .values({
+            id: scope.id,
+            idempotencyKey: scope.key,
+            principal: scope.principal,
+            route: scope.route,
+            fingerprint,
+            state: 'running',
+            owner,
+            leaseUntil: this.at(this.leaseMs),
+            status: 0,
+            headers: '{}',
+            body: '',
+            expires: this.at(this.ttlMs),
+            created: now,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { kind: 'claimed', claim: { scope, owner, committed: false } };
+        row = await this.find(scope.id); // another request claimed it first
+      }
       if (!row) continue; // released or pruned in between: claim again
       if (row.expires <= now) {
         // Expired but not pruned yet: it no longer counts. Deleted only if still the same row.
@@ -156,6 +160,10 @@ export class IdempotencyStore {
       if (Number(taken.numUpdatedRows) > 0) return { kind: 'claimed', claim: { scope, owner, committed: false } };
     }
     return { kind: 'running' };
+  }
+
+  private async find(id: string): Promise<Row | undefined> {
+    return (await this.db.kysely.selectFrom(IDEMPOTENCY_TABLE).selectAll().where('id', '=', id).executeTakeFirst()) as Row | undefined;
   }
 
   /** Marks the claim's write as committed; `db` is the write's own transaction (call it from Tx.beforeCommit). */

@@ -256,6 +256,21 @@ describe('errors', () => {
     expect(await count('orders')).toBe(before + 1);
   });
 
+  it('a request refused by a rate limit (429) stores nothing: the retry runs', async () => {
+    const rules = [{ label: '/api/collections/orders/records', maxRequests: 1, duration: 60, audience: '' }];
+    expect((await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: true, rules } } })).status).toBe(200);
+    const k = newKey();
+    try {
+      expect((await send(t, 'POST', '/api/collections/orders/records', { body: { item: 'limited' } })).status).toBe(200);
+      expectError(await send(t, 'POST', '/api/collections/orders/records', { body: { item: 'limited' }, headers: key(k) }), 429);
+    } finally {
+      await send(t, 'PATCH', '/api/settings', { auth: admin, body: { rateLimits: { enabled: false } } });
+    }
+    const retry = await send(t, 'POST', '/api/collections/orders/records', { body: { item: 'limited' }, headers: key(k) });
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+  });
+
   it.each([
     ['empty', ''],
     ['too long', 'k'.repeat(256)],

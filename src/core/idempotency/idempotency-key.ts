@@ -80,5 +80,6 @@ export interface FingerprintFile {
  */
 export function requestFingerprint(method: string, path: string, query: string, body: unknown, files: readonly FingerprintFile[] = []): string {
   const parts = files.map((f) => [f.field, f.filename, f.mimetype, sha256(f.data)]);
-  return sha256(canonicalJson([method, path, query, body ?? null, parts]));
+  // No body and an empty one are the same request (a client may send `{}` with a DELETE or not).
+  return sha256(canonicalJson([method, path, query, body ?? {}, parts]));
 }

@@ -72,6 +72,11 @@ export interface IdempotentCall {
   claim: Claim | null;
   /** The answer was stored, released or replayed: nothing more to do. */
   settled: boolean;
+  /**
+   * The request failed for a reason that may be gone on a retry (a batch past its timeout, a
+   * client that went away mid-batch) although its status is a 4xx: its answer is not kept.
+   */
+  retryable: boolean;
   /** Claims the key with the body just read (multipart); throws IdempotentReplay or an ApiError. */
   bodyRead(data: Record<string, unknown>, files: readonly FingerprintFile[]): Promise<void>;
 }
@@ -144,6 +149,7 @@ export class RouteIdempotency {
       scope,
       claim: null,
       settled: false,
+      retryable: false,
       bodyRead: async (data, files) => {
         if (call.claim || call.settled) return;
         const replay = await this.claim(call, requestFingerprint(method, path, query, data, files));
@@ -210,8 +216,8 @@ export class RouteIdempotency {
       if (err instanceof IdempotentReplay) return this.sendReplay(reply, err.answer);
       if (customRoute && call.claim && !call.settled) {
         call.settled = true;
-        if (err instanceof ApiError) await this.settle(call.claim, err.status, { 'content-type': 'application/json; charset=utf-8' }, Buffer.from(JSON.stringify(err.toJSON())));
-        else await this.settle(call.claim, 500, {}, null);
+        if (err instanceof ApiError) await this.settle(call, err.status, { 'content-type': 'application/json; charset=utf-8' }, Buffer.from(JSON.stringify(err.toJSON())));
+        else await this.settle(call, 500, {}, null);
       }
       throw err;
     }
@@ -224,11 +230,12 @@ export class RouteIdempotency {
    *   the commit, too large, a stream) the row stays `committed` and retries get a 409 at once;
    * - otherwise the key is released, and a retry runs for real.
    */
-  private async settle(claim: Claim, status: number, headers: Record<string, string>, body: Buffer | null): Promise<void> {
+  private async settle(call: IdempotentCall, status: number, headers: Record<string, string>, body: Buffer | null): Promise<void> {
     const store = this.app.idempotency;
+    const claim = call.claim!;
     try {
       const fits = body !== null && body.length <= MAX_STORED_BODY;
-      if (fits && isStoredStatus(status)) await store.complete(claim, { status, headers, body });
+      if (fits && isStoredStatus(status) && !(call.retryable && !claim.committed)) await store.complete(claim, { status, headers, body });
       else if (claim.committed) await store.abandon(claim);
       else await store.release(claim);
     } catch (err) {
@@ -242,7 +249,7 @@ export class RouteIdempotency {
     const call = request.idempotency;
     if (!call?.claim || call.settled) return done(null, payload);
     call.settled = true;
-    this.settle(call.claim, reply.statusCode, storedHeaders(reply), bytesOf(payload)).then(
+    this.settle(call, reply.statusCode, storedHeaders(reply), bytesOf(payload)).then(
       () => done(null, payload),
       () => done(null, payload),
     );
@@ -254,7 +261,7 @@ export class RouteIdempotency {
     const serialised = serialise(answer);
     if (call?.claim && !call.settled) {
       call.settled = true;
-      await this.settle(call.claim, answer.status, serialised?.headers ?? {}, serialised?.body ?? null);
+      await this.settle(call, answer.status, serialised?.headers ?? {}, serialised?.body ?? null);
     }
     if (!serialised) {
       sendHookResponse({ response: answer } as RequestOrigin, reply);
@@ -282,4 +289,9 @@ export function commitMarker(app: App, request: FastifyRequest): ((tx: Tx) => vo
       claim.committed = true;
     });
   };
+}
+
+/** Keeps the request's answer out of the store: it failed for a reason a retry may not meet. */
+export function markRetryable(request: FastifyRequest): void {
+  if (request.idempotency) request.idempotency.retryable = true;
 }

@@ -31,6 +31,14 @@ const gates = new Map<string, { entered: () => void; open: Promise<void> }>();
 let flaky = 0;
 let charges = 0;
 
+/** Holds the next create of a `slow` record titled `title` inside its write until `open()`. */
+function gate(title: string): { isIn: Promise<void>; open: () => void } {
+  let entered!: () => void;
+  let open!: () => void;
+  const isIn = new Promise<void>((r) => (entered = r));
+  gates.set(title, { entered, open: new Promise<void>((r) => (open = r)) });
+  return { isIn, open };
+}
 const key = (k: string) => ({ 'idempotency-key': k });
 const count = async (collection: string) => (await send(t, 'GET', `/api/collections/${collection}/records`, { auth: admin })).body.totalItems as number;
 const storedRows = async () => Number((await t.app.db.kysely.selectFrom(IDEMPOTENCY_TABLE).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -185,13 +193,6 @@ describe('Idempotency-Key on record writes', () => {
 });
 
 describe('concurrent duplicates', () => {
-  const gate = (title: string) => {
-    let entered!: () => void;
-    let open!: () => void;
-    const isIn = new Promise<void>((r) => (entered = r));
-    gates.set(title, { entered, open: new Promise<void>((r) => (open = r)) });
-    return { isIn, open };
-  };
 
   it('a retry while the first runs waits for it and gets its answer: one write', async () => {
     const g = gate('together');
@@ -303,6 +304,27 @@ describe('batch and custom routes', () => {
     expectReplayOf(first, await send(t, 'POST', '/api/batch', { body, headers: key(k) }));
     expect(await count('orders')).toBe(before + 2);
     expectError(await send(t, 'POST', '/api/batch', { body: { requests: body.requests.slice(0, 1) }, headers: key(k) }), 422);
+  });
+
+  it('a batch stopped by its timeout keeps nothing: the retry runs for real', async () => {
+    expect((await send(t, 'PATCH', '/api/settings', { auth: admin, body: { batch: { enabled: true, timeout: 1 } } })).status).toBe(200);
+    const g = gate('late');
+    const k = newKey();
+    const body = { requests: [{ method: 'POST', url: '/api/collections/slow/records', body: { title: 'late' } }] };
+    const first = send(t, 'POST', '/api/batch', { body, headers: key(k) });
+    await g.isIn;
+    await new Promise((r) => setTimeout(r, 1200)); // past the batch's 1 s timeout
+    g.open();
+    const timedOut = await first;
+    expectError(timedOut, 400);
+    expect(timedOut.body.data.timeout.code).toBe('batch_timeout');
+    gates.delete('late');
+    expect((await send(t, 'PATCH', '/api/settings', { auth: admin, body: { batch: { enabled: true, timeout: 3 } } })).status).toBe(200);
+    const before = await count('slow');
+    const retry = await send(t, 'POST', '/api/batch', { body, headers: key(k) });
+    expect(retry.status, retry.raw).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(await count('slow')).toBe(before + 1);
   });
 
   it('a custom route retried runs once; its 4xx and text answers replay too', async () => {

@@ -46,8 +46,9 @@ declare module 'fastify' {
   }
 }
 
-/** How often a retry looks whether the first request has finished. */
-const POLL_MS = 20;
+/** How often a retry looks whether the first request has finished: 20 ms, doubling up to 250 ms. */
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 250;
 
 /**
  * Statuses never stored: the request did not get to its write, or may well succeed when sent
@@ -164,8 +165,8 @@ export class RouteIdempotency {
    * (another request used the key) or 409 (still running past the wait, or answer lost).
    */
   private async claim(call: IdempotentCall, fingerprint: string): Promise<StoredAnswer | null> {
-    const maxPolls = Math.ceil(this.app.config.queryTimeoutMs / POLL_MS);
-    for (let polls = 0; ; polls++) {
+    const maxWait = this.app.config.queryTimeoutMs;
+    for (let waited = 0, pause = FIRST_POLL_MS; ; waited += pause, pause = Math.min(pause * 2, MAX_POLL_MS)) {
       const outcome = await this.app.idempotency.claim(call.scope, fingerprint);
       switch (outcome.kind) {
         case 'claimed':
@@ -181,8 +182,8 @@ export class RouteIdempotency {
         case 'running':
           // Wall-clock polling, not the app's Clock: a waiting request must not depend on a test
           // clock being moved (the lease it waits on does).
-          if (polls >= maxPolls) throw keyInProgress();
-          await delay(POLL_MS);
+          if (waited >= maxWait) throw keyInProgress();
+          await delay(pause);
       }
     }
   }

@@ -3,7 +3,7 @@ import type { Settings } from './measure.js';
 import { SCENARIOS, type ScenarioId } from './scenarios.js';
 
 export type Engine = 'sqlite' | 'postgres';
-export type Only = 'jobs' | 'hooks';
+export type Only = 'jobs' | 'hooks' | 'webhooks';
 
 export interface Options {
   /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
@@ -30,7 +30,9 @@ export interface Options {
   hooks: boolean;
   /** Rounds of the hooks runs (BENCH_HOOKS_ROUNDS); each variant's figure is the median. @default 3 */
   hooksRounds: number;
-  /** BENCH_ONLY=jobs or hooks: those runs alone. */
+  /** The outbound-webhook runs (bench/webhooks.ts; BENCH_WEBHOOKS, `off` to skip). */
+  webhooks: boolean;
+  /** BENCH_ONLY=jobs, hooks or webhooks: those runs alone. */
   only: Only | null;
 }
 
@@ -65,7 +67,7 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
 
 function onlyOption(raw: string | undefined): Only | null {
   if (!raw) return null;
-  if (raw !== 'jobs' && raw !== 'hooks') throw new Error(`BENCH_ONLY="${raw}": use jobs or hooks`);
+  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks or webhooks`);
   return raw;
 }
 
@@ -100,6 +102,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     files: env.BENCH_FILES !== 'off',
     jobs: env.BENCH_JOBS !== 'off',
     hooks: env.BENCH_HOOKS !== 'off',
+    webhooks: env.BENCH_WEBHOOKS !== 'off',
     hooksRounds: hooksRounds(env),
     only: onlyOption(env.BENCH_ONLY),
   };

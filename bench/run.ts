@@ -7,7 +7,8 @@
  * BENCH_ENGINES (sqlite,postgres), BENCH_SCENARIOS (all), BENCH_PG_URL, BENCH_LOG_LEVEL (warn),
  * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip),
  * BENCH_JOBS (off to skip the job-queue runs), BENCH_HOOKS (off to skip the hooks runs),
- * BENCH_HOOKS_ROUNDS (3), BENCH_ONLY=jobs or hooks (those alone). See bench/README.md.
+ * BENCH_HOOKS_ROUNDS (3), BENCH_WEBHOOKS (off to skip the outbound-webhook runs), BENCH_ONLY=jobs,
+ * hooks or webhooks (those alone). See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -25,6 +26,7 @@ import { freePort, startServer } from './processes.js';
 import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fanout.js';
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } from './jobs.js';
+import { formatWebhooksTable, runWebhooksBench, webhooksOptionsFromEnv, type WebhooksBenchRow } from './webhooks.js';
 import { formatHooksTable, HOOK_MARKER, HOOK_SCENARIOS, runHooksBench, type HooksRow, type HookVariant } from './hooks.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
@@ -46,6 +48,8 @@ const results: ScenarioResult[] = [];
 const fanout: FanoutRow[] = [];
 let files: FileBenchResult | null = null;
 let jobRows: JobsBenchRow[] = [];
+let webhookRows: WebhooksBenchRow[] = [];
+const webhookOptions = webhooksOptionsFromEnv(process.env);
 const hookRows: HooksRow[] = [];
 const hookFailures: string[] = [];
 const jobOptions = jobsOptionsFromEnv(process.env);
@@ -204,6 +208,7 @@ async function enginesToRun(): Promise<Engine[]> {
 
 function report(): void {
   if (jobRows.length > 0) console.log(`\n${formatJobsTable(jobRows, jobOptions)}\n`);
+  if (webhookRows.length > 0) console.log(`\n${formatWebhooksTable(webhookRows, webhookOptions)}\n`);
   if (hookRows.length > 0) console.log(`\n${formatHooksTable(hookRows, options.hooksRounds)}\n`);
   if (hookFailures.length > 0) console.log(`\n${hookFailures.join('\n')}\n`);
   if (results.length === 0 && fanout.length === 0 && !files && hookRows.length === 0) return;
@@ -230,11 +235,12 @@ async function main(): Promise<void> {
     `${options.only === 'hooks' ? 'Basalt without and with hook files' : 'Basalt vs floor'}: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
-  if (options.only !== 'jobs') {
+  if (options.only !== 'jobs' && options.only !== 'webhooks') {
     if (options.only === null && options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
     for (const engine of engines) await benchEngine(engine);
   }
   if ((options.only === 'jobs' || (options.only === null && options.jobs)) && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
+  if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) webhookRows = await runWebhooksBench({ ...webhookOptions, engines, pgAdminUrl });
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

@@ -44,6 +44,10 @@ export interface GuardOptions {
   timeoutMs?: number;
   /** Largest response body read. @default 1 MiB */
   maxBytes?: number;
+  /** Past `maxBytes`, keep the first `maxBytes` and stop reading instead of failing (a delivery log keeps the start of an answer). @default false */
+  truncate?: boolean;
+  /** Plain http is also allowed to the trusted hosts (intranet webhook receivers), not only to loopback. @default false */
+  httpToTrusted?: boolean;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -75,10 +79,11 @@ export function createGuardedFetch(options: GuardOptions): FetchLike {
   let trusting: Agent | undefined;
   return async (input, init = {}) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      throw new OutgoingRequestRefused(`refusing ${url.protocol}// request to ${url.host}: only https (or http to loopback) is allowed`);
-    }
     const trusted = options.trustedHosts.has(hostAndPort(url));
+    const plainHttpAllowed = isLoopbackHost(url.hostname) || (options.httpToTrusted === true && trusted);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainHttpAllowed)) {
+      throw new OutgoingRequestRefused(`refusing ${url.protocol}// request to ${url.host}: only https (or http to loopback${options.httpToTrusted ? ' or an allowed host' : ''}) is allowed`);
+    }
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // Literal addresses never go through DNS: judge them here.
     if (!trusted && isIP(host) && !isPublicAddress(host)) {
@@ -88,12 +93,12 @@ export function createGuardedFetch(options: GuardOptions): FetchLike {
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const response = await undiciFetch(url, { ...(init as object), signal, dispatcher, redirect: 'manual' } as never);
     // Read at most maxBytes: a hostile endpoint cannot exhaust memory.
-    const body = await readCapped(response as unknown as Response, maxBytes);
+    const body = await readCapped(response as unknown as Response, maxBytes, options.truncate === true);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
   };
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array | null> {
+async function readCapped(response: Response, maxBytes: number, truncate: boolean): Promise<Uint8Array | null> {
   if (!response.body || [204, 304].includes(response.status)) return null;
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -102,6 +107,11 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
+    if (total > maxBytes && truncate) {
+      chunks.push(value.subarray(0, value.byteLength - (total - maxBytes)));
+      await reader.cancel();
+      break;
+    }
     if (total > maxBytes) {
       await reader.cancel();
       throw new OutgoingRequestRefused(`response body over ${maxBytes} bytes`);

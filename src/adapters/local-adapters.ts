@@ -1,19 +1,21 @@
 /**
  * The ports' single-node implementations: SMTP for mail, process memory for rate-limit
  * counters, oauth4webapi (behind the outgoing-request guard) for OAuth2, local disk under the
- * data directory for files, sharp for thumbnails, in-process pub/sub.
+ * data directory for files, sharp for thumbnails, in-process pub/sub, the guarded transport for
+ * outgoing webhooks.
  */
 import { join } from 'node:path';
 import type { AppDeps } from '../core/app.js';
-import type { Config } from '../core/config.js';
+import { DEFAULT_WEBHOOKS_CONFIG, type Config } from '../core/config.js';
 import { LocalFileStorage } from './local-file-storage.js';
 import { MemoryPubSub } from './memory-pubsub.js';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.js';
 import { Oauth4OAuth2Client } from './oauth4-oauth2-client.js';
 import { SharpThumbnailer } from './sharp-thumbnailer.js';
 import { createSmtpMailer } from './smtp-mailer.js';
+import { createWebhookTransport } from './webhook-transport.js';
 
-export function localAdapters(config: Pick<Config, 'dataDir'>): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'thumbnailer' | 'pubsub'> {
+export function localAdapters(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'webhooks'>>): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'thumbnailer' | 'pubsub' | 'webhookTransport'> {
   return {
     mailer: createSmtpMailer,
     rateLimits: new MemoryRateLimitStore(),
@@ -21,5 +23,6 @@ export function localAdapters(config: Pick<Config, 'dataDir'>): Pick<AppDeps, 'm
     files: new LocalFileStorage(join(config.dataDir, 'storage')),
     pubsub: new MemoryPubSub(),
     thumbnailer: new SharpThumbnailer(),
+    webhookTransport: createWebhookTransport({ allow: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).allow, timeoutMs: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).timeoutMs }),
   };
 }

@@ -4,7 +4,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_QUERY_TIMEOUT_MS, defaultConfig, type Config, type StorageConfig } from '../core/config.js';
+import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type StorageConfig } from '../core/config.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
 export class UsageError extends Error {}
@@ -20,6 +21,7 @@ export const SERVE_OPTIONS = {
   'query-timeout': { type: 'string', env: 'BASALT_QUERY_TIMEOUT', help: 'deadline of a client query in ms, then 503 (default 5000)' },
   hooks: { type: 'string', env: 'BASALT_HOOKS', help: 'directory of hook files, *.ts/*.js (default <dir>/../basalt_hooks when it exists)' },
   dev: { type: 'boolean', env: 'BASALT_DEV', help: 'development mode: reload hook files when they change' },
+  'webhook-allow': { type: 'string', env: 'BASALT_WEBHOOK_ALLOW', multiple: true, help: 'HOST[:PORT] a webhook may target although private (intranet, loopback); repeatable, or comma-separated in the env' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
@@ -106,12 +108,25 @@ function parseHooksDir(value: string | boolean | undefined): string {
   return dir;
 }
 
+/** `--webhook-allow` entries (repeated, or comma-separated), each HOST or HOST:PORT (443 when no port). */
+function parseWebhookAllow(value: string | boolean | undefined): string[] {
+  if (typeof value !== 'string') return [];
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  return entries.map((entry) => {
+    try {
+      return normaliseAllowEntry(entry);
+    } catch (err) {
+      throw new UsageError(`invalid --webhook-allow "${entry}": ${(err as Error).message.replace(/^invalid webhook allow entry "[^"]*": /, '')}`);
+    }
+  });
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses `args` (after the command words) for the options in `names`. */
 export function readOptions(args: string[], env: NodeJS.ProcessEnv, names: OptionName[]): { values: Partial<Record<OptionName, string | boolean>>; positionals: string[] } {
-  const spec: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const name of names) spec[name] = { type: SERVE_OPTIONS[name].type };
+  const spec: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const name of names) spec[name] = { type: SERVE_OPTIONS[name].type, ...('multiple' in SERVE_OPTIONS[name] ? { multiple: true } : {}) };
   let parsed;
   try {
     parsed = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
@@ -122,7 +137,8 @@ export function readOptions(args: string[], env: NodeJS.ProcessEnv, names: Optio
   for (const name of names) {
     const flag = parsed.values[name];
     const envValue = env[SERVE_OPTIONS[name].env];
-    if (flag !== undefined) values[name] = flag as string | boolean;
+    // A repeatable flag arrives as a list: kept comma-joined, as its environment variable is written.
+    if (flag !== undefined) values[name] = Array.isArray(flag) ? flag.join(',') : (flag as string | boolean);
     else if (envValue !== undefined && envValue !== '') {
       values[name] = SERVE_OPTIONS[name].type === 'boolean' ? ['1', 'true', 'yes', 'on'].includes(envValue.toLowerCase()) : envValue;
     }
@@ -155,5 +171,6 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
     hooksDir: parseHooksDir(values.hooks),
     dev: values.dev === true,
+    webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: parseWebhookAllow(values['webhook-allow']) },
   });
 }

@@ -53,6 +53,9 @@ function immediate(app: App): HooksApi {
           enqueue: (...args: Parameters<HooksApi['jobs']['enqueue']>) => target.jobs.enqueue(...args),
         };
       }
+      if (prop === 'webhooks') {
+        return { receive: (...args: Parameters<HooksApi['webhooks']['receive']>) => call((api) => api.webhooks.receive(...args)) };
+      }
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
       if (typeof prop === 'string' && (prop.startsWith('on') || prop === 'routerAdd' || prop === 'cronAdd')) {

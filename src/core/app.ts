@@ -14,7 +14,7 @@ import { TotpService } from './auth/totp-service.js';
 import { CollectionRegistry } from './collections/collection-registry.js';
 import { CollectionService } from './collections/collection-service.js';
 import type { Config } from './config.js';
-import { registerBuiltinCrons } from './cron/builtin-crons.js';
+import { BUILTIN_CRONS, registerBuiltinCrons } from './cron/builtin-crons.js';
 import { CronScheduler } from './cron/cron-scheduler.js';
 import { applyCronBindings } from './hooks/cron-bindings.js';
 import { JobBindings } from './hooks/job-bindings.js';
@@ -23,7 +23,8 @@ import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import { FileDownloads } from './files/file-downloads.js';
 import { ThumbCache } from './files/thumb-cache.js';
-import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer } from './ports.js';
+import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer, WebhookTransport } from './ports.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
@@ -41,6 +42,8 @@ import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { WorkflowLedger } from './workflows/workflow-ledger.js';
+import { WorkflowService } from './workflows/workflow-service.js';
 
 export interface AppDeps {
   db: Database;
@@ -59,6 +62,8 @@ export interface AppDeps {
   thumbnailer: Thumbnailer;
   /** "Now" and timers for everything in core. @default the system clock */
   clock?: Clock;
+  /** Outgoing webhook requests, through the SSRF guard. */
+  webhookTransport: WebhookTransport;
 }
 
 export interface App {
@@ -96,6 +101,10 @@ export interface App {
   readonly crons: CronScheduler;
   /** The durable job queue: define, enqueue (optionally inside a transaction), operate (docs/jobs.md). */
   readonly jobs: JobQueue;
+  /** Outbound webhooks: endpoints, the outbox in every record write, deliveries (docs/webhooks.md). */
+  readonly webhooks: WebhookService;
+  /** State machines on records: transitions, history, approvals, timers (docs/workflows.md). */
+  readonly workflows: WorkflowService;
   /** Stored answers of requests sent with an `Idempotency-Key` (docs/idempotency.md). */
   readonly idempotency: IdempotencyStore;
   close(): Promise<void>;
@@ -116,7 +125,17 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
-  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords });
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
+  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query, sweepMs: config.jobs.pollIntervalMs });
+  // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
+  const workflowLedger = new WorkflowLedger({
+    clock,
+    logger,
+    jobs,
+    ensureJobs: () => workflows.ensureJobs(),
+    webhook: (tx, endpointId, e) => webhooks.outbox.sendTransition(tx, endpointId, e.record, e.previous, e.transition),
+  });
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);
@@ -127,8 +146,12 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
-  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
-  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich };
+  await webhooks.start();
+  const workflows = new WorkflowService({ db, schema: registry, clock, logger, writer, jobs, mail });
+  // The built-in workflow jobs run on every node once some collection has a workflow (timers set elsewhere included).
+  workflows.ensureJobsIfUsed();
+  events.on('collectionsChanged', () => workflows.ensureJobsIfUsed());
+  const hookServices: HookAppServices = { db, schema: registry, clock, logger, writer, jobs, mail, enrich: query.enrich, workflows };
   const baseHookApp = new HookApp(hookServices, null);
   hookApp = (tx) => (tx ? baseHookApp.withTx(tx) : baseHookApp);
   const limiter = new RateLimiter(settings, deps.rateLimits, logger);
@@ -145,6 +168,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
   const crons = new CronScheduler({ db, clock, logger });
   registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
+  crons.add(BUILTIN_CRONS.webhookDeliveriesCleanup, '45 * * * *', async () => {
+    const n = await webhooks.prune();
+    if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
+  });
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
@@ -177,10 +204,13 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
     crons,
     jobs,
+    webhooks,
+    workflows,
     idempotency: new IdempotencyStore(db, clock),
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();
+      await webhooks.stop();
       await crons.stop();
       hub.closeAll();
       await bridge.stop();

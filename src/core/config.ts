@@ -46,7 +46,34 @@ export interface Config {
   dev: boolean;
   /** The job queue (docs/jobs.md). */
   jobs: JobsConfig;
+  /** Outbound webhooks (docs/webhooks.md). */
+  webhooks: WebhooksConfig;
 }
+
+/** Outbound webhook deliveries: where they may go, how long they wait, how often they retry. */
+export interface WebhooksConfig {
+  /** `host:port` targets allowed although private (intranet, loopback): `--webhook-allow`. @default none */
+  allow: readonly string[];
+  /** One attempt's time limit, connecting included, in ms. @default 15000 */
+  timeoutMs: number;
+  /** Deliveries in flight at once on this node; 0: this node enqueues deliveries but leaves sending them to other nodes. @default 32 */
+  concurrency: number;
+  /** The waits before each retry, in ms (each ±10 % jitter); a `Retry-After` answer replaces the wait. @default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h */
+  retryScheduleMs: readonly number[];
+  /** An endpoint whose deliveries fail without a success for this long is disabled. @default 5 days */
+  disableAfterMs: number;
+  /** Deliveries and their attempts are kept this long. @default 30 days */
+  retentionMs: number;
+}
+
+export const DEFAULT_WEBHOOKS_CONFIG: WebhooksConfig = Object.freeze({
+  allow: Object.freeze([]) as readonly string[],
+  timeoutMs: 15_000,
+  concurrency: 32,
+  retryScheduleMs: Object.freeze([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]),
+  disableAfterMs: 5 * 86_400_000,
+  retentionMs: 30 * 86_400_000,
+});
 
 /** The job queue's timing: fallback poll, shutdown grace, how long finished jobs are kept. */
 export interface JobsConfig {
@@ -108,6 +135,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     hooksDir: '',
     dev: false,
     jobs: DEFAULT_JOBS_CONFIG,
+    webhooks: DEFAULT_WEBHOOKS_CONFIG,
     ...overrides,
   });
 }

@@ -35,7 +35,11 @@ export interface QueryColumn {
 /** DDL, always run inside the transaction of a schema change. */
 export interface SchemaManager {
   tableExists(table: string): Promise<boolean>;
-  createTable(table: string, columns: ColumnDefinition[]): Promise<void>;
+  /**
+   * `clustered`: rows stored in primary-key order with no separate key index (SQLite's WITHOUT
+   * ROWID; engines without the notion ignore it) — for narrow tables written on hot paths.
+   */
+  createTable(table: string, columns: ColumnDefinition[], options?: { clustered?: boolean }): Promise<void>;
   dropTable(table: string): Promise<void>;
   renameTable(from: string, to: string): Promise<void>;
   addColumn(table: string, column: ColumnDefinition): Promise<void>;
@@ -281,4 +285,26 @@ export interface Thumbnail {
  */
 export interface Thumbnailer {
   make(source: Buffer, size: ThumbSize): Promise<Thumbnail>;
+}
+
+/** What a webhook receiver answered: its status, headers, and the start of its body (a few KiB). */
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Outgoing webhook requests, through the SSRF guard (adapters/webhook-transport.ts): private,
+ * loopback and link-local targets refused unless allowed (`--webhook-allow`), checked when each
+ * connection is made; no redirects; bounded time and response size.
+ */
+export interface WebhookTransport {
+  /** Why `url` may not be a webhook target (its scheme, or a host that is or resolves to a private address), or null. */
+  refusal(url: string): Promise<string | null>;
+  /**
+   * POSTs `body` to `url`. Resolves with any HTTP answer; rejects on a connection error, a timeout
+   * or a refused target (an error named `OutgoingRequestRefused`).
+   */
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<OutgoingResponse>;
 }

@@ -4,7 +4,8 @@
  * whose path a built-in route already serves is refused when it is registered. The table can
  * change at run time (hook files reloading in `--dev`); requests already running keep theirs.
  * Custom routes get what the built-in ones get: the caller's auth, rate limits, the request log,
- * the standard error shape.
+ * the standard error shape. Webhook receivers (`app.webhooks.receive`) are POST routes of the
+ * same table whose body is read raw (http/webhook-receivers.ts).
  */
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
@@ -13,8 +14,10 @@ import { ApiError } from '../core/errors.js';
 import { RouteEvent } from '../core/hooks/hook-events.js';
 import { Hook } from '../core/hooks/hook.js';
 import { routerPattern, samplePath, type CustomRoute } from '../core/hooks/route-table.js';
+import { isReceiverRoute } from '../core/webhooks/webhook-receiver.js';
 import { readBody } from './body.js';
 import { originOf, sendHookResponse } from './request-origin.js';
+import { readReceiverBodies, runReceiver } from './webhook-receivers.js';
 import type { RouteIdempotency } from './idempotency.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 
@@ -43,7 +46,8 @@ export function watchBuiltInRoutes(server: FastifyInstance): Router {
 export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: Router, idempotency: RouteIdempotency): void {
   app.hooks.setRouteGuard((routes) => {
     for (const r of routes) {
-      if (builtIns.find(r.method, samplePath(r.path))) throw new Error(`routerAdd ${r.method} ${r.path} (${r.source}): a built-in route already serves this path`);
+      const what = isReceiverRoute(r) ? 'webhooks.receive' : 'routerAdd';
+      if (builtIns.find(r.method, samplePath(r.path))) throw new Error(`${what} ${r.method} ${r.path} (${r.source}): a built-in route already serves this path`);
     }
   });
 
@@ -61,11 +65,28 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
     return router;
   };
 
-  server.setNotFoundHandler(async (request, reply) => {
+  const lookup = (request: FastifyRequest) => {
     const q = request.url.indexOf('?');
-    const found = current().find(request.method as HTTPMethod, q === -1 ? request.url : request.url.slice(0, q));
+    return current().find(request.method as HTTPMethod, q === -1 ? request.url : request.url.slice(0, q));
+  };
+  server.decorateRequest('webhookDelivery', null);
+  const readReceivers = readReceiverBodies(app, (request) => {
+    const route = (lookup(request)?.store as Matched | undefined)?.route;
+    return route && isReceiverRoute(route) ? route.receiver : null;
+  });
+
+  // NB: Fastify runs every lifecycle hook given here on the not-found context (its types list only
+  // preValidation and preHandler): the raw-body reader then costs the requests of custom routes only.
+  const notFoundOptions = { preParsing: readReceivers } as object as Parameters<FastifyInstance['setNotFoundHandler']>[0];
+  server.setNotFoundHandler(notFoundOptions, async (request: FastifyRequest, reply: FastifyReply) => {
+    // A delivery read for a receiver is answered by it, even if a --dev reload replaced the table since.
+    const delivery = request.webhookDelivery;
+    if (delivery) return server.inFlight.track(() => runReceiver(app, delivery, request, reply));
+    const found = lookup(request);
     if (!found) return reply.code(404).send(new ApiError(404).toJSON());
     const { route, rest } = found.store as Matched;
+    // The table changed between reading the body and now: the sender retries.
+    if (isReceiverRoute(route)) return reply.code(503).send(new ApiError(503).toJSON());
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(found.params)) {
       if (v === undefined) continue;

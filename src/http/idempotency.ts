@@ -19,7 +19,7 @@ import type { FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import { Readable } from 'node:stream';
 import type { App } from '../core/app.js';
 import { ApiError } from '../core/errors.js';
-import type { Tx } from '../core/events/transaction.js';
+import { transact, type Tx } from '../core/events/transaction.js';
 import type { HookResponse, RequestOrigin } from '../core/hooks/request-origin.js';
 import { answerNotStored, keyInProgress, keyReused } from '../core/idempotency/idempotency-errors.js';
 import {
@@ -295,4 +295,23 @@ export function commitMarker(app: App, request: FastifyRequest): ((tx: Tx) => vo
 /** Keeps the request's answer out of the store: it failed for a reason a retry may not meet. */
 export function markRetryable(request: FastifyRequest): void {
   if (request.idempotency) request.idempotency.retryable = true;
+}
+
+/**
+ * Runs `write` in a transaction that also marks the request's claim `committed` (see
+ * commitMarker), for services that take an outer transaction (workflow transitions); without a
+ * key, `write` runs as it is.
+ */
+export function withCommitMarker<T>(app: App, request: FastifyRequest, write: (tx: Tx | undefined) => Promise<T>): Promise<T> {
+  const join = commitMarker(app, request);
+  if (!join) return write(undefined);
+  return transact(
+    app.db,
+    async (tx) => {
+      join(tx);
+      return write(tx);
+    },
+    undefined,
+    app.logger,
+  );
 }

@@ -40,6 +40,8 @@ import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { registerTransitionRoutes } from './routes/transitions.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -124,6 +126,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerHealthRoutes(server, app);
   registerCollectionRoutes(server, app);
   registerRecordRoutes(server, app);
+  registerTransitionRoutes(server, app);
   registerRealtimeRoutes(server, app);
   registerBatchRoutes(server, app);
   registerRecordAuthRoutes(server, app);
@@ -135,6 +138,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerFileRoutes(server, app);
   registerCronRoutes(server, app);
   registerJobRoutes(server, app);
+  registerWebhookRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns, idempotency);
   return server;

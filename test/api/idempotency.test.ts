@@ -68,6 +68,12 @@ beforeAll(async () => {
   await createCollection(t, { name: 'orders', ...open, fields: [{ name: 'item', type: 'text', required: true }, { name: 'qty', type: 'number' }, { name: 'receipt', type: 'file', maxSelect: 1 }] });
   await createCollection(t, { name: 'slow', ...open, fields: [{ name: 'title', type: 'text' }] });
   await createCollection(t, { name: 'members', type: 'auth', ...open, fields: [] });
+  await createCollection(t, {
+    name: 'tickets',
+    ...open,
+    fields: [{ name: 'state', type: 'select', values: ['open', 'closed'], maxSelect: 1 }],
+    workflow: { field: 'state', initial: 'open', transitions: [{ name: 'close', from: ['open'], to: 'closed' }, { name: 'reopen', from: ['closed'], to: 'open' }] },
+  });
   await createCollection(t, { name: 'big', ...open, fields: [{ name: 'text', type: 'text', max: 2_000_000 }] });
   alice = (await createAuthRecord(t, 'members', { email: 'alice@example.com' })).token;
   bob = (await createAuthRecord(t, 'members', { email: 'bob@example.com' })).token;
@@ -181,6 +187,19 @@ describe('Idempotency-Key on record writes', () => {
     const retry = await send(t, 'DELETE', url, { headers: key(k) });
     expectReplayOf(first, retry);
     expect((await send(t, 'DELETE', url)).status).toBe(404);
+  });
+
+  it('a workflow transition retried is taken once', async () => {
+    const ticket = await send(t, 'POST', '/api/collections/tickets/records', { body: {} });
+    const url = `/api/collections/tickets/records/${ticket.body.id}/transitions/close`;
+    const k = newKey();
+    const first = await send(t, 'POST', url, { body: { comment: 'done' }, headers: key(k) });
+    expect(first.status, first.raw).toBe(200);
+    expect(first.body.state).toBe('closed');
+    expectReplayOf(first, await send(t, 'POST', url, { body: { comment: 'done' }, headers: key(k) }));
+    expect((await send(t, 'GET', `/api/collections/tickets/records/${ticket.body.id}/transitions`)).body.history).toHaveLength(1);
+    // Without the key, the same transition again is refused: the ticket is closed already.
+    expect((await send(t, 'POST', url, { body: { comment: 'done' } })).status).toBe(400);
   });
 
   it('auth-collection sign-ups take the key too', async () => {

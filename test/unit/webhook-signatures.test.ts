@@ -76,3 +76,30 @@ describe('GitHub and plain HMAC', () => {
     expect(() => verifyHmac('k', 'not hex!', body, { algorithm: 'sha256', encoding: 'hex' })).toThrow('not hex');
   });
 });
+
+describe('why a signature is refused (SignatureError.reason)', () => {
+  const reason = (check: () => void): string => {
+    try {
+      check();
+    } catch (err) {
+      return err instanceof SignatureError ? err.reason : 'not a SignatureError';
+    }
+    return 'accepted';
+  };
+  const secret = newWebhookSecret();
+  const headers = standardHeaders([secret], 'msg_r', nowSeconds, body);
+
+  it.each([
+    ['standard, no headers', () => verifyStandard([secret], {}, body, { nowMs: NOW }), 'missing'],
+    ['standard, a timestamp that is not a number', () => verifyStandard([secret], { ...headers, 'webhook-timestamp': 'soon' }, body, { nowMs: NOW }), 'malformed'],
+    ['standard, an old timestamp', () => verifyStandard([secret], headers, body, { nowMs: NOW + 301_000 }), 'stale'],
+    ['standard, another secret', () => verifyStandard([newWebhookSecret()], headers, body, { nowMs: NOW }), 'mismatch'],
+    ['stripe, no header', () => verifyStripe('s', '', body, { nowMs: NOW }), 'missing'],
+    ['stripe, no v1', () => verifyStripe('s', `t=${nowSeconds}`, body, { nowMs: NOW }), 'malformed'],
+    ['hmac, no header', () => verifyHmac('k', '', body, { algorithm: 'sha256', encoding: 'hex' }), 'missing'],
+    ['hmac, not hex', () => verifyHmac('k', 'zz', body, { algorithm: 'sha256', encoding: 'hex' }), 'malformed'],
+    ['hmac, another key', () => verifyHmac('k', createHmac('sha256', 'j').update(body).digest('hex'), body, { algorithm: 'sha256', encoding: 'hex' }), 'mismatch'],
+  ] as [string, () => void, string][])('%s → %s', (_name, check, expected) => {
+    expect(reason(check)).toBe(expected);
+  });
+});

@@ -30,6 +30,8 @@ export interface Capabilities {
   readonly administers: boolean;
   /** Not counted by rate limits; sees server details (client IP, proxy headers) in `/api/health`. */
   readonly trusted: boolean;
+  /** Fires a workflow transition that asks for several approvals at once (Basalt itself: timers, hook code). */
+  readonly skipsApprovals: boolean;
 }
 
 const NONE: Capabilities = Object.freeze({
@@ -39,6 +41,7 @@ const NONE: Capabilities = Object.freeze({
   largeQueryBudget: false,
   administers: false,
   trusted: false,
+  skipsApprovals: false,
 });
 
 const ALL: Capabilities = Object.freeze({
@@ -48,6 +51,7 @@ const ALL: Capabilities = Object.freeze({
   largeQueryBudget: true,
   administers: true,
   trusted: true,
+  skipsApprovals: false,
 });
 
 const BY_KIND: Record<Principal['kind'], Capabilities> = {
@@ -57,7 +61,7 @@ const BY_KIND: Record<Principal['kind'], Capabilities> = {
   // Within its scopes a key passes the rules, but sees and queries what a signed-in user would.
   apiKey: Object.freeze({ ...NONE, bypassesRules: true }),
   // Basalt's own lookups are never client queries; `administers`/`trusted` have no meaning for it.
-  system: Object.freeze({ ...ALL, administers: false, trusted: false }),
+  system: Object.freeze({ ...ALL, administers: false, trusted: false, skipsApprovals: true }),
 };
 
 export function capabilitiesOf(principal: Principal): Capabilities {

@@ -21,6 +21,8 @@ export function collectionToJson(c: Collection): Record<string, unknown> {
     updated: c.updated,
   };
   if (c.type === 'view') out.viewQuery = c.viewQuery ?? '';
+  // Basalt's addition: only present when set, so PocketBase clients see the shape they know.
+  if (c.workflow) out.workflow = c.workflow;
   if (c.type === 'auth') {
     for (const key of AUTH_OPTION_KEYS) {
       const value = c[key];

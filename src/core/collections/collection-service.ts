@@ -20,7 +20,7 @@ import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from '../model/collection-types.js';
 import { randomString } from '../ids.js';
 import { ensureInternalTables } from '../internal-tables.js';
-import { deleteAuthData } from '../records/cascade.js';
+import { deleteAuthData, deleteWorkflowData } from '../records/cascade.js';
 import type { RecordFiles } from '../files/record-files.js';
 
 /** Empties a collection through the record engine (so cascades and file cleanup apply). */
@@ -243,6 +243,7 @@ export class CollectionService {
       await this.hooked('delete', c, tx, async () => {
         await this.apply(tx, [{ prev: c, next: null }]);
         if (c.type === 'auth') await deleteAuthData(tx.db, this.deps.registry, c.id);
+        await deleteWorkflowData(tx.db, c.id);
       });
     }, MESSAGES.collectionDeleteFailed);
   }

@@ -49,6 +49,7 @@ function options(c: Collection): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (c.type === 'view') out.viewQuery = c.viewQuery ?? '';
   if (c.type === 'auth') for (const key of AUTH_OPTION_KEYS) out[key] = c[key];
+  if (c.workflow) out.workflow = c.workflow;
   return out;
 }
 

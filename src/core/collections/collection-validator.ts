@@ -23,6 +23,8 @@ import {
 import { AUTH_OPTION_KEYS, TOKEN_KEYS, type Collection, type CollectionType, type TokenConfig } from '../model/collection-types.js';
 import { inferViewFields } from './view-fields.js';
 import { ruleErrors as ruleErrorsOf } from './rule-check.js';
+import { checkWorkflow } from '../workflows/workflow-validator.js';
+import { workflowRuleErrors } from '../workflows/workflow-rules.js';
 import { randomString } from '../ids.js';
 import { normalizeProviders } from '../auth/oauth2/provider-config.js';
 
@@ -299,6 +301,14 @@ export async function prepareCollection(input: unknown, previous: Collection | u
     }
   }
 
+  // workflow (Basalt's addition): kept when not sent, removed by null, checked on every save
+  if (input.workflow === null) delete c.workflow;
+  const workflowInput = input.workflow ?? c.workflow;
+  if (workflowInput !== undefined) {
+    const workflow = checkWorkflow(workflowInput, c, errors);
+    if (workflow) c.workflow = workflow;
+  }
+
   // indexes
   let indexInput = input.indexes ?? c.indexes;
   if (type === 'auth' && Array.isArray(indexInput)) {
@@ -333,6 +343,8 @@ export async function prepareCollection(input: unknown, previous: Collection | u
   const schema = ctx.registry.overlay([...(ctx.pending ?? []), c]);
   const model = schema.find(c.id)!;
   const ruleErrors = ruleErrorsOf(model, schema, ctx.db.filter);
+  const workflowErrors = workflowRuleErrors(c, model, schema, ctx.db.filter);
+  if (workflowErrors) ruleErrors.workflow = workflowErrors;
   if (Object.keys(ruleErrors).length > 0) throw badRequest(failMessage, ruleErrors);
 
   const now = nowText(ctx.clock);

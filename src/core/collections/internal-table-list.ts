@@ -4,6 +4,7 @@
  * with the same checks and cost bounds as a records list.
  */
 import { sql } from 'kysely';
+import type { Sql } from '../rules/filter-dialect.js';
 import type { CollectionModel } from '../model/collection-model.js';
 import type { Caller } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
@@ -16,6 +17,8 @@ export interface InternalListOptions {
   defaultSort: string;
   /** Columns read for each row. */
   columns: readonly string[];
+  /** A condition of the caller's own on the rows (`__r` is the table's alias), e.g. one endpoint's deliveries. */
+  where?: Sql;
 }
 
 /** `?filter=`, `?sort=`, `?page=`, `?perPage=`, `?skipTotal=` over the table of `model`; raw rows. */
@@ -23,7 +26,7 @@ export async function listInternalTable<Row>(ctx: QueryContext, model: Collectio
   const params = parseListParams(query);
   const qctx = { ...ctx, schema: { find: (idOrName: string) => (idOrName === model.id ? model : undefined), all: () => [model] } };
   const checked = checkClientQuery({ ...query, sort: params.sort || options.defaultSort }, caller);
-  const where = and([filterPredicate(qctx, model, checked, caller)]) ?? sql`1=1`;
+  const where = and([options.where ?? null, filterPredicate(qctx, model, checked, caller)]) ?? sql`1=1`;
   const sort = sortPlan(qctx, model, checked, caller);
   const table = sql`${sql.id(model.table)} AS ${sql.id(ROOT)}`;
   const columns = sql.join(options.columns.map((c) => sql.ref(`${ROOT}.${c}`)));

@@ -76,6 +76,22 @@ export function authFieldErrors(model: CollectionModel, schema: SchemaView): Err
   return errors;
 }
 
+/**
+ * Why `rule` (a rule of `model` not stored among its rules: a workflow transition's) does not
+ * resolve in `schema`, or null when it does; checked as {@link ruleErrors} checks the collection's.
+ */
+export function ruleProblem(rule: ParsedRule, model: CollectionModel, schema: SchemaView, dialect: FilterDialect): string | null {
+  if (rule.kind !== 'filter') return null;
+  try {
+    validateFilter(rule.expr, { schema, collection: model, dialect, allowHiddenFields: true });
+    checkAuthFields(rule.expr, schema);
+    return null;
+  } catch (err) {
+    if (err instanceof FilterResolveError) return err.message;
+    throw err;
+  }
+}
+
 /** Field errors (`validation_invalid_rule`) for the rules of `model` that do not resolve in `schema`. */
 export function ruleErrors(model: CollectionModel, schema: SchemaView, dialect: FilterDialect): ErrorData {
   const errors: ErrorData = {};

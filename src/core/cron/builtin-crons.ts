@@ -3,7 +3,11 @@
  * - `__pbOTPCleanup__` (hourly): one-time passwords older than their collection's OTP duration;
  * - `__pbMFACleanup__` (hourly): MFA sessions older than their collection's MFA duration;
  * - `__pbDBOptimize__` (daily at midnight UTC): the engine's planner statistics;
- * - `__basaltIdempotencyCleanup__` (hourly, Basalt's own): expired stored answers of
+ * - `__basaltWebhookEventsCleanup__` (hourly, Basalt's own): the events inbound webhook receivers
+ *   processed, once their receiver's retention has passed (core/webhooks/webhook-event-store.ts);
+ * - `__basaltWebhookDeliveriesCleanup__` (hourly, Basalt's own): outbound webhook deliveries and
+ *   their attempts past `config.webhooks.retentionMs` (registered by app.ts, which owns the service);
+ * - `__basaltIdempotencyCleanup__` (hourly at :15, Basalt's own): expired stored answers of
  *   `Idempotency-Key` requests (core/idempotency/).
  * PocketBase also has `__pbLogsCleanup__` and `__pbAutoBackup__`; Basalt has neither logs in the
  * database nor backups yet, so they come with those features. PocketBase has no auth-origin
@@ -20,6 +24,7 @@ import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { Clock } from '../clock.js';
 import type { Database, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
+import { pruneWebhookEvents } from '../webhooks/webhook-event-store.js';
 import type { CronScheduler } from './cron-scheduler.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 
@@ -27,6 +32,8 @@ export const BUILTIN_CRONS = {
   otpCleanup: '__pbOTPCleanup__',
   mfaCleanup: '__pbMFACleanup__',
   dbOptimize: '__pbDBOptimize__',
+  webhookEventsCleanup: '__basaltWebhookEventsCleanup__',
+  webhookDeliveriesCleanup: '__basaltWebhookDeliveriesCleanup__',
   idempotencyCleanup: '__basaltIdempotencyCleanup__',
 } as const;
 
@@ -82,8 +89,12 @@ export function registerBuiltinCrons(crons: CronScheduler, deps: BuiltinCronDeps
   crons.add(BUILTIN_CRONS.dbOptimize, '0 0 * * *', async () => {
     await deps.db.optimize?.();
   });
-  crons.add(BUILTIN_CRONS.idempotencyCleanup, '30 * * * *', async () => {
+  crons.add(BUILTIN_CRONS.idempotencyCleanup, '15 * * * *', async () => {
     const n = await new IdempotencyStore(deps.db, deps.clock).prune();
     if (n > 0) deps.logger.debug({ deleted: n }, 'expired idempotency keys deleted');
+  });
+  crons.add(BUILTIN_CRONS.webhookEventsCleanup, '30 * * * *', async () => {
+    const n = await pruneWebhookEvents(deps.db, formatDate(new Date(deps.clock.now())));
+    if (n > 0) deps.logger.debug({ deleted: n }, 'expired webhook events deleted');
   });
 }

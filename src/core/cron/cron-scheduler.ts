@@ -151,6 +151,7 @@ export class CronScheduler {
 
   /** The registered jobs: the application's by id, then the built-in `__…` ones (`__pb…`, `__basalt…`) by id (PocketBase's order). */
   list(): CronJob[] {
+    // PocketBase's maintenance jobs and Basalt's own (core/cron/builtin-crons.ts).
     const builtIn = (id: string) => id.startsWith('__pb') || id.startsWith('__basalt');
     return [...this.entries.values()]
       .sort((a, b) => Number(builtIn(a.id)) - Number(builtIn(b.id)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -24,6 +24,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { MailService, OutgoingMail } from '../mail/mail-service.js';
 import type { EnqueueOptions, JobJson } from '../jobs/job-types.js';
 import { HookRecord } from './hook-record.js';
+import type { WorkflowService } from '../workflows/workflow-service.js';
 
 export interface HookAppServices {
   db: Database;
@@ -34,6 +35,8 @@ export interface HookAppServices {
   jobs: JobQueue;
   mail: MailService;
   enrich?: RecordEnricher;
+  /** Workflow transitions (`records(…).transition`). */
+  workflows?: WorkflowService;
 }
 
 /** Who a read or write acts as: Basalt itself (the default: past every rule) or a signed-in record. */
@@ -113,6 +116,19 @@ export class HookRecords {
   async update(id: string, data: Record<string, unknown>, opts: WriteOptions = {}): Promise<JsonRecord> {
     const caller = callerOf(opts);
     const record = await this.app.services.writer.update(this.collection, id, { data, files: opts.files }, caller, this.app.tx ?? undefined);
+    return this.present(record, caller, opts);
+  }
+
+  /**
+   * Takes the workflow transition `name` (docs/workflows.md) in this transaction. As Basalt
+   * itself (the default) rules and approvals do not apply; `{ as }` takes it as that record.
+   * `body`: an optional `comment` and the fields the transition sets.
+   */
+  async transition(id: string, name: string, body: Record<string, unknown> = {}, opts: ViewOptions = {}): Promise<JsonRecord> {
+    const workflows = this.app.services.workflows;
+    if (!workflows) throw new Error('workflows are not available here');
+    const caller = callerOf(opts);
+    const record = await workflows.transition(this.collection, id, name, body, caller, this.app.tx ?? undefined);
     return this.present(record, caller, opts);
   }
 

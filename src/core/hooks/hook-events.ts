@@ -117,6 +117,30 @@ export class RecordEvent extends BaseEvent {
   }
 }
 
+/** What `e.transition` tells about a workflow transition. */
+export interface TransitionInfo {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly comment: string;
+  /** The auth record that took it (`{collectionId, id}`); null for a timer (Basalt itself) or an API key. */
+  readonly by: { collectionId: string; id: string } | null;
+}
+
+/**
+ * `onRecordTransition` (around the update a transition is, inside its transaction: set values on
+ * `e.record`, or throw to refuse) and `onRecordAfterTransitionSuccess` (after the commit).
+ */
+export class RecordTransitionEvent extends RecordEvent {
+  constructor(
+    app: HookApp,
+    record: HookRecord,
+    readonly transition: TransitionInfo,
+  ) {
+    super(app, record);
+  }
+}
+
 /** `onRecordAfterCreateError` and the like: the write failed and rolled back. */
 export class RecordErrorEvent extends RecordEvent {
   constructor(

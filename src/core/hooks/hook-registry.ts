@@ -8,7 +8,7 @@ import type { Logger, MailMessage } from '../ports.js';
 import type { WriteAction, WriteContext } from '../records/write/write-context.js';
 import { Hook } from './hook.js';
 import type { HookApp } from './hook-app.js';
-import { CollectionEvent, EnrichedRecord, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, type HookRequestInfo } from './hook-events.js';
+import { CollectionEvent, EnrichedRecord, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RecordTransitionEvent, type HookRequestInfo } from './hook-events.js';
 import type { Caller } from '../records/caller.js';
 import type { SchemaView } from '../model/collection-model.js';
 import { HookRecord } from './hook-record.js';
@@ -34,6 +34,8 @@ export class HookRegistry implements RecordWriteHooks {
   readonly onRecordAfterCreateError = new Hook<RecordErrorEvent>();
   readonly onRecordAfterUpdateError = new Hook<RecordErrorEvent>();
   readonly onRecordAfterDeleteError = new Hook<RecordErrorEvent>();
+  readonly onRecordTransition = new Hook<RecordTransitionEvent>();
+  readonly onRecordAfterTransitionSuccess = new Hook<RecordTransitionEvent>();
   readonly onRecordEnrich = new Hook<RecordEnrichEvent>();
   readonly onRecordAuthRequest = new Hook<RecordAuthEvent>();
   readonly onMailerSend = new Hook<MailerEvent>();
@@ -97,6 +99,20 @@ export class HookRegistry implements RecordWriteHooks {
     const tags = tagsOf(w);
     if (!hook.handles(tags)) return;
     await this.guarded(`onRecordAfter${capital(w.action)}Error`, () => hook.trigger(new RecordErrorEvent(this.appFor(null), new HookRecord(w.record, null, w.previous), error), async () => {}, tags));
+  }
+
+  async transition(w: WriteContext, next: () => Promise<void>): Promise<void> {
+    const tags = tagsOf(w);
+    if (!w.transition || !this.onRecordTransition.handles(tags)) return next();
+    const event = new RecordTransitionEvent(this.appFor(w.tx), this.recordOf(w), { ...w.transition });
+    await this.onRecordTransition.trigger(event, () => next(), tags);
+  }
+
+  async afterTransition(w: WriteContext): Promise<void> {
+    const tags = tagsOf(w);
+    if (!w.transition || !this.onRecordAfterTransitionSuccess.handles(tags)) return;
+    const event = new RecordTransitionEvent(this.appFor(null), new HookRecord(w.record, null, w.previous), { ...w.transition });
+    await this.guarded('onRecordAfterTransitionSuccess', () => this.onRecordAfterTransitionSuccess.trigger(event, async () => {}, tags));
   }
 
   /**

@@ -9,8 +9,10 @@ import type { Kysely } from 'kysely';
 import type { HookHandler } from './hook.js';
 import type { HookApp, HookRecords } from './hook-app.js';
 import type { HookBindings, HookName, JobBinding } from './hook-bindings.js';
-import type { CollectionEvent, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RouteEvent } from './hook-events.js';
+import type { CollectionEvent, LifecycleEvent, MailerEvent, RecordAuthEvent, RecordEnrichEvent, RecordErrorEvent, RecordEvent, RecordRequestEvent, RecordTransitionEvent, RouteEvent } from './hook-events.js';
 import { checkRoute, type RouteMiddleware } from './route-table.js';
+import { defineReceiver, receiverRoute, type ReceiverOptions } from '../webhooks/webhook-receiver.js';
+import type { WebhookEvent } from '../webhooks/webhook-event.js';
 import type { Logger } from '../ports.js';
 
 type Collections = string[];
@@ -20,6 +22,15 @@ export interface JobsApi {
   define(name: string, handler: JobBinding['handler'], options?: Record<string, unknown>): void;
   /** Enqueues a job now (outside any transaction); inside a hook use `e.app.jobs.enqueue` to enqueue with the write. */
   enqueue(name: string, payload?: unknown, options?: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface WebhooksApi {
+  /**
+   * An inbound webhook receiver (see docs/webhooks-inbound.md): POST deliveries to `path`
+   * (`stripe` → `/api/hooks/stripe`; an absolute path as given) are verified on their raw bytes,
+   * stored once per event id, and handed to `handler` in one transaction with what it writes.
+   */
+  receive(path: string, options: ReceiverOptions, handler: (e: WebhookEvent) => unknown): void;
 }
 
 export class HooksApi {
@@ -79,6 +90,17 @@ export class HooksApi {
   }
   onRecordAfterDeleteError(handler: HookHandler<RecordErrorEvent>, ...collections: Collections): void {
     this.add('onRecordAfterDeleteError', handler, collections);
+  }
+  /**
+   * Around a workflow transition (docs/workflows.md), inside its transaction: `e.transition`
+   * ({name, from, to, comment, by}); set values on `e.record`, or throw to refuse.
+   */
+  onRecordTransition(handler: HookHandler<RecordTransitionEvent>, ...collections: Collections): void {
+    this.add('onRecordTransition', handler, collections);
+  }
+  /** After a workflow transition committed (failures are logged). */
+  onRecordAfterTransitionSuccess(handler: HookHandler<RecordTransitionEvent>, ...collections: Collections): void {
+    this.add('onRecordAfterTransitionSuccess', handler, collections);
   }
   /** Changes every record a client receives: `e.record.set('computed', …)`, `e.record.hide('secret')`. */
   onRecordEnrich(handler: HookHandler<RecordEnrichEvent>, ...collections: Collections): void {
@@ -148,6 +170,14 @@ export class HooksApi {
       this.bindings.jobs.push({ name, handler, options, source: this.source });
     },
     enqueue: (name, payload, options) => this.enqueue(name, payload, options),
+  };
+
+  readonly webhooks: WebhooksApi = {
+    receive: (path, options, handler) => {
+      const receiver = defineReceiver(path, options, handler, this.source);
+      if (this.bindings.routes.some((r) => r.method === 'POST' && r.path === receiver.path)) throw new Error(`webhooks.receive: POST ${receiver.path} is registered twice`);
+      this.bindings.routes.push(receiverRoute(receiver));
+    },
   };
 
   records(collection: string): HookRecords {

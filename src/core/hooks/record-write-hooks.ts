@@ -16,10 +16,14 @@ export interface RecordWriteHooks {
   afterSuccess(w: WriteContext): Promise<void>;
   /** `onRecordAfter…Error`: the write failed (and rolled back). Failures are logged, never thrown. */
   afterError(w: WriteContext, error: unknown): Promise<void>;
+  /** `onRecordTransition`: around the update a workflow transition is (`w.transition`), inside its transaction. */
+  transition(w: WriteContext, next: () => Promise<void>): Promise<void>;
+  /** `onRecordAfterTransitionSuccess`: once the transition committed. Failures are logged, never thrown. */
+  afterTransition(w: WriteContext): Promise<void>;
 }
 
 const pass = (_w: WriteContext, next: () => Promise<void>) => next();
 const nothing = async () => {};
 
 /** No hooks: every wrapper is the step itself. */
-export const NO_RECORD_HOOKS: RecordWriteHooks = { request: pass, model: pass, validate: pass, afterSuccess: nothing, afterError: nothing };
+export const NO_RECORD_HOOKS: RecordWriteHooks = { request: pass, model: pass, validate: pass, afterSuccess: nothing, afterError: nothing, transition: pass, afterTransition: nothing };

@@ -85,7 +85,7 @@ export function checkDefinition(name: unknown, handler: unknown, options: unknow
   return {
     name: jobName,
     handler: handler as JobHandler,
-    concurrency: o.concurrency === undefined ? 1 : integerIn(`job "${jobName}": concurrency`, o.concurrency, 1, MAX_CONCURRENCY),
+    concurrency: o.concurrency === undefined ? 1 : integerIn(`job "${jobName}": concurrency`, o.concurrency, 0, MAX_CONCURRENCY),
     maxAttempts: o.maxAttempts === undefined ? DEFAULT_MAX_ATTEMPTS : integerIn(`job "${jobName}": maxAttempts`, o.maxAttempts, 1, MAX_ATTEMPTS),
     backoff: checkBackoff(jobName, o.backoff),
     timeout,

@@ -59,7 +59,8 @@ export class JobQueue {
     const def = checkDefinition(name, handler, options);
     if (this.definitions.has(def.name)) throw new JobInputError(`job "${def.name}" is already defined`);
     this.definitions.set(def.name, def);
-    this.runner.add(def);
+    // Concurrency 0: enqueued here, run by the nodes that define it with slots (an API-only node).
+    if (def.concurrency > 0) this.runner.add(def);
   }
 
   /** Whether `name` is defined on this node. */

@@ -13,6 +13,7 @@ import type { JobsConfig } from '../config.js';
 import type { Clock, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
 import { backoffDelay } from './backoff.js';
+import { FailJobNow, RetryJobLater } from './job-errors.js';
 import type { JobDefinition } from './job-options.js';
 import type { ClaimedJob, JobOutcome, JobStore } from './job-store.js';
 import type { JobContext } from './job-types.js';
@@ -311,8 +312,9 @@ export class JobRunner {
     if (error === null) return this.push({ kind: 'completed', id: a.id, attempt: a.attempt });
     const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH) || 'error';
     const stack = (error instanceof Error ? (error.stack ?? '') : '').slice(0, MAX_ERROR_LENGTH);
-    if (a.attempt < Number(job.maxAttempts)) {
-      const runAt = timeText(this.deps.clock.now() + backoffDelay(def.backoff, a.attempt));
+    if (a.attempt < Number(job.maxAttempts) && !(error instanceof FailJobNow)) {
+      const delay = error instanceof RetryJobLater ? Math.max(0, error.delayMs) : backoffDelay(def.backoff, a.attempt);
+      const runAt = timeText(this.deps.clock.now() + delay);
       this.push({ kind: 'retry', id: a.id, attempt: a.attempt, runAt, error: message, stack });
     } else {
       this.push({ kind: 'failed', id: a.id, attempt: a.attempt, error: message, stack });

@@ -28,7 +28,7 @@ export type JobHandler<P = any> = (job: JobContext<P>) => Promise<unknown>;
 export type Backoff = { baseMs?: number; maxMs?: number } | ((attempt: number) => number);
 
 export interface JobDefinitionOptions {
-  /** Attempts of this job name running at once on this node. @default 1 */
+  /** Attempts of this job name running at once on this node; 0: this node enqueues it but leaves running it to other nodes. @default 1 */
   concurrency?: number;
   /** Attempts before the job is kept as failed (dead letter). @default 3 */
   maxAttempts?: number;

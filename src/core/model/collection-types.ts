@@ -89,6 +89,39 @@ export interface Collection extends Partial<AuthOptions> {
   updated: string;
   /** View collections only: the SELECT that defines the view. */
   viewQuery?: string;
+  /** Basalt's addition: a state machine on one single-valued select field (docs/workflows.md). */
+  workflow?: WorkflowDefinition;
+}
+
+/** What a transition does besides changing the state, in the transition's transaction. */
+export type WorkflowEffect =
+  | { job: string; payload?: unknown }
+  | { email: { to: string; subject: string; body: string } }
+  | { webhook: string };
+
+/** A named move between states of a workflow (docs/workflows.md). */
+export interface WorkflowTransition {
+  name: string;
+  /** The states the transition may start from. */
+  from: string[];
+  to: string;
+  /** Who may take it: absent or null = the collection's update rule; '' = anyone; else a filter. */
+  rule?: string | null;
+  /** Distinct approvers needed before it fires. @default 1 */
+  approvals?: number;
+  /** Fires by itself: a duration after entering a `from` state ("48h", "30m", "1d12h"), or at a date field's time. */
+  after?: string | { field: string };
+  effects?: WorkflowEffect[];
+  /** Fields the transition's body may set along with the state. @default [] */
+  fields?: string[];
+}
+
+export interface WorkflowDefinition {
+  /** The single-valued select field holding the state; its values are the states. */
+  field: string;
+  /** The state every new record starts in. */
+  initial: string;
+  transitions: WorkflowTransition[];
 }
 
 /** The id and name PocketBase (and its SDK's `isSuperuser`) expect for superusers. */

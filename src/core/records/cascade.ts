@@ -12,7 +12,7 @@ import type { Field } from '../model/collection-types.js';
 import { valuesOf } from '../collections/fields/multi-value.js';
 import { badRequest, MESSAGES } from '../errors.js';
 import type { Database } from '../ports.js';
-import { AUTH_RECORD_TABLES } from '../internal-tables.js';
+import { AUTH_RECORD_TABLES, WORKFLOW_TABLES } from '../internal-tables.js';
 import { codecOf } from './record-codec.js';
 import type { RecordModel } from '../model/record-model.js';
 
@@ -128,6 +128,7 @@ export async function deleteWithCascade(db: Database, schema: SchemaView, record
   const id = String(record.values.id);
   effects.add({ type: 'delete', record });
   await writes.deleteRow(record, depth);
+  if (record.collection.data.workflow) await deleteRecordRows(db, WORKFLOW_TABLES, record.collection.id, id);
 
   for (const { source, field, multiple } of referencesTo(schema, record.collection)) {
     // Each chunk is rewritten before the next is read: a record handled here no longer refers to `id`.
@@ -169,7 +170,17 @@ async function deleteAuthRecords(db: Database, schema: SchemaView, record: Recor
       }
     }
   }
-  for (const table of AUTH_RECORD_TABLES) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).where('recordRef', '=', recordId).execute();
+  await deleteRecordRows(db, AUTH_RECORD_TABLES, collectionId, recordId);
+}
+
+/** The rows internal tables keep about one record (its `collectionRef`, `recordRef`). */
+async function deleteRecordRows(db: Database, tables: readonly string[], collectionId: string, recordId: string): Promise<void> {
+  for (const table of tables) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).where('recordRef', '=', recordId).execute();
+}
+
+/** What workflows keep about the records of a collection (history, approvals, state markers), removed with it. */
+export async function deleteWorkflowData(db: Database, collectionId: string): Promise<void> {
+  for (const table of WORKFLOW_TABLES) await db.kysely.deleteFrom(table).where('collectionRef', '=', collectionId).execute();
 }
 
 /**

@@ -29,6 +29,7 @@ import { deleteRow, insertRecord, updateRecord } from './write/persist-step.js';
 import { checkWriteRule } from './write/rule-step.js';
 import { validateWrite } from './write/validate-step.js';
 import { announceAfterCommit } from './write/announce-step.js';
+import { enterState, startState } from './write/workflow-step.js';
 import type { RequestOrigin } from '../hooks/request-origin.js';
 import type { WriteAction, WriteContext, WriteInput, WriteOrigin, WriterDeps } from './write/write-context.js';
 
@@ -69,6 +70,7 @@ function newContext(action: WriteAction, collection: CollectionModel, caller: Ca
     uploads: NO_UPLOADS,
     staged: null,
     failMessage: FAIL_MESSAGES[action],
+    transition: action === 'update' ? (input.transition ?? null) : null,
   };
 }
 
@@ -143,6 +145,8 @@ export class RecordWriter {
       commitFiles(w, this.deps);
       if (w.action === 'create') await insertRecord(w);
       else await updateRecord(w);
+      await this.deps.outbox?.recordWritten(w.tx, w.action, w.record, w.previous, w.transition ?? undefined);
+      await enterState(w, this.deps);
       announceAfterCommit(w, this.deps, hooks);
     });
   }
@@ -156,6 +160,7 @@ export class RecordWriter {
     const w = newContext('create', collection, caller, input, origin, { collection, values: {} });
     await planFiles(w);
     normaliseBody(w, this.deps, zeroValues(w));
+    startState(w);
     await prehashPasswords(w);
     await stageFiles(w, this.deps, String(w.record.values.id), outer);
     const hooks = this.hooks();
@@ -189,7 +194,10 @@ export class RecordWriter {
       w.canManage = await this.canManage(tx.db, existing, caller);
       normaliseBody(w, this.deps, existing.values);
       await checkWriteRule(w, this.deps);
-      await hooks.request(w, () => this.save(w, hooks));
+      const write = () => hooks.request(w, () => this.save(w, hooks));
+      // A transition's own hooks (onRecordTransition) wrap the update it is.
+      if (w.transition) await hooks.transition(w, write);
+      else await write();
       return w.record;
     });
   }
@@ -228,6 +236,8 @@ export class RecordWriter {
   private cascadeWrites(root: WriteContext | null, tx: Tx, hooks: RecordWriteHooks): CascadeWrites {
     return {
       deleteRow: async (record, depth) => {
+        // Before the row goes: an endpoint's filter is checked against it.
+        await this.deps.outbox?.recordWritten(tx, 'delete', record, null);
         if (depth === 0 && root) return deleteRow(root);
         const w = this.systemContext({ type: 'delete', record }, tx);
         await hooks.model(w, async () => {
@@ -239,6 +249,7 @@ export class RecordWriter {
         await hooks.model(w, async () => {
           const values = w.record.values;
           await tx.db.kysely.updateTable(record.collection.table).set(codecOf(record.collection).encode(values, changed)).where('id', '=', String(previous.values.id)).execute();
+          await this.deps.outbox?.recordWritten(tx, 'update', w.record, previous);
         });
       },
     };

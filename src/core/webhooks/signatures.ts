@@ -15,9 +15,18 @@ export const SECRET_PREFIX = 'whsec_';
 /** Seconds a signed timestamp may differ from now (either way). @default 5 minutes */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
+/**
+ * Why a signature was refused: the header is missing, malformed, carries a timestamp outside the
+ * tolerance, or matches no secret.
+ */
+export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
+
 /** Why a signature was refused (never the expected value). */
 export class SignatureError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: SignatureFailure = 'mismatch',
+  ) {
     super(message);
     this.name = 'SignatureError';
   }
@@ -32,7 +41,7 @@ export function newWebhookSecret(): string {
 function keyOf(secret: string): Buffer {
   if (!secret.startsWith(SECRET_PREFIX)) return Buffer.from(secret, 'utf8');
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  if (key.length === 0) throw new SignatureError('the secret is empty');
+  if (key.length === 0) throw new SignatureError('the secret is empty', 'malformed');
   return key;
 }
 
@@ -50,8 +59,8 @@ function same(a: Buffer, b: Buffer): boolean {
 const asBytes = (body: string | Uint8Array): Buffer => (typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 
 function checkTimestamp(seconds: number, nowMs: number, toleranceSeconds: number): void {
-  if (!Number.isSafeInteger(seconds)) throw new SignatureError('the timestamp is not a whole number of seconds');
-  if (Math.abs(nowMs / 1000 - seconds) > toleranceSeconds) throw new SignatureError('the timestamp is outside the tolerance (a replay, or a clock far off)');
+  if (!Number.isSafeInteger(seconds)) throw new SignatureError('the timestamp is not a whole number of seconds', 'malformed');
+  if (Math.abs(nowMs / 1000 - seconds) > toleranceSeconds) throw new SignatureError('the timestamp is outside the tolerance (a replay, or a clock far off)', 'stale');
 }
 
 /** `v1,<base64>`: the Standard Webhooks signature of a message. */
@@ -88,8 +97,8 @@ export function verifyStandard(secrets: readonly string[], headers: Headers, bod
   const msgId = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
-  if (!msgId || !timestamp || !signatures) throw new SignatureError('missing webhook-id, webhook-timestamp or webhook-signature');
-  if (!/^\d{1,15}$/.test(timestamp)) throw new SignatureError('the timestamp is not a whole number of seconds');
+  if (!msgId || !timestamp || !signatures) throw new SignatureError('missing webhook-id, webhook-timestamp or webhook-signature', 'missing');
+  if (!/^\d{1,15}$/.test(timestamp)) throw new SignatureError('the timestamp is not a whole number of seconds', 'malformed');
   checkTimestamp(Number(timestamp), options.nowMs, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
   const given = signatures
     .split(' ')
@@ -113,7 +122,8 @@ export function verifyStripe(secret: string, signatureHeader: string, body: stri
     if (k === 't') t = v;
     else if (k === 'v1' && /^[0-9a-f]+$/i.test(v)) v1.push(Buffer.from(v, 'hex'));
   }
-  if (!/^\d{1,15}$/.test(t) || v1.length === 0) throw new SignatureError('a Stripe-Signature needs t=<seconds> and v1=<hex>');
+  if (String(signatureHeader ?? '').trim() === '') throw new SignatureError('missing Stripe-Signature', 'missing');
+  if (!/^\d{1,15}$/.test(t) || v1.length === 0) throw new SignatureError('a Stripe-Signature needs t=<seconds> and v1=<hex>', 'malformed');
   checkTimestamp(Number(t), options.nowMs, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
   const expected = hmac('sha256', secret, Buffer.concat([Buffer.from(`${t}.`, 'utf8'), asBytes(body)]));
   if (!v1.some((g) => same(g, expected))) throw new SignatureError('no signature matches');
@@ -136,15 +146,16 @@ export interface HmacOptions {
 export function verifyHmac(secret: string, signatureHeader: string, body: string | Uint8Array, options: HmacOptions): void {
   const prefix = options.prefix ?? '';
   const value = String(signatureHeader ?? '').trim();
-  if (!value.startsWith(prefix)) throw new SignatureError(`the signature must start with "${prefix}"`);
+  if (value === '') throw new SignatureError('missing signature', 'missing');
+  if (!value.startsWith(prefix)) throw new SignatureError(`the signature must start with "${prefix}"`, 'malformed');
   const digest = value.slice(prefix.length);
   const valid = options.encoding === 'hex' ? /^[0-9a-f]+$/i.test(digest) : /^[A-Za-z0-9+/]+={0,2}$/.test(digest);
-  if (!valid) throw new SignatureError(`the signature is not ${options.encoding}`);
+  if (!valid) throw new SignatureError(`the signature is not ${options.encoding}`, 'malformed');
   let expected: Buffer;
   try {
     expected = hmac(options.algorithm, secret, asBytes(body));
   } catch {
-    throw new SignatureError(`unknown HMAC algorithm "${options.algorithm}"`);
+    throw new SignatureError(`unknown HMAC algorithm "${options.algorithm}"`, 'malformed');
   }
   if (!same(Buffer.from(digest, options.encoding), expected)) throw new SignatureError('no signature matches');
 }

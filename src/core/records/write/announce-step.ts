@@ -14,5 +14,6 @@ export function announceAfterCommit(w: WriteContext, deps: WriterDeps, hooks: Re
     else if (w.action === 'update') await deps.events.emit('recordUpdated', { record, previous: previous! });
     else await deps.events.emit('recordDeleted', { record });
     await hooks.afterSuccess(w);
+    if (w.transition) await hooks.afterTransition(w);
   });
 }

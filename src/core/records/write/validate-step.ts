@@ -7,6 +7,7 @@ import { badRequest } from '../../errors.js';
 import { checkRelations, validateValues } from '../record-validation.js';
 import { checkAuthFields } from './auth-fields-step.js';
 import { checkFiles } from './files-step.js';
+import { checkStateChange } from './workflow-step.js';
 import type { WriteContext, WriterDeps } from './write-context.js';
 
 export async function validateWrite(w: WriteContext, deps: WriterDeps): Promise<void> {
@@ -14,6 +15,7 @@ export async function validateWrite(w: WriteContext, deps: WriterDeps): Promise<
   validateValues(w.collection, w.record.values, isNew, w.previous?.values ?? null, w.errors);
   checkFiles(w);
   checkAuthFields(w);
+  checkStateChange(w);
   await checkRelations(w.tx.db, deps.schema, w.collection, w.record.values, w.touched, w.errors);
   if (Object.keys(w.errors).length > 0) throw badRequest(w.failMessage, w.errors);
 }

@@ -22,6 +22,31 @@ export interface WriteInput {
   data: Record<string, unknown>;
   /** Uploaded file parts, keyed by their form field name (`avatar`, `avatar+`, `+avatar`). */
   files?: UploadedFile[];
+  /**
+   * Set by the workflow engine only (never from a request body): this update is the transition
+   * `name`, the one kind of write allowed to change the workflow's state field.
+   */
+  transition?: WriteTransition;
+}
+
+/** A workflow transition an update carries (`w.transition`): what other steps and hooks read about it. */
+export interface WriteTransition {
+  name: string;
+  from: string;
+  to: string;
+  /** The caller's comment ('' when none). */
+  comment: string;
+  /** The auth record that took it; null for Basalt itself (a timer) or an API key. */
+  by: { collectionId: string; id: string } | null;
+}
+
+/**
+ * The workflow side of writes (core/workflows): history, approvals, timers and effects of a state
+ * entered, in the write's transaction.
+ */
+export interface WorkflowWrites {
+  /** A record entered a state: its create (the initial state) or a transition. Runs after the write's SQL. */
+  entered(w: WriteContext): Promise<void>;
 }
 
 /**
@@ -42,6 +67,16 @@ export interface WriterDeps {
   maxCascadeRecords?: number;
   /** The record hooks in force (they change when hook files are reloaded). @default none */
   hooks?: () => RecordWriteHooks;
+  /** What entering a workflow state writes besides the record. @default nothing */
+  workflows?: WorkflowWrites;
+  /** Where committed writes are announced to other systems inside the transaction (the webhook outbox). @default none */
+  outbox?: RecordOutbox;
+}
+
+/** Called inside the write's transaction for every record written: a create or update after its row is written, a delete before. */
+export interface RecordOutbox {
+  /** `transition`: the workflow transition an update is (docs/workflows.md), delivered with it. */
+  recordWritten(tx: Tx, action: WriteAction, record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): Promise<void>;
 }
 
 export interface WriteContext {
@@ -74,4 +109,6 @@ export interface WriteContext {
   staged: StagedUploads | null;
   /** The failure message of the action (`Failed to create record.`…). */
   readonly failMessage: string;
+  /** The workflow transition this update is, or null for any other write. */
+  readonly transition: WriteTransition | null;
 }

@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     for (const engine of engines) await benchEngine(engine);
   }
   if ((options.only === 'jobs' || (options.only === null && options.jobs)) && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
-  if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) webhookRows = await runWebhooksBench({ ...webhookOptions, engines, pgAdminUrl });
+  if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) webhookRows = await runWebhooksBench({ ...webhookOptions, engines, pgAdminUrl }, join(OUT, 'logs'));
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

@@ -8,16 +8,20 @@
  *   completion included). The floor, measured in the same run: plain unsigned POSTs of the same
  *   body to the same receiver with the same concurrency, nothing recorded (what the receiver and
  *   the HTTP client can take). Goal: ≥ 1,000 deliveries/s on SQLite.
- * - creates/s with one matching endpoint against none (the endpoint disabled), BENCH_WEBHOOK_ROUNDS
- *   (3) rounds of BENCH_WEBHOOK_SECONDS (4) each, alternating, BENCH_WEBHOOK_CONNECTIONS (10)
- *   creates in flight through the write pipeline (in process, no HTTP: the strictest ratio). The
- *   deliveries run meanwhile, as in production. Goal: one/none ≥ 85 %.
+ * - HTTP creates/s with one matching endpoint against none (the endpoint disabled), on
+ *   `basalt serve` in its own process under autocannon, BENCH_WEBHOOK_ROUNDS (3) rounds of
+ *   BENCH_WEBHOOK_SECONDS (4) each, alternating, BENCH_WEBHOOK_CONNECTIONS (10) connections:
+ *   first with --webhook-concurrency 0 (the server writes the outbox rows and leaves sending to
+ *   other nodes: the write path's own cost), goal one/none ≥ 85 %; then with the server also
+ *   sending the deliveries meanwhile, printed beside it (a delivery costs more CPU than the create
+ *   that caused it: the POST, its signature, its log).
  *
  * `BENCH_ONLY=webhooks npm run bench`. BENCH_PG_URL as for the HTTP benchmark; BENCH_ENGINES=sqlite
  * skips PostgreSQL. Reported, never asserted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { localAdapters } from '../src/adapters/local-adapters.js';
 import { createApp, type App } from '../src/core/app.js';
@@ -28,7 +32,11 @@ import { silentLogger } from '../src/core/ports.js';
 import { systemCaller } from '../src/core/records/caller.js';
 import { createDatabase } from '../src/db/create-database.js';
 import { onCleanup } from './cleanup.js';
+import { runLoad } from './load.js';
+import { freePort, startServer } from './processes.js';
 import { createTarget } from './targets.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface WebhooksBenchOptions {
   pgAdminUrl: string;
@@ -46,7 +54,10 @@ export interface WebhooksBenchRow {
   floorPerSec: number;
   createsNone: number;
   createsOne: number;
+  /** one / none on the API node: the outbox row's cost. */
   ratio: number;
+  /** one / none on a node that also sends the deliveries while it takes the creates. */
+  deliveringRatio: number;
   rounds: { none: number; one: number }[];
 }
 
@@ -109,40 +120,29 @@ async function succeeded(app: App): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Creates/s for `seconds` with `connections` creates in flight. */
-async function createsPerSec(app: App, connections: number, seconds: number): Promise<number> {
-  const collection = app.registry.find('events')!;
-  const caller = systemCaller();
-  const end = performance.now() + seconds * 1000;
-  let count = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        await app.records.writer.create(collection, { data: { title: 'bench event', amount: count } }, caller);
-        count++;
-      }
-    }),
-  );
-  return count / seconds;
-}
-
-async function benchEngine(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number): Promise<WebhooksBenchRow> {
+async function openApp(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number, concurrency: number): Promise<{ app: App; dir: string; url: string }> {
   const target = await createTarget(engine, options.pgAdminUrl);
   const url = target.engine === 'postgres' ? target.url : '';
   const config = defaultConfig({
     dataDir: target.dir,
     databaseUrl: url,
     logLevel: 'silent',
-    webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiverPort}`], concurrency: options.concurrency },
+    webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiverPort}`], concurrency },
   });
   const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url, maxConnections: 10 } : { type: 'sqlite', file: join(target.dir, 'data.db') });
   const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config) });
-  try {
-    await app.collections.create({ name: 'events', fields: [{ name: 'title', type: 'text' }, { name: 'amount', type: 'number' }] });
-    const endpoint = await app.webhooks.create({ url: `http://127.0.0.1:${receiverPort}/hook`, collections: ['events'], actions: ['create'] });
-    const collection = app.registry.find('events')!;
+  await app.collections.create({ name: 'events', fields: [{ name: 'title', type: 'text' }, { name: 'amount', type: 'number' }], createRule: '' });
+  return { app, dir: target.dir, url };
+}
 
-    // Deliveries/s: every delivery enqueued by one commit.
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** Deliveries/s: every delivery enqueued by one commit, until the last is logged as succeeded; and the floor. */
+async function deliveryThroughput(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number): Promise<{ deliveriesPerSec: number; floorPerSec: number }> {
+  const { app } = await openApp(engine, options, receiverPort, options.concurrency);
+  try {
+    await app.webhooks.create({ url: `http://127.0.0.1:${receiverPort}/hook`, collections: ['events'], actions: ['create'] });
+    const collection = app.registry.find('events')!;
     let t0 = 0;
     await transact(app.db, async (tx) => {
       for (let i = 0; i < options.deliveries; i++) await app.records.writer.create(collection, { data: { title: 'bench event', amount: i } }, systemCaller(), tx);
@@ -152,40 +152,82 @@ async function benchEngine(engine: 'sqlite' | 'postgres', options: WebhooksBench
     const deliveriesPerSec = options.deliveries / ((performance.now() - t0) / 1000);
     const body = JSON.stringify({ type: 'record.created', timestamp: new Date().toISOString(), data: { collectionId: collection.id, collectionName: 'events', record: { id: 'abcdefghijklmno', title: 'bench event', amount: 1 } } });
     const floorPerSec = await floor(`http://127.0.0.1:${receiverPort}/floor`, body, options.deliveries, options.concurrency);
-
-    // Creates/s with the endpoint enabled (one) and disabled (none), alternating.
-    const rounds: { none: number; one: number }[] = [];
-    for (let r = 0; r < options.rounds; r++) {
-      const round = { none: 0, one: 0 };
-      for (const variant of r % 2 === 0 ? (['none', 'one'] as const) : (['one', 'none'] as const)) {
-        await app.webhooks.update(endpoint.id as string, { enabled: variant === 'one' });
-        round[variant] = await createsPerSec(app, options.connections, options.seconds);
-        // Let the deliveries of this round finish before the next one starts.
-        const target = await app.db.kysely.selectFrom('_jobs').select((eb) => eb.fn.countAll().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirst();
-        for (let i = 0; i < 600 && Number(target?.n ?? 0) > 0; i++) {
-          const left = await app.db.kysely.selectFrom('_jobs').select((eb) => eb.fn.countAll().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirst();
-          if (Number(left?.n ?? 0) === 0) break;
-          await sleep(100);
-        }
-      }
-      rounds.push(round);
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    const createsNone = median(rounds.map((r) => r.none));
-    const createsOne = median(rounds.map((r) => r.one));
-    return { engine, deliveriesPerSec, floorPerSec, createsNone, createsOne, ratio: median(rounds.map((r) => r.one / r.none)), rounds };
+    return { deliveriesPerSec, floorPerSec };
   } finally {
     await app.close();
   }
 }
 
-export async function runWebhooksBench(options: WebhooksBenchOptions): Promise<WebhooksBenchRow[]> {
+/**
+ * HTTP creates/s (`basalt serve` in its own process, autocannon here) with the endpoint disabled
+ * (none) and enabled (one), alternating which goes first, `concurrency` deliveries sent by the
+ * server itself (0: it only writes the outbox rows; another node would send them).
+ */
+async function httpCreateRounds(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number, concurrency: number, logDir: string): Promise<{ none: number; one: number }[]> {
+  const { app, dir, url } = await openApp(engine, options, receiverPort, concurrency);
+  let token: string;
+  let endpointId: string;
+  try {
+    const su = await app.records.writer.create(app.registry.find('_superusers')!, { data: { email: 'bench@example.com', password: 'benchpass123', passwordConfirm: 'benchpass123' } }, systemCaller());
+    token = await app.auth.issueToken(su);
+    endpointId = String((await app.webhooks.create({ url: `http://127.0.0.1:${receiverPort}/hook`, collections: ['events'], actions: ['create'], enabled: false })).id);
+  } finally {
+    await app.close();
+  }
+  const port = await freePort();
+  const server = await startServer({
+    name: `basalt-webhooks-${engine}-${concurrency}`,
+    nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', dir, ...(url ? ['--db', url] : []), '--webhook-allow', `127.0.0.1:${receiverPort}`, '--webhook-concurrency', String(concurrency), '--log-level', 'warn'],
+    port,
+    logFile: join(logDir, `webhooks-${engine}-${concurrency}.log`),
+    cwd: ROOT,
+  });
+  try {
+    const rounds: { none: number; one: number }[] = [];
+    const body = JSON.stringify({ title: 'bench event', amount: 42 });
+    for (let r = 0; r < options.rounds; r++) {
+      const round = { none: 0, one: 0 };
+      for (const variant of r % 2 === 0 ? (['none', 'one'] as const) : (['one', 'none'] as const)) {
+        const res = await fetch(`${server.url}/api/webhooks/${endpointId}`, { method: 'PATCH', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: variant === 'one' }) });
+        if (!res.ok) throw new Error(`cannot switch the endpoint: ${res.status} ${await res.text()}`);
+        await sleep(200);
+        const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/api/collections/events/records', body }) });
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`creates failed: ${JSON.stringify(result.statusCodes)}, ${result.errors} errors`);
+        round[variant] = result.reqPerSec;
+        // Delivering here: the next measurement starts once this one's deliveries are sent.
+        if (concurrency > 0) await sleep(1500);
+      }
+      rounds.push(round);
+    }
+    return rounds;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchEngine(engine: 'sqlite' | 'postgres', options: WebhooksBenchOptions, receiverPort: number, logDir: string): Promise<WebhooksBenchRow> {
+  const { deliveriesPerSec, floorPerSec } = await deliveryThroughput(engine, options, receiverPort);
+  const outbox = await httpCreateRounds(engine, options, receiverPort, 0, logDir);
+  const delivering = await httpCreateRounds(engine, options, receiverPort, options.concurrency, logDir);
+  return {
+    engine,
+    deliveriesPerSec,
+    floorPerSec,
+    createsNone: median(outbox.map((r) => r.none)),
+    createsOne: median(outbox.map((r) => r.one)),
+    ratio: median(outbox.map((r) => r.one / r.none)),
+    deliveringRatio: median(delivering.map((r) => r.one / r.none)),
+    rounds: outbox,
+  };
+}
+
+export async function runWebhooksBench(options: WebhooksBenchOptions, logDir: string): Promise<WebhooksBenchRow[]> {
   const receiver = await startReceiver();
   const rows: WebhooksBenchRow[] = [];
   try {
     for (const engine of options.engines) {
       console.log(`webhooks: ${engine}…`);
-      rows.push(await benchEngine(engine, options, receiver.port));
+      rows.push(await benchEngine(engine, options, receiver.port, logDir));
     }
   } finally {
     receiver.child.kill();
@@ -197,9 +239,10 @@ export function formatWebhooksTable(rows: WebhooksBenchRow[], options: Omit<Webh
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
     `Outbound webhooks: ${options.deliveries} deliveries to a loopback receiver answering 200 (${options.concurrency} in flight); creates with ${options.connections} in flight, ${options.rounds} rounds of ${options.seconds} s, median`,
-    '| engine | deliveries/s | floor: plain POSTs/s | deliveries / floor | creates/s, no endpoint | creates/s, one endpoint | one / none |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.engine} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.floorPerSec)} | ${((100 * r.deliveriesPerSec) / r.floorPerSec).toFixed(1)} % | ${fmt(r.createsNone)} | ${fmt(r.createsOne)} | ${(100 * r.ratio).toFixed(1)} % |`),
+    '| engine | deliveries/s | floor: plain POSTs/s | deliveries / floor | creates/s, no endpoint | creates/s, one endpoint | one / none | one / none, delivering on the same node |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.engine} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.floorPerSec)} | ${((100 * r.deliveriesPerSec) / r.floorPerSec).toFixed(1)} % | ${fmt(r.createsNone)} | ${fmt(r.createsOne)} | ${(100 * r.ratio).toFixed(1)} % | ${(100 * r.deliveringRatio).toFixed(1)} % |`),
+    'creates/s: HTTP POST /api/collections/events/records to `basalt serve` with --webhook-concurrency 0 (it writes the outbox rows; another node would send them); the last column: a server that also sends the deliveries meanwhile (--webhook-concurrency 32).',
     'Goals: ≥ 1,000 deliveries/s on SQLite; one / none ≥ 85 %.',
   ];
   return lines.join('\n');

@@ -9,7 +9,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { isLoopbackHost } from '../core/net/loopback.js';
 import { isPublicAddress } from './public-address.js';
 
@@ -67,18 +67,16 @@ function publicOnlyLookup(hostname: string, options: { all?: boolean; family?: n
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** A fetch bound to one set of trusted hosts. */
-export function createGuardedFetch(options: GuardOptions): FetchLike {
+/** The SSRF guard of one set of options: checks a URL and gives the dispatcher (connection pool) that applies its trust. */
+function createGuard(options: GuardOptions): (url: URL) => Agent {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const maxBytes = options.maxBytes ?? 1 << 20;
   const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
   // NB: two pools. The lookup sees only a host name, not the port, so trust is decided per
   // request and the request goes to the pool that applies it; pools are keyed by origin, so a
   // connection made for a trusted host:port is never reused for another port.
   const guarded = new Agent({ connect: { lookup: publicOnlyLookup as never, timeout: timeoutMs }, ...agentOptions });
   let trusting: Agent | undefined;
-  return async (input, init = {}) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  return (url) => {
     const trusted = options.trustedHosts.has(hostAndPort(url));
     const plainHttpAllowed = isLoopbackHost(url.hostname) || (options.httpToTrusted === true && trusted);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainHttpAllowed)) {
@@ -89,12 +87,73 @@ export function createGuardedFetch(options: GuardOptions): FetchLike {
     if (!trusted && isIP(host) && !isPublicAddress(host)) {
       throw new OutgoingRequestRefused(`refusing to connect to ${url.host}: a private or reserved address`);
     }
-    const dispatcher = trusted ? (trusting ??= new Agent({ connect: { timeout: timeoutMs }, ...agentOptions })) : guarded;
+    return trusted ? (trusting ??= new Agent({ connect: { timeout: timeoutMs }, ...agentOptions })) : guarded;
+  };
+}
+
+/** A fetch bound to one set of trusted hosts. */
+export function createGuardedFetch(options: GuardOptions): FetchLike {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  const guard = createGuard(options);
+  return async (input, init = {}) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const dispatcher = guard(url);
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const response = await undiciFetch(url, { ...(init as object), signal, dispatcher, redirect: 'manual' } as never);
     // Read at most maxBytes: a hostile endpoint cannot exhaust memory.
     const body = await readCapped(response as unknown as Response, maxBytes, options.truncate === true);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
+  };
+}
+
+/** What a guarded POST answered: status, headers, the first `maxBytes` of the body. */
+export interface GuardedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * A POST through the same guard as {@link createGuardedFetch}, on undici's request API: a
+ * fraction of fetch's cost per call (no WHATWG streams, no abort-signal plumbing per request),
+ * for callers that send many small requests (webhook deliveries). The whole exchange is bounded
+ * by `timeoutMs` (and `signal`); at most `maxBytes` of the answer is kept, the rest is dropped.
+ */
+export function createGuardedPost(options: GuardOptions): (url: string, headers: Record<string, string>, body: string, signal?: AbortSignal) => Promise<GuardedAnswer> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const maxBytes = options.maxBytes ?? 1 << 20;
+  const guard = createGuard(options);
+  return async (target, headers, body, signal) => {
+    const url = new URL(target);
+    const dispatcher = guard(url);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await undiciRequest(url, { method: 'POST', headers, body, dispatcher, signal: controller.signal });
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const room = maxBytes - total;
+        if (chunk.byteLength >= room) {
+          chunks.push(chunk.subarray(0, room));
+          total = maxBytes;
+          // The rest is not read: dropping the stream closes the connection.
+          res.body.destroy();
+          break;
+        }
+        chunks.push(chunk);
+        total += chunk.byteLength;
+      }
+      const out: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+      return { status: res.statusCode, headers: out, body: Buffer.concat(chunks) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
   };
 }
 

@@ -8,7 +8,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { OutgoingResponse, WebhookTransport } from '../core/ports.js';
-import { createGuardedFetch, hostAndPort, isLoopbackHost, isPublicAddress } from './guarded-fetch.js';
+import { createGuardedPost, hostAndPort, isLoopbackHost, isPublicAddress } from './guarded-fetch.js';
 
 export interface WebhookTransportOptions {
   /** `host:port` pairs that may be private (the `--webhook-allow` list). */
@@ -31,7 +31,7 @@ export function normaliseAllowEntry(entry: string): string {
 export function createWebhookTransport(options: WebhookTransportOptions): WebhookTransport {
   const trusted = new Set(options.allow.map(normaliseAllowEntry));
   const logBytes = options.logBytes ?? 4096;
-  const fetch = createGuardedFetch({ trustedHosts: trusted, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: logBytes, truncate: true, httpToTrusted: true });
+  const post = createGuardedPost({ trustedHosts: trusted, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: logBytes, httpToTrusted: true });
   return {
     async refusal(target) {
       let url: URL;
@@ -54,12 +54,8 @@ export function createWebhookTransport(options: WebhookTransportOptions): Webhoo
       return addresses.some((a) => !isPublicAddress(a.address)) ? privateMessage : null;
     },
     async post(url, headers, body, signal) {
-      const response = await fetch(url, { method: 'POST', headers, body, signal });
-      const out: OutgoingResponse = { status: response.status, headers: {}, body: '' };
-      response.headers.forEach((value, name) => {
-        out.headers[name] = value;
-      });
-      out.body = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array(await response.arrayBuffer()));
+      const answer = await post(url, headers, body, signal);
+      const out: OutgoingResponse = { status: answer.status, headers: answer.headers, body: answer.body.toString('utf8') };
       return out;
     },
   };

@@ -22,6 +22,7 @@ export const SERVE_OPTIONS = {
   hooks: { type: 'string', env: 'BASALT_HOOKS', help: 'directory of hook files, *.ts/*.js (default <dir>/../basalt_hooks when it exists)' },
   dev: { type: 'boolean', env: 'BASALT_DEV', help: 'development mode: reload hook files when they change' },
   'webhook-allow': { type: 'string', env: 'BASALT_WEBHOOK_ALLOW', multiple: true, help: 'HOST[:PORT] a webhook may target although private (intranet, loopback); repeatable, or comma-separated in the env' },
+  'webhook-concurrency': { type: 'string', env: 'BASALT_WEBHOOK_CONCURRENCY', help: 'webhook deliveries sent at once by this node (default 32; 0: this node leaves sending to the others)' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
@@ -121,6 +122,14 @@ function parseWebhookAllow(value: string | boolean | undefined): string[] {
   });
 }
 
+function parseWebhookConcurrency(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_WEBHOOKS_CONFIG.concurrency;
+  const text = String(value).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n > 1000) throw new UsageError(`invalid --webhook-concurrency "${text}": use a whole number from 0 to 1000`);
+  return n;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses `args` (after the command words) for the options in `names`. */
@@ -171,6 +180,6 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
     hooksDir: parseHooksDir(values.hooks),
     dev: values.dev === true,
-    webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: parseWebhookAllow(values['webhook-allow']) },
+    webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: parseWebhookAllow(values['webhook-allow']), concurrency: parseWebhookConcurrency(values['webhook-concurrency']) },
   });
 }

@@ -26,7 +26,7 @@ interface Received {
 /** A webhook receiver on loopback: records every request and answers as `answer` says. */
 class Receiver {
   readonly received: Received[] = [];
-  answer: (r: Received, n: number) => { status: number; headers?: Record<string, string>; body?: string } = () => ({ status: 200, body: 'ok' });
+  answer: (r: Received, n: number) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } = () => ({ status: 200, body: 'ok' });
   private server!: Server;
   port = 0;
 
@@ -38,8 +38,11 @@ class Receiver {
         const r: Received = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
         this.received.push(r);
         const a = this.answer(r, this.received.filter((x) => x.path === r.path).length);
-        res.writeHead(a.status, a.headers ?? {});
-        res.end(a.body ?? '');
+        setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(a.status, a.headers ?? {});
+          res.end(a.body ?? '');
+        }, a.delayMs ?? 0);
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -64,6 +67,8 @@ async function until(check: () => boolean | Promise<boolean>, ms = 8000, what = 
 }
 
 const receiver = new Receiver();
+/** An allowed port nobody listens on: connections are refused. */
+let deadPort = 0;
 let t: TestApp;
 let admin: string;
 let pb: PocketBase;
@@ -83,9 +88,13 @@ async function createEndpoint(body: Record<string, unknown>): Promise<{ id: stri
 
 beforeAll(async () => {
   await receiver.start();
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  deadPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
   t = await startTestApp({
     config: {
-      webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiver.port}`], retryScheduleMs: [100, 150, 200], timeoutMs: 2000, disableAfterMs: 86_400_000 },
+      webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: [`127.0.0.1:${receiver.port}`, `127.0.0.1:${deadPort}`], retryScheduleMs: [100, 150, 200], timeoutMs: 1000, disableAfterMs: 86_400_000 },
       jobs: { pollIntervalMs: 200, shutdownGraceMs: 1000, completedRetentionMs: 60_000, failedRetentionMs: 60_000 },
     },
   });
@@ -353,6 +362,28 @@ describe('retries and failures', () => {
     expect(receiver.on('/down')).toHaveLength(4);
     expect((await send(t, 'GET', `/api/webhooks/${down.id}`, { auth: admin })).body.failingSince).not.toBe('');
     for (const id of [e.id, moved.id, down.id]) await send(t, 'DELETE', `/api/webhooks/${id}`, { auth: admin });
+  });
+
+  it('retries refused connections and timeouts, and keeps only the first 4 KiB of an answer', async () => {
+    const dead = await createEndpoint({ url: `http://127.0.0.1:${deadPort}/nobody`, collections: ['orders'], actions: ['create'] });
+    const slow = await createEndpoint({ url: `http://127.0.0.1:${receiver.port}/slow`, collections: ['orders'], actions: ['create'] });
+    const big = await createEndpoint({ url: `http://127.0.0.1:${receiver.port}/big`, collections: ['orders'], actions: ['create'] });
+    // '/slow' answers its first attempt after the attempt's deadline (1 s here), the next at once.
+    receiver.answer = (r, n) => (r.path === '/big' ? { status: 200, body: 'x'.repeat(10_000) } : r.path === '/slow' && n === 1 ? { status: 200, body: 'late', delayMs: 1500 } : { status: 200 });
+    await pb.collection('orders').create({ title: 'edge cases' });
+    const first = async (id: string) => (await send(t, 'GET', `/api/webhooks/${id}/deliveries`, { auth: admin })).body.items[0];
+    await until(async () => (await first(big.id))?.state === 'succeeded', 8000, 'the big answer');
+    expect((await first(big.id)).attemptLog[0].responseBody).toHaveLength(4096);
+    await until(async () => (await first(dead.id))?.attempts >= 2, 8000, 'a retried refused connection');
+    expect((await first(dead.id)).attemptLog[0]).toMatchObject({ status: 0, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+    await send(t, 'DELETE', `/api/webhooks/${dead.id}`, { auth: admin });
+    await until(async () => (await first(slow.id))?.state === 'succeeded', 8000, 'the slow endpoint, second attempt');
+    expect((await first(slow.id)).attemptLog.map((a: any) => [a.status, a.error])).toEqual([
+      [0, 'timed out'],
+      [200, ''],
+    ]);
+    await send(t, 'DELETE', `/api/webhooks/${slow.id}`, { auth: admin });
+    await send(t, 'DELETE', `/api/webhooks/${big.id}`, { auth: admin });
   });
 
   it('signs with the old and the new secret during a rotation', async () => {

@@ -33,6 +33,7 @@ import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
 import { systemClock } from './clock.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { HookRegistry } from './hooks/hook-registry.js';
 import { HookHost } from './hooks/hook-host.js';
 import { HookApp, type HookAppServices } from './hooks/hook-app.js';
@@ -104,6 +105,8 @@ export interface App {
   readonly webhooks: WebhookService;
   /** State machines on records: transitions, history, approvals, timers (docs/workflows.md). */
   readonly workflows: WorkflowService;
+  /** Stored answers of requests sent with an `Idempotency-Key` (docs/idempotency.md). */
+  readonly idempotency: IdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -203,6 +206,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     jobs,
     webhooks,
     workflows,
+    idempotency: new IdempotencyStore(db, clock),
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();

@@ -1,7 +1,7 @@
 /**
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
  * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
- * cron claims, the events webhook receivers processed, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
+ * cron claims, idempotency keys, the events webhook receivers processed, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
  * Each is created on start-up when missing, so existing databases gain them on upgrade.
  */
 import { parseIndex } from './collections/index-definition.js';
@@ -25,6 +25,8 @@ export const WEBHOOK_ATTEMPTS_TABLE = '_webhookAttempts';
 export const WEBHOOK_OUTBOX_TABLE = '_webhookOutbox';
 /** Events inbound webhook receivers processed (core/webhooks/webhook-event-store.ts): one row per (receiver, event id). */
 export const WEBHOOK_EVENTS_TABLE = '_webhookEvents';
+/** Stored answers of requests sent with an `Idempotency-Key` (core/idempotency/idempotency-store.ts). */
+export const IDEMPOTENCY_TABLE = '_idempotencyKeys';
 
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
@@ -170,6 +172,26 @@ const TABLES: InternalTable[] = [
     columns: [text('id', { primaryKey: true }), text('receiver'), text('eventId'), text('type'), text('payloadHash'), text('received'), text('expires')],
     // The unique key is the idempotency: of two deliveries of one event, one inserts its row.
     indexes: [`CREATE UNIQUE INDEX idx_webhookEvents_event ON ${WEBHOOK_EVENTS_TABLE} (receiver, eventId)`, `CREATE INDEX idx_webhookEvents_expires ON ${WEBHOOK_EVENTS_TABLE} (expires)`],
+  },
+  {
+    name: IDEMPOTENCY_TABLE,
+    // `id` is a hash of (caller, method, path, key): the primary key is the claim.
+    columns: [
+      text('id', { primaryKey: true }),
+      text('idempotencyKey'),
+      text('principal'),
+      text('route'),
+      text('fingerprint'),
+      text('state'),
+      text('owner'),
+      text('leaseUntil'),
+      { name: 'status', kind: 'number', nullable: false, default: 0 },
+      text('headers'),
+      text('body'),
+      text('expires'),
+      text('created'),
+    ],
+    indexes: [`CREATE INDEX idx_idempotencyKeys_expires ON ${IDEMPOTENCY_TABLE} (expires)`],
   },
 ];
 

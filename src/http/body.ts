@@ -105,6 +105,8 @@ export async function readBody(request: FastifyRequest, options: ReadBodyOptions
       invalid();
     }
     for (const p of payloads) mergePayload(data, p);
+    // An Idempotency-Key request is claimed once its multipart body is known, before any write.
+    if (request.idempotency) await request.idempotency.bodyRead(data, files);
     return { data, files };
   }
   const body = request.body;

@@ -18,6 +18,8 @@ import { isReceiverRoute } from '../core/webhooks/webhook-receiver.js';
 import { readBody } from './body.js';
 import { originOf, sendHookResponse } from './request-origin.js';
 import { readReceiverBodies, runReceiver } from './webhook-receivers.js';
+import type { RouteIdempotency } from './idempotency.js';
+import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 
 interface Matched {
   route: CustomRoute;
@@ -27,6 +29,8 @@ interface Matched {
 type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
 const noop = () => {};
+/** Methods whose custom routes take an Idempotency-Key. */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const tooLarge = () => new ApiError(413, 'Request entity too large.');
 
 /** Call before the built-in routes are registered: it records them, to refuse custom routes that collide. */
@@ -39,7 +43,7 @@ export function watchBuiltInRoutes(server: FastifyInstance): Router {
 }
 
 /** Call after the built-in routes: guards the route table and serves it from the not-found handler. */
-export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: Router): void {
+export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: Router, idempotency: RouteIdempotency): void {
   app.hooks.setRouteGuard((routes) => {
     for (const r of routes) {
       const what = isReceiverRoute(r) ? 'webhooks.receive' : 'routerAdd';
@@ -89,6 +93,10 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
       params[k === '*' && rest ? rest : k] = v;
     }
     // Counted like the built-in handlers: a shutdown waits for it before closing the database.
+    // Writes take an Idempotency-Key, as the built-in record routes do.
+    if (WRITE_METHODS.has(request.method) && request.headers[IDEMPOTENCY_HEADER] !== undefined) {
+      return server.inFlight.track(() => idempotency.run(request, reply, () => runRoute(app, route, params, request, reply, idempotency), true));
+    }
     return server.inFlight.track(() => runRoute(app, route, params, request, reply));
   });
 }
@@ -105,7 +113,7 @@ async function bodyOf(route: CustomRoute, request: FastifyRequest, app: App): Pr
   return request.body ?? {};
 }
 
-async function runRoute(app: App, route: CustomRoute, params: Record<string, string>, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function runRoute(app: App, route: CustomRoute, params: Record<string, string>, request: FastifyRequest, reply: FastifyReply, idempotency?: RouteIdempotency): Promise<unknown> {
   const origin = originOf(request, params);
   const event = new RouteEvent(app.hookApp(null), origin, await bodyOf(route, request, app));
   let result: unknown;
@@ -114,6 +122,10 @@ async function runRoute(app: App, route: CustomRoute, params: Record<string, str
   await chain.trigger(event, async (e) => {
     result = await route.handler(e);
   });
+  // The answer is stored before it is sent (custom routes have no route-level onSend hook).
+  if (idempotency && request.idempotency?.claim) {
+    return idempotency.sendCustomAnswer(request, reply, origin.response ?? (result === undefined ? { status: 204, body: undefined } : { status: 200, body: result }));
+  }
   if (sendHookResponse(origin, reply)) return reply;
   // A plain return value is the JSON answer; nothing at all, a 204.
   if (result === undefined) return reply.code(204).send();

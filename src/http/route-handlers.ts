@@ -4,10 +4,14 @@
  * - `fields` picking of the 2xx JSON result (spec §1.1);
  * - a count of the handlers still running, so a shutdown can wait for them before closing the
  *   database. Connections are not enough: a client that hangs up mid-request (a load generator
- *   stopping, a browser tab closing) ends its connection while its handler is still working.
+ *   stopping, a browser tab closing) ends its connection while its handler is still working;
+ * - `Idempotency-Key` on routes registered with `config: { idempotent: true }` (idempotency.ts):
+ *   a request without the header pays one header lookup.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { pickListOrRecord } from '../core/records/fields-picker.js';
+import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
+import type { RouteIdempotency } from './idempotency.js';
 
 export interface InFlight {
   /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
@@ -25,7 +29,7 @@ function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): 
 }
 
 /** Wraps the handlers of every route registered after this call (buildServer calls it first). */
-export function wrapRouteHandlers(server: FastifyInstance): InFlight {
+export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency): InFlight {
   let running = 0;
   let waiters: (() => void)[] = [];
   const done = () => {
@@ -38,7 +42,23 @@ export function wrapRouteHandlers(server: FastifyInstance): InFlight {
   };
   server.addHook('onRoute', (route: RouteOptions) => {
     const handler = route.handler as (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+    const idempotent = idempotency && route.config?.idempotent === true;
+    // Route-level, so routes without the option pay nothing for it.
+    if (idempotent) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), idempotency.onSend];
     route.handler = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      if (idempotent && request.headers[IDEMPOTENCY_HEADER] !== undefined) {
+        running++;
+        return idempotency.run(request, reply, async () => handler.call(this, request, reply)).then(
+          (value) => {
+            done();
+            return picked(request, reply, value);
+          },
+          (err: unknown) => {
+            done();
+            throw err;
+          },
+        );
+      }
       running++;
       let result: unknown;
       try {

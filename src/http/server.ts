@@ -12,6 +12,7 @@ import { hasCredentials, resolveCredentials } from './context.js';
 import { registerMultipart } from './multipart.js';
 import { rateLimitHook } from './rate-limit.js';
 import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
+import { RouteIdempotency } from './idempotency.js';
 import { errorHandler } from './error-handler.js';
 import { parseFields, type FieldsPicker } from '../core/records/fields-picker.js';
 
@@ -62,7 +63,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     },
   });
 
-  server.decorate('inFlight', wrapRouteHandlers(server));
+  const idempotency = new RouteIdempotency(app);
+  server.decorate('inFlight', wrapRouteHandlers(server, idempotency));
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');
@@ -82,6 +84,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.decorateRequest('basaltAuth', null);
   server.decorateRequest('basaltApiKey', null);
   server.decorateRequest('basaltCaller', null);
+  server.decorateRequest('idempotency', null);
 
   // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
   // handler runs, so a bad value is a 400 before anything is written.
@@ -137,6 +140,6 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerJobRoutes(server, app);
   registerWebhookRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
-  serveCustomRoutes(server, app, builtIns);
+  serveCustomRoutes(server, app, builtIns, idempotency);
   return server;
 }

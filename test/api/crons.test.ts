@@ -47,6 +47,7 @@ describe('GET /api/crons', () => {
           expect(body).toEqual([
             { id: 'alpha', expression: '0 9 * * 1-5' },
             { id: 'zeta', expression: '*/5 * * * *' },
+            { id: '__basaltIdempotencyCleanup__', expression: '15 * * * *' },
             { id: '__basaltWebhookDeliveriesCleanup__', expression: '45 * * * *' },
             { id: '__basaltWebhookEventsCleanup__', expression: '30 * * * *' },
             { id: '__pbDBOptimize__', expression: '0 0 * * *' },

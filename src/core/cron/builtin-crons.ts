@@ -6,7 +6,9 @@
  * - `__basaltWebhookEventsCleanup__` (hourly, Basalt's own): the events inbound webhook receivers
  *   processed, once their receiver's retention has passed (core/webhooks/webhook-event-store.ts);
  * - `__basaltWebhookDeliveriesCleanup__` (hourly, Basalt's own): outbound webhook deliveries and
- *   their attempts past `config.webhooks.retentionMs` (registered by app.ts, which owns the service).
+ *   their attempts past `config.webhooks.retentionMs` (registered by app.ts, which owns the service);
+ * - `__basaltIdempotencyCleanup__` (hourly at :15, Basalt's own): expired stored answers of
+ *   `Idempotency-Key` requests (core/idempotency/).
  * PocketBase also has `__pbLogsCleanup__` and `__pbAutoBackup__`; Basalt has neither logs in the
  * database nor backups yet, so they come with those features. PocketBase has no auth-origin
  * cleanup either: `_authOrigins` is bounded per record by the sign-in flow (auth-origins.ts).
@@ -24,6 +26,7 @@ import type { Database, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
 import { pruneWebhookEvents } from '../webhooks/webhook-event-store.js';
 import type { CronScheduler } from './cron-scheduler.js';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
 
 export const BUILTIN_CRONS = {
   otpCleanup: '__pbOTPCleanup__',
@@ -31,6 +34,7 @@ export const BUILTIN_CRONS = {
   dbOptimize: '__pbDBOptimize__',
   webhookEventsCleanup: '__basaltWebhookEventsCleanup__',
   webhookDeliveriesCleanup: '__basaltWebhookDeliveriesCleanup__',
+  idempotencyCleanup: '__basaltIdempotencyCleanup__',
 } as const;
 
 /** Rows one delete statement removes at most, so a large backlog never holds a long write lock. */
@@ -84,6 +88,10 @@ export function registerBuiltinCrons(crons: CronScheduler, deps: BuiltinCronDeps
   });
   crons.add(BUILTIN_CRONS.dbOptimize, '0 0 * * *', async () => {
     await deps.db.optimize?.();
+  });
+  crons.add(BUILTIN_CRONS.idempotencyCleanup, '15 * * * *', async () => {
+    const n = await new IdempotencyStore(deps.db, deps.clock).prune();
+    if (n > 0) deps.logger.debug({ deleted: n }, 'expired idempotency keys deleted');
   });
   crons.add(BUILTIN_CRONS.webhookEventsCleanup, '30 * * * *', async () => {
     const n = await pruneWebhookEvents(deps.db, formatDate(new Date(deps.clock.now())));

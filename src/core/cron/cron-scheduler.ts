@@ -149,7 +149,7 @@ export class CronScheduler {
     return this.entries.has(id);
   }
 
-  /** The registered jobs: the application's by id, then the built-in `__pb…` ones by id (PocketBase's order). */
+  /** The registered jobs: the application's by id, then the built-in `__…` ones (`__pb…`, `__basalt…`) by id (PocketBase's order). */
   list(): CronJob[] {
     // PocketBase's maintenance jobs and Basalt's own (core/cron/builtin-crons.ts).
     const builtIn = (id: string) => id.startsWith('__pb') || id.startsWith('__basalt');

@@ -5,6 +5,7 @@
  */
 import type { RecordModel } from '../model/record-model.js';
 import type { RequestInfo } from '../rules/request-info.js';
+import type { Tx } from '../events/transaction.js';
 
 export interface HookResponse {
   status: number;
@@ -27,4 +28,10 @@ export interface RequestOrigin {
   readonly auth: RecordModel | null;
   /** What a hook answered in the action's place, if it did. */
   response: HookResponse | null;
+  /**
+   * Called by the record writer with the write's transaction as it starts (again if the write
+   * starts over): work that must commit or roll back with the write registers there, as the
+   * commit marker of an `Idempotency-Key` request does.
+   */
+  joinTransaction?: (tx: Tx) => void;
 }

@@ -47,6 +47,11 @@ export interface BatchOptions {
    * may throw an ApiError, which fails that request like any other error.
    */
   shape?: (body: unknown, query: ClientQuery) => unknown;
+  /**
+   * Called with the batch's transaction before its first request: work that must commit or roll
+   * back with the batch registers there (an idempotency key's commit marker).
+   */
+  join?: (tx: Tx) => void;
 }
 
 /** Why a batch was stopped from outside its requests. */
@@ -88,6 +93,7 @@ export class BatchRunner {
    */
   async run(requests: BatchRequest[], caller: Caller, options: BatchOptions): Promise<BatchResult[]> {
     return transact(this.deps.db, async (outer) => {
+      options.join?.(outer);
       const abort = new AbortController();
       // Started inside the transaction, as PocketBase does: waiting for the write lock is not the batch's time.
       const timer = setTimeout(() => abort.abort(new BatchAborted('timeout')), options.timeoutMs);

@@ -30,6 +30,7 @@ import { checkWriteRule } from './write/rule-step.js';
 import { validateWrite } from './write/validate-step.js';
 import { announceAfterCommit } from './write/announce-step.js';
 import { enterState, startState } from './write/workflow-step.js';
+import type { RequestOrigin } from '../hooks/request-origin.js';
 import type { WriteAction, WriteContext, WriteInput, WriteOrigin, WriterDeps } from './write/write-context.js';
 
 export type { WriteInput, WriterDeps, WriteOrigin } from './write/write-context.js';
@@ -118,6 +119,7 @@ export class RecordWriter {
     w.tx = tx;
     await tx.db.lockSchemaShared();
     if (this.deps.schema.find(w.collection.id) !== w.collection) throw STALE_MODEL;
+    (w.origin as RequestOrigin | undefined)?.joinTransaction?.(tx);
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
-import { forbidden, MESSAGES } from '../../core/errors.js';
+import { ApiError, forbidden, MESSAGES, type FieldError } from '../../core/errors.js';
 import { BatchRunner } from '../../core/records/batch.js';
 import { batchRequestsFrom } from '../../core/records/batch-request.js';
 import { batchLimits } from '../../core/settings/settings.js';
@@ -15,6 +15,9 @@ import { readBody } from '../body.js';
 import { callerOf } from '../context.js';
 import { BODY_LIMIT_CEILING, dynamicBodyLimit } from '../dynamic-body-limit.js';
 import { pickListOrRecord } from '../../core/records/fields-picker.js';
+import { commitMarker, markRetryable } from '../idempotency.js';
+
+const isBatchTimeout = (err: unknown): boolean => err instanceof ApiError && (err.data.timeout as FieldError | undefined)?.code === 'batch_timeout';
 
 export function registerBatchRoutes(server: FastifyInstance, app: App): void {
   const runner = new BatchRunner({ db: app.db, schema: app.registry, clock: app.clock, enrich: app.query.enrich, writer: app.records.writer, logger: app.logger });
@@ -26,7 +29,7 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
     return batchLimits(batch);
   };
 
-  server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
+  server.post('/api/batch', { bodyLimit: BODY_LIMIT_CEILING, config: { idempotent: true }, preParsing: dynamicBodyLimit(() => limits().maxBodySize) }, async (request, reply) => {
     const { maxRequests, timeoutMs, maxBodySize } = limits();
     // File parts are kept up to the largest maxSize of any collection: a larger one is refused by
     // its field's size check (400), its excess never buffered.
@@ -43,7 +46,13 @@ export function registerBatchRoutes(server: FastifyInstance, app: App): void {
         timeoutMs,
         signal: gone.signal,
         shape: (body, query) => pickListOrRecord(body, query.fields),
+        join: commitMarker(app, request),
       });
+    } catch (err) {
+      // Stopped by its timeout or by the client leaving: nothing was written, and the same batch
+      // may well succeed when sent again, so an Idempotency-Key does not keep this answer.
+      if (gone.signal.aborted || isBatchTimeout(err)) markRetryable(request);
+      throw err;
     } finally {
       reply.raw.off('close', onClose);
     }

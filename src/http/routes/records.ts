@@ -1,4 +1,4 @@
-/** The records CRUD API, spec §1.2. */
+/** The records CRUD API, spec §1.2. Writes take an `Idempotency-Key` (../idempotency.ts). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
@@ -10,6 +10,7 @@ import { readBody } from '../body.js';
 import { callerOf, queryOf } from '../context.js';
 import { collectionFrom } from './guards.js';
 import { originOf, sendHookResponse } from '../request-origin.js';
+import { commitMarker } from '../idempotency.js';
 
 type Params = { collection: string; id?: string };
 
@@ -36,31 +37,36 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     return reader.view(collection, request.params.id!, queryOf(request), callerOf(request));
   });
 
-  server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'] } }, async (request, reply) => {
+  server.post<{ Params: Params }>(base, { config: { rateLimit: ['create'], idempotent: true } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
     const origin = originOf(request);
-    const record = await writer.create(collection, await writeInput(app, request, collection, 'create'), caller, undefined, origin);
+    const input = await writeInput(app, request, collection, 'create');
+    origin.joinTransaction = commitMarker(app, request);
+    const record = await writer.create(collection, input, caller, undefined, origin);
     if (sendHookResponse(origin, reply)) return reply;
     const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 
-  server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'] } }, async (request, reply) => {
+  server.patch<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['update'], idempotent: true } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
     const origin = originOf(request);
-    const record = await writer.update(collection, request.params.id!, await writeInput(app, request, collection, 'update'), caller, undefined, origin);
+    const input = await writeInput(app, request, collection, 'update');
+    origin.joinTransaction = commitMarker(app, request);
+    const record = await writer.update(collection, request.params.id!, input, caller, undefined, origin);
     if (sendHookResponse(origin, reply)) return reply;
     const [json] = await presentRecords(ctx, [record], caller, query);
     return json;
   });
 
-  server.delete<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['delete'] } }, async (request, reply) => {
+  server.delete<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['delete'], idempotent: true } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
     const origin = originOf(request);
+    origin.joinTransaction = commitMarker(app, request);
     await writer.delete(collection, request.params.id!, callerOf(request), undefined, origin);
     if (sendHookResponse(origin, reply)) return reply;
     return reply.code(204).send();

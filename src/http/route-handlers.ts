@@ -46,23 +46,13 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
     // Route-level, so routes without the option pay nothing for it.
     if (idempotent) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), idempotency.onSend];
     route.handler = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
-      if (idempotent && request.headers[IDEMPOTENCY_HEADER] !== undefined) {
-        running++;
-        return idempotency.run(request, reply, async () => handler.call(this, request, reply)).then(
-          (value) => {
-            done();
-            return picked(request, reply, value);
-          },
-          (err: unknown) => {
-            done();
-            throw err;
-          },
-        );
-      }
       running++;
       let result: unknown;
       try {
-        result = handler.call(this, request, reply);
+        result =
+          idempotent && request.headers[IDEMPOTENCY_HEADER] !== undefined
+            ? idempotency.run(request, reply, async () => handler.call(this, request, reply))
+            : handler.call(this, request, reply);
       } catch (err) {
         done();
         throw err;

@@ -22,7 +22,7 @@ import { WEBHOOK_DELIVERIES_TABLE, WEBHOOKS_TABLE } from '../internal-tables.js'
 import { formatDate } from '../time.js';
 import { newWebhookSecret } from './signatures.js';
 import { endpointOf, WEBHOOK_COLUMNS, webhookToJson, type WebhookRow } from './webhook-endpoint.js';
-import { checkWebhookInput } from './webhook-input.js';
+import { checkWebhookInput, type WebhookValues } from './webhook-input.js';
 import { DELIVERY_JOB, WebhookOutbox, type DeliveryJob } from './webhook-outbox.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -73,6 +73,18 @@ const DELIVERIES_MODEL = internalTableModel(WEBHOOK_DELIVERIES_TABLE, [
   makeField('date', 'created'),
   makeField('date', 'updated'),
 ]);
+
+/** The checked values of a body as the endpoint's row stores them. */
+function storedValues(values: WebhookValues): Pick<WebhookRow, 'url' | 'collections' | 'actions' | 'filter' | 'headers' | 'enabled'> {
+  return {
+    url: values.url,
+    collections: JSON.stringify(values.collections),
+    actions: JSON.stringify(values.actions),
+    filter: values.filter,
+    headers: JSON.stringify(values.headers),
+    enabled: values.enabled,
+  };
+}
 
 function attemptToJson(a: AttemptRow): Record<string, unknown> {
   return {
@@ -184,12 +196,7 @@ export class WebhookService {
     const secret = newWebhookSecret();
     const row: WebhookRow = {
       id: newId(),
-      url: values.url,
-      collections: JSON.stringify(values.collections),
-      actions: JSON.stringify(values.actions),
-      filter: values.filter,
-      headers: JSON.stringify(values.headers),
-      enabled: values.enabled,
+      ...storedValues(values),
       secret,
       previousSecret: '',
       previousSecretExpires: '',
@@ -206,15 +213,7 @@ export class WebhookService {
   async update(id: string, body: unknown): Promise<Record<string, unknown>> {
     const existing = await this.row(id);
     const values = await checkWebhookInput(body, endpointOf(existing), this.inputDeps(), 'Failed to update webhook.');
-    const set: Partial<WebhookRow> = {
-      url: values.url,
-      collections: JSON.stringify(values.collections),
-      actions: JSON.stringify(values.actions),
-      filter: values.filter,
-      headers: JSON.stringify(values.headers),
-      enabled: values.enabled,
-      updated: this.now(),
-    };
+    const set: Partial<WebhookRow> = { ...storedValues(values), updated: this.now() };
     // Enabled again by hand: its failure history starts over.
     if (values.enabled && !endpointOf(existing).enabled) Object.assign(set, { failingSince: '', disabledReason: '' });
     if (!(await this.store.update(id, set))) throw notFound();

@@ -7,18 +7,16 @@
  * consumers see it as an update, and the ledger records it in the same transaction.
  */
 import { sql } from 'kysely';
-import { nowText, type Clock } from '../clock.js';
+import { nowText } from '../clock.js';
 import { badRequest, fieldError, forbidden, MESSAGES, notFound, type ErrorData } from '../errors.js';
 import { transact, type Tx } from '../events/transaction.js';
 import { newId } from '../ids.js';
 import { WORKFLOW_APPROVALS_TABLE, WORKFLOW_HISTORY_TABLE, WORKFLOW_STATES_TABLE } from '../internal-tables.js';
-import type { JobQueue } from '../jobs/job-queue.js';
-import type { MailService } from '../mail/mail-service.js';
-import type { CollectionModel, SchemaView } from '../model/collection-model.js';
+import type { HookAppServices } from '../hooks/hook-app.js';
+import type { CollectionModel } from '../model/collection-model.js';
 import type { RecordModel } from '../model/record-model.js';
-import type { Database, Logger } from '../ports.js';
+import type { Database } from '../ports.js';
 import { asSystem, assertScope, systemCaller, type Caller } from '../records/caller.js';
-import type { RecordWriter } from '../records/record-writer.js';
 import { findRecord } from '../records/record-reader.js';
 import { ruleAllows, type QueryContext } from '../records/record-query.js';
 import type { WriteTransition } from '../records/write/write-context.js';
@@ -31,15 +29,8 @@ import { workflowOf, type CompiledTransition, type CompiledWorkflow } from './wo
 /** The longest comment a transition keeps. */
 export const MAX_TRANSITION_COMMENT = 1000;
 
-export interface WorkflowServiceDeps {
-  db: Database;
-  schema: SchemaView;
-  clock: Clock;
-  logger: Logger;
-  writer: RecordWriter;
-  jobs: JobQueue;
-  mail: MailService;
-}
+/** The services hook code's `e.app` is built on, less what transitions do not use. */
+export type WorkflowServiceDeps = Omit<HookAppServices, 'enrich' | 'workflows'>;
 
 export interface HistoryEntry {
   id: string;

@@ -373,9 +373,9 @@ describe.skipIf(!HAS_BUILD)('kill -9 of the real binary loses no delivery', () =
     const shop = await setUpShop(base, superuser, receiver.port);
     const customerId = shop.customer.authStore.record!.id;
     const placed: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      placed.push((await shop.customer.collection('orders').create({ customer: customerId, product: shop.productId, quantity: 1 }, { headers: { 'Idempotency-Key': randomUUID() } })).id);
-    }
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    const place = (key: string) => shop.customer.collection('orders').create({ customer: customerId, product: shop.productId, quantity: 1 }, { headers: { 'Idempotency-Key': key } });
+    for (const key of keys) placed.push((await place(key)).id);
     expect(await deliverToStripeReceiver(base, stripePayment('evt_kill_1', placed[0]!))).toEqual({ status: 200, body: { received: true } });
     const requested = await shop.customer.send<RecordModel>(`/api/collections/orders/records/${placed[0]!}/transitions/request_refund`, { method: 'POST', body: {} });
     expect(requested.status).toBe('refund_requested');
@@ -393,6 +393,12 @@ describe.skipIf(!HAS_BUILD)('kill -9 of the real binary loses no delivery', () =
       return { status: 503, headers: { 'retry-after': '1' } };
     };
     const second = await serve(port);
+    // The customer's app retries its last order after the crash: the stored answer, no new order.
+    expect((await place(keys[2]!)).id).toBe(placed[2]);
+    expect((await shop.customer.collection('orders').getList(1, 10)).totalItems).toBe(3);
+    const superuser2 = sdk(base);
+    await superuser2.collection('_superusers').authWithPassword('admin@example.com', 'password123');
+    expect((await superuser2.collection('products').getOne(shop.productId)).stock).toBe(2);
     const expected = [...placed.map((id) => [id, 'created']), [placed[0]!, 'pay'], [placed[0]!, 'request_refund']];
     const key = (pair: string[]) => pair.join(' ');
     const deliveries = await until(
@@ -404,9 +410,10 @@ describe.skipIf(!HAS_BUILD)('kill -9 of the real binary loses no delivery', () =
       15_000,
     );
     expect(deliveries.map((d) => key([d.record.id, step(d)])).sort()).toEqual(expected.map(key).sort());
+    // Each was refused once and retried; every request, the refused ones too, was signed.
+    expect(failedOnce.size).toBe(expected.length);
+    expect(verifiedDeliveries(receiver.received, shop.endpoint.secret)).toHaveLength(expected.length);
     // No message id of the delivery log is missing at the receiver.
-    const superuser2 = sdk(base);
-    await superuser2.collection('_superusers').authWithPassword('admin@example.com', 'password123');
     const log = await superuser2.send<{ items: { id: string; state: string }[] }>(`/api/webhooks/${shop.endpoint.id}/deliveries`, { method: 'GET', query: { perPage: 50 } });
     expect(log.items.map((d) => d.id).sort()).toEqual(deliveries.map((d) => d.id));
     await until('the delivery log to show every delivery succeeded', async () => {

@@ -219,6 +219,10 @@ describe('the orders scenario (in process)', () => {
   it('a Stripe-signed payment moves the order pending → paid; the same event again changes nothing', async () => {
     // Neither the customer nor a plain update may mark it paid.
     await expect(take(shop.customer, orders.paid, 'pay')).rejects.toMatchObject({ status: 403 });
+    await expect(superuser.collection('orders').update(orders.paid, { status: 'paid' })).rejects.toMatchObject({
+      status: 400,
+      response: { data: { status: { code: 'validation_transition_required' } } },
+    });
     const payment = stripePayment('evt_scenario_1', orders.paid);
     expect(await deliverToStripeReceiver(base, payment)).toEqual({ status: 200, body: { received: true } });
     const paid = await shop.customer.collection('orders').getOne(orders.paid);

@@ -27,6 +27,7 @@ import { formatFanoutTable, runFanoutBench, type FanoutRow } from './realtime-fa
 import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } from './jobs.js';
 import { formatWebhooksTable, runWebhooksBench, webhooksOptionsFromEnv, type WebhooksBenchRow } from './webhooks.js';
+import { formatWorkflowsTable, runWorkflowsBench, type WorkflowsBenchRow } from './workflows.js';
 import { formatHooksTable, HOOK_MARKER, HOOK_SCENARIOS, runHooksBench, type HooksRow, type HookVariant } from './hooks.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { compareSamples } from './shape.js';
@@ -49,6 +50,7 @@ const fanout: FanoutRow[] = [];
 let files: FileBenchResult | null = null;
 let jobRows: JobsBenchRow[] = [];
 let webhookRows: WebhooksBenchRow[] = [];
+let workflowRows: WorkflowsBenchRow[] = [];
 const webhookOptions = webhooksOptionsFromEnv(process.env);
 const hookRows: HooksRow[] = [];
 const hookFailures: string[] = [];
@@ -209,6 +211,7 @@ async function enginesToRun(): Promise<Engine[]> {
 function report(): void {
   if (jobRows.length > 0) console.log(`\n${formatJobsTable(jobRows, jobOptions)}\n`);
   if (webhookRows.length > 0) console.log(`\n${formatWebhooksTable(webhookRows, webhookOptions)}\n`);
+  if (workflowRows.length > 0) console.log(`\n${formatWorkflowsTable(workflowRows)}\n`);
   if (hookRows.length > 0) console.log(`\n${formatHooksTable(hookRows, options.hooksRounds)}\n`);
   if (hookFailures.length > 0) console.log(`\n${hookFailures.join('\n')}\n`);
   if (results.length === 0 && fanout.length === 0 && !files && hookRows.length === 0) return;
@@ -241,6 +244,7 @@ async function main(): Promise<void> {
   }
   if ((options.only === 'jobs' || (options.only === null && options.jobs)) && !interrupted()) jobRows = await runJobsBench({ ...jobOptions, engines, pgAdminUrl });
   if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) webhookRows = await runWebhooksBench({ ...webhookOptions, engines, pgAdminUrl }, join(OUT, 'logs'));
+  if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) workflowRows = await runWorkflowsBench({ engines, pgAdminUrl, env: process.env });
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

@@ -102,6 +102,22 @@ export class JobQueue {
     return jobToJson(job);
   }
 
+  /**
+   * Adds many jobs of one defined name, in `tx`, from payloads already serialized as JSON text
+   * (an outbox relay moving stored rows: no parse and re-serialize), with default options. The
+   * workers are woken once `tx` commits.
+   */
+  async enqueueSerialized(name: string, payloads: readonly string[], tx: Tx): Promise<void> {
+    checkJobName(name);
+    const def = this.definitions.get(name);
+    if (!def) throw new JobInputError(`unknown job "${name}": define it with app.jobs.define() on this node before enqueueing it`);
+    if (payloads.length === 0) return;
+    const now = timeText(this.deps.clock.now());
+    const rows = payloads.map((payload) => ({ id: newId(), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
+    await this.store.insertMany(tx.db, rows, this.workerId);
+    tx.afterCommit(() => this.runner.signal(name));
+  }
+
   /** The job `id`; 404 when there is none. */
   async view(id: string): Promise<JobJson> {
     const row = ID_SHAPE.test(id) ? await this.store.get(id) : null;

@@ -95,6 +95,8 @@ export interface JobStore {
    * sends a NOTIFY in the same transaction, delivered at commit).
    */
   insert(db: Database, job: NewJob, origin: string): Promise<{ job: JobRow; created: boolean }>;
+  /** Adds many jobs without de-duplication keys in as few statements as the engine allows (a relay's batch); nothing returned. */
+  insertMany(db: Database, jobs: readonly NewJob[], origin: string): Promise<void>;
   /** Claims due queued jobs of each name (`FOR UPDATE SKIP LOCKED` on PostgreSQL), highest priority first. */
   claim(requests: readonly ClaimRequest[], worker: string, now: string): Promise<ClaimedJob[]>;
   /** Records the end of attempts, batched. */

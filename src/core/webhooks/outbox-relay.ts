@@ -12,6 +12,7 @@
  * moved by one is gone when the other's lock is granted, and is not read twice.
  */
 import { sql } from 'kysely';
+import { compiledTemplate } from '../compiled-query.js';
 import type { Tx } from '../events/transaction.js';
 import { transact } from '../events/transaction.js';
 import type { JobQueue } from '../jobs/job-queue.js';
@@ -32,11 +33,14 @@ export interface RelayDeps {
   logger: Logger;
   /** How often every node looks for rows left behind (a node that died before relaying). */
   sweepMs: number;
+  /** Called before rows are moved (defines the delivery job on this node if it is not yet). */
+  beforeMove: () => void;
 }
 
 export class OutboxRelay {
   private scheduled = false;
   private waiting = false;
+  private sweep: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private readonly stopper = new AbortController();
@@ -45,7 +49,8 @@ export class OutboxRelay {
 
   /** Adds a delivery to the outbox on `tx`; the relay moves it once `tx` commits. */
   async add(tx: Tx, job: DeliveryJob): Promise<void> {
-    await tx.db.rows(sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${job.m}, ${JSON.stringify(job)})`);
+    const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${''}, ${''})`);
+    await tx.db.query(insert.text, [job.m, JSON.stringify(job)]);
     if (!this.scheduled) {
       this.scheduled = true;
       tx.afterCommit(() => {
@@ -58,20 +63,14 @@ export class OutboxRelay {
   /** Starts the periodic sweep (and moves what an earlier run left behind). */
   start(): void {
     this.kick();
-    void (async () => {
-      while (!this.stopper.signal.aborted) {
-        try {
-          await this.deps.clock.sleep(this.deps.sweepMs, this.stopper.signal);
-        } catch {
-          return;
-        }
-        this.kick();
-      }
-    })();
+    // NB: a plain timer, not the Clock: a safety net, not business time (a manual clock in tests must not see it).
+    this.sweep = setInterval(() => this.kick(), this.deps.sweepMs);
+    this.sweep.unref();
   }
 
   async stop(): Promise<void> {
     this.stopper.abort();
+    if (this.sweep) clearInterval(this.sweep);
     await this.running;
   }
 
@@ -118,7 +117,8 @@ export class OutboxRelay {
     return transact(this.deps.db, async (tx) => {
       const rows = await tx.db.rows<{ id: string; job: string }>(sql`SELECT ${sql.id('id')}, ${sql.id('job')} FROM ${sql.id(WEBHOOK_OUTBOX_TABLE)} ORDER BY ${sql.id('id')} LIMIT ${RELAY_BATCH} ${tx.db.filter.forUpdate()}`);
       if (rows.length === 0) return 0;
-      for (const row of rows) await this.deps.jobs.enqueue(DELIVERY_JOB, JSON.parse(row.job) as DeliveryJob, {}, tx);
+      this.deps.beforeMove();
+      await this.deps.jobs.enqueueSerialized(DELIVERY_JOB, rows.map((r) => r.job), tx);
       const ids = rows.map((r) => r.id);
       await tx.db.kysely.deleteFrom(WEBHOOK_OUTBOX_TABLE).where('id', 'in', ids).execute();
       return rows.length;

@@ -19,11 +19,17 @@ export class WebhookRegistry {
   private unsubscribe: (() => Promise<void>) | null = null;
   private loading: Promise<void> | null = null;
   private again = false;
+  private listener: (count: number) => void = () => {};
 
   constructor(
     private readonly store: WebhookStore,
     private readonly pubsub: PubSub,
   ) {}
+
+  /** `listener(count)` after every load, with how many endpoints exist (enabled or not). */
+  onLoad(listener: (count: number) => void): void {
+    this.listener = listener;
+  }
 
   async start(): Promise<void> {
     await this.reload();
@@ -78,6 +84,7 @@ export class WebhookRegistry {
     this.byCollection = byCollection;
     this.everyCollection = every;
     this.enabledCount = enabled;
+    this.listener(all.size);
   }
 
   /** The endpoint `id` as last loaded (enabled or not). */

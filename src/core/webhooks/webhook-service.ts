@@ -121,21 +121,32 @@ export class WebhookService {
   constructor(private readonly deps: WebhookDeps) {
     this.store = new WebhookStore(deps.db, deps.logger);
     this.registry = new WebhookRegistry(this.store, deps.pubsub);
-    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs });
+    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries() });
     this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry });
     this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config });
   }
 
-  /** Loads the endpoints and starts this node's delivery worker. */
+  /** Loads the endpoints and starts the relay; the delivery worker starts with the first endpoint. */
   async start(): Promise<void> {
+    this.registry.onLoad((count) => {
+      if (count > 0) this.defineDeliveries();
+    });
     await this.registry.start();
+    this.relay.start();
+  }
+
+  /**
+   * Defines the delivery job on this node (once): only when some endpoint exists, so that a node
+   * without webhooks runs no job worker for them (the relay defines it too before it moves rows).
+   */
+  defineDeliveries(): void {
+    if (this.deps.jobs.isDefined(DELIVERY_JOB)) return;
     this.deps.jobs.define<DeliveryJob>(DELIVERY_JOB, (job) => this.delivery.attempt(job), {
       concurrency: this.deps.config.concurrency,
       // The job's own retries are the delivery's: one attempt more than the schedule has waits.
       maxAttempts: this.deps.config.retryScheduleMs.length + 1,
       timeout: this.deps.config.timeoutMs + 5000,
     });
-    this.relay.start();
   }
 
   async stop(): Promise<void> {

@@ -46,6 +46,12 @@ const insertAndNotify = (conflict: string) =>
 const INSERT = insertAndNotify('');
 const INSERT_KEYED = insertAndNotify(`ON CONFLICT ("key") WHERE ${PENDING} DO NOTHING`);
 const PENDING_BY_KEY = `SELECT * FROM ${T} WHERE "key" = $1 AND "state" IN ('queued', 'running')`;
+/** Many keyless jobs in one statement (arrays of columns), with one NOTIFY per job name. */
+const INSERT_MANY = `WITH "ins" AS (INSERT INTO ${T} ("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated")
+  SELECT u."id", u."name", u."payload", 'queued', u."priority", u."runAt", 0, u."maxAttempts", '', u."created", u."created"
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[]) AS u("id", "name", "payload", "priority", "runAt", "maxAttempts", "created")
+  RETURNING "name")
+  SELECT pg_notify('${JOBS_CHANNEL}', 'w|' || $8 || '|' || "name") FROM (SELECT DISTINCT "name" FROM "ins") AS n`;
 const CLAIM = `UPDATE ${T} AS j SET "state" = 'running', "attempts" = j."attempts" + 1, "lockedBy" = $1, "lockedUntil" = $2, "updated" = $3
   FROM (SELECT "id" FROM ${T} WHERE "name" = $4 AND "state" = 'queued' AND "runAt" <= $3 ORDER BY "priority" DESC, "runAt", "id" LIMIT $5 FOR UPDATE SKIP LOCKED) AS s
   WHERE j."id" = s."id" RETURNING j."id", j."name", j."payload", j."attempts", j."maxAttempts"`;
@@ -86,6 +92,12 @@ export class PostgresJobStore implements JobStore {
 
   async ensureSchema(db: Database): Promise<void> {
     for (const statement of SCHEMA) await db.query(statement, []);
+  }
+
+  async insertMany(db: Database, jobs: readonly NewJob[], origin: string): Promise<void> {
+    if (jobs.length === 0) return;
+    const col = <K extends keyof NewJob>(k: K) => jobs.map((j) => j[k]);
+    await db.query(INSERT_MANY, [col('id'), col('name'), col('payload'), col('priority'), col('runAt'), col('maxAttempts'), col('created'), origin]);
   }
 
   async insert(db: Database, job: NewJob, origin: string): Promise<{ job: JobRow; created: boolean }> {

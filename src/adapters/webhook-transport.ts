@@ -10,6 +10,9 @@ import { isIP } from 'node:net';
 import type { OutgoingResponse, WebhookTransport } from '../core/ports.js';
 import { createGuardedPost, hostAndPort, isLoopbackHost, isPublicAddress } from './guarded-fetch.js';
 
+/** How long saving an endpoint waits for its host name to resolve. */
+const LOOKUP_TIMEOUT_MS = 3000;
+
 export interface WebhookTransportOptions {
   /** `host:port` pairs that may be private (the `--webhook-allow` list). */
   allow: readonly string[];
@@ -49,8 +52,11 @@ export function createWebhookTransport(options: WebhookTransportOptions): Webhoo
       const privateMessage = `${url.host} is a private, loopback or reserved address; allow it with --webhook-allow ${hostAndPort(url)} if it is meant`;
       if (isIP(host)) return isPublicAddress(host) ? null : privateMessage;
       if (isLoopbackHost(host)) return privateMessage;
-      // A name resolving to a private address now is refused now; one that changes later is caught at connect time.
-      const addresses = await lookup(host, { all: true }).catch(() => []);
+      // A name resolving to a private address now is refused now; one that changes later (or does
+      // not resolve within LOOKUP_TIMEOUT_MS: the save must not hang on DNS) is caught at connect time.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), LOOKUP_TIMEOUT_MS)));
+      const addresses = await Promise.race([lookup(host, { all: true }).catch(() => [] as const), timeout]).finally(() => clearTimeout(timer));
       return addresses.some((a) => !isPublicAddress(a.address)) ? privateMessage : null;
     },
     async post(url, headers, body, signal) {

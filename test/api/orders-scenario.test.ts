@@ -19,16 +19,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import PocketBase, { ClientResponseError, type RecordModel } from 'pocketbase';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHookFiles, type HookFiles } from '../../src/cli/hook-files.js';
 import { DEFAULT_JOBS_CONFIG, DEFAULT_WEBHOOKS_CONFIG } from '../../src/core/config.js';
-import { ENGINE, PG_ADMIN_URL } from '../harness/engines.js';
+import { ENGINE } from '../harness/engines.js';
 import { createSuperuser } from '../harness/fixtures.js';
-import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
+import { createPgDatabase, listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE = join(ROOT, 'examples/orders');
@@ -292,24 +291,6 @@ describe('the orders scenario (in process)', () => {
     expect(log.items.every((d) => d.state === 'succeeded')).toBe(true);
   });
 });
-
-/** A new PostgreSQL database for the child process, dropped afterwards (as the harness does). */
-async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `basalt_t_${process.pid}_${Date.now().toString(36)}_kill`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`).finally(() => admin.end());
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = '/' + name;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
-    },
-  };
-}
 
 async function freePort(): Promise<number> {
   const srv = createServer();

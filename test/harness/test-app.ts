@@ -26,7 +26,7 @@ export interface TestApp {
 
 let counter = 0;
 
-async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `basalt_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();

@@ -214,8 +214,13 @@ describe('no single request stalls the server', () => {
     // Two @collection aliases joined over 300 items, never equal, for every item: allowed, and seconds of work.
     const slow = "@collection.items:a.title ?= @collection.items:b.n";
     const run = await underProbe(() => Promise.all([1, 2, 3].map(() => get(`/api/collections/items/records?perPage=1&filter=${encodeURIComponent(slow)}`, su))));
-    for (const res of run.result) expectCleanRefusal(res);
-    for (const res of run.result) expect(res.status).toBe(503);
+    // NB: PostgreSQL sometimes plans this as a hash join once its statistics of `items` have been
+    // refreshed (autovacuum's ANALYZE, mid-suite), and then answers (200, nothing found) well
+    // before the deadline: fine, as long as no request outlives the deadline.
+    const fastPlan = (res: { status: number }) => t.engine === 'postgres' && res.status === 200;
+    for (const res of run.result) if (!fastPlan(res)) expectCleanRefusal(res);
+    for (const res of run.result) if (!fastPlan(res)) expect(res.status).toBe(503);
+    expect(run.elapsedMs).toBeLessThan(2000 + 1500);
     expect(run.p99).toBeLessThan(P99_LIMIT_MS);
   });
 

@@ -77,8 +77,10 @@ export class WebhookDelivery {
     else if (response && outcome !== 'succeeded') error = `HTTP ${response.status}`;
     let delay: number | null = null;
     if (outcome === 'retry') {
-      delay = (response ? parseRetryAfter(response.headers['retry-after'], endMs) : null) ?? retryDelay(this.deps.config.retryScheduleMs, number);
-      if (delay === null || job.attempt >= this.deps.config.retryScheduleMs.length + 1) outcome = 'failed';
+      // The schedule counts this job's attempts: a replay gets the whole schedule again.
+      const scheduled = retryDelay(this.deps.config.retryScheduleMs, job.attempt);
+      if (scheduled === null) outcome = 'failed';
+      else delay = (response ? parseRetryAfter(response.headers['retry-after'], endMs) : null) ?? scheduled;
     }
     const state: DeliveryState = outcome === 'retry' ? 'retrying' : outcome;
     await store.recordAttempt(

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { RecordModel } from '../model/record-model.js';
 import type { Tx } from '../events/transaction.js';
+import type { WriteTransition } from '../records/write/write-context.js';
 import type { Clock, Logger } from '../ports.js';
 import { compileFilter, FilterResolveError } from '../rules/compiler.js';
 import { exportRecord } from '../records/record-export.js';
@@ -49,14 +50,6 @@ interface Message {
   body: () => string;
 }
 
-/** A transition a workflow made (written by core/workflows): delivered with the update it is. */
-export interface TransitionInfo {
-  name: string;
-  from: string;
-  to: string;
-  comment?: string;
-  by?: { collectionId: string; id: string } | null;
-}
 
 export interface OutboxDeps {
   schema: SchemaView;
@@ -77,13 +70,8 @@ function recordData(record: RecordModel): Record<string, unknown> {
 export class WebhookOutbox {
   constructor(private readonly deps: OutboxDeps) {}
 
-  /** Whether any enabled endpoint listens to `action` on `collection` (cheap: no query). */
-  listens(collection: CollectionModel, action: WebhookAction): boolean {
-    return this.deps.registry.matching(collection.id, collection.data.system === true, action).length > 0;
-  }
-
   /** Enqueues the deliveries of one record write on `tx`. */
-  async recordWritten(tx: Tx, action: WebhookAction, record: RecordModel, previous: RecordModel | null, transition?: TransitionInfo): Promise<void> {
+  async recordWritten(tx: Tx, action: WebhookAction, record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): Promise<void> {
     const collection = record.collection;
     const endpoints = this.deps.registry.matching(collection.id, collection.data.system === true, action);
     if (endpoints.length === 0) return;
@@ -100,7 +88,7 @@ export class WebhookOutbox {
    * since the workflow was saved is skipped with a warning (the transition goes on); a disabled
    * one gets the delivery logged as skipped, to replay once it is enabled again.
    */
-  async sendTransition(tx: Tx, endpointId: string, record: RecordModel, previous: RecordModel | null, transition: TransitionInfo): Promise<void> {
+  async sendTransition(tx: Tx, endpointId: string, record: RecordModel, previous: RecordModel | null, transition: WriteTransition): Promise<void> {
     const endpoint = this.deps.registry.get(endpointId);
     if (!endpoint) {
       this.deps.logger.warn({ webhook: endpointId, collection: record.collection.name, transition: transition.name }, 'webhooks: a workflow webhook effect names an endpoint that does not exist; skipped');
@@ -109,7 +97,7 @@ export class WebhookOutbox {
     await this.enqueue(tx, endpoint.id, this.message('record.transitioned', record, previous, transition));
   }
 
-  private message(type: string, record: RecordModel, previous: RecordModel | null, transition?: TransitionInfo): Message {
+  private message(type: string, record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): Message {
     const nowMs = this.deps.clock.now();
     const collection = record.collection;
     let body: string | null = null;

@@ -98,7 +98,7 @@ function attemptToJson(a: AttemptRow): Record<string, unknown> {
   };
 }
 
-function deliveryToJson(d: DeliveryRow, attempts: AttemptRow[]): Record<string, unknown> {
+function deliveryToJson(d: DeliveryRow, attempts: readonly AttemptRow[]): Record<string, unknown> {
   let payload: unknown = d.payload;
   try {
     payload = JSON.parse(d.payload);
@@ -119,7 +119,7 @@ function deliveryToJson(d: DeliveryRow, attempts: AttemptRow[]): Record<string, 
     created: d.created,
     updated: d.updated,
     payload,
-    attemptLog: attempts.filter((a) => a.delivery === d.id).map(attemptToJson),
+    attemptLog: attempts.map(attemptToJson),
   };
 }
 
@@ -258,8 +258,13 @@ export class WebhookService {
       columns: DELIVERY_COLUMNS,
       where: sql`${sql.ref('__r.webhook')} = ${id}`,
     });
-    const attempts = await this.store.attempts(list.items.map((d) => d.id));
-    return { ...list, items: list.items.map((d) => deliveryToJson(d, attempts)) };
+    const byDelivery = new Map<string, AttemptRow[]>();
+    for (const a of await this.store.attempts(list.items.map((d) => d.id))) {
+      const those = byDelivery.get(a.delivery);
+      if (those) those.push(a);
+      else byDelivery.set(a.delivery, [a]);
+    }
+    return { ...list, items: list.items.map((d) => deliveryToJson(d, byDelivery.get(d.id) ?? [])) };
   }
 
   async viewDelivery(id: string, deliveryId: string): Promise<Record<string, unknown>> {

@@ -38,6 +38,16 @@ export function newId(): string {
   return randomString(ID_LENGTH);
 }
 
+/**
+ * A new id that sorts by creation time: 9 base-36 characters of the millisecond clock, then 6
+ * random ones — the record id alphabet and length. Rows keyed by it go to the end of their
+ * primary-key index instead of a random page of it: a batch of inserts dirties one or two pages
+ * of the index instead of one per row. Not for anything that must be unguessable.
+ */
+export function newTimeOrderedId(nowMs: number = Date.now()): string {
+  return Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0').slice(-9) + randomString(ID_LENGTH - 9);
+}
+
 /** A random integer in [min, max), from the CSPRNG. */
 export function secureRandomInt(min: number, max: number): number {
   return randomInt(min, max);

@@ -36,10 +36,12 @@ export interface QueryColumn {
 export interface SchemaManager {
   tableExists(table: string): Promise<boolean>;
   /**
-   * `clustered`: rows stored in primary-key order with no separate key index (SQLite's WITHOUT
-   * ROWID; engines without the notion ignore it) — for narrow tables written on hot paths.
+   * `rowidKeyed`: on SQLite the primary-key column is an ordinary column with no index of its
+   * own, and rows are found by the table's rowid (`filter.rowid`) — an insert touches one page
+   * instead of two; other engines keep the primary key. For queue-like tables written on hot
+   * paths and read back in insertion order.
    */
-  createTable(table: string, columns: ColumnDefinition[], options?: { clustered?: boolean }): Promise<void>;
+  createTable(table: string, columns: ColumnDefinition[], options?: { rowidKeyed?: boolean }): Promise<void>;
   dropTable(table: string): Promise<void>;
   renameTable(from: string, to: string): Promise<void>;
   addColumn(table: string, column: ColumnDefinition): Promise<void>;

@@ -20,7 +20,7 @@ export abstract class AnsiSchemaManager implements SchemaManager {
   }
 
   abstract tableExists(table: string): Promise<boolean>;
-  abstract createTable(table: string, columns: ColumnDefinition[], options?: { clustered?: boolean }): Promise<void>;
+  abstract createTable(table: string, columns: ColumnDefinition[], options?: { rowidKeyed?: boolean }): Promise<void>;
   abstract createIndex(index: IndexDefinition): Promise<void>;
   abstract dropIndex(name: string): Promise<void>;
   abstract createView(name: string, select: string): Promise<void>;

@@ -4,7 +4,7 @@ import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
 
 export type DatabaseConfig = (
-  | { type: 'sqlite'; file: string; readWorkers?: number }
+  | { type: 'sqlite'; file: string; readWorkers?: number; backgroundCheckpoints?: boolean }
   | { type: 'postgres'; url: string; maxConnections?: number }
 ) & {
   /** Deadline of a client-facing query, waiting for a connection or worker included (Config.queryTimeoutMs). @default 5000 */
@@ -29,7 +29,7 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
 export async function createDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
-      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs });
+      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints });
     case 'postgres':
       return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs });
   }

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type { JobsConfig } from '../config.js';
 import { badRequest, notFound } from '../errors.js';
 import type { Tx } from '../events/transaction.js';
-import { newId, randomString } from '../ids.js';
+import { newTimeOrderedId, randomString } from '../ids.js';
 import type { Clock, Database, Logger } from '../ports.js';
 import { checkDefinition, checkEnqueueOptions, checkJobName, JobInputError, serializePayload, type JobDefinition } from './job-options.js';
 import { jobToJson } from './job-json.js';
@@ -85,7 +85,7 @@ export class JobQueue {
     const checked = checkEnqueueOptions(name, options, now);
     const payloadText = serializePayload(name, payload);
     const row = {
-      id: newId(),
+      id: newTimeOrderedId(),
       name,
       payload: payloadText,
       priority: checked.priority,
@@ -113,7 +113,7 @@ export class JobQueue {
     if (!def) throw new JobInputError(`unknown job "${name}": define it with app.jobs.define() on this node before enqueueing it`);
     if (payloads.length === 0) return;
     const now = timeText(this.deps.clock.now());
-    const rows = payloads.map((payload) => ({ id: newId(), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
+    const rows = payloads.map((payload) => ({ id: newTimeOrderedId(), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
     await this.store.insertMany(tx.db, rows, this.workerId);
     tx.afterCommit(() => this.runner.signal(name));
   }

@@ -3,7 +3,7 @@
  * 80 random bits). Monotonic on a node — ids made in the same millisecond increment the random
  * part — and time-ordered across nodes, so a receiver can order the messages it gets.
  */
-import { randomBytes } from 'node:crypto';
+import { randomIndex } from '../ids.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -21,9 +21,11 @@ function timePart(ms: number): string {
 }
 
 function freshRandom(): number[] {
-  const bytes = randomBytes(16);
-  // 16 base32 digits; the first is kept below 16 so increments have room before overflowing.
-  return Array.from({ length: 16 }, (_, i) => (i === 0 ? bytes[i]! % 16 : bytes[i]! % 32));
+  // 16 base32 digits from the CSPRNG pool; the first is kept below 16 so increments have room before overflowing.
+  const digits = new Array<number>(16);
+  digits[0] = randomIndex(16);
+  for (let i = 1; i < 16; i++) digits[i] = randomIndex(32);
+  return digits;
 }
 
 function increment(digits: number[]): number[] {

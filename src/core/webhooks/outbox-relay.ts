@@ -6,9 +6,9 @@
  * cost that transaction the job table's five indexes: on SQLite it made a create 2.7 times slower.
  *
  * Never lost: a row leaves the outbox only in the transaction that enqueues its job. The relay
- * runs after each commit that wrote rows (on this node), and every `sweepMs` on every node, so a
- * node that dies between its commit and its relay leaves rows the others (or its own restart)
- * move. Two relays at once (several nodes on PostgreSQL) take rows `FOR UPDATE`: a row already
+ * runs after each commit that wrote rows (on this node), and every `sweepMs` on every sending
+ * node, so a node that dies between its commit and its relay leaves rows the others (or its own
+ * restart) move. Nodes that do not send (`--webhook-concurrency 0`) do not relay either. Two relays at once (several nodes on PostgreSQL) take rows `FOR UPDATE`: a row already
  * moved by one is gone when the other's lock is granted, and is not read twice.
  */
 import { sql } from 'kysely';
@@ -35,6 +35,12 @@ export interface RelayDeps {
   sweepMs: number;
   /** Called before rows are moved (defines the delivery job on this node if it is not yet). */
   beforeMove: () => void;
+  /**
+   * Whether this node moves rows at all: only a node that sends deliveries does (a node started
+   * with `--webhook-concurrency 0` only writes outbox rows, so its writes pay for one insert and
+   * nothing else; the sending nodes move and send them).
+   */
+  moves: boolean;
 }
 
 export class OutboxRelay {
@@ -51,7 +57,7 @@ export class OutboxRelay {
   async add(tx: Tx, job: DeliveryJob): Promise<void> {
     const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${''}, ${''})`);
     await tx.db.query(insert.text, [job.m, JSON.stringify(job)]);
-    if (!this.scheduled) {
+    if (this.deps.moves && !this.scheduled) {
       this.scheduled = true;
       tx.afterCommit(() => {
         this.scheduled = false;
@@ -62,6 +68,7 @@ export class OutboxRelay {
 
   /** Starts the periodic sweep (and moves what an earlier run left behind). */
   start(): void {
+    if (!this.deps.moves) return;
     this.kick();
     // NB: a plain timer, not the Clock: a safety net, not business time (a manual clock in tests must not see it).
     this.sweep = setInterval(() => this.kick(), this.deps.sweepMs);
@@ -115,12 +122,14 @@ export class OutboxRelay {
   /** Moves up to RELAY_BATCH rows into the job queue in one transaction; how many it moved. */
   async relayBatch(): Promise<number> {
     return transact(this.deps.db, async (tx) => {
-      const rows = await tx.db.rows<{ id: string; job: string }>(sql`SELECT ${sql.id('id')}, ${sql.id('job')} FROM ${sql.id(WEBHOOK_OUTBOX_TABLE)} ORDER BY ${sql.id('id')} LIMIT ${RELAY_BATCH} ${tx.db.filter.forUpdate()}`);
+      // The row key: SQLite's rowid (the table has no other index, see internal-tables.ts), the primary key elsewhere.
+      const key = tx.db.engine === 'sqlite' ? tx.db.filter.rowid('o') : sql.ref('o.id');
+      const outbox = sql`${sql.id(WEBHOOK_OUTBOX_TABLE)} AS ${sql.id('o')}`;
+      const rows = await tx.db.rows<{ k: string | number; job: string }>(sql`SELECT ${key} AS ${sql.id('k')}, ${sql.ref('o.job')} AS ${sql.id('job')} FROM ${outbox} ORDER BY ${key} LIMIT ${RELAY_BATCH} ${tx.db.filter.forUpdate()}`);
       if (rows.length === 0) return 0;
       this.deps.beforeMove();
       await this.deps.jobs.enqueueSerialized(DELIVERY_JOB, rows.map((r) => r.job), tx);
-      const ids = rows.map((r) => r.id);
-      await tx.db.kysely.deleteFrom(WEBHOOK_OUTBOX_TABLE).where('id', 'in', ids).execute();
+      await tx.db.rows(sql`DELETE FROM ${outbox} WHERE ${key} IN (${sql.join(rows.map((r) => r.k))})`);
       return rows.length;
     }, undefined, this.deps.logger);
   }

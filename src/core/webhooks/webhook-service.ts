@@ -133,7 +133,7 @@ export class WebhookService {
   constructor(private readonly deps: WebhookDeps) {
     this.store = new WebhookStore(deps.db, deps.logger);
     this.registry = new WebhookRegistry(this.store, deps.pubsub);
-    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries() });
+    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries(), moves: deps.config.concurrency > 0 });
     this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry });
     this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config });
   }

@@ -6,11 +6,12 @@ import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 import { isPointRead } from './point-read.js';
 import { openConnection } from './sqlite-connection.js';
-import { BasaltSqliteDialect, bindable, SqliteDriver } from './sqlite-driver.js';
+import { BasaltSqliteDialect, bindable, runOnWriter, SqliteDriver } from './sqlite-driver.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
 import { SqliteFilterDialect } from './sqlite-filter-dialect.js';
 import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 
 export interface SqliteOptions {
@@ -23,6 +24,8 @@ export interface SqliteOptions {
   readWorkers?: number;
   /** Deadline of a read in a worker, waiting for the worker included (ms). @default 5000 */
   queryTimeoutMs?: number;
+  /** WAL checkpoints in a worker thread (sqlite-checkpointer.ts); false: on commit, as SQLite does. @default true */
+  backgroundCheckpoints?: boolean;
 }
 
 const filterDialect = new SqliteFilterDialect();
@@ -37,6 +40,7 @@ class SqliteDatabase implements Database {
     private readonly driver: SqliteDriver,
     readonly inTransaction: boolean,
     private readonly pool: SqliteReadPool | null,
+    private readonly checkpointer: SqliteCheckpointer | null = null,
     readonly jobs: JobStore = new SqliteJobStore(driver),
   ) {
     const preparer: SqlitePreparer = {
@@ -61,7 +65,7 @@ class SqliteDatabase implements Database {
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const driver = this.driver;
-    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool, this.jobs);
+    this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool, null, this.jobs);
     const release = await driver.writeLock.lock();
     try {
       driver.writerStatements.get('BEGIN IMMEDIATE').run();
@@ -106,6 +110,9 @@ class SqliteDatabase implements Database {
         return this.pool.read<T>(text, bound);
       }
     }
+    // Inside a transaction this node holds the writer: run the cached statement directly (the
+    // query builder's executor adds a few promise turns and allocations to every statement).
+    if (this.inTransaction) return runOnWriter(this.driver, text, params) as T[];
     const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
     return result.rows as T[];
   }
@@ -155,6 +162,7 @@ class SqliteDatabase implements Database {
 
   async close(): Promise<void> {
     await this.pool?.close();
+    await this.checkpointer?.close();
     await this.kysely.destroy();
   }
 }
@@ -170,5 +178,14 @@ export function openSqlite(options: SqliteOptions): Database {
   const kysely = new Kysely<any>({ dialect: new BasaltSqliteDialect(driver) });
   const workers = options.readWorkers ?? 2;
   const pool = reader && workers > 0 ? new SqliteReadPool({ file: options.file, size: workers, timeoutMs: options.queryTimeoutMs }) : null;
-  return new SqliteDatabase(kysely, driver, false, pool);
+  let checkpointer: SqliteCheckpointer | null = null;
+  if (!memory && options.backgroundCheckpoints !== false) {
+    const background = new SqliteCheckpointer(writer, options.file, {
+      lockWriter: () => driver.writeLock.lock(),
+      onFailure: (message) => process.emitWarning(`background WAL checkpoints stopped (${message}); SQLite checkpoints on commit again`, 'BasaltSqliteWarning'),
+    });
+    driver.writeLock.onRelease = () => background.writeReleased();
+    checkpointer = background;
+  }
+  return new SqliteDatabase(kysely, driver, false, pool, checkpointer);
 }

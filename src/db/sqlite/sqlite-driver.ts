@@ -26,6 +26,9 @@ class Mutex {
   private tail: Promise<void> = Promise.resolve();
   private locked = false;
 
+  /** Called at each release, before the next holder gets the lock. */
+  onRelease: (() => void) | null = null;
+
   get isLocked(): boolean {
     return this.locked;
   }
@@ -40,6 +43,7 @@ class Mutex {
       this.locked = true;
       return () => {
         this.locked = false;
+        this.onRelease?.();
         release();
       };
     });
@@ -68,6 +72,18 @@ function run(cache: StatementCache, query: CompiledQuery): QueryResult<any> {
   if (stmt.reader) return { rows: stmt.all(params) as any[] };
   const { changes, lastInsertRowid } = stmt.run(params);
   return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+}
+
+/**
+ * Runs `sql` on the writer, for code that holds the write lock inside a transaction: the rows a
+ * statement returns (none for a plain write).
+ */
+export function runOnWriter(driver: SqliteDriver, sql: string, params: readonly unknown[]): unknown[] {
+  const stmt = driver.writerStatements.get(sql);
+  const bound = bindable(params);
+  if (stmt.reader) return stmt.all(bound);
+  stmt.run(bound);
+  return [];
 }
 
 class SqliteConnection implements DatabaseConnection {

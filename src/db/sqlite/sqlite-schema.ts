@@ -54,9 +54,9 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
     return Number(r.rows[0]?.n) > 0;
   }
 
-  createTable(table: string, columns: ColumnDefinition[], options: { clustered?: boolean } = {}): Promise<void> {
-    const clustered = options.clustered === true && columns.some((c) => c.primaryKey);
-    return this.exec(`CREATE TABLE ${quoteIdent(table)} (${columns.map(sqliteColumnSql).join(', ')})${clustered ? ' WITHOUT ROWID' : ''}`);
+  createTable(table: string, columns: ColumnDefinition[], options: { rowidKeyed?: boolean } = {}): Promise<void> {
+    const defs = options.rowidKeyed ? columns.map((c) => ({ ...c, primaryKey: false })) : columns;
+    return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.map(sqliteColumnSql).join(', ')})`);
   }
 
 

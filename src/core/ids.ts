@@ -44,7 +44,7 @@ export function newId(): string {
  * primary-key index instead of a random page of it: a batch of inserts dirties one or two pages
  * of the index instead of one per row. Not for anything that must be unguessable.
  */
-export function newTimeOrderedId(nowMs: number = Date.now()): string {
+export function newTimeOrderedId(nowMs: number): string {
   return Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0').slice(-9) + randomString(ID_LENGTH - 9);
 }
 

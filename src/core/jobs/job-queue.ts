@@ -85,7 +85,7 @@ export class JobQueue {
     const checked = checkEnqueueOptions(name, options, now);
     const payloadText = serializePayload(name, payload);
     const row = {
-      id: newTimeOrderedId(),
+      id: newTimeOrderedId(now),
       name,
       payload: payloadText,
       priority: checked.priority,
@@ -112,8 +112,9 @@ export class JobQueue {
     const def = this.definitions.get(name);
     if (!def) throw new JobInputError(`unknown job "${name}": define it with app.jobs.define() on this node before enqueueing it`);
     if (payloads.length === 0) return;
-    const now = timeText(this.deps.clock.now());
-    const rows = payloads.map((payload) => ({ id: newTimeOrderedId(), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
+    const nowMs = this.deps.clock.now();
+    const now = timeText(nowMs);
+    const rows = payloads.map((payload) => ({ id: newTimeOrderedId(nowMs), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
     await this.store.insertMany(tx.db, rows, this.workerId);
     tx.afterCommit(() => this.runner.signal(name));
   }

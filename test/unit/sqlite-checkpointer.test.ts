@@ -7,6 +7,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/db/sqlite/sqlite-database.js';
@@ -72,4 +74,12 @@ describe('SQLite background checkpoints', () => {
     expect(walSize(file)).toBeLessThan(8 * 1024 * 1024);
     await db.close();
   }, 60_000);
+
+  it('neither end a script early while a write waits behind them nor keep it alive after close', async () => {
+    const child = fileURLToPath(new URL('../harness/sqlite-writes-child.ts', import.meta.url));
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', child, tempFile()], { timeout: 60_000 }, (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout }));
+    });
+    expect(result).toEqual({ code: 0, out: 'done\n' });
+  }, 70_000);
 });

@@ -148,10 +148,13 @@ export class SqliteCheckpointer {
   private request(): Promise<CheckpointResult> {
     if (this.closed || this.failed) return Promise.reject(new Error('the checkpointer is closed'));
     const worker = this.start();
+    // Referenced while a pass runs: the tail pass holds the writer's lock, and a script awaiting a
+    // write behind it must not see its event loop end (an idle worker keeps nothing alive).
+    worker.ref();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.pending = { resolve, reject };
       worker.postMessage('checkpoint');
-    });
+    }).finally(() => this.worker?.unref());
   }
 
   private start(): Worker {
@@ -203,6 +206,8 @@ export class SqliteCheckpointer {
     this.worker = null;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Referenced until it exits, so `await db.close()` in a script does not end with the loop.
+    worker.ref();
     worker.postMessage('close');
     const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 2000).unref());
     if ((await Promise.race([exited, late])) === 'late') await worker.terminate();

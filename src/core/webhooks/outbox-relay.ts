@@ -18,7 +18,6 @@ import { transact } from '../events/transaction.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Clock, Database, Logger } from '../ports.js';
 import { WEBHOOK_OUTBOX_TABLE } from '../internal-tables.js';
-import type { DeliveryJob } from './webhook-outbox.js';
 
 export const DELIVERY_JOB = 'basalt:webhook';
 /** Outbox rows moved into the job queue per transaction. */
@@ -53,10 +52,10 @@ export class OutboxRelay {
 
   constructor(private readonly deps: RelayDeps) {}
 
-  /** Adds a delivery to the outbox on `tx`; the relay moves it once `tx` commits. */
-  async add(tx: Tx, job: DeliveryJob): Promise<void> {
+  /** Adds a delivery (its message id, its job payload as JSON) to the outbox on `tx`; the relay moves it once `tx` commits. */
+  async add(tx: Tx, messageId: string, jobJson: string): Promise<void> {
     const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${''}, ${''})`);
-    await tx.db.query(insert.text, [job.m, JSON.stringify(job)]);
+    await tx.db.query(insert.text, [messageId, jobJson]);
     if (this.deps.moves && !this.scheduled) {
       this.scheduled = true;
       tx.afterCommit(() => {

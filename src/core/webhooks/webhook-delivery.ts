@@ -48,9 +48,10 @@ export class WebhookDelivery {
     // Deleted with its log: nothing left to deliver to or to record.
     if (!endpoint) return;
     const number = (p.a0 ?? 0) + job.attempt;
+    const body = typeof p.b === 'string' ? p.b : JSON.stringify(p.b);
     const startMs = clock.now();
     const now = formatDate(new Date(startMs));
-    const delivery: DeliveryRow = { id: p.m, webhook: p.w, type: p.t, collectionRef: p.c, recordRef: p.r, payload: p.b, state: 'pending', attempts: number - 1, lastStatus: 0, lastError: '', nextAttempt: '', created: p.at, updated: now };
+    const delivery: DeliveryRow = { id: p.m, webhook: p.w, type: p.t, collectionRef: p.c, recordRef: p.r, payload: body, state: 'pending', attempts: number - 1, lastStatus: 0, lastError: '', nextAttempt: '', created: p.at, updated: now };
     if (!endpoint.enabled) {
       await store.setDeliveryState({ ...delivery, state: 'skipped', lastError: 'the endpoint is disabled' });
       return;
@@ -59,13 +60,13 @@ export class WebhookDelivery {
       ...endpoint.headers,
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
-      ...standardHeaders(signingSecrets(endpoint, now), p.m, Math.floor(startMs / 1000), p.b),
+      ...standardHeaders(signingSecrets(endpoint, now), p.m, Math.floor(startMs / 1000), body),
     };
     let response: OutgoingResponse | null = null;
     let error = '';
     let refused = false;
     try {
-      response = await transport.post(endpoint.url, headers, p.b, job.signal);
+      response = await transport.post(endpoint.url, headers, body, job.signal);
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       refused = e.name === 'OutgoingRequestRefused' || (e.cause as Error | undefined)?.name === 'OutgoingRequestRefused' || e.cause?.code === 'EREFUSED_PRIVATE';

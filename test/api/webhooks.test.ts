@@ -117,6 +117,7 @@ beforeAll(async () => {
     deleteRule: '',
   });
   await createCollection(t, { name: 'notes', fields: [{ name: 'text', type: 'text' }], createRule: '' });
+  await createCollection(t, { name: 'codes', fields: [{ name: 'code', type: 'text' }], indexes: ['CREATE UNIQUE INDEX idx_codes_code ON codes (code)'], createRule: '', updateRule: '' });
   await createCollection(t, { name: 'order_view', type: 'view', viewQuery: 'SELECT id, title FROM orders' });
   addHooks(t, (app) => {
     app.onRecordCreate(async (e) => {
@@ -288,6 +289,24 @@ describe('deliveries', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.on('/notes').map((r) => JSON.parse(r.body).data.record.text)).toEqual(['kept']);
     await send(t, 'DELETE', `/api/webhooks/${notes.id}`, { auth: admin });
+  });
+
+  it('sends nothing for a create or update refused by a unique index (the delivery rides on the row statement on PostgreSQL)', async () => {
+    const codes = await createEndpoint({ url: `http://127.0.0.1:${receiver.port}/codes`, collections: ['codes'], actions: ['create', 'update'] });
+    const first = await send(t, 'POST', '/api/collections/codes/records', { body: { code: 'A' } });
+    expect(first.status).toBe(200);
+    const duplicate = await send(t, 'POST', '/api/collections/codes/records', { body: { code: 'A' } });
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.body.data.code.code).toBe('validation_not_unique');
+    const second = await send(t, 'POST', '/api/collections/codes/records', { body: { code: 'B' } });
+    const clash = await send(t, 'PATCH', `/api/collections/codes/records/${second.body.id}`, { body: { code: 'A' } });
+    expect(clash.status).toBe(400);
+    expect(clash.body.data.code.code).toBe('validation_not_unique');
+    expect((await send(t, 'PATCH', `/api/collections/codes/records/${second.body.id}`, { body: { code: 'C' } })).status).toBe(200);
+    await until(() => receiver.on('/codes').length === 3, 8000, 'the committed writes');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.on('/codes').map((r) => `${JSON.parse(r.body).type} ${JSON.parse(r.body).data.record.code}`)).toEqual(['record.created A', 'record.created B', 'record.updated C']);
+    await send(t, 'DELETE', `/api/webhooks/${codes.id}`, { auth: admin });
   });
 
   it('delivers only the records that match the filter', async () => {

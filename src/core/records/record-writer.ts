@@ -143,9 +143,10 @@ export class RecordWriter {
       await hooks.validate(w, () => validateWrite(w, this.deps));
       await finalizePasswords(w);
       commitFiles(w, this.deps);
-      if (w.action === 'create') await insertRecord(w);
-      else await updateRecord(w);
-      await this.deps.outbox?.recordWritten(w.tx, w.action, w.record, w.previous, w.transition ?? undefined);
+      // The webhook deliveries ride on the row's own statement where the engine allows it.
+      const announce = this.deps.outbox?.prepare(w.action as 'create' | 'update', w.record, w.previous, w.transition ?? undefined) ?? null;
+      const carried = w.action === 'create' ? await insertRecord(w, announce?.companion) : await updateRecord(w, announce?.companion);
+      await announce?.finish(w.tx, carried);
       await enterState(w, this.deps);
       announceAfterCommit(w, this.deps, hooks);
     });

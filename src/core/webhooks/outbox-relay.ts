@@ -11,7 +11,7 @@
  * restart) move. Nodes that do not send (`--webhook-concurrency 0`) do not relay either. Two relays at once (several nodes on PostgreSQL) take rows `FOR UPDATE`: a row already
  * moved by one is gone when the other's lock is granted, and is not read twice.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { compiledTemplate } from '../compiled-query.js';
 import type { Tx } from '../events/transaction.js';
 import { transact } from '../events/transaction.js';
@@ -42,6 +42,12 @@ export interface RelayDeps {
   moves: boolean;
 }
 
+/** One outbox row: the message id, the delivery job's payload as JSON. */
+export interface OutboxRow {
+  id: string;
+  job: string;
+}
+
 export class OutboxRelay {
   private scheduled = false;
   private waiting = false;
@@ -56,6 +62,16 @@ export class OutboxRelay {
   async add(tx: Tx, messageId: string, jobJson: string): Promise<void> {
     const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${''}, ${''})`);
     await tx.db.query(insert.text, [messageId, jobJson]);
+    this.added(tx);
+  }
+
+  /** The INSERT of `rows`, for a statement that writes them as part of its own (OutboxWrite.companion); call `added` once it ran. */
+  insertRows(rows: readonly OutboxRow[]): RawBuilder<unknown> {
+    return sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES ${sql.join(rows.map((r) => sql`(${r.id}, ${r.job})`))}`;
+  }
+
+  /** Rows were written on `tx`: the relay moves them once it commits (on a node that moves them). */
+  added(tx: Tx): void {
     if (this.deps.moves && !this.scheduled) {
       this.scheduled = true;
       tx.afterCommit(() => {

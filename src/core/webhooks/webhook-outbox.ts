@@ -9,11 +9,11 @@ import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import type { RecordModel } from '../model/record-model.js';
 import type { Tx } from '../events/transaction.js';
-import type { WriteTransition } from '../records/write/write-context.js';
+import type { OutboxWrite, WriteTransition } from '../records/write/write-context.js';
 import type { Clock, Logger } from '../ports.js';
 import { compileFilter, FilterResolveError } from '../rules/compiler.js';
 import { exportRecord } from '../records/record-export.js';
-import type { OutboxRelay } from './outbox-relay.js';
+import type { OutboxRelay, OutboxRow } from './outbox-relay.js';
 import { newMessageId } from './message-id.js';
 import type { WebhookAction, WebhookEndpoint } from './webhook-endpoint.js';
 import type { WebhookRegistry } from './webhook-registry.js';
@@ -87,6 +87,32 @@ export class WebhookOutbox {
   }
 
   /**
+   * A create's or update's deliveries, prepared before its row is written: the rows of the
+   * endpoints without a filter become the companion INSERT (or are added in `finish` when the
+   * statement did not carry it); endpoints with a filter are checked against the written row in
+   * `finish`.
+   */
+  prepare(action: 'create' | 'update', record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): OutboxWrite | null {
+    const collection = record.collection;
+    const endpoints = this.deps.registry.matching(collection.id, collection.data.system === true, action);
+    if (endpoints.length === 0) return null;
+    const message = this.message(EVENT_TYPES[action], record, action === 'update' ? previous : null, transition);
+    const rows = endpoints.filter((e) => !e.filterExpr).map((e) => this.row(e.id, message));
+    const filtered = endpoints.filter((e) => e.filterExpr);
+    const relay = this.deps.relay;
+    return {
+      companion: rows.length > 0 ? () => relay.insertRows(rows) : null,
+      finish: async (tx, carried) => {
+        if (carried) relay.added(tx);
+        else for (const row of rows) await relay.add(tx, row.id, row.job);
+        for (const endpoint of filtered) {
+          if (await this.passesFilter(tx, endpoint, collection, String(record.values.id))) await this.enqueue(tx, endpoint.id, message);
+        }
+      },
+    };
+  }
+
+  /**
    * A workflow transition's `webhook` effect: a `record.transitioned` message to endpoint
    * `endpointId` whatever it subscribes to, in the transition's transaction. An endpoint deleted
    * since the workflow was saved is skipped with a warning (the transition goes on); a disabled
@@ -129,11 +155,17 @@ export class WebhookOutbox {
   }
 
   private async enqueue(tx: Tx, endpointId: string, m: Message): Promise<void> {
+    const row = this.row(endpointId, m);
+    await this.deps.relay.add(tx, row.id, row.job);
+  }
+
+  /** The outbox row of message `m` to one endpoint: a new message id, the delivery job's payload. */
+  private row(endpointId: string, m: Message): OutboxRow {
     const messageId = newMessageId(m.nowMs);
     const meta: Omit<DeliveryJob, 'b'> = { w: endpointId, m: messageId, t: m.type, c: m.collectionId, r: m.recordId, at: m.at };
     // The body's JSON goes in as a JSON value, not a string: no second escaping pass, a narrower row.
     const metaJson = JSON.stringify(meta);
-    await this.deps.relay.add(tx, messageId, `${metaJson.slice(0, -1)},"b":${m.body()}}`);
+    return { id: messageId, job: `${metaJson.slice(0, -1)},"b":${m.body()}}` };
   }
 
   /** Whether the row `id` (as the transaction sees it) matches the endpoint's filter. */

@@ -4,6 +4,7 @@
  * in which transaction, the values being written, the errors found so far. Hooks see the write
  * through it, and change `record.values` before the steps that follow them.
  */
+import type { RawBuilder } from 'kysely';
 import type { Caller } from '../caller.js';
 import type { CollectionModel, SchemaView } from '../../model/collection-model.js';
 import type { RecordModel } from '../../model/record-model.js';
@@ -77,6 +78,23 @@ export interface WriterDeps {
 export interface RecordOutbox {
   /** `transition`: the workflow transition an update is (docs/workflows.md), delivered with it. */
   recordWritten(tx: Tx, action: WriteAction, record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): Promise<void>;
+  /**
+   * The announcements of a create or update, prepared just before its row is written (the record
+   * is final by then); null when nothing listens. See OutboxWrite.
+   */
+  prepare(action: 'create' | 'update', record: RecordModel, previous: RecordModel | null, transition?: WriteTransition): OutboxWrite | null;
+}
+
+/**
+ * A write's announcements, in two parts: `companion`, an INSERT the persist step may run as part
+ * of the row's own statement (a data-modifying CTE, on engines that have them: on PostgreSQL one
+ * round trip instead of two, each costing the node ~30 µs of system time), and `finish`, called
+ * once the row is written, which does the rest — all of it when the companion was not carried,
+ * and in any case the endpoints whose filter must see the written row.
+ */
+export interface OutboxWrite {
+  readonly companion: (() => RawBuilder<unknown>) | null;
+  finish(tx: Tx, carried: boolean): Promise<void>;
 }
 
 export interface WriteContext {

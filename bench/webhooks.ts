@@ -9,8 +9,8 @@
  *   body to the same receiver with the same concurrency, nothing recorded (what the receiver and
  *   the HTTP client can take). Goal: ≥ 1,000 deliveries/s on SQLite.
  * - HTTP creates/s with one matching endpoint against none (the endpoint disabled), on
- *   `basalt serve` in its own process under autocannon, BENCH_WEBHOOK_ROUNDS (3) rounds of
- *   BENCH_WEBHOOK_SECONDS (4) each, alternating, BENCH_WEBHOOK_CONNECTIONS (10) connections:
+ *   `basalt serve` in its own process under autocannon, after a 2 s warm-up, BENCH_WEBHOOK_ROUNDS
+ *   (5) rounds of BENCH_WEBHOOK_SECONDS (4) each, alternating, BENCH_WEBHOOK_CONNECTIONS (10) connections:
  *   first with --webhook-concurrency 0 (the server writes the outbox rows and leaves sending to
  *   other nodes: the write path's own cost), goal one/none ≥ 85 %; then with the server also
  *   sending the deliveries meanwhile, printed beside it (a delivery costs more CPU than the create
@@ -76,7 +76,7 @@ export function webhooksOptionsFromEnv(env: NodeJS.ProcessEnv): Omit<WebhooksBen
     concurrency: DEFAULT_WEBHOOKS_CONFIG.concurrency,
     connections: n('BENCH_WEBHOOK_CONNECTIONS', 10),
     seconds: n('BENCH_WEBHOOK_SECONDS', 4),
-    rounds: n('BENCH_WEBHOOK_ROUNDS', 3),
+    rounds: n('BENCH_WEBHOOK_ROUNDS', 5),
   };
 }
 
@@ -194,6 +194,10 @@ async function httpCreateRounds(engine: 'sqlite' | 'postgres', options: Webhooks
   const create = SCENARIOS.find((s) => s.id === 'create')!;
   const next = create.requests(data);
   try {
+    // A warm-up run, not counted: the first seconds of a fresh server (compilation, caches, the
+    // first pages of new tables) would otherwise fall on whichever variant goes first.
+    await runLoad({ url: server.url, connections: options.connections, seconds: 2, next });
+    if (concurrency > 0) await sleep(2000);
     const rounds: { none: number; one: number }[] = [];
     for (let r = 0; r < options.rounds; r++) {
       const round = { none: 0, one: 0 };

@@ -480,12 +480,16 @@ describe('time from the Clock: backoff and retention', () => {
 
       const dead = await m.app.jobs.enqueue('manual', {}, { delay: 10 ** 9 });
       await m.app.jobs.cancel(dead.id);
+      // The runner prunes by itself as the clock moves, so this prune may find its work done
+      // (seen under load): what counts is what is left.
       await clock.advance(120_000);
-      expect(await m.app.jobs.prune()).toBe(2);
+      expect(await m.app.jobs.prune()).toBeLessThanOrEqual(2);
       await expect(m.app.jobs.view(ok.id)).rejects.toMatchObject({ status: 404 });
+      await expect(m.app.jobs.view(flaky.id)).rejects.toMatchObject({ status: 404 });
       expect((await m.app.jobs.view(dead.id)).state).toBe('cancelled');
       await clock.advance(600_000);
-      expect(await m.app.jobs.prune()).toBe(1);
+      expect(await m.app.jobs.prune()).toBeLessThanOrEqual(1);
+      await expect(m.app.jobs.view(dead.id)).rejects.toMatchObject({ status: 404 });
     } finally {
       await m.close();
     }

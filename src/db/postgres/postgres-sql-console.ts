@@ -36,6 +36,23 @@ class CappedQuery extends pg.Query {
     super({ text, rowMode: 'array', types: TEXT_TYPES, rows: Math.min(PAGE_ROWS, maxRows), callback } as unknown as pg.QueryConfig);
   }
 
+  private synced = false;
+
+  /**
+   * With `rows` set, pg sends no Sync after Execute: after an error the server ignores every
+   * message until one comes, so the connection would hang (pg-cursor syncs here too).
+   */
+  handleError(err: Error, connection: { sync(): void }): void {
+    if (!this.synced) connection.sync();
+    this.synced = true;
+    (pg.Query.prototype as unknown as { handleError(e: Error, c: unknown): void }).handleError.call(this, err, connection);
+  }
+
+  handleCommandComplete(msg: unknown, connection: unknown): void {
+    this.synced = true; // pg syncs after a CommandComplete when `rows` is set
+    (pg.Query.prototype as unknown as { handleCommandComplete(m: unknown, c: unknown): void }).handleCommandComplete.call(this, msg, connection);
+  }
+
   /** pg calls this when a page ended and the portal has more rows. */
   handlePortalSuspended(connection: { execute(o: object): void; flush(): void; sync(): void }): void {
     const self = this as unknown as { _result: { rows: (string | null)[][] }; portal: string; rows: number };
@@ -43,6 +60,7 @@ class CappedQuery extends pg.Query {
     for (; this.counted < rows.length; this.counted++) for (const v of rows[this.counted]) this.bytes += v === null ? 4 : v.length + 2;
     if (rows.length >= this.maxRows || this.bytes >= this.maxBytes) {
       this.truncated = true;
+      this.synced = true;
       connection.sync(); // ends the extended-protocol exchange; the portal closes with the transaction
       return;
     }

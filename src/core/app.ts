@@ -41,6 +41,7 @@ import { HooksApi } from './hooks/hooks-api.js';
 import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
+import { SqlConsole } from './sql-console/sql-console.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
@@ -107,6 +108,8 @@ export interface App {
   readonly workflows: WorkflowService;
   /** Stored answers of requests sent with an `Idempotency-Key` (docs/idempotency.md). */
   readonly idempotency: IdempotencyStore;
+  /** `POST /api/sql`: one superuser statement, read-only unless the settings allow writes. */
+  readonly sqlConsole: SqlConsole;
   close(): Promise<void>;
 }
 
@@ -207,6 +210,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     webhooks,
     workflows,
     idempotency: new IdempotencyStore(db, clock),
+    sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     async close() {
       // First: running jobs may still write through the other services.
       await jobs.close();

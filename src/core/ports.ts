@@ -10,6 +10,7 @@ import type { FilterDialect } from './rules/filter-dialect.js';
 import type { SmtpSettings } from './settings/settings.js';
 import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
 import type { JobStore } from './jobs/job-store.js';
+import type { SqlConsoleRunner } from './sql-console/sql-console-runner.js';
 
 export type { Clock } from './clock.js';
 
@@ -81,6 +82,8 @@ export interface Database {
   readonly inTransaction: boolean;
   /** The job queue's SQL for this engine (core/jobs/job-store.ts); shared by a database and its transactions. */
   readonly jobs: JobStore;
+  /** `POST /api/sql` (core/sql-console): one superuser statement, read-only unless allowed, under the deadline. */
+  readonly console: SqlConsoleRunner;
   /** Runs `fn` in a transaction; inside one already, joins it. Rolls back when `fn` throws. */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
   /**

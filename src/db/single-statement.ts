@@ -135,3 +135,17 @@ export function assertSingleSelect(sql: string): string {
   // Drop a trailing semicolon so the statement can be embedded (CREATE VIEW … AS <select>).
   return sql.trim().replace(/;\s*$/, '').trimEnd();
 }
+
+/** Statements that would end or nest the transaction the SQL console runs its statement in. */
+const TRANSACTION_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE']);
+
+/**
+ * The SQL console's check (core/sql-console): one statement (a trailing `;` allowed), not a
+ * transaction-control one. Returns its first keyword, upper-cased.
+ */
+export function assertConsoleStatement(sql: string): string {
+  const { firstWord, hasInnerSemicolon } = scan(sql);
+  if (hasInnerSemicolon) throw new StatementError('only one statement is allowed');
+  if (TRANSACTION_CONTROL.has(firstWord)) throw new StatementError(`${firstWord} cannot be run from the console: each statement runs in a transaction of its own`);
+  return firstWord;
+}

@@ -39,6 +39,7 @@ import { registerBatchRoutes } from './routes/batch.js';
 import { registerFileRoutes } from './routes/files.js';
 import { serveCustomRoutes, watchBuiltInRoutes } from './custom-routes.js';
 import { registerCronRoutes } from './routes/crons.js';
+import { registerSqlRoutes } from './routes/sql.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTransitionRoutes } from './routes/transitions.js';
@@ -137,6 +138,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerOAuth2Routes(server, app);
   registerFileRoutes(server, app);
   registerCronRoutes(server, app);
+  registerSqlRoutes(server, app);
   registerJobRoutes(server, app);
   registerWebhookRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).

@@ -44,6 +44,9 @@ class AbortableDatabase implements Database {
   get inTransaction() {
     return this.inner.inTransaction;
   }
+  get console() {
+    return this.inner.console;
+  }
   get jobs() {
     return this.inner.jobs;
   }

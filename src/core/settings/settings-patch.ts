@@ -13,6 +13,7 @@ const SECTIONS: Record<keyof Settings, Record<string, Kind | 'rules'>> = {
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
   rateLimits: { enabled: 'bool', rules: 'rules' },
   batch: { enabled: 'bool', maxRequests: 'int', timeout: 'int', maxBodySize: 'int' },
+  sqlConsole: { allowWrites: 'bool' },
 };
 
 const RULE_KEYS: Record<keyof RateLimitRule, Kind> = { label: 'string', audience: 'string', duration: 'int', maxRequests: 'int' };

@@ -57,11 +57,21 @@ export interface BatchSettings {
   maxBodySize: number;
 }
 
+/**
+ * `POST /api/sql` (Basalt's addition to PocketBase's console, docs in the README): read-only
+ * unless a superuser turns writes on.
+ */
+export interface SqlConsoleSettings {
+  /** Let the console run INSERT, UPDATE, DELETE and DDL (never on collection or internal tables). @default false */
+  allowWrites: boolean;
+}
+
 export interface Settings {
   meta: MetaSettings;
   smtp: SmtpSettings;
   rateLimits: RateLimitSettings;
   batch: BatchSettings;
+  sqlConsole: SqlConsoleSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -85,6 +95,7 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     rateLimits: { enabled: false, rules: DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r })) },
     // PocketBase stores maxBodySize 0 ("the default"), shown as such by GET /api/settings.
     batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
+    sqlConsole: { allowWrites: false },
   };
 }
 

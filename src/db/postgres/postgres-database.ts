@@ -10,6 +10,8 @@ import { installPostgresFunctions } from './install-functions.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
+import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
+import { PostgresSqlConsole } from './postgres-sql-console.js';
 
 export interface PostgresOptions {
   url: string;
@@ -62,13 +64,14 @@ class PostgresDatabase implements Database {
     /** Outside transactions: the slots of the reads that may be slow (see read-slots.ts). */
     private readonly slots: ReadSlots | null,
     readonly jobs: JobStore,
+    readonly console: SqlConsoleRunner,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs)));
+    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -172,8 +175,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await pool.end().catch(() => {});
     throw err;
   }
-  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withDeadline(withExtendedProtocol(pool), timeoutMs) }) });
-  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url));
+  const deadlined = withDeadline(withExtendedProtocol(pool), timeoutMs);
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: deadlined }) });
+  const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
+  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole);
   return db;
 }
 

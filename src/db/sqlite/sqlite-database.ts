@@ -13,6 +13,8 @@ import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
+import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
+import { SqliteSqlConsole } from './sqlite-sql-console.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -34,6 +36,7 @@ class SqliteDatabase implements Database {
   readonly engine = 'sqlite' as const;
   readonly filter: FilterDialect = filterDialect;
   readonly schema: SchemaManager;
+  readonly console: SqlConsoleRunner;
 
   constructor(
     readonly kysely: Kysely<any>,
@@ -50,6 +53,7 @@ class SqliteDatabase implements Database {
           .columns()
           .map((c) => ({ name: c.name, table: c.table, column: c.column, type: c.type })),
     };
+    this.console = new SqliteSqlConsole(driver, pool);
     this.schema = new SqliteSchemaManager(kysely, preparer, () => {
       driver.clearStatementCache();
       pool?.clearStatementCache();

@@ -20,13 +20,36 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 
+/** A SQL console statement (core/sql-console): see sqlite-sql-console.ts. */
+export interface ConsoleTask {
+  sql: string;
+  /** false: on the worker's read-only connection; true: on its own writable one, in BEGIN IMMEDIATE. */
+  write: boolean;
+  maxRows: number;
+  maxBytes: number;
+  /** Lower-cased existing tables a write may not change the definition of (`_…` and `sqlite_…` always). */
+  protectedTables: string[];
+}
+
+/** What a console statement answers, every value as text (PocketBase's shape). */
+export interface ConsoleRows {
+  columns: { name: string; type: string; nullable: boolean }[];
+  rows: (string | null)[][];
+  affectedRows: number;
+  truncated: boolean;
+}
+
 /** Main thread → worker. */
-export type ReadRequest = { type: 'read'; id: number; sql: string; params: readonly unknown[] } | { type: 'clear' };
+export type ReadRequest =
+  | { type: 'read'; id: number; sql: string; params: readonly unknown[] }
+  | ({ type: 'console'; id: number } & ConsoleTask)
+  | { type: 'clear' };
 
 /** Worker → main thread: `ready` once its connection is open, then one reply per read. */
 export type ReadReply =
   | { id: number; ready: true }
   | { id: number; rows: Record<string, unknown>[]; blobs: boolean }
+  | { id: number; console: ConsoleRows }
   | { id: number; error: { message: string; code?: string } };
 
 export interface SqliteReadPoolOptions {
@@ -42,9 +65,10 @@ export interface SqliteReadPoolOptions {
 
 interface Task {
   id: number;
-  sql: string;
-  params: readonly unknown[];
-  resolve(rows: unknown[]): void;
+  message: ReadRequest;
+  /** Told when the task's worker is abandoned at the deadline, with the promise of its exit. */
+  onAbandon?: (exited: Promise<void>) => void;
+  resolve(result: unknown): void;
   reject(err: unknown): void;
   timer: NodeJS.Timeout | null;
   slot: Slot | null;
@@ -126,8 +150,25 @@ export class SqliteReadPool {
   /** Rows of a read-only statement, as plain objects exactly like `Statement.all` on the main thread. */
   read<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
-    return new Promise<T[]>((resolve, reject) => {
-      const task: Task = { id: this.nextId++, sql, params, resolve: resolve as (rows: unknown[]) => void, reject, timer: null, slot: null };
+    const id = this.nextId++;
+    return this.submit<T[]>({ type: 'read', id, sql, params }, id);
+  }
+
+  /**
+   * Runs a SQL console statement in a worker, under the same deadline as reads. A write's caller
+   * holds the writer's lock: `onAbandon` tells it when the worker was left running at the
+   * deadline, and when that worker has exited (its connection closed, its transaction rolled
+   * back), so the lock is not released while SQLite's own write lock is still held.
+   */
+  console(task: ConsoleTask, onAbandon?: (exited: Promise<void>) => void): Promise<ConsoleRows> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    const id = this.nextId++;
+    return this.submit<ConsoleRows>({ type: 'console', id, ...task }, id, onAbandon);
+  }
+
+  private submit<T>(message: ReadRequest, id: number, onAbandon?: (exited: Promise<void>) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const task: Task = { id, message, onAbandon, resolve: resolve as (result: unknown) => void, reject, timer: null, slot: null };
       this.queue.push(task);
       this.dispatch();
       // A worker's start-up (opening its connection; loading tsx in tests) is not the read's
@@ -167,7 +208,7 @@ export class SqliteReadPool {
       const task = this.queue.shift()!;
       task.slot = slot;
       slot.task = task;
-      slot.worker.postMessage({ type: 'read', id: task.id, sql: task.sql, params: task.params } satisfies ReadRequest);
+      slot.worker.postMessage(task.message);
     }
   }
 
@@ -196,6 +237,7 @@ export class SqliteReadPool {
     slot.task = null;
     task.slot = null;
     if ('error' in reply) this.settle(task, new BetterSqlite3.SqliteError(reply.error.message, reply.error.code ?? 'SQLITE_ERROR'));
+    else if ('console' in reply) this.settle(task, null, reply.console);
     else this.settle(task, null, reply.blobs ? reply.rows.map(toBuffers) : reply.rows);
     this.dispatch();
   }
@@ -220,10 +262,14 @@ export class SqliteReadPool {
       this.abandoned++;
       slot.worker.removeAllListeners();
       slot.worker.on('error', () => {});
-      slot.worker.once('exit', () => {
-        this.abandoned--;
-        this.dispatch();
-      });
+      const exited = new Promise<void>((resolve) =>
+        slot.worker.once('exit', () => {
+          this.abandoned--;
+          this.dispatch();
+          resolve();
+        }),
+      );
+      task.onAbandon?.(exited);
       void slot.worker.terminate();
     } else {
       const index = this.queue.indexOf(task);
@@ -233,7 +279,7 @@ export class SqliteReadPool {
     this.dispatch();
   }
 
-  private settle(task: Task, err: unknown, rows?: unknown[]): void {
+  private settle(task: Task, err: unknown, rows?: unknown): void {
     if (task.timer) clearTimeout(task.timer);
     task.timer = null;
     task.slot = null;

@@ -41,6 +41,8 @@ import { HooksApi } from './hooks/hooks-api.js';
 import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
+import { Readiness, type ReadinessCheck, type ReadinessReport } from './health/readiness.js';
+import { sql } from 'kysely';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
@@ -64,6 +66,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Outgoing webhook requests, through the SSRF guard. */
   webhookTransport: WebhookTransport;
+  /** Dependencies `/api/health/ready` checks besides the database (Redis's PING in a cluster). @default [] */
+  readinessChecks?: readonly ReadinessCheck[];
 }
 
 export interface App {
@@ -107,6 +111,8 @@ export interface App {
   readonly workflows: WorkflowService;
   /** Stored answers of requests sent with an `Idempotency-Key` (docs/idempotency.md). */
   readonly idempotency: IdempotencyStore;
+  /** Whether this node can serve now: database, shared stores, not shutting down (`/api/health/ready`). */
+  readiness(): Promise<ReadinessReport>;
   close(): Promise<void>;
 }
 
@@ -172,6 +178,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     const n = await webhooks.prune();
     if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
   });
+  const readiness = new Readiness([{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])]);
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
@@ -207,7 +214,9 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     webhooks,
     workflows,
     idempotency: new IdempotencyStore(db, clock),
+    readiness: () => readiness.check(),
     async close() {
+      readiness.markClosing();
       // First: running jobs may still write through the other services.
       await jobs.close();
       await webhooks.stop();

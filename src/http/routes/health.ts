@@ -23,7 +23,10 @@ export function registerHealthRoutes(server: FastifyInstance, app: App): void {
     return { code: 200, message: 'API is healthy.', data };
   });
 
-  server.get('/api/health/live', PROBE, async () => ({ code: 200, message: 'API is live.', data: {} }));
+  server.get('/api/health/live', PROBE, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { code: 200, message: 'API is live.', data: {} };
+  });
 
   server.get('/api/health/ready', PROBE, async (_request, reply) => {
     const report = await app.readiness();

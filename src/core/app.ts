@@ -182,6 +182,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
+  let closing: Promise<void> | null = null;
   return {
     config,
     db,
@@ -215,19 +216,24 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     workflows,
     idempotency: new IdempotencyStore(db, clock),
     readiness: () => readiness.check(),
-    async close() {
+    close() {
       readiness.markClosing();
-      // First: running jobs may still write through the other services.
-      await jobs.close();
-      await webhooks.stop();
-      await crons.stop();
-      hub.closeAll();
-      await bridge.stop();
-      await deps.pubsub.close();
-      await mail.close();
-      await deps.rateLimits.close();
-      await deps.files.close();
-      await db.close();
+      // A second call (a signal during a shutdown, a test's own cleanup) waits for the first.
+      return (closing ??= closeAll());
     },
   };
+
+  async function closeAll(): Promise<void> {
+    // First: running jobs may still write through the other services.
+    await jobs.close();
+    await webhooks.stop();
+    await crons.stop();
+    hub.closeAll();
+    await bridge.stop();
+    await deps.pubsub.close();
+    await mail.close();
+    await deps.rateLimits.close();
+    await deps.files.close();
+    await db.close();
+  }
 }

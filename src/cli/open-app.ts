@@ -1,13 +1,12 @@
 /** Opens the database named by the config and creates the app, with start-up errors made readable. */
 import pino from 'pino';
-import { createApp, type App } from '../core/app.js';
+import { createApp, type App, type AppDeps } from '../core/app.js';
 import type { Config } from '../core/config.js';
 import type { AccessEntry, Logger } from '../core/ports.js';
 import { Redis } from 'ioredis';
 import { openFileStorage } from '../adapters/create-file-storage.js';
 import { localAdapters } from '../adapters/local-adapters.js';
-import { RedisPubSub } from '../adapters/redis-pubsub.js';
-import { RedisRateLimitStore } from '../adapters/redis-rate-limit-store.js';
+import { redisAdapters } from '../adapters/redis-adapters.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
 
@@ -76,11 +75,10 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     const files = await openFileStorage(config).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    const adapters = { ...localAdapters(config), files };
+    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config), files };
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
-      adapters.rateLimits = new RedisRateLimitStore(redis);
-      adapters.pubsub = new RedisPubSub(redis);
+      adapters = { ...adapters, ...redisAdapters(redis) };
     }
     const app = await createApp(config, { db, logger, ...adapters });
     if (!redis) return app;

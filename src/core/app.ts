@@ -42,6 +42,8 @@ import type { HookBindings } from './hooks/hook-bindings.js';
 import type { Tx } from './events/transaction.js';
 import { SettingsService } from './settings/settings-service.js';
 import { SqlConsole } from './sql-console/sql-console.js';
+import { Readiness, type ReadinessCheck, type ReadinessReport } from './health/readiness.js';
+import { sql } from 'kysely';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
@@ -65,6 +67,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Outgoing webhook requests, through the SSRF guard. */
   webhookTransport: WebhookTransport;
+  /** Dependencies `/api/health/ready` checks besides the database (Redis's PING in a cluster). @default [] */
+  readinessChecks?: readonly ReadinessCheck[];
 }
 
 export interface App {
@@ -110,6 +114,8 @@ export interface App {
   readonly idempotency: IdempotencyStore;
   /** `POST /api/sql`: one superuser statement, read-only unless the settings allow writes. */
   readonly sqlConsole: SqlConsole;
+  /** Whether this node can serve now: database, shared stores, not shutting down (`/api/health/ready`). */
+  readiness(): Promise<ReadinessReport>;
   close(): Promise<void>;
 }
 
@@ -175,9 +181,11 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     const n = await webhooks.prune();
     if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
   });
+  const readiness = new Readiness([{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])]);
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
+  let closing: Promise<void> | null = null;
   return {
     config,
     db,
@@ -211,18 +219,25 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     workflows,
     idempotency: new IdempotencyStore(db, clock),
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
-    async close() {
-      // First: running jobs may still write through the other services.
-      await jobs.close();
-      await webhooks.stop();
-      await crons.stop();
-      hub.closeAll();
-      await bridge.stop();
-      await deps.pubsub.close();
-      await mail.close();
-      await deps.rateLimits.close();
-      await deps.files.close();
-      await db.close();
+    readiness: () => readiness.check(),
+    close() {
+      readiness.markClosing();
+      // A second call (a signal during a shutdown, a test's own cleanup) waits for the first.
+      return (closing ??= closeAll());
     },
   };
+
+  async function closeAll(): Promise<void> {
+    // First: running jobs may still write through the other services.
+    await jobs.close();
+    await webhooks.stop();
+    await crons.stop();
+    hub.closeAll();
+    await bridge.stop();
+    await deps.pubsub.close();
+    await mail.close();
+    await deps.rateLimits.close();
+    await deps.files.close();
+    await db.close();
+  }
 }

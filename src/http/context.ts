@@ -10,6 +10,7 @@ import type { ClientInfo } from '../core/auth/auth-origins.js';
 import type { ResolvedAuth } from '../core/auth/auth-service.js';
 import { apiKeyCaller, callerFor, type Caller } from '../core/records/caller.js';
 import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js';
+import { clientIpOf } from './client-ip.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,10 +48,10 @@ export async function resolveCredentials(app: App, request: FastifyRequest): Pro
   request.basaltAuth = await app.auth.resolveToken(token);
 }
 
-/** The client address and user agent, for sign-in origins and rate limits. */
-export function clientOf(request: FastifyRequest): ClientInfo {
+/** The client address (http/client-ip.ts) and user agent, for sign-in origins and rate limits. */
+export function clientOf(app: App, request: FastifyRequest): ClientInfo {
   const agent = request.headers['user-agent'];
-  return { ip: request.ip ?? '', userAgent: typeof agent === 'string' ? agent : '' };
+  return { ip: clientIpOf(app, request), userAgent: typeof agent === 'string' ? agent : '' };
 }
 
 /** Query values by name; a repeated parameter keeps its first value (as Go's Query().Get does). */

@@ -114,7 +114,7 @@ async function bodyOf(route: CustomRoute, request: FastifyRequest, app: App): Pr
 }
 
 async function runRoute(app: App, route: CustomRoute, params: Record<string, string>, request: FastifyRequest, reply: FastifyReply, idempotency?: RouteIdempotency): Promise<unknown> {
-  const origin = originOf(request, params);
+  const origin = originOf(app, request, params);
   const event = new RouteEvent(app.hookApp(null), origin, await bodyOf(route, request, app));
   let result: unknown;
   const chain = new Hook<RouteEvent>();

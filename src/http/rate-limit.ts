@@ -5,12 +5,15 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
-import { callerOf, clientOf } from './context.js';
+import { clientIpOf } from './client-ip.js';
+import { callerOf } from './context.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Action tags of a collection route, for `collection:tag` and `*:tag` rules. */
     rateLimit?: readonly string[];
+    /** Never counted (the health probes: a 429 would make an orchestrator restart a healthy node). */
+    skipRateLimit?: boolean;
   }
 }
 
@@ -32,7 +35,7 @@ function routedPath(url: string): string {
 export function rateLimitHook(app: App) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     // Off by default (as in PocketBase): one property read per request then.
-    if (!app.limiter.enabled) return done();
+    if (!app.limiter.enabled || request.routeOptions.config?.skipRateLimit) return done();
     const caller = callerOf(request);
     const tags = request.routeOptions.config?.rateLimit;
     const collectionParam = (request.params as { collection?: string } | undefined)?.collection;
@@ -44,7 +47,7 @@ export function rateLimitHook(app: App) {
         collection: collection && tags ? { id: collection.id, name: collection.name, tags, route: request.routeOptions.url ?? '' } : undefined,
         isAuth: caller.principal.kind !== 'guest',
         trusted: caller.can.trusted,
-        ip: clientOf(request).ip,
+        ip: clientIpOf(app, request),
       })
       .then(() => done(), done);
   };

@@ -2,11 +2,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { RequestOrigin } from '../core/hooks/request-origin.js';
+import type { App } from '../core/app.js';
+import { clientIpOf } from './client-ip.js';
 import { callerOf } from './context.js';
 
-export function originOf(request: FastifyRequest, params: Record<string, string> = (request.params ?? {}) as Record<string, string>): RequestOrigin {
+export function originOf(app: App, request: FastifyRequest, params: Record<string, string> = (request.params ?? {}) as Record<string, string>): RequestOrigin {
   const info = callerOf(request).info;
-  return { method: request.method, url: request.url, ip: request.ip, headers: request.headers, params, info, auth: info.auth, response: null };
+  return { method: request.method, url: request.url, ip: clientIpOf(app, request), headers: request.headers, params, info, auth: info.auth, response: null };
 }
 
 /** Sends what a hook answered (`e.json()`…); false when no hook did. */

@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../core/app.js';
 import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
-import { hasCredentials, resolveCredentials } from './context.js';
+import { callerOf, hasCredentials, resolveCredentials } from './context.js';
+import { superuserIpRefusal } from './superuser-ips.js';
 import { registerMultipart } from './multipart.js';
 import { rateLimitHook } from './rate-limit.js';
 import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
@@ -92,7 +93,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.decorateRequest('fieldsPicker', null);
 
   // One onRequest hook for everything a request needs before its handler (each hook costs every
-  // request): the `fields` picker, the credentials, then the rate limits.
+  // request): the `fields` picker, the credentials (and the superuser IP allowlist), then the
+  // rate limits.
   const rateLimit = rateLimitHook(app);
   server.addHook('onRequest', (request, reply, done) => {
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
@@ -102,7 +104,11 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       return done(err as Error);
     }
     if (!hasCredentials(request)) return rateLimit(request, reply, done);
-    resolveCredentials(app, request).then(() => rateLimit(request, reply, done), done);
+    resolveCredentials(app, request).then(() => {
+      const refused = superuserIpRefusal(app, request, callerOf(request).can.administers);
+      if (refused) return done(refused);
+      rateLimit(request, reply, done);
+    }, done);
   });
 
   if (options.requestLog !== false) {

@@ -70,7 +70,7 @@ export function readReceiverBodies(app: App, find: FindReceiver): preParsingHook
 
 /** Answers a delivery the preParsing hook read. */
 export async function runReceiver(app: App, delivery: ReceivedDelivery, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-  const origin = originOf(request, {});
+  const origin = originOf(app, request, {});
   const answer = await receiveWebhook(
     { db: app.db, clock: app.clock, logger: app.logger, hookApp: (tx) => app.hookApp(tx), parseJson: parseJsonText },
     delivery.receiver,

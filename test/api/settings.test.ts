@@ -161,7 +161,7 @@ describe('changes', () => {
     const rules = [{ label: 'users:authWithPassword', audience: '@guest', duration: 60, maxRequests: 10 }];
     const res = await patch({ rateLimits: { rules } });
     expect(res.status, res.raw).toBe(200);
-    expect(res.body.rateLimits).toEqual({ enabled: false, rules });
+    expect(res.body.rateLimits).toEqual({ enabled: false, rules, excludedIPs: [] });
   });
 
   it('the SMTP password is stored but never returned; a PATCH without it keeps it', async () => {

@@ -34,6 +34,8 @@ export interface DownloadRequest {
   token: string;
   /** The request as rules see it (headers, query…); auth and context are replaced. */
   info: RequestInfo;
+  /** False when the client IP is outside settings `superuserIPs`: a superuser's token then counts as none. @default true */
+  superuserAllowed?: boolean;
 }
 
 /**
@@ -103,8 +105,8 @@ export class FileDownloads {
   /** PocketBase: the token's record (or a guest, for a bad token) must pass the viewRule. */
   private async tokenMayView(collection: CollectionModel, record: RecordModel, request: DownloadRequest): Promise<boolean> {
     const found = request.token.trim() === '' ? null : await this.auth.findByToken(request.token.trim(), 'file');
-    const auth = found?.record ?? null;
-    const caller = callerFor(deriveRequest(request.info, { context: 'protectedFile', auth }));
+    let caller = callerFor(deriveRequest(request.info, { context: 'protectedFile', auth: found?.record ?? null }));
+    if (caller.can.administers && request.superuserAllowed === false) caller = callerFor(deriveRequest(request.info, { context: 'protectedFile', auth: null }));
     return ruleAllows(this.ctx, collection, String(record.values.id), collection.rules.view, caller);
   }
 }

@@ -3,10 +3,12 @@
  * matched to one rule, first by its tags (`users:authWithPassword`, then `*:authWithPassword`,
  * `*:auth`…), then by its path (`POST /api/x`, `/api/x`, then path prefixes ending with `/`).
  * Counts are per client IP; sign-in endpoints also count per submitted identity, so spreading a
- * password-guessing run over many addresses does not escape the limit. Superusers are exempt.
+ * password-guessing run over many addresses does not escape the limit. Superusers and the
+ * addresses of settings `rateLimits.excludedIPs` are exempt (from the per-IP counts).
  * The counters live behind the RateLimitStore port (memory, or Redis for a cluster).
  */
 import { ApiError } from '../errors.js';
+import { ipInList } from '../net/ip-list.js';
 import type { Logger, RateLimitStore } from '../ports.js';
 import type { SettingsService } from '../settings/settings-service.js';
 import type { RateLimitRule } from '../settings/settings.js';
@@ -67,6 +69,7 @@ export class RateLimiter {
   /** Counts the request against its rule; a 429 once the rule's window is used up. */
   async check(req: RateLimitRequest): Promise<void> {
     if (!this.enabled || req.trusted) return;
+    if (ipInList(this.settings.get().rateLimits.excludedIPs, req.ip)) return;
     const matched = this.match(req);
     if (!matched) return;
     await this.count(`${matched.rule.label}|${matched.rule.audience}|${matched.scope}|ip:${req.ip}`, matched.rule);

@@ -1,20 +1,38 @@
 /**
  * Applying a `PATCH /api/settings` body: a deep merge into the current settings, type-checked
  * key by key, then validated as a whole. Unknown keys are refused (as record bodies are), so a
- * typo never silently does nothing. Field errors nest like the body: `data.smtp.host.code`.
+ * typo never silently does nothing. Field errors nest like the body: `data.smtp.host.code`,
+ * `data.superuserIPs.1.code` for the second entry of a list.
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
+import { isIpOrSubnet } from '../net/ip-list.js';
 import { DEFAULT_RATE_LIMIT_RULES, type RateLimitRule, type Settings } from './settings.js';
 
 type Kind = 'string' | 'bool' | 'int';
+/** `ips`: IPs or CIDR subnets; `headers`: HTTP header names. */
+type ListKind = 'ips' | 'headers';
+type SectionName = Exclude<keyof Settings, 'superuserIPs'>;
 
-const SECTIONS: Record<keyof Settings, Record<string, Kind | 'rules'>> = {
-  meta: { appName: 'string', appURL: 'string', senderName: 'string', senderAddress: 'string', hideControls: 'bool' },
+const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> = {
+  meta: { appName: 'string', appURL: 'string', senderName: 'string', senderAddress: 'string', hideControls: 'bool', accentColor: 'string' },
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
-  rateLimits: { enabled: 'bool', rules: 'rules' },
+  rateLimits: { enabled: 'bool', rules: 'rules', excludedIPs: 'ips' },
   batch: { enabled: 'bool', maxRequests: 'int', timeout: 'int', maxBodySize: 'int' },
   sqlConsole: { allowWrites: 'bool' },
+  trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
 };
+
+/** Settings that are a list at the top level rather than a section (PocketBase's `superuserIPs`). */
+const TOP_LEVEL_LISTS: Record<string, ListKind> = { superuserIPs: 'ips' };
+
+/** Bounds on lists, so one PATCH cannot make every request's lookup large. */
+const LIST_LIMITS: Record<ListKind, { items: number; length: number }> = {
+  ips: { items: 1000, length: 64 },
+  headers: { items: 20, length: 100 },
+};
+
+/** The stored document: sections (objects) and top-level lists. */
+export type StoredSettings = Record<string, unknown>;
 
 const RULE_KEYS: Record<keyof RateLimitRule, Kind> = { label: 'string', audience: 'string', duration: 'int', maxRequests: 'int' };
 
@@ -23,6 +41,10 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9A-Fa-f:.]+\]?$/;
 // PocketBase's label forms: `METHOD /path`, `/path`, `collection:action`, `*:action`, `tag`.
 const RULE_LABEL = /^(?:\w+ \/[\w/-]*|\/[\w/-]*|\w+:\w+|\*:\w+|\w+)$/;
+// RFC 9110 §5.1: a field name is a token.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// PocketBase: Length(7, 7) and is.HexColor, i.e. `#RRGGBB`; empty is allowed.
+const HEX_COLOR = /^#[0-9A-Fa-f]{6}$/;
 
 const invalidType = (kind: Kind) => fieldError('validation_invalid_type', `Must be a ${kind === 'int' ? 'whole number' : kind === 'bool' ? 'boolean' : 'string'}.`);
 const required = () => fieldError('validation_required', 'Missing required value.');
@@ -75,6 +97,39 @@ function mergeRules(value: unknown, errors: ErrorData): RateLimitRule[] | null {
   return rules;
 }
 
+/** A list of strings (trimmed), each checked; null with `errors[key]` set when any is wrong. */
+function mergeList(value: unknown, kind: ListKind, errors: ErrorData, key: string): string[] | null {
+  const limits = LIST_LIMITS[kind];
+  if (!Array.isArray(value)) {
+    errors[key] = fieldError('validation_invalid_type', 'Must be an array of strings.');
+    return null;
+  }
+  if (value.length > limits.items) {
+    errors[key] = fieldError('validation_length_too_long', `Must have at most ${limits.items} items.`, { max: limits.items });
+    return null;
+  }
+  const items: string[] = [];
+  const itemErrors: ErrorData = {};
+  value.forEach((raw, i) => {
+    if (typeof raw !== 'string') {
+      itemErrors[String(i)] = fieldError('validation_invalid_type', 'Must be a string.');
+      return;
+    }
+    const item = raw.trim();
+    if (item === '') itemErrors[String(i)] = required();
+    else if (item.length > limits.length) itemErrors[String(i)] = fieldError('validation_length_too_long', `Must be no more than ${limits.length} characters.`, { max: limits.length });
+    // `validation_invlaid_ip_or_subnet` (sic) is PocketBase's code, kept for clients that match it.
+    else if (kind === 'ips' && !isIpOrSubnet(item)) itemErrors[String(i)] = fieldError('validation_invlaid_ip_or_subnet', 'Must be an IP address or a CIDR subnet (10.0.0.0/8).');
+    else if (kind === 'headers' && !HEADER_NAME.test(item)) itemErrors[String(i)] = fieldError('validation_invalid_header_name', 'Must be an HTTP header name.');
+    items.push(item);
+  });
+  if (Object.keys(itemErrors).length > 0) {
+    errors[key] = itemErrors;
+    return null;
+  }
+  return items;
+}
+
 function validate(s: Settings): ErrorData {
   const errors: ErrorData = {};
   const meta: Record<string, FieldError> = {};
@@ -82,6 +137,10 @@ function validate(s: Settings): ErrorData {
   if (!isHttpUrl(s.meta.appURL)) meta.appURL = s.meta.appURL === '' ? required() : fieldError('validation_is_url', 'Must be a valid http(s) URL.');
   if (s.meta.senderName === '' || s.meta.senderName.length > 255) meta.senderName = s.meta.senderName === '' ? required() : fieldError('validation_length_out_of_range', 'The length must be between 1 and 255.');
   if (!EMAIL.test(s.meta.senderAddress)) meta.senderAddress = s.meta.senderAddress === '' ? required() : fieldError('validation_is_email', 'Must be a valid email address.');
+  if (s.meta.accentColor !== '' && !HEX_COLOR.test(s.meta.accentColor)) {
+    meta.accentColor =
+      s.meta.accentColor.length !== 7 ? fieldError('validation_length_invalid', 'The length must be exactly 7.', { length: 7 }) : fieldError('validation_is_hex_color', 'Must be a valid hex color code (#RRGGBB).');
+  }
   if (Object.keys(meta).length > 0) errors.meta = meta;
 
   const smtp: Record<string, FieldError> = {};
@@ -121,15 +180,21 @@ function isHttpUrl(value: string): boolean {
  */
 export function applySettingsPatch(
   current: Settings,
-  stored: Record<string, Record<string, unknown>>,
+  stored: StoredSettings,
   patch: unknown,
-): { settings: Settings; stored: Record<string, Record<string, unknown>> } | { errors: ErrorData } {
+): { settings: Settings; stored: StoredSettings } | { errors: ErrorData } {
   if (!isObject(patch)) return { errors: {} };
   const next = structuredClone(current);
   const nextStored = structuredClone(stored);
   const errors: ErrorData = {};
   for (const [sectionName, sectionPatch] of Object.entries(patch)) {
-    const spec = SECTIONS[sectionName as keyof Settings];
+    const listKind = TOP_LEVEL_LISTS[sectionName];
+    if (listKind) {
+      const list = mergeList(sectionPatch, listKind, errors, sectionName);
+      if (list) (next as unknown as Record<string, unknown>)[sectionName] = nextStored[sectionName] = list;
+      continue;
+    }
+    const spec = SECTIONS[sectionName as SectionName];
     if (!spec) {
       errors[sectionName] = fieldError('validation_unknown_field', 'Unknown settings section.');
       continue;
@@ -138,8 +203,8 @@ export function applySettingsPatch(
       errors[sectionName] = fieldError('validation_invalid_type', 'Must be an object.');
       continue;
     }
-    const target = next[sectionName as keyof Settings] as unknown as Record<string, unknown>;
-    const storedSection = (nextStored[sectionName] ??= {});
+    const target = next[sectionName as SectionName] as unknown as Record<string, unknown>;
+    const storedSection = isObject(nextStored[sectionName]) ? (nextStored[sectionName] as Record<string, unknown>) : (nextStored[sectionName] = {});
     const sectionErrors: ErrorData = {};
     for (const [key, value] of Object.entries(sectionPatch)) {
       const kind = spec[key];
@@ -148,6 +213,9 @@ export function applySettingsPatch(
       } else if (kind === 'rules') {
         const rules = mergeRules(value, sectionErrors);
         if (rules) target[key] = storedSection[key] = rules;
+      } else if (kind === 'ips' || kind === 'headers') {
+        const list = mergeList(value, kind, sectionErrors, key);
+        if (list) target[key] = storedSection[key] = list;
       } else {
         const c = coerce(value, kind);
         if (c.ok) target[key] = storedSection[key] = c.value;
@@ -163,14 +231,20 @@ export function applySettingsPatch(
 }
 
 /** Effective settings: the start-up defaults overlaid with what was saved. */
-export function overlaySettings(defaults: Settings, stored: Record<string, Record<string, unknown>>): Settings {
+export function overlaySettings(defaults: Settings, stored: StoredSettings): Settings {
   const out = structuredClone(defaults);
   for (const [sectionName, section] of Object.entries(stored)) {
-    const spec = SECTIONS[sectionName as keyof Settings];
+    if (TOP_LEVEL_LISTS[sectionName]) {
+      if (Array.isArray(section)) (out as unknown as Record<string, unknown>)[sectionName] = section.filter((v) => typeof v === 'string');
+      continue;
+    }
+    const spec = SECTIONS[sectionName as SectionName];
     if (!spec || !isObject(section)) continue;
-    const target = out[sectionName as keyof Settings] as unknown as Record<string, unknown>;
+    const target = out[sectionName as SectionName] as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(section)) if (spec[key]) target[key] = value;
   }
   if (!Array.isArray(out.rateLimits.rules)) out.rateLimits.rules = DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r }));
+  if (!Array.isArray(out.rateLimits.excludedIPs)) out.rateLimits.excludedIPs = [];
+  if (!Array.isArray(out.trustedProxy.headers)) out.trustedProxy.headers = [];
   return out;
 }

@@ -7,16 +7,26 @@ import { transact } from '../events/transaction.js';
 import { sql } from 'kysely';
 import { PARAMS_TABLE } from '../collections/collection-store.js';
 import type { Config } from '../config.js';
-import { badRequest, MESSAGES } from '../errors.js';
+import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Database } from '../ports.js';
 import { nowText, type Clock } from '../clock.js';
 import { defaultSettings, type Settings } from './settings.js';
-import { applySettingsPatch, overlaySettings } from './settings-patch.js';
+import { ipInList } from '../net/ip-list.js';
+import { applySettingsPatch, overlaySettings, type StoredSettings } from './settings-patch.js';
 
 const SETTINGS_ID = 'settings';
 
-type Stored = Record<string, Record<string, unknown>>;
+type Stored = StoredSettings;
+
+export interface SettingsUpdateOptions {
+  /**
+   * The caller's client IP as it would be under the new settings (their trusted proxy may change
+   * it). Given, a change that leaves `superuserIPs` without that address is refused: the caller
+   * would lock themselves out of the admin API. Omitted (hook code, the CLI), nothing is checked.
+   */
+  callerIp?: (next: Settings) => string;
+}
 
 export class SettingsService {
   private current: Settings;
@@ -50,7 +60,7 @@ export class SettingsService {
   }
 
   /** Applies a PATCH body; 400 with field errors when it does not validate. */
-  async update(patch: unknown): Promise<Settings> {
+  async update(patch: unknown, options: SettingsUpdateOptions = {}): Promise<Settings> {
     await transact(this.db, async ({ db: tx }) => {
       // Serialise settings writers across nodes (the same lock as schema changes: both are rare).
       await tx.lockSchema();
@@ -58,6 +68,7 @@ export class SettingsService {
       const current = overlaySettings(this.defaults, stored);
       const result = applySettingsPatch(current, stored, patch);
       if ('errors' in result) throw badRequest(MESSAGES.validationFailed, result.errors);
+      assertNoLockout(result.settings, options);
       const value = JSON.stringify(result.stored);
       const now = nowText(this.clock);
       const updated = await tx.kysely.updateTable(PARAMS_TABLE).set({ value, updated: now }).where('id', '=', SETTINGS_ID).executeTakeFirst();
@@ -69,6 +80,23 @@ export class SettingsService {
     await this.events.emit('settingsChanged', {});
     return this.current;
   }
+}
+
+/**
+ * PocketBase saves such a change and the superuser is shut out until someone edits the database;
+ * Basalt refuses it (400) and says which address to add.
+ */
+function assertNoLockout(next: Settings, options: SettingsUpdateOptions): void {
+  if (!options.callerIp || next.superuserIPs.length === 0) return;
+  const ip = options.callerIp(next);
+  if (ipInList(next.superuserIPs, ip)) return;
+  throw badRequest(MESSAGES.validationFailed, {
+    superuserIPs: fieldError(
+      'validation_superuser_ip_lockout',
+      `Your own address (${ip || 'unknown'}) would not be allowed: add it (or its subnet) to the list, or you would lock yourself out.`,
+      { ip },
+    ),
+  });
 }
 
 function deepFreeze<T>(value: T): T {

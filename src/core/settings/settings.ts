@@ -1,6 +1,6 @@
 /**
  * The runtime settings (`/api/settings`, PocketBase's shape): app meta used in emails, SMTP,
- * rate limits and batch requests. They live in the database so every node reads the same values; defaults
+ * rate limits, batch requests, the trusted proxy and the superuser IP allowlist. They live in the database so every node reads the same values; defaults
  * come from the start-up Config (`--app-name`, `--app-url`) for anything never saved.
  */
 import type { Config } from '../config.js';
@@ -11,6 +11,8 @@ export interface MetaSettings {
   senderName: string;
   senderAddress: string;
   hideControls: boolean;
+  /** The dashboard's accent colour, `#RRGGBB` (or empty). @default "#1055c9" */
+  accentColor: string;
 }
 
 export interface SmtpSettings {
@@ -43,6 +45,24 @@ export interface RateLimitRule {
 export interface RateLimitSettings {
   enabled: boolean;
   rules: RateLimitRule[];
+  /** Client IPs or CIDR subnets never rate limited (an internal service, a health checker). @default [] */
+  excludedIPs: string[];
+}
+
+/**
+ * Which request headers carry the client's address (PocketBase's `TrustedProxyConfig`). Empty
+ * `headers`: the socket's address. Only list headers your proxy sets (and overwrites): a header
+ * the client can send itself lets it choose its address.
+ */
+export interface TrustedProxySettings {
+  /** Header names, checked in order; the first one present with an address wins. @default [] */
+  headers: string[];
+  /**
+   * Take the leftmost address of a list such as `X-Forwarded-For` (the original client, as the
+   * first proxy saw it) instead of the rightmost (the one the nearest proxy added). Leftmost is
+   * spoofable behind proxies that append to a client-sent header. @default false
+   */
+  useLeftmostIP: boolean;
 }
 
 /** `POST /api/batch` (spec §1.5), PocketBase's `BatchConfig`. */
@@ -67,11 +87,14 @@ export interface SqlConsoleSettings {
 }
 
 export interface Settings {
+  /** When not empty, superuser requests from any other IP or subnet are refused (403). @default [] */
+  superuserIPs: string[];
   meta: MetaSettings;
   smtp: SmtpSettings;
   rateLimits: RateLimitSettings;
   batch: BatchSettings;
   sqlConsole: SqlConsoleSettings;
+  trustedProxy: TrustedProxySettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -84,18 +107,21 @@ export const DEFAULT_RATE_LIMIT_RULES: readonly RateLimitRule[] = [
 
 export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Settings {
   return {
+    superuserIPs: [],
     meta: {
       appName: config.appName,
       appURL: config.appUrl,
       senderName: 'Support',
       senderAddress: 'support@example.com',
       hideControls: false,
+      accentColor: '#1055c9',
     },
     smtp: { enabled: false, host: 'smtp.example.com', port: 587, username: '', password: '', authMethod: 'PLAIN', tls: false, localName: '' },
-    rateLimits: { enabled: false, rules: DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r })) },
+    rateLimits: { enabled: false, rules: DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r })), excludedIPs: [] },
     // PocketBase stores maxBodySize 0 ("the default"), shown as such by GET /api/settings.
     batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
     sqlConsole: { allowWrites: false },
+    trustedProxy: { headers: [], useLeftmostIP: false },
   };
 }
 

@@ -5,6 +5,7 @@ import { forbidden, MESSAGES, unauthorized } from '../../core/errors.js';
 import { issueFileToken } from '../../core/files/file-token.js';
 import { callerOf, queryOf } from '../context.js';
 import { isForcedDownload, sendStoredFile } from '../file-response.js';
+import { superuserIpAllowed } from '../superuser-ips.js';
 
 type Params = { collection: string; record: string; filename: string };
 
@@ -24,6 +25,7 @@ export function registerFileRoutes(server: FastifyInstance, app: App): void {
         thumb: query.thumb ?? '',
         token: query.token ?? '',
         info: callerOf(request).info,
+        superuserAllowed: superuserIpAllowed(app, request),
       });
       return sendStoredFile(request, reply, app.files, file, isForcedDownload(query.download));
     },

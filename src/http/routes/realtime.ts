@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import type { RealtimeChannel } from '../../core/realtime/realtime-client.js';
 import { readBody } from '../body.js';
+import { clientIpOf } from '../client-ip.js';
 import { callerOf } from '../context.js';
 import { refuseApiKeys } from './guards.js';
 
@@ -49,14 +50,14 @@ export function registerRealtimeRoutes(server: FastifyInstance, app: App): void 
         else res.end();
       },
     };
-    const client = hub.connect(channel, request.ip);
+    const client = hub.connect(channel, clientIpOf(app, request));
     res.once('close', () => client.close());
   });
 
   server.post('/api/realtime', { preHandler: refuseApiKeys }, async (request, reply) => {
     const { data } = await readBody(request);
     const caller = callerOf(request);
-    hub.subscribe(data, caller.principal, request.ip);
+    hub.subscribe(data, caller.principal, clientIpOf(app, request));
     return reply.code(204).send();
   });
 }

@@ -10,6 +10,7 @@ import { ApiError, badRequest, fieldError, MESSAGES } from '../../core/errors.js
 import { RecordAuthEvent } from '../../core/hooks/hook-events.js';
 import { HookRecord } from '../../core/hooks/hook-record.js';
 import { originOf, sendHookResponse } from '../request-origin.js';
+import { superuserIpRefusal } from '../superuser-ips.js';
 import { checkClientQuery } from '../../core/records/client-query.js';
 import { callerFor } from '../../core/records/caller.js';
 import { presentRecords } from '../../core/records/record-presenter.js';
@@ -39,6 +40,9 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
   async function authResponse(result: AuthResult, request: FastifyRequest, reply: FastifyReply, method: string) {
     const record = result.record;
     const asOwner = callerFor(deriveRequest(callerOf(request).info, { auth: record }));
+    // A superuser signing in from outside settings.superuserIPs gets PocketBase's 403, no token.
+    const refused = superuserIpRefusal(app, request, asOwner.can.administers);
+    if (refused) throw refused;
     const answer = async (token: string, meta: unknown) => {
       const [json] = await presentRecords(ctx, [record], asOwner, checkClientQuery(queryOf(request), asOwner));
       return meta ? { token, record: json, meta } : { token, record: json };
@@ -47,7 +51,7 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
     const tags = [record.collection.id, record.collection.name];
     if (!hook.handles(tags)) return answer(result.token, result.meta);
     // onRecordAuthRequest: every sign-in's answer (PocketBase's), which a hook may change or refuse.
-    const origin = originOf(request);
+    const origin = originOf(app, request);
     const event = new RecordAuthEvent(app.hookApp(null), origin, new HookRecord(record), result.token, result.meta ?? null, method);
     let body: unknown;
     await hook.trigger(event, async (e) => {
@@ -58,7 +62,7 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
     return body;
   }
 
-  const signInOf = (request: FastifyRequest, body: Record<string, unknown>) => ({ caller: callerOf(request), client: clientOf(request), mfaId: mfaIdOf(request, body) });
+  const signInOf = (request: FastifyRequest, body: Record<string, unknown>) => ({ caller: callerOf(request), client: clientOf(app, request), mfaId: mfaIdOf(request, body) });
 
   server.get<{ Params: Params }>(`${base}/auth-methods`, tags('listAuthMethods'), async (request) => {
     const collection = authCollectionFrom(app, request.params.collection);
@@ -79,7 +83,7 @@ export function registerRecordAuthRoutes(server: FastifyInstance, app: App): voi
 
   server.post<{ Params: Params }>(`${base}/auth-refresh`, tags('authRefresh'), async (request, reply) => {
     const collection = authCollectionFrom(app, request.params.collection);
-    return authResponse(await app.auth.authRefresh(collection, callerOf(request), request.basaltAuth, clientOf(request)), request, reply, 'refresh');
+    return authResponse(await app.auth.authRefresh(collection, callerOf(request), request.basaltAuth, clientOf(app, request)), request, reply, 'refresh');
   });
 
   server.post<{ Params: Params }>(`${base}/request-otp`, tags('requestOTP'), async (request) => {

@@ -41,7 +41,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
-    const origin = originOf(request);
+    const origin = originOf(app, request);
     const input = await writeInput(app, request, collection, 'create');
     origin.joinTransaction = commitMarker(app, request);
     const record = await writer.create(collection, input, caller, undefined, origin);
@@ -54,7 +54,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
     const collection = collectionFrom(app, request.params.collection);
     const caller = callerOf(request);
     const query = checkClientQuery(queryOf(request), caller);
-    const origin = originOf(request);
+    const origin = originOf(app, request);
     const input = await writeInput(app, request, collection, 'update');
     origin.joinTransaction = commitMarker(app, request);
     const record = await writer.update(collection, request.params.id!, input, caller, undefined, origin);
@@ -65,7 +65,7 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
 
   server.delete<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['delete'], idempotent: true } }, async (request, reply) => {
     const collection = collectionFrom(app, request.params.collection);
-    const origin = originOf(request);
+    const origin = originOf(app, request);
     origin.joinTransaction = commitMarker(app, request);
     await writer.delete(collection, request.params.id!, callerOf(request), undefined, origin);
     if (sendHookResponse(origin, reply)) return reply;

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { sendTestEmail } from '../../core/mail/test-email.js';
-import { redactSettings } from '../../core/settings/settings.js';
+import { redactSettings, type Settings } from '../../core/settings/settings.js';
 import { readBody } from '../body.js';
+import { clientIpUnder } from '../client-ip.js';
 import { superusersOnly } from './guards.js';
 
 export function registerSettingsRoutes(server: FastifyInstance, app: App): void {
@@ -11,7 +12,10 @@ export function registerSettingsRoutes(server: FastifyInstance, app: App): void 
 
   server.patch('/api/settings', superusersOnly, async (request) => {
     const { data } = await readBody(request);
-    return redactSettings(await app.settings.update(data));
+    // The caller's address under the new trusted-proxy settings: a change that would shut them
+    // out of the admin API (superuserIPs) is refused.
+    const callerIp = (next: Settings) => clientIpUnder(request, app.config.trustProxy, next.trustedProxy);
+    return redactSettings(await app.settings.update(data, { callerIp }));
   });
 
   server.post('/api/settings/test/email', superusersOnly, async (request, reply) => {

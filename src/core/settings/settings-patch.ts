@@ -13,7 +13,11 @@ const SECTIONS: Record<keyof Settings, Record<string, Kind | 'rules'>> = {
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
   rateLimits: { enabled: 'bool', rules: 'rules' },
   batch: { enabled: 'bool', maxRequests: 'int', timeout: 'int', maxBodySize: 'int' },
+  logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
 };
+
+/** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
+const MAX_LOG_DAYS = 100_000;
 
 const RULE_KEYS: Record<keyof RateLimitRule, Kind> = { label: 'string', audience: 'string', duration: 'int', maxRequests: 'int' };
 
@@ -101,6 +105,13 @@ function validate(s: Settings): ErrorData {
     else if (s.batch.enabled && key !== 'maxBodySize' && s.batch[key] === 0) batch[key] = required();
   }
   if (Object.keys(batch).length > 0) errors.batch = batch;
+
+  // PocketBase: maxDays ≥ 0. Basalt also bounds both numbers (a cutoff date must stay a date).
+  const logs: Record<string, FieldError> = {};
+  if (s.logs.maxDays < 0) logs.maxDays = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 0.');
+  else if (s.logs.maxDays > MAX_LOG_DAYS) logs.maxDays = fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_LOG_DAYS}.`);
+  if (Math.abs(s.logs.minLevel) > 1000) logs.minLevel = fieldError('validation_out_of_range', 'Must be between -1000 and 1000.');
+  if (Object.keys(logs).length > 0) errors.logs = logs;
   return errors;
 }
 

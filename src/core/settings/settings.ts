@@ -57,11 +57,24 @@ export interface BatchSettings {
   maxBodySize: number;
 }
 
+/** The stored logs (`/api/logs`), PocketBase's `LogsConfig`. */
+export interface LogsSettings {
+  /** Days entries are kept; 0 stores nothing. @default 5 */
+  maxDays: number;
+  /** Lowest level stored (-4 debug, 0 info, 4 warn, 8 error). @default 0 */
+  minLevel: number;
+  /** Store the client's IP addresses with each request. @default true */
+  logIP: boolean;
+  /** Store the signed-in record's id with each request (its collection is always stored). @default false */
+  logAuthId: boolean;
+}
+
 export interface Settings {
   meta: MetaSettings;
   smtp: SmtpSettings;
   rateLimits: RateLimitSettings;
   batch: BatchSettings;
+  logs: LogsSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -85,6 +98,7 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     rateLimits: { enabled: false, rules: DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r })) },
     // PocketBase stores maxBodySize 0 ("the default"), shown as such by GET /api/settings.
     batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
+    logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
   };
 }
 

@@ -13,6 +13,9 @@ import { SqliteSchemaManager, type SqlitePreparer } from './sqlite-schema.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
+import type { LogStore } from '../../core/logs/log-store.js';
+import type { Clock } from '../../core/clock.js';
+import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -57,6 +60,15 @@ class SqliteDatabase implements Database {
   }
 
   private txDatabase: SqliteDatabase | null = null;
+  /** How the root database was opened (the logs file goes next to it); null on transactions. */
+  opened: SqliteOptions | null = null;
+
+  async openLogStore(clock: Clock): Promise<LogStore> {
+    if (!this.opened) throw new Error('the log store is opened on the root database');
+    // One read worker: log lists are rare admin reads; no background checkpointer (small rows).
+    const aux = openSqlite({ file: auxiliaryFileOf(this.opened.file), readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });
+    return openSqliteLogStore(aux, clock);
+  }
 
   /**
    * One write transaction at a time (SQLite has one writer): take the write lock, BEGIN
@@ -187,5 +199,7 @@ export function openSqlite(options: SqliteOptions): Database {
     driver.writeLock.onRelease = () => background.writeReleased();
     checkpointer = background;
   }
-  return new SqliteDatabase(kysely, driver, false, pool, checkpointer);
+  const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer);
+  db.opened = options;
+  return db;
 }

@@ -71,10 +71,25 @@ export class LogTable {
     this.ctx = { db, clock, schema: { find: (idOrName: string) => (idOrName === LOGS_MODEL.id ? LOGS_MODEL : undefined), all: () => [LOGS_MODEL] } };
   }
 
+  /** Multi-row INSERT texts by row count, compiled once (the query builder costs ~5 µs a row). */
+  private readonly insertTexts = new Map<number, string>();
+
+  protected insertText(rows: number): string {
+    let text = this.insertTexts.get(rows);
+    if (!text) {
+      // Compiled with placeholder values, so each engine gets its own parameter marks.
+      const one = sql`(${sql.join(COLUMNS.map(() => sql.val(null)))})`;
+      text = sql`INSERT INTO ${sql.id(LOGS_TABLE)} (${sql.join(COLUMNS.map((c) => sql.id(c)))}) VALUES ${sql.join(Array(rows).fill(one))}`.compile(this.db.kysely).sql;
+      if (this.insertTexts.size < 64) this.insertTexts.set(rows, text);
+    }
+    return text;
+  }
+
   async insertMany(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const values = entries.map((e) => ({ id: e.id, level: e.level, message: e.message, data: JSON.stringify(e.data), created: e.created }));
-    await this.db.kysely.insertInto(LOGS_TABLE).values(values).execute();
+    const params: unknown[] = [];
+    for (const e of entries) params.push(e.id, e.level, e.message, JSON.stringify(e.data), e.created);
+    await this.db.query(this.insertText(entries.length), params);
   }
 
   async list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>> {

@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
-import { LOGS_TABLE, type LogStore } from '../../core/logs/log-store.js';
+import { LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-store.js';
 import type { Database } from '../../core/ports.js';
 import { parseIndex } from '../../core/collections/index-definition.js';
 
@@ -19,7 +19,22 @@ export function auxiliaryFileOf(dataFile: string): string {
   return dataFile === ':memory:' ? ':memory:' : join(dirname(dataFile), AUXILIARY_FILE);
 }
 
+/**
+ * A batch is one transaction of single-row INSERTs of one cached statement. Measured on the main
+ * thread (a busy 2-core machine, 40,000 rows): about half the time of one multi-row VALUES with
+ * five parameters a row (binding and parsing dominate; dropping the indexes saved ~5 %), and far
+ * less than a JSON array unpacked with json_each (each `->>` parses the element again).
+ */
+const INSERT_ONE = `INSERT INTO ${LOGS_TABLE} (id, level, message, data, created) VALUES (?, ?, ?, ?, ?)`;
+
 class SqliteLogStore extends LogTable implements LogStore {
+  override async insertMany(entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const e of entries) await tx.query(INSERT_ONE, [e.id, e.level, e.message, JSON.stringify(e.data), e.created]);
+    });
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

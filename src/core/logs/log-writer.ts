@@ -1,6 +1,7 @@
 /**
  * The write buffer of the stored logs: entries are queued in memory and written off the request
- * path, one multi-row INSERT per flush, every `flushIntervalMs` or as soon as `batchSize` wait.
+ * path, one write per flush (one statement or one transaction), every `flushIntervalMs` or as soon
+ * as `batchSize` wait.
  *
  * Bounded: when the store cannot keep up (a slow disk, a lost database) and `capacity` entries
  * wait, the oldest are dropped and counted (`dropped`), so memory never grows without bound and
@@ -16,7 +17,7 @@ import type { LogEntry, LogStore } from './log-store.js';
 export interface LogWriterOptions {
   /** @default 200 */
   flushIntervalMs?: number;
-  /** Entries that trigger a flush at once, and the most one INSERT writes. @default 200 */
+  /** Entries that trigger a flush at once, and the most one flush writes. @default 1000 */
   batchSize?: number;
   /** Entries that may wait; past it the oldest are dropped. @default 10000 */
   capacity?: number;
@@ -40,7 +41,7 @@ export class LogWriter {
     options: LogWriterOptions = {},
   ) {
     this.interval = options.flushIntervalMs ?? 200;
-    this.batchSize = Math.max(1, options.batchSize ?? 200);
+    this.batchSize = Math.max(1, options.batchSize ?? 1000);
     this.capacity = Math.max(this.batchSize, options.capacity ?? 10_000);
   }
 

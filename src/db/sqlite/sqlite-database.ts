@@ -65,8 +65,9 @@ class SqliteDatabase implements Database {
 
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
-    // One read worker: log lists are rare admin reads; no background checkpointer (small rows).
-    const aux = openSqlite({ file: auxiliaryFileOf(this.opened.file), readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });
+    // One read worker: log lists are rare admin reads. Checkpoints in the background as for the
+    // data file: a checkpoint on commit (an fsync) would fall on the main thread every ~1,000 pages.
+    const aux = openSqlite({ file: auxiliaryFileOf(this.opened.file), readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: this.opened.backgroundCheckpoints });
     return openSqliteLogStore(aux, clock);
   }
 

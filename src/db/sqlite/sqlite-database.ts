@@ -65,10 +65,12 @@ class SqliteDatabase implements Database {
 
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
-    // One read worker: log lists are rare admin reads. Checkpoints in the background as for the
-    // data file: a checkpoint on commit (an fsync) would fall on the main thread every ~1,000 pages.
-    const aux = openSqlite({ file: auxiliaryFileOf(this.opened.file), readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: this.opened.backgroundCheckpoints });
-    return openSqliteLogStore(aux, clock);
+    // One read worker: log lists are rare admin reads. The batches are written by a worker of
+    // their own (sqlite-log-writer.ts), whose connection checkpoints on its commits, off the main
+    // thread; this connection only reads and, rarely, deletes: no background checkpointer.
+    const file = auxiliaryFileOf(this.opened.file);
+    const aux = openSqlite({ file, readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });
+    return openSqliteLogStore(aux, file, clock);
   }
 
   /**

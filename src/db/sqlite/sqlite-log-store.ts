@@ -10,6 +10,7 @@ import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
 import { LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-store.js';
 import type { Database } from '../../core/ports.js';
 import { parseIndex } from '../../core/collections/index-definition.js';
+import { SqliteLogWriter, type LogRow } from './sqlite-log-writer.js';
 
 /** The file name PocketBase gives its logs database. */
 export const AUXILIARY_FILE = 'auxiliary.db';
@@ -28,20 +29,34 @@ export function auxiliaryFileOf(dataFile: string): string {
 const INSERT_ONE = `INSERT INTO ${LOGS_TABLE} (id, level, message, data, created) VALUES (?, ?, ?, ?, ?)`;
 
 class SqliteLogStore extends LogTable implements LogStore {
+  constructor(
+    db: Database,
+    clock: Clock,
+    /** The worker that writes the batches (sqlite-log-writer.ts); null in memory, where only this connection sees the data. */
+    private readonly writer: SqliteLogWriter | null,
+  ) {
+    super(db, clock);
+  }
+
   override async insertMany(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (this.writer) {
+      await this.writer.insert(entries.map((e): LogRow => [e.id, e.level, e.message, JSON.stringify(e.data), e.created]));
+      return;
+    }
     await this.db.transaction(async (tx) => {
       for (const e of entries) await tx.query(INSERT_ONE, [e.id, e.level, e.message, JSON.stringify(e.data), e.created]);
     });
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     await this.db.close();
   }
 }
 
 /** Opens `aux` (a Database on the auxiliary file, WAL) and creates `_logs` in it when missing. */
-export async function openSqliteLogStore(aux: Database, clock: Clock): Promise<LogStore> {
+export async function openSqliteLogStore(aux: Database, file: string, clock: Clock): Promise<LogStore> {
   try {
     await aux.transaction(async (tx) => {
       if (await tx.schema.tableExists(LOGS_TABLE)) return;
@@ -56,5 +71,5 @@ export async function openSqliteLogStore(aux: Database, clock: Clock): Promise<L
     await aux.close();
     throw err;
   }
-  return new SqliteLogStore(aux, clock);
+  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new SqliteLogWriter(file, INSERT_ONE));
 }

@@ -3,7 +3,7 @@ import type { Settings } from './measure.js';
 import { SCENARIOS, type ScenarioId } from './scenarios.js';
 
 export type Engine = 'sqlite' | 'postgres';
-export type Only = 'jobs' | 'hooks' | 'webhooks';
+export type Only = 'jobs' | 'hooks' | 'webhooks' | 'logs';
 
 export interface Options {
   /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
@@ -32,7 +32,9 @@ export interface Options {
   hooksRounds: number;
   /** The outbound-webhook runs (bench/webhooks.ts; BENCH_WEBHOOKS, `off` to skip). */
   webhooks: boolean;
-  /** BENCH_ONLY=jobs, hooks or webhooks: those runs alone. */
+  /** The stored-logs runs (bench/logs.ts; BENCH_LOGS, `off` to skip). */
+  logs: boolean;
+  /** BENCH_ONLY=jobs, hooks, webhooks or logs: those runs alone. */
   only: Only | null;
 }
 
@@ -67,7 +69,7 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
 
 function onlyOption(raw: string | undefined): Only | null {
   if (!raw) return null;
-  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks or webhooks`);
+  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks' && raw !== 'logs') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks, webhooks or logs`);
   return raw;
 }
 
@@ -103,6 +105,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     jobs: env.BENCH_JOBS !== 'off',
     hooks: env.BENCH_HOOKS !== 'off',
     webhooks: env.BENCH_WEBHOOKS !== 'off',
+    logs: env.BENCH_LOGS !== 'off',
     hooksRounds: hooksRounds(env),
     only: onlyOption(env.BENCH_ONLY),
   };

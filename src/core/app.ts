@@ -44,6 +44,7 @@ import { SettingsService } from './settings/settings-service.js';
 import { SqlConsole } from './sql-console/sql-console.js';
 import { Readiness, type ReadinessCheck, type ReadinessReport } from './health/readiness.js';
 import { sql } from 'kysely';
+import { LogService, storingLogger } from './logs/log-service.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
@@ -116,14 +117,21 @@ export interface App {
   readonly sqlConsole: SqlConsole;
   /** Whether this node can serve now: database, shared stores, not shutting down (`/api/health/ready`). */
   readiness(): Promise<ReadinessReport>;
+  /** The stored request and app logs (`/api/logs`), written in batches off the request path. */
+  readonly logs: LogService;
   close(): Promise<void>;
 }
 
 /** Builds the app and brings the schema up (system collections on first start). */
 export async function createApp(config: Config, deps: AppDeps): Promise<App> {
-  const { db, logger } = deps;
+  const { db } = deps;
   const clock = deps.clock ?? systemClock;
   const events = new EventBus();
+  // Settings first (defaults until reload(), after the bootstrap): the stored logs read their
+  // `logs` section, and every service logs through the storing logger.
+  const settings = new SettingsService(db, events, config, clock);
+  const logs = new LogService(db.openLogStore ? await db.openLogStore(clock) : null, settings, clock, deps.logger);
+  const logger = storingLogger(deps.logger, logs);
   const registry = new CollectionRegistry();
   const recordFiles = new RecordFiles(deps.files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
@@ -151,7 +159,6 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   });
   await collections.bootstrap();
 
-  const settings = new SettingsService(db, events, config, clock);
   await settings.reload();
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
@@ -177,6 +184,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   oauth2Redirects.setTarget({ deliver: (clientId, message) => bridge.deliverOAuth2(clientId, message) });
   const crons = new CronScheduler({ db, clock, logger });
   registerBuiltinCrons(crons, { db, schema: registry, clock, logger });
+  crons.add(BUILTIN_CRONS.logsCleanup, '0 */6 * * *', async () => {
+    const n = await logs.prune();
+    if (n > 0) logger.debug({ deleted: n }, 'old logs deleted');
+  });
   crons.add(BUILTIN_CRONS.webhookDeliveriesCleanup, '45 * * * *', async () => {
     const n = await webhooks.prune();
     if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
@@ -218,6 +229,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     webhooks,
     workflows,
     idempotency: new IdempotencyStore(db, clock),
+    logs,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     readiness: () => readiness.check(),
     close() {
@@ -238,6 +250,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     await mail.close();
     await deps.rateLimits.close();
     await deps.files.close();
+    // Last before the database: everything above may still have logged.
+    await logs.close();
     await db.close();
   }
 }

@@ -11,6 +11,8 @@ import type { SmtpSettings } from './settings/settings.js';
 import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
 import type { JobStore } from './jobs/job-store.js';
 import type { SqlConsoleRunner } from './sql-console/sql-console-runner.js';
+import type { LogStore } from './logs/log-store.js';
+import type { Clock } from './clock.js';
 
 export type { Clock } from './clock.js';
 
@@ -118,6 +120,12 @@ export interface Database {
    * Optional: an engine without it is skipped.
    */
   optimize?(): Promise<void>;
+  /**
+   * Opens where the stored logs live (core/logs/log-store.ts): SQLite, a second file next to the
+   * data file (`auxiliary.db`); PostgreSQL, a `_logs` table. Called once, on the root database.
+   * Optional: without it, logs are not stored.
+   */
+  openLogStore?(clock: Clock): Promise<LogStore>;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MfaRequiredError } from '../core/auth/mfa.js';
 import { ApiError, MESSAGES, queryTimedOut } from '../core/errors.js';
 import type { DbFailure, Logger } from '../core/ports.js';
+import './request-log.js';
 
 function frameworkError(err: FastifyError): ApiError | null {
   switch (err.code) {
@@ -43,9 +44,14 @@ export function errorHandler(logger: Logger, classify: (err: unknown) => DbFailu
     if (timedOut) logger.warn({ method: request.method, path: request.url.split('?')[0] }, timedOut.message);
     const apiError = err instanceof ApiError ? err : (timedOut ?? frameworkError(err));
     if (apiError) {
+      const body = apiError.toJSON();
+      request.basaltError = { message: body.message, data: body.data };
       return reply.code(apiError.status).type('application/json').send(apiError.toJSON());
     }
     logger.error({ err, method: request.method, path: request.url.split('?')[0] }, 'unhandled error');
-    return reply.code(500).type('application/json').send(new ApiError(500).toJSON());
+    const body = new ApiError(500).toJSON();
+    // The stored log keeps the bare 500, as the client sees it: a driver message may hold values.
+    request.basaltError = { message: body.message, data: body.data };
+    return reply.code(500).type('application/json').send(body);
   };
 }

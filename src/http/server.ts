@@ -44,6 +44,8 @@ import { registerSqlRoutes } from './routes/sql.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTransitionRoutes } from './routes/transitions.js';
+import { registerLogRoutes } from './routes/logs.js';
+import { storeRequestLog } from './request-log.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -111,8 +113,12 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     }, done);
   });
 
-  if (options.requestLog !== false) {
-    server.addHook('onResponse', (request, reply, done) => {
+  // One onResponse hook for both request logs: the pino line (`--log-level`, unless turned off)
+  // and the stored entry (`/api/logs`, when the log settings want one; queued, never awaited).
+  server.decorateRequest('basaltError', null);
+  const lineLog = options.requestLog !== false;
+  server.addHook('onResponse', (request, reply, done) => {
+    if (lineLog) {
       // Path only: query strings may carry tokens (file tokens, OAuth2 codes).
       const url = request.url;
       const q = url.indexOf('?');
@@ -122,11 +128,12 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
       };
-      if (logger.access) logger.access(entry);
-      else logger.info(entry, 'request');
-      done();
-    });
-  }
+      // app.logger always has `access` (storingLogger): the line is never stored as an app log.
+      logger.access!(entry);
+    }
+    storeRequestLog(app, request, reply);
+    done();
+  });
 
   server.setErrorHandler(errorHandler(logger, (err) => app.db.classifyError(err)));
   const builtIns = watchBuiltInRoutes(server);
@@ -147,6 +154,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerSqlRoutes(server, app);
   registerJobRoutes(server, app);
   registerWebhookRoutes(server, app);
+  registerLogRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns, idempotency);
   return server;

@@ -51,6 +51,7 @@ describe('GET /api/crons', () => {
             { id: '__basaltWebhookDeliveriesCleanup__', expression: '45 * * * *' },
             { id: '__basaltWebhookEventsCleanup__', expression: '30 * * * *' },
             { id: '__pbDBOptimize__', expression: '0 0 * * *' },
+            { id: '__pbLogsCleanup__', expression: '0 */6 * * *' },
             { id: '__pbMFACleanup__', expression: '0 * * * *' },
             { id: '__pbOTPCleanup__', expression: '0 * * * *' },
           ]),

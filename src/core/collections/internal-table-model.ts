@@ -6,11 +6,16 @@
 import { CollectionModel } from '../model/collection-model.js';
 import type { Field } from '../model/collection-types.js';
 
-export function internalTableModel(table: string, fields: Field[]): CollectionModel {
+/**
+ * `rowid`: the table has an insertion-order key (SQLite's rowid, PostgreSQL's identity column,
+ * as collection tables have), so `@rowid` sorts by it; otherwise the model is a view and `@rowid`
+ * means `id`. @default false
+ */
+export function internalTableModel(table: string, fields: Field[], options: { rowid?: boolean } = {}): CollectionModel {
   return new CollectionModel({
     id: table,
     name: table,
-    type: 'view',
+    type: options.rowid ? 'base' : 'view',
     system: true,
     fields,
     indexes: [],

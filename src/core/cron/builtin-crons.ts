@@ -9,8 +9,9 @@
  *   their attempts past `config.webhooks.retentionMs` (registered by app.ts, which owns the service);
  * - `__basaltIdempotencyCleanup__` (hourly at :15, Basalt's own): expired stored answers of
  *   `Idempotency-Key` requests (core/idempotency/).
- * PocketBase also has `__pbLogsCleanup__` and `__pbAutoBackup__`; Basalt has neither logs in the
- * database nor backups yet, so they come with those features. PocketBase has no auth-origin
+ * - `__pbLogsCleanup__` (every 6 hours, PocketBase's schedule): stored logs older than
+ *   `settings.logs.maxDays` (registered by app.ts, which owns the log service).
+ * PocketBase also has `__pbAutoBackup__`; Basalt has no backups yet, so it comes with them. PocketBase has no auth-origin
  * cleanup either: `_authOrigins` is bounded per record by the sign-in flow (auth-origins.ts).
  *
  * NB: the cleanups delete `_otps` and `_mfas` rows with plain SQL, not through the record write
@@ -35,6 +36,7 @@ export const BUILTIN_CRONS = {
   webhookEventsCleanup: '__basaltWebhookEventsCleanup__',
   webhookDeliveriesCleanup: '__basaltWebhookDeliveriesCleanup__',
   idempotencyCleanup: '__basaltIdempotencyCleanup__',
+  logsCleanup: '__pbLogsCleanup__',
 } as const;
 
 /** Rows one delete statement removes at most, so a large backlog never holds a long write lock. */

@@ -20,7 +20,11 @@ const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> =
   batch: { enabled: 'bool', maxRequests: 'int', timeout: 'int', maxBodySize: 'int' },
   sqlConsole: { allowWrites: 'bool' },
   trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
+  logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
 };
+
+/** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
+const MAX_LOG_DAYS = 100_000;
 
 /** Settings that are a list at the top level rather than a section (PocketBase's `superuserIPs`). */
 const TOP_LEVEL_LISTS: Record<string, ListKind> = { superuserIPs: 'ips' };
@@ -161,6 +165,13 @@ function validate(s: Settings): ErrorData {
     else if (s.batch.enabled && key !== 'maxBodySize' && s.batch[key] === 0) batch[key] = required();
   }
   if (Object.keys(batch).length > 0) errors.batch = batch;
+
+  // PocketBase: maxDays ≥ 0. Basalt also bounds both numbers (a cutoff date must stay a date).
+  const logs: Record<string, FieldError> = {};
+  if (s.logs.maxDays < 0) logs.maxDays = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 0.');
+  else if (s.logs.maxDays > MAX_LOG_DAYS) logs.maxDays = fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_LOG_DAYS}.`);
+  if (Math.abs(s.logs.minLevel) > 1000) logs.minLevel = fieldError('validation_out_of_range', 'Must be between -1000 and 1000.');
+  if (Object.keys(logs).length > 0) errors.logs = logs;
   return errors;
 }
 

@@ -86,6 +86,18 @@ export interface SqlConsoleSettings {
   allowWrites: boolean;
 }
 
+/** The stored logs (`/api/logs`), PocketBase's `LogsConfig`. */
+export interface LogsSettings {
+  /** Days entries are kept; 0 stores nothing. @default 5 */
+  maxDays: number;
+  /** Lowest level stored (-4 debug, 0 info, 4 warn, 8 error). @default 0 */
+  minLevel: number;
+  /** Store the client's IP addresses with each request. @default true */
+  logIP: boolean;
+  /** Store the signed-in record's id with each request (its collection is always stored). @default false */
+  logAuthId: boolean;
+}
+
 export interface Settings {
   /** When not empty, superuser requests from any other IP or subnet are refused (403). @default [] */
   superuserIPs: string[];
@@ -95,6 +107,7 @@ export interface Settings {
   batch: BatchSettings;
   sqlConsole: SqlConsoleSettings;
   trustedProxy: TrustedProxySettings;
+  logs: LogsSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -122,6 +135,7 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
     sqlConsole: { allowWrites: false },
     trustedProxy: { headers: [], useLeftmostIP: false },
+    logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
   };
 }
 

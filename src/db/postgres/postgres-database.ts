@@ -1,4 +1,7 @@
 import pg from 'pg';
+import type { LogStore } from '../../core/logs/log-store.js';
+import type { Clock } from '../../core/clock.js';
+import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
@@ -139,6 +142,10 @@ class PostgresDatabase implements Database {
       await sql`SET LOCAL statement_timeout = 0`.execute(trx);
       await sql`ANALYZE`.execute(trx);
     });
+  }
+
+  openLogStore(clock: Clock): Promise<LogStore> {
+    return openPostgresLogStore(this, clock);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,9 @@ import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
 import { SqliteSqlConsole } from './sqlite-sql-console.js';
+import type { LogStore } from '../../core/logs/log-store.js';
+import type { Clock } from '../../core/clock.js';
+import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -61,6 +64,18 @@ class SqliteDatabase implements Database {
   }
 
   private txDatabase: SqliteDatabase | null = null;
+  /** How the root database was opened (the logs file goes next to it); null on transactions. */
+  opened: SqliteOptions | null = null;
+
+  async openLogStore(clock: Clock): Promise<LogStore> {
+    if (!this.opened) throw new Error('the log store is opened on the root database');
+    // One read worker: log lists are rare admin reads. The batches are written by a worker of
+    // their own (sqlite-log-writer.ts), whose connection checkpoints on its commits, off the main
+    // thread; this connection only reads and, rarely, deletes: no background checkpointer.
+    const file = auxiliaryFileOf(this.opened.file);
+    const aux = openSqlite({ file, readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });
+    return openSqliteLogStore(aux, file, clock);
+  }
 
   /**
    * One write transaction at a time (SQLite has one writer): take the write lock, BEGIN
@@ -191,5 +206,7 @@ export function openSqlite(options: SqliteOptions): Database {
     driver.writeLock.onRelease = () => background.writeReleased();
     checkpointer = background;
   }
-  return new SqliteDatabase(kysely, driver, false, pool, checkpointer);
+  const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer);
+  db.opened = options;
+  return db;
 }

@@ -1,0 +1,154 @@
+/**
+ * The stored-logs run (`BENCH_ONLY=logs`, or with the full run unless BENCH_LOGS=off): what
+ * storing every request in the logs store costs a read. On the seeded 10,000-post dataset,
+ * `basalt serve` (its own process, autocannon here) answers the benchmark's getOne scenario with
+ * stored logs on (`settings.logs.maxDays` 5, the default: every request queued and written in
+ * batches to auxiliary.db / `_logs`) and off (maxDays 0), switched through `PATCH /api/settings`
+ * on the same server between measurements. The machine is shared and noisy, so the variants run
+ * in rounds, their order alternating (on/off, off/on…); on / off is the median of each round's
+ * own ratio. Goal: on ≥ 90 % of off. Reported, never asserted.
+ *
+ * BENCH_LOGS_ROUNDS (5), BENCH_LOGS_SECONDS (8), BENCH_LOGS_CONNECTIONS (32).
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { localAdapters } from '../src/adapters/local-adapters.js';
+import { createApp } from '../src/core/app.js';
+import { defaultConfig } from '../src/core/config.js';
+import { silentLogger } from '../src/core/ports.js';
+import { systemCaller } from '../src/core/records/caller.js';
+import { createDatabase } from '../src/db/create-database.js';
+import { interrupted } from './cleanup.js';
+import { seedDataset } from './dataset.js';
+import { runLoad } from './load.js';
+import { SCENARIOS } from './scenarios.js';
+import { freePort, startServer } from './processes.js';
+import { createTarget } from './targets.js';
+import { watchCpu } from './cpu-monitor.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+export interface LogsBenchOptions {
+  rounds: number;
+  seconds: number;
+  connections: number;
+}
+
+export interface LogsBenchRow {
+  engine: 'sqlite' | 'postgres';
+  /** Median req/s of each variant. */
+  on: number;
+  off: number;
+  /** Median over the rounds of that round's on / off. */
+  ratio: number;
+  rounds: { on: number; off: number; otherCpuOn: number | null; otherCpuOff: number | null }[];
+  /** Entries the store held after the run (proof that "on" stored). */
+  stored: number;
+}
+
+export function logsOptionsFromEnv(env: NodeJS.ProcessEnv): LogsBenchOptions {
+  const int = (name: string, fallback: number) => {
+    const n = Number(env[name] ?? fallback);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}="${env[name]}": a positive whole number`);
+    return n;
+  };
+  return { rounds: int('BENCH_LOGS_ROUNDS', 5), seconds: int('BENCH_LOGS_SECONDS', 8), connections: int('BENCH_LOGS_CONNECTIONS', 32) };
+}
+
+async function benchEngine(engine: 'sqlite' | 'postgres', options: LogsBenchOptions, pgAdminUrl: string, logDir: string): Promise<LogsBenchRow> {
+  const target = await createTarget(engine, pgAdminUrl);
+  const url = target.engine === 'postgres' ? target.url : '';
+  const data = await seedDataset(target, { users: 100, posts: 10_000 });
+  const config = defaultConfig({ dataDir: target.dir, databaseUrl: url, logLevel: 'silent' });
+  const db = await createDatabase(engine === 'postgres' ? { type: 'postgres', url, maxConnections: 2 } : { type: 'sqlite', file: join(target.dir, 'data.db') });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config) });
+  let token: string;
+  try {
+    const su = await app.records.writer.create(app.registry.find('_superusers')!, { data: { email: 'bench-logs@example.com', password: 'benchpass123', passwordConfirm: 'benchpass123' } }, systemCaller());
+    token = await app.auth.issueToken(su);
+  } finally {
+    await app.close();
+  }
+  const port = await freePort();
+  const server = await startServer({
+    name: `basalt-logs-${engine}`,
+    nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', target.dir, ...(url ? ['--db', url] : []), '--log-level', 'warn'],
+    port,
+    logFile: join(logDir, `logs-${engine}.log`),
+    cwd: ROOT,
+  });
+  const getOne = SCENARIOS.find((s) => s.id === 'getOne')!;
+  const next = getOne.requests(data);
+  const setMaxDays = async (maxDays: number) => {
+    const res = await fetch(`${server.url}/api/settings`, { method: 'PATCH', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ logs: { maxDays } }) });
+    if (!res.ok) throw new Error(`cannot change the log settings: ${res.status} ${await res.text()}`);
+  };
+  try {
+    // A warm-up run, not counted: the first seconds of a fresh server would fall on whichever variant goes first.
+    await setMaxDays(5);
+    await runLoad({ url: server.url, connections: options.connections, seconds: 2, next });
+    const rounds: LogsBenchRow['rounds'] = [];
+    for (let r = 0; r < options.rounds && !interrupted(); r++) {
+      const round = { on: 0, off: 0, otherCpuOn: null as number | null, otherCpuOff: null as number | null };
+      for (const variant of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        await setMaxDays(variant === 'on' ? 5 : 0);
+        // The previous variant's last batch is written before this one is measured.
+        await sleep(500);
+        const cpu = watchCpu(server.pid);
+        const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next });
+        const other = cpu.stop();
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`getOne failed: ${JSON.stringify(result.statusCodes)}, ${result.errors} errors`);
+        round[variant] = result.reqPerSec;
+        round[variant === 'on' ? 'otherCpuOn' : 'otherCpuOff'] = other;
+      }
+      console.log(`logs ${engine} round ${r + 1}: on ${Math.round(round.on)} req/s, off ${Math.round(round.off)} req/s (${((100 * round.on) / round.off).toFixed(1)} %)`);
+      rounds.push(round);
+    }
+    await sleep(500);
+    const stats = await fetch(`${server.url}/api/logs?perPage=1`, { headers: { authorization: token } });
+    const stored = stats.ok ? Number(((await stats.json()) as { totalItems: number }).totalItems) : -1;
+    return {
+      engine,
+      on: median(rounds.map((x) => x.on)),
+      off: median(rounds.map((x) => x.off)),
+      ratio: median(rounds.map((x) => x.on / x.off)),
+      rounds,
+      stored,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function runLogsBench(options: LogsBenchOptions & { engines: ('sqlite' | 'postgres')[]; pgAdminUrl: string }, logDir: string): Promise<LogsBenchRow[]> {
+  const rows: LogsBenchRow[] = [];
+  for (const engine of options.engines) {
+    if (interrupted()) break;
+    console.log(`logs: ${engine}…`);
+    rows.push(await benchEngine(engine, options, options.pgAdminUrl, logDir));
+  }
+  return rows;
+}
+
+export function formatLogsTable(rows: LogsBenchRow[], options: LogsBenchOptions): string {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const cores = (n: number | null) => (n === null ? '?' : n.toFixed(2));
+  const lines = [
+    `Stored logs: getOne on the seeded 10,000-post dataset, ${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s (order alternating), median`,
+    '| engine | req/s, logs off (maxDays 0) | req/s, logs on (maxDays 5) | on / off | entries stored |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.engine} | ${fmt(r.off)} | ${fmt(r.on)} | ${(100 * r.ratio).toFixed(1)} % | ${fmt(r.stored)} |`),
+    ...rows.map(
+      (r) =>
+        `${r.engine} rounds (off → on req/s; other programs' CPU in cores, off / on): ${r.rounds.map((x) => `${fmt(x.off)} → ${fmt(x.on)} (${((100 * x.on) / x.off).toFixed(1)} %; ${cores(x.otherCpuOff)} / ${cores(x.otherCpuOn)})`).join('; ')}`,
+    ),
+    'Goal: on / off ≥ 90 %.',
+  ];
+  return lines.join('\n');
+}

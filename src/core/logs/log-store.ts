@@ -1,0 +1,49 @@
+/**
+ * The LogStore port: where the stored logs (`/api/logs`, PocketBase's `_logs`) live, implemented
+ * per engine in db/ (`sqlite/sqlite-log-store.ts`: a second database file, `auxiliary.db`, with
+ * its own connections; `postgres/postgres-log-store.ts`: a `_logs` table). Logs are kept apart
+ * from the data so that writing them never contends with record writes (SQLite has one writer
+ * per file).
+ */
+import type { Caller } from '../records/caller.js';
+import type { ListResult } from '../records/record-reader.js';
+
+export const LOGS_TABLE = '_logs';
+
+/** PocketBase's (slog's) levels. */
+export const LOG_LEVELS = { debug: -4, info: 0, warn: 4, error: 8 } as const;
+
+/** One stored log entry, as the API shows it (PocketBase's `core.Log`). */
+export interface LogEntry {
+  /** 15-character id. */
+  id: string;
+  /** slog level: -4 debug, 0 info, 4 warn, 8 error. */
+  level: number;
+  message: string;
+  /** Request logs: `type: "request"`, `method`, `url`, `status`, `execTime`… (core/logs/request-log.ts). */
+  data: Record<string, unknown>;
+  /** `YYYY-MM-DD HH:MM:SS.sssZ`. */
+  created: string;
+}
+
+/** One hour of `GET /api/logs/stats`: `date` is `YYYY-MM-DD HH:00:00.000Z`. */
+export interface LogStatsItem {
+  date: string;
+  total: number;
+}
+
+export interface LogStore {
+  /** Writes `entries` in one statement (all or none). */
+  insertMany(entries: readonly LogEntry[]): Promise<void>;
+  /** `?filter=`, `?sort=` (default `-created`), `?page=`, `?perPage=`, `?skipTotal=`, through the client-query gate. */
+  list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>>;
+  /** The entry with this id, or null. */
+  view(id: string): Promise<LogEntry | null>;
+  /** Entries per hour matching `filter` (client text, through the client-query gate), oldest first. */
+  stats(filter: string, caller: Caller): Promise<LogStatsItem[]>;
+  /** Deletes every entry. */
+  truncate(): Promise<void>;
+  /** Deletes the entries created at or before `cutoff` (API-format date text); returns how many. */
+  deleteOlderThan(cutoff: string): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+/**
+ * The stored logs on PostgreSQL: a `_logs` table in the data database. PostgreSQL has no single
+ * writer to contend for (a flush is one multi-row INSERT on a pooled connection, touching no row
+ * of the data), and keeping the logs in the same database lets every node of a cluster write and
+ * read the same logs, which a per-node SQLite file could not.
+ */
+import { sql } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
+import { LOGS_TABLE, type LogStore } from '../../core/logs/log-store.js';
+import type { Database } from '../../core/ports.js';
+import { quoteIdent } from '../column-kinds.js';
+import { postgresColumnSql, ROWID_COLUMN } from './postgres-schema.js';
+
+class PostgresLogStore extends LogTable implements LogStore {
+  async close(): Promise<void> {
+    // The data database: closed by its owner.
+  }
+}
+
+/** Creates `_logs` when missing (IF NOT EXISTS, under the schema lock: nodes may start together). */
+export async function openPostgresLogStore(db: Database, clock: Clock): Promise<LogStore> {
+  const t = quoteIdent(LOGS_TABLE);
+  const columns = [...LOG_COLUMNS.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`].join(', ');
+  await db.transaction(async (tx) => {
+    await tx.lockSchema();
+    await tx.rows(sql.raw(`CREATE TABLE IF NOT EXISTS ${t} (${columns})`));
+    await tx.rows(sql.raw(`CREATE INDEX IF NOT EXISTS "idx_logs_created" ON ${t} ("created")`));
+    await tx.rows(sql.raw(`CREATE INDEX IF NOT EXISTS "idx_logs_level" ON ${t} ("level")`));
+    await tx.rows(sql.raw(`CREATE INDEX IF NOT EXISTS "idx_logs_rowid" ON ${t} (${quoteIdent(ROWID_COLUMN)})`));
+  });
+  return new PostgresLogStore(db, clock);
+}

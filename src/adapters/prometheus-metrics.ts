@@ -57,43 +57,44 @@ export class PrometheusMetrics implements Metrics {
     this.jobAttempts = new Counter({ name: 'basalt_jobs_executed_total', help: 'Job attempts finished on this node, by queue (job name) and outcome (completed, retry, failed).', labelNames: ['queue', 'outcome'], registers });
     this.webhookDeliveries = new Counter({ name: 'basalt_webhook_deliveries_total', help: 'Webhook delivery attempts sent by this node, by result (succeeded, retry, failed).', labelNames: ['result'], registers });
 
-    const self = this;
-    new Gauge({
+    // Gauges are read when scraped (collect), from the sources createApp handed over.
+    const clients: Gauge = new Gauge({
       name: 'basalt_realtime_clients',
       help: 'Realtime (SSE) clients connected to this node.',
       registers,
-      collect() {
-        if (self.sources) this.set(self.sources.realtimeClients());
+      collect: () => {
+        if (this.sources) clients.set(this.sources.realtimeClients());
       },
     });
-    new Gauge({
+    const jobs: Gauge<'queue' | 'state'> = new Gauge({
       name: 'basalt_jobs',
       help: 'Jobs in the queue (the whole cluster), by queue (job name) and state; refreshed at most every few seconds.',
       labelNames: ['queue', 'state'],
       registers,
-      async collect() {
-        const counts = await self.currentJobCounts();
+      collect: async () => {
+        const counts = await this.currentJobCounts();
         const seen = new Map<string, number>();
         for (const c of counts) {
-          self.queues.add(c.name);
+          this.queues.add(c.name);
           seen.set(`${c.name}\u0000${c.state}`, c.count);
         }
-        for (const queue of self.queues) {
-          for (const state of JOB_STATES) this.set({ queue, state }, seen.get(`${queue}\u0000${state}`) ?? 0);
+        for (const queue of this.queues) {
+          for (const state of JOB_STATES) jobs.set({ queue, state }, seen.get(`${queue}\u0000${state}`) ?? 0);
         }
       },
     });
-    const db = (name: string, help: string, read: (s: MetricSources) => number | undefined) =>
-      new Gauge({
+    const db = (name: string, help: string, read: (s: MetricSources) => number | undefined) => {
+      const gauge: Gauge<'engine'> = new Gauge({
         name,
         help,
         labelNames: ['engine'],
         registers,
-        collect() {
-          const value = self.sources ? read(self.sources) : undefined;
-          if (value !== undefined) this.set({ engine: self.sources!.engine }, value);
+        collect: () => {
+          const value = this.sources ? read(this.sources) : undefined;
+          if (value !== undefined) gauge.set({ engine: this.sources!.engine }, value);
         },
       });
+    };
     db('basalt_db_pool_clients', 'PostgreSQL: clients in the connection pool (busy or idle).', (s) => s.databaseStats().pool?.total);
     db('basalt_db_pool_idle_clients', 'PostgreSQL: idle clients in the connection pool.', (s) => s.databaseStats().pool?.idle);
     db('basalt_db_pool_waiting_requests', 'PostgreSQL: requests waiting for a pooled connection.', (s) => s.databaseStats().pool?.waiting);

@@ -17,6 +17,8 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
     throw err;
   }
   console.log(`Basalt is serving ${shown}  (API: ${shown}/api/, database: ${app.db.engine})`);
+  const metricsUrl = basalt.metricsUrl();
+  if (metricsUrl) console.log(`Prometheus metrics: ${metricsUrl}/metrics`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -6,16 +6,21 @@
  * The output is read with a small parser of the exposition format. Runs on the engine of
  * BASALT_TEST_DB.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusMetrics } from '../../src/adapters/prometheus-metrics.js';
-import { DEFAULT_WEBHOOKS_CONFIG } from '../../src/core/config.js';
+import { createBasalt } from '../../src/cli/create-basalt.js';
+import { DEFAULT_WEBHOOKS_CONFIG, defaultConfig } from '../../src/core/config.js';
 import { noMetrics } from '../../src/core/metrics/metrics.js';
 import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { runScenarios, send } from '../harness/scenario.js';
 import { openSse } from '../harness/sse-client.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { ENGINE } from '../harness/engines.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -343,5 +348,36 @@ describe('the job counts behind the gauge', () => {
     await metrics.render();
     expect(calls).toBe(1);
     for (const { body } of bodies) expect(valueOf(parseMetrics(body), 'basalt_jobs', { queue: 'q', state: 'queued' })).toBe(3);
+  });
+});
+
+describe.skipIf(ENGINE !== 'sqlite')('--metrics-http (a separate address, framework mode)', () => {
+  it('serves the metrics at /metrics without a token; the main address still wants one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basalt-metrics-'));
+    const basalt = await createBasalt({ config: defaultConfig({ dataDir: dir, logLevel: 'silent', http: { host: '127.0.0.1', port: 0 }, metrics: { token: '', http: { host: '127.0.0.1', port: 0 } } }) });
+    try {
+      const base = await basalt.listen();
+      const metricsUrl = basalt.metricsUrl();
+      expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(metricsUrl).not.toBe(base);
+      expect((await fetch(`${base}/api/health`)).status).toBe(200);
+      const res = await fetch(`${metricsUrl}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(CONTENT_TYPE);
+      const samples = parseMetrics(await res.text());
+      expect(valueOf(samples, 'basalt_http_requests_total', { route: '/api/health', method: 'GET', status: '200' })).toBe(1);
+      // Nothing else is served there, and the main address keeps its guard (no token configured: superusers only).
+      for (const [method, path, status] of [['GET', '/', 404], ['GET', '/api/health', 404], ['POST', '/metrics', 405], ['GET', '/metrics/../api/health', 404]] as const) {
+        const other = await fetch(`${metricsUrl}${path}`, { method });
+        expect(other.status, `${method} ${path}`).toBe(status);
+        expect(Object.keys((await other.json()) as object).sort()).toEqual(['data', 'message', 'status']);
+      }
+      const main = await fetch(`${base}/api/metrics`);
+      expect(main.status).toBe(401);
+      expect(Object.keys((await main.json()) as object).sort()).toEqual(['data', 'message', 'status']);
+    } finally {
+      await basalt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
-import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type StorageConfig } from '../core/config.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
+import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
 export class UsageError extends Error {}
@@ -23,6 +24,8 @@ export const SERVE_OPTIONS = {
   dev: { type: 'boolean', env: 'BASALT_DEV', help: 'development mode: reload hook files when they change' },
   'webhook-allow': { type: 'string', env: 'BASALT_WEBHOOK_ALLOW', multiple: true, help: 'HOST[:PORT] a webhook may target although private (intranet, loopback); repeatable, or comma-separated in the env' },
   'webhook-concurrency': { type: 'string', env: 'BASALT_WEBHOOK_CONCURRENCY', help: 'webhook deliveries sent at once by this node (default 32; 0: this node leaves sending to the others)' },
+  'metrics-token': { type: 'string', env: 'BASALT_METRICS_TOKEN', help: 'serve Prometheus metrics at GET /api/metrics to requests with Authorization: Bearer <token> (16+ characters; prefer the env var: flags show in ps)' },
+  'metrics-http': { type: 'string', env: 'BASALT_METRICS_HTTP', help: 'also serve the metrics, without a token, at /metrics on this private host:port (e.g. 127.0.0.1:9100)' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
@@ -130,6 +133,24 @@ function parseWebhookConcurrency(value: string | boolean | undefined): number {
   return n;
 }
 
+/** A token too short to resist guessing, or one that reads as an API key or has spaces, fails at start-up. */
+function parseMetrics(values: Partial<Record<OptionName, string | boolean>>): MetricsConfig {
+  const token = typeof values['metrics-token'] === 'string' ? values['metrics-token'].trim() : '';
+  if (token !== '' && (token.length < 16 || token.length > 512 || !/^[\x21-\x7e]+$/.test(token) || token.startsWith(API_KEY_PREFIX))) {
+    throw new UsageError(`invalid --metrics-token: use 16 to 512 printable characters without spaces, not starting with ${API_KEY_PREFIX} (e.g. the output of: openssl rand -hex 32)`);
+  }
+  const address = typeof values['metrics-http'] === 'string' ? values['metrics-http'].trim() : '';
+  let http: MetricsConfig['http'] = null;
+  if (address !== '') {
+    try {
+      http = parseHttpAddress(address);
+    } catch {
+      throw new UsageError(`invalid --metrics-http address "${address}": use host:port, e.g. 127.0.0.1:9100`);
+    }
+  }
+  return { token, http };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses `args` (after the command words) for the options in `names`. */
@@ -180,6 +201,7 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
     hooksDir: parseHooksDir(values.hooks),
     dev: values.dev === true,
+    metrics: parseMetrics(values),
     webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: parseWebhookAllow(values['webhook-allow']), concurrency: parseWebhookConcurrency(values['webhook-concurrency']) },
   });
 }

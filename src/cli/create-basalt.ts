@@ -15,6 +15,7 @@ import type { Config } from '../core/config.js';
 import { HookBindings } from '../core/hooks/hook-bindings.js';
 import type { HooksApi } from '../core/hooks/hooks-api.js';
 import { buildServer } from '../http/server.js';
+import { startMetricsServer, type MetricsServer } from '../http/metrics-server.js';
 import { buildConfig, readOptions, SERVE_OPTIONS } from './config-from-args.js';
 import { defaultHooksDir, loadHookFiles, type HookFiles } from './hook-files.js';
 import { createLogger, openApp, type AppLogger } from './open-app.js';
@@ -28,6 +29,8 @@ export type BasaltOptions = Partial<Record<keyof typeof SERVE_OPTIONS, string | 
 export type Basalt = Omit<HooksApi, never> & {
   readonly app: App;
   readonly config: Config;
+  /** The base URL of the `--metrics-http` server, once `listen()` started it; null otherwise. */
+  metricsUrl(): string | null;
   /** The HTTP server (once `listen()` or `server()` was called). */
   server(): Promise<FastifyInstance>;
   /** Runs the onServe hooks and listens on `config.http` (or `address`); returns the base URL. */
@@ -73,6 +76,7 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
   const app = await openApp(config, logger);
   let hookFiles: HookFiles | null = null;
   let server: FastifyInstance | null = null;
+  let metricsServer: MetricsServer | null = null;
   try {
     const dir = config.hooksDir || defaultHooksDir(config.dataDir);
     if (dir) hookFiles = await loadHookFiles(app, dir, { dev: config.dev });
@@ -89,10 +93,20 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
     app,
     config,
     server: getServer,
+    metricsUrl: () => metricsServer?.url ?? null,
     async listen(address: { host?: string; port?: number } = {}) {
       const s = await getServer();
       await app.hooks.registry.lifecycle(app.hooks.registry.onServe);
       await s.listen({ host: address.host ?? config.http.host, port: address.port ?? config.http.port });
+      if (config.metrics.http && !metricsServer) {
+        try {
+          metricsServer = await startMetricsServer(app, config.metrics.http);
+        } catch (err) {
+          const e = err as { code?: string };
+          if (e.code === 'EADDRINUSE') throw new Error(`cannot listen on ${config.metrics.http.host}:${config.metrics.http.port} for the metrics: the address is in use (choose another with --metrics-http)`);
+          throw err;
+        }
+      }
       // Cron jobs fire only in a serving process (as PocketBase's OnServe), never in one-shot commands.
       app.crons.start();
       const a = s.addresses().find((x): x is AddressInfo => typeof x === 'object') ?? null;
@@ -101,6 +115,7 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
     close() {
       return (closing ??= (async () => {
         hookFiles?.close();
+        await metricsServer?.close();
         await app.hooks.registry.lifecycle(app.hooks.registry.onTerminate).catch((err) => logger.error({ err }, 'onTerminate hook failed'));
         if (server) {
           const closed = server.close(); // stops accepting; resolves once every connection ended

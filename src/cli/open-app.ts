@@ -6,6 +6,7 @@ import type { AccessEntry, Logger } from '../core/ports.js';
 import { Redis } from 'ioredis';
 import { openFileStorage } from '../adapters/create-file-storage.js';
 import { localAdapters } from '../adapters/local-adapters.js';
+import { createMetrics } from '../adapters/prometheus-metrics.js';
 import { redisAdapters } from '../adapters/redis-adapters.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
@@ -64,9 +65,11 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const metrics = createMetrics(config.metrics);
+  const engine = dbConfig.type;
   let db;
   try {
-    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs });
+    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined });
   } catch (err) {
     throw new UsageError(describeDbError(err, config.databaseUrl));
   }
@@ -75,7 +78,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     const files = await openFileStorage(config).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config), files };
+    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config), files, metrics };
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters = { ...adapters, ...redisAdapters(redis) };

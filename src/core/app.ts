@@ -48,6 +48,7 @@ import { LogService, storingLogger } from './logs/log-service.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
+import { noMetrics, type Metrics } from './metrics/metrics.js';
 
 export interface AppDeps {
   db: Database;
@@ -70,6 +71,11 @@ export interface AppDeps {
   webhookTransport: WebhookTransport;
   /** Dependencies `/api/health/ready` checks besides the database (Redis's PING in a cluster). @default [] */
   readinessChecks?: readonly ReadinessCheck[];
+  /**
+   * Prometheus metrics (`GET /api/metrics`). The database reports to it through its own
+   * `observe` option, given when it is opened. @default noMetrics (off)
+   */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -115,6 +121,8 @@ export interface App {
   readonly idempotency: IdempotencyStore;
   /** `POST /api/sql`: one superuser statement, read-only unless the settings allow writes. */
   readonly sqlConsole: SqlConsole;
+  /** Counters, histograms and gauges for `GET /api/metrics` (off unless configured). */
+  readonly metrics: Metrics;
   /** Whether this node can serve now: database, shared stores, not shutting down (`/api/health/ready`). */
   readiness(): Promise<ReadinessReport>;
   /** The stored request and app logs (`/api/logs`), written in batches off the request path. */
@@ -126,6 +134,7 @@ export interface App {
 export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const { db } = deps;
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? noMetrics;
   const events = new EventBus();
   // Settings first (defaults until reload(), after the bootstrap): the stored logs read their
   // `logs` section, and every service logs through the storing logger.
@@ -142,8 +151,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
-  const jobs = new JobQueue({ db, clock, logger, config: config.jobs });
-  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query, sweepMs: config.jobs.pollIntervalMs });
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs, metrics });
+  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query, sweepMs: config.jobs.pollIntervalMs, metrics });
   // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
   const workflowLedger = new WorkflowLedger({
     clock,
@@ -176,7 +185,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const auth = new AuthService(authContext);
 
   const queryContext = () => query;
-  const hub = new RealtimeHub(config.realtime, queryContext);
+  const hub = new RealtimeHub(config.realtime, queryContext, metrics);
   const fanout = new EventFanOut(hub, queryContext, logger);
   const bridge = new ClusterBridge({ pubsub: deps.pubsub, events, hub, fanout, registry, settings, db, logger });
   await bridge.start();
@@ -195,6 +204,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const readiness = new Readiness([{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])]);
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
+
+  metrics.observeApp({ engine: db.engine, realtimeClients: () => hub.size, jobCounts: () => db.jobs.counts(), databaseStats: () => db.stats?.() ?? {} });
 
   let closing: Promise<void> | null = null;
   return {
@@ -231,6 +242,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     idempotency: new IdempotencyStore(db, clock),
     logs,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
+    metrics,
     readiness: () => readiness.check(),
     close() {
       readiness.markClosing();

@@ -48,7 +48,26 @@ export interface Config {
   jobs: JobsConfig;
   /** Outbound webhooks (docs/webhooks.md). */
   webhooks: WebhooksConfig;
+  /** `GET /api/metrics` (Prometheus): off unless a token or an address is set. */
+  metrics: MetricsConfig;
 }
+
+/** Prometheus metrics: off by default (404); on once either field is set. */
+export interface MetricsConfig {
+  /**
+   * `--metrics-token`: a scraper sends `Authorization: Bearer <token>` to `GET /api/metrics` on the
+   * main address (superusers may read it with their own token too). NB: a secret: never logged.
+   * @default "" (no token)
+   */
+  token: string;
+  /** `--metrics-http`: also serve the metrics, without a token, at `/metrics` on this address (keep it private). @default null */
+  http: { host: string; port: number } | null;
+}
+
+export const DEFAULT_METRICS_CONFIG: MetricsConfig = Object.freeze({ token: '', http: null });
+
+/** Whether metrics are collected at all. */
+export const metricsEnabled = (config: MetricsConfig): boolean => config.token !== '' || config.http !== null;
 
 /** Outbound webhook deliveries: where they may go, how long they wait, how often they retry. */
 export interface WebhooksConfig {
@@ -136,6 +155,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     dev: false,
     jobs: DEFAULT_JOBS_CONFIG,
     webhooks: DEFAULT_WEBHOOKS_CONFIG,
+    metrics: DEFAULT_METRICS_CONFIG,
     ...overrides,
   });
 }

@@ -126,8 +126,24 @@ export interface Database {
    * Optional: without it, logs are not stored.
    */
   openLogStore?(clock: Clock): Promise<LogStore>;
+  /** Connections and read workers right now, for the metrics (cheap: no query). */
+  stats?(): DatabaseStats;
   close(): Promise<void>;
 }
+
+/** A database's connections and read workers right now (what an engine has; absent: not applicable). */
+export interface DatabaseStats {
+  /** PostgreSQL: the pool's clients (`pg.Pool` totalCount, idleCount, waitingCount). */
+  pool?: { total: number; idle: number; waiting: number };
+  /** SQLite: the read-worker pool (live workers, workers running a statement, reads waiting for one). */
+  readWorkers?: { size: number; busy: number; queued: number };
+}
+
+/** How a database statement ran: a read or a write outside a transaction, or a whole transaction. */
+export type QueryKind = 'read' | 'write' | 'transaction';
+
+/** Told the duration of every statement and transaction the database port runs (the metrics). */
+export type QueryObserver = (kind: QueryKind, seconds: number) => void;
 
 /** One line of the request log. */
 export interface AccessEntry {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Database } from '../core/ports.js';
+import type { Database, QueryObserver } from '../core/ports.js';
 import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
 
@@ -9,6 +9,8 @@ export type DatabaseConfig = (
 ) & {
   /** Deadline of a client-facing query, waiting for a connection or worker included (Config.queryTimeoutMs). @default 5000 */
   queryTimeoutMs?: number;
+  /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
+  observe?: QueryObserver;
 };
 
 /**
@@ -29,8 +31,8 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
 export async function createDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
-      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints });
+      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints, observe: config.observe });
     case 'postgres':
-      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs });
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs, observe: config.observe });
   }
 }

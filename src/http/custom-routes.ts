@@ -85,6 +85,7 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
     const found = lookup(request);
     if (!found) return reply.code(404).send(new ApiError(404).toJSON());
     const { route, rest } = found.store as Matched;
+    request.metricsRoute = route.path;
     // The table changed between reading the body and now: the sender retries.
     if (isReceiverRoute(route)) return reply.code(503).send(new ApiError(503).toJSON());
     const params: Record<string, string> = {};

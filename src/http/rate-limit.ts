@@ -7,6 +7,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
 import { clientIpOf } from './client-ip.js';
 import { callerOf } from './context.js';
+import { ApiError } from '../core/errors.js';
+
+/** The metrics' route label of a request no route matched. */
+export const UNMATCHED_ROUTE = '(unmatched)';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,6 +53,12 @@ export function rateLimitHook(app: App) {
         trusted: caller.can.trusted,
         ip: clientIpOf(app, request),
       })
-      .then(() => done(), done);
+      .then(
+        () => done(),
+        (err: unknown) => {
+          if (err instanceof ApiError && err.status === 429) app.metrics.rateLimitRefused(request.routeOptions.url ?? UNMATCHED_ROUTE);
+          done(err as Error);
+        },
+      );
   };
 }

@@ -11,7 +11,7 @@ import { parseJsonText } from './body.js';
 import { callerOf, hasCredentials, resolveCredentials } from './context.js';
 import { superuserIpRefusal } from './superuser-ips.js';
 import { registerMultipart } from './multipart.js';
-import { rateLimitHook } from './rate-limit.js';
+import { rateLimitHook, UNMATCHED_ROUTE } from './rate-limit.js';
 import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
 import { RouteIdempotency } from './idempotency.js';
 import { errorHandler } from './error-handler.js';
@@ -20,6 +20,8 @@ import { parseFields, type FieldsPicker } from '../core/records/fields-picker.js
 declare module 'fastify' {
   interface FastifyRequest {
     fieldsPicker: FieldsPicker | null;
+    /** A custom (hook) route's pattern, for the metrics: Fastify sees those requests as not found. */
+    metricsRoute: string | null;
   }
   interface FastifyInstance {
     /** Handlers still running: a graceful shutdown waits for them before closing the database. */
@@ -46,6 +48,7 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerTransitionRoutes } from './routes/transitions.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { storeRequestLog } from './request-log.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -113,11 +116,16 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     }, done);
   });
 
-  // One onResponse hook for both request logs: the pino line (`--log-level`, unless turned off)
-  // and the stored entry (`/api/logs`, when the log settings want one; queued, never awaited).
+  // One onResponse hook for both request logs — the pino line (`--log-level`, unless turned off)
+  // and the stored entry (`/api/logs`, when the log settings want one; queued, never awaited) —
+  // and the metrics (when configured).
   server.decorateRequest('basaltError', null);
+  server.decorateRequest('metricsRoute', null);
   const lineLog = options.requestLog !== false;
+  const metrics = app.metrics.enabled ? app.metrics : null;
   server.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the URL: label values must stay few whatever clients send.
+    if (metrics) metrics.httpRequest(request.routeOptions.url ?? request.metricsRoute ?? UNMATCHED_ROUTE, request.method, reply.statusCode, reply.elapsedTime / 1000);
     if (lineLog) {
       // Path only: query strings may carry tokens (file tokens, OAuth2 codes).
       const url = request.url;
@@ -155,6 +163,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerJobRoutes(server, app);
   registerWebhookRoutes(server, app);
   registerLogRoutes(server, app);
+  registerMetricsRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns, idempotency);
   return server;

@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppDeps } from '../../src/core/app.js';
 import { defaultConfig, type Config } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/ports.js';
+import { silentLogger, type QueryObserver } from '../../src/core/ports.js';
+import { createMetrics } from '../../src/adapters/prometheus-metrics.js';
 import { createDatabase } from '../../src/db/create-database.js';
 import { buildServer } from '../../src/http/server.js';
 import { ENGINE, PG_ADMIN_URL, type Engine } from './engines.js';
@@ -75,10 +76,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = defaultConfig({ dataDir: dir, databaseUrl, logLevel: 'silent', ...options.config });
   // `config.queryTimeoutMs` chooses the query deadline (a small one for deadline tests).
   const queryTimeoutMs = config.queryTimeoutMs;
+  // As the CLI does: metrics only when the config asks for them; the database times its statements for them.
+  const metrics = options.deps?.metrics ?? createMetrics(config.metrics);
+  const observe: QueryObserver | undefined = metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined;
   const db = await createDatabase(
-    engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs } : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs },
+    engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs, observe } : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs, observe },
   );
-  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps, metrics });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

@@ -9,6 +9,7 @@
  * a name defined by the app is defined everywhere; a typo fails at once instead of leaving rows
  * nobody will ever run.
  */
+import type { Metrics } from '../metrics/metrics.js';
 import { hostname } from 'node:os';
 import type { JobsConfig } from '../config.js';
 import { badRequest, notFound } from '../errors.js';
@@ -26,6 +27,8 @@ export interface JobQueueDeps {
   clock: Clock;
   logger: Logger;
   config: JobsConfig;
+  /** Counts the attempts' outcomes. @default noMetrics */
+  metrics?: Metrics;
 }
 
 /** Counts of jobs by state, in total and per job name. */
@@ -48,7 +51,7 @@ export class JobQueue {
   constructor(private readonly deps: JobQueueDeps) {
     this.store = deps.db.jobs;
     this.workerId = `${hostname()}:${process.pid}:${randomString(6)}`;
-    this.runner = new JobRunner({ store: this.store, clock: deps.clock, logger: deps.logger, config: deps.config, workerId: this.workerId });
+    this.runner = new JobRunner({ store: this.store, clock: deps.clock, logger: deps.logger, config: deps.config, workerId: this.workerId, metrics: deps.metrics });
   }
 
   /**

@@ -9,6 +9,7 @@
  * name that had more work, a retry's due time — and otherwise sleeps, via the Clock, until the
  * earliest due time it knows of or the fallback poll interval, whichever is first.
  */
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import type { JobsConfig } from '../config.js';
 import type { Clock, Logger } from '../ports.js';
 import { formatDate } from '../time.js';
@@ -76,6 +77,8 @@ export interface JobRunnerDeps {
   config: JobsConfig;
   /** This node in `lockedBy` and in wake-up messages. */
   workerId: string;
+  /** Counts the attempts' outcomes. @default noMetrics */
+  metrics?: Metrics;
 }
 
 /** Wake-up message: `w|<origin node>|<job name>`; cancel: `c|<job id>`. */
@@ -309,14 +312,20 @@ export class JobRunner {
   private record(a: Attempt, job: ClaimedJob, def: JobDefinition, error: unknown): void {
     if (a.state !== 'running') return;
     a.state = 'done';
-    if (error === null) return this.push({ kind: 'completed', id: a.id, attempt: a.attempt });
+    const metrics = this.deps.metrics ?? noMetrics;
+    if (error === null) {
+      metrics.jobAttempt(def.name, 'completed');
+      return this.push({ kind: 'completed', id: a.id, attempt: a.attempt });
+    }
     const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH) || 'error';
     const stack = (error instanceof Error ? (error.stack ?? '') : '').slice(0, MAX_ERROR_LENGTH);
     if (a.attempt < Number(job.maxAttempts) && !(error instanceof FailJobNow)) {
       const delay = error instanceof RetryJobLater ? Math.max(0, error.delayMs) : backoffDelay(def.backoff, a.attempt);
       const runAt = timeText(this.deps.clock.now() + delay);
+      metrics.jobAttempt(def.name, 'retry');
       this.push({ kind: 'retry', id: a.id, attempt: a.attempt, runAt, error: message, stack });
     } else {
+      metrics.jobAttempt(def.name, 'failed');
       this.push({ kind: 'failed', id: a.id, attempt: a.attempt, error: message, stack });
     }
   }

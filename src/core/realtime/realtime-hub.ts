@@ -9,6 +9,7 @@ import { callerAs } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
 import { filterPredicate, sortPlan, type QueryContext } from '../records/record-query.js';
 import type { RecordModel } from '../model/record-model.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { RealtimeClient, type RealtimeChannel } from './realtime-client.js';
 import { isFieldError, MAX_DISTINCT_OPTIONS, MAX_SUBSCRIPTIONS, parseSubscription, subscriptionRequest, type CheckedSubscription, type Subscription } from './subscription.js';
 
@@ -19,6 +20,17 @@ export interface RealtimeLimits {
   maxLifetimeMs: number;
 }
 
+
+/** Counts every frame written (one wrapper per connection, only when metrics are on). */
+function countedChannel(channel: RealtimeChannel, metrics: Metrics): RealtimeChannel {
+  return {
+    write(frame) {
+      metrics.realtimeEventSent();
+      return channel.write(frame);
+    },
+    close: () => channel.close(),
+  };
+}
 
 export interface TopicEntry {
   client: RealtimeClient;
@@ -43,6 +55,8 @@ export class RealtimeHub {
   constructor(
     private readonly limits: RealtimeLimits,
     private readonly ctx?: () => QueryContext,
+    /** Counts the messages written to clients. @default noMetrics */
+    private readonly metrics: Metrics = noMetrics,
   ) {}
 
   get size(): number {
@@ -51,7 +65,7 @@ export class RealtimeHub {
 
   /** Registers a new connection and sends its `PB_CONNECT`. */
   connect(channel: RealtimeChannel, ip: string): RealtimeClient {
-    const client = new RealtimeClient(channel, ip, (c) => this.forget(c));
+    const client = new RealtimeClient(this.metrics.enabled ? countedChannel(channel, this.metrics) : channel, ip, (c) => this.forget(c));
     this.clients.set(client.id, client);
     client.startTimers(this.limits.idleTimeoutMs, this.limits.maxLifetimeMs);
     client.send('PB_CONNECT', JSON.stringify({ clientId: client.id }));

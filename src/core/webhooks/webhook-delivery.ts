@@ -12,6 +12,7 @@ import type { JobContext } from '../jobs/job-types.js';
 import { FailJobNow, RetryJobLater } from '../jobs/job-errors.js';
 import type { Clock, Logger, OutgoingResponse, WebhookTransport } from '../ports.js';
 import { newId } from '../ids.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { formatDate } from '../time.js';
 import type { DeliveryJob } from './webhook-outbox.js';
 import { standardHeaders } from './signatures.js';
@@ -30,6 +31,8 @@ export interface DeliveryDeps {
   clock: Clock;
   logger: Logger;
   config: WebhooksConfig;
+  /** Counts attempts by result. @default noMetrics */
+  metrics?: Metrics;
 }
 
 /** The secrets that sign now: the current one, and the previous one until its grace period ends. */
@@ -99,6 +102,7 @@ export class WebhookDelivery {
         error: error.slice(0, MAX_ERROR),
       },
     );
+    (this.deps.metrics ?? noMetrics).webhookDelivery(outcome);
     await this.keepHealth(endpoint, outcome === 'succeeded', endMs);
     if (outcome === 'retry') throw new RetryJobLater(`webhook ${p.w}: ${error}`, delay!);
     if (outcome === 'failed') throw new FailJobNow(`webhook ${p.w}: ${error}`);

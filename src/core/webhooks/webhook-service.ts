@@ -5,6 +5,7 @@
  * with their attempts, replays one. The delivery path itself is webhook-outbox.ts (enqueue, in
  * the write's transaction) and webhook-delivery.ts (each attempt, as a job).
  */
+import type { Metrics } from '../metrics/metrics.js';
 import { sql } from 'kysely';
 import type { WebhooksConfig } from '../config.js';
 import { badRequest, fieldError, notFound } from '../errors.js';
@@ -42,6 +43,8 @@ export interface WebhookDeps {
   query: QueryContext;
   /** How often the outbox is swept for rows a node left behind (the job queue's poll interval). */
   sweepMs: number;
+  /** Counts delivery attempts by result. @default noMetrics */
+  metrics?: Metrics;
 }
 
 const ID_SHAPE = /^[a-zA-Z0-9_]{1,64}$/;
@@ -135,7 +138,7 @@ export class WebhookService {
     this.registry = new WebhookRegistry(this.store, deps.pubsub);
     this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries(), moves: deps.config.concurrency > 0 });
     this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry });
-    this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config });
+    this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config, metrics: deps.metrics });
   }
 
   /** Loads the endpoints and starts the relay; the delivery worker starts with the first endpoint. */

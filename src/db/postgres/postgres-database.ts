@@ -3,7 +3,7 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
-import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
@@ -11,6 +11,7 @@ import { ReadSlots } from './read-slots.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
+import { statementKind, timed } from '../timed-query.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
@@ -26,6 +27,8 @@ export interface PostgresOptions {
    * connection. Schema changes lift it for their own transaction (lockSchema). @default 5000
    */
   statementTimeoutMs?: number;
+  /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
+  observe?: QueryObserver;
 }
 
 /** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
@@ -68,16 +71,26 @@ class PostgresDatabase implements Database {
     private readonly slots: ReadSlots | null,
     readonly jobs: JobStore,
     readonly console: SqlConsoleRunner,
+    /** The root database only (a transaction's statements count in its own duration): metrics and pool stats. */
+    private readonly observed: { observe?: QueryObserver; pool: pg.Pool } | null = null,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
+    const run = () => this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
+    const observe = this.observed?.observe;
+    return observe ? timed(observe, 'transaction', run) : run();
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    const observe = this.observed?.observe;
+    if (observe) return timed(observe, statementKind(text), () => this.run<T>(text, params));
+    return this.run<T>(text, params);
+  }
+
+  private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
     const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
     return result.rows as T[];
   }
@@ -88,6 +101,13 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    const observe = this.observed?.observe;
+    // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
+    if (observe) return timed(observe, 'read', () => this.readRows<T>(query));
+    return this.readRows<T>(query);
+  }
+
+  private async readRows<T>(query: RawBuilder<unknown>): Promise<T[]> {
     if (!this.slots) return (await query.execute(this.kysely)).rows as T[];
     return this.slots.run(async (waitedMs) => {
       if (waitedMs < WAIT_WORTH_A_TIMEOUT_MS) return (await query.execute(this.kysely)).rows as T[];
@@ -148,6 +168,11 @@ class PostgresDatabase implements Database {
     return openPostgresLogStore(this, clock);
   }
 
+  stats(): DatabaseStats {
+    const pool = this.observed?.pool;
+    return pool ? { pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } } : {};
+  }
+
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
@@ -185,7 +210,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const deadlined = withDeadline(withExtendedProtocol(pool), timeoutMs);
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: deadlined }) });
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
-  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole);
+  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool });
   return db;
 }
 

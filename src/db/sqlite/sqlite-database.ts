@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
-import type { Database, DbFailure, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
+import { timed } from '../timed-query.js';
 import { isPointRead } from './point-read.js';
 import { openConnection } from './sqlite-connection.js';
 import { BasaltSqliteDialect, bindable, runOnWriter, SqliteDriver } from './sqlite-driver.js';
@@ -31,6 +32,8 @@ export interface SqliteOptions {
   queryTimeoutMs?: number;
   /** WAL checkpoints in a worker thread (sqlite-checkpointer.ts); false: on commit, as SQLite does. @default true */
   backgroundCheckpoints?: boolean;
+  /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
+  observe?: QueryObserver;
 }
 
 const filterDialect = new SqliteFilterDialect();
@@ -48,6 +51,8 @@ class SqliteDatabase implements Database {
     private readonly pool: SqliteReadPool | null,
     private readonly checkpointer: SqliteCheckpointer | null = null,
     readonly jobs: JobStore = new SqliteJobStore(driver),
+    /** The root database only: a transaction's statements count in its own duration. */
+    private readonly observe?: QueryObserver,
   ) {
     const preparer: SqlitePreparer = {
       describe: (select) =>
@@ -83,6 +88,11 @@ class SqliteDatabase implements Database {
    */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    // Waiting for the write lock included: it is what the caller's write costs.
+    return this.observe ? timed(this.observe, 'transaction', () => this.runTransaction(fn)) : this.runTransaction(fn);
+  }
+
+  private async runTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     const driver = this.driver;
     this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool, null, this.jobs);
     const release = await driver.writeLock.lock();
@@ -121,6 +131,11 @@ class SqliteDatabase implements Database {
    * by indexed columns) stay on the main reader: they carry no client filter.
    */
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    if (this.observe) return timed(this.observe, this.driver.readStatement(text) ? 'read' : 'write', () => this.run<T>(text, params));
+    return this.run<T>(text, params);
+  }
+
+  private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
     if (!this.inTransaction) {
       const read = this.driver.readStatement(text);
       if (read) {
@@ -179,6 +194,10 @@ class SqliteDatabase implements Database {
     }
   }
 
+  stats(): DatabaseStats {
+    return this.pool ? { readWorkers: { size: this.pool.workers, busy: this.pool.busy, queued: this.pool.queued } } : {};
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
     await this.checkpointer?.close();
@@ -206,7 +225,7 @@ export function openSqlite(options: SqliteOptions): Database {
     driver.writeLock.onRelease = () => background.writeReleased();
     checkpointer = background;
   }
-  const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer);
+  const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer, undefined, options.observe);
   db.opened = options;
   return db;
 }

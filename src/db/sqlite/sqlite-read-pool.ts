@@ -147,6 +147,18 @@ export class SqliteReadPool {
     return this.slots.length;
   }
 
+  /** Workers running a statement now. */
+  get busy(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot.task) n++;
+    return n;
+  }
+
+  /** Reads waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Rows of a read-only statement, as plain objects exactly like `Statement.all` on the main thread. */
   read<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));

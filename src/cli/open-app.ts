@@ -9,6 +9,7 @@ import { localAdapters } from '../adapters/local-adapters.js';
 import { redisAdapters } from '../adapters/redis-adapters.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 
 /** Text that needs no JSON escaping (no quote, backslash or control character). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
@@ -57,7 +58,8 @@ function describeDbError(err: unknown, url: string): string {
   return `cannot open the database ${safeUrl || '(SQLite)'}: ${e.message ?? String(err)}${hint ? ` (${hint})` : ''}`;
 }
 
-export async function openApp(config: Config, logger: Logger): Promise<App> {
+/** `tracing`: spans of the server (createBasalt starts it from the OTEL_* variables); the app closes it. */
+export async function openApp(config: Config, logger: Logger, tracing: Tracing | null = null): Promise<App> {
   let dbConfig;
   try {
     dbConfig = parseDatabaseUrl(config.databaseUrl, config.dataDir);
@@ -66,8 +68,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   }
   let db;
   try {
-    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs });
+    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs, tracing });
   } catch (err) {
+    await tracing?.close();
     throw new UsageError(describeDbError(err, config.databaseUrl));
   }
   let redis: Redis | null = null;
@@ -80,7 +83,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       redis = await connectRedis(config.redisUrl);
       adapters = { ...adapters, ...redisAdapters(redis) };
     }
-    const app = await createApp(config, { db, logger, ...adapters });
+    const app = await createApp(config, { db, logger, ...adapters, tracing });
     if (!redis) return app;
     const connection = redis;
     const close = app.close;
@@ -92,6 +95,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     });
   } catch (err) {
     await db.close().catch(() => {});
+    await tracing?.close().catch(() => {});
     redis?.disconnect();
     throw err;
   }

@@ -48,6 +48,7 @@ import { LogService, storingLogger } from './logs/log-service.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
+import type { Tracing } from './tracing/tracing.js';
 
 export interface AppDeps {
   db: Database;
@@ -70,6 +71,11 @@ export interface AppDeps {
   webhookTransport: WebhookTransport;
   /** Dependencies `/api/health/ready` checks besides the database (Redis's PING in a cluster). @default [] */
   readinessChecks?: readonly ReadinessCheck[];
+  /**
+   * Spans (README "Tracing"); the database gets the same one through its own options. Closed
+   * last, after the database, so the spans of the shutdown are sent too. @default null (off)
+   */
+  tracing?: Tracing | null;
 }
 
 export interface App {
@@ -119,6 +125,8 @@ export interface App {
   readiness(): Promise<ReadinessReport>;
   /** The stored request and app logs (`/api/logs`), written in batches off the request path. */
   readonly logs: LogService;
+  /** Spans, when tracing is on (README "Tracing"); null when off. */
+  readonly tracing: Tracing | null;
   close(): Promise<void>;
 }
 
@@ -230,6 +238,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     workflows,
     idempotency: new IdempotencyStore(db, clock),
     logs,
+    tracing: deps.tracing ?? null,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     readiness: () => readiness.check(),
     close() {
@@ -253,5 +262,6 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     // Last before the database: everything above may still have logged.
     await logs.close();
     await db.close();
+    await deps.tracing?.close();
   }
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Database } from '../core/ports.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
 
@@ -9,6 +10,8 @@ export type DatabaseConfig = (
 ) & {
   /** Deadline of a client-facing query, waiting for a connection or worker included (Config.queryTimeoutMs). @default 5000 */
   queryTimeoutMs?: number;
+  /** Database spans (README "Tracing"); null or absent: tracing is off. */
+  tracing?: Tracing | null;
 };
 
 /**
@@ -29,8 +32,8 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
 export async function createDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
-      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints });
+      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints, tracing: config.tracing });
     case 'postgres':
-      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs });
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs, tracing: config.tracing });
   }
 }

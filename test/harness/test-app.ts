@@ -76,7 +76,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // `config.queryTimeoutMs` chooses the query deadline (a small one for deadline tests).
   const queryTimeoutMs = config.queryTimeoutMs;
   const db = await createDatabase(
-    engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs } : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs },
+    engine === 'postgres'
+      ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs, tracing: options.deps?.tracing }
+      : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs, tracing: options.deps?.tracing },
   );
   const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps });
   const server = await buildServer(app, { requestLog: false });

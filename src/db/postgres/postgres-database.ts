@@ -15,6 +15,8 @@ import { PostgresJobStore } from './postgres-job-store.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
 import { PostgresSqlConsole } from './postgres-sql-console.js';
+import type { Tracing } from '../../core/tracing/tracing.js';
+import { dbSpanAttributes } from '../db-spans.js';
 
 export interface PostgresOptions {
   url: string;
@@ -26,6 +28,8 @@ export interface PostgresOptions {
    * connection. Schema changes lift it for their own transaction (lockSchema). @default 5000
    */
   statementTimeoutMs?: number;
+  /** Spans for each transaction and each statement outside one (README "Tracing"); null: none. @default null */
+  tracing?: Tracing | null;
 }
 
 /** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
@@ -59,6 +63,8 @@ class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly filter: FilterDialect = filterDialect;
   readonly schema: SchemaManager;
+  /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
+  tracing: Tracing | null = null;
 
   constructor(
     readonly kysely: Kysely<any>,
@@ -74,10 +80,19 @@ class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    if (this.tracing) {
+      return this.tracing.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('postgresql', null) }, () =>
+        this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console))),
+      );
+    }
     return this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    if (this.tracing) {
+      const attributes = dbSpanAttributes('postgresql', text);
+      return this.tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, async () => (await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]))).rows as T[]);
+    }
     const result = await this.kysely.executeQuery(CompiledQuery.raw(text, [...params]));
     return result.rows as T[];
   }
@@ -88,6 +103,14 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    if (this.tracing) {
+      const attributes = dbSpanAttributes('postgresql', query.compile(this.kysely).sql);
+      return this.tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.runRows<T>(query));
+    }
+    return this.runRows<T>(query);
+  }
+
+  private async runRows<T>(query: RawBuilder<unknown>): Promise<T[]> {
     if (!this.slots) return (await query.execute(this.kysely)).rows as T[];
     return this.slots.run(async (waitedMs) => {
       if (waitedMs < WAIT_WORTH_A_TIMEOUT_MS) return (await query.execute(this.kysely)).rows as T[];
@@ -186,6 +209,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: deadlined }) });
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
   const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole);
+  db.tracing = options.tracing ?? null;
   return db;
 }
 

@@ -18,6 +18,8 @@ import { SqliteSqlConsole } from './sqlite-sql-console.js';
 import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
+import type { Tracing } from '../../core/tracing/tracing.js';
+import { dbSpanAttributes } from '../db-spans.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -31,6 +33,8 @@ export interface SqliteOptions {
   queryTimeoutMs?: number;
   /** WAL checkpoints in a worker thread (sqlite-checkpointer.ts); false: on commit, as SQLite does. @default true */
   backgroundCheckpoints?: boolean;
+  /** Spans for each transaction and each read outside one (README "Tracing"); null: none. @default null */
+  tracing?: Tracing | null;
 }
 
 const filterDialect = new SqliteFilterDialect();
@@ -66,6 +70,8 @@ class SqliteDatabase implements Database {
   private txDatabase: SqliteDatabase | null = null;
   /** How the root database was opened (the logs file goes next to it); null on transactions. */
   opened: SqliteOptions | null = null;
+  /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
+  tracing: Tracing | null = null;
 
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
@@ -83,6 +89,11 @@ class SqliteDatabase implements Database {
    */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    if (this.tracing) return this.tracing.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('sqlite', null) }, () => this.runTransaction(fn));
+    return this.runTransaction(fn);
+  }
+
+  private async runTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     const driver = this.driver;
     this.txDatabase ??= new SqliteDatabase(new Kysely<any>({ dialect: BasaltSqliteDialect.lockedWriter(driver) }), driver, true, this.pool, null, this.jobs);
     const release = await driver.writeLock.lock();
@@ -121,6 +132,14 @@ class SqliteDatabase implements Database {
    * by indexed columns) stay on the main reader: they carry no client filter.
    */
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    if (this.tracing) {
+      const attributes = dbSpanAttributes('sqlite', text);
+      return this.tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.runQuery<T>(text, params));
+    }
+    return this.runQuery<T>(text, params);
+  }
+
+  private async runQuery<T>(text: string, params: readonly unknown[]): Promise<T[]> {
     if (!this.inTransaction) {
       const read = this.driver.readStatement(text);
       if (read) {
@@ -208,5 +227,6 @@ export function openSqlite(options: SqliteOptions): Database {
   }
   const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer);
   db.opened = options;
+  db.tracing = options.tracing ?? null;
   return db;
 }

@@ -78,7 +78,7 @@ export async function openApp(config: Config, logger: Logger, tracing: Tracing |
     const files = await openFileStorage(config).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config), files };
+    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config, tracing), files };
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters = { ...adapters, ...redisAdapters(redis) };

@@ -80,7 +80,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs, tracing: options.deps?.tracing }
       : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs, tracing: options.deps?.tracing },
   );
-  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config, options.deps?.tracing), ...options.deps });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

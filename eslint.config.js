@@ -14,6 +14,7 @@ const forbiddenInCore = {
   ],
   patterns: [
     { group: ['@fastify/*'], message: 'core/ must not depend on the HTTP framework.' },
+    { group: ['@opentelemetry/*', '!@opentelemetry/api'], message: 'core/ uses @opentelemetry/api only, through core/tracing; the SDK is loaded by cli/ when tracing is on.' },
     {
       group: ['**/http/**', '**/db/**', '**/adapters/**', '**/cli/**'],
       message: 'core/ must not import the outer layers (http, db, adapters, cli).',

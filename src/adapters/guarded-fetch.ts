@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { isLoopbackHost } from '../core/net/loopback.js';
 import { isPublicAddress } from './public-address.js';
+import type { Span, Tracing } from '../core/tracing/tracing.js';
 
 export { isLoopbackHost, isPublicAddress };
 
@@ -48,6 +49,34 @@ export interface GuardOptions {
   truncate?: boolean;
   /** Plain http is also allowed to the trusted hosts (intranet webhook receivers), not only to loopback. @default false */
   httpToTrusted?: boolean;
+  /**
+   * A CLIENT span per request, child of the active span, with the W3C `traceparent` sent along
+   * (README "Tracing"). @default null (tracing off)
+   */
+  tracing?: Tracing | null;
+}
+
+/**
+ * Runs `send` in a CLIENT span (HTTP semantic conventions) with `traceparent` injected in
+ * `headers`; the URL is recorded without its query string (it may carry codes or secrets).
+ */
+function traced<T extends { status: number }>(tracing: Tracing, method: string, url: URL, headers: Record<string, string>, send: () => Promise<T>): Promise<T> {
+  const attributes = {
+    'http.request.method': method,
+    'server.address': url.hostname,
+    'server.port': Number(url.port || DEFAULT_PORTS[url.protocol] || 0),
+    'url.full': `${url.protocol}//${url.host}${url.pathname}`,
+  };
+  return tracing.inSpan(method, { kind: 'client', attributes }, async (span: Span) => {
+    tracing.inject(headers);
+    const answer = await send();
+    span.setAttribute('http.response.status_code', answer.status);
+    if (answer.status >= 400) {
+      span.setAttribute('error.type', String(answer.status));
+      tracing.fail(span);
+    }
+    return answer;
+  });
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -96,7 +125,8 @@ export function createGuardedFetch(options: GuardOptions): FetchLike {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxBytes ?? 1 << 20;
   const guard = createGuard(options);
-  return async (input, init = {}) => {
+  const tracing = options.tracing;
+  const send: FetchLike = async (input, init = {}) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const dispatcher = guard(url);
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
@@ -104,6 +134,12 @@ export function createGuardedFetch(options: GuardOptions): FetchLike {
     // Read at most maxBytes: a hostile endpoint cannot exhaust memory.
     const body = await readCapped(response as unknown as Response, maxBytes, options.truncate === true);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers as unknown as Headers });
+  };
+  if (!tracing) return send;
+  return (input, init = {}) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const headers = Object.fromEntries(new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined)).entries());
+    return traced(tracing, (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(), url, headers, () => send(input, { ...init, headers }));
   };
 }
 
@@ -124,7 +160,8 @@ export function createGuardedPost(options: GuardOptions): (url: string, headers:
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxBytes ?? 1 << 20;
   const guard = createGuard(options);
-  return async (target, headers, body, signal) => {
+  const tracing = options.tracing;
+  const post = async (target: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<GuardedAnswer> => {
     const url = new URL(target);
     const dispatcher = guard(url);
     const controller = new AbortController();
@@ -154,6 +191,11 @@ export function createGuardedPost(options: GuardOptions): (url: string, headers:
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  };
+  if (!tracing) return post;
+  return (target, headers, body, signal) => {
+    const out = { ...headers };
+    return traced(tracing, 'POST', new URL(target), out, () => post(target, out, body, signal));
   };
 }
 

@@ -14,15 +14,17 @@ import { Oauth4OAuth2Client } from './oauth4-oauth2-client.js';
 import { SharpThumbnailer } from './sharp-thumbnailer.js';
 import { createSmtpMailer } from './smtp-mailer.js';
 import { createWebhookTransport } from './webhook-transport.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 
-export function localAdapters(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'webhooks'>>): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'thumbnailer' | 'pubsub' | 'webhookTransport'> {
+/** `tracing`: outgoing requests (webhooks, OAuth2) get CLIENT spans and a `traceparent`. */
+export function localAdapters(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'webhooks'>>, tracing: Tracing | null = null): Pick<AppDeps, 'mailer' | 'rateLimits' | 'oauth2' | 'files' | 'thumbnailer' | 'pubsub' | 'webhookTransport'> {
   return {
     mailer: createSmtpMailer,
     rateLimits: new MemoryRateLimitStore(),
-    oauth2: new Oauth4OAuth2Client(),
+    oauth2: new Oauth4OAuth2Client(tracing),
     files: new LocalFileStorage(join(config.dataDir, 'storage')),
     pubsub: new MemoryPubSub(),
     thumbnailer: new SharpThumbnailer(),
-    webhookTransport: createWebhookTransport({ allow: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).allow, timeoutMs: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).timeoutMs }),
+    webhookTransport: createWebhookTransport({ allow: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).allow, timeoutMs: (config.webhooks ?? DEFAULT_WEBHOOKS_CONFIG).timeoutMs, tracing }),
   };
 }

@@ -8,6 +8,7 @@
 import * as oauth from 'oauth4webapi';
 import type { JsonRequestOptions } from '../core/auth/oauth2/provider-preset.js';
 import type { OAuth2Client, OAuth2Endpoints, OAuth2ProviderSpec, OAuth2Tokens } from '../core/ports.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 import { createGuardedFetch, hostAndPort, isLoopbackHost, type FetchLike } from './guarded-fetch.js';
 
 /** Discovery documents are cached this long: providers rotate keys, not endpoints. */
@@ -47,13 +48,16 @@ export class Oauth4OAuth2Client implements OAuth2Client {
   /** One guarded fetch (and its connection pool) per set of trusted hosts, reused across sign-ins. */
   private readonly fetches = new Map<string, FetchLike>();
 
+  /** `tracing`: a CLIENT span per call to the provider, with `traceparent` sent (README "Tracing"). */
+  constructor(private readonly tracing: Tracing | null = null) {}
+
   private fetchFor(trusted: Set<string>, maxBytes?: number): FetchLike {
     const key = `${maxBytes ?? ''}|${[...trusted].sort().join(' ')}`;
     let fetch = this.fetches.get(key);
     if (!fetch) {
       // Provider configs are few; a bound keeps a stream of config edits from piling pools up.
       if (this.fetches.size >= 64) this.fetches.clear();
-      fetch = createGuardedFetch({ trustedHosts: trusted, maxBytes });
+      fetch = createGuardedFetch({ trustedHosts: trusted, maxBytes, tracing: this.tracing });
       this.fetches.set(key, fetch);
     }
     return fetch;

@@ -8,6 +8,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { OutgoingResponse, WebhookTransport } from '../core/ports.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 import { createGuardedPost, hostAndPort, isLoopbackHost, isPublicAddress } from './guarded-fetch.js';
 
 /** How long saving an endpoint waits for its host name to resolve. */
@@ -20,6 +21,8 @@ export interface WebhookTransportOptions {
   timeoutMs?: number;
   /** How much of an answer's body is kept. @default 4096 */
   logBytes?: number;
+  /** A CLIENT span per delivery with `traceparent` sent (README "Tracing"). @default null */
+  tracing?: Tracing | null;
 }
 
 /** `host`, `host:port`, `[v6]:port` → the `host:port` form hostAndPort() gives (port 443 when none: https). */
@@ -34,7 +37,7 @@ export function normaliseAllowEntry(entry: string): string {
 export function createWebhookTransport(options: WebhookTransportOptions): WebhookTransport {
   const trusted = new Set(options.allow.map(normaliseAllowEntry));
   const logBytes = options.logBytes ?? 4096;
-  const post = createGuardedPost({ trustedHosts: trusted, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: logBytes, httpToTrusted: true });
+  const post = createGuardedPost({ trustedHosts: trusted, timeoutMs: options.timeoutMs ?? 15_000, maxBytes: logBytes, httpToTrusted: true, tracing: options.tracing });
   return {
     async refusal(target) {
       let url: URL;

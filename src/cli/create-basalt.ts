@@ -19,6 +19,7 @@ import { startMetricsServer, type MetricsServer } from '../http/metrics-server.j
 import { buildConfig, readOptions, SERVE_OPTIONS } from './config-from-args.js';
 import { defaultHooksDir, loadHookFiles, type HookFiles } from './hook-files.js';
 import { createLogger, openApp, type AppLogger } from './open-app.js';
+import { startTracing } from './start-tracing.js';
 
 /** The options of `basalt serve`, by flag name (`{ http: '0.0.0.0:8090', dir: './data', db: 'postgres://…' }`). */
 export type BasaltOptions = Partial<Record<keyof typeof SERVE_OPTIONS, string | boolean>> & {
@@ -73,7 +74,8 @@ export async function createBasalt(options: BasaltOptions = {}, env: NodeJS.Proc
   const { config: given, ...flags } = options;
   const config = given ?? configFrom(flags, env);
   const logger: AppLogger = createLogger(config);
-  const app = await openApp(config, logger);
+  // OpenTelemetry tracing, off unless the OTEL_* variables configure an exporter (README "Tracing").
+  const app = await openApp(config, logger, await startTracing(env));
   let hookFiles: HookFiles | null = null;
   let server: FastifyInstance | null = null;
   let metricsServer: MetricsServer | null = null;

@@ -10,6 +10,7 @@ import { createMetrics } from '../adapters/prometheus-metrics.js';
 import { redisAdapters } from '../adapters/redis-adapters.js';
 import { createDatabase, parseDatabaseUrl } from '../db/create-database.js';
 import { UsageError } from './config-from-args.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 
 /** Text that needs no JSON escaping (no quote, backslash or control character). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
@@ -58,7 +59,8 @@ function describeDbError(err: unknown, url: string): string {
   return `cannot open the database ${safeUrl || '(SQLite)'}: ${e.message ?? String(err)}${hint ? ` (${hint})` : ''}`;
 }
 
-export async function openApp(config: Config, logger: Logger): Promise<App> {
+/** `tracing`: spans of the server (createBasalt starts it from the OTEL_* variables); the app closes it. */
+export async function openApp(config: Config, logger: Logger, tracing: Tracing | null = null): Promise<App> {
   let dbConfig;
   try {
     dbConfig = parseDatabaseUrl(config.databaseUrl, config.dataDir);
@@ -69,8 +71,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   const engine = dbConfig.type;
   let db;
   try {
-    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined });
+    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined, tracing });
   } catch (err) {
+    await tracing?.close();
     throw new UsageError(describeDbError(err, config.databaseUrl));
   }
   let redis: Redis | null = null;
@@ -78,12 +81,12 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     const files = await openFileStorage(config).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config), files, metrics };
+    let adapters: Omit<AppDeps, 'db' | 'logger'> = { ...localAdapters(config, tracing), files, metrics };
     if (config.redisUrl) {
       redis = await connectRedis(config.redisUrl);
       adapters = { ...adapters, ...redisAdapters(redis) };
     }
-    const app = await createApp(config, { db, logger, ...adapters });
+    const app = await createApp(config, { db, logger, ...adapters, tracing });
     if (!redis) return app;
     const connection = redis;
     const close = app.close;
@@ -95,6 +98,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     });
   } catch (err) {
     await db.close().catch(() => {});
+    await tracing?.close().catch(() => {});
     redis?.disconnect();
     throw err;
   }

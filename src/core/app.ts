@@ -49,6 +49,7 @@ import { JobQueue } from './jobs/job-queue.js';
 import { WorkflowLedger } from './workflows/workflow-ledger.js';
 import { WorkflowService } from './workflows/workflow-service.js';
 import { noMetrics, type Metrics } from './metrics/metrics.js';
+import type { Tracing } from './tracing/tracing.js';
 
 export interface AppDeps {
   db: Database;
@@ -76,6 +77,11 @@ export interface AppDeps {
    * `observe` option, given when it is opened. @default noMetrics (off)
    */
   metrics?: Metrics;
+  /**
+   * Spans (README "Tracing"); the database gets the same one through its own options. Closed
+   * last, after the database, so the spans of the shutdown are sent too. @default null (off)
+   */
+  tracing?: Tracing | null;
 }
 
 export interface App {
@@ -127,6 +133,8 @@ export interface App {
   readiness(): Promise<ReadinessReport>;
   /** The stored request and app logs (`/api/logs`), written in batches off the request path. */
   readonly logs: LogService;
+  /** Spans, when tracing is on (README "Tracing"); null when off. */
+  readonly tracing: Tracing | null;
   close(): Promise<void>;
 }
 
@@ -241,6 +249,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     workflows,
     idempotency: new IdempotencyStore(db, clock),
     logs,
+    tracing: deps.tracing ?? null,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     metrics,
     readiness: () => readiness.check(),
@@ -265,5 +274,6 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     // Last before the database: everything above may still have logged.
     await logs.close();
     await db.close();
+    await deps.tracing?.close();
   }
 }

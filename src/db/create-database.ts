@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Database, QueryObserver } from '../core/ports.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
 
@@ -11,6 +12,8 @@ export type DatabaseConfig = (
   queryTimeoutMs?: number;
   /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
   observe?: QueryObserver;
+  /** Database spans (README "Tracing"); null or absent: tracing is off. */
+  tracing?: Tracing | null;
 };
 
 /**
@@ -31,8 +34,8 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
 export async function createDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
-      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints, observe: config.observe });
+      return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints, observe: config.observe, tracing: config.tracing });
     case 'postgres':
-      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs, observe: config.observe });
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs, observe: config.observe, tracing: config.tracing });
   }
 }

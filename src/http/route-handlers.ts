@@ -6,12 +6,15 @@
  *   database. Connections are not enough: a client that hangs up mid-request (a load generator
  *   stopping, a browser tab closing) ends its connection while its handler is still working;
  * - `Idempotency-Key` on routes registered with `config: { idempotent: true }` (idempotency.ts):
- *   a request without the header pays one header lookup.
+ *   a request without the header pays one header lookup;
+ * - with tracing on, the handler runs in the request's span (request-span.ts), so the spans it
+ *   opens (database, outgoing HTTP) and the jobs it enqueues belong to the request's trace.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { pickListOrRecord } from '../core/records/fields-picker.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 import type { RouteIdempotency } from './idempotency.js';
+import type { Tracing } from '../core/tracing/tracing.js';
 
 export interface InFlight {
   /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
@@ -29,7 +32,7 @@ function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): 
 }
 
 /** Wraps the handlers of every route registered after this call (buildServer calls it first). */
-export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency): InFlight {
+export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null): InFlight {
   let running = 0;
   let waiters: (() => void)[] = [];
   const done = () => {
@@ -45,7 +48,7 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
     const idempotent = idempotency && route.config?.idempotent === true;
     // Route-level, so routes without the option pay nothing for it.
     if (idempotent) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), idempotency.onSend];
-    route.handler = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const wrapped = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
       running++;
       let result: unknown;
       try {
@@ -71,7 +74,15 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
       }
       done();
       return picked(request, reply, result);
-    } as RouteOptions['handler'];
+    };
+    route.handler = (
+      tracing
+        ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+            const span = request.basaltSpan;
+            return span ? tracing.within(span, () => wrapped.call(this, request, reply)) : wrapped.call(this, request, reply);
+          }
+        : wrapped
+    ) as RouteOptions['handler'];
   });
   return {
     async track(work) {

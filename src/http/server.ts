@@ -49,6 +49,7 @@ import { registerTransitionRoutes } from './routes/transitions.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { storeRequestLog } from './request-log.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { endRequestSpan, startRequestSpan } from './request-span.js';
 
 export interface ServerOptions {
   /** Log one line per request. @default true */
@@ -71,7 +72,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
 
   const idempotency = new RouteIdempotency(app);
-  server.decorate('inFlight', wrapRouteHandlers(server, idempotency));
+  server.decorate('inFlight', wrapRouteHandlers(server, idempotency, app.tracing));
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');
@@ -92,6 +93,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.decorateRequest('basaltApiKey', null);
   server.decorateRequest('basaltCaller', null);
   server.decorateRequest('idempotency', null);
+  server.decorateRequest('basaltSpan', null);
+  const tracing = app.tracing;
 
   // `fields` applies to every successful JSON response (spec §1.1). It is parsed before the
   // handler runs, so a bad value is a 400 before anything is written.
@@ -99,9 +102,10 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
 
   // One onRequest hook for everything a request needs before its handler (each hook costs every
   // request): the `fields` picker, the credentials (and the superuser IP allowlist), then the
-  // rate limits.
+  // rate limits. With tracing on, the request's span starts first.
   const rateLimit = rateLimitHook(app);
   server.addHook('onRequest', (request, reply, done) => {
+    if (tracing) startRequestSpan(tracing, request);
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
     try {
       if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
@@ -140,6 +144,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
       logger.access!(entry);
     }
     storeRequestLog(app, request, reply);
+    if (tracing) endRequestSpan(tracing, request, reply);
     done();
   });
 

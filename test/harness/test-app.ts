@@ -80,9 +80,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const metrics = options.deps?.metrics ?? createMetrics(config.metrics);
   const observe: QueryObserver | undefined = metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined;
   const db = await createDatabase(
-    engine === 'postgres' ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs, observe } : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs, observe },
+    engine === 'postgres'
+      ? { type: 'postgres', url: databaseUrl, maxConnections: 5, queryTimeoutMs, observe, tracing: options.deps?.tracing }
+      : { type: 'sqlite', file: join(dir, 'data.db'), queryTimeoutMs, observe, tracing: options.deps?.tracing },
   );
-  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config), ...options.deps, metrics });
+  const app = await createApp(config, { db, logger: silentLogger, ...localAdapters(config, options.deps?.tracing), ...options.deps, metrics });
   const server = await buildServer(app, { requestLog: false });
   await server.ready();
   return {

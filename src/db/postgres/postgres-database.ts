@@ -16,6 +16,8 @@ import { PostgresJobStore } from './postgres-job-store.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
 import { PostgresSqlConsole } from './postgres-sql-console.js';
+import type { Tracing } from '../../core/tracing/tracing.js';
+import { dbSpanAttributes } from '../db-spans.js';
 
 export interface PostgresOptions {
   url: string;
@@ -29,6 +31,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
   observe?: QueryObserver;
+  /** Spans for each transaction and each statement outside one (README "Tracing"); null: none. @default null */
+  tracing?: Tracing | null;
 }
 
 /** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
@@ -62,6 +66,8 @@ class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly filter: FilterDialect = filterDialect;
   readonly schema: SchemaManager;
+  /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
+  tracing: Tracing | null = null;
 
   constructor(
     readonly kysely: Kysely<any>,
@@ -80,14 +86,23 @@ class PostgresDatabase implements Database {
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     const run = () => this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
+    const tracing = this.tracing;
+    const traced = tracing ? () => tracing.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('postgresql', null) }, run) : run;
     const observe = this.observed?.observe;
-    return observe ? timed(observe, 'transaction', run) : run();
+    return observe ? timed(observe, 'transaction', traced) : traced();
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    const tracing = this.tracing;
+    const traced = tracing
+      ? () => {
+          const attributes = dbSpanAttributes('postgresql', text);
+          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.run<T>(text, params));
+        }
+      : () => this.run<T>(text, params);
     const observe = this.observed?.observe;
-    if (observe) return timed(observe, statementKind(text), () => this.run<T>(text, params));
-    return this.run<T>(text, params);
+    if (observe) return timed(observe, statementKind(text), traced);
+    return traced();
   }
 
   private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -101,10 +116,17 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    const tracing = this.tracing;
+    const traced = tracing
+      ? () => {
+          const attributes = dbSpanAttributes('postgresql', query.compile(this.kysely).sql);
+          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.readRows<T>(query));
+        }
+      : () => this.readRows<T>(query);
     const observe = this.observed?.observe;
     // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
-    if (observe) return timed(observe, 'read', () => this.readRows<T>(query));
-    return this.readRows<T>(query);
+    if (observe) return timed(observe, 'read', traced);
+    return traced();
   }
 
   private async readRows<T>(query: RawBuilder<unknown>): Promise<T[]> {
@@ -211,6 +233,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: deadlined }) });
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
   const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool });
+  db.tracing = options.tracing ?? null;
   return db;
 }
 

@@ -19,6 +19,8 @@ import { SqliteSqlConsole } from './sqlite-sql-console.js';
 import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
+import type { Tracing } from '../../core/tracing/tracing.js';
+import { dbSpanAttributes } from '../db-spans.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -34,6 +36,8 @@ export interface SqliteOptions {
   backgroundCheckpoints?: boolean;
   /** Told the duration of each transaction and of each statement outside one (the metrics). @default none */
   observe?: QueryObserver;
+  /** Spans for each transaction and each read outside one (README "Tracing"); null: none. @default null */
+  tracing?: Tracing | null;
 }
 
 const filterDialect = new SqliteFilterDialect();
@@ -71,6 +75,8 @@ class SqliteDatabase implements Database {
   private txDatabase: SqliteDatabase | null = null;
   /** How the root database was opened (the logs file goes next to it); null on transactions. */
   opened: SqliteOptions | null = null;
+  /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
+  tracing: Tracing | null = null;
 
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
@@ -88,8 +94,10 @@ class SqliteDatabase implements Database {
    */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
+    const run = () => this.runTransaction(fn);
+    const traced = this.tracing ? () => this.tracing!.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('sqlite', null) }, run) : run;
     // Waiting for the write lock included: it is what the caller's write costs.
-    return this.observe ? timed(this.observe, 'transaction', () => this.runTransaction(fn)) : this.runTransaction(fn);
+    return this.observe ? timed(this.observe, 'transaction', traced) : traced();
   }
 
   private async runTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
@@ -131,8 +139,15 @@ class SqliteDatabase implements Database {
    * by indexed columns) stay on the main reader: they carry no client filter.
    */
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    if (this.observe) return timed(this.observe, this.driver.readStatement(text) ? 'read' : 'write', () => this.run<T>(text, params));
-    return this.run<T>(text, params);
+    const tracing = this.tracing;
+    const traced = tracing
+      ? () => {
+          const attributes = dbSpanAttributes('sqlite', text);
+          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.run<T>(text, params));
+        }
+      : () => this.run<T>(text, params);
+    if (this.observe) return timed(this.observe, this.driver.readStatement(text) ? 'read' : 'write', traced);
+    return traced();
   }
 
   private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -227,5 +242,6 @@ export function openSqlite(options: SqliteOptions): Database {
   }
   const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer, undefined, options.observe);
   db.opened = options;
+  db.tracing = options.tracing ?? null;
   return db;
 }

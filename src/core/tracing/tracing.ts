@@ -1,0 +1,39 @@
+/**
+ * The Tracing port: the spans Basalt opens itself (docs/architecture.md, README "Tracing").
+ * Tracing is off by default, and then no `Tracing` exists at all: every caller holds
+ * `Tracing | null` and skips its span on null, so the default path pays one null check and
+ * loads no OpenTelemetry SDK. The implementation (adapters/otel-tracing.ts) sits on
+ * `@opentelemetry/api` with a tracer provider the CLI builds from the `OTEL_*` variables, or a
+ * test passes in.
+ */
+import type { Attributes, Context, Span } from '@opentelemetry/api';
+
+export type { Attributes, Context, Span };
+
+/** The W3C `traceparent` header (https://www.w3.org/TR/trace-context/#traceparent-header). */
+export const TRACEPARENT_HEADER = 'traceparent';
+
+export interface Tracing {
+  /**
+   * Starts the SERVER span of an incoming request, a child of the caller's trace when `headers`
+   * carry a valid `traceparent` (and `tracestate`). Not made active: the HTTP layer runs the
+   * handler in it ({@link Tracing.within}) and ends it when the response is sent.
+   */
+  startServerSpan(name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes): Span;
+  /**
+   * Runs `fn` in a new span, a child of the active one (or of `parent`, a traceparent), made
+   * active for `fn`'s duration; ended when `fn` settles, marked as an error when it throws.
+   * @default kind internal
+   */
+  inSpan<T>(name: string, options: { kind?: 'internal' | 'client' | 'consumer'; attributes?: Attributes; parent?: string }, fn: (span: Span) => Promise<T>): Promise<T>;
+  /** Runs `fn` with `span` as the active span (its children and the traceparent it hands on). */
+  within<T>(span: Span, fn: () => T): T;
+  /** The active span's W3C traceparent, or undefined when no span is active. */
+  traceparent(): string | undefined;
+  /** Writes the active span's `traceparent` (and `tracestate`) into outgoing request headers. */
+  inject(headers: Record<string, string>): void;
+  /** Marks `span` failed (ERROR status, the exception recorded without its message for 5xx answers). */
+  fail(span: Span, err?: unknown): void;
+  /** Sends the spans still buffered and stops (at shutdown). */
+  close(): Promise<void>;
+}

@@ -11,13 +11,13 @@ import { ReadSlots } from './read-slots.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
-import { statementKind, timed } from '../timed-query.js';
+import { statementKind } from '../timed-query.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import type { JobStore } from '../../core/jobs/job-store.js';
 import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner.js';
 import { PostgresSqlConsole } from './postgres-sql-console.js';
 import type { Tracing } from '../../core/tracing/tracing.js';
-import { dbSpanAttributes } from '../db-spans.js';
+import { instrumented, type Instruments } from '../instrumented.js';
 
 export interface PostgresOptions {
   url: string;
@@ -66,8 +66,17 @@ class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly filter: FilterDialect = filterDialect;
   readonly schema: SchemaManager;
+  /** Metrics and spans of this database's calls (db/instrumented.ts). */
+  private readonly instruments: Instruments;
+
   /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
-  tracing: Tracing | null = null;
+  get tracing(): Tracing | null {
+    return this.instruments.tracing;
+  }
+
+  set tracing(tracing: Tracing | null) {
+    this.instruments.tracing = tracing;
+  }
 
   constructor(
     readonly kysely: Kysely<any>,
@@ -81,28 +90,18 @@ class PostgresDatabase implements Database {
     private readonly observed: { observe?: QueryObserver; pool: pg.Pool } | null = null,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
+    this.instruments = { observe: observed?.observe, tracing: null, system: 'postgresql' };
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const run = () => this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console)));
-    const tracing = this.tracing;
-    const traced = tracing ? () => tracing.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('postgresql', null) }, run) : run;
-    const observe = this.observed?.observe;
-    return observe ? timed(observe, 'transaction', traced) : traced();
+    return instrumented(this.instruments, 'transaction', null, () =>
+      this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console))),
+    );
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    const tracing = this.tracing;
-    const traced = tracing
-      ? () => {
-          const attributes = dbSpanAttributes('postgresql', text);
-          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.run<T>(text, params));
-        }
-      : () => this.run<T>(text, params);
-    const observe = this.observed?.observe;
-    if (observe) return timed(observe, statementKind(text), traced);
-    return traced();
+    return instrumented(this.instruments, () => statementKind(text), text, () => this.run<T>(text, params));
   }
 
   private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -116,17 +115,8 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    const tracing = this.tracing;
-    const traced = tracing
-      ? () => {
-          const attributes = dbSpanAttributes('postgresql', query.compile(this.kysely).sql);
-          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.readRows<T>(query));
-        }
-      : () => this.readRows<T>(query);
-    const observe = this.observed?.observe;
     // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
-    if (observe) return timed(observe, 'read', traced);
-    return traced();
+    return instrumented(this.instruments, 'read', () => query.compile(this.kysely).sql, () => this.readRows<T>(query));
   }
 
   private async readRows<T>(query: RawBuilder<unknown>): Promise<T[]> {

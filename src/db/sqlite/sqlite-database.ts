@@ -4,7 +4,6 @@ import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
 import type { Database, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
-import { timed } from '../timed-query.js';
 import { isPointRead } from './point-read.js';
 import { openConnection } from './sqlite-connection.js';
 import { BasaltSqliteDialect, bindable, runOnWriter, SqliteDriver } from './sqlite-driver.js';
@@ -20,7 +19,7 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
 import type { Tracing } from '../../core/tracing/tracing.js';
-import { dbSpanAttributes } from '../db-spans.js';
+import { instrumented, type Instruments } from '../instrumented.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -56,8 +55,9 @@ class SqliteDatabase implements Database {
     private readonly checkpointer: SqliteCheckpointer | null = null,
     readonly jobs: JobStore = new SqliteJobStore(driver),
     /** The root database only: a transaction's statements count in its own duration. */
-    private readonly observe?: QueryObserver,
+    observe?: QueryObserver,
   ) {
+    this.instruments = { observe, tracing: null, system: 'sqlite' };
     const preparer: SqlitePreparer = {
       describe: (select) =>
         driver.writer
@@ -75,8 +75,17 @@ class SqliteDatabase implements Database {
   private txDatabase: SqliteDatabase | null = null;
   /** How the root database was opened (the logs file goes next to it); null on transactions. */
   opened: SqliteOptions | null = null;
+  /** Metrics and spans of this database's calls (db/instrumented.ts). */
+  private readonly instruments: Instruments;
+
   /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
-  tracing: Tracing | null = null;
+  get tracing(): Tracing | null {
+    return this.instruments.tracing;
+  }
+
+  set tracing(tracing: Tracing | null) {
+    this.instruments.tracing = tracing;
+  }
 
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
@@ -94,10 +103,8 @@ class SqliteDatabase implements Database {
    */
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const run = () => this.runTransaction(fn);
-    const traced = this.tracing ? () => this.tracing!.inSpan('TRANSACTION', { kind: 'client', attributes: dbSpanAttributes('sqlite', null) }, run) : run;
     // Waiting for the write lock included: it is what the caller's write costs.
-    return this.observe ? timed(this.observe, 'transaction', traced) : traced();
+    return instrumented(this.instruments, 'transaction', null, () => this.runTransaction(fn));
   }
 
   private async runTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
@@ -139,15 +146,7 @@ class SqliteDatabase implements Database {
    * by indexed columns) stay on the main reader: they carry no client filter.
    */
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    const tracing = this.tracing;
-    const traced = tracing
-      ? () => {
-          const attributes = dbSpanAttributes('sqlite', text);
-          return tracing.inSpan(String(attributes['db.operation.name']), { kind: 'client', attributes }, () => this.run<T>(text, params));
-        }
-      : () => this.run<T>(text, params);
-    if (this.observe) return timed(this.observe, this.driver.readStatement(text) ? 'read' : 'write', traced);
-    return traced();
+    return instrumented(this.instruments, () => (this.driver.readStatement(text) ? 'read' : 'write'), text, () => this.run<T>(text, params));
   }
 
   private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {

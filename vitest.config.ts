@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Latency under attack is measured alone: npm run test:attacks (vitest.attacks.config.ts).
-    exclude: ['test/attacks/**', '**/node_modules/**'],
+    // Latency under attack is measured alone: npm run test:attacks (vitest.attacks.config.ts);
+    // the three-node cluster behind nginx too: npm run test:cluster (vitest.cluster.config.ts).
+    exclude: ['test/attacks/**', 'test/cluster/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -12,6 +12,12 @@ export function requireSuperuser(request: FastifyRequest): void {
   if (!caller.can.administers) throw forbidden('The authorized record is not allowed to perform this action.');
 }
 
+/** Whether the request is a superuser's own (an API key never is): requireSuperuser without the errors. */
+export function isSuperuser(request: FastifyRequest): boolean {
+  const caller = callerOf(request);
+  return caller.principal.kind !== 'apiKey' && caller.auth !== null && caller.can.administers;
+}
+
 /** preHandler of the sign-in, mailbox and authenticator routes: API keys are for the records API. */
 export function refuseApiKeys(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
   done(request.basaltApiKey ? forbidden('API keys cannot use the auth endpoints.') : undefined);

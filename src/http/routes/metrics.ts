@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { notFound, unauthorized } from '../../core/errors.js';
-import { callerOf } from '../context.js';
+import { isSuperuser } from './guards.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -30,8 +30,7 @@ export async function sendMetrics(app: App, reply: FastifyReply): Promise<Fastif
 export function registerMetricsRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/metrics', async (request: FastifyRequest, reply) => {
     if (!app.metrics.enabled) throw notFound();
-    const caller = callerOf(request);
-    const allowed = hasMetricsToken(request.headers.authorization, app.config.metrics.token) || (caller.principal.kind !== 'apiKey' && caller.auth !== null && caller.can.administers);
+    const allowed = hasMetricsToken(request.headers.authorization, app.config.metrics.token) || isSuperuser(request);
     if (!allowed) throw unauthorized('The request requires the metrics token (Authorization: Bearer …) or a superuser authorization token.');
     return sendMetrics(app, reply);
   });

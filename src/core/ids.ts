@@ -45,8 +45,16 @@ export function newId(): string {
  * of the index instead of one per row. Not for anything that must be unguessable.
  */
 export function newTimeOrderedId(nowMs: number): string {
-  return Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0').slice(-9) + randomString(ID_LENGTH - 9);
+  const ms = Math.max(0, Math.floor(nowMs));
+  // Ids come in bursts within one millisecond: its base-36 text is worked out once.
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastMsText = ms.toString(36).padStart(9, '0').slice(-9);
+  }
+  return lastMsText + randomString(ID_LENGTH - 9);
 }
+let lastMs = -1;
+let lastMsText = '';
 
 /** A random integer in [min, max), from the CSPRNG. */
 export function secureRandomInt(min: number, max: number): number {

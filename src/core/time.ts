@@ -3,9 +3,24 @@
  * Stored the same way on every engine, so string comparison orders them correctly.
  */
 
+/** The last second formatted, as `YYYY-MM-DD HH:MM:SS.`: dates come in bursts of the same second. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+/** Years 0000–9999 (ISO's four-digit years: the prefix has a fixed length). */
+const FOUR_DIGIT_YEARS_END = 253402300800000;
+
 /** Formats a date as `2024-01-31 12:00:00.123Z`. */
 export function formatDate(date: Date): string {
-  return date.toISOString().replace('T', ' ');
+  const ms = date.getTime();
+  if (!(ms >= 0 && ms < FOUR_DIGIT_YEARS_END)) return date.toISOString().replace('T', ' ');
+  // toISOString and its replace cost ~0.4 µs; every stored row and log entry formats a date.
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = date.toISOString().slice(0, 20).replace('T', ' ');
+    cachedSecond = second;
+  }
+  const millis = ms - second * 1000;
+  return `${cachedPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

@@ -11,6 +11,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
 import { LOG_LEVELS } from '../core/logs/log-store.js';
+import { clientIpOf } from './client-ip.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,32 +67,33 @@ export function storeRequestLog(app: App, request: FastifyRequest, reply: Fastif
   const { logIP, logAuthId } = app.settings.get().logs;
   const method = cut(request.method.toUpperCase(), 50);
   const url = cut(redactUrl(request.url), 3000);
-  const data: Record<string, unknown> = {
-    type: 'request',
-    execTime: reply.elapsedTime,
-    url,
-    method,
-    status,
-    referer: cut(redactUrl(header(request, 'referer')), 2000),
-    userAgent: cut(header(request, 'user-agent'), 2000),
-  };
+  // The JSON text is written out here, key by key: the write buffer keeps bytes, not objects
+  // (core/logs/log-batch.ts), and this runs for every request.
+  const q = JSON.stringify;
+  let data = `{"type":"request","execTime":${q(reply.elapsedTime)},"url":${q(url)},"method":${q(method)},"status":${status}`;
+  data += `,"referer":${q(cut(redactUrl(header(request, 'referer')), 2000))},"userAgent":${q(cut(header(request, 'user-agent'), 2000))}`;
   const error = request.basaltError;
   if (failed && error) {
-    data.error = error.message;
-    data.details = error.data;
+    data += `,"error":${q(error.message)}`;
+    let details: string | undefined;
+    try {
+      details = q(error.data) as string | undefined;
+    } catch {
+      // Details JSON cannot hold (a cycle, a bigint) are left out rather than losing the entry.
+    }
+    if (details !== undefined) data += `,"details":${details}`;
   }
   const auth = request.basaltAuth?.record;
-  data.auth = auth ? auth.collection.name : '';
-  if (auth && logAuthId) data.authId = String(auth.values.id);
-  if (logIP) {
-    data.userIP = request.ip ?? '';
-    data.remoteIP = request.socket?.remoteAddress ?? '';
-  }
+  data += `,"auth":${q(auth ? auth.collection.name : '')}`;
+  if (auth && logAuthId) data += `,"authId":${q(String(auth.values.id))}`;
+  // userIP is the client's address under the trusted-proxy settings (PocketBase's RealIP), remoteIP the socket's.
+  if (logIP) data += `,"userIP":${q(clientIpOf(app, request))},"remoteIP":${q(request.socket?.remoteAddress ?? '')}`;
+  data += '}';
   let path = url;
   try {
     path = decodeURI(url);
   } catch {
     // PocketBase keeps the escaped URL when it cannot be unescaped.
   }
-  app.logs.add(level, `${method} ${path}`, data);
+  app.logs.addJson(level, `${method} ${path}`, data);
 }

@@ -11,7 +11,8 @@ import { ManualClock } from '../harness/manual-clock.js';
 import { runScenarios, send, type Scenario } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 import { LogWriter } from '../../src/core/logs/log-writer.js';
-import type { LogEntry, LogStore } from '../../src/core/logs/log-store.js';
+import { unpackLogBatch, type LogBatch } from '../../src/core/logs/log-batch.js';
+import type { LogEntry, LogStore, NewLogEntry } from '../../src/core/logs/log-store.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { systemCaller } from '../../src/core/records/caller.js';
 
@@ -128,6 +129,22 @@ describe('stored request logs', () => {
     const missing = await send(t, 'GET', '/api/logs/nothinghere1234', { auth: tok.su });
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ status: 404, message: "The requested resource wasn't found.", data: {} });
+  });
+
+  it('keeps any text of the app logger intact (through the writer, on both engines) and views it by id', async () => {
+    await send(t, 'DELETE', '/api/logs', { auth: tok.su });
+    const message = 'héllo wörld 🌍 中文\ttab\nnewline';
+    t.app.logger.warn({ note: 'ü 🌍', nested: { n: 1 } }, message);
+    await settled();
+    const { items } = await logs(`?filter=${encodeURIComponent('level = 4')}`);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ level: 4, message, data: { note: 'ü 🌍', nested: { n: 1 } } });
+    const one = await send(t, 'GET', `/api/logs/${items[0].id}`, { auth: tok.su });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(items[0]);
+    // Same time prefix, another entry's random part: not found.
+    const other = items[0].id.slice(0, 9) + (items[0].id.endsWith('aaaaaa') ? 'bbbbbb' : 'aaaaaa');
+    expect((await send(t, 'GET', `/api/logs/${other}`, { auth: tok.su })).status).toBe(404);
   });
 
   it('does not store the successful calls of the logs API itself, but stores its failures', async () => {
@@ -302,7 +319,7 @@ describe('the cleanup cron and the write buffer', () => {
   it('stays bounded and never waits when the store stalls: the oldest entries are dropped and counted', async () => {
     let inserts = 0;
     const stalled: LogStore = {
-      insertMany: () => {
+      insertBatch: () => {
         inserts++;
         return new Promise(() => {});
       },
@@ -314,7 +331,7 @@ describe('the cleanup cron and the write buffer', () => {
       close: async () => {},
     };
     const writer = new LogWriter(stalled, silentLogger, { batchSize: 10, capacity: 100, flushIntervalMs: 10 });
-    for (let i = 0; i < 1000; i++) writer.add({ id: String(i), level: 0, message: `m${i}`, data: {}, created: '' });
+    for (let i = 0; i < 1000; i++) writer.add({ id: String(i), level: 0, message: `m${i}`, data: '{}', created: '' });
     expect(writer.size).toBeLessThanOrEqual(100);
     expect(writer.dropped).toBeGreaterThan(0);
     expect(writer.dropped + writer.size + 10).toBe(1000);
@@ -322,19 +339,19 @@ describe('the cleanup cron and the write buffer', () => {
   });
 
   it('counts the entries of a failed flush as dropped and keeps going', async () => {
-    const written: LogEntry[][] = [];
+    const written: NewLogEntry[][] = [];
     let fail = true;
     const flaky = {
-      insertMany: async (entries: readonly LogEntry[]) => {
+      insertBatch: async (batch: LogBatch) => {
         if (fail) {
           fail = false;
           throw new Error('disk full');
         }
-        written.push([...entries]);
+        written.push(unpackLogBatch(batch));
       },
     } as unknown as LogStore;
     const writer = new LogWriter(flaky, silentLogger, { batchSize: 2, flushIntervalMs: 5 });
-    for (let i = 0; i < 4; i++) writer.add({ id: String(i), level: 0, message: '', data: {}, created: '' });
+    for (let i = 0; i < 4; i++) writer.add({ id: String(i), level: 0, message: '', data: '{}', created: '' });
     await writer.flush();
     expect(writer.dropped).toBe(2);
     expect(written.flat().map((e) => e.id)).toEqual(['2', '3']);

@@ -40,10 +40,20 @@ export class LogService {
   /** Queues an entry (never waits, never throws); dropped unless `accepts(level)`. */
   add(level: number, message: string, data: Record<string, unknown>): void {
     if (!this.accepts(level)) return;
+    this.addJson(level, message, JSON.stringify(data));
+  }
+
+  /**
+   * `add` with `data` given as the JSON text of an object, for callers that build it themselves
+   * (the request log, once per request: cheaper than an object serialized later).
+   */
+  addJson(level: number, message: string, data: string): void {
+    if (!this.accepts(level)) return;
     const now = this.clock.now();
     // Time-ordered ids: each insert appends to the id index instead of touching a random page of
     // it (measured: 4.2 µs a row instead of 9.8 µs in the writer).
-    this.writer!.add({ id: newTimeOrderedId(now), level, message, data, created: formatDate(new Date(now)) });
+    const entry = { id: newTimeOrderedId(now), level, message, data, created: formatDate(new Date(now)) };
+    this.writer!.add(entry);
   }
 
   list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>> {
@@ -83,16 +93,16 @@ export class LogService {
 
 const LEVEL_OF = { debug: LOG_LEVELS.debug, info: LOG_LEVELS.info, warn: LOG_LEVELS.warn, error: LOG_LEVELS.error } as const;
 
-/** `obj` as stored JSON: errors by their message, nothing that JSON cannot hold, bounded. */
-function logData(obj: object): Record<string, unknown> {
+/** `obj` as stored JSON text of an object: errors by their message, nothing that JSON cannot hold, bounded. */
+function logData(obj: object): string {
   try {
     const text = JSON.stringify(obj, (_key, value: unknown) => (value instanceof Error ? value.message : typeof value === 'bigint' ? String(value) : value));
-    if (text === undefined) return {};
-    if (text.length > MAX_DATA_JSON) return { truncated: true };
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+    if (text === undefined) return '{}';
+    if (text.length > MAX_DATA_JSON) return '{"truncated":true}';
+    // An array or a plain value (a logger called with one) is stored under `value`.
+    return text.startsWith('{') ? text : `{"value":${text}}`;
   } catch {
-    return {};
+    return '{}';
   }
 }
 
@@ -105,7 +115,7 @@ export function storingLogger(base: Logger, logs: LogService): Logger {
   const at = (level: keyof typeof LEVEL_OF) => (obj: object, msg?: string) => {
     base[level](obj, msg);
     const n = LEVEL_OF[level];
-    if (logs.accepts(n)) logs.add(n, msg ?? '', logData(obj));
+    if (logs.accepts(n)) logs.addJson(n, msg ?? '', logData(obj));
   };
   const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   // Always defined, so the request line never goes through the storing `info`.

@@ -6,6 +6,7 @@
  * per file).
  */
 import type { Caller } from '../records/caller.js';
+import type { LogBatch } from './log-batch.js';
 import type { ListResult } from '../records/record-reader.js';
 
 export const LOGS_TABLE = '_logs';
@@ -26,6 +27,16 @@ export interface LogEntry {
   created: string;
 }
 
+/** An entry on its way to the store: `data` is its JSON text already (serialized once, when queued). */
+export interface NewLogEntry {
+  id: string;
+  level: number;
+  message: string;
+  /** JSON text of an object. */
+  data: string;
+  created: string;
+}
+
 /** One hour of `GET /api/logs/stats`: `date` is `YYYY-MM-DD HH:00:00.000Z`. */
 export interface LogStatsItem {
   date: string;
@@ -33,8 +44,8 @@ export interface LogStatsItem {
 }
 
 export interface LogStore {
-  /** Writes `entries` in one statement (all or none). */
-  insertMany(entries: readonly LogEntry[]): Promise<void>;
+  /** Writes the entries of a batch (log-batch.ts) in one statement or transaction (all or none). */
+  insertBatch(batch: LogBatch): Promise<void>;
   /** `?filter=`, `?sort=` (default `-created`), `?page=`, `?perPage=`, `?skipTotal=`, through the client-query gate. */
   list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>>;
   /** The entry with this id, or null. */

@@ -41,7 +41,7 @@ const COLUMNS = ['id', 'level', 'message', 'data', 'created'] as const;
 /** Rows one delete statement removes at most, so a large backlog never holds a long write lock. */
 const DELETE_BATCH = 1000;
 
-interface LogRow {
+export interface LogRow {
   id: string;
   level: number | string;
   message: string;
@@ -49,7 +49,8 @@ interface LogRow {
   created: string;
 }
 
-function toEntry(row: LogRow): LogEntry {
+/** A `_logs` row as the API shows it (`data` parsed). */
+export function toLogEntry(row: LogRow): LogEntry {
   let data: unknown = row.data;
   if (typeof data === 'string') {
     try {
@@ -71,36 +72,15 @@ export class LogTable {
     this.ctx = { db, clock, schema: { find: (idOrName: string) => (idOrName === LOGS_MODEL.id ? LOGS_MODEL : undefined), all: () => [LOGS_MODEL] } };
   }
 
-  /** Multi-row INSERT texts by row count, compiled once (the query builder costs ~5 µs a row). */
-  private readonly insertTexts = new Map<number, string>();
-
-  protected insertText(rows: number): string {
-    let text = this.insertTexts.get(rows);
-    if (!text) {
-      // Compiled with placeholder values, so each engine gets its own parameter marks.
-      const one = sql`(${sql.join(COLUMNS.map(() => sql.val(null)))})`;
-      text = sql`INSERT INTO ${sql.id(LOGS_TABLE)} (${sql.join(COLUMNS.map((c) => sql.id(c)))}) VALUES ${sql.join(Array(rows).fill(one))}`.compile(this.db.kysely).sql;
-      if (this.insertTexts.size < 64) this.insertTexts.set(rows, text);
-    }
-    return text;
-  }
-
-  async insertMany(entries: readonly LogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const params: unknown[] = [];
-    for (const e of entries) params.push(e.id, e.level, e.message, JSON.stringify(e.data), e.created);
-    await this.db.query(this.insertText(entries.length), params);
-  }
-
   async list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>> {
     const list = await listInternalTable<LogRow>(this.ctx, LOGS_MODEL, query, caller, { defaultSort: '-created', columns: COLUMNS });
-    return { ...list, items: list.items.map(toEntry) };
+    return { ...list, items: list.items.map(toLogEntry) };
   }
 
   async view(id: string): Promise<LogEntry | null> {
     const columns = sql.join(COLUMNS.map((c) => sql.id(c)));
     const rows = await this.db.rows<LogRow>(sql`SELECT ${columns} FROM ${sql.id(LOGS_TABLE)} WHERE ${sql.id('id')} = ${id} LIMIT 1`);
-    return rows.length > 0 ? toEntry(rows[0]) : null;
+    return rows.length > 0 ? toLogEntry(rows[0]) : null;
   }
 
   async stats(filter: string, caller: Caller): Promise<LogStatsItem[]> {

@@ -1,30 +1,38 @@
 /**
- * The write buffer of the stored logs: entries are queued in memory and written off the request
- * path, one write per flush (one statement or one transaction), every `flushIntervalMs` or as soon
- * as `batchSize` wait.
+ * The write buffer of the stored logs: entries are packed into off-heap batches as they are queued
+ * (log-batch.ts) and written off the request path, one write per batch (one statement or one
+ * transaction), every `flushIntervalMs` or as soon as a batch is full (`batchSize` entries or its
+ * chunk of bytes).
  *
  * Bounded: when the store cannot keep up (a slow disk, a lost database) and `capacity` entries
- * wait, the oldest are dropped and counted (`dropped`), so memory never grows without bound and
- * no request ever waits for a log write. A failed flush drops its entries too (counted), rather
- * than retrying into the same failure.
+ * wait, the oldest batch is dropped and counted (`dropped`), so memory never grows without bound
+ * and no request ever waits for a log write. A failed flush drops its entries too (counted),
+ * rather than retrying into the same failure.
  *
  * NB: the flush cadence is a real timer, not the app's Clock: it is a write-batching delay that
  * nothing observes (the entries carry their `created` time from the Clock when they are queued).
  */
 import type { Logger } from '../ports.js';
-import type { LogEntry, LogStore } from './log-store.js';
+import { LogBatchBuilder, type LogBatch } from './log-batch.js';
+import type { LogStore, NewLogEntry } from './log-store.js';
 
 export interface LogWriterOptions {
   /** @default 200 */
   flushIntervalMs?: number;
-  /** Entries that trigger a flush at once, and the most one flush writes. @default 1000 */
+  /** Entries that seal a batch and trigger a flush at once: the most one flush writes. @default 1000 */
   batchSize?: number;
-  /** Entries that may wait; past it the oldest are dropped. @default 10000 */
+  /** Entries that may wait; past it the oldest batch is dropped. @default 10000 */
   capacity?: number;
+  /** Bytes of a batch's chunk (a full chunk seals the batch too). @default 128 KiB */
+  chunkBytes?: number;
 }
 
 export class LogWriter {
-  private pending: LogEntry[] = [];
+  /** Sealed batches waiting, oldest first. */
+  private sealed: LogBatch[] = [];
+  private readonly building: LogBatchBuilder;
+  /** Entries waiting in `sealed`. */
+  private sealedCount = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
@@ -43,34 +51,52 @@ export class LogWriter {
     this.interval = options.flushIntervalMs ?? 200;
     this.batchSize = Math.max(1, options.batchSize ?? 1000);
     this.capacity = Math.max(this.batchSize, options.capacity ?? 10_000);
+    this.building = new LogBatchBuilder(options.chunkBytes);
   }
 
   /** Entries waiting to be written. */
   get size(): number {
-    return this.pending.length;
+    return this.sealedCount + this.building.count;
   }
 
-  add(entry: LogEntry): void {
+  add(entry: NewLogEntry): void {
     if (this.closed) return;
-    if (this.pending.length >= this.capacity) {
-      // Drop a tenth at once: one splice per overload burst, not a shift per entry.
-      const n = Math.max(1, Math.floor(this.capacity / 10));
-      this.pending.splice(0, n);
-      this.dropped += n;
+    if (this.size >= this.capacity) this.dropOldest();
+    if (!this.building.append(entry)) {
+      this.seal();
+      this.building.append(entry);
     }
-    this.pending.push(entry);
+    if (this.building.count >= this.batchSize) this.seal();
     this.schedule();
+  }
+
+  private seal(): void {
+    if (this.building.count === 0) return;
+    const batch = this.building.seal();
+    this.sealed.push(batch);
+    this.sealedCount += batch.count;
+  }
+
+  /** Drops the oldest batch waiting (the one being filled when none is sealed). */
+  private dropOldest(): void {
+    if (this.sealed.length === 0) this.seal();
+    const batch = this.sealed.shift();
+    if (!batch) return;
+    this.sealedCount -= batch.count;
+    this.dropped += batch.count;
   }
 
   private schedule(): void {
     if (this.flushing) return; // the running flush schedules what comes next
-    if (this.pending.length >= this.batchSize) {
+    if (this.sealed.length > 0) {
       this.clearTimer();
-      this.flushing = this.flushOnce();
-    } else if (!this.timer && this.pending.length > 0) {
+      this.startFlush();
+    } else if (!this.timer && this.building.count > 0) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        if (!this.flushing) this.flushing = this.flushOnce();
+        if (this.flushing) return;
+        this.seal();
+        this.startFlush();
       }, this.interval);
       this.timer.unref();
     }
@@ -81,18 +107,26 @@ export class LogWriter {
     this.timer = null;
   }
 
-  /** Writes one batch; then schedules the next one (at once if a full batch waits). */
-  private async flushOnce(): Promise<void> {
-    const batch = this.pending.splice(0, this.batchSize);
-    try {
-      await this.store.insertMany(batch);
-    } catch (err) {
-      this.dropped += batch.length;
-      this.logger.error({ err: err instanceof Error ? err.message : String(err), entries: batch.length }, 'logs: cannot store log entries');
-    } finally {
+  /** Starts writing the oldest sealed batch, if there is one. */
+  private startFlush(): void {
+    const batch = this.sealed.shift();
+    if (!batch) return;
+    this.sealedCount -= batch.count;
+    // Cleared in a callback, always after this assignment (even if the store fails synchronously).
+    this.flushing = this.flushOnce(batch).then(() => {
       this.flushing = null;
+      if (!this.closed) this.schedule();
+    });
+  }
+
+  /** Writes `batch`; a failure drops it (counted). */
+  private async flushOnce(batch: LogBatch): Promise<void> {
+    try {
+      await this.store.insertBatch(batch);
+    } catch (err) {
+      this.dropped += batch.count;
+      this.logger.error({ err: err instanceof Error ? err.message : String(err), entries: batch.count }, 'logs: cannot store log entries');
     }
-    if (!this.closed) this.schedule();
   }
 
   /** Writes everything queued so far (and waits for a flush already running). */
@@ -100,9 +134,9 @@ export class LogWriter {
     this.clearTimer();
     for (;;) {
       if (this.flushing) await this.flushing;
-      else if (this.pending.length > 0) {
-        this.flushing = this.flushOnce();
-        await this.flushing;
+      else if (this.size > 0) {
+        this.seal();
+        this.startFlush();
       } else return;
     }
   }

@@ -8,11 +8,34 @@ import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
 import { LOGS_TABLE, type LogStore } from '../../core/logs/log-store.js';
+import { unpackLogBatch, type LogBatch } from '../../core/logs/log-batch.js';
 import type { Database } from '../../core/ports.js';
 import { quoteIdent } from '../column-kinds.js';
 import { postgresColumnSql, ROWID_COLUMN } from './postgres-schema.js';
 
+/**
+ * One statement text for every batch size: the entries travel as five arrays. Batches are cut by
+ * bytes as well as by count (log-batch.ts), so a VALUES list per row count would compile (and
+ * prepare) a new text for most flushes.
+ */
+const INSERT_BATCH = `INSERT INTO ${quoteIdent(LOGS_TABLE)} ("id", "level", "message", "data", "created") SELECT * FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[])`;
+
 class PostgresLogStore extends LogTable implements LogStore {
+  async insertBatch(batch: LogBatch): Promise<void> {
+    const entries = unpackLogBatch(batch);
+    if (entries.length === 0) return;
+    const columns: [string[], number[], string[], string[], string[]] = [[], [], [], [], []];
+    for (const e of entries) {
+      columns[0].push(e.id);
+      columns[1].push(e.level);
+      // PostgreSQL text cannot hold NUL (JSON text escapes it; a logged message may carry one).
+      columns[2].push(e.message.includes('\0') ? e.message.replaceAll('\0', '\uFFFD') : e.message);
+      columns[3].push(e.data);
+      columns[4].push(e.created);
+    }
+    await this.db.query(INSERT_BATCH, columns);
+  }
+
   async close(): Promise<void> {
     // The data database: closed by its owner.
   }

@@ -2,14 +2,12 @@
  * Writes batches of stored logs into `auxiliary.db` from a worker thread. A flush is a transaction
  * of a few hundred INSERTs plus its commit (and, every ~1,000 pages, SQLite's checkpoint): on the
  * main thread it took ~5 % of a getOne's time under load, the biggest part of what stored logs
- * cost. Here the main thread only hands over the rows (strings and numbers: a cheap copy) and the
- * worker's own connection does the rest, checkpoints included.
+ * cost. Here the main thread only hands over the packed batch (log-batch.ts: its buffer is
+ * transferred, not copied) and the worker's own connection does the rest, checkpoints included.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-
-/** One row of `_logs`: id, level, message, data (JSON text), created. */
-export type LogRow = [string, number, string, string, string];
+import type { LogBatch } from '../../core/logs/log-batch.js';
 
 type Reply = { id: number } | { id: number; error: string };
 
@@ -22,14 +20,33 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insert = db.prepare(workerData.insert);
-const insertAll = db.transaction((rows) => { for (const row of rows) insert.run(row); });
+// Reads the layout of core/logs/log-batch.ts (the counterpart of unpackLogBatch).
+const insertAll = db.transaction((bytes) => {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  while (o < b.length) {
+    const idEnd = o + 1 + b[o];
+    const id = b.toString('latin1', o + 1, idEnd);
+    const level = b.readInt32LE(idEnd);
+    o = idEnd + 4;
+    const createdEnd = o + 1 + b[o];
+    const created = b.toString('latin1', o + 1, createdEnd);
+    o = createdEnd;
+    const messageEnd = o + 4 + b.readUInt32LE(o);
+    const message = b.toString('utf8', o + 4, messageEnd);
+    o = messageEnd;
+    const dataEnd = o + 4 + b.readUInt32LE(o);
+    insert.run(id, level, message, b.toString('utf8', o + 4, dataEnd), created);
+    o = dataEnd;
+  }
+});
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
     process.exit(0);
   }
   try {
-    insertAll(message.rows);
+    insertAll(message.bytes);
     parentPort.postMessage({ id: message.id });
   } catch (err) {
     parentPort.postMessage({ id: message.id, error: String((err && err.message) || err) });
@@ -48,8 +65,8 @@ export class SqliteLogWriter {
     private readonly insertSql: string,
   ) {}
 
-  /** Inserts `rows` in one transaction, in the worker; resolves once committed. */
-  insert(rows: readonly LogRow[]): Promise<void> {
+  /** Inserts the batch's entries in one transaction, in the worker; resolves once committed. The batch's buffer moves to the worker. */
+  insert(batch: LogBatch): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the log writer is closed'));
     const worker = this.start();
     const id = this.nextId++;
@@ -57,7 +74,9 @@ export class SqliteLogWriter {
     worker.ref();
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, rows });
+      const bytes = batch.bytes;
+      // The buffer is the batch's own (log-batch.ts): moved, not copied.
+      worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
     });
   }
 

@@ -18,11 +18,23 @@ declare module 'fastify' {
     /** The error a failed request was answered with (error-handler.ts), for its stored log entry. */
     basaltError: { message: string; data: unknown } | null;
   }
-  interface FastifyContextConfig {
-    /** A successful request of this route is not stored (the logs API itself, as in PocketBase). */
-    skipSuccessLog?: boolean;
+  interface FastifyRequest {
+    /** A successful answer to this request is not stored (set by `skipSuccessLog`'s hook). */
+    skipSuccessLog: boolean;
   }
 }
+
+/**
+ * Route options whose successful requests are not stored (the logs API itself, as PocketBase's
+ * SkipSuccessActivityLog). A flag set by a hook of these routes alone: reading the route's
+ * config back on every request (`request.routeOptions` builds an object) costs every route.
+ */
+export const skipSuccessLog = {
+  onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    request.skipSuccessLog = true;
+    done();
+  },
+};
 
 const SECRET_PARAM = /token|secret|passw|signature|api[_-]?key|^(?:code|state|key|sig|otp|otpid|mfaid)$/i;
 
@@ -63,7 +75,7 @@ export function storeRequestLog(app: App, request: FastifyRequest, reply: Fastif
   const failed = status >= 400;
   const level = failed ? LOG_LEVELS.error : LOG_LEVELS.info;
   if (!app.logs.accepts(level)) return;
-  if (!failed && request.routeOptions.config?.skipSuccessLog === true) return;
+  if (!failed && request.skipSuccessLog) return;
   const { logIP, logAuthId } = app.settings.get().logs;
   const method = cut(request.method.toUpperCase(), 50);
   const url = cut(redactUrl(request.url), 3000);

@@ -124,6 +124,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   // and the stored entry (`/api/logs`, when the log settings want one; queued, never awaited) —
   // and the metrics (when configured).
   server.decorateRequest('basaltError', null);
+  server.decorateRequest('skipSuccessLog', false);
   server.decorateRequest('metricsRoute', null);
   const lineLog = options.requestLog !== false;
   const metrics = app.metrics.enabled ? app.metrics : null;

@@ -8,12 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { notFound } from '../../core/errors.js';
 import { callerOf, queryOf } from '../context.js';
-import '../request-log.js';
+import { skipSuccessLog } from '../request-log.js';
 import { superusersOnly } from './guards.js';
 
 type Params = { id: string };
 
-const options = { ...superusersOnly, config: { skipSuccessLog: true } };
+const options = { ...superusersOnly, ...skipSuccessLog };
 
 export function registerLogRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/logs', options, async (request) => app.logs.list(queryOf(request), callerOf(request)));

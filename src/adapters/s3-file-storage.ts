@@ -23,6 +23,14 @@ export type S3StorageOptions = Omit<S3StorageConfig, 'prefix'> & {
   prefix?: string;
   /** Keys per ListObjectsV2 page (S3's maximum is 1000; tests page with fewer). @default 1000 */
   listPageSize?: number;
+  /** Short timeouts and no retries: a connection test answers within seconds, even from a silent server. @default false */
+  probe?: boolean;
+};
+
+/** Connect and idle-socket timeouts, and attempts per call: for serving files, and for a quick probe. */
+const TIMEOUTS = {
+  serve: { connectionTimeout: 5000, requestTimeout: 60_000, maxAttempts: 3 },
+  probe: { connectionTimeout: 3000, requestTimeout: 5000, maxAttempts: 1 },
 };
 
 /** DeleteObjects takes at most 1000 keys per request (S3 API limit). */
@@ -46,6 +54,7 @@ export class S3FileStorage implements FileStorage {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertStorageKey(prefix);
     this.prefix = prefix === '' ? '' : `${prefix}/`;
+    const { connectionTimeout, requestTimeout, maxAttempts } = options.probe ? TIMEOUTS.probe : TIMEOUTS.serve;
     this.client = client ?? new S3Client({
       endpoint: options.endpoint || undefined,
       region: options.region || 'us-east-1',
@@ -56,8 +65,8 @@ export class S3FileStorage implements FileStorage {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       // A stuck storage server must not hang requests forever.
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
-      maxAttempts: 3,
+      requestHandler: { connectionTimeout, requestTimeout },
+      maxAttempts,
     });
   }
 

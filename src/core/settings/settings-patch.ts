@@ -6,6 +6,7 @@
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
 import { isIpOrSubnet } from '../net/ip-list.js';
+import { validateS3Settings } from './s3-settings.js';
 import { DEFAULT_RATE_LIMIT_RULES, type RateLimitRule, type Settings } from './settings.js';
 
 type Kind = 'string' | 'bool' | 'int';
@@ -21,6 +22,7 @@ const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> =
   sqlConsole: { allowWrites: 'bool' },
   trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
   logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
+  s3: { enabled: 'bool', bucket: 'string', region: 'string', endpoint: 'string', accessKey: 'string', secret: 'string', forcePathStyle: 'bool' },
 };
 
 /** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
@@ -172,6 +174,9 @@ function validate(s: Settings): ErrorData {
   else if (s.logs.maxDays > MAX_LOG_DAYS) logs.maxDays = fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_LOG_DAYS}.`);
   if (Math.abs(s.logs.minLevel) > 1000) logs.minLevel = fieldError('validation_out_of_range', 'Must be between -1000 and 1000.');
   if (Object.keys(logs).length > 0) errors.logs = logs;
+
+  const s3 = validateS3Settings(s.s3);
+  if (Object.keys(s3).length > 0) errors.s3 = s3;
   return errors;
 }
 

@@ -27,10 +27,14 @@ export type S3StorageOptions = Omit<S3StorageConfig, 'prefix'> & {
   probe?: boolean;
 };
 
-/** Connect and idle-socket timeouts, and attempts per call: for serving files, and for a quick probe. */
+/**
+ * Per call: time to connect, time until the response headers, longest silence of the socket (a
+ * body streaming slowly is fine, a stalled one is not), attempts. For serving files, and for a
+ * connection test that must answer quickly.
+ */
 const TIMEOUTS = {
-  serve: { connectionTimeout: 5000, requestTimeout: 60_000, maxAttempts: 3 },
-  probe: { connectionTimeout: 3000, requestTimeout: 5000, maxAttempts: 1 },
+  serve: { connectionTimeout: 5000, requestTimeout: 60_000, socketTimeout: 60_000, maxAttempts: 3 },
+  probe: { connectionTimeout: 3000, requestTimeout: 5000, socketTimeout: 5000, maxAttempts: 1 },
 };
 
 /** DeleteObjects takes at most 1000 keys per request (S3 API limit). */
@@ -54,7 +58,7 @@ export class S3FileStorage implements FileStorage {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertStorageKey(prefix);
     this.prefix = prefix === '' ? '' : `${prefix}/`;
-    const { connectionTimeout, requestTimeout, maxAttempts } = options.probe ? TIMEOUTS.probe : TIMEOUTS.serve;
+    const { connectionTimeout, requestTimeout, socketTimeout, maxAttempts } = options.probe ? TIMEOUTS.probe : TIMEOUTS.serve;
     this.client = client ?? new S3Client({
       endpoint: options.endpoint || undefined,
       region: options.region || 'us-east-1',
@@ -64,8 +68,9 @@ export class S3FileStorage implements FileStorage {
       // SDK's default CRC32 trailers on every PUT.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      // A stuck storage server must not hang requests forever.
-      requestHandler: { connectionTimeout, requestTimeout },
+      // A stuck storage server must not hang requests forever. NB: without throwOnRequestTimeout
+      // the SDK only prints a warning when requestTimeout passes, and waits on.
+      requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true, socketTimeout },
       maxAttempts,
     });
   }

@@ -1,7 +1,7 @@
 /**
  * `POST /api/settings/test/s3` (PocketBase's `forms.TestS3Filesystem`): with the saved S3 section
- * of the file storage or of the backups, upload a small file under a random prefix, then delete
- * the prefix (which lists it): write, list and delete all work, or the answer says which failed.
+ * of the file storage or of the backups, upload a small file under a random prefix, list it, then
+ * delete the prefix: write, list and delete all work, or the answer says which failed.
  */
 import { badRequest, fieldError } from '../errors.js';
 import { randomString } from '../ids.js';
@@ -44,7 +44,13 @@ export class S3Probe {
     const storage = await this.openS3(s3, { probe: true });
     const prefix = `pb_settings_test_${randomString(5)}`;
     try {
-      await step('failed to upload a test file', s3, () => storage.put(`${prefix}/test.txt`, Buffer.from('test'), 'text/plain'));
+      const key = `${prefix}/test.txt`;
+      await step('failed to upload a test file', s3, () => storage.put(key, Buffer.from('test'), 'text/plain'));
+      // Beyond PocketBase: a server answering 200 to everything (a web page, not S3) would pass
+      // the upload and delete an empty listing; the listing must show the file.
+      await step('failed to list the test file', s3, async () => {
+        if (!(await storage.list(prefix)).includes(key)) throw new Error('the uploaded file is not in the bucket listing (is the endpoint an S3 server?)');
+      });
       await step('failed to delete a test file', s3, () => storage.deletePrefix(prefix));
     } finally {
       await storage.close().catch(() => {});

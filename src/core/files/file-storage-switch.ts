@@ -38,6 +38,8 @@ export class FileStorageSwitch {
   readonly storage: SwitchableFileStorage;
   /** The S3 section in force (JSON), or '' for the start-up storage. */
   private activeKey = '';
+  /** With flags: the enabled section last warned about (JSON), so each save is said once. */
+  private ignoredKey = '';
   private queue: Promise<void> = Promise.resolve();
   private readonly retired = new Set<FileStorage>();
   private readonly closing = new AbortController();
@@ -64,7 +66,14 @@ export class FileStorageSwitch {
   private async applyNow(): Promise<void> {
     if (this.closing.signal.aborted) return;
     const s3 = this.deps.settings.get().s3;
-    const wanted: S3Settings | null = this.deps.flagsWin || !s3.enabled ? null : s3;
+    if (this.deps.flagsWin) {
+      // Said once per saved change, so an operator reading the log knows why nothing moved.
+      const ignored = s3.enabled ? JSON.stringify(s3) : '';
+      if (ignored !== this.ignoredKey && ignored !== '') this.deps.logger.warn({ bucket: s3.bucket }, 'the s3 settings section is enabled but the --s3-* flags choose the file storage: the flags win');
+      this.ignoredKey = ignored;
+      return;
+    }
+    const wanted: S3Settings | null = s3.enabled ? s3 : null;
     const key = wanted ? JSON.stringify(wanted) : '';
     if (key === this.activeKey) return;
     const next = wanted ? await this.deps.openS3(wanted) : this.deps.startup;

@@ -1,7 +1,8 @@
 /**
  * Applying a `PATCH /api/settings` body: a deep merge into the current settings, type-checked
  * key by key, then validated as a whole. Unknown keys are refused (as record bodies are), so a
- * typo never silently does nothing. Field errors nest like the body: `data.smtp.host.code`,
+ * typo never silently does nothing. `null` does what it does in PocketBase: a value or section
+ * stays as it was, a list becomes empty. Field errors nest like the body: `data.smtp.host.code`,
  * `data.superuserIPs.1.code` for the second entry of a list.
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
@@ -206,7 +207,7 @@ export function applySettingsPatch(
   for (const [sectionName, sectionPatch] of Object.entries(patch)) {
     const listKind = TOP_LEVEL_LISTS[sectionName];
     if (listKind) {
-      const list = mergeList(sectionPatch, listKind, errors, sectionName);
+      const list = sectionPatch === null ? [] : mergeList(sectionPatch, listKind, errors, sectionName);
       if (list) (next as unknown as Record<string, unknown>)[sectionName] = nextStored[sectionName] = list;
       continue;
     }
@@ -215,6 +216,7 @@ export function applySettingsPatch(
       errors[sectionName] = fieldError('validation_unknown_field', 'Unknown settings section.');
       continue;
     }
+    if (sectionPatch === null) continue; // as Go's encoding/json leaves a struct: unchanged
     if (!isObject(sectionPatch)) {
       errors[sectionName] = fieldError('validation_invalid_type', 'Must be an object.');
       continue;
@@ -226,6 +228,10 @@ export function applySettingsPatch(
       const kind = spec[key];
       if (!kind) {
         sectionErrors[key] = fieldError('validation_unknown_field', 'Unknown field.');
+      } else if (value === null) {
+        // PocketBase (Go's encoding/json) leaves a scalar unchanged on null and empties a list;
+        // its dashboard sends null for a cleared number input (parseInt('') is NaN).
+        if (kind === 'rules' || kind === 'ips' || kind === 'headers') target[key] = storedSection[key] = [];
       } else if (kind === 'rules') {
         const rules = mergeRules(value, sectionErrors);
         if (rules) target[key] = storedSection[key] = rules;

@@ -113,7 +113,7 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   readonly oauth2: OAuth2Flow;
   readonly oauth2Redirects: OAuth2Redirects;
-  /** The file storage in force (it follows the `s3` settings section: docs/files.md). */
+  /** The file storage in force (it follows the `s3` settings section: README "Files"). */
   readonly files: FileStorage;
   /** Which storage `files` forwards to, and whether the settings decide it. */
   readonly fileStorage: FileStorageSwitch;

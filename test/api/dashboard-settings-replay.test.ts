@@ -62,6 +62,9 @@ function typedS3(section: Json): Json {
 describe('Settings › Application (pageApplicationSettings.js)', () => {
   it('saves meta, batch, trusted proxy, rate limits and superuser IPs as the screen sends them', async () => {
     const settings: Json = await pb.settings.getAll();
+    // trustedProxyAccordion.js loads the proxy hints from the health check.
+    const health = await pb.health.check({ requestKey: 'loadProxyInfo' });
+    expect(health.data).toMatchObject({ realIP: '127.0.0.1', possibleProxyHeader: '' });
     // init(): the sections the screen owns, as loaded.
     const form: Json = JSON.parse(
       JSON.stringify({
@@ -230,11 +233,13 @@ describe('Logs (pageLogs.js, logsList.js, logsChart.js, logPreviewModal.js, logs
   it('loads the list, the chart, a search and a zoom, and one entry', async () => {
     await pb.health.check();
     await t.app.logs.writer?.flush();
+    // logsList.js passes `skipTotal: 1` (sent as `skipTotal=1`); the SDK's type says boolean.
+    const SKIP_TOTAL = 1 as unknown as boolean;
     const withoutSuperusers = "data.auth!='_superusers'";
     const join = (filters: string[]) => filters.filter(Boolean).map((f) => '(' + f + ')').join('&&');
     const loadStart = new Date(Date.now() + 1000).toISOString().replace('T', ' ');
 
-    const page = await pb.logs.getList(1, 50, { skipTotal: 1, sort: '-@rowid', requestKey: 'logs_list', filter: join([withoutSuperusers, `created <= "${loadStart}"`]) });
+    const page = await pb.logs.getList(1, 50, { skipTotal: SKIP_TOTAL, sort: '-@rowid', requestKey: 'logs_list', filter: join([withoutSuperusers, `created <= "${loadStart}"`]) });
     expect(page.page).toBe(1);
     expect(page.items.length).toBeGreaterThan(0);
     expect(page.items.every((l) => l.data?.auth !== '_superusers')).toBe(true);
@@ -245,7 +250,7 @@ describe('Logs (pageLogs.js, logsList.js, logsChart.js, logPreviewModal.js, logs
 
     // normalizeSearchFilter: a plain term becomes `f?~{:searchTerm}` over level, message, data.
     const search = ['level', 'message', 'data'].map((f) => pb.filter(`${f}?~{:searchTerm}`, { searchTerm: 'health' })).join('||');
-    const found = await pb.logs.getList(1, 50, { skipTotal: 1, sort: '-@rowid', filter: join([search, `created <= "${loadStart}"`]) });
+    const found = await pb.logs.getList(1, 50, { skipTotal: SKIP_TOTAL, sort: '-@rowid', filter: join([search, `created <= "${loadStart}"`]) });
     expect(found.items.length).toBeGreaterThan(0);
     await pb.logs.getStats({ filter: join([search]) });
 
@@ -255,7 +260,7 @@ describe('Logs (pageLogs.js, logsList.js, logsChart.js, logPreviewModal.js, logs
     const max = new Date(Date.now() + 60_000);
     max.setSeconds(59, 999);
     const zoom = `created >= "${min.toISOString().replace('T', ' ')}" && created <= "${max.toISOString().replace('T', ' ')}"`;
-    const zoomed = await pb.logs.getList(1, 50, { skipTotal: 1, sort: '-@rowid', filter: join([withoutSuperusers, zoom]) });
+    const zoomed = await pb.logs.getList(1, 50, { skipTotal: SKIP_TOTAL, sort: '-@rowid', filter: join([withoutSuperusers, zoom]) });
     expect(zoomed.items.length).toBeGreaterThan(0);
 
     const one = await pb.logs.getOne(page.items[0].id);

@@ -128,7 +128,7 @@ export interface Settings {
   trustedProxy: TrustedProxySettings;
   logs: LogsSettings;
   /**
-   * Uploaded files on S3 instead of `<dataDir>/storage`, switched at runtime (docs/files.md).
+   * Uploaded files on S3 instead of `<dataDir>/storage`, switched at runtime (README "Files").
    * The `--s3-*` start-up flags win over this section.
    */
   s3: S3Settings;

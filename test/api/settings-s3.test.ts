@@ -247,6 +247,16 @@ describe('POST /api/settings/test/s3', () => {
     expect(res.body.data.filesystem.code).toBe(code);
   });
 
+  it.each([
+    ['a JSON array', '["storage"]'],
+    ['a JSON string', '"storage"'],
+    ['broken JSON', '{"filesystem": "stor'],
+  ])('%s as the body: 400, never a 500', async (_name, raw) => {
+    const res = await send(t, 'POST', '/api/settings/test/s3', { auth: tok.su, body: raw, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body).sort()).toEqual(['data', 'message', 'status']);
+  });
+
   it('storage not enabled: 400 as PocketBase says it', async () => {
     expect((await patch(t, { s3: { enabled: false } })).status).toBe(200);
     const res = await testS3({ filesystem: 'storage' });

@@ -23,6 +23,18 @@ export type S3StorageOptions = Omit<S3StorageConfig, 'prefix'> & {
   prefix?: string;
   /** Keys per ListObjectsV2 page (S3's maximum is 1000; tests page with fewer). @default 1000 */
   listPageSize?: number;
+  /** Short timeouts and no retries: a connection test answers within seconds, even from a silent server. @default false */
+  probe?: boolean;
+};
+
+/**
+ * Per call: time to connect, time until the response headers, longest silence of the socket (a
+ * body streaming slowly is fine, a stalled one is not), attempts. For serving files, and for a
+ * connection test that must answer quickly.
+ */
+const TIMEOUTS = {
+  serve: { connectionTimeout: 5000, requestTimeout: 60_000, socketTimeout: 60_000, maxAttempts: 3 },
+  probe: { connectionTimeout: 3000, requestTimeout: 5000, socketTimeout: 5000, maxAttempts: 1 },
 };
 
 /** DeleteObjects takes at most 1000 keys per request (S3 API limit). */
@@ -46,6 +58,7 @@ export class S3FileStorage implements FileStorage {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertStorageKey(prefix);
     this.prefix = prefix === '' ? '' : `${prefix}/`;
+    const { connectionTimeout, requestTimeout, socketTimeout, maxAttempts } = options.probe ? TIMEOUTS.probe : TIMEOUTS.serve;
     this.client = client ?? new S3Client({
       endpoint: options.endpoint || undefined,
       region: options.region || 'us-east-1',
@@ -55,9 +68,10 @@ export class S3FileStorage implements FileStorage {
       // SDK's default CRC32 trailers on every PUT.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      // A stuck storage server must not hang requests forever.
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
-      maxAttempts: 3,
+      // A stuck storage server must not hang requests forever. NB: without throwOnRequestTimeout
+      // the SDK only prints a warning when requestTimeout passes, and waits on.
+      requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true, socketTimeout },
+      maxAttempts,
     });
   }
 

@@ -23,7 +23,9 @@ import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import { FileDownloads } from './files/file-downloads.js';
 import { ThumbCache } from './files/thumb-cache.js';
-import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, Thumbnailer, WebhookTransport } from './ports.js';
+import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, S3StorageFactory, Thumbnailer, WebhookTransport } from './ports.js';
+import { FileStorageSwitch } from './files/file-storage-switch.js';
+import { S3Probe } from './files/s3-probe.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
@@ -60,8 +62,14 @@ export interface AppDeps {
   rateLimits: RateLimitStore;
   /** The OAuth2 / OpenID Connect protocol client. */
   oauth2: OAuth2Client;
-  /** Uploaded files and thumbnails (local disk for one node, S3-compatible storage for a cluster). */
+  /**
+   * Uploaded files and thumbnails as opened at start-up (local disk for one node, S3-compatible
+   * storage for a cluster). The `s3` settings section replaces it at runtime unless
+   * `config.storage` is S3 (the `--s3-*` flags win).
+   */
   files: FileStorage;
+  /** Opens the bucket of an S3 settings section (the runtime switch, `POST /api/settings/test/s3`). */
+  s3Files: S3StorageFactory;
   /** Messages between nodes: realtime fan-out, cache invalidation (memory for one node, Redis for a cluster). */
   pubsub: PubSub;
   /** Makes image thumbnails (sharp). */
@@ -105,7 +113,12 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   readonly oauth2: OAuth2Flow;
   readonly oauth2Redirects: OAuth2Redirects;
+  /** The file storage in force (it follows the `s3` settings section: README "Files"). */
   readonly files: FileStorage;
+  /** Which storage `files` forwards to, and whether the settings decide it. */
+  readonly fileStorage: FileStorageSwitch;
+  /** `POST /api/settings/test/s3`. */
+  readonly s3Probe: S3Probe;
   readonly realtime: { hub: RealtimeHub; bridge: ClusterBridge };
   /** Which stored file (or thumbnail) a download request gets, with its access checks. */
   readonly downloads: FileDownloads;
@@ -150,7 +163,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const logs = new LogService(db.openLogStore ? await db.openLogStore(clock) : null, settings, clock, deps.logger);
   const logger = storingLogger(deps.logger, logs);
   const registry = new CollectionRegistry();
-  const recordFiles = new RecordFiles(deps.files, logger);
+  // Every consumer holds the switch's storage, so a change of the `s3` section reaches them all.
+  const fileStorage = new FileStorageSwitch({ startup: deps.files, flagsWin: config.storage.type === 's3', openS3: deps.s3Files, settings, events, logger, clock });
+  const files = fileStorage.storage;
+  const recordFiles = new RecordFiles(files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
   const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller) };
   const reader = new RecordReader(query);
@@ -177,6 +193,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   await collections.bootstrap();
 
   await settings.reload();
+  await fileStorage.apply();
   const mail = new MailService(settings, deps.mailer, logger, events);
   mail.setSendHook((message, send) => hookRegistry.mailerSend(message, send));
   await webhooks.start();
@@ -236,13 +253,15 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     apiKeys: new ApiKeyService(db, registry, logger, clock),
     oauth2: new OAuth2Flow(authContext, auth, writer, deps.oauth2, logger),
     oauth2Redirects,
-    files: deps.files,
+    files,
+    fileStorage,
+    s3Probe: new S3Probe(settings, deps.s3Files),
     realtime: { hub, bridge },
     hooks,
     hookApp,
     hooksApi: (bindings, source) =>
       new HooksApi(bindings, source, baseHookApp, (name, payload, options) => jobs.enqueue(name, payload, options)),
-    downloads: new FileDownloads(query, deps.files, auth, new ThumbCache(deps.files, deps.thumbnailer, logger)),
+    downloads: new FileDownloads(query, files, auth, new ThumbCache(files, deps.thumbnailer, logger)),
     crons,
     jobs,
     webhooks,
@@ -270,7 +289,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     await deps.pubsub.close();
     await mail.close();
     await deps.rateLimits.close();
-    await deps.files.close();
+    await fileStorage.close();
     // Last before the database: everything above may still have logged.
     await logs.close();
     await db.close();

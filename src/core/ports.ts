@@ -7,7 +7,7 @@ import type { Kysely, RawBuilder } from 'kysely';
 import type { ColumnKind } from './collections/fields/field-type.js';
 import type { IndexDefinition } from './collections/index-definition.js';
 import type { FilterDialect } from './rules/filter-dialect.js';
-import type { SmtpSettings } from './settings/settings.js';
+import type { S3Settings, SmtpSettings } from './settings/settings.js';
 import type { JsonRequestOptions } from './auth/oauth2/provider-preset.js';
 import type { JobStore } from './jobs/job-store.js';
 import type { SqlConsoleRunner } from './sql-console/sql-console-runner.js';
@@ -275,6 +275,13 @@ export interface FileStorage {
   list(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/**
+ * Opens a FileStorage on the bucket an S3 settings section names (the runtime switch of the file
+ * storage, `POST /api/settings/test/s3`). Nothing is sent until the storage is used.
+ * `probe`: short timeouts and no retries, for a connection test that must answer quickly.
+ */
+export type S3StorageFactory = (s3: S3Settings, options?: { probe?: boolean }) => Promise<FileStorage>;
 
 /**
  * Messages between the nodes of a cluster (realtime fan-out, cache invalidation): in-process for

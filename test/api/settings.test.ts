@@ -157,6 +157,18 @@ describe('changes', () => {
     expect(res.body.batch).toEqual({ enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 });
   });
 
+  it('null as PocketBase takes it: a value or a section stays, a list empties', async () => {
+    // The dashboard sends null for a cleared number input (JSON.stringify(NaN)).
+    expect((await patch({ batch: { maxBodySize: 4096 }, trustedProxy: { headers: ['X-Real-IP'] } })).status).toBe(200);
+    const res = await patch({ batch: { maxBodySize: null, timeout: null }, trustedProxy: { headers: null }, superuserIPs: null, meta: null });
+    expect(res.status, res.raw).toBe(200);
+    expect(res.body.batch).toMatchObject({ maxBodySize: 4096, timeout: 3 });
+    expect(res.body.trustedProxy.headers).toEqual([]);
+    expect(res.body.superuserIPs).toEqual([]);
+    expect(res.body.meta.appName).toBe('Acme Cloud');
+    expect((await patch({ batch: { maxBodySize: 0 } })).status).toBe(200);
+  });
+
   it('rate-limit rules are replaced as a whole', async () => {
     const rules = [{ label: 'users:authWithPassword', audience: '@guest', duration: 60, maxRequests: 10 }];
     const res = await patch({ rateLimits: { rules } });

@@ -79,7 +79,7 @@ describe('storage configuration', () => {
       });
       const app = await openApp(config, silentLogger);
       try {
-        expect(app.files).toBeInstanceOf(S3FileStorage);
+        expect(app.fileStorage.storage.current).toBeInstanceOf(S3FileStorage);
         await app.files.put('c/r/f.txt', Buffer.from('in s3'), 'text/plain');
         expect((await app.files.stat('c/r/f.txt'))?.size).toBe(5);
       } finally {

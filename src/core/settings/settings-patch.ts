@@ -1,11 +1,13 @@
 /**
  * Applying a `PATCH /api/settings` body: a deep merge into the current settings, type-checked
  * key by key, then validated as a whole. Unknown keys are refused (as record bodies are), so a
- * typo never silently does nothing. Field errors nest like the body: `data.smtp.host.code`,
+ * typo never silently does nothing. `null` does what it does in PocketBase: a value or section
+ * stays as it was, a list becomes empty. Field errors nest like the body: `data.smtp.host.code`,
  * `data.superuserIPs.1.code` for the second entry of a list.
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
 import { isIpOrSubnet } from '../net/ip-list.js';
+import { validateS3Settings } from './s3-settings.js';
 import { DEFAULT_RATE_LIMIT_RULES, type RateLimitRule, type Settings } from './settings.js';
 
 type Kind = 'string' | 'bool' | 'int';
@@ -21,6 +23,7 @@ const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> =
   sqlConsole: { allowWrites: 'bool' },
   trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
   logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
+  s3: { enabled: 'bool', bucket: 'string', region: 'string', endpoint: 'string', accessKey: 'string', secret: 'string', forcePathStyle: 'bool' },
 };
 
 /** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
@@ -172,6 +175,9 @@ function validate(s: Settings): ErrorData {
   else if (s.logs.maxDays > MAX_LOG_DAYS) logs.maxDays = fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_LOG_DAYS}.`);
   if (Math.abs(s.logs.minLevel) > 1000) logs.minLevel = fieldError('validation_out_of_range', 'Must be between -1000 and 1000.');
   if (Object.keys(logs).length > 0) errors.logs = logs;
+
+  const s3 = validateS3Settings(s.s3);
+  if (Object.keys(s3).length > 0) errors.s3 = s3;
   return errors;
 }
 
@@ -201,7 +207,7 @@ export function applySettingsPatch(
   for (const [sectionName, sectionPatch] of Object.entries(patch)) {
     const listKind = TOP_LEVEL_LISTS[sectionName];
     if (listKind) {
-      const list = mergeList(sectionPatch, listKind, errors, sectionName);
+      const list = sectionPatch === null ? [] : mergeList(sectionPatch, listKind, errors, sectionName);
       if (list) (next as unknown as Record<string, unknown>)[sectionName] = nextStored[sectionName] = list;
       continue;
     }
@@ -210,6 +216,7 @@ export function applySettingsPatch(
       errors[sectionName] = fieldError('validation_unknown_field', 'Unknown settings section.');
       continue;
     }
+    if (sectionPatch === null) continue; // as Go's encoding/json leaves a struct: unchanged
     if (!isObject(sectionPatch)) {
       errors[sectionName] = fieldError('validation_invalid_type', 'Must be an object.');
       continue;
@@ -221,6 +228,10 @@ export function applySettingsPatch(
       const kind = spec[key];
       if (!kind) {
         sectionErrors[key] = fieldError('validation_unknown_field', 'Unknown field.');
+      } else if (value === null) {
+        // PocketBase (Go's encoding/json) leaves a scalar unchanged on null and empties a list;
+        // its dashboard sends null for a cleared number input (parseInt('') is NaN).
+        if (kind === 'rules' || kind === 'ips' || kind === 'headers') target[key] = storedSection[key] = [];
       } else if (kind === 'rules') {
         const rules = mergeRules(value, sectionErrors);
         if (rules) target[key] = storedSection[key] = rules;

@@ -1,6 +1,6 @@
 /**
  * The runtime settings (`/api/settings`, PocketBase's shape): app meta used in emails, SMTP,
- * rate limits, batch requests, the trusted proxy and the superuser IP allowlist. They live in the database so every node reads the same values; defaults
+ * rate limits, batch requests, the trusted proxy, the superuser IP allowlist and the S3 file storage. They live in the database so every node reads the same values; defaults
  * come from the start-up Config (`--app-name`, `--app-url`) for anything never saved.
  */
 import type { Config } from '../config.js';
@@ -98,6 +98,25 @@ export interface LogsSettings {
   logAuthId: boolean;
 }
 
+/**
+ * An S3-compatible bucket (PocketBase's `S3Config`): the `s3` section (where uploaded files
+ * live) and, with the backups section, where backups go. Exported for every section that
+ * embeds one.
+ */
+export interface S3Settings {
+  /** @default false */
+  enabled: boolean;
+  bucket: string;
+  region: string;
+  /** e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000. */
+  endpoint: string;
+  accessKey: string;
+  /** Never serialized: GET omits it; a PATCH without it keeps the stored one. */
+  secret: string;
+  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO and most self-hosted servers). @default false */
+  forcePathStyle: boolean;
+}
+
 export interface Settings {
   /** When not empty, superuser requests from any other IP or subnet are refused (403). @default [] */
   superuserIPs: string[];
@@ -108,6 +127,11 @@ export interface Settings {
   sqlConsole: SqlConsoleSettings;
   trustedProxy: TrustedProxySettings;
   logs: LogsSettings;
+  /**
+   * Uploaded files on S3 instead of `<dataDir>/storage`, switched at runtime (README "Files").
+   * The `--s3-*` start-up flags win over this section.
+   */
+  s3: S3Settings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -136,13 +160,25 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     sqlConsole: { allowWrites: false },
     trustedProxy: { headers: [], useLeftmostIP: false },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+    s3: defaultS3Settings(),
   };
+}
+
+/** An S3 section never saved: off, everything empty (PocketBase's zero value). */
+export function defaultS3Settings(): S3Settings {
+  return { enabled: false, bucket: '', region: '', endpoint: '', accessKey: '', secret: '', forcePathStyle: false };
+}
+
+/** An S3 section as the API shows it: the secret left out (PocketBase omits it too). */
+export function redactS3Settings(s3: S3Settings): Omit<S3Settings, 'secret'> {
+  const { secret: _secret, ...shown } = s3;
+  return shown;
 }
 
 /** Settings as the API shows them: secrets left out. */
 export function redactSettings(settings: Settings): Record<string, unknown> {
   const { password: _password, ...smtp } = settings.smtp;
-  return { ...settings, smtp };
+  return { ...settings, smtp, s3: redactS3Settings(settings.s3) };
 }
 
 /** PocketBase's fallbacks for the batch values that 0 leaves to the default. */

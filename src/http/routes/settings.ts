@@ -1,4 +1,4 @@
-/** `/api/settings` (superusers): read and change the runtime settings, and send a test email. */
+/** `/api/settings` (superusers): read and change the runtime settings, send a test email, test an S3 bucket. */
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../core/app.js';
 import { sendTestEmail } from '../../core/mail/test-email.js';
@@ -16,6 +16,12 @@ export function registerSettingsRoutes(server: FastifyInstance, app: App): void 
     // out of the admin API (superuserIPs) is refused.
     const callerIp = (next: Settings) => clientIpUnder(request, app.config.trustProxy, next.trustedProxy);
     return redactSettings(await app.settings.update(data, { callerIp }));
+  });
+
+  server.post('/api/settings/test/s3', superusersOnly, async (request, reply) => {
+    const { data } = await readBody(request);
+    await app.s3Probe.test(data);
+    return reply.code(204).send();
   });
 
   server.post('/api/settings/test/email', superusersOnly, async (request, reply) => {

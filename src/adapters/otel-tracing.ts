@@ -10,7 +10,7 @@
  */
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type TracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { TRACEPARENT_HEADER, TRACESTATE_HEADER, type StoredTrace, type Tracing } from '../core/tracing/tracing.js';
 
 const KINDS = { internal: SpanKind.INTERNAL, client: SpanKind.CLIENT, consumer: SpanKind.CONSUMER } as const;
@@ -74,8 +74,8 @@ export function createOtelTracing(provider: TracerProvider, options: OtelTracing
     within(span, fn) {
       return context.with(trace.setSpan(context.active(), span), fn);
     },
-    detached(fn) {
-      return context.with(ROOT_CONTEXT, fn);
+    background(fn) {
+      return context.with(suppressTracing(ROOT_CONTEXT), fn);
     },
     traceparent() {
       const carrier: Record<string, string> = {};

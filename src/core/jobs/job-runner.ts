@@ -115,9 +115,10 @@ export class JobRunner {
     this.lanes.set(def.name, new Lane(def));
     if (this.stopping) return;
     if (this.pumping) this.wake();
-    // NB: detached: a job defined inside a request (the webhook relay defines its job lazily) must
-    // not start a pump whose claims and attempts all hang under that request's trace.
-    else this.pumping = this.deps.tracing ? this.deps.tracing.detached(() => this.pump()) : this.pump();
+    // NB: background work for tracing: a job defined inside a request (the webhook relay defines
+    // its job lazily) must not start a pump whose claims all hang under that request's trace, and
+    // polls record no spans; each attempt gets its own span, parented explicitly.
+    else this.pumping = this.deps.tracing ? this.deps.tracing.background(() => this.pump()) : this.pump();
   }
 
   /** A job of `name` may be due now: claim promptly. */

@@ -40,10 +40,13 @@ export interface Tracing {
   /** Runs `fn` with `span` as the active span (its children and the traceparent it hands on). */
   within<T>(span: Span, fn: () => T): T;
   /**
-   * Runs `fn` with no active span: a background loop started from inside a request (a relay's
-   * timer, a job worker's pump) must not hang its later work under that request's trace.
+   * Runs `fn` as background work: outside the active trace, and recording no span of its own
+   * work (a job worker's claims, the outbox relay's transactions: housekeeping that would make a
+   * trace per poll), except spans given a `parent` explicitly ({@link Tracing.inSpan}: a job's
+   * attempt). A loop started from inside a request must not hang its later work under that
+   * request's trace.
    */
-  detached<T>(fn: () => T): T;
+  background<T>(fn: () => T): T;
   /** The active span's W3C traceparent, or undefined when no span is active. */
   traceparent(): string | undefined;
   /** The active span's context to store with deferred work ({@link StoredTrace}), or undefined when no span is active. */

@@ -41,7 +41,7 @@ export interface RelayDeps {
    * nothing else; the sending nodes move and send them).
    */
   moves: boolean;
-  /** Relay runs start detached from the request whose commit kicked them (they move many writes' rows). @default null */
+  /** Relay runs are background work, outside the request whose commit kicked them (they move many writes' rows). @default null */
   tracing?: Tracing | null;
 }
 
@@ -117,8 +117,9 @@ export class OutboxRelay {
         this.waiting = false;
         this.run();
       }, RELAY_DELAY_MS).unref();
-    // NB: a timer set inside a request keeps its trace context; the relay's batch is many writes'.
-    if (this.deps.tracing) this.deps.tracing.detached(later);
+    // NB: a timer set inside a request keeps its trace context, but the relay's batch is many
+    // writes' housekeeping: no spans (each delivery job continues its own write's trace).
+    if (this.deps.tracing) this.deps.tracing.background(later);
     else later();
   }
 

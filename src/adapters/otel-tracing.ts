@@ -10,8 +10,8 @@
  */
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter, type TracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { TRACEPARENT_HEADER, type Tracing } from '../core/tracing/tracing.js';
+import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { TRACEPARENT_HEADER, TRACESTATE_HEADER, type StoredTrace, type Tracing } from '../core/tracing/tracing.js';
 
 const KINDS = { internal: SpanKind.INTERNAL, client: SpanKind.CLIENT, consumer: SpanKind.CONSUMER } as const;
 
@@ -30,6 +30,12 @@ function ensureContextManager(): void {
   const probe = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '1'.repeat(16), traceFlags: 0 }));
   if (context.with(probe, () => context.active()) === probe) return;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+/** A StoredTrace as the headers it came from. */
+function storedHeaders(stored: StoredTrace): Headers {
+  const space = stored.indexOf(' ');
+  return space === -1 ? { [TRACEPARENT_HEADER]: stored } : { [TRACEPARENT_HEADER]: stored.slice(0, space), [TRACESTATE_HEADER]: stored.slice(space + 1) };
 }
 
 export interface OtelTracingOptions {
@@ -52,7 +58,8 @@ export function createOtelTracing(provider: TracerProvider, options: OtelTracing
       return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     },
     inSpan(name, { kind = 'internal', attributes, parent }, fn) {
-      const ctx = parent ? propagator.extract(context.active(), { [TRACEPARENT_HEADER]: parent }, headerGetter) : context.active();
+      // A stored context that does not parse (a row written by hand) starts a new trace.
+      const ctx = parent === undefined ? context.active() : parent === null ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, storedHeaders(parent), headerGetter);
       return tracer.startActiveSpan(name, { kind: KINDS[kind], attributes }, ctx, async (span) => {
         try {
           return await fn(span);
@@ -67,10 +74,21 @@ export function createOtelTracing(provider: TracerProvider, options: OtelTracing
     within(span, fn) {
       return context.with(trace.setSpan(context.active(), span), fn);
     },
+    background(fn) {
+      return context.with(suppressTracing(ROOT_CONTEXT), fn);
+    },
     traceparent() {
       const carrier: Record<string, string> = {};
       propagator.inject(context.active(), carrier, { set: (c, k, v) => void (c[k] = v) });
       return carrier[TRACEPARENT_HEADER];
+    },
+    storedTrace() {
+      const carrier: Record<string, string> = {};
+      propagator.inject(context.active(), carrier, { set: (c, k, v) => void (c[k] = v) });
+      const parent = carrier[TRACEPARENT_HEADER];
+      if (!parent) return undefined;
+      const state = carrier[TRACESTATE_HEADER];
+      return state ? `${parent} ${state}` : parent;
     },
     inject(headers) {
       propagator.inject(context.active(), headers, { set: (c, k, v) => void (c[k] = v) });

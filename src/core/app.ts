@@ -160,7 +160,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   // Settings first (defaults until reload(), after the bootstrap): the stored logs read their
   // `logs` section, and every service logs through the storing logger.
   const settings = new SettingsService(db, events, config, clock);
-  const logs = new LogService(db.openLogStore ? await db.openLogStore(clock) : null, settings, clock, deps.logger);
+  const logs = new LogService(db.openLogStore ? await db.openLogStore(clock) : null, settings, clock, deps.logger, { tracing: deps.tracing });
   const logger = storingLogger(deps.logger, logs);
   const registry = new CollectionRegistry();
   // Every consumer holds the switch's storage, so a change of the `s3` section reaches them all.
@@ -175,8 +175,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const hookRegistry = new HookRegistry((tx) => hookApp(tx), logger, () => registry);
   const hooks = new HookHost(hookRegistry);
-  const jobs = new JobQueue({ db, clock, logger, config: config.jobs, metrics });
-  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query, sweepMs: config.jobs.pollIntervalMs, metrics });
+  const jobs = new JobQueue({ db, clock, logger, config: config.jobs, metrics, tracing: deps.tracing });
+  const webhooks = new WebhookService({ db, schema: registry, clock, logger, jobs, pubsub: deps.pubsub, transport: deps.webhookTransport, config: config.webhooks, query, sweepMs: config.jobs.pollIntervalMs, metrics, tracing: deps.tracing });
   // The service needs the writer and the writer the ledger: the ledger reaches the service's job definitions lazily.
   const workflowLedger = new WorkflowLedger({
     clock,

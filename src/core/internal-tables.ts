@@ -2,7 +2,8 @@
  * Tables Basalt keeps for itself, outside the collections (so neither the records API nor a
  * superuser's record view ever exposes what they hold): authenticator-app secrets, API keys, the
  * cron claims, idempotency keys, the events webhook receivers processed, and the job queue's `_jobs` (its engine-specific DDL lives with its JobStore).
- * Each is created on start-up when missing, so existing databases gain them on upgrade.
+ * Each is created on start-up when missing, and an existing one gains the columns added since it
+ * was made, so existing databases follow on upgrade.
  */
 import { sql } from 'kysely';
 import { parseIndex } from './collections/index-definition.js';
@@ -166,7 +167,8 @@ const TABLES: InternalTable[] = [
     // rows (~0.5 KiB, the message inside) are keyed by rowid: one page per insert. (A WITHOUT
     // ROWID table keeps whole rows in its interior pages: with rows this wide, 2.8 pages a row.)
     name: WEBHOOK_OUTBOX_TABLE,
-    columns: [text('id', { primaryKey: true }), text('job')],
+    // `trace`: the write's span context (a StoredTrace) when tracing is on, handed to the delivery job; NULL when off.
+    columns: [text('id', { primaryKey: true }), text('job'), { name: 'trace', kind: 'text', nullable: true, default: null }],
     indexes: [],
     rowidKeyed: true,
   },
@@ -218,10 +220,18 @@ async function rekeyByRowid(db: Database, table: InternalTable): Promise<void> {
   await db.schema.dropTable(old);
 }
 
-/** Creates the internal tables that do not exist yet (inside the start-up transaction). */
+/** Adds the columns of `table` an earlier version did not have (new columns are nullable or have a default). */
+async function addMissingColumns(db: Database, table: InternalTable): Promise<void> {
+  const present = new Set(await db.schema.columnNames(table.name));
+  for (const column of table.columns) if (!present.has(column.name)) await db.schema.addColumn(table.name, column);
+}
+
+/** Creates the internal tables that do not exist yet, and adds missing columns to those that do (inside the start-up transaction). */
 export async function ensureInternalTables(db: Database): Promise<void> {
   for (const table of TABLES) {
     if (await db.schema.tableExists(table.name)) {
+      // Columns first: a rebuild copies every column of the current layout.
+      await addMissingColumns(db, table);
       if (table.rowidKeyed) await rekeyByRowid(db, table);
       continue;
     }

@@ -38,6 +38,8 @@ export interface QueryColumn {
 /** DDL, always run inside the transaction of a schema change. */
 export interface SchemaManager {
   tableExists(table: string): Promise<boolean>;
+  /** The names of `table`'s columns (none when it does not exist): how start-up finds the columns a newer version added. */
+  columnNames(table: string): Promise<string[]>;
   /**
    * `rowidKeyed`: on SQLite the primary-key column is an ordinary column with no index of its
    * own, and rows are found by the table's rowid (`filter.rowid`) — an insert touches one page

@@ -20,6 +20,7 @@ export abstract class AnsiSchemaManager implements SchemaManager {
   }
 
   abstract tableExists(table: string): Promise<boolean>;
+  abstract columnNames(table: string): Promise<string[]>;
   abstract createTable(table: string, columns: ColumnDefinition[], options?: { rowidKeyed?: boolean }): Promise<void>;
   abstract createIndex(index: IndexDefinition): Promise<void>;
   abstract dropIndex(name: string): Promise<void>;

@@ -20,6 +20,7 @@ import { originOf, sendHookResponse } from './request-origin.js';
 import { readReceiverBodies, runReceiver } from './webhook-receivers.js';
 import type { RouteIdempotency } from './idempotency.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
+import { runInRequestSpan } from './request-span.js';
 
 interface Matched {
   route: CustomRoute;
@@ -81,7 +82,7 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
   server.setNotFoundHandler(notFoundOptions, async (request: FastifyRequest, reply: FastifyReply) => {
     // A delivery read for a receiver is answered by it, even if a --dev reload replaced the table since.
     const delivery = request.webhookDelivery;
-    if (delivery) return server.inFlight.track(() => runReceiver(app, delivery, request, reply));
+    if (delivery) return server.inFlight.track(() => runInRequestSpan(app.tracing, request, null, () => runReceiver(app, delivery, request, reply)));
     const found = lookup(request);
     if (!found) return reply.code(404).send(new ApiError(404).toJSON());
     const { route, rest } = found.store as Matched;
@@ -96,9 +97,9 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
     // Counted like the built-in handlers: a shutdown waits for it before closing the database.
     // Writes take an Idempotency-Key, as the built-in record routes do.
     if (WRITE_METHODS.has(request.method) && request.headers[IDEMPOTENCY_HEADER] !== undefined) {
-      return server.inFlight.track(() => idempotency.run(request, reply, () => runRoute(app, route, params, request, reply, idempotency), true));
+      return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => idempotency.run(request, reply, () => runRoute(app, route, params, request, reply, idempotency), true)));
     }
-    return server.inFlight.track(() => runRoute(app, route, params, request, reply));
+    return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => runRoute(app, route, params, request, reply)));
   });
 }
 

@@ -32,6 +32,22 @@ export function startRequestSpan(tracing: Tracing, request: FastifyRequest): voi
   request.basaltSpan = tracing.startServerSpan(route ? `${request.method} ${route}` : request.method, request.headers, attributes);
 }
 
+/**
+ * Runs a handler the route-handler wrapper does not wrap — a custom route (`routerAdd`) or a
+ * webhook receiver, served from the not-found handler — in the request's span, so that its
+ * statements, outgoing requests and enqueued jobs join the request's trace; the span takes the
+ * custom route's pattern as its name and `http.route`.
+ */
+export function runInRequestSpan<T>(tracing: Tracing | null, request: FastifyRequest, route: string | null, fn: () => T): T {
+  const span = request.basaltSpan;
+  if (!tracing || !span) return fn();
+  if (route) {
+    span.updateName(`${request.method} ${route}`);
+    span.setAttribute('http.route', route);
+  }
+  return tracing.within(span, fn);
+}
+
 export function endRequestSpan(tracing: Tracing, request: FastifyRequest, reply: FastifyReply): void {
   const span = request.basaltSpan;
   if (!span) return;

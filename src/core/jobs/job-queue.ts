@@ -16,6 +16,7 @@ import { badRequest, notFound } from '../errors.js';
 import type { Tx } from '../events/transaction.js';
 import { newTimeOrderedId, randomString } from '../ids.js';
 import type { Clock, Database, Logger } from '../ports.js';
+import type { StoredTrace, Tracing } from '../tracing/tracing.js';
 import { checkDefinition, checkEnqueueOptions, checkJobName, JobInputError, serializePayload, type JobDefinition } from './job-options.js';
 import { jobToJson } from './job-json.js';
 import { cancelMessage, JobRunner, timeText, wakeMessage } from './job-runner.js';
@@ -29,6 +30,17 @@ export interface JobQueueDeps {
   config: JobsConfig;
   /** Counts the attempts' outcomes. @default noMetrics */
   metrics?: Metrics;
+  /**
+   * When on, a job stores the span context it was enqueued under and its attempts run in spans
+   * of that trace (README "Tracing"). @default null (off: the `trace` column stays NULL)
+   */
+  tracing?: Tracing | null;
+}
+
+/** A job for {@link JobQueue.enqueueSerialized}: its payload as JSON text, the span context it was written under. */
+export interface SerializedJob {
+  payload: string;
+  trace: StoredTrace | null;
 }
 
 /** Counts of jobs by state, in total and per job name. */
@@ -51,7 +63,7 @@ export class JobQueue {
   constructor(private readonly deps: JobQueueDeps) {
     this.store = deps.db.jobs;
     this.workerId = `${hostname()}:${process.pid}:${randomString(6)}`;
-    this.runner = new JobRunner({ store: this.store, clock: deps.clock, logger: deps.logger, config: deps.config, workerId: this.workerId, metrics: deps.metrics });
+    this.runner = new JobRunner({ store: this.store, clock: deps.clock, logger: deps.logger, config: deps.config, workerId: this.workerId, metrics: deps.metrics, tracing: deps.tracing });
   }
 
   /**
@@ -96,6 +108,7 @@ export class JobQueue {
       maxAttempts: checked.maxAttempts ?? def.maxAttempts,
       key: checked.key,
       created: timeText(now),
+      trace: this.deps.tracing?.storedTrace() ?? null,
     };
     const { job, created } = await this.store.insert(tx?.db ?? this.deps.db, row, this.workerId);
     if (created) {
@@ -107,17 +120,17 @@ export class JobQueue {
 
   /**
    * Adds many jobs of one defined name, in `tx`, from payloads already serialized as JSON text
-   * (an outbox relay moving stored rows: no parse and re-serialize), with default options. The
-   * workers are woken once `tx` commits.
+   * (an outbox relay moving stored rows: no parse and re-serialize), with default options, each
+   * with the span context stored with it (not the relay's). The workers are woken once `tx` commits.
    */
-  async enqueueSerialized(name: string, payloads: readonly string[], tx: Tx): Promise<void> {
+  async enqueueSerialized(name: string, jobs: readonly SerializedJob[], tx: Tx): Promise<void> {
     checkJobName(name);
     const def = this.definitions.get(name);
     if (!def) throw new JobInputError(`unknown job "${name}": define it with app.jobs.define() on this node before enqueueing it`);
-    if (payloads.length === 0) return;
+    if (jobs.length === 0) return;
     const nowMs = this.deps.clock.now();
     const now = timeText(nowMs);
-    const rows = payloads.map((payload) => ({ id: newTimeOrderedId(nowMs), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now }));
+    const rows = jobs.map(({ payload, trace }) => ({ id: newTimeOrderedId(nowMs), name, payload, priority: 0, runAt: now, maxAttempts: def.maxAttempts, key: '', created: now, trace }));
     await this.store.insertMany(tx.db, rows, this.workerId);
     tx.afterCommit(() => this.runner.signal(name));
   }

@@ -12,6 +12,7 @@
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import type { JobsConfig } from '../config.js';
 import type { Clock, Logger } from '../ports.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { formatDate } from '../time.js';
 import { backoffDelay } from './backoff.js';
 import { FailJobNow, RetryJobLater } from './job-errors.js';
@@ -79,6 +80,16 @@ export interface JobRunnerDeps {
   workerId: string;
   /** Counts the attempts' outcomes. @default noMetrics */
   metrics?: Metrics;
+  /** A CONSUMER span per attempt, a child of the enqueuer's span context. @default null */
+  tracing?: Tracing | null;
+}
+
+/**
+ * An attempt's span attributes: the messaging semantic conventions (the job name is the
+ * destination, a queue of its own), and the attempt number.
+ */
+function jobSpanAttributes(job: ClaimedJob, attempt: number): Record<string, string | number> {
+  return { 'messaging.system': 'basalt', 'messaging.operation.type': 'process', 'messaging.destination.name': job.name, 'messaging.message.id': job.id, 'basalt.job.attempt': attempt };
 }
 
 /** Wake-up message: `w|<origin node>|<job name>`; cancel: `c|<job id>`. */
@@ -104,7 +115,10 @@ export class JobRunner {
     this.lanes.set(def.name, new Lane(def));
     if (this.stopping) return;
     if (this.pumping) this.wake();
-    else this.pumping = this.pump();
+    // NB: background work for tracing: a job defined inside a request (the webhook relay defines
+    // its job lazily) must not start a pump whose claims all hang under that request's trace, and
+    // polls record no spans; each attempt gets its own span, parented explicitly.
+    else this.pumping = this.deps.tracing ? this.deps.tracing.background(() => this.pump()) : this.pump();
   }
 
   /** A job of `name` may be due now: claim promptly. */
@@ -284,7 +298,9 @@ export class JobRunner {
           signal: a.controller.signal,
           extendLease: (ms) => this.extendLease(a, lane, ms),
         };
-        await def.handler(ctx);
+        const tracing = this.deps.tracing;
+        if (!tracing) return void (await def.handler(ctx));
+        await tracing.inSpan(`job ${job.name}`, { kind: 'consumer', parent: job.trace ?? null, attributes: jobSpanAttributes(job, a.attempt) }, () => def.handler(ctx));
       })().then(
         () => ({ ok: true as const }),
         (error: unknown) => ({ ok: false as const, error }),

@@ -5,8 +5,14 @@
  * drives due times and leases on both engines, and times sort as text.
  */
 import type { Database } from '../ports.js';
+import type { StoredTrace } from '../tracing/tracing.js';
 
 export const JOBS_TABLE = '_jobs';
+/**
+ * The column a newer version added to `_jobs`: each engine's ensureSchema adds it to a table made
+ * before it (nullable, no default: on both engines adding it rewrites no row).
+ */
+export const JOB_TRACE_COLUMN = 'trace';
 
 /** queued → running → completed | failed (dead letter) | queued again (retry); cancelled by an operator. */
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -38,6 +44,8 @@ export interface JobRow {
   created: string;
   updated: string;
   finished: string;
+  /** The enqueuer's span context when tracing was on and a span active (README "Tracing"); null otherwise. */
+  trace: StoredTrace | null;
 }
 
 /** What enqueue writes. */
@@ -50,6 +58,8 @@ export interface NewJob {
   maxAttempts: number;
   key: string;
   created: string;
+  /** The active span's context at enqueue time; null when tracing is off or no span is active. */
+  trace: StoredTrace | null;
 }
 
 /** A job a worker has just claimed (its `attempts` is the attempt now starting). */
@@ -59,6 +69,8 @@ export interface ClaimedJob {
   payload: string;
   attempts: number;
   maxAttempts: number;
+  /** The span context it was enqueued under: the parent of its attempt's span. */
+  trace: StoredTrace | null;
 }
 
 /** What a claim asks for, per job name: at most `limit` due jobs, leased until `lockedUntil`. */
@@ -86,7 +98,7 @@ export interface JobCount {
 }
 
 export interface JobStore {
-  /** Creates `_jobs` and its indexes when missing (inside the start-up transaction `db`). */
+  /** Creates `_jobs` and its indexes when missing, and adds the columns an earlier version lacked (inside the start-up transaction `db`). */
   ensureSchema(db: Database): Promise<void>;
   /**
    * Inserts `job` through `db` (a transaction's database: the job commits or rolls back with

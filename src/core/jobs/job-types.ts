@@ -55,5 +55,5 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
-/** A job as the API and `enqueue` return it: its row, with the payload parsed. */
-export type JobJson = Omit<JobRow, 'payload'> & { payload: unknown };
+/** A job as the API and `enqueue` return it: its row, with the payload parsed (the span context stays internal). */
+export type JobJson = Omit<JobRow, 'payload' | 'trace'> & { payload: unknown };

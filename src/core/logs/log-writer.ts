@@ -13,6 +13,7 @@
  * nothing observes (the entries carry their `created` time from the Clock when they are queued).
  */
 import type { Logger } from '../ports.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { LogBatchBuilder, type LogBatch } from './log-batch.js';
 import type { LogStore, NewLogEntry } from './log-store.js';
 
@@ -25,6 +26,12 @@ export interface LogWriterOptions {
   capacity?: number;
   /** Bytes of a batch's chunk (a full chunk seals the batch too). @default 128 KiB */
   chunkBytes?: number;
+  /**
+   * Flushes are background work (Tracing.background): started from a request's context, their
+   * writes would otherwise be recorded as spans of whichever request happened to start them.
+   * @default null
+   */
+  tracing?: Tracing | null;
 }
 
 export class LogWriter {
@@ -41,6 +48,7 @@ export class LogWriter {
   private readonly interval: number;
   private readonly batchSize: number;
   private readonly capacity: number;
+  private readonly tracing: Tracing | null;
 
   constructor(
     private readonly store: LogStore,
@@ -52,6 +60,7 @@ export class LogWriter {
     this.batchSize = Math.max(1, options.batchSize ?? 1000);
     this.capacity = Math.max(this.batchSize, options.capacity ?? 10_000);
     this.building = new LogBatchBuilder(options.chunkBytes);
+    this.tracing = options.tracing ?? null;
   }
 
   /** Entries waiting to be written. */
@@ -90,16 +99,22 @@ export class LogWriter {
     if (this.flushing) return; // the running flush schedules what comes next
     if (this.sealed.length > 0) {
       this.clearTimer();
-      this.startFlush();
+      this.background(() => this.startFlush());
     } else if (!this.timer && this.building.count > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        if (this.flushing) return;
-        this.seal();
-        this.startFlush();
-      }, this.interval);
+      this.timer = this.background(() =>
+        setTimeout(() => {
+          this.timer = null;
+          if (this.flushing) return;
+          this.seal();
+          this.startFlush();
+        }, this.interval),
+      );
       this.timer.unref();
     }
+  }
+
+  private background<T>(fn: () => T): T {
+    return this.tracing ? this.tracing.background(fn) : fn();
   }
 
   private clearTimer(): void {

@@ -12,6 +12,15 @@ export type { Attributes, Context, Span };
 
 /** The W3C `traceparent` header (https://www.w3.org/TR/trace-context/#traceparent-header). */
 export const TRACEPARENT_HEADER = 'traceparent';
+/** The W3C `tracestate` header, vendor data that travels with the traceparent. */
+export const TRACESTATE_HEADER = 'tracestate';
+
+/**
+ * A span context stored with deferred work (a job's `trace` column, a webhook outbox row): the
+ * traceparent, then a space and the tracestate when there is one. A traceparent has no space, so
+ * the first one splits them.
+ */
+export type StoredTrace = string;
 
 export interface Tracing {
   /**
@@ -21,15 +30,27 @@ export interface Tracing {
    */
   startServerSpan(name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes): Span;
   /**
-   * Runs `fn` in a new span, a child of the active one (or of `parent`, a traceparent), made
-   * active for `fn`'s duration; ended when `fn` settles, marked as an error when it throws.
+   * Runs `fn` in a new span made active for `fn`'s duration; ended when `fn` settles, marked as
+   * an error when it throws. Its parent: the active span when `parent` is undefined; the stored
+   * context `parent` (a {@link StoredTrace}: a job run under the trace that enqueued it) when
+   * given; none when null (a new trace, whatever is active).
    * @default kind internal
    */
-  inSpan<T>(name: string, options: { kind?: 'internal' | 'client' | 'consumer'; attributes?: Attributes; parent?: string }, fn: (span: Span) => Promise<T>): Promise<T>;
+  inSpan<T>(name: string, options: { kind?: 'internal' | 'client' | 'consumer'; attributes?: Attributes; parent?: StoredTrace | null }, fn: (span: Span) => Promise<T>): Promise<T>;
   /** Runs `fn` with `span` as the active span (its children and the traceparent it hands on). */
   within<T>(span: Span, fn: () => T): T;
+  /**
+   * Runs `fn` as background work: outside the active trace, and recording no span of its own
+   * work (a job worker's claims, the outbox relay's transactions: housekeeping that would make a
+   * trace per poll), except spans given a `parent` explicitly ({@link Tracing.inSpan}: a job's
+   * attempt). A loop started from inside a request must not hang its later work under that
+   * request's trace.
+   */
+  background<T>(fn: () => T): T;
   /** The active span's W3C traceparent, or undefined when no span is active. */
   traceparent(): string | undefined;
+  /** The active span's context to store with deferred work ({@link StoredTrace}), or undefined when no span is active. */
+  storedTrace(): StoredTrace | undefined;
   /** Writes the active span's `traceparent` (and `tracestate`) into outgoing request headers. */
   inject(headers: Record<string, string>): void;
   /** Marks `span` failed (ERROR status, the exception recorded without its message for 5xx answers). */

@@ -18,6 +18,7 @@ import { transact } from '../events/transaction.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Clock, Database, Logger } from '../ports.js';
 import { WEBHOOK_OUTBOX_TABLE } from '../internal-tables.js';
+import type { StoredTrace, Tracing } from '../tracing/tracing.js';
 
 export const DELIVERY_JOB = 'basalt:webhook';
 /** Outbox rows moved into the job queue per transaction. */
@@ -40,12 +41,15 @@ export interface RelayDeps {
    * nothing else; the sending nodes move and send them).
    */
   moves: boolean;
+  /** Relay runs are background work, outside the request whose commit kicked them (they move many writes' rows). @default null */
+  tracing?: Tracing | null;
 }
 
-/** One outbox row: the message id, the delivery job's payload as JSON. */
+/** One outbox row: the message id, the delivery job's payload as JSON, the write's span context (null when tracing is off). */
 export interface OutboxRow {
   id: string;
   job: string;
+  trace: StoredTrace | null;
 }
 
 export class OutboxRelay {
@@ -58,16 +62,16 @@ export class OutboxRelay {
 
   constructor(private readonly deps: RelayDeps) {}
 
-  /** Adds a delivery (its message id, its job payload as JSON) to the outbox on `tx`; the relay moves it once `tx` commits. */
-  async add(tx: Tx, messageId: string, jobJson: string): Promise<void> {
-    const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES (${''}, ${''})`);
-    await tx.db.query(insert.text, [messageId, jobJson]);
+  /** Adds a delivery (its message id, its job payload as JSON, the write's span context) to the outbox on `tx`; the relay moves it once `tx` commits. */
+  async add(tx: Tx, row: OutboxRow): Promise<void> {
+    const insert = compiledTemplate(tx.db, tx.db.filter, 'webhook-outbox-insert', () => sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}, ${sql.id('trace')}) VALUES (${''}, ${''}, ${''})`);
+    await tx.db.query(insert.text, [row.id, row.job, row.trace]);
     this.added(tx);
   }
 
   /** The INSERT of `rows`, for a statement that writes them as part of its own (OutboxWrite.companion); call `added` once it ran. */
   insertRows(rows: readonly OutboxRow[]): RawBuilder<unknown> {
-    return sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}) VALUES ${sql.join(rows.map((r) => sql`(${r.id}, ${r.job})`))}`;
+    return sql`INSERT INTO ${sql.id(WEBHOOK_OUTBOX_TABLE)} (${sql.id('id')}, ${sql.id('job')}, ${sql.id('trace')}) VALUES ${sql.join(rows.map((r) => sql`(${r.id}, ${r.job}, ${r.trace})`))}`;
   }
 
   /** Rows were written on `tx`: the relay moves them once it commits (on a node that moves them). */
@@ -108,10 +112,15 @@ export class OutboxRelay {
     }
     this.waiting = true;
     // NB: a plain timer, not the Clock: batching, not business time (a test's manual clock must not hold deliveries).
-    setTimeout(() => {
-      this.waiting = false;
-      this.run();
-    }, RELAY_DELAY_MS).unref();
+    const later = () =>
+      setTimeout(() => {
+        this.waiting = false;
+        this.run();
+      }, RELAY_DELAY_MS).unref();
+    // NB: a timer set inside a request keeps its trace context, but the relay's batch is many
+    // writes' housekeeping: no spans (each delivery job continues its own write's trace).
+    if (this.deps.tracing) this.deps.tracing.background(later);
+    else later();
   }
 
   private run(): void {
@@ -140,10 +149,13 @@ export class OutboxRelay {
       // The row key: SQLite's rowid (the table has no other index, see internal-tables.ts), the primary key elsewhere.
       const key = tx.db.engine === 'sqlite' ? tx.db.filter.rowid('o') : sql.ref('o.id');
       const outbox = sql`${sql.id(WEBHOOK_OUTBOX_TABLE)} AS ${sql.id('o')}`;
-      const rows = await tx.db.rows<{ k: string | number; job: string }>(sql`SELECT ${key} AS ${sql.id('k')}, ${sql.ref('o.job')} AS ${sql.id('job')} FROM ${outbox} ORDER BY ${key} LIMIT ${RELAY_BATCH} ${tx.db.filter.forUpdate()}`);
+      const rows = await tx.db.rows<{ k: string | number; job: string; trace: StoredTrace | null }>(
+        sql`SELECT ${key} AS ${sql.id('k')}, ${sql.ref('o.job')} AS ${sql.id('job')}, ${sql.ref('o.trace')} AS ${sql.id('trace')} FROM ${outbox} ORDER BY ${key} LIMIT ${RELAY_BATCH} ${tx.db.filter.forUpdate()}`,
+      );
       if (rows.length === 0) return 0;
       this.deps.beforeMove();
-      await this.deps.jobs.enqueueSerialized(DELIVERY_JOB, rows.map((r) => r.job), tx);
+      // Each delivery job runs under the trace of the write that produced its row, not the relay's.
+      await this.deps.jobs.enqueueSerialized(DELIVERY_JOB, rows.map((r) => ({ payload: r.job, trace: r.trace })), tx);
       await tx.db.rows(sql`DELETE FROM ${outbox} WHERE ${key} IN (${sql.join(rows.map((r) => r.k))})`);
       return rows.length;
     }, undefined, this.deps.logger);

@@ -11,6 +11,7 @@ import type { RecordModel } from '../model/record-model.js';
 import type { Tx } from '../events/transaction.js';
 import type { OutboxWrite, WriteTransition } from '../records/write/write-context.js';
 import type { Clock, Logger } from '../ports.js';
+import type { StoredTrace, Tracing } from '../tracing/tracing.js';
 import { compileFilter, FilterResolveError } from '../rules/compiler.js';
 import { exportRecord } from '../records/record-export.js';
 import type { OutboxRelay, OutboxRow } from './outbox-relay.js';
@@ -52,6 +53,8 @@ interface Message {
   collectionId: string;
   recordId: string;
   body: () => string;
+  /** The write's span context, taken once per message; null when tracing is off. */
+  trace: StoredTrace | null;
 }
 
 
@@ -61,6 +64,8 @@ export interface OutboxDeps {
   logger: Logger;
   relay: OutboxRelay;
   registry: WebhookRegistry;
+  /** When on, each row stores the write's span context for its delivery job. @default null */
+  tracing?: Tracing | null;
 }
 
 /**
@@ -104,7 +109,7 @@ export class WebhookOutbox {
       companion: rows.length > 0 ? () => relay.insertRows(rows) : null,
       finish: async (tx, carried) => {
         if (carried) relay.added(tx);
-        else for (const row of rows) await relay.add(tx, row.id, row.job);
+        else for (const row of rows) await relay.add(tx, row);
         for (const endpoint of filtered) {
           if (await this.passesFilter(tx, endpoint, collection, String(record.values.id))) await this.enqueue(tx, endpoint.id, message);
         }
@@ -138,6 +143,7 @@ export class WebhookOutbox {
       at: iso.replace('T', ' '),
       collectionId: collection.id,
       recordId: String(record.values.id),
+      trace: this.deps.tracing?.storedTrace() ?? null,
       // Built once, for the first endpoint that wants it: the same bytes go to every endpoint.
       body: () =>
         (body ??= JSON.stringify({
@@ -155,8 +161,7 @@ export class WebhookOutbox {
   }
 
   private async enqueue(tx: Tx, endpointId: string, m: Message): Promise<void> {
-    const row = this.row(endpointId, m);
-    await this.deps.relay.add(tx, row.id, row.job);
+    await this.deps.relay.add(tx, this.row(endpointId, m));
   }
 
   /** The outbox row of message `m` to one endpoint: a new message id, the delivery job's payload. */
@@ -165,7 +170,7 @@ export class WebhookOutbox {
     const meta: Omit<DeliveryJob, 'b'> = { w: endpointId, m: messageId, t: m.type, c: m.collectionId, r: m.recordId, at: m.at };
     // The body's JSON goes in as a JSON value, not a string: no second escaping pass, a narrower row.
     const metaJson = JSON.stringify(meta);
-    return { id: messageId, job: `${metaJson.slice(0, -1)},"b":${m.body()}}` };
+    return { id: messageId, job: `${metaJson.slice(0, -1)},"b":${m.body()}}`, trace: m.trace };
   }
 
   /** Whether the row `id` (as the transaction sees it) matches the endpoint's filter. */

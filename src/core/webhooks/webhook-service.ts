@@ -27,6 +27,7 @@ import { checkWebhookInput, type WebhookValues } from './webhook-input.js';
 import { DELIVERY_JOB, WebhookOutbox, type DeliveryJob } from './webhook-outbox.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 import { OutboxRelay } from './outbox-relay.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { WebhookRegistry } from './webhook-registry.js';
 import { DELIVERY_COLUMNS, WebhookStore, type AttemptRow, type DeliveryRow } from './webhook-store.js';
 
@@ -45,6 +46,8 @@ export interface WebhookDeps {
   sweepMs: number;
   /** Counts delivery attempts by result. @default noMetrics */
   metrics?: Metrics;
+  /** Deliveries run under the trace of the write that caused them (README "Tracing"). @default null */
+  tracing?: Tracing | null;
 }
 
 const ID_SHAPE = /^[a-zA-Z0-9_]{1,64}$/;
@@ -136,8 +139,8 @@ export class WebhookService {
   constructor(private readonly deps: WebhookDeps) {
     this.store = new WebhookStore(deps.db, deps.logger);
     this.registry = new WebhookRegistry(this.store, deps.pubsub);
-    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries(), moves: deps.config.concurrency > 0 });
-    this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry });
+    this.relay = new OutboxRelay({ db: deps.db, jobs: deps.jobs, clock: deps.clock, logger: deps.logger, sweepMs: deps.sweepMs, beforeMove: () => this.defineDeliveries(), moves: deps.config.concurrency > 0, tracing: deps.tracing });
+    this.outbox = new WebhookOutbox({ schema: deps.schema, clock: deps.clock, logger: deps.logger, relay: this.relay, registry: this.registry, tracing: deps.tracing });
     this.delivery = new WebhookDelivery({ store: this.store, registry: this.registry, transport: deps.transport, clock: deps.clock, logger: deps.logger, config: deps.config, metrics: deps.metrics });
   }
 

@@ -6,6 +6,7 @@
  * dedicated connection (a pooled one would be handed to other queries) and reconnects when it drops.
  */
 import { JOB_INDEXES, PENDING_WITH_KEY } from '../job-indexes.js';
+import { addMissingJobColumns, JOB_TRACE_COLUMN_SQL } from '../job-columns.js';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { ClaimedJob, ClaimRequest, JobCount, JobOutcome, JobRow, JobStore, NewJob } from '../../core/jobs/job-store.js';
@@ -34,12 +35,13 @@ const SCHEMA = [
     "key" ${TEXT},
     "created" ${TEXT},
     "updated" ${TEXT},
-    "finished" ${TEXT}
+    "finished" ${TEXT},
+    ${JOB_TRACE_COLUMN_SQL}
   )`,
   ...JOB_INDEXES,
 ];
 
-const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated") VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8, $8)`;
+const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated", "trace") VALUES ($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $8, $8, $10)`;
 /** The NOTIFY rides on the insert: one round trip, and only when a row was inserted. */
 const insertAndNotify = (conflict: string) =>
   `WITH "ins" AS (INSERT INTO ${T} ${INSERT_COLUMNS} ${conflict} RETURNING *) SELECT "ins".*, pg_notify('${JOBS_CHANNEL}', $9) AS "_notified" FROM "ins"`;
@@ -47,14 +49,14 @@ const INSERT = insertAndNotify('');
 const INSERT_KEYED = insertAndNotify(`ON CONFLICT ("key") WHERE ${PENDING} DO NOTHING`);
 const PENDING_BY_KEY = `SELECT * FROM ${T} WHERE "key" = $1 AND "state" IN ('queued', 'running')`;
 /** Many keyless jobs in one statement (arrays of columns), with one NOTIFY per job name. */
-const INSERT_MANY = `WITH "ins" AS (INSERT INTO ${T} ("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated")
-  SELECT u."id", u."name", u."payload", 'queued', u."priority", u."runAt", 0, u."maxAttempts", '', u."created", u."created"
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[]) AS u("id", "name", "payload", "priority", "runAt", "maxAttempts", "created")
+const INSERT_MANY = `WITH "ins" AS (INSERT INTO ${T} ("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated", "trace")
+  SELECT u."id", u."name", u."payload", 'queued', u."priority", u."runAt", 0, u."maxAttempts", '', u."created", u."created", u."trace"
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $9::text[]) AS u("id", "name", "payload", "priority", "runAt", "maxAttempts", "created", "trace")
   RETURNING "name")
   SELECT pg_notify('${JOBS_CHANNEL}', 'w|' || $8 || '|' || "name") FROM (SELECT DISTINCT "name" FROM "ins") AS n`;
 const CLAIM = `UPDATE ${T} AS j SET "state" = 'running', "attempts" = j."attempts" + 1, "lockedBy" = $1, "lockedUntil" = $2, "updated" = $3
   FROM (SELECT "id" FROM ${T} WHERE "name" = $4 AND "state" = 'queued' AND "runAt" <= $3 ORDER BY "priority" DESC, "runAt", "id" LIMIT $5 FOR UPDATE SKIP LOCKED) AS s
-  WHERE j."id" = s."id" RETURNING j."id", j."name", j."payload", j."attempts", j."maxAttempts"`;
+  WHERE j."id" = s."id" RETURNING j."id", j."name", j."payload", j."attempts", j."maxAttempts", j."trace"`;
 const COMPLETE = `UPDATE ${T} AS j SET "state" = 'completed', "lockedBy" = '', "lockedUntil" = '', "updated" = $1, "finished" = $1
   FROM unnest($2::text[], $3::int[]) AS u("id", "attempts") WHERE j."id" = u."id" AND j."attempts" = u."attempts" AND j."state" = 'running'`;
 const THIS_ATTEMPT = `"id" = $1 AND "attempts" = $2 AND "state" = 'running'`;
@@ -92,16 +94,17 @@ export class PostgresJobStore implements JobStore {
 
   async ensureSchema(db: Database): Promise<void> {
     for (const statement of SCHEMA) await db.query(statement, []);
+    await addMissingJobColumns(db);
   }
 
   async insertMany(db: Database, jobs: readonly NewJob[], origin: string): Promise<void> {
     if (jobs.length === 0) return;
     const col = <K extends keyof NewJob>(k: K) => jobs.map((j) => j[k]);
-    await db.query(INSERT_MANY, [col('id'), col('name'), col('payload'), col('priority'), col('runAt'), col('maxAttempts'), col('created'), origin]);
+    await db.query(INSERT_MANY, [col('id'), col('name'), col('payload'), col('priority'), col('runAt'), col('maxAttempts'), col('created'), origin, col('trace')]);
   }
 
   async insert(db: Database, job: NewJob, origin: string): Promise<{ job: JobRow; created: boolean }> {
-    const params = [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, job.key, job.created, `w|${origin}|${job.name}`];
+    const params = [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, job.key, job.created, `w|${origin}|${job.name}`, job.trace];
     const strip = (row: JobRow & { _notified?: unknown }): JobRow => {
       delete row._notified;
       return row;

@@ -49,6 +49,12 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     return Number(r.rows[0]?.n) > 0;
   }
 
+  async columnNames(table: string): Promise<string[]> {
+    const r = await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = ${table}`.execute(this.db);
+    return r.rows.map((c) => c.name);
+  }
+
   createTable(table: string, columns: ColumnDefinition[]): Promise<void> {
     const defs = [...columns.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`];
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);

@@ -6,6 +6,7 @@
  * through the Database port so that it joins the caller's transaction.
  */
 import { JOB_INDEXES, PENDING_WITH_KEY } from '../job-indexes.js';
+import { addMissingJobColumns, JOB_TRACE_COLUMN_SQL } from '../job-columns.js';
 import type { ClaimedJob, ClaimRequest, JobCount, JobOutcome, JobRow, JobStore, NewJob } from '../../core/jobs/job-store.js';
 import type { Database } from '../../core/ports.js';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -31,19 +32,20 @@ const SCHEMA = [
     "key" TEXT NOT NULL DEFAULT '',
     "created" TEXT NOT NULL DEFAULT '',
     "updated" TEXT NOT NULL DEFAULT '',
-    "finished" TEXT NOT NULL DEFAULT ''
+    "finished" TEXT NOT NULL DEFAULT '',
+    ${JOB_TRACE_COLUMN_SQL}
   )`,
   ...JOB_INDEXES,
 ];
 
-const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated") VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?)`;
+const INSERT_COLUMNS = `("id", "name", "payload", "state", "priority", "runAt", "attempts", "maxAttempts", "key", "created", "updated", "trace") VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?, ?)`;
 const INSERT = `INSERT INTO ${T} ${INSERT_COLUMNS} RETURNING *`;
 const INSERT_PLAIN = `INSERT INTO ${T} ${INSERT_COLUMNS}`;
 const INSERT_KEYED = `INSERT INTO ${T} ${INSERT_COLUMNS} ON CONFLICT ("key") WHERE ${PENDING} DO NOTHING RETURNING *`;
 const PENDING_BY_KEY = `SELECT * FROM ${T} WHERE "key" = ? AND "state" IN ('queued', 'running')`;
 const CLAIM = `UPDATE ${T} SET "state" = 'running', "attempts" = "attempts" + 1, "lockedBy" = ?, "lockedUntil" = ?, "updated" = ?
   WHERE "id" IN (SELECT "id" FROM ${T} WHERE "name" = ? AND "state" = 'queued' AND "runAt" <= ? ORDER BY "priority" DESC, "runAt", "id" LIMIT ?)
-  RETURNING "id", "name", "payload", "attempts", "maxAttempts"`;
+  RETURNING "id", "name", "payload", "attempts", "maxAttempts", "trace"`;
 const THIS_ATTEMPT = `"id" = ? AND "attempts" = ? AND "state" = 'running'`;
 const COMPLETE = `UPDATE ${T} SET "state" = 'completed', "lockedBy" = '', "lockedUntil" = '', "updated" = ?, "finished" = ? WHERE ${THIS_ATTEMPT}`;
 const RETRY_LATER = `UPDATE ${T} SET "state" = 'queued', "runAt" = ?, "lockedBy" = '', "lockedUntil" = '', "lastError" = ?, "lastStack" = ?, "updated" = ? WHERE ${THIS_ATTEMPT}`;
@@ -69,15 +71,16 @@ export class SqliteJobStore implements JobStore {
 
   async ensureSchema(db: Database): Promise<void> {
     for (const statement of SCHEMA) await db.query(statement, []);
+    await addMissingJobColumns(db);
   }
 
   async insertMany(db: Database, jobs: readonly NewJob[]): Promise<void> {
     // One prepared statement run per row: on SQLite a statement costs microseconds, the commit is what counts.
-    for (const job of jobs) await db.query(INSERT_PLAIN, [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, '', job.created, job.created]);
+    for (const job of jobs) await db.query(INSERT_PLAIN, [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, '', job.created, job.created, job.trace]);
   }
 
   async insert(db: Database, job: NewJob): Promise<{ job: JobRow; created: boolean }> {
-    const params = [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, job.key, job.created, job.created];
+    const params = [job.id, job.name, job.payload, job.priority, job.runAt, job.maxAttempts, job.key, job.created, job.created, job.trace];
     if (job.key === '') return { job: (await db.query<JobRow>(INSERT, params))[0], created: true };
     // A pending job with the key may finish between the two statements: then insert again.
     for (let i = 0; i < 3; i++) {

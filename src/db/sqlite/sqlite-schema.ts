@@ -54,6 +54,11 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
     return Number(r.rows[0]?.n) > 0;
   }
 
+  async columnNames(table: string): Promise<string[]> {
+    const r = await sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`.execute(this.db);
+    return r.rows.map((c) => c.name);
+  }
+
   createTable(table: string, columns: ColumnDefinition[], options: { rowidKeyed?: boolean } = {}): Promise<void> {
     const defs = options.rowidKeyed ? columns.map((c) => ({ ...c, primaryKey: false })) : columns;
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.map(sqliteColumnSql).join(', ')})`);

@@ -36,7 +36,13 @@ export function parseDockerfile(text: string): Instruction[] {
 /** A .dockerignore matcher (Go filepath.Match syntax, `!` re-includes, the last match wins). */
 export function dockerignored(patterns: string[], path: string): boolean {
   const toRegex = (p: string) =>
-    new RegExp(`^${p.replace(/\/+$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}(/.*)?$`);
+    new RegExp(
+      `^${p
+        .replace(/\/+$/, '')
+        .split('**')
+        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+        .join('.*')}(/.*)?$`,
+    );
   let ignored = false;
   for (const raw of patterns) {
     const negate = raw.startsWith('!');

@@ -130,9 +130,11 @@ function referencesPass(manifests: Manifest[]): string[] {
   for (const pdb of of('PodDisruptionBudget')) if (podsOf(pdb.obj.spec?.selector?.matchLabels).length === 0) problems.push(`${label(pdb)}: its selector matches no Deployment's pods`);
   for (const hpa of of('HorizontalPodAutoscaler')) {
     const t = hpa.obj.spec?.scaleTargetRef ?? {};
-    if (!manifests.some((m) => m.obj.kind === t.kind && m.name === t.name && m.obj.apiVersion === t.apiVersion)) problems.push(`${label(hpa)}: scaleTargetRef ${t.apiVersion} ${t.kind}/${t.name} is not in the manifests`);
+    const target = manifests.find((m) => m.obj.kind === t.kind && m.name === t.name && m.obj.apiVersion === t.apiVersion);
+    if (!target) problems.push(`${label(hpa)}: scaleTargetRef ${t.apiVersion} ${t.kind}/${t.name} is not in the manifests`);
     const cpu = (hpa.obj.spec?.metrics ?? []).some((x: Obj) => x.resource?.name === 'cpu');
-    if (cpu && !deployments.some((d) => d.name === t.name && (d.obj.spec.template.spec.containers as Obj[]).every((c) => c.resources?.requests?.cpu))) problems.push(`${label(hpa)}: CPU utilization needs a CPU request on every container`);
+    const containers = (target?.obj.spec?.template?.spec?.containers ?? []) as Obj[];
+    if (target && cpu && !containers.every((c) => c.resources?.requests?.cpu)) problems.push(`${label(hpa)}: CPU utilization needs a CPU request on every container`);
   }
   const services = new Map(of('Service').map((s) => [s.name, s]));
   for (const ing of of('Ingress')) {

@@ -3,7 +3,7 @@ import type { Settings } from './measure.js';
 import { SCENARIOS, type ScenarioId } from './scenarios.js';
 
 export type Engine = 'sqlite' | 'postgres';
-export type Only = 'jobs' | 'hooks' | 'webhooks' | 'logs';
+export type Only = 'jobs' | 'hooks' | 'webhooks' | 'logs' | 'cluster';
 
 export interface Options {
   /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
@@ -34,7 +34,9 @@ export interface Options {
   webhooks: boolean;
   /** The stored-logs runs (bench/logs.ts; BENCH_LOGS, `off` to skip). */
   logs: boolean;
-  /** BENCH_ONLY=jobs, hooks, webhooks or logs: those runs alone. */
+  /** The cluster runs (bench/cluster.ts; BENCH_CLUSTER, `off` to skip). */
+  cluster: boolean;
+  /** BENCH_ONLY=jobs, hooks, webhooks, logs or cluster: those runs alone. */
   only: Only | null;
 }
 
@@ -69,7 +71,7 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
 
 function onlyOption(raw: string | undefined): Only | null {
   if (!raw) return null;
-  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks' && raw !== 'logs') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks, webhooks or logs`);
+  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks' && raw !== 'logs' && raw !== 'cluster') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks, webhooks, logs or cluster`);
   return raw;
 }
 
@@ -106,6 +108,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     hooks: env.BENCH_HOOKS !== 'off',
     webhooks: env.BENCH_WEBHOOKS !== 'off',
     logs: env.BENCH_LOGS !== 'off',
+    cluster: env.BENCH_CLUSTER !== 'off',
     hooksRounds: hooksRounds(env),
     only: onlyOption(env.BENCH_ONLY),
   };

@@ -8,8 +8,10 @@
  * BENCH_PROFILE=1 or --cpu-prof, BENCH_REALTIME (1000,5000,10000 subscribers, or off), BENCH_FILES (off to skip),
  * BENCH_JOBS (off to skip the job-queue runs), BENCH_HOOKS (off to skip the hooks runs),
  * BENCH_HOOKS_ROUNDS (3), BENCH_WEBHOOKS (off to skip the outbound-webhook runs), BENCH_LOGS (off to
- * skip the stored-logs runs; BENCH_LOGS_ROUNDS, BENCH_LOGS_SECONDS, BENCH_LOGS_CONNECTIONS), BENCH_ONLY=jobs,
- * hooks, webhooks or logs (those alone). See bench/README.md.
+ * skip the stored-logs runs; BENCH_LOGS_ROUNDS, BENCH_LOGS_SECONDS, BENCH_LOGS_CONNECTIONS), BENCH_CLUSTER
+ * (off to skip the cluster runs; BENCH_CLUSTER_ROUNDS, BENCH_CLUSTER_SECONDS, BENCH_CLUSTER_CONNECTIONS,
+ * BENCH_CLUSTER_PGBOUNCER, BENCH_REDIS_URL), BENCH_ONLY=jobs, hooks, webhooks, logs or cluster (those alone).
+ * See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -29,6 +31,7 @@ import { formatTable, loadProblems, type ScenarioResult } from './report.js';
 import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } from './jobs.js';
 import { formatWebhooksTable, runWebhooksBench, webhooksOptionsFromEnv, type WebhooksBenchRow } from './webhooks.js';
 import { formatLogsTable, logsOptionsFromEnv, runLogsBench, type LogsBenchRow } from './logs.js';
+import { clusterOptionsFromEnv, formatClusterTable, runClusterBench, type ClusterBenchRow } from './cluster.js';
 import { formatWorkflowsTable, runWorkflowsBench, type WorkflowsBenchRow } from './workflows.js';
 import { formatHooksTable, HOOK_MARKER, HOOK_SCENARIOS, runHooksBench, type HooksRow, type HookVariant } from './hooks.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -56,6 +59,8 @@ let workflowRows: WorkflowsBenchRow[] = [];
 const webhookOptions = webhooksOptionsFromEnv(process.env);
 let logRows: LogsBenchRow[] = [];
 const logOptions = logsOptionsFromEnv(process.env);
+let clusterRows: ClusterBenchRow[] = [];
+const clusterOptions = clusterOptionsFromEnv(process.env);
 const hookRows: HooksRow[] = [];
 const hookFailures: string[] = [];
 const jobOptions = jobsOptionsFromEnv(process.env);
@@ -217,6 +222,7 @@ function report(): void {
   if (webhookRows.length > 0) console.log(`\n${formatWebhooksTable(webhookRows, webhookOptions)}\n`);
   if (workflowRows.length > 0) console.log(`\n${formatWorkflowsTable(workflowRows)}\n`);
   if (logRows.length > 0) console.log(`\n${formatLogsTable(logRows, logOptions)}\n`);
+  if (clusterRows.length > 0) console.log(`\n${formatClusterTable(clusterRows, clusterOptions)}\n`);
   if (hookRows.length > 0) console.log(`\n${formatHooksTable(hookRows, options.hooksRounds)}\n`);
   if (hookFailures.length > 0) console.log(`\n${hookFailures.join('\n')}\n`);
   if (results.length === 0 && fanout.length === 0 && !files && hookRows.length === 0) return;
@@ -243,7 +249,7 @@ async function main(): Promise<void> {
     `${options.only === 'hooks' ? 'Basalt without and with hook files' : 'Basalt vs floor'}: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
-  if (options.only !== 'jobs' && options.only !== 'webhooks' && options.only !== 'logs') {
+  if (options.only !== 'jobs' && options.only !== 'webhooks' && options.only !== 'logs' && options.only !== 'cluster') {
     if (options.only === null && options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
     for (const engine of engines) await benchEngine(engine);
   }
@@ -251,6 +257,7 @@ async function main(): Promise<void> {
   if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) webhookRows = await runWebhooksBench({ ...webhookOptions, engines, pgAdminUrl }, join(OUT, 'logs'));
   if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) workflowRows = await runWorkflowsBench({ engines, pgAdminUrl, env: process.env });
   if ((options.only === 'logs' || (options.only === null && options.logs)) && !interrupted()) logRows = await runLogsBench({ ...logOptions, engines, pgAdminUrl }, join(OUT, 'logs'));
+  if ((options.only === 'cluster' || (options.only === null && options.cluster)) && !interrupted()) clusterRows = await runClusterBench({ ...clusterOptions, pgAdminUrl }, join(OUT, 'logs'));
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

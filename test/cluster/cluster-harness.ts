@@ -5,7 +5,7 @@
  * the documented config is the tested one). Everything listens on loopback.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +28,10 @@ export interface Cluster {
   nodes: BasaltNode[];
   /** nginx's address: round robin over the nodes. */
   url: string;
+  /** The database URL the nodes use (through PgBouncer with `dbVia`). */
   dbUrl: string;
+  /** The database itself, on the PostgreSQL server. */
+  directDbUrl: string;
   stop(): Promise<void>;
 }
 
@@ -120,17 +123,66 @@ function runCli(args: string[]): void {
   if (r.status !== 0) throw new Error(`basalt ${args[0]} failed (${r.status}): ${r.stderr}`);
 }
 
-export async function startCluster(opts: { pgAdminUrl: string; redisUrl: string; count: number; hooksDir: string }): Promise<Cluster> {
+export interface Nginx {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** nginx (daemon off) with the documented config over `ports`, its files under `prefix`; resolves once it proxies /api/health/live. */
+export async function startNginx(prefix: string, ports: number[]): Promise<Nginx> {
+  mkdirSync(prefix, { recursive: true });
+  const listen = await freePort();
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(prefix, listen, ports));
+  const ngLog: string[] = [];
+  const proc = spawn(nginxPath(), ['-c', conf, '-p', prefix, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr!.on('data', (b: Buffer) => ngLog.push(b.toString()));
+  const url = `http://127.0.0.1:${listen}`;
+  const stop = () => stopProcess(proc);
+  await waitFor(`${url}/api/health/live`, proc, 10_000).catch(async (e) => {
+    await stop();
+    throw new Error(`nginx: ${(e as Error).message}\n${ngLog.join('')}${existsSync(join(prefix, 'error.log')) ? readFileSync(join(prefix, 'error.log'), 'utf8') : ''}`);
+  });
+  return { url, proc, stop };
+}
+
+async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
+export interface ClusterOptions {
+  pgAdminUrl: string;
+  redisUrl: string;
+  count: number;
+  hooksDir: string;
+  /** The URL the nodes (and the CLI) use for the new database, e.g. through PgBouncer. @default the database itself */
+  dbVia?: (url: string) => string;
+  /** `ALTER DATABASE … SET name = value` on the new database before any node connects. */
+  databaseSettings?: Record<string, string>;
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const tmp = mkdtempSync(join(tmpdir(), 'basalt-cluster-'));
   const dbName = `basalt_t_cluster_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: opts.pgAdminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${dbName}"`);
+  for (const [name, value] of Object.entries(opts.databaseSettings ?? {})) {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`not a setting name: ${name}`);
+    await admin.query(`ALTER DATABASE "${dbName}" SET ${name} = '${value.replace(/'/g, "''")}'`);
+  }
   await admin.end();
-  const dbUrl = new URL(opts.pgAdminUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const direct = new URL(opts.pgAdminUrl);
+  direct.pathname = `/${dbName}`;
+  const dbUrl = new URL(opts.dbVia ? opts.dbVia(direct.href) : direct.href);
   const nodes: BasaltNode[] = [];
-  let nginx: ChildProcess | undefined;
+  let nginx: Nginx | undefined;
 
   const start = async (i: number): Promise<BasaltNode> => {
     const port = await freePort();
@@ -156,13 +208,8 @@ export async function startCluster(opts: { pgAdminUrl: string; redisUrl: string;
   };
 
   const stop = async () => {
-    for (const p of [nginx, ...nodes.map((n) => n.proc)]) {
-      if (!p || p.exitCode !== null || p.signalCode !== null) continue;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    }
+    await nginx?.stop();
+    for (const n of nodes) await stopProcess(n.proc);
     const c = new pg.Client({ connectionString: opts.pgAdminUrl });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
@@ -178,20 +225,8 @@ export async function startCluster(opts: { pgAdminUrl: string; redisUrl: string;
     for (let i = 1; i < opts.count; i++) rest.push(start(i));
     await Promise.all(rest);
     nodes.sort((a, b) => a.name.localeCompare(b.name));
-
-    const prefix = join(tmp, 'nginx');
-    spawnSync('mkdir', ['-p', prefix]);
-    const listen = await freePort();
-    const conf = join(prefix, 'nginx.conf');
-    writeFileSync(conf, nginxConfig(prefix, listen, nodes.map((n) => n.port)));
-    const ngLog: string[] = [];
-    nginx = spawn(nginxPath(), ['-c', conf, '-p', prefix, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stderr!.on('data', (b: Buffer) => ngLog.push(b.toString()));
-    const url = `http://127.0.0.1:${listen}`;
-    await waitFor(`${url}/api/health/live`, nginx, 10_000).catch((e) => {
-      throw new Error(`nginx: ${(e as Error).message}\n${ngLog.join('')}${existsSync(join(prefix, 'error.log')) ? readFileSync(join(prefix, 'error.log'), 'utf8') : ''}`);
-    });
-    return { nodes, url, dbUrl: dbUrl.href, stop };
+    nginx = await startNginx(join(tmp, 'nginx'), nodes.map((n) => n.port));
+    return { nodes, url: nginx.url, dbUrl: dbUrl.href, directDbUrl: direct.href, stop };
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;

@@ -6,14 +6,16 @@
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
 import { isIpOrSubnet } from '../net/ip-list.js';
-import { DEFAULT_RATE_LIMIT_RULES, type RateLimitRule, type Settings } from './settings.js';
+import { CronDefinitionError, CronSchedule } from '../cron/cron-schedule.js';
+import { DEFAULT_RATE_LIMIT_RULES, type BackupS3Settings, type RateLimitRule, type Settings } from './settings.js';
 
 type Kind = 'string' | 'bool' | 'int';
 /** `ips`: IPs or CIDR subnets; `headers`: HTTP header names. */
 type ListKind = 'ips' | 'headers';
 type SectionName = Exclude<keyof Settings, 'superuserIPs'>;
 
-const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> = {
+/** `s3`: a nested object of {@link S3_KEYS}, merged key by key (a PATCH without `secret` keeps it). */
+const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules' | 's3'>> = {
   meta: { appName: 'string', appURL: 'string', senderName: 'string', senderAddress: 'string', hideControls: 'bool', accentColor: 'string' },
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
   rateLimits: { enabled: 'bool', rules: 'rules', excludedIPs: 'ips' },
@@ -21,6 +23,17 @@ const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> =
   sqlConsole: { allowWrites: 'bool' },
   trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
   logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
+  backups: { cron: 'string', cronMaxKeep: 'int', s3: 's3' },
+};
+
+const S3_KEYS: Record<keyof BackupS3Settings, Kind> = {
+  enabled: 'bool',
+  bucket: 'string',
+  region: 'string',
+  endpoint: 'string',
+  accessKey: 'string',
+  secret: 'string',
+  forcePathStyle: 'bool',
 };
 
 /** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
@@ -101,6 +114,31 @@ function mergeRules(value: unknown, errors: ErrorData): RateLimitRule[] | null {
   return rules;
 }
 
+/**
+ * A nested S3 object merged key by key into `target` and `stored` (both changed in place), so a
+ * PATCH that leaves out `secret` keeps the stored one; false with `errors[key]` set when wrong.
+ */
+function mergeS3(value: unknown, target: Record<string, unknown>, stored: Record<string, unknown>, errors: ErrorData, key: string): boolean {
+  if (!isObject(value)) {
+    errors[key] = fieldError('validation_invalid_type', 'Must be an object.');
+    return false;
+  }
+  const e: Record<string, FieldError> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const kind = S3_KEYS[k as keyof BackupS3Settings];
+    if (!kind) {
+      e[k] = fieldError('validation_unknown_field', 'Unknown field.');
+      continue;
+    }
+    const c = coerce(v, kind);
+    if (c.ok) target[k] = stored[k] = c.value;
+    else e[k] = invalidType(kind);
+  }
+  if (Object.keys(e).length === 0) return true;
+  errors[key] = e;
+  return false;
+}
+
 /** A list of strings (trimmed), each checked; null with `errors[key]` set when any is wrong. */
 function mergeList(value: unknown, kind: ListKind, errors: ErrorData, key: string): string[] | null {
   const limits = LIST_LIMITS[kind];
@@ -172,6 +210,32 @@ function validate(s: Settings): ErrorData {
   else if (s.logs.maxDays > MAX_LOG_DAYS) logs.maxDays = fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_LOG_DAYS}.`);
   if (Math.abs(s.logs.minLevel) > 1000) logs.minLevel = fieldError('validation_out_of_range', 'Must be between -1000 and 1000.');
   if (Object.keys(logs).length > 0) errors.logs = logs;
+
+  const backups = validateBackups(s.backups);
+  if (Object.keys(backups).length > 0) errors.backups = backups;
+  return errors;
+}
+
+/** PocketBase's BackupsConfig rules: a valid cron expression, a count to keep when it is set, a complete S3 target when enabled. */
+function validateBackups(b: Settings['backups']): ErrorData {
+  const errors: ErrorData = {};
+  if (b.cron !== '') {
+    try {
+      CronSchedule.parse(b.cron);
+    } catch (err) {
+      if (!(err instanceof CronDefinitionError)) throw err;
+      errors.cron = fieldError('validation_invalid_cron', `Invalid cron expression: ${err.message}.`);
+    }
+  }
+  if (b.cronMaxKeep < 0) errors.cronMaxKeep = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 1.');
+  else if (b.cron !== '' && b.cronMaxKeep === 0) errors.cronMaxKeep = required();
+  else if (b.cronMaxKeep > 10_000) errors.cronMaxKeep = fieldError('validation_max_less_equal_than_required', 'Must be no greater than 10000.');
+  if (b.s3.enabled) {
+    const s3: Record<string, FieldError> = {};
+    for (const k of ['bucket', 'region', 'endpoint', 'accessKey', 'secret'] as const) if (b.s3[k] === '') s3[k] = required();
+    if (!s3.endpoint && !isHttpUrl(b.s3.endpoint)) s3.endpoint = fieldError('validation_is_url', 'Must be a valid http(s) URL.');
+    if (Object.keys(s3).length > 0) errors.s3 = s3;
+  }
   return errors;
 }
 
@@ -221,6 +285,9 @@ export function applySettingsPatch(
       const kind = spec[key];
       if (!kind) {
         sectionErrors[key] = fieldError('validation_unknown_field', 'Unknown field.');
+      } else if (kind === 's3') {
+        const storedS3 = isObject(storedSection[key]) ? (storedSection[key] as Record<string, unknown>) : (storedSection[key] = {});
+        mergeS3(value, target[key] as Record<string, unknown>, storedS3, sectionErrors, key);
       } else if (kind === 'rules') {
         const rules = mergeRules(value, sectionErrors);
         if (rules) target[key] = storedSection[key] = rules;
@@ -252,7 +319,11 @@ export function overlaySettings(defaults: Settings, stored: StoredSettings): Set
     const spec = SECTIONS[sectionName as SectionName];
     if (!spec || !isObject(section)) continue;
     const target = out[sectionName as SectionName] as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(section)) if (spec[key]) target[key] = value;
+    for (const [key, value] of Object.entries(section)) {
+      if (spec[key] === 's3') {
+        if (isObject(value)) for (const [k, v] of Object.entries(value)) if (S3_KEYS[k as keyof BackupS3Settings]) (target[key] as Record<string, unknown>)[k] = v;
+      } else if (spec[key]) target[key] = value;
+    }
   }
   if (!Array.isArray(out.rateLimits.rules)) out.rateLimits.rules = DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r }));
   if (!Array.isArray(out.rateLimits.excludedIPs)) out.rateLimits.excludedIPs = [];

@@ -1,6 +1,6 @@
 /**
  * The runtime settings (`/api/settings`, PocketBase's shape): app meta used in emails, SMTP,
- * rate limits, batch requests, the trusted proxy and the superuser IP allowlist. They live in the database so every node reads the same values; defaults
+ * rate limits, batch requests, the trusted proxy, the superuser IP allowlist and backups. They live in the database so every node reads the same values; defaults
  * come from the start-up Config (`--app-name`, `--app-url`) for anything never saved.
  */
 import type { Config } from '../config.js';
@@ -98,6 +98,30 @@ export interface LogsSettings {
   logAuthId: boolean;
 }
 
+/** Where backups go when not on local disk (PocketBase's `S3Config` of `BackupsConfig`). */
+export interface BackupS3Settings {
+  /** @default false: backups stay in `<dataDir>/backups` */
+  enabled: boolean;
+  bucket: string;
+  region: string;
+  /** The S3 API's base URL (`https://s3.eu-west-1.amazonaws.com`, a MinIO or R2 address). */
+  endpoint: string;
+  accessKey: string;
+  /** Never serialized: GET omits it; a PATCH without it keeps the stored one. */
+  secret: string;
+  /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. @default false */
+  forcePathStyle: boolean;
+}
+
+/** Backups (`/api/backups`), PocketBase's `BackupsConfig`. */
+export interface BackupsSettings {
+  /** A cron expression for automatic backups (`0 3 * * *`); empty turns them off. @default "" */
+  cron: string;
+  /** Automatic backups kept (the oldest are deleted past it); needed when `cron` is set. @default 3 */
+  cronMaxKeep: number;
+  s3: BackupS3Settings;
+}
+
 export interface Settings {
   /** When not empty, superuser requests from any other IP or subnet are refused (403). @default [] */
   superuserIPs: string[];
@@ -108,6 +132,7 @@ export interface Settings {
   sqlConsole: SqlConsoleSettings;
   trustedProxy: TrustedProxySettings;
   logs: LogsSettings;
+  backups: BackupsSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -136,13 +161,15 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     sqlConsole: { allowWrites: false },
     trustedProxy: { headers: [], useLeftmostIP: false },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+    backups: { cron: '', cronMaxKeep: 3, s3: { enabled: false, bucket: '', region: '', endpoint: '', accessKey: '', secret: '', forcePathStyle: false } },
   };
 }
 
 /** Settings as the API shows them: secrets left out. */
 export function redactSettings(settings: Settings): Record<string, unknown> {
   const { password: _password, ...smtp } = settings.smtp;
-  return { ...settings, smtp };
+  const { secret: _secret, ...s3 } = settings.backups.s3;
+  return { ...settings, smtp, backups: { ...settings.backups, s3 } };
 }
 
 /** PocketBase's fallbacks for the batch values that 0 leaves to the default. */

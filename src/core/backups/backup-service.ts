@@ -1,0 +1,362 @@
+/**
+ * Backups (`/api/backups`, PocketBase's apis/backup*.go and core/base_backup.go): one zip holds a
+ * consistent copy of the database (the engine's own: `data.db` or `data.sql`, see
+ * DatabaseBackups), every stored file under `storage/`, and a small manifest. Zips live in the
+ * backup store: `<dataDir>/backups` or the S3 target of `settings.backups.s3`.
+ *
+ * A restore checks the zip completely (entry names, sizes, a database this engine can restore)
+ * before it touches anything; then it closes the request gate (`restoring`: every request but
+ * health gets a 503), waits for the requests in flight, replaces the database in one transaction,
+ * replaces the stored files, reloads every cache, and opens the gate again. Clients see the old
+ * data or the new, never a mix.
+ *
+ * One backup or restore runs at a time on a node (PocketBase's `@activeBackup` store key).
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Clock } from '../clock.js';
+import { badRequest, fieldError, isApiError, MESSAGES, type ErrorData } from '../errors.js';
+import { detectFileType } from '../files/detect-file-type.js';
+import { isSafeStorageKey } from '../files/storage-key.js';
+import type { BackupFileInfo, BackupStore, BackupStoreFactory, Database, FileStorage, Logger } from '../ports.js';
+import type { SettingsService } from '../settings/settings-service.js';
+import { AUTO_BACKUP_PREFIX, BACKUP_KEY_MAX_LENGTH, BACKUP_NAME_PATTERN, generateBackupName, isBackupKey, MANUAL_BACKUP_PREFIX } from './backup-key.js';
+import { BackupZipError, extractZip, underDir, writeZip, type ZipSource } from './backup-zip.js';
+
+/** The manifest every Basalt backup starts with. */
+export const MANIFEST_NAME = 'basalt-backup.json';
+const STORAGE_DIR = 'storage';
+const MANIFEST_FORMAT = 'basalt-backup';
+
+/** A zip may inflate to this many times its own size (plus {@link INFLATE_ALLOWANCE}), and never past the free disk space. */
+const MAX_INFLATE_RATIO = 200;
+const INFLATE_ALLOWANCE = 64 << 20;
+const MAX_ENTRIES = 5_000_000;
+
+export const BACKUP_MESSAGES = {
+  busy: 'Try again later - another backup/restore process has already been started.',
+  unavailable: 'Backups are not available on this server.',
+  inUse: 'The backup is currently being used and cannot be deleted.',
+  missingOrDeleted: 'Invalid or already deleted backup file.',
+  missing: 'Missing or invalid backup file.',
+  stillRunning: 'Try again later - requests still running did not finish in time for the restore.',
+} as const;
+
+export interface BackupServiceDeps {
+  db: Database;
+  files: FileStorage;
+  /** Absent: this server has no backup store (the routes answer 400). */
+  stores: BackupStoreFactory | null;
+  settings: SettingsService;
+  clock: Clock;
+  logger: Logger;
+  /** Where zips are built and extracted (inside the data directory: renames stay on one disk). */
+  tempDir: string;
+  /** After a restore: every cache read from the database again (catalogue, settings, webhooks…). */
+  reload: () => Promise<void>;
+}
+
+export interface RestoreOptions {
+  /**
+   * Waits for the requests in flight (other than the one asking for the restore) once the gate
+   * is closed; false when they did not finish in time (the restore is then called off).
+   */
+  drain: () => Promise<boolean>;
+}
+
+const validation = (data: ErrorData) => badRequest(MESSAGES.validationFailed, data);
+
+export class BackupService {
+  /** The backup being made or restored (PocketBase's `@activeBackup`), or null. */
+  private active: string | null = null;
+  private gateClosed = false;
+
+  constructor(private readonly deps: BackupServiceDeps) {}
+
+  /** Whether a backup or a restore is running on this node (`canBackup` of `/api/health` is its negation). */
+  get busy(): boolean {
+    return this.active !== null;
+  }
+
+  /** Whether requests must be refused (503): a restore is replacing the data. */
+  get restoring(): boolean {
+    return this.gateClosed;
+  }
+
+  async list(): Promise<BackupFileInfo[]> {
+    const items = await this.withStore((store) => store.list());
+    return items.filter((i) => isBackupKey(i.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** `POST /api/backups`: a new backup named `name` (PocketBase's rule), or a generated name. Returns its key. */
+  async create(name: unknown): Promise<string> {
+    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
+    if (name !== undefined && name !== null && name !== '') {
+      if (typeof name !== 'string') throw validation({ name: fieldError('validation_invalid_type', 'Must be a string.') });
+      if (name.length > BACKUP_KEY_MAX_LENGTH) throw validation({ name: fieldError('validation_length_out_of_range', `The length must be between 1 and ${BACKUP_KEY_MAX_LENGTH}.`) });
+      if (!BACKUP_NAME_PATTERN.test(name)) throw validation({ name: fieldError('validation_match_invalid', 'Must be in a valid format.') });
+      if (await this.withStore((store) => store.stat(name))) {
+        throw validation({ name: fieldError('validation_backup_name_exists', 'The backup file name is invalid or already exists.') });
+      }
+    }
+    const key = typeof name === 'string' && name !== '' ? name : this.generatedName(MANUAL_BACKUP_PREFIX);
+    try {
+      await this.exclusive(key, () => this.withStore((store) => this.build(store, key)));
+    } catch (err) {
+      if (isApiError(err)) throw err;
+      // PocketBase's answer to any failure (an unreachable S3 target, a missing pg_dump): the cause is logged.
+      this.deps.logger.error({ err, key }, 'backup failed');
+      throw badRequest('Failed to create backup.');
+    }
+    return key;
+  }
+
+  /**
+   * The `__pbAutoBackup__` cron: a backup named `@auto_pb_backup_…`, then only the newest
+   * `cronMaxKeep` automatic backups are kept (others are never touched).
+   */
+  async createAutomatic(): Promise<void> {
+    const key = this.generatedName(AUTO_BACKUP_PREFIX);
+    await this.exclusive(key, () => this.withStore((store) => this.build(store, key)));
+    const keep = this.deps.settings.get().backups.cronMaxKeep;
+    if (keep <= 0) return;
+    await this.withStore(async (store) => {
+      const autos = (await store.list()).filter((i) => i.key.startsWith(AUTO_BACKUP_PREFIX));
+      autos.sort((a, b) => b.modified.getTime() - a.modified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+      for (const old of autos.slice(keep)) {
+        await store.delete(old.key).catch((err: unknown) => this.deps.logger.error({ err, key: old.key }, 'deleting an old automatic backup failed'));
+      }
+    });
+  }
+
+  /** `POST /api/backups/upload`: stores an uploaded zip as `filename`, streamed to disk first. */
+  async upload(filename: string | null, content: Readable | null): Promise<void> {
+    if (filename === null || content === null) throw validation({ file: fieldError('validation_required', 'Missing required value.') });
+    if (!isBackupKey(filename)) {
+      content.resume();
+      throw validation({ file: fieldError('validation_invalid_backup_name', `The file name must end with .zip and use only letters, digits, "_", "-", "@" and "." (${BACKUP_KEY_MAX_LENGTH} characters at most).`) });
+    }
+    await this.inTemp('upload', async (dir) => {
+      const path = join(dir, 'upload.zip');
+      try {
+        await pipeline(content, createWriteStream(path));
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'backup upload failed');
+        throw badRequest('Failed to upload backup.');
+      }
+      if (!(await looksLikeZip(path))) throw validation({ file: fieldError('validation_invalid_mime_type', 'The file must be a zip archive (application/zip).') });
+      await this.withStore(async (store) => {
+        if (await store.stat(filename)) throw validation({ file: fieldError('validation_backup_name_exists', 'Backup file with the specified name already exists.') });
+        await store.save(filename, path);
+      });
+    });
+  }
+
+  /** The zip of `key` for a download, or null when there is none. */
+  async download(key: string): Promise<{ stream: Readable; size: number } | null> {
+    if (!isBackupKey(key)) return null;
+    const store = await this.openStore();
+    try {
+      const info = await store.stat(key);
+      const stream = info ? await store.read(key) : null;
+      if (!info || !stream) {
+        await store.close();
+        return null;
+      }
+      stream.once('close', () => void store.close().catch(() => {}));
+      return { stream, size: info.size };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    if (key === this.active) throw badRequest(BACKUP_MESSAGES.inUse);
+    if (!isBackupKey(key)) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
+    const deleted = await this.withStore((store) => store.delete(key));
+    if (!deleted) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
+  }
+
+  /**
+   * `POST /api/backups/{key}/restore`. Everything that can refuse the zip runs before the gate
+   * closes: a bad zip is a 400 with nothing changed.
+   */
+  async restore(key: string, options: RestoreOptions): Promise<void> {
+    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
+    if (!isBackupKey(key)) throw badRequest(BACKUP_MESSAGES.missing);
+    const backups = this.deps.db.backups;
+    if (!backups || !this.deps.stores) throw badRequest(BACKUP_MESSAGES.unavailable);
+    await this.exclusive(key, () =>
+      this.inTemp('restore', async (dir) => {
+        const zipPath = await this.withStore(async (store) => ((await store.stat(key)) ? store.localCopy(key, join(dir, 'backup.zip')) : null));
+        if (!zipPath) throw badRequest(BACKUP_MESSAGES.missing);
+        const extracted = join(dir, 'extracted');
+        await mkdir(extracted);
+        const dbFile = await this.unpack(zipPath, extracted, backups.fileName);
+        const reason = await backups.check(dbFile);
+        if (reason) throw badRequest(`Invalid backup file: ${reason}`);
+        const keys = await storedKeysUnder(join(extracted, STORAGE_DIR));
+
+        this.gateClosed = true;
+        try {
+          if (!(await options.drain())) throw badRequest(BACKUP_MESSAGES.stillRunning);
+          await backups.restore(dbFile);
+          this.deps.logger.info({ key }, 'backup restored: database replaced');
+          await this.replaceFiles(join(extracted, STORAGE_DIR), keys);
+          await this.deps.reload();
+          this.deps.logger.info({ key, files: keys.length }, 'backup restored');
+        } finally {
+          this.gateClosed = false;
+        }
+      }),
+    );
+  }
+
+  /** Extracts the manifest, the database copy and the stored files; refuses a zip that is not a Basalt backup of this engine. */
+  private async unpack(zipPath: string, dir: string, dbName: string): Promise<string> {
+    const size = (await stat(zipPath)).size;
+    const free = await freeBytes(dir);
+    const maxTotalBytes = Math.min(free, size * MAX_INFLATE_RATIO + INFLATE_ALLOWANCE);
+    const accept = (name: string): string | null => {
+      if (name === MANIFEST_NAME || name === dbName) return name;
+      if (name.startsWith(`${STORAGE_DIR}/`) && isSafeStorageKey(name.slice(STORAGE_DIR.length + 1))) return name;
+      return null; // another engine's copy, PocketBase's auxiliary.db…: not ours to restore
+    };
+    try {
+      await extractZip(zipPath, dir, accept, { maxEntries: MAX_ENTRIES, maxTotalBytes });
+    } catch (err) {
+      if (err instanceof BackupZipError) throw badRequest(`Invalid backup file: ${err.message}.`);
+      throw err;
+    }
+    const manifest = await readManifest(join(dir, MANIFEST_NAME));
+    const engine = this.deps.db.engine;
+    if (manifest && manifest.engine !== engine) {
+      throw badRequest(`Invalid backup file: it was made on ${String(manifest.engine)}, and this server runs on ${engine}.`);
+    }
+    const dbFile = join(dir, dbName);
+    if (!(await stat(dbFile).catch(() => null))?.isFile()) throw badRequest(`Invalid backup file: it has no ${dbName} (not a Basalt backup of a ${engine} database).`);
+    return dbFile;
+  }
+
+  /** Every stored file becomes the backup's: its files written, the others deleted. */
+  private async replaceFiles(dir: string, keys: string[]): Promise<void> {
+    const { files } = this.deps;
+    const wanted = new Set(keys);
+    for (const key of keys) {
+      const data = await readFile(underDir(dir, key));
+      await files.put(key, data, (await detectFileType(data)).mime);
+    }
+    for (const key of await files.list('')) if (!wanted.has(key)) await files.delete(key);
+  }
+
+  /** Builds the zip in the temporary folder, then hands it to the store. */
+  private async build(store: BackupStore, key: string): Promise<void> {
+    const backups = this.deps.db.backups;
+    if (!backups) throw badRequest(BACKUP_MESSAGES.unavailable);
+    await this.inTemp('backup', async (dir) => {
+      const dbFile = join(dir, backups.fileName);
+      await backups.dump(dbFile);
+      // Listed after the database copy: a file is stored before the write that references it
+      // commits, so every file the copy references is listed (a file deleted since is not).
+      const keys = (await this.deps.files.list('')).filter(isSafeStorageKey).sort();
+      const manifest = { format: MANIFEST_FORMAT, version: 1, engine: this.deps.db.engine, created: new Date(this.deps.clock.now()).toISOString(), files: keys.length };
+      const sources: ZipSource[] = [
+        { name: MANIFEST_NAME, text: JSON.stringify(manifest, null, 2) },
+        { name: backups.fileName, file: dbFile },
+        ...keys.map((k): ZipSource => ({ name: `${STORAGE_DIR}/${k}`, open: () => this.deps.files.read(k) })),
+      ];
+      const zipPath = join(dir, 'backup.zip');
+      await writeZip(zipPath, sources);
+      await store.save(key, zipPath);
+    });
+    this.deps.logger.info({ key }, 'backup created');
+  }
+
+  private generatedName(prefix: string): string {
+    return generateBackupName(prefix, this.deps.settings.get().meta.appName, this.deps.clock.now());
+  }
+
+  private async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
+    this.active = key;
+    try {
+      return await work();
+    } finally {
+      this.active = null;
+    }
+  }
+
+  private async openStore(): Promise<BackupStore> {
+    const { stores, settings } = this.deps;
+    if (!stores || !this.deps.db.backups) throw badRequest(BACKUP_MESSAGES.unavailable);
+    const s3 = settings.get().backups.s3;
+    return stores(s3.enabled ? { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, accessKey: s3.accessKey, secret: s3.secret, forcePathStyle: s3.forcePathStyle } : null);
+  }
+
+  private async withStore<T>(work: (store: BackupStore) => Promise<T>): Promise<T> {
+    const store = await this.openStore();
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Runs `work` with a fresh folder under the temporary directory, removed afterwards. */
+  private async inTemp<T>(label: string, work: (dir: string) => Promise<T>): Promise<T> {
+    const dir = join(this.deps.tempDir, `${label}_${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      return await work(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A zip starts with a local file header, or is empty (only the end-of-central-directory record). */
+async function looksLikeZip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    return bytesRead === 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readManifest(path: string): Promise<Record<string, unknown> | null> {
+  const info = await stat(path).catch(() => null);
+  if (!info || info.size > 64 << 10) return null;
+  try {
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) && (value as Record<string, unknown>).format === MANIFEST_FORMAT ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The storage keys of the files under `dir` (none when it does not exist). */
+async function storedKeysUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .filter(isSafeStorageKey)
+    .sort();
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  try {
+    const s = await statfs(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return Number.MAX_SAFE_INTEGER;
+  }
+}

@@ -8,7 +8,7 @@
  * newer server). The password goes to them through PGPASSWORD, never on the command line.
  */
 import { spawn } from 'node:child_process';
-import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import type { DatabaseBackups } from '../../core/ports.js';
 import { LOGS_TABLE } from '../../core/logs/log-store.js';
 import { checkDump, dumpIdent } from './dump-guard.js';
@@ -22,7 +22,7 @@ export class PostgresBackups implements DatabaseBackups {
 
   constructor(
     url: string,
-    private readonly pool: Pick<pg.Pool, 'query'>,
+    private readonly kysely: Kysely<any>,
   ) {
     const parsed = new URL(url);
     const password = parsed.password ? decodeURIComponent(parsed.password) : null;
@@ -31,7 +31,7 @@ export class PostgresBackups implements DatabaseBackups {
   }
 
   private async schemaName(): Promise<string> {
-    const { rows } = await this.pool.query<{ s: string }>('SELECT current_schema() AS s');
+    const { rows } = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(this.kysely);
     if (!rows[0]?.s) throw new Error('no current schema: check the search_path of the database role');
     return rows[0].s;
   }

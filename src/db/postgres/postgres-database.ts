@@ -227,7 +227,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
   const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool });
   db.tracing = options.tracing ?? null;
-  db.backups = new PostgresBackups(options.url, pool);
+  db.backups = new PostgresBackups(options.url, kysely);
   return db;
 }
 

@@ -44,6 +44,8 @@ export const BACKUP_MESSAGES = {
   missingOrDeleted: 'Invalid or already deleted backup file.',
   missing: 'Missing or invalid backup file.',
   stillRunning: 'Try again later - requests still running did not finish in time for the restore.',
+  createFailed: 'Failed to create backup.',
+  uploadFailed: 'Failed to upload backup.',
 } as const;
 
 export interface BackupServiceDeps {
@@ -88,7 +90,7 @@ export class BackupService {
   }
 
   async list(): Promise<BackupFileInfo[]> {
-    const items = await this.withStore((store) => store.list());
+    const items = await this.withStore((store) => store.list(), 'Failed to retrieve backup items.');
     return items.filter((i) => isBackupKey(i.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
@@ -99,19 +101,13 @@ export class BackupService {
       if (typeof name !== 'string') throw validation({ name: fieldError('validation_invalid_type', 'Must be a string.') });
       if (name.length > BACKUP_KEY_MAX_LENGTH) throw validation({ name: fieldError('validation_length_out_of_range', `The length must be between 1 and ${BACKUP_KEY_MAX_LENGTH}.`) });
       if (!BACKUP_NAME_PATTERN.test(name)) throw validation({ name: fieldError('validation_match_invalid', 'Must be in a valid format.') });
-      if (await this.withStore((store) => store.stat(name))) {
+      if (await this.withStore((store) => store.stat(name), BACKUP_MESSAGES.createFailed)) {
         throw validation({ name: fieldError('validation_backup_name_exists', 'The backup file name is invalid or already exists.') });
       }
     }
     const key = typeof name === 'string' && name !== '' ? name : this.generatedName(MANUAL_BACKUP_PREFIX);
-    try {
-      await this.exclusive(key, () => this.withStore((store) => this.build(store, key)));
-    } catch (err) {
-      if (isApiError(err)) throw err;
-      // PocketBase's answer to any failure (an unreachable S3 target, a missing pg_dump): the cause is logged.
-      this.deps.logger.error({ err, key }, 'backup failed');
-      throw badRequest('Failed to create backup.');
-    }
+    // PocketBase's answer to any failure (an unreachable S3 target, a missing pg_dump): the cause is logged.
+    await this.exclusive(key, () => this.withStore((store) => this.build(store, key), BACKUP_MESSAGES.createFailed));
     return key;
   }
 
@@ -146,13 +142,13 @@ export class BackupService {
         await pipeline(content, createWriteStream(path));
       } catch (err) {
         this.deps.logger.warn({ err }, 'backup upload failed');
-        throw badRequest('Failed to upload backup.');
+        throw badRequest(BACKUP_MESSAGES.uploadFailed);
       }
       if (!(await looksLikeZip(path))) throw validation({ file: fieldError('validation_invalid_mime_type', 'The file must be a zip archive (application/zip).') });
       await this.withStore(async (store) => {
         if (await store.stat(filename)) throw validation({ file: fieldError('validation_backup_name_exists', 'Backup file with the specified name already exists.') });
         await store.save(filename, path);
-      });
+      }, BACKUP_MESSAGES.uploadFailed);
     });
   }
 
@@ -178,7 +174,7 @@ export class BackupService {
   async delete(key: string): Promise<void> {
     if (key === this.active) throw badRequest(BACKUP_MESSAGES.inUse);
     if (!isBackupKey(key)) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
-    const deleted = await this.withStore((store) => store.delete(key));
+    const deleted = await this.withStore((store) => store.delete(key), BACKUP_MESSAGES.missingOrDeleted);
     if (!deleted) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
   }
 
@@ -193,7 +189,7 @@ export class BackupService {
     if (!backups || !this.deps.stores) throw badRequest(BACKUP_MESSAGES.unavailable);
     await this.exclusive(key, () =>
       this.inTemp('restore', async (dir) => {
-        const zipPath = await this.withStore(async (store) => ((await store.stat(key)) ? store.localCopy(key, join(dir, 'backup.zip')) : null));
+        const zipPath = await this.withStore(async (store) => ((await store.stat(key)) ? store.localCopy(key, join(dir, 'backup.zip')) : null), BACKUP_MESSAGES.missing);
         if (!zipPath) throw badRequest(BACKUP_MESSAGES.missing);
         const extracted = join(dir, 'extracted');
         await mkdir(extracted);
@@ -298,12 +294,22 @@ export class BackupService {
     return stores(s3.enabled ? { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, accessKey: s3.accessKey, secret: s3.secret, forcePathStyle: s3.forcePathStyle } : null);
   }
 
-  private async withStore<T>(work: (store: BackupStore) => Promise<T>): Promise<T> {
-    const store = await this.openStore();
+  /**
+   * Runs `work` on the store in force. With `failure`, an error that is not an ApiError (an
+   * unreachable S3 target, a full disk) is logged and answered as that 400, as PocketBase does.
+   */
+  private async withStore<T>(work: (store: BackupStore) => Promise<T>, failure?: string): Promise<T> {
     try {
-      return await work(store);
-    } finally {
-      await store.close();
+      const store = await this.openStore();
+      try {
+        return await work(store);
+      } finally {
+        await store.close();
+      }
+    } catch (err) {
+      if (!failure || isApiError(err)) throw err;
+      this.deps.logger.error({ err }, failure);
+      throw badRequest(failure);
     }
   }
 

@@ -354,6 +354,22 @@ describe('keys and names', () => {
   });
 });
 
+describe('PostgreSQL without its client binaries', () => {
+  it('a backup answers 400 "Failed to create backup." and leaves nothing behind', async () => {
+    if (a.engine !== 'postgres') return;
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const res = await send(a, 'POST', '/api/backups', { auth: pbA.authStore.token, body: { name: 'no_pg_dump.zip' } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ status: 400, message: 'Failed to create backup.', data: {} });
+    } finally {
+      process.env.PATH = path;
+    }
+    expect((await pbA.backups.getFullList()).map((x) => x.key)).not.toContain('no_pg_dump.zip');
+  });
+});
+
 describe('one backup or restore at a time', () => {
   it('a create while another runs → 400; health says canBackup when none runs', async () => {
     const results = await Promise.all([statusOf(pbA.backups.create('one.zip')), statusOf(pbA.backups.create('two.zip')), statusOf(pbA.backups.create(''))]);

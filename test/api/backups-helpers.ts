@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { Readable } from 'node:stream';
+import yauzl from 'yauzl';
 import yazl from 'yazl';
 import type { TestApp } from '../harness/test-app.js';
 import { readAll } from '../../src/core/files/read-stream.js';
@@ -54,4 +55,18 @@ export async function zipSlip(name: string, content: string): Promise<Buffer> {
   }
   if (replaced !== 2) throw new Error('zip-slip fixture not built');
   return out;
+}
+
+/** The text of one entry of a zip (null when it has none). */
+export async function entryText(zip: Buffer, name: string): Promise<string | null> {
+  const archive = await yauzl.fromBufferPromise(zip, { lazyEntries: true });
+  try {
+    for await (const entry of archive.eachEntry()) {
+      if (entry.fileName !== name) continue;
+      return (await readAll((await archive.openReadStreamPromise(entry)) as Readable, 1 << 30)).toString('utf8');
+    }
+    return null;
+  } finally {
+    archive.close();
+  }
 }

@@ -12,7 +12,7 @@ import { addHooks, createAuthRecord, createSuperuser } from '../harness/fixtures
 import { runScenarios, send } from '../harness/scenario.js';
 import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 import { signRecordToken } from '../../src/core/auth/tokens.js';
-import { makeZip, stateOf, zipSlip, type AppState } from './backups-helpers.js';
+import { entryText, makeZip, stateOf, zipSlip, type AppState } from './backups-helpers.js';
 
 const EMAIL = 'admin@example.com';
 const PASSWORD = 'password123';
@@ -82,6 +82,7 @@ beforeAll(async () => {
       { name: 'doc', type: 'file', maxSelect: 1, maxSize: 1 << 20 },
     ],
   });
+  await pbA.collections.create({ name: 'post_titles', type: 'view', viewQuery: 'SELECT id, title FROM posts' });
   await pbA.collection('users').create({ email: 'bob@example.com', password: 'bob-password-1', passwordConfirm: 'bob-password-1', name: 'Bob' });
   await pbA.settings.update({ meta: { appName: 'Backup Test' } });
 }, 60_000);
@@ -252,17 +253,8 @@ describe('zips that are not a backup of this engine: 400, nothing changed', () =
 
   it('a psql meta-command in a PostgreSQL dump is refused', async () => {
     if (b.engine !== 'postgres') return;
-    const zip = await download(pbA, 'final.zip');
-    const yauzl = await import('yauzl');
-    const archive = await yauzl.fromBufferPromise(zip, { lazyEntries: true });
-    let dump = '';
-    for await (const entry of archive.eachEntry()) {
-      if (entry.fileName !== 'data.sql') continue;
-      const chunks: Buffer[] = [];
-      for await (const c of await archive.openReadStreamPromise(entry)) chunks.push(c as Buffer);
-      dump = Buffer.concat(chunks).toString('utf8');
-    }
-    archive.close();
+    const dump = (await entryText(await download(pbA, 'final.zip'), 'data.sql'))!;
+    expect(dump.split('\n')[0]).toBe('--');
     expect(dump).toContain('CREATE TABLE public._collections (');
     const evil = dump.replace('SET statement_timeout = 0;', 'SET statement_timeout = 0;\n\\! touch /tmp/basalt-owned');
     await upload(pbB, 'meta.zip', await makeZip({ 'data.sql': evil }));
@@ -355,19 +347,43 @@ describe('keys and names', () => {
 });
 
 describe('PostgreSQL without its client binaries', () => {
-  it('a backup answers 400 "Failed to create backup." and leaves nothing behind', async () => {
+  it("Basalt's own dump: made and restored without pg_dump and psql, every record and file", async () => {
     if (a.engine !== 'postgres') return;
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      const res = await send(a, 'POST', '/api/backups', { auth: pbA.authStore.token, body: { name: 'no_pg_dump.zip' } });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ status: 400, message: 'Failed to create backup.', data: {} });
+      await pbA.backups.create('own_dump.zip');
+      const zip = await download(pbA, 'own_dump.zip');
+      expect((await entryText(zip, 'data.sql'))!.split('\n')[0]).toBe('-- Basalt PostgreSQL dump (made without pg_dump)');
+      await upload(pbB, 'own_dump.zip', zip);
+      await pbB.collection('posts').create(post(77_777, ' (only in b)'));
+      await pbB.backups.restore('own_dump.zip');
     } finally {
       process.env.PATH = path;
     }
-    expect((await pbA.backups.getFullList()).map((x) => x.key)).not.toContain('no_pg_dump.zip');
-  });
+    expect(await stateOf(b)).toEqual(await stateOf(a));
+    expect((await pbB.collection('post_titles').getList(1, 1)).totalItems).toBe((await pbA.collection('post_titles').getList(1, 1)).totalItems);
+    // The identity positions follow: new rows get new row ids.
+    await pbB.collection('posts').create(post(88_888));
+  }, 60_000);
+
+  it('an own dump with a statement a dump does not make, or two in one line, is refused', async () => {
+    if (a.engine !== 'postgres') return;
+    const before = await stateOf(b);
+    const dump = (await entryText(await download(pbA, 'own_dump.zip'), 'data.sql'))!;
+    const lines = dump.split('\n');
+    const table = lines.findIndex((l) => l.startsWith('"CREATE TABLE'));
+    const variants = [
+      [...lines.slice(0, 2), JSON.stringify('DROP TABLE public._collections'), ...lines.slice(2)],
+      [...lines.slice(0, table), JSON.stringify(`${JSON.parse(lines[table])}; DROP TABLE public._params`), ...lines.slice(table + 1)],
+    ];
+    for (const [i, variant] of variants.entries()) {
+      await upload(pbB, `evil${i}.zip`, await makeZip({ 'data.sql': variant.join('\n') }));
+      expect(await statusOf(pbB.backups.restore(`evil${i}.zip`)), `variant ${i}`).toBe(400);
+      expect(await stateOf(b)).toEqual(before);
+      await pbB.backups.delete(`evil${i}.zip`);
+    }
+  }, 60_000);
 });
 
 describe('one backup or restore at a time', () => {

@@ -45,6 +45,7 @@ export const BACKUP_MESSAGES = {
   missing: 'Missing or invalid backup file.',
   stillRunning: 'Try again later - requests still running did not finish in time for the restore.',
   createFailed: 'Failed to create backup.',
+  restoreFailed: 'Failed to restore the backup: its database could not be loaded, and nothing was changed.',
   uploadFailed: 'Failed to upload backup.',
 } as const;
 
@@ -201,7 +202,13 @@ export class BackupService {
         this.gateClosed = true;
         try {
           if (!(await options.drain())) throw badRequest(BACKUP_MESSAGES.stillRunning);
-          await backups.restore(dbFile);
+          try {
+            await backups.restore(dbFile);
+          } catch (err) {
+            // One transaction: nothing was changed (the cause, a statement of the copy or a lock wait, is logged).
+            this.deps.logger.error({ err, key }, 'restoring the database failed');
+            throw badRequest(BACKUP_MESSAGES.restoreFailed);
+          }
           this.deps.logger.info({ key }, 'backup restored: database replaced');
           await this.replaceFiles(join(extracted, STORAGE_DIR), keys);
           await this.deps.reload();

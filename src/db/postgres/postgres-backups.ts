@@ -4,14 +4,16 @@
  * restored with `psql` in one transaction that drops the schema and runs the dump: other
  * connections see the old data or the new, never a mix. The stored logs' rows are not dumped.
  *
- * The binaries must be installed and of a version that accepts the server's (pg_dump refuses a
- * newer server). The password goes to them through PGPASSWORD, never on the command line.
+ * The binaries must be of a version that accepts the server's (pg_dump refuses a newer server).
+ * The password goes to them through PGPASSWORD, never on the command line. Without them, Basalt
+ * makes and restores its own dump instead (own-dump.ts).
  */
 import { spawn } from 'node:child_process';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseBackups } from '../../core/ports.js';
 import { LOGS_TABLE } from '../../core/logs/log-store.js';
 import { checkDump, dumpIdent } from './dump-guard.js';
+import { checkOwnDump, isOwnDump, restoreOwnDump, writeOwnDump } from './own-dump.js';
 
 /** How long the restore waits for the locks of other sessions (other nodes' transactions) before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -40,14 +42,21 @@ export class PostgresBackups implements DatabaseBackups {
     const schema = await this.schemaName();
     // pg_dump's patterns take quoted names literally.
     const quoted = `"${schema.replace(/"/g, '""')}"`;
-    await this.run('pg_dump', ['--dbname', this.target.url, '--schema', quoted, '--exclude-table-data', `${quoted}."${LOGS_TABLE}"`, '--no-owner', '--no-privileges', '--file', path]);
+    try {
+      await this.run('pg_dump', ['--dbname', this.target.url, '--schema', quoted, '--exclude-table-data', `${quoted}."${LOGS_TABLE}"`, '--no-owner', '--no-privileges', '--file', path]);
+    } catch (err) {
+      if (!(err instanceof MissingBinary)) throw err;
+      await writeOwnDump(this.kysely, path);
+    }
   }
 
   async check(path: string): Promise<string | null> {
-    return checkDump(path, await this.schemaName());
+    const schema = await this.schemaName();
+    return (await isOwnDump(path)) ? checkOwnDump(path, schema) : checkDump(path, schema);
   }
 
   async restore(path: string): Promise<void> {
+    if (await isOwnDump(path)) return restoreOwnDump(this.kysely, path, await this.schemaName(), LOCK_TIMEOUT);
     const schema = dumpIdent(await this.schemaName());
     await this.run('psql', [
       '--no-psqlrc',
@@ -70,12 +79,20 @@ export class PostgresBackups implements DatabaseBackups {
         if (stderr.length < 4096) stderr += chunk.toString('utf8');
       });
       child.on('error', (err: NodeJS.ErrnoException) => {
-        reject(new Error(err.code === 'ENOENT' ? `${command} is not installed (backups on PostgreSQL need the PostgreSQL client binaries on the PATH)` : `${command} failed to start: ${err.message}`));
+        reject(err.code === 'ENOENT' ? new MissingBinary(command) : new Error(`${command} failed to start: ${err.message}`));
       });
       child.on('close', (code) => {
         if (code === 0) resolve();
         else reject(new Error(`${command} failed (exit ${String(code)}): ${stderr.trim().split('\n').slice(0, 5).join(' | ')}`));
       });
     });
+  }
+}
+
+/** The PostgreSQL client binary is not on the PATH. */
+class MissingBinary extends Error {
+  constructor(command: string) {
+    super(`${command} is not installed (a pg_dump backup needs the PostgreSQL client binaries on the PATH)`);
+    this.name = 'MissingBinary';
   }
 }

@@ -14,8 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../clock.js';
@@ -25,17 +25,9 @@ import { isSafeStorageKey } from '../files/storage-key.js';
 import type { BackupFileInfo, BackupStore, BackupStoreFactory, Database, FileStorage, Logger } from '../ports.js';
 import type { SettingsService } from '../settings/settings-service.js';
 import { AUTO_BACKUP_PREFIX, BACKUP_KEY_MAX_LENGTH, BACKUP_NAME_PATTERN, generateBackupName, isBackupKey, MANUAL_BACKUP_PREFIX } from './backup-key.js';
-import { BackupZipError, extractZip, underDir, writeZip, type ZipSource } from './backup-zip.js';
+import { underDir, writeZip, type ZipSource } from './backup-zip.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, STORAGE_DIR, storedKeysUnder, unpackBackup } from './backup-unpack.js';
 
-/** The manifest every Basalt backup starts with. */
-export const MANIFEST_NAME = 'basalt-backup.json';
-const STORAGE_DIR = 'storage';
-const MANIFEST_FORMAT = 'basalt-backup';
-
-/** A zip may inflate to this many times its own size (plus {@link INFLATE_ALLOWANCE}), and never past the free disk space. */
-const MAX_INFLATE_RATIO = 200;
-const INFLATE_ALLOWANCE = 64 << 20;
-const MAX_ENTRIES = 5_000_000;
 
 export const BACKUP_MESSAGES = {
   busy: 'Try again later - another backup/restore process has already been started.',
@@ -194,7 +186,7 @@ export class BackupService {
         if (!zipPath) throw badRequest(BACKUP_MESSAGES.missing);
         const extracted = join(dir, 'extracted');
         await mkdir(extracted);
-        const dbFile = await this.unpack(zipPath, extracted, backups.fileName);
+        const dbFile = await unpackBackup(zipPath, extracted, backups.fileName, this.deps.db.engine);
         const reason = await backups.check(dbFile);
         if (reason) throw badRequest(`Invalid backup file: ${reason}`);
         const keys = await storedKeysUnder(join(extracted, STORAGE_DIR));
@@ -218,32 +210,6 @@ export class BackupService {
         }
       }),
     );
-  }
-
-  /** Extracts the manifest, the database copy and the stored files; refuses a zip that is not a Basalt backup of this engine. */
-  private async unpack(zipPath: string, dir: string, dbName: string): Promise<string> {
-    const size = (await stat(zipPath)).size;
-    const free = await freeBytes(dir);
-    const maxTotalBytes = Math.min(free, size * MAX_INFLATE_RATIO + INFLATE_ALLOWANCE);
-    const accept = (name: string): string | null => {
-      if (name === MANIFEST_NAME || name === dbName) return name;
-      if (name.startsWith(`${STORAGE_DIR}/`) && isSafeStorageKey(name.slice(STORAGE_DIR.length + 1))) return name;
-      return null; // another engine's copy, PocketBase's auxiliary.db…: not ours to restore
-    };
-    try {
-      await extractZip(zipPath, dir, accept, { maxEntries: MAX_ENTRIES, maxTotalBytes });
-    } catch (err) {
-      if (err instanceof BackupZipError) throw badRequest(`Invalid backup file: ${err.message}.`);
-      throw err;
-    }
-    const manifest = await readManifest(join(dir, MANIFEST_NAME));
-    const engine = this.deps.db.engine;
-    if (manifest && manifest.engine !== engine) {
-      throw badRequest(`Invalid backup file: it was made on ${String(manifest.engine)}, and this server runs on ${engine}.`);
-    }
-    const dbFile = join(dir, dbName);
-    if (!(await stat(dbFile).catch(() => null))?.isFile()) throw badRequest(`Invalid backup file: it has no ${dbName} (not a Basalt backup of a ${engine} database).`);
-    return dbFile;
   }
 
   /** Every stored file becomes the backup's: its files written, the others deleted. */
@@ -341,35 +307,5 @@ async function looksLikeZip(path: string): Promise<boolean> {
     return bytesRead === 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
   } finally {
     await handle.close();
-  }
-}
-
-async function readManifest(path: string): Promise<Record<string, unknown> | null> {
-  const info = await stat(path).catch(() => null);
-  if (!info || info.size > 64 << 10) return null;
-  try {
-    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
-    return value && typeof value === 'object' && !Array.isArray(value) && (value as Record<string, unknown>).format === MANIFEST_FORMAT ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The storage keys of the files under `dir` (none when it does not exist). */
-async function storedKeysUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .filter(isSafeStorageKey)
-    .sort();
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  try {
-    const s = await statfs(dir);
-    return Number(s.bavail) * Number(s.bsize);
-  } catch {
-    return Number.MAX_SAFE_INTEGER;
   }
 }

@@ -19,7 +19,7 @@ import { pickListOrRecord } from '../core/records/fields-picker.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 import type { RouteIdempotency } from './idempotency.js';
 import type { Tracing } from '../core/tracing/tracing.js';
-import { ApiError } from '../core/errors.js';
+import { ApiError, MESSAGES } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,7 +29,7 @@ declare module 'fastify' {
 }
 
 /** What a request gets while a backup is being restored. */
-export const restoringError = (): ApiError => new ApiError(503, 'A backup is being restored. Try again in a moment.');
+export const restoringError = (): ApiError => new ApiError(503, MESSAGES.restoring);
 
 export interface InFlight {
   /**

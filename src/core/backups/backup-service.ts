@@ -29,17 +29,6 @@ import { underDir, writeZip, type ZipSource } from './backup-zip.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, STORAGE_DIR, storedKeysUnder, unpackBackup } from './backup-unpack.js';
 
 
-export const BACKUP_MESSAGES = {
-  busy: 'Try again later - another backup/restore process has already been started.',
-  unavailable: 'Backups are not available on this server.',
-  inUse: 'The backup is currently being used and cannot be deleted.',
-  missingOrDeleted: 'Invalid or already deleted backup file.',
-  missing: 'Missing or invalid backup file.',
-  stillRunning: 'Try again later - requests still running did not finish in time for the restore.',
-  createFailed: 'Failed to create backup.',
-  restoreFailed: 'Failed to restore the backup: its database could not be loaded, and nothing was changed.',
-  uploadFailed: 'Failed to upload backup.',
-} as const;
 
 export interface BackupServiceDeps {
   db: Database;
@@ -89,18 +78,18 @@ export class BackupService {
 
   /** `POST /api/backups`: a new backup named `name` (PocketBase's rule), or a generated name. Returns its key. */
   async create(name: unknown): Promise<string> {
-    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
+    if (this.active !== null) throw badRequest(MESSAGES.backupBusy);
     if (name !== undefined && name !== null && name !== '') {
       if (typeof name !== 'string') throw validation({ name: fieldError('validation_invalid_type', 'Must be a string.') });
       if (name.length > BACKUP_KEY_MAX_LENGTH) throw validation({ name: fieldError('validation_length_out_of_range', `The length must be between 1 and ${BACKUP_KEY_MAX_LENGTH}.`) });
       if (!BACKUP_NAME_PATTERN.test(name)) throw validation({ name: fieldError('validation_match_invalid', 'Must be in a valid format.') });
-      if (await this.withStore((store) => store.stat(name), BACKUP_MESSAGES.createFailed)) {
+      if (await this.withStore((store) => store.stat(name), MESSAGES.backupCreateFailed)) {
         throw validation({ name: fieldError('validation_backup_name_exists', 'The backup file name is invalid or already exists.') });
       }
     }
     const key = typeof name === 'string' && name !== '' ? name : this.generatedName(MANUAL_BACKUP_PREFIX);
     // PocketBase's answer to any failure (an unreachable S3 target, a missing pg_dump): the cause is logged.
-    await this.exclusive(key, () => this.withStore((store) => this.build(store, key), BACKUP_MESSAGES.createFailed));
+    await this.exclusive(key, () => this.withStore((store) => this.build(store, key), MESSAGES.backupCreateFailed));
     return key;
   }
 
@@ -135,13 +124,13 @@ export class BackupService {
         await pipeline(content, createWriteStream(path));
       } catch (err) {
         this.deps.logger.warn({ err }, 'backup upload failed');
-        throw badRequest(BACKUP_MESSAGES.uploadFailed);
+        throw badRequest(MESSAGES.backupUploadFailed);
       }
       if (!(await looksLikeZip(path))) throw validation({ file: fieldError('validation_invalid_mime_type', 'The file must be a zip archive (application/zip).') });
       await this.withStore(async (store) => {
         if (await store.stat(filename)) throw validation({ file: fieldError('validation_backup_name_exists', 'Backup file with the specified name already exists.') });
         await store.save(filename, path);
-      }, BACKUP_MESSAGES.uploadFailed);
+      }, MESSAGES.backupUploadFailed);
     });
   }
 
@@ -165,10 +154,10 @@ export class BackupService {
   }
 
   async delete(key: string): Promise<void> {
-    if (key === this.active) throw badRequest(BACKUP_MESSAGES.inUse);
-    if (!isBackupKey(key)) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
-    const deleted = await this.withStore((store) => store.delete(key), BACKUP_MESSAGES.missingOrDeleted);
-    if (!deleted) throw badRequest(BACKUP_MESSAGES.missingOrDeleted);
+    if (key === this.active) throw badRequest(MESSAGES.backupInUse);
+    if (!isBackupKey(key)) throw badRequest(MESSAGES.backupMissingOrDeleted);
+    const deleted = await this.withStore((store) => store.delete(key), MESSAGES.backupMissingOrDeleted);
+    if (!deleted) throw badRequest(MESSAGES.backupMissingOrDeleted);
   }
 
   /**
@@ -176,14 +165,14 @@ export class BackupService {
    * closes: a bad zip is a 400 with nothing changed.
    */
   async restore(key: string, options: RestoreOptions): Promise<void> {
-    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
-    if (!isBackupKey(key)) throw badRequest(BACKUP_MESSAGES.missing);
+    if (this.active !== null) throw badRequest(MESSAGES.backupBusy);
+    if (!isBackupKey(key)) throw badRequest(MESSAGES.backupMissing);
     const backups = this.deps.db.backups;
-    if (!backups || !this.deps.stores) throw badRequest(BACKUP_MESSAGES.unavailable);
+    if (!backups || !this.deps.stores) throw badRequest(MESSAGES.backupUnavailable);
     await this.exclusive(key, () =>
       this.inTemp('restore', async (dir) => {
-        const zipPath = await this.withStore(async (store) => ((await store.stat(key)) ? store.localCopy(key, join(dir, 'backup.zip')) : null), BACKUP_MESSAGES.missing);
-        if (!zipPath) throw badRequest(BACKUP_MESSAGES.missing);
+        const zipPath = await this.withStore(async (store) => ((await store.stat(key)) ? store.localCopy(key, join(dir, 'backup.zip')) : null), MESSAGES.backupMissing);
+        if (!zipPath) throw badRequest(MESSAGES.backupMissing);
         const extracted = join(dir, 'extracted');
         await mkdir(extracted);
         const dbFile = await unpackBackup(zipPath, extracted, backups.fileName, this.deps.db.engine);
@@ -193,13 +182,13 @@ export class BackupService {
 
         this.gateClosed = true;
         try {
-          if (!(await options.drain())) throw badRequest(BACKUP_MESSAGES.stillRunning);
+          if (!(await options.drain())) throw badRequest(MESSAGES.backupStillRunning);
           try {
             await backups.restore(dbFile);
           } catch (err) {
             // One transaction: nothing was changed (the cause, a statement of the copy or a lock wait, is logged).
             this.deps.logger.error({ err, key }, 'restoring the database failed');
-            throw badRequest(BACKUP_MESSAGES.restoreFailed);
+            throw badRequest(MESSAGES.backupRestoreFailed);
           }
           this.deps.logger.info({ key }, 'backup restored: database replaced');
           await this.replaceFiles(join(extracted, STORAGE_DIR), keys);
@@ -226,7 +215,7 @@ export class BackupService {
   /** Builds the zip in the temporary folder, then hands it to the store. */
   private async build(store: BackupStore, key: string): Promise<void> {
     const backups = this.deps.db.backups;
-    if (!backups) throw badRequest(BACKUP_MESSAGES.unavailable);
+    if (!backups) throw badRequest(MESSAGES.backupUnavailable);
     await this.inTemp('backup', async (dir) => {
       const dbFile = join(dir, backups.fileName);
       await backups.dump(dbFile);
@@ -251,7 +240,7 @@ export class BackupService {
   }
 
   private async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    if (this.active !== null) throw badRequest(BACKUP_MESSAGES.busy);
+    if (this.active !== null) throw badRequest(MESSAGES.backupBusy);
     this.active = key;
     try {
       return await work();
@@ -262,7 +251,7 @@ export class BackupService {
 
   private async openStore(): Promise<BackupStore> {
     const { stores, settings } = this.deps;
-    if (!stores || !this.deps.db.backups) throw badRequest(BACKUP_MESSAGES.unavailable);
+    if (!stores || !this.deps.db.backups) throw badRequest(MESSAGES.backupUnavailable);
     const s3 = settings.get().backups.s3;
     return stores(s3.enabled ? { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint, accessKey: s3.accessKey, secret: s3.secret, forcePathStyle: s3.forcePathStyle } : null);
   }

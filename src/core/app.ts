@@ -241,6 +241,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
       hub.closeAll();
     },
   });
+  await backups.clearLeftovers();
   scheduleAutoBackups({ crons, backups, settings, events, logger });
   const readiness = new Readiness(
     [{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])],

@@ -71,6 +71,14 @@ export class BackupService {
     return this.gateClosed;
   }
 
+  /**
+   * Removes what an interrupted backup or restore left in the temporary folder (a process that
+   * died mid-way never ran its clean-up). Called once at start-up, before any backup can run.
+   */
+  async clearLeftovers(): Promise<void> {
+    await rm(this.deps.tempDir, { recursive: true, force: true });
+  }
+
   async list(): Promise<BackupFileInfo[]> {
     const items = await this.withStore((store) => store.list(), 'Failed to retrieve backup items.');
     return items.filter((i) => isBackupKey(i.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import PocketBase, { ClientResponseError } from 'pocketbase';
 import { addHooks, createAuthRecord, createSuperuser } from '../harness/fixtures.js';
 import { runScenarios, send } from '../harness/scenario.js';
+import { ENGINE } from '../harness/engines.js';
 import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 import { signRecordToken } from '../../src/core/auth/tokens.js';
 import { entryText, makeZip, stateOf, zipSlip, type AppState } from './backups-helpers.js';
@@ -251,8 +252,7 @@ describe('zips that are not a backup of this engine: 400, nothing changed', () =
     }, 60_000);
   }
 
-  it('a psql meta-command in a PostgreSQL dump is refused', async () => {
-    if (b.engine !== 'postgres') return;
+  it.skipIf(ENGINE !== 'postgres')('a psql meta-command in a PostgreSQL dump is refused', async () => {
     const dump = (await entryText(await download(pbA, 'final.zip'), 'data.sql'))!;
     expect(dump.split('\n')[0]).toBe('--');
     expect(dump).toContain('CREATE TABLE public._collections (');
@@ -347,8 +347,7 @@ describe('keys and names', () => {
 });
 
 describe('PostgreSQL without its client binaries', () => {
-  it("Basalt's own dump: made and restored without pg_dump and psql, every record and file", async () => {
-    if (a.engine !== 'postgres') return;
+  it.skipIf(ENGINE !== 'postgres')("Basalt's own dump: made and restored without pg_dump and psql, every record and file", async () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
@@ -367,8 +366,7 @@ describe('PostgreSQL without its client binaries', () => {
     await pbB.collection('posts').create(post(88_888));
   }, 60_000);
 
-  it('an own dump with a statement a dump does not make, or two in one line, is refused', async () => {
-    if (a.engine !== 'postgres') return;
+  it.skipIf(ENGINE !== 'postgres')('an own dump with a statement a dump does not make, or two in one line, is refused', async () => {
     const before = await stateOf(b);
     const dump = (await entryText(await download(pbA, 'own_dump.zip'), 'data.sql'))!;
     const lines = dump.split('\n');

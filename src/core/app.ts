@@ -23,9 +23,12 @@ import { RecordFiles } from './files/record-files.js';
 import { MailService } from './mail/mail-service.js';
 import { FileDownloads } from './files/file-downloads.js';
 import { ThumbCache } from './files/thumb-cache.js';
-import type { Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, S3StorageFactory, Thumbnailer, WebhookTransport } from './ports.js';
+import type { BackupStoreFactory, Clock, Database, FileStorage, Logger, MailerFactory, OAuth2Client, PubSub, RateLimitStore, S3StorageFactory, Thumbnailer, WebhookTransport } from './ports.js';
 import { FileStorageSwitch } from './files/file-storage-switch.js';
 import { S3Probe } from './files/s3-probe.js';
+import { BackupService } from './backups/backup-service.js';
+import { scheduleAutoBackups } from './backups/auto-backup.js';
+import { join } from 'node:path';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
@@ -70,6 +73,11 @@ export interface AppDeps {
   files: FileStorage;
   /** Opens the bucket of an S3 settings section (the runtime switch, `POST /api/settings/test/s3`). */
   s3Files: S3StorageFactory;
+  /**
+   * Where backup zips are kept: `<dataDir>/backups`, or the S3 target of the settings.
+   * @default none (backups unavailable: `/api/backups` answers 400)
+   */
+  backupStores?: BackupStoreFactory;
   /** Messages between nodes: realtime fan-out, cache invalidation (memory for one node, Redis for a cluster). */
   pubsub: PubSub;
   /** Makes image thumbnails (sharp). */
@@ -146,6 +154,8 @@ export interface App {
   readiness(): Promise<ReadinessReport>;
   /** The stored request and app logs (`/api/logs`), written in batches off the request path. */
   readonly logs: LogService;
+  /** Backups and restore (`/api/backups`); `restoring` closes the request gate (503). */
+  readonly backups: BackupService;
   /** Spans, when tracing is on (README "Tracing"); null when off. */
   readonly tracing: Tracing | null;
   close(): Promise<void>;
@@ -226,7 +236,36 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     const n = await webhooks.prune();
     if (n > 0) logger.debug({ deleted: n }, 'old webhook deliveries deleted');
   });
-  const readiness = new Readiness([{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])]);
+  const backups = new BackupService({
+    db,
+    // The storage in force (the `s3` settings section may have switched it), not the start-up one.
+    files,
+    stores: deps.backupStores ?? null,
+    settings,
+    clock,
+    logger,
+    tempDir: join(config.dataDir, '.basalt_temp'),
+    reload: async () => {
+      // Everything read from the database and kept in memory, read again (and the other nodes
+      // told, through the same messages as a schema or settings change). Realtime clients are
+      // disconnected: their subscriptions and auth were checked against the old data.
+      const before = registry.all().map((c) => c.id);
+      await collections.bootstrap();
+      const ids = [...new Set([...before, ...registry.all().map((c) => c.id)])];
+      await events.emit('collectionsChanged', { ids });
+      await settings.reload();
+      await events.emit('settingsChanged', {});
+      await webhooks.registry.changed();
+      hub.closeAll();
+    },
+  });
+  await backups.clearLeftovers();
+  scheduleAutoBackups({ crons, backups, settings, events, logger });
+  const readiness = new Readiness(
+    [{ name: 'database', run: async () => void (await db.rows(sql`SELECT 1`)) }, ...(deps.readinessChecks ?? [])],
+    undefined,
+    () => (backups.restoring ? 'A backup is being restored.' : null),
+  );
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
@@ -268,6 +307,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     workflows,
     idempotency: new IdempotencyStore(db, clock),
     logs,
+    backups,
     tracing: deps.tracing ?? null,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     metrics,

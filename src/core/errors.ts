@@ -66,6 +66,16 @@ export const MESSAGES = {
   fileTokenRequiresAuth: 'The request requires valid record authorization token.',
   fileTokenApiKey: 'API keys cannot request file tokens: they have no record to sign one for.',
   missingCronJob: 'Missing or invalid cron job.',
+  backupBusy: 'Try again later - another backup/restore process has already been started.',
+  backupUnavailable: 'Backups are not available on this server.',
+  backupInUse: 'The backup is currently being used and cannot be deleted.',
+  backupMissingOrDeleted: 'Invalid or already deleted backup file.',
+  backupMissing: 'Missing or invalid backup file.',
+  backupStillRunning: 'Try again later - requests still running did not finish in time for the restore.',
+  backupCreateFailed: 'Failed to create backup.',
+  backupRestoreFailed: 'Failed to restore the backup: its database could not be loaded, and nothing was changed.',
+  backupUploadFailed: 'Failed to upload backup.',
+  restoring: 'A backup is being restored. Try again in a moment.',
 } as const;
 
 /** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */

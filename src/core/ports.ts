@@ -130,8 +130,72 @@ export interface Database {
   openLogStore?(clock: Clock): Promise<LogStore>;
   /** Connections and read workers right now, for the metrics (cheap: no query). */
   stats?(): DatabaseStats;
+  /**
+   * Whole-database copies for backups (core/backups), on the root database only. Optional: an
+   * engine without it has no backups (`POST /api/backups` answers 400).
+   */
+  readonly backups?: DatabaseBackups;
   close(): Promise<void>;
 }
+
+/**
+ * A consistent copy of the whole database in one file, and back (core/backups). The file's name
+ * differs per engine, so a backup made on one engine is never restored on another.
+ */
+export interface DatabaseBackups {
+  /** The copy's name inside a backup zip: `data.db` (SQLite), `data.sql` (PostgreSQL). */
+  readonly fileName: string;
+  /** Writes a consistent copy of the database to `path` (a new file) while writes go on. */
+  dump(path: string): Promise<void>;
+  /**
+   * Why `path` is not a copy this engine can restore (not a database, not Basalt's, another
+   * schema), in words for a 400; null when it is one.
+   */
+  check(path: string): Promise<string | null>;
+  /**
+   * Replaces everything in the database with the copy at `path` (checked first), in one
+   * transaction: a reader sees the old data or the new, never a mix.
+   */
+  restore(path: string): Promise<void>;
+}
+
+/** One stored backup, as `GET /api/backups` lists it (PocketBase's shape besides the date type). */
+export interface BackupFileInfo {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+/**
+ * Where backup zips live: a folder on local disk (`<dataDir>/backups`) or an S3 bucket. Keys are
+ * plain file names (core/backups/backup-key.ts checks them before any call).
+ */
+export interface BackupStore {
+  list(): Promise<BackupFileInfo[]>;
+  stat(key: string): Promise<BackupFileInfo | null>;
+  /** Stores the local file `path` as `key` (it may be moved: the caller no longer owns it). */
+  save(key: string, path: string): Promise<void>;
+  /** The zip's bytes, streamed; null when there is no such backup. */
+  read(key: string): Promise<Readable | null>;
+  /** A local file with the zip's bytes (the stored file itself on disk, a download to `temp` from S3); null when missing. */
+  localCopy(key: string, temp: string): Promise<string | null>;
+  /** false when there was no such backup. */
+  delete(key: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The S3 target of `settings.backups.s3`, as the store needs it. */
+export interface BackupS3Target {
+  bucket: string;
+  region: string;
+  endpoint: string;
+  accessKey: string;
+  secret: string;
+  forcePathStyle: boolean;
+}
+
+/** Opens the backup store in force: S3 when a target is given, else the local folder. */
+export type BackupStoreFactory = (s3: BackupS3Target | null) => Promise<BackupStore>;
 
 /** A database's connections and read workers right now (what an engine has; absent: not applicable). */
 export interface DatabaseStats {

@@ -8,17 +8,35 @@
  * - `Idempotency-Key` on routes registered with `config: { idempotent: true }` (idempotency.ts):
  *   a request without the header pays one header lookup;
  * - with tracing on, the handler runs in the request's span (request-span.ts), so the spans it
- *   opens (database, outgoing HTTP) and the jobs it enqueues belong to the request's trace.
+ *   opens (database, outgoing HTTP) and the jobs it enqueues belong to the request's trace;
+ * - the restore gate: while a backup is being restored, no handler starts (503) but those of
+ *   routes registered with `config: { duringRestore: true }` (health). Checked here, where the
+ *   running count is taken, so a handler either started before the gate closed (and the restore
+ *   waits for it) or never starts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { pickListOrRecord } from '../core/records/fields-picker.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 import type { RouteIdempotency } from './idempotency.js';
 import type { Tracing } from '../core/tracing/tracing.js';
+import { ApiError, MESSAGES } from '../core/errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route answers while a backup is being restored (health probes); every other one gets a 503. */
+    duringRestore?: boolean;
+  }
+}
+
+/** What a request gets while a backup is being restored. */
+export const restoringError = (): ApiError => new ApiError(503, MESSAGES.restoring);
 
 export interface InFlight {
-  /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
-  idle(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once at most `others` handlers are running (none by default; a restore waits with
+   * its own request still running), or after `timeoutMs`: true when they finished, false on time-out.
+   */
+  idle(timeoutMs: number, others?: number): Promise<boolean>;
   /** Counts `work` as a running handler until it settles (handlers not registered as routes: custom routes). */
   track<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -32,23 +50,26 @@ function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): 
 }
 
 /** Wraps the handlers of every route registered after this call (buildServer calls it first). */
-export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null): InFlight {
+export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null, restoring: () => boolean = () => false): InFlight {
   let running = 0;
-  let waiters: (() => void)[] = [];
+  let waiters: { others: number; wake: () => void }[] = [];
   const done = () => {
     running--;
-    if (running === 0 && waiters.length > 0) {
-      const ready = waiters;
-      waiters = [];
-      for (const w of ready) w();
+    if (waiters.length > 0) {
+      const ready = waiters.filter((w) => running <= w.others);
+      if (ready.length === 0) return;
+      waiters = waiters.filter((w) => running > w.others);
+      for (const w of ready) w.wake();
     }
   };
   server.addHook('onRoute', (route: RouteOptions) => {
     const handler = route.handler as (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
     const idempotent = idempotency && route.config?.idempotent === true;
+    const gated = route.config?.duringRestore !== true;
     // Route-level, so routes without the option pay nothing for it.
     if (idempotent) route.onSend = [...(route.onSend ? [route.onSend].flat() : []), idempotency.onSend];
     const wrapped = function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+      if (gated && restoring()) throw restoringError();
       running++;
       let result: unknown;
       try {
@@ -86,6 +107,7 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
   });
   return {
     async track(work) {
+      if (restoring()) throw restoringError();
       running++;
       try {
         return await work();
@@ -93,14 +115,21 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
         done();
       }
     },
-    idle(timeoutMs) {
-      if (running === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+    idle(timeoutMs, others = 0) {
+      if (running <= others) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const waiter = {
+          others,
+          wake: () => {
+            clearTimeout(timer);
+            resolve(true);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
   };

@@ -12,7 +12,7 @@ import { callerOf, hasCredentials, resolveCredentials } from './context.js';
 import { superuserIpRefusal } from './superuser-ips.js';
 import { registerMultipart } from './multipart.js';
 import { rateLimitHook, UNMATCHED_ROUTE } from './rate-limit.js';
-import { wrapRouteHandlers, type InFlight } from './route-handlers.js';
+import { restoringError, wrapRouteHandlers, type InFlight } from './route-handlers.js';
 import { RouteIdempotency } from './idempotency.js';
 import { errorHandler } from './error-handler.js';
 import { parseFields, type FieldsPicker } from '../core/records/fields-picker.js';
@@ -49,6 +49,7 @@ import { registerTransitionRoutes } from './routes/transitions.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { storeRequestLog } from './request-log.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerBackupRoutes } from './routes/backups.js';
 import { endRequestSpan, startRequestSpan } from './request-span.js';
 
 export interface ServerOptions {
@@ -72,7 +73,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
 
   const idempotency = new RouteIdempotency(app);
-  server.decorate('inFlight', wrapRouteHandlers(server, idempotency, app.tracing));
+  server.decorate('inFlight', wrapRouteHandlers(server, idempotency, app.tracing, () => app.backups.restoring));
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');
@@ -106,6 +107,9 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   const rateLimit = rateLimitHook(app);
   server.addHook('onRequest', (request, reply, done) => {
     if (tracing) startRequestSpan(tracing, request);
+    // While a backup is being restored, refused before anything reads the database (credentials
+    // included); the handler wrapper checks again (route-handlers.ts).
+    if (app.backups.restoring && request.routeOptions.config?.duringRestore !== true) return done(restoringError());
     const raw = (request.query as Record<string, unknown> | undefined)?.fields;
     try {
       if (typeof raw === 'string' && raw !== '') request.fieldsPicker = parseFields(raw);
@@ -169,6 +173,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerJobRoutes(server, app);
   registerWebhookRoutes(server, app);
   registerLogRoutes(server, app);
+  registerBackupRoutes(server, app);
   registerMetricsRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns, idempotency);

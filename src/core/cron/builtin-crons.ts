@@ -11,7 +11,8 @@
  *   `Idempotency-Key` requests (core/idempotency/).
  * - `__pbLogsCleanup__` (every 6 hours, PocketBase's schedule): stored logs older than
  *   `settings.logs.maxDays` (registered by app.ts, which owns the log service).
- * PocketBase also has `__pbAutoBackup__`; Basalt has no backups yet, so it comes with them. PocketBase has no auth-origin
+ * PocketBase's `__pbAutoBackup__` is registered only while `settings.backups.cron` is set
+ * (core/backups/auto-backup.ts). PocketBase has no auth-origin
  * cleanup either: `_authOrigins` is bounded per record by the sign-in flow (auth-origins.ts).
  *
  * NB: the cleanups delete `_otps` and `_mfas` rows with plain SQL, not through the record write

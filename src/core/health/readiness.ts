@@ -56,6 +56,8 @@ export class Readiness {
   constructor(
     private readonly checks: readonly ReadinessCheck[],
     private readonly timeoutMs = READINESS_TIMEOUT_MS,
+    /** Why the app cannot serve for a while (a backup being restored), or null. */
+    private readonly paused: () => string | null = () => null,
   ) {}
 
   /** Called first thing in `app.close()`: from then on the node reports not ready. */
@@ -72,7 +74,8 @@ export class Readiness {
   private async run(): Promise<ReadinessReport> {
     const checks: ReadinessReport['checks'] = {};
     // The app exists only once start-up (migrations, system collections, settings) is done.
-    checks.app = this.state === 'ready' ? 'ok' : { code: 'health_app_state', message: 'The server is shutting down.' };
+    const paused = this.state === 'ready' ? this.paused() : null;
+    checks.app = this.state !== 'ready' ? { code: 'health_app_state', message: 'The server is shutting down.' } : paused ? { code: 'health_app_state', message: paused } : 'ok';
     const results = await Promise.all(this.checks.map((c) => withDeadline(c, this.timeoutMs)));
     this.checks.forEach((c, i) => (checks[c.name] = results[i]));
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };

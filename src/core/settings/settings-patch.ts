@@ -7,15 +7,17 @@
  */
 import { fieldError, type ErrorData, type FieldError } from '../errors.js';
 import { isIpOrSubnet } from '../net/ip-list.js';
+import { CronDefinitionError, CronSchedule } from '../cron/cron-schedule.js';
 import { validateS3Settings } from './s3-settings.js';
-import { DEFAULT_RATE_LIMIT_RULES, type RateLimitRule, type Settings } from './settings.js';
+import { DEFAULT_RATE_LIMIT_RULES, type BackupS3Settings, type RateLimitRule, type Settings } from './settings.js';
 
 type Kind = 'string' | 'bool' | 'int';
 /** `ips`: IPs or CIDR subnets; `headers`: HTTP header names. */
 type ListKind = 'ips' | 'headers';
 type SectionName = Exclude<keyof Settings, 'superuserIPs'>;
 
-const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> = {
+/** `s3`: a nested object of {@link S3_KEYS}, merged key by key (a PATCH without `secret` keeps it). */
+const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules' | 's3'>> = {
   meta: { appName: 'string', appURL: 'string', senderName: 'string', senderAddress: 'string', hideControls: 'bool', accentColor: 'string' },
   smtp: { enabled: 'bool', host: 'string', port: 'int', username: 'string', password: 'string', authMethod: 'string', tls: 'bool', localName: 'string' },
   rateLimits: { enabled: 'bool', rules: 'rules', excludedIPs: 'ips' },
@@ -24,6 +26,17 @@ const SECTIONS: Record<SectionName, Record<string, Kind | ListKind | 'rules'>> =
   trustedProxy: { headers: 'headers', useLeftmostIP: 'bool' },
   logs: { maxDays: 'int', minLevel: 'int', logIP: 'bool', logAuthId: 'bool' },
   s3: { enabled: 'bool', bucket: 'string', region: 'string', endpoint: 'string', accessKey: 'string', secret: 'string', forcePathStyle: 'bool' },
+  backups: { cron: 'string', cronMaxKeep: 'int', s3: 's3' },
+};
+
+const S3_KEYS: Record<keyof BackupS3Settings, Kind> = {
+  enabled: 'bool',
+  bucket: 'string',
+  region: 'string',
+  endpoint: 'string',
+  accessKey: 'string',
+  secret: 'string',
+  forcePathStyle: 'bool',
 };
 
 /** Longest retention accepted (~270 years): the cutoff date stays a valid date. */
@@ -104,6 +117,31 @@ function mergeRules(value: unknown, errors: ErrorData): RateLimitRule[] | null {
   return rules;
 }
 
+/**
+ * A nested S3 object merged key by key into `target` and `stored` (both changed in place), so a
+ * PATCH that leaves out `secret` keeps the stored one; false with `errors[key]` set when wrong.
+ */
+function mergeS3(value: unknown, target: Record<string, unknown>, stored: Record<string, unknown>, errors: ErrorData, key: string): boolean {
+  if (!isObject(value)) {
+    errors[key] = fieldError('validation_invalid_type', 'Must be an object.');
+    return false;
+  }
+  const e: Record<string, FieldError> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const kind = S3_KEYS[k as keyof BackupS3Settings];
+    if (!kind) {
+      e[k] = fieldError('validation_unknown_field', 'Unknown field.');
+      continue;
+    }
+    const c = coerce(v, kind);
+    if (c.ok) target[k] = stored[k] = c.value;
+    else e[k] = invalidType(kind);
+  }
+  if (Object.keys(e).length === 0) return true;
+  errors[key] = e;
+  return false;
+}
+
 /** A list of strings (trimmed), each checked; null with `errors[key]` set when any is wrong. */
 function mergeList(value: unknown, kind: ListKind, errors: ErrorData, key: string): string[] | null {
   const limits = LIST_LIMITS[kind];
@@ -178,6 +216,28 @@ function validate(s: Settings): ErrorData {
 
   const s3 = validateS3Settings(s.s3);
   if (Object.keys(s3).length > 0) errors.s3 = s3;
+  const backups = validateBackups(s.backups);
+  if (Object.keys(backups).length > 0) errors.backups = backups;
+  return errors;
+}
+
+/** PocketBase's BackupsConfig rules: a valid cron expression, a count to keep when it is set, a complete S3 target when enabled. */
+function validateBackups(b: Settings['backups']): ErrorData {
+  const errors: ErrorData = {};
+  if (b.cron !== '') {
+    try {
+      CronSchedule.parse(b.cron);
+    } catch (err) {
+      if (!(err instanceof CronDefinitionError)) throw err;
+      errors.cron = fieldError('validation_invalid_cron', `Invalid cron expression: ${err.message}.`);
+    }
+  }
+  if (b.cronMaxKeep < 0) errors.cronMaxKeep = fieldError('validation_min_greater_equal_than_required', 'Must be no less than 1.');
+  else if (b.cron !== '' && b.cronMaxKeep === 0) errors.cronMaxKeep = required();
+  else if (b.cronMaxKeep > 10_000) errors.cronMaxKeep = fieldError('validation_max_less_equal_than_required', 'Must be no greater than 10000.');
+  // The same rules as the file storage's section (a complete target when enabled, lengths, the endpoint).
+  const s3 = validateS3Settings(b.s3);
+  if (Object.keys(s3).length > 0) errors.s3 = s3;
   return errors;
 }
 
@@ -232,6 +292,9 @@ export function applySettingsPatch(
         // PocketBase (Go's encoding/json) leaves a scalar unchanged on null and empties a list;
         // its dashboard sends null for a cleared number input (parseInt('') is NaN).
         if (kind === 'rules' || kind === 'ips' || kind === 'headers') target[key] = storedSection[key] = [];
+      } else if (kind === 's3') {
+        const storedS3 = isObject(storedSection[key]) ? (storedSection[key] as Record<string, unknown>) : (storedSection[key] = {});
+        mergeS3(value, target[key] as Record<string, unknown>, storedS3, sectionErrors, key);
       } else if (kind === 'rules') {
         const rules = mergeRules(value, sectionErrors);
         if (rules) target[key] = storedSection[key] = rules;
@@ -263,7 +326,11 @@ export function overlaySettings(defaults: Settings, stored: StoredSettings): Set
     const spec = SECTIONS[sectionName as SectionName];
     if (!spec || !isObject(section)) continue;
     const target = out[sectionName as SectionName] as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(section)) if (spec[key]) target[key] = value;
+    for (const [key, value] of Object.entries(section)) {
+      if (spec[key] === 's3') {
+        if (isObject(value)) for (const [k, v] of Object.entries(value)) if (S3_KEYS[k as keyof BackupS3Settings]) (target[key] as Record<string, unknown>)[k] = v;
+      } else if (spec[key]) target[key] = value;
+    }
   }
   if (!Array.isArray(out.rateLimits.rules)) out.rateLimits.rules = DEFAULT_RATE_LIMIT_RULES.map((r) => ({ ...r }));
   if (!Array.isArray(out.rateLimits.excludedIPs)) out.rateLimits.excludedIPs = [];

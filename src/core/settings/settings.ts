@@ -1,6 +1,6 @@
 /**
  * The runtime settings (`/api/settings`, PocketBase's shape): app meta used in emails, SMTP,
- * rate limits, batch requests, the trusted proxy, the superuser IP allowlist and the S3 file storage. They live in the database so every node reads the same values; defaults
+ * rate limits, batch requests, the trusted proxy, the superuser IP allowlist, the S3 file storage and backups. They live in the database so every node reads the same values; defaults
  * come from the start-up Config (`--app-name`, `--app-url`) for anything never saved.
  */
 import type { Config } from '../config.js';
@@ -117,6 +117,18 @@ export interface S3Settings {
   forcePathStyle: boolean;
 }
 
+/** Where backups go when not on local disk (PocketBase's `S3Config` of `BackupsConfig`). */
+export type BackupS3Settings = S3Settings;
+
+/** Backups (`/api/backups`), PocketBase's `BackupsConfig`. */
+export interface BackupsSettings {
+  /** A cron expression for automatic backups (`0 3 * * *`); empty turns them off. @default "" */
+  cron: string;
+  /** Automatic backups kept (the oldest are deleted past it); needed when `cron` is set. @default 3 */
+  cronMaxKeep: number;
+  s3: BackupS3Settings;
+}
+
 export interface Settings {
   /** When not empty, superuser requests from any other IP or subnet are refused (403). @default [] */
   superuserIPs: string[];
@@ -132,6 +144,7 @@ export interface Settings {
    * The `--s3-*` start-up flags win over this section.
    */
   s3: S3Settings;
+  backups: BackupsSettings;
 }
 
 /** PocketBase's default rules (spec §1.1); the limiter is off until a superuser enables it. */
@@ -161,6 +174,7 @@ export function defaultSettings(config: Pick<Config, 'appName' | 'appUrl'>): Set
     trustedProxy: { headers: [], useLeftmostIP: false },
     logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
     s3: defaultS3Settings(),
+    backups: { cron: '', cronMaxKeep: 3, s3: defaultS3Settings() },
   };
 }
 
@@ -178,7 +192,7 @@ export function redactS3Settings(s3: S3Settings): Omit<S3Settings, 'secret'> {
 /** Settings as the API shows them: secrets left out. */
 export function redactSettings(settings: Settings): Record<string, unknown> {
   const { password: _password, ...smtp } = settings.smtp;
-  return { ...settings, smtp, s3: redactS3Settings(settings.s3) };
+  return { ...settings, smtp, s3: redactS3Settings(settings.s3), backups: { ...settings.backups, s3: redactS3Settings(settings.backups.s3) } };
 }
 
 /** PocketBase's fallbacks for the batch values that 0 leaves to the default. */

@@ -3,10 +3,11 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
-import type { Database, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
+import { PostgresBackups } from './postgres-backups.js';
 import { ReadSlots } from './read-slots.js';
 import { withExtendedProtocol } from './extended-protocol.js';
 import { installPostgresFunctions } from './install-functions.js';
@@ -66,6 +67,8 @@ class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   readonly filter: FilterDialect = filterDialect;
   readonly schema: SchemaManager;
+  /** Set on the root database (openPostgres); transactions have none. */
+  backups?: DatabaseBackups;
   /** Metrics and spans of this database's calls (db/instrumented.ts). */
   private readonly instruments: Instruments;
 
@@ -224,6 +227,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
   const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool });
   db.tracing = options.tracing ?? null;
+  db.backups = new PostgresBackups(options.url, kysely);
   return db;
 }
 

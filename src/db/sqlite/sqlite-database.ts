@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
-import type { Database, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 import { isPointRead } from './point-read.js';
@@ -20,6 +20,7 @@ import type { Clock } from '../../core/clock.js';
 import { auxiliaryFileOf, openSqliteLogStore } from './sqlite-log-store.js';
 import type { Tracing } from '../../core/tracing/tracing.js';
 import { instrumented, type Instruments } from '../instrumented.js';
+import { SqliteBackups } from './sqlite-backups.js';
 
 export interface SqliteOptions {
   /** Path of the database file, or ':memory:' (tests only: no separate reader connection). */
@@ -73,6 +74,8 @@ class SqliteDatabase implements Database {
   }
 
   private txDatabase: SqliteDatabase | null = null;
+  /** Set on the root database of a file (an in-memory database has no backups). */
+  backups?: DatabaseBackups;
   /** How the root database was opened (the logs file goes next to it); null on transactions. */
   opened: SqliteOptions | null = null;
   /** Metrics and spans of this database's calls (db/instrumented.ts). */
@@ -241,6 +244,12 @@ export function openSqlite(options: SqliteOptions): Database {
   }
   const db = new SqliteDatabase(kysely, driver, false, pool, checkpointer, undefined, options.observe);
   db.opened = options;
+  if (!memory) {
+    db.backups = new SqliteBackups(driver, options.file, () => {
+      driver.clearStatementCache();
+      pool?.clearStatementCache();
+    });
+  }
   db.tracing = options.tracing ?? null;
   return db;
 }

@@ -14,12 +14,13 @@ import { ApiError } from '../../core/errors.js';
 import { callerOf } from '../context.js';
 import { clientIpOf, possibleProxyHeader } from '../client-ip.js';
 
-const PROBE = { config: { skipRateLimit: true } } as const;
+const PROBE = { config: { skipRateLimit: true, duringRestore: true } } as const;
 
 export function registerHealthRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/health', async (request: FastifyRequest) => {
+  // Answered during a restore too: `canBackup` (PocketBase's) is false while a backup or a restore runs.
+  server.get('/api/health', { config: { duringRestore: true } }, async (request: FastifyRequest) => {
     const caller = callerOf(request);
-    const data = caller.can.trusted ? { canBackup: false, realIP: clientIpOf(app, request), possibleProxyHeader: possibleProxyHeader(app, request) } : {};
+    const data = caller.can.trusted ? { canBackup: !app.backups.busy, realIP: clientIpOf(app, request), possibleProxyHeader: possibleProxyHeader(app, request) } : {};
     return { code: 200, message: 'API is healthy.', data };
   });
 

@@ -1,0 +1,98 @@
+/**
+ * Backups of a PostgreSQL database: a logical dump of Basalt's schema with `pg_dump` (plain SQL;
+ * pg_dump reads in one repeatable-read snapshot, so the copy is consistent while writes go on),
+ * restored with `psql` in one transaction that drops the schema and runs the dump: other
+ * connections see the old data or the new, never a mix. The stored logs' rows are not dumped.
+ *
+ * The binaries must be of a version that accepts the server's (pg_dump refuses a newer server).
+ * The password goes to them through PGPASSWORD, never on the command line. Without them, Basalt
+ * makes and restores its own dump instead (own-dump.ts).
+ */
+import { spawn } from 'node:child_process';
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseBackups } from '../../core/ports.js';
+import { LOGS_TABLE } from '../../core/logs/log-store.js';
+import { checkDump, dumpIdent } from './dump-guard.js';
+import { checkOwnDump, isOwnDump, restoreOwnDump, writeOwnDump } from './own-dump.js';
+
+/** How long the restore waits for the locks of other sessions (other nodes' transactions) before it gives up. */
+const LOCK_TIMEOUT = '30s';
+
+export class PostgresBackups implements DatabaseBackups {
+  readonly fileName = 'data.sql';
+  private readonly target: { url: string; password: string | null };
+
+  constructor(
+    url: string,
+    private readonly kysely: Kysely<any>,
+  ) {
+    const parsed = new URL(url);
+    const password = parsed.password ? decodeURIComponent(parsed.password) : null;
+    parsed.password = '';
+    this.target = { url: parsed.toString(), password };
+  }
+
+  private async schemaName(): Promise<string> {
+    const { rows } = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(this.kysely);
+    if (!rows[0]?.s) throw new Error('no current schema: check the search_path of the database role');
+    return rows[0].s;
+  }
+
+  async dump(path: string): Promise<void> {
+    const schema = await this.schemaName();
+    // pg_dump's patterns take quoted names literally.
+    const quoted = `"${schema.replace(/"/g, '""')}"`;
+    try {
+      await this.run('pg_dump', ['--dbname', this.target.url, '--schema', quoted, '--exclude-table-data', `${quoted}."${LOGS_TABLE}"`, '--no-owner', '--no-privileges', '--file', path]);
+    } catch (err) {
+      if (!(err instanceof MissingBinary)) throw err;
+      await writeOwnDump(this.kysely, path);
+    }
+  }
+
+  async check(path: string): Promise<string | null> {
+    const schema = await this.schemaName();
+    return (await isOwnDump(path)) ? checkOwnDump(path, schema) : checkDump(path, schema);
+  }
+
+  async restore(path: string): Promise<void> {
+    if (await isOwnDump(path)) return restoreOwnDump(this.kysely, path, await this.schemaName(), LOCK_TIMEOUT);
+    const schema = dumpIdent(await this.schemaName());
+    await this.run('psql', [
+      '--no-psqlrc',
+      '--quiet',
+      '--set', 'ON_ERROR_STOP=1',
+      '--single-transaction',
+      '--dbname', this.target.url,
+      '--command', `SET lock_timeout = '${LOCK_TIMEOUT}'; DROP SCHEMA IF EXISTS ${schema} CASCADE;`,
+      '--file', path,
+    ]);
+  }
+
+  /** Runs a PostgreSQL client binary; rejects with its first lines of stderr (never the password). */
+  private run(command: string, args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const env = this.target.password === null ? process.env : { ...process.env, PGPASSWORD: this.target.password };
+      const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < 4096) stderr += chunk.toString('utf8');
+      });
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'ENOENT' ? new MissingBinary(command) : new Error(`${command} failed to start: ${err.message}`));
+      });
+      child.on('close', (code) => {
+        if (code === 0) resolve();
+        else reject(new Error(`${command} failed (exit ${String(code)}): ${stderr.trim().split('\n').slice(0, 5).join(' | ')}`));
+      });
+    });
+  }
+}
+
+/** The PostgreSQL client binary is not on the PATH. */
+class MissingBinary extends Error {
+  constructor(command: string) {
+    super(`${command} is not installed (a pg_dump backup needs the PostgreSQL client binaries on the PATH)`);
+    this.name = 'MissingBinary';
+  }
+}

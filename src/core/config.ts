@@ -9,6 +9,11 @@ export interface Config {
   dataDir: string;
   /** `--db`: empty for SQLite under dataDir, or a postgres:// URL. */
   databaseUrl: string;
+  /**
+   * `--db-replica` (repeatable): PostgreSQL streaming replicas of `databaseUrl` that may serve
+   * reads (README "Read replicas"). @default [] (every query on the primary)
+   */
+  databaseReplicas: readonly string[];
   /** `--redis`: empty for in-process counters, or a redis:// URL shared by every node. */
   redisUrl: string;
   /** Shown in emails and the dashboard. @default "Basalt" */
@@ -141,6 +146,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     http,
     dataDir: './basalt_data',
     databaseUrl: '',
+    databaseReplicas: [],
     redisUrl: '',
     appName: 'Basalt',
     appUrl: `http://${http.host}:${http.port}`,

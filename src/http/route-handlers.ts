@@ -8,19 +8,43 @@
  * - `Idempotency-Key` on routes registered with `config: { idempotent: true }` (idempotency.ts):
  *   a request without the header pays one header lookup;
  * - with tracing on, the handler runs in the request's span (request-span.ts), so the spans it
- *   opens (database, outgoing HTTP) and the jobs it enqueues belong to the request's trace.
+ *   opens (database, outgoing HTTP) and the jobs it enqueues belong to the request's trace;
+ * - with read replicas (`--db-replica`), the handler runs attributed to its client
+ *   (replica-clients.ts), and routes registered with `config: { replicaReads: true }` may read
+ *   from a replica. Without replicas this costs nothing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { pickListOrRecord } from '../core/records/fields-picker.js';
 import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 import type { RouteIdempotency } from './idempotency.js';
 import type { Tracing } from '../core/tracing/tracing.js';
+import type { ReplicaRouting } from '../core/ports.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route's reads outside transactions may be served by a read replica (README "Read
+     * replicas"): GET reads that need no fresher view than the client's own writes. @default false
+     */
+    replicaReads?: boolean;
+  }
+}
+
+/** The read replicas and how a request's client is named for them (read-your-writes). */
+export interface ReplicaAttribution {
+  routing: ReplicaRouting;
+  clients(request: FastifyRequest): readonly string[];
+}
 
 export interface InFlight {
   /** Resolves once no handler is running (or after `timeoutMs`, whichever comes first). */
   idle(timeoutMs: number): Promise<void>;
-  /** Counts `work` as a running handler until it settles (handlers not registered as routes: custom routes). */
-  track<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Counts `work` as a running handler until it settles (handlers not registered as routes:
+   * custom routes), attributed to the client of `request` for the read replicas (its writes are
+   * remembered; its reads stay on the primary).
+   */
+  track<T>(work: () => Promise<T>, request?: FastifyRequest): Promise<T>;
 }
 
 /** The result as the client asked for it: `fields` applied to a successful JSON object. */
@@ -32,7 +56,7 @@ function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): 
 }
 
 /** Wraps the handlers of every route registered after this call (buildServer calls it first). */
-export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null): InFlight {
+export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null, replicas?: ReplicaAttribution | null): InFlight {
   let running = 0;
   let waiters: (() => void)[] = [];
   const done = () => {
@@ -75,20 +99,27 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
       done();
       return picked(request, reply, result);
     };
+    const traced = tracing
+      ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+          const span = request.basaltSpan;
+          return span ? tracing.within(span, () => wrapped.call(this, request, reply)) : wrapped.call(this, request, reply);
+        }
+      : wrapped;
+    // Decided once per route: only the GET reads that need no fresh view (README "Read replicas") say so.
+    const replicaReads = route.config?.replicaReads === true;
     route.handler = (
-      tracing
+      replicas
         ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
-            const span = request.basaltSpan;
-            return span ? tracing.within(span, () => wrapped.call(this, request, reply)) : wrapped.call(this, request, reply);
+            return replicas.routing.run(replicas.clients(request), replicaReads, async () => traced.call(this, request, reply));
           }
-        : wrapped
+        : traced
     ) as RouteOptions['handler'];
   });
   return {
-    async track(work) {
+    async track(work, request) {
       running++;
       try {
-        return await work();
+        return await (replicas && request ? replicas.routing.run(replicas.clients(request), false, work) : work());
       } finally {
         done();
       }

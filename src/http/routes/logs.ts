@@ -14,13 +14,15 @@ import { superusersOnly } from './guards.js';
 type Params = { id: string };
 
 const options = { ...superusersOnly, config: { skipSuccessLog: true } };
+/** The reads may be served by a read replica (README "Read replicas"). */
+const readOptions = { ...superusersOnly, config: { skipSuccessLog: true, replicaReads: true } };
 
 export function registerLogRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/logs', options, async (request) => app.logs.list(queryOf(request), callerOf(request)));
+  server.get('/api/logs', readOptions, async (request) => app.logs.list(queryOf(request), callerOf(request)));
 
-  server.get('/api/logs/stats', options, async (request) => app.logs.stats(queryOf(request).filter ?? '', callerOf(request)));
+  server.get('/api/logs/stats', readOptions, async (request) => app.logs.stats(queryOf(request).filter ?? '', callerOf(request)));
 
-  server.get<{ Params: Params }>('/api/logs/:id', options, async (request) => {
+  server.get<{ Params: Params }>('/api/logs/:id', readOptions, async (request) => {
     const entry = await app.logs.view(request.params.id);
     if (!entry) throw notFound();
     return entry;

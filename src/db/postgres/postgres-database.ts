@@ -253,8 +253,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     // A runaway query (a pathological filter, a huge view) must not hold a connection past it.
     statement_timeout: timeoutMs,
   });
-  // An idle client that loses its connection must not crash the process.
+  // An idle client that loses its connection must not crash the process; nor one in use (pg-pool
+  // listens to idle clients only; the query of one in use fails, and it emits 'error' besides).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     try {

@@ -63,7 +63,10 @@ export class Replica {
       idleTimeoutMillis: 10_000,
     });
     // A replica going away must not crash the process: the next poll takes it out of rotation.
+    // NB: pg-pool listens for errors of idle clients only; a client in use that loses its server
+    // emits 'error' besides failing its query, and without a listener that is an uncaught exception.
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: withExtendedProtocol(this.pool) }) });
   }
 

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
-import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_REPLICA_MAX_LAG_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
 import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
@@ -16,6 +16,7 @@ export const SERVE_OPTIONS = {
   dir: { type: 'string', env: 'BASALT_DIR', help: 'data directory (default ./basalt_data)' },
   db: { type: 'string', env: 'BASALT_DB', help: 'database: empty for SQLite in --dir, or postgres://user@host:5432/db' },
   'db-replica': { type: 'string', env: 'BASALT_DB_REPLICAS', multiple: true, help: 'postgres://… of a streaming replica of --db that may serve reads; repeatable, or comma-separated in the env' },
+  'db-replica-max-lag': { type: 'string', env: 'BASALT_DB_REPLICA_MAX_LAG', help: 'ms a replica may lag behind the primary and still serve reads (default 5000)' },
   redis: { type: 'string', env: 'BASALT_REDIS', help: 'redis://host:6379: shared rate-limit counters for several nodes' },
   'log-level': { type: 'string', env: 'BASALT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
@@ -119,6 +120,15 @@ export function parseDatabaseReplicas(value: string | boolean | undefined, datab
   return urls;
 }
 
+/** `--db-replica-max-lag`: 100 ms (about a poll) to 10 minutes. */
+function parseReplicaMaxLag(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_REPLICA_MAX_LAG_MS;
+  const text = String(value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000) throw new UsageError(`invalid --db-replica-max-lag "${text}": use a whole number of milliseconds from 100 to 600000, e.g. 5000`);
+  return ms;
+}
+
 /** A positive whole number of milliseconds; 0 or less would cancel every query. */
 function parseQueryTimeout(value: string | boolean | undefined): number {
   if (value === undefined) return DEFAULT_QUERY_TIMEOUT_MS;
@@ -219,6 +229,7 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     dataDir: String(values.dir ?? './basalt_data'),
     databaseUrl: String(values.db ?? ''),
     databaseReplicas: parseDatabaseReplicas(values['db-replica'], String(values.db ?? '')),
+    replicaMaxLagMs: parseReplicaMaxLag(values['db-replica-max-lag']),
     redisUrl: parseRedisUrl(String(values.redis ?? '')),
     logLevel: logLevel as Config['logLevel'],
     appUrl,

@@ -71,7 +71,7 @@ export async function openApp(config: Config, logger: Logger, tracing: Tracing |
   const engine = dbConfig.type;
   let db;
   try {
-    const replicas = dbConfig.type === 'postgres' && config.databaseReplicas.length > 0 ? { replicas: config.databaseReplicas } : {};
+    const replicas = dbConfig.type === 'postgres' && config.databaseReplicas.length > 0 ? { replicas: config.databaseReplicas, replicaMaxLagMs: config.replicaMaxLagMs } : {};
     db = await createDatabase({ ...dbConfig, ...replicas, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds, server) => metrics.dbQuery(engine, kind, seconds, server) : undefined, tracing });
   } catch (err) {
     await tracing?.close();

@@ -19,6 +19,7 @@ import { createBasalt, type Basalt } from '../../src/cli/create-basalt.js';
 import type { TestApp } from '../harness/test-app.js';
 import { createSuperuser } from '../harness/fixtures.js';
 import { missingTools, startReplicaPair, type ReplicaPair } from './pg-replica-pair.js';
+import { REDIS_URL } from '../harness/engines.js';
 
 (globalThis as { EventSource?: unknown }).EventSource ??= EventSource;
 
@@ -35,9 +36,25 @@ let nextAddress = 1;
 /** What the replica's statistics must reach once it has reported the first test's reads. */
 let scansExpected = Infinity;
 
+/** The options of every node: the pair, --trust-proxy for the clients' addresses, metrics, and Redis when the tests have one. */
+function nodeOptions(replicaUrl = pair.replicaUrl, maxLagMs = 15_000) {
+  return {
+    db: pair.primaryUrl,
+    'db-replica': replicaUrl,
+    // Longer than any paused replay below: the paused replica must stay in rotation (a slow machine included).
+    'db-replica-max-lag': String(maxLagMs),
+    dir: mkdtempSync(join(dir, 'node-')),
+    http: '127.0.0.1:0',
+    'log-level': 'silent',
+    'trust-proxy': true,
+    'metrics-token': METRICS_TOKEN,
+    ...(REDIS_URL ? { redis: REDIS_URL } : {}),
+  };
+}
+
 /** An SDK client with an address of its own (every request sends it as X-Forwarded-For). */
-function client(address = `10.0.0.${nextAddress++}`): PocketBase {
-  const pb = new PocketBase(url);
+function client(address = `10.0.0.${nextAddress++}`, base = url): PocketBase {
+  const pb = new PocketBase(base);
   pb.autoCancellation(false);
   pb.beforeSend = (u, options) => {
     options.headers = { ...(options.headers as Record<string, string>), 'X-Forwarded-For': address };
@@ -47,8 +64,8 @@ function client(address = `10.0.0.${nextAddress++}`): PocketBase {
 }
 
 /** A metric's value summed over the series whose labels include `labels`. */
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const res = await fetch(`${url}/api/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+async function metric(name: string, labels: Record<string, string> = {}, base = url): Promise<number> {
+  const res = await fetch(`${base}/api/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   let sum = 0;
   for (const line of (await res.text()).split('\n')) {
@@ -76,9 +93,9 @@ async function until(check: () => Promise<boolean> | boolean, what: string, ms =
   }
 }
 
-const inRotation = () => metric('basalt_db_replicas_in_rotation');
+const inRotation = (base = url) => metric('basalt_db_replicas_in_rotation', {}, base);
 
-/** Runs `fn` with the replica's replay paused: it stays in rotation (for up to the 5 s lag bound) but sees nothing new. */
+/** Runs `fn` with the replica's replay paused: it stays in rotation (up to --db-replica-max-lag) but sees nothing new. */
 async function withReplayPaused<T>(fn: () => Promise<T>): Promise<T> {
   await pair.onReplica('SELECT pg_wal_replay_pause()');
   try {
@@ -92,15 +109,7 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
   beforeAll(async () => {
     pair = await startReplicaPair();
     dir = mkdtempSync(join(tmpdir(), 'basalt-replicas-app-'));
-    basalt = await createBasalt({
-      db: pair.primaryUrl,
-      'db-replica': pair.replicaUrl,
-      dir,
-      http: '127.0.0.1:0',
-      'log-level': 'silent',
-      'trust-proxy': true,
-      'metrics-token': METRICS_TOKEN,
-    });
+    basalt = await createBasalt(nodeOptions());
     url = await basalt.listen();
     await createSuperuser({ app: basalt.app } as TestApp, SU.email, SU.password);
     su = client('10.9.9.9');
@@ -164,29 +173,27 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
     await until(async () => Number((await pair.onReplica<{ n: string }>(`SELECT COUNT(*)::text AS n FROM members WHERE id = '${user.id}'`))[0]!.n) === 1, 'the replica to replay the user');
 
     await withReplayPaused(async () => {
-      const created: string[] = [];
-      for (let i = 0; i < 12; i++) {
+      const before = await replicaReads();
+      const rounds = 8;
+      for (let i = 0; i < rounds; i++) {
         for (const [who, pb] of [['writer', writer], ['guest', guest]] as const) {
           const title = `${who} ${i}`;
           const rec = await pb.collection('posts').create({ title });
-          created.push(rec.id);
           expect((await pb.collection('posts').getOne(rec.id)).title).toBe(title);
           const listed = await pb.collection('posts').getList(1, 1, { filter: `id = "${rec.id}"` });
           expect(listed.items.map((r) => r.title)).toEqual([title]);
           await pb.collection('posts').update(rec.id, { title: `${title} changed` });
           expect((await pb.collection('posts').getOne(rec.id)).title).toBe(`${title} changed`);
         }
+        // Another client, in the same moment, is served by the paused replica: none of it yet.
+        expect((await other.collection('posts').getList(1, 200, { filter: 'title ~ "changed"' })).totalItems).toBe(0);
       }
-      // The replay is paused: the replica has none of them. Another client is served by it (stale),
-      // which also shows the replica stayed in rotation the whole time.
-      const before = await replicaReads();
-      const seen = await other.collection('posts').getList(1, 200, { filter: 'title ~ "changed"' });
-      expect((await replicaReads()) - before).toBeGreaterThanOrEqual(1);
-      expect(seen.totalItems).toBe(0);
-      expect(created).toHaveLength(24);
+      // Every read on the replica was the other client's (a page and its count each round): the
+      // replica stayed in rotation throughout, so the writers' fresh reads were routed, not lucky.
+      expect((await replicaReads()) - before).toBe(rounds * 2);
     });
     // Once replayed, the other client sees them too.
-    await until(async () => (await other.collection('posts').getList(1, 1, { filter: 'title ~ "changed"' })).totalItems === 24, 'the replica to catch up');
+    await until(async () => (await other.collection('posts').getList(1, 1, { filter: 'title ~ "changed"' })).totalItems === 16, 'the replica to catch up');
   });
 
   it('a new collection is readable at once by every client', async () => {
@@ -227,6 +234,52 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
     expect(await metric('basalt_db_query_duration_seconds_count', { server: 'primary', kind: 'transaction' })).toBeGreaterThan(0);
   });
 
+  it('a replica lagging past --db-replica-max-lag leaves the rotation: reads go to the primary', async () => {
+    const strict = await createBasalt(nodeOptions(pair.replicaUrl, 300));
+    try {
+      const strictUrl = await strict.listen();
+      await until(async () => (await inRotation(strictUrl)) === 1, 'the replica in rotation on the strict node');
+      const reader = client(undefined, strictUrl);
+      const writer = client();
+      await withReplayPaused(async () => {
+        const rec = await writer.collection('posts').create({ title: 'while lagging' });
+        await until(async () => (await inRotation(strictUrl)) === 0, 'the lagging replica out of rotation', 5000);
+        // The first node (15 s bound) still uses it; the strict one reads the primary: fresh.
+        expect(await inRotation()).toBe(1);
+        const before = await metric('basalt_db_query_duration_seconds_count', { server: 'replica' }, strictUrl);
+        expect((await reader.collection('posts').getOne(rec.id)).title).toBe('while lagging');
+        expect(await metric('basalt_db_query_duration_seconds_count', { server: 'replica' }, strictUrl)).toBe(before);
+      });
+      await until(async () => (await inRotation(strictUrl)) === 1, 'the replica back in rotation once caught up');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it.skipIf(!REDIS_URL)('with Redis, a client reading on another node than its write sees the write', async () => {
+    const second = await createBasalt(nodeOptions());
+    try {
+      const url2 = await second.listen();
+      await until(async () => (await inRotation(url2)) === 1, 'the replica in rotation on the second node');
+      const writer = client();
+      const readerThere = client(`10.0.0.${nextAddress - 1}`, url2);
+      await withReplayPaused(async () => {
+        for (let i = 0; i < 15; i++) {
+          const rec = await writer.collection('posts').create({ title: `cross ${i}` });
+          expect((await readerThere.collection('posts').getOne(rec.id)).title).toBe(`cross ${i}`);
+        }
+        // The second node still had the (paused) replica in rotation: the reads were routed.
+        expect(await inRotation(url2)).toBe(1);
+      });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses at start-up a --db-replica that is not a standby of --db', async () => {
+    await expect(createBasalt(nodeOptions(pair.primaryUrl))).rejects.toThrow(/--db-replica #1 is not a streaming replica of --db: it is not a standby/);
+  });
+
   it('the replica itself counted the scans of the reads it served', async () => {
     await until(async () => (await replicaScans('posts')) >= scansExpected, 'the replica to report its scans of posts', 15_000);
   }, 20_000);
@@ -255,6 +308,15 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
     reading = false;
     await loop;
     expect(failures).toBe(0);
+
+    // A replica down at start-up does not keep a node from starting; it serves from the primary.
+    const another = await createBasalt(nodeOptions());
+    try {
+      const list = await client(undefined, await another.listen()).collection('posts').getList(1, 5, { filter: 'title ~ "seed"' });
+      expect(list.totalItems).toBe(5);
+    } finally {
+      await another.close();
+    }
 
     pair.startReplica();
     await until(async () => (await inRotation()) === 1, 'the replica back in rotation', 20_000);

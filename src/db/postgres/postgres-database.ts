@@ -125,7 +125,8 @@ class PostgresDatabase implements Database {
     const result = await instrumented(this.instruments, 'transaction', null, () =>
       this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console, null, null, note))),
     );
-    replicas?.noteCommit(note!.schemaChanged);
+    const published = replicas?.noteCommit(note!.schemaChanged);
+    if (published) await published;
     return result;
   }
 
@@ -138,7 +139,8 @@ class PostgresDatabase implements Database {
       return replicas.read((replica) => instrumented(this.replicaInstruments, 'read', text, () => replica.query<T>(text, params)), onPrimary);
     }
     const rows = await onPrimary();
-    if (kind === 'write') replicas.noteCommit(false);
+    const published = kind === 'write' ? replicas.noteCommit(false) : null;
+    if (published) await published;
     return rows;
   }
 

@@ -54,6 +54,15 @@ interface Batch {
   /** Schema changes among them. */
   schemaChanges: number;
   clients: Set<string>;
+  /** Resolved once their position is known (and published to the other nodes). */
+  settled: Promise<void>;
+  resolve: () => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  const settled = new Promise<void>((r) => (resolve = r));
+  return { written: [], schemaChanges: 0, clients: new Set(), settled, resolve };
 }
 
 const CHANNEL = 'basalt:replica-commits';
@@ -127,13 +136,18 @@ export class ReplicaSet implements ReplicaRouting {
    * A commit on the primary: its clients (the current request's keys) and, for a schema change,
    * every client, read from the primary until a replica has replayed it. The request itself
    * reads from the primary from now on.
+   *
+   * Returns, when the positions are shared with other nodes, a promise of the moment they are
+   * published: the write's response waits for it, so that the client's next read, on whichever
+   * node, knows of the write. Otherwise null: this node already sends the clients' reads to the
+   * primary until the position is known, so nothing waits.
    */
-  noteCommit(schemaChanged: boolean): void {
+  noteCommit(schemaChanged: boolean): Promise<void> | null {
     const scope = this.scopes.getStore();
     const clients = scope?.open ? scope.clients : [];
     if (scope) scope.replicaReads = false;
-    if (clients.length === 0 && !schemaChanged) return;
-    const batch = (this.waiting ??= { written: [], schemaChanges: 0, clients: new Set() });
+    if (clients.length === 0 && !schemaChanged) return null;
+    const batch = (this.waiting ??= newBatch());
     const at = this.now();
     for (const key of clients) {
       let entry = this.written.get(key);
@@ -148,6 +162,7 @@ export class ReplicaSet implements ReplicaRouting {
       this.schemaPending++;
     }
     this.fetchPositions();
+    return this.pubsub ? batch.settled : null;
   }
 
   /** Shares commit positions with the other nodes (a Redis pub/sub); called once at start-up. */
@@ -254,10 +269,13 @@ export class ReplicaSet implements ReplicaRouting {
       },
       () => {
         this.fetching = false;
-        const waiting = (this.waiting ??= { written: [], schemaChanges: 0, clients: new Set() });
+        const waiting = (this.waiting ??= newBatch());
         waiting.written.push(...batch.written);
         waiting.schemaChanges += batch.schemaChanges;
         for (const key of batch.clients) waiting.clients.add(key);
+        // The write's response does not wait for a primary that does not answer: the other nodes
+        // then rely on the lag bound, this one on the retry.
+        batch.resolve();
         setTimeout(() => this.fetchPositions(), this.pollMs).unref();
       },
     );
@@ -272,10 +290,10 @@ export class ReplicaSet implements ReplicaRouting {
       this.schemaPending -= batch.schemaChanges;
       if (lsn > this.schemaLsn) this.schemaLsn = lsn;
     }
-    if (this.pubsub) {
-      const message = JSON.stringify({ lsn: lsn.toString(), schema: batch.schemaChanges > 0, clients: [...batch.clients] });
-      this.pubsub.publish(CHANNEL, message).catch(() => {});
-    }
+    if (!this.pubsub) return batch.resolve();
+    const message = JSON.stringify({ lsn: lsn.toString(), schema: batch.schemaChanges > 0, clients: [...batch.clients] });
+    // A failed publish is not the write's failure: the other nodes then rely on the lag bound.
+    this.pubsub.publish(CHANNEL, message).then(batch.resolve, batch.resolve);
   }
 
   /** Another node's commit (messages from this node come back too: merging them again is harmless). */

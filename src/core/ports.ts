@@ -146,7 +146,7 @@ export interface Database {
  */
 export interface ReplicaRouting {
   /** `clients`: the keys of the request's client (its principal, its address). */
-  run<T>(clients: readonly string[], replicaReads: boolean, fn: () => Promise<T>): Promise<T>;
+  run<T>(clients: readonly string[], replicaReads: boolean, fn: () => T): T;
   /**
    * Publishes this node's commit positions on `pubsub` and hears the other nodes', so that a
    * client's read on another node also sees its write. Does nothing when `pubsub` is not shared.

@@ -110,7 +110,7 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
     route.handler = (
       replicas
         ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
-            return replicas.routing.run(replicas.clients(request), replicaReads, async () => traced.call(this, request, reply));
+            return replicas.routing.run(replicas.clients(request), replicaReads, () => traced.call(this, request, reply));
           }
         : traced
     ) as RouteOptions['handler'];

@@ -102,11 +102,21 @@ export class ReplicaSet implements ReplicaRouting {
     this.timer.unref();
   }
 
-  run<T>(clients: readonly string[], replicaReads: boolean, fn: () => Promise<T>): Promise<T> {
+  run<T>(clients: readonly string[], replicaReads: boolean, fn: () => T): T {
     const scope: Scope = { clients, replicaReads, open: true };
-    return this.scopes.run(scope, fn).finally(() => {
+    const close = () => {
       scope.open = false;
-    });
+    };
+    let result: T;
+    try {
+      result = this.scopes.run(scope, fn);
+    } catch (err) {
+      close();
+      throw err;
+    }
+    if (result && typeof (result as { then?: unknown }).then === 'function') (result as unknown as PromiseLike<unknown>).then(close, close);
+    else close();
+    return result;
   }
 
   /**

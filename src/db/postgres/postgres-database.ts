@@ -302,11 +302,16 @@ async function openReplicas(options: PostgresOptions, primary: Kysely<any>, time
     const why = !id.in_recovery ? 'it is not a standby (pg_is_in_recovery() is false)' : id.system !== self.system ? 'it is a copy of another cluster' : `it serves database "${id.database}", not "${self.database}"`;
     throw new Error(`--db-replica #${wrong + 1} is not a streaming replica of --db: ${why}`);
   }
+  // Positions are read on connections of their own: on a saturated pool, the polls would wait
+  // behind the load and make every replica look late exactly when they are most useful.
+  const positions = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 1000, statement_timeout: 1000, query_timeout: 2000 });
+  positions.on('error', () => {});
+  positions.on('connect', (client) => client.on('error', () => {}));
   const primaryLsn = async () => {
-    const { rows } = await primary.executeQuery<{ lsn: string }>(CompiledQuery.raw('SELECT pg_current_wal_insert_lsn()::text AS lsn'));
+    const { rows } = await positions.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     return parseLsn(rows[0]?.lsn);
   };
-  const set = new ReplicaSet(replicas, { primaryLsn, maxLagMs: options.replicaMaxLagMs, pollMs: options.replicaPollMs });
+  const set = new ReplicaSet(replicas, { primaryLsn, maxLagMs: options.replicaMaxLagMs, pollMs: options.replicaPollMs, close: () => positions.end() });
   await set.start();
   return set;
 }

@@ -24,8 +24,10 @@ export interface ReplicaSetOptions {
   pollMs?: number;
   /** A replica further behind the primary than this is out of rotation. @default 5000 */
   maxLagMs?: number;
-  /** The primary's current WAL insert position (a query on the primary's pool). */
+  /** The primary's current WAL insert position. */
   primaryLsn: () => Promise<bigint>;
+  /** Releases what `primaryLsn` uses. */
+  close?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -76,6 +78,7 @@ export class ReplicaSet implements ReplicaRouting {
   private schemaPending = 0;
   private waiting: Batch | null = null;
   private fetching = false;
+  /** A primary position query is running. */
   private polling = false;
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -192,6 +195,7 @@ export class ReplicaSet implements ReplicaRouting {
     clearInterval(this.timer);
     await this.unsubscribe?.().catch(() => {});
     await Promise.all(this.replicas.map((r) => r.close().catch(() => {})));
+    await this.options.close?.().catch(() => {});
   }
 
   /** The least busy replica in rotation that has replayed what the current request must see, or null. */
@@ -233,22 +237,38 @@ export class ReplicaSet implements ReplicaRouting {
     return false;
   }
 
-  private async poll(): Promise<void> {
-    // A slow poll (a replica not answering) must not pile up behind itself.
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const timeoutMs = Math.max(500, this.pollMs * 5);
+  /**
+   * One round: the primary's position and each replica's replay, each on its own, so that one
+   * server not answering delays neither the others nor itself (a poll still running is skipped).
+   */
+  private poll(): Promise<unknown> {
+    const timeoutMs = Math.max(500, this.pollMs * 5);
+    const round: Promise<void>[] = [];
+    if (!this.polling) {
+      this.polling = true;
       const before = this.now();
-      const [primary] = await Promise.allSettled([this.options.primaryLsn(), ...this.replicas.map((r) => r.poll(this.now, timeoutMs))]);
-      // Taken before the replicas answered: a replica at or past it was at most this old.
-      if (primary.status === 'fulfilled') this.samples.push({ at: before, lsn: primary.value });
-      const now = this.now();
-      while (this.samples.length > 1 && now - this.samples[1]!.at > this.maxLagMs + 1000) this.samples.shift();
-      if (now - this.lastSweep > 1000) this.sweep(now);
-    } finally {
-      this.polling = false;
+      round.push(
+        this.options.primaryLsn().then(
+          // Taken before the primary answered: a replica at or past it was at most that old.
+          (lsn) => {
+            this.polling = false;
+            this.samples.push({ at: before, lsn });
+          },
+          () => {
+            this.polling = false;
+          },
+        ),
+      );
     }
+    for (const replica of this.replicas) {
+      if (replica.polling) continue;
+      replica.polling = true;
+      round.push(replica.poll(this.now, timeoutMs).finally(() => (replica.polling = false)));
+    }
+    const now = this.now();
+    while (this.samples.length > 1 && now - this.samples[1]!.at > this.maxLagMs + 1000) this.samples.shift();
+    if (now - this.lastSweep > 1000) this.sweep(now);
+    return Promise.allSettled(round);
   }
 
   /**

@@ -44,6 +44,8 @@ export class Replica {
   up = false;
   /** Reads this node is running on it now (least-busy routing; bounded by the pool). */
   inFlight = 0;
+  /** A poll is running (the next one is skipped rather than piled up). */
+  polling = false;
 
   constructor(
     /** Its position in `--db-replica` order, the label of its metrics (never the URL: it may carry a password). */

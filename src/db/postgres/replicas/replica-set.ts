@@ -38,6 +38,11 @@ interface Scope {
   replicaReads: boolean;
   /** Cleared when the handler settles: work it left running (a timer, a job woken) is no longer the client's. */
   open: boolean;
+  /**
+   * Where the request's first read went: its later reads go there too (or to the primary), so a
+   * request never reads an older state after a newer one (a list, then its expansions).
+   */
+  pinned: Replica | 'primary' | null;
 }
 
 /** The last commits of one client key. */
@@ -106,7 +111,7 @@ export class ReplicaSet implements ReplicaRouting {
   }
 
   run<T>(clients: readonly string[], replicaReads: boolean, fn: () => T): T {
-    const scope: Scope = { clients, replicaReads, open: true };
+    const scope: Scope = { clients, replicaReads, open: true, pinned: null };
     const close = () => {
       scope.open = false;
     };
@@ -127,7 +132,9 @@ export class ReplicaSet implements ReplicaRouting {
    * the primary. A query cancelled at the deadline is not retried: its time is spent.
    */
   async read<T>(onReplica: (replica: Replica) => Promise<T>, onPrimary: () => Promise<T>): Promise<T> {
-    const replica = this.pick();
+    const scope = this.scopes.getStore();
+    const replica = scope ? this.pick(scope) : null;
+    if (scope) scope.pinned = replica ?? 'primary';
     if (!replica) return onPrimary();
     replica.inFlight++;
     try {
@@ -139,6 +146,7 @@ export class ReplicaSet implements ReplicaRouting {
       // recovery (40001) is the replica being behind; anything without a SQL state (a lost
       // connection, a refused one) is the replica being away: out of rotation until it answers a poll.
       if (typeof code !== 'string' || /^(08|57|53|58|XX)/.test(code)) replica.up = false;
+      scope!.pinned = 'primary';
       return onPrimary();
     } finally {
       replica.inFlight--;
@@ -199,9 +207,8 @@ export class ReplicaSet implements ReplicaRouting {
   }
 
   /** The least busy replica in rotation that has replayed what the current request must see, or null. */
-  private pick(): Replica | null {
-    const scope = this.scopes.getStore();
-    if (!scope || !scope.open || !scope.replicaReads || this.schemaPending > 0) return null;
+  private pick(scope: Scope): Replica | null {
+    if (!scope.open || !scope.replicaReads || scope.pinned === 'primary' || this.schemaPending > 0) return null;
     const now = this.now();
     let need = this.schemaLsn;
     for (const key of scope.clients) {
@@ -209,6 +216,10 @@ export class ReplicaSet implements ReplicaRouting {
       if (!entry) continue;
       if (entry.pending > 0) return null;
       if (entry.lsn > need) need = entry.lsn;
+    }
+    if (scope.pinned) {
+      const replica = scope.pinned;
+      return replica.replayLsn >= need && replica.hasRoom && this.inRotation(replica, now) ? replica : null;
     }
     let best: Replica | null = null;
     const n = this.replicas.length;

@@ -1,6 +1,6 @@
 /** The pure parts of read-replica routing: WAL positions and which statements a standby may run. */
 import { describe, expect, it } from 'vitest';
-import { parseLsn } from '../../src/db/postgres/replicas/lsn.js';
+import { insertToEnd, parseLsn } from '../../src/db/postgres/replicas/lsn.js';
 import { replicaSafe } from '../../src/db/postgres/replicas/replica-safe.js';
 
 describe('parseLsn', () => {
@@ -14,6 +14,23 @@ describe('parseLsn', () => {
     expect(parseLsn(null)).toBe(0n);
     expect(() => parseLsn('16-B374D848')).toThrow(/not a WAL position/);
     expect(() => parseLsn('123456789/0')).toThrow(/not a WAL position/);
+  });
+});
+
+describe('insertToEnd', () => {
+  const wal = { blockSize: 8192n, segmentSize: 16n << 20n };
+
+  it('moves an insert position just past a page header back to the page boundary (a replay position)', () => {
+    expect(insertToEnd(8192n + 24n, wal)).toBe(8192n);
+    expect(insertToEnd((16n << 20n) + 40n, wal)).toBe(16n << 20n);
+    expect(insertToEnd((3n << 32n) + (16n << 20n) * 5n + 8192n * 7n + 24n, wal)).toBe((3n << 32n) + (16n << 20n) * 5n + 8192n * 7n);
+  });
+
+  it('leaves every other position as it is', () => {
+    expect(insertToEnd(0x3003c80n, wal)).toBe(0x3003c80n);
+    expect(insertToEnd(8192n + 40n, wal)).toBe(8192n + 40n);
+    expect(insertToEnd((16n << 20n) + 24n, wal)).toBe((16n << 20n) + 24n);
+    expect(insertToEnd(8192n, wal)).toBe(8192n);
   });
 });
 

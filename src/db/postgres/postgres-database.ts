@@ -21,7 +21,7 @@ import { instrumented, type Instruments } from '../instrumented.js';
 import { IDENTIFY, Replica, type ServerIdentity } from './replicas/replica.js';
 import { ReplicaSet } from './replicas/replica-set.js';
 import { replicaSafe } from './replicas/replica-safe.js';
-import { parseLsn } from './replicas/lsn.js';
+import { insertToEnd, parseLsn } from './replicas/lsn.js';
 
 export interface PostgresOptions {
   url: string;
@@ -307,9 +307,14 @@ async function openReplicas(options: PostgresOptions, primary: Kysely<any>, time
   const positions = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 1000, statement_timeout: 1000, query_timeout: 2000 });
   positions.on('error', () => {});
   positions.on('connect', (client) => client.on('error', () => {}));
+  const { rows: sizes } = await positions.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('wal_block_size', 'wal_segment_size')");
+  const size = (name: string, fallback: bigint) => BigInt(sizes.find((r) => r.name === name)?.setting ?? fallback);
+  const wal = { blockSize: size('wal_block_size', 8192n), segmentSize: size('wal_segment_size', 16n << 20n) };
+  // The insert position, not the write position: with synchronous_commit off, a commit returns
+  // before its record is written, and the write position could still be short of it.
   const primaryLsn = async () => {
     const { rows } = await positions.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    return parseLsn(rows[0]?.lsn);
+    return insertToEnd(parseLsn(rows[0]?.lsn), wal);
   };
   const set = new ReplicaSet(replicas, { primaryLsn, maxLagMs: options.replicaMaxLagMs, pollMs: options.replicaPollMs, close: () => positions.end() });
   await set.start();

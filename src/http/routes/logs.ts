@@ -17,6 +17,7 @@ const options = { ...superusersOnly, config: { skipSuccessLog: true } };
 
 /** The reads may be served by a read replica (README "Read replicas"). */
 const readOptions = { ...options, config: { ...(options as { config?: object }).config, replicaReads: true } };
+
 export function registerLogRoutes(server: FastifyInstance, app: App): void {
   server.get('/api/logs', readOptions, async (request) => app.logs.list(queryOf(request), callerOf(request)));
 

@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Latency under attack is measured alone: npm run test:attacks (vitest.attacks.config.ts);
-    // the three-node cluster behind nginx too: npm run test:cluster (vitest.cluster.config.ts).
-    exclude: ['test/attacks/**', 'test/cluster/**', '**/node_modules/**'],
+    // the three-node cluster behind nginx too: npm run test:cluster (vitest.cluster.config.ts);
+    // the read replicas start PostgreSQL servers of their own: npm run test:replicas.
+    exclude: ['test/attacks/**', 'test/cluster/**', 'test/replicas/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { metricsEnabled, type MetricsConfig } from '../core/config.js';
 import { JOB_STATES, type JobCount } from '../core/jobs/job-store.js';
 import { noMetrics, type JobAttemptOutcome, type Metrics, type MetricSources, type WebhookDeliveryResult } from '../core/metrics/metrics.js';
-import type { QueryKind } from '../core/ports.js';
+import type { QueryKind, QueryServer } from '../core/ports.js';
 
 /** An API's latencies: 1 ms … 10 s. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -27,7 +27,7 @@ export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'method' | 'status'>;
   private readonly requestDuration: Histogram<'route' | 'method'>;
-  private readonly queryDuration: Histogram<'engine' | 'kind'>;
+  private readonly queryDuration: Histogram<'engine' | 'kind' | 'server'>;
   private readonly rateLimitRefusals: Counter<'route'>;
   private readonly realtimeEvents: Counter;
   private readonly jobAttempts: Counter<'queue' | 'outcome'>;
@@ -47,8 +47,8 @@ export class PrometheusMetrics implements Metrics {
     this.requestDuration = new Histogram({ name: 'basalt_http_request_duration_seconds', help: 'HTTP request duration, by route pattern and method.', labelNames: ['route', 'method'], buckets: HTTP_BUCKETS, registers });
     this.queryDuration = new Histogram({
       name: 'basalt_db_query_duration_seconds',
-      help: 'Database statements outside transactions (kind read or write) and whole transactions (kind transaction, waiting for the write lock included).',
-      labelNames: ['engine', 'kind'],
+      help: 'Database statements outside transactions (kind read or write) and whole transactions (kind transaction, waiting for the write lock included); server: primary, or replica for the reads a --db-replica served.',
+      labelNames: ['engine', 'kind', 'server'],
       buckets: DB_BUCKETS,
       registers,
     });
@@ -101,6 +101,8 @@ export class PrometheusMetrics implements Metrics {
     db('basalt_db_read_workers', 'SQLite: live read-worker threads.', (s) => s.databaseStats().readWorkers?.size);
     db('basalt_db_read_workers_busy', 'SQLite: read workers running a statement.', (s) => s.databaseStats().readWorkers?.busy);
     db('basalt_db_read_queue_length', 'SQLite: reads waiting for a read worker.', (s) => s.databaseStats().readWorkers?.queued);
+    db('basalt_db_replicas', 'PostgreSQL: read replicas configured (--db-replica).', (s) => s.databaseStats().replicas?.total);
+    db('basalt_db_replicas_in_rotation', 'PostgreSQL: read replicas serving reads now (answering, and within the replay-lag bound).', (s) => s.databaseStats().replicas?.inRotation);
   }
 
   httpRequest(route: string, method: string, status: number, seconds: number): void {
@@ -108,8 +110,8 @@ export class PrometheusMetrics implements Metrics {
     this.requestDuration.observe({ route, method }, seconds);
   }
 
-  dbQuery(engine: 'sqlite' | 'postgres', kind: QueryKind, seconds: number): void {
-    this.queryDuration.observe({ engine, kind }, seconds);
+  dbQuery(engine: 'sqlite' | 'postgres', kind: QueryKind, seconds: number, server: QueryServer = 'primary'): void {
+    this.queryDuration.observe({ engine, kind, server }, seconds);
   }
 
   rateLimitRefused(route: string): void {

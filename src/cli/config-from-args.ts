@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
-import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_REPLICA_MAX_LAG_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
 import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
@@ -15,6 +15,8 @@ export const SERVE_OPTIONS = {
   http: { type: 'string', env: 'BASALT_HTTP', help: 'address to listen on, host:port (default 127.0.0.1:8090)' },
   dir: { type: 'string', env: 'BASALT_DIR', help: 'data directory (default ./basalt_data)' },
   db: { type: 'string', env: 'BASALT_DB', help: 'database: empty for SQLite in --dir, or postgres://user@host:5432/db' },
+  'db-replica': { type: 'string', env: 'BASALT_DB_REPLICAS', multiple: true, help: 'postgres://… of a streaming replica of --db that may serve reads; repeatable, or comma-separated in the env' },
+  'db-replica-max-lag': { type: 'string', env: 'BASALT_DB_REPLICA_MAX_LAG', help: 'ms a replica may lag behind the primary and still serve reads (default 5000)' },
   redis: { type: 'string', env: 'BASALT_REDIS', help: 'redis://host:6379: shared rate-limit counters for several nodes' },
   'log-level': { type: 'string', env: 'BASALT_LOG_LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
@@ -91,6 +93,40 @@ function parseStorage(values: Partial<Record<OptionName, string | boolean>>): St
   const prefix = str('s3-prefix').replace(/^\/+|\/+$/g, '');
   if (prefix !== '' && !isSafeStorageKey(prefix)) throw new UsageError(`invalid --s3-prefix "${prefix}": use plain path segments such as basalt/prod`);
   return { type: 's3', endpoint, bucket, region: str('s3-region') || 'us-east-1', accessKey, secret, forcePathStyle: values['s3-force-path-style'] === true, prefix };
+}
+
+/**
+ * `--db-replica` URLs (repeated, or comma-separated): PostgreSQL only, and only with a PostgreSQL
+ * `--db` (a replica of SQLite does not exist). Passwords never appear in the messages.
+ */
+export function parseDatabaseReplicas(value: string | boolean | undefined, databaseUrl: string): string[] {
+  if (typeof value !== 'string') return [];
+  const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (urls.length === 0) return [];
+  const hide = (url: string) => url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, '//$1:***@');
+  if (!/^postgres(ql)?:\/\//i.test(databaseUrl.trim())) {
+    throw new UsageError('--db-replica needs a PostgreSQL --db (postgres://…): replicas are PostgreSQL streaming replicas of it');
+  }
+  for (const url of urls) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !/^postgres(ql)?:$/i.test(parsed.protocol)) throw new UsageError(`invalid --db-replica "${hide(url)}": use a URL such as postgres://user@replica-host:5432/db`);
+  }
+  if (new Set(urls).size !== urls.length) throw new UsageError('--db-replica: the same replica is given twice');
+  return urls;
+}
+
+/** `--db-replica-max-lag`: 100 ms (about a poll) to 10 minutes. */
+function parseReplicaMaxLag(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_REPLICA_MAX_LAG_MS;
+  const text = String(value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000) throw new UsageError(`invalid --db-replica-max-lag "${text}": use a whole number of milliseconds from 100 to 600000, e.g. 5000`);
+  return ms;
 }
 
 /** A positive whole number of milliseconds; 0 or less would cancel every query. */
@@ -192,6 +228,8 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     http,
     dataDir: String(values.dir ?? './basalt_data'),
     databaseUrl: String(values.db ?? ''),
+    databaseReplicas: parseDatabaseReplicas(values['db-replica'], String(values.db ?? '')),
+    replicaMaxLagMs: parseReplicaMaxLag(values['db-replica-max-lag']),
     redisUrl: parseRedisUrl(String(values.redis ?? '')),
     logLevel: logLevel as Config['logLevel'],
     appUrl,

@@ -71,7 +71,8 @@ export async function openApp(config: Config, logger: Logger, tracing: Tracing |
   const engine = dbConfig.type;
   let db;
   try {
-    db = await createDatabase({ ...dbConfig, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds) => metrics.dbQuery(engine, kind, seconds) : undefined, tracing });
+    const replicas = dbConfig.type === 'postgres' && config.databaseReplicas.length > 0 ? { replicas: config.databaseReplicas, replicaMaxLagMs: config.replicaMaxLagMs } : {};
+    db = await createDatabase({ ...dbConfig, ...replicas, queryTimeoutMs: config.queryTimeoutMs, observe: metrics.enabled ? (kind, seconds, server) => metrics.dbQuery(engine, kind, seconds, server) : undefined, tracing });
   } catch (err) {
     await tracing?.close();
     throw new UsageError(describeDbError(err, config.databaseUrl));
@@ -86,6 +87,8 @@ export async function openApp(config: Config, logger: Logger, tracing: Tracing |
       redis = await connectRedis(config.redisUrl);
       adapters = { ...adapters, ...redisAdapters(redis) };
     }
+    // Several nodes: a client's read on another node than its write's also waits for a replica to replay it.
+    await db.replicas?.share(adapters.pubsub);
     const app = await createApp(config, { db, logger, ...adapters, tracing });
     if (!redis) return app;
     const connection = redis;

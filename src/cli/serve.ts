@@ -3,7 +3,7 @@ import { buildConfig, readOptions, STORAGE_OPTIONS } from './config-from-args.js
 import { createBasalt } from './create-basalt.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', ...STORAGE_OPTIONS]);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'db-replica', 'db-replica-max-lag', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', ...STORAGE_OPTIONS]);
   const config = buildConfig(values);
   const basalt = await createBasalt({ config });
   const { app } = basalt;

@@ -9,6 +9,13 @@ export interface Config {
   dataDir: string;
   /** `--db`: empty for SQLite under dataDir, or a postgres:// URL. */
   databaseUrl: string;
+  /**
+   * `--db-replica` (repeatable): PostgreSQL streaming replicas of `databaseUrl` that may serve
+   * reads (README "Read replicas"). @default [] (every query on the primary)
+   */
+  databaseReplicas: readonly string[];
+  /** `--db-replica-max-lag`: a replica further behind the primary (in ms of its writes) serves no reads. @default 5000 */
+  replicaMaxLagMs: number;
   /** `--redis`: empty for in-process counters, or a redis:// URL shared by every node. */
   redisUrl: string;
   /** Shown in emails and the dashboard. @default "Basalt" */
@@ -134,6 +141,8 @@ export type StorageConfig = { type: 'local' } | ({ type: 's3' } & S3StorageConfi
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+/** How far behind the primary a read replica may be and still serve reads (README "Read replicas"). */
+export const DEFAULT_REPLICA_MAX_LAG_MS = 5000;
 
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   const http = overrides.http ?? { host: '127.0.0.1', port: 8090 };
@@ -141,6 +150,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     http,
     dataDir: './basalt_data',
     databaseUrl: '',
+    databaseReplicas: [],
+    replicaMaxLagMs: DEFAULT_REPLICA_MAX_LAG_MS,
     redisUrl: '',
     appName: 'Basalt',
     appUrl: `http://${http.host}:${http.port}`,

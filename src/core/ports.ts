@@ -135,6 +135,12 @@ export interface Database {
    * engine without it has no backups (`POST /api/backups` answers 400).
    */
   readonly backups?: DatabaseBackups;
+  /**
+   * Read replicas (PostgreSQL `--db-replica`, README "Read replicas"): how requests are
+   * attributed to clients so that reads may leave the primary. Absent without replicas, and
+   * then nothing of it costs anything.
+   */
+  readonly replicas?: ReplicaRouting;
   close(): Promise<void>;
 }
 
@@ -197,19 +203,41 @@ export interface BackupS3Target {
 /** Opens the backup store in force: S3 when a target is given, else the local folder. */
 export type BackupStoreFactory = (s3: BackupS3Target | null) => Promise<BackupStore>;
 
+/**
+ * Attributes a request to its client for the read replicas. Inside `run`, a commit is remembered
+ * for `clients` (read-your-writes: their later reads go to a replica only once it has replayed
+ * that commit), and, when `replicaReads`, the reads outside a transaction may be served by a
+ * replica. Everything else — transactions, writes, work outside `run` (jobs, cron, realtime
+ * fan-out, start-up) — stays on the primary.
+ */
+export interface ReplicaRouting {
+  /** `clients`: the keys of the request's client (its principal, its address). */
+  run<T>(clients: readonly string[], replicaReads: boolean, fn: () => T): T;
+  /**
+   * Publishes this node's commit positions on `pubsub` and hears the other nodes', so that a
+   * client's read on another node also sees its write. Does nothing when `pubsub` is not shared.
+   */
+  share(pubsub: PubSub): Promise<void>;
+}
+
 /** A database's connections and read workers right now (what an engine has; absent: not applicable). */
 export interface DatabaseStats {
   /** PostgreSQL: the pool's clients (`pg.Pool` totalCount, idleCount, waitingCount). */
   pool?: { total: number; idle: number; waiting: number };
   /** SQLite: the read-worker pool (live workers, workers running a statement, reads waiting for one). */
   readWorkers?: { size: number; busy: number; queued: number };
+  /** PostgreSQL with `--db-replica`: replicas configured, and those in rotation (healthy, lag within bounds). */
+  replicas?: { total: number; inRotation: number };
 }
 
 /** How a database statement ran: a read or a write outside a transaction, or a whole transaction. */
 export type QueryKind = 'read' | 'write' | 'transaction';
 
+/** Which server ran a statement: the primary, or a read replica (`--db-replica`). */
+export type QueryServer = 'primary' | 'replica';
+
 /** Told the duration of every statement and transaction the database port runs (the metrics). */
-export type QueryObserver = (kind: QueryKind, seconds: number) => void;
+export type QueryObserver = (kind: QueryKind, seconds: number, server?: QueryServer) => void;
 
 /** One line of the request log. */
 export interface AccessEntry {

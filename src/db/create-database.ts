@@ -6,7 +6,7 @@ import { openSqlite } from './sqlite/sqlite-database.js';
 
 export type DatabaseConfig = (
   | { type: 'sqlite'; file: string; readWorkers?: number; backgroundCheckpoints?: boolean }
-  | { type: 'postgres'; url: string; maxConnections?: number }
+  | { type: 'postgres'; url: string; maxConnections?: number; /** `--db-replica` URLs (README "Read replicas"). @default none */ replicas?: readonly string[]; /** @default 5000 */ replicaMaxLagMs?: number }
 ) & {
   /** Deadline of a client-facing query, waiting for a connection or worker included (Config.queryTimeoutMs). @default 5000 */
   queryTimeoutMs?: number;
@@ -36,6 +36,6 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     case 'sqlite':
       return openSqlite({ file: config.file, readWorkers: config.readWorkers, queryTimeoutMs: config.queryTimeoutMs, backgroundCheckpoints: config.backgroundCheckpoints, observe: config.observe, tracing: config.tracing });
     case 'postgres':
-      return openPostgres({ url: config.url, maxConnections: config.maxConnections, statementTimeoutMs: config.queryTimeoutMs, observe: config.observe, tracing: config.tracing });
+      return openPostgres({ url: config.url, maxConnections: config.maxConnections, replicas: config.replicas, replicaMaxLagMs: config.replicaMaxLagMs, statementTimeoutMs: config.queryTimeoutMs, observe: config.observe, tracing: config.tracing });
   }
 }

@@ -82,7 +82,7 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
   server.setNotFoundHandler(notFoundOptions, async (request: FastifyRequest, reply: FastifyReply) => {
     // A delivery read for a receiver is answered by it, even if a --dev reload replaced the table since.
     const delivery = request.webhookDelivery;
-    if (delivery) return server.inFlight.track(() => runInRequestSpan(app.tracing, request, null, () => runReceiver(app, delivery, request, reply)));
+    if (delivery) return server.inFlight.track(() => runInRequestSpan(app.tracing, request, null, () => runReceiver(app, delivery, request, reply)), request);
     const found = lookup(request);
     if (!found) return reply.code(404).send(new ApiError(404).toJSON());
     const { route, rest } = found.store as Matched;
@@ -97,9 +97,9 @@ export function serveCustomRoutes(server: FastifyInstance, app: App, builtIns: R
     // Counted like the built-in handlers: a shutdown waits for it before closing the database.
     // Writes take an Idempotency-Key, as the built-in record routes do.
     if (WRITE_METHODS.has(request.method) && request.headers[IDEMPOTENCY_HEADER] !== undefined) {
-      return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => idempotency.run(request, reply, () => runRoute(app, route, params, request, reply, idempotency), true)));
+      return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => idempotency.run(request, reply, () => runRoute(app, route, params, request, reply, idempotency), true)), request);
     }
-    return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => runRoute(app, route, params, request, reply)));
+    return server.inFlight.track(() => runInRequestSpan(app.tracing, request, route.path, () => runRoute(app, route, params, request, reply)), request);
   });
 }
 

@@ -13,6 +13,9 @@
  *   routes registered with `config: { duringRestore: true }` (health). Checked here, where the
  *   running count is taken, so a handler either started before the gate closed (and the restore
  *   waits for it) or never starts.
+ * - with read replicas (`--db-replica`), the handler runs attributed to its client
+ *   (replica-clients.ts), and routes registered with `config: { replicaReads: true }` may read
+ *   from a replica. Without replicas this costs nothing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { pickListOrRecord } from '../core/records/fields-picker.js';
@@ -20,16 +23,28 @@ import { IDEMPOTENCY_HEADER } from '../core/idempotency/idempotency-key.js';
 import type { RouteIdempotency } from './idempotency.js';
 import type { Tracing } from '../core/tracing/tracing.js';
 import { ApiError, MESSAGES } from '../core/errors.js';
+import type { ReplicaRouting } from '../core/ports.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers while a backup is being restored (health probes); every other one gets a 503. */
     duringRestore?: boolean;
+    /**
+     * The route's reads outside transactions may be served by a read replica (README "Read
+     * replicas"): GET reads that need no fresher view than the client's own writes. @default false
+     */
+    replicaReads?: boolean;
   }
 }
 
 /** What a request gets while a backup is being restored. */
 export const restoringError = (): ApiError => new ApiError(503, MESSAGES.restoring);
+
+/** The read replicas and how a request's client is named for them (read-your-writes). */
+export interface ReplicaAttribution {
+  routing: ReplicaRouting;
+  clients(request: FastifyRequest): readonly string[];
+}
 
 export interface InFlight {
   /**
@@ -37,8 +52,12 @@ export interface InFlight {
    * its own request still running), or after `timeoutMs`: true when they finished, false on time-out.
    */
   idle(timeoutMs: number, others?: number): Promise<boolean>;
-  /** Counts `work` as a running handler until it settles (handlers not registered as routes: custom routes). */
-  track<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Counts `work` as a running handler until it settles (handlers not registered as routes:
+   * custom routes), attributed to the client of `request` for the read replicas (its writes are
+   * remembered; its reads stay on the primary).
+   */
+  track<T>(work: () => Promise<T>, request?: FastifyRequest): Promise<T>;
 }
 
 /** The result as the client asked for it: `fields` applied to a successful JSON object. */
@@ -50,7 +69,7 @@ function picked(request: FastifyRequest, reply: FastifyReply, result: unknown): 
 }
 
 /** Wraps the handlers of every route registered after this call (buildServer calls it first). */
-export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null, restoring: () => boolean = () => false): InFlight {
+export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteIdempotency, tracing?: Tracing | null, restoring: () => boolean = () => false, replicas?: ReplicaAttribution | null): InFlight {
   let running = 0;
   let waiters: { others: number; wake: () => void }[] = [];
   const done = () => {
@@ -96,21 +115,28 @@ export function wrapRouteHandlers(server: FastifyInstance, idempotency?: RouteId
       done();
       return picked(request, reply, result);
     };
+    const traced = tracing
+      ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
+          const span = request.basaltSpan;
+          return span ? tracing.within(span, () => wrapped.call(this, request, reply)) : wrapped.call(this, request, reply);
+        }
+      : wrapped;
+    // Decided once per route: only the GET reads that need no fresh view (README "Read replicas") say so.
+    const replicaReads = route.config?.replicaReads === true;
     route.handler = (
-      tracing
+      replicas
         ? function (this: unknown, request: FastifyRequest, reply: FastifyReply) {
-            const span = request.basaltSpan;
-            return span ? tracing.within(span, () => wrapped.call(this, request, reply)) : wrapped.call(this, request, reply);
+            return replicas.routing.run(replicas.clients(request), replicaReads, () => traced.call(this, request, reply));
           }
-        : wrapped
+        : traced
     ) as RouteOptions['handler'];
   });
   return {
-    async track(work) {
+    async track(work, request) {
       if (restoring()) throw restoringError();
       running++;
       try {
-        return await work();
+        return await (replicas && request ? replicas.routing.run(replicas.clients(request), false, work) : work());
       } finally {
         done();
       }

@@ -4,7 +4,7 @@
  * every 2xx JSON response, one log line per request and the error shape.
  */
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
 import { ApiError } from '../core/errors.js';
 import { parseJsonText } from './body.js';
@@ -13,6 +13,7 @@ import { superuserIpRefusal } from './superuser-ips.js';
 import { registerMultipart } from './multipart.js';
 import { rateLimitHook, UNMATCHED_ROUTE } from './rate-limit.js';
 import { restoringError, wrapRouteHandlers, type InFlight } from './route-handlers.js';
+import { replicaClientsOf } from './replica-clients.js';
 import { RouteIdempotency } from './idempotency.js';
 import { errorHandler } from './error-handler.js';
 import { parseFields, type FieldsPicker } from '../core/records/fields-picker.js';
@@ -73,7 +74,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
 
   const idempotency = new RouteIdempotency(app);
-  server.decorate('inFlight', wrapRouteHandlers(server, idempotency, app.tracing, () => app.backups.restoring));
+  const replicas = app.db.replicas ? { routing: app.db.replicas, clients: (request: FastifyRequest) => replicaClientsOf(app, request) } : null;
+  server.decorate('inFlight', wrapRouteHandlers(server, idempotency, app.tracing, () => app.backups.restoring, replicas));
 
   // JSON: an empty body is {} (the SDK sends Content-Type: application/json on body-less POSTs).
   server.removeContentTypeParser('application/json');

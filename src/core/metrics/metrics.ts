@@ -6,7 +6,7 @@
  * every call is a no-op and the hot paths skip their timing altogether (`enabled`).
  */
 import type { JobCount } from '../jobs/job-store.js';
-import type { DatabaseStats, QueryKind } from '../ports.js';
+import type { DatabaseStats, QueryKind, QueryServer } from '../ports.js';
 
 /** What the gauges read at scrape time. */
 export interface MetricSources {
@@ -29,8 +29,8 @@ export interface Metrics {
    * never the raw URL: label values must stay few.
    */
   httpRequest(route: string, method: string, status: number, seconds: number): void;
-  /** One statement or transaction through the database port. */
-  dbQuery(engine: 'sqlite' | 'postgres', kind: QueryKind, seconds: number): void;
+  /** One statement or transaction through the database port; `server`: which one ran it. @default 'primary' */
+  dbQuery(engine: 'sqlite' | 'postgres', kind: QueryKind, seconds: number, server?: QueryServer): void;
   /** A request refused by a rate-limit rule (429). */
   rateLimitRefused(route: string): void;
   /** One message written to a realtime client. */

@@ -3,7 +3,7 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
-import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, ReplicaRouting, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
@@ -19,6 +19,10 @@ import type { SqlConsoleRunner } from '../../core/sql-console/sql-console-runner
 import { PostgresSqlConsole } from './postgres-sql-console.js';
 import type { Tracing } from '../../core/tracing/tracing.js';
 import { instrumented, type Instruments } from '../instrumented.js';
+import { IDENTIFY, Replica, type ServerIdentity } from './replicas/replica.js';
+import { ReplicaSet } from './replicas/replica-set.js';
+import { replicaSafe } from './replicas/replica-safe.js';
+import { insertToEnd, parseLsn } from './replicas/lsn.js';
 
 export interface PostgresOptions {
   url: string;
@@ -34,6 +38,14 @@ export interface PostgresOptions {
   observe?: QueryObserver;
   /** Spans for each transaction and each statement outside one (README "Tracing"); null: none. @default null */
   tracing?: Tracing | null;
+  /** Streaming replicas that may serve reads (`--db-replica`, README "Read replicas"). @default none */
+  replicas?: readonly string[];
+  /** Connections to each replica. @default 5 */
+  replicaPoolSize?: number;
+  /** A replica further behind the primary is out of rotation. @default 5000 */
+  replicaMaxLagMs?: number;
+  /** How often replicas' replay positions are read. @default 100 */
+  replicaPollMs?: number;
 }
 
 /** pg-pool's error when no connection came free within `connectionTimeoutMillis`. */
@@ -71,6 +83,8 @@ class PostgresDatabase implements Database {
   backups?: DatabaseBackups;
   /** Metrics and spans of this database's calls (db/instrumented.ts). */
   private readonly instruments: Instruments;
+  /** The same for the reads a replica serves (their metrics say `server="replica"`). */
+  private readonly replicaInstruments: Instruments;
 
   /** Set on the root database when tracing is on; transactions' statements get no span of their own. */
   get tracing(): Tracing | null {
@@ -79,6 +93,11 @@ class PostgresDatabase implements Database {
 
   set tracing(tracing: Tracing | null) {
     this.instruments.tracing = tracing;
+    this.replicaInstruments.tracing = tracing;
+  }
+
+  get replicas(): ReplicaRouting | undefined {
+    return this.replicaSet ?? undefined;
   }
 
   constructor(
@@ -91,20 +110,41 @@ class PostgresDatabase implements Database {
     readonly console: SqlConsoleRunner,
     /** The root database only (a transaction's statements count in its own duration): metrics and pool stats. */
     private readonly observed: { observe?: QueryObserver; pool: pg.Pool } | null = null,
+    /** The root database with `--db-replica` only: where reads may go, and who is told of commits. */
+    private readonly replicaSet: ReplicaSet | null = null,
+    /** A transaction of a database with replicas: whether it changed the schema (took the schema lock). */
+    private readonly txNote: { schemaChanged: boolean } | null = null,
   ) {
     this.schema = new PostgresSchemaManager(kysely);
-    this.instruments = { observe: observed?.observe, tracing: null, system: 'postgresql' };
+    const observe = observed?.observe;
+    this.instruments = { observe, tracing: null, system: 'postgresql' };
+    this.replicaInstruments = { observe: observe && ((kind, seconds) => observe(kind, seconds, 'replica')), tracing: null, system: 'postgresql' };
   }
 
   async transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return instrumented(this.instruments, 'transaction', null, () =>
-      this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console))),
+    const replicas = this.replicaSet;
+    const note = replicas ? { schemaChanged: false } : null;
+    const result = await instrumented(this.instruments, 'transaction', null, () =>
+      this.kysely.transaction().execute((trx) => fn(new PostgresDatabase(trx, true, this.timeoutMs, null, this.jobs, this.console, null, null, note))),
     );
+    const published = replicas?.noteCommit(note!.schemaChanged);
+    if (published) await published;
+    return result;
   }
 
   async query<T>(text: string, params: readonly unknown[]): Promise<T[]> {
-    return instrumented(this.instruments, () => statementKind(text), text, () => this.run<T>(text, params));
+    const replicas = this.replicaSet;
+    if (!replicas) return instrumented(this.instruments, () => statementKind(text), text, () => this.run<T>(text, params));
+    const kind = statementKind(text);
+    const onPrimary = () => instrumented(this.instruments, kind, text, () => this.run<T>(text, params));
+    if (kind === 'read' && replicaSafe(text)) {
+      return replicas.read((replica) => instrumented(this.replicaInstruments, 'read', text, () => replica.query<T>(text, params)), onPrimary);
+    }
+    const rows = await onPrimary();
+    const published = kind === 'write' ? replicas.noteCommit(false) : null;
+    if (published) await published;
+    return rows;
   }
 
   private async run<T>(text: string, params: readonly unknown[]): Promise<T[]> {
@@ -119,7 +159,12 @@ class PostgresDatabase implements Database {
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
     // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
-    return instrumented(this.instruments, 'read', () => query.compile(this.kysely).sql, () => this.readRows<T>(query));
+    const onPrimary = () => instrumented(this.instruments, 'read', () => query.compile(this.kysely).sql, () => this.readRows<T>(query));
+    const replicas = this.replicaSet;
+    if (!replicas) return onPrimary();
+    const text = query.compile(this.kysely).sql;
+    if (statementKind(text) !== 'read' || !replicaSafe(text)) return onPrimary();
+    return replicas.read((replica) => instrumented(this.replicaInstruments, 'read', text, () => replica.rows<T>(query)), onPrimary);
   }
 
   private async readRows<T>(query: RawBuilder<unknown>): Promise<T[]> {
@@ -143,6 +188,7 @@ class PostgresDatabase implements Database {
     // of this transaction only. Every other statement keeps the connection's deadline.
     await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
+    if (this.txNote) this.txNote.schemaChanged = true;
   }
 
   async lockSchemaShared(): Promise<void> {
@@ -185,10 +231,13 @@ class PostgresDatabase implements Database {
 
   stats(): DatabaseStats {
     const pool = this.observed?.pool;
-    return pool ? { pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } } : {};
+    const stats: DatabaseStats = pool ? { pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } } : {};
+    if (this.replicaSet) stats.replicas = this.replicaSet.stats();
+    return stats;
   }
 
   async close(): Promise<void> {
+    await this.replicaSet?.close();
     await this.kysely.destroy();
   }
 }
@@ -209,8 +258,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     // A runaway query (a pathological filter, a huge view) must not hold a connection past it.
     statement_timeout: timeoutMs,
   });
-  // An idle client that loses its connection must not crash the process.
+  // An idle client that loses its connection must not crash the process; nor one in use (pg-pool
+  // listens to idle clients only; the query of one in use fails, and it emits 'error' besides).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     try {
@@ -225,10 +276,53 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const deadlined = withDeadline(withExtendedProtocol(pool), timeoutMs);
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: deadlined }) });
   const sqlConsole = new PostgresSqlConsole(() => withDeadline(pool, timeoutMs).connect(), timeoutMs);
-  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool });
+  let replicas: ReplicaSet | null = null;
+  try {
+    if (options.replicas?.length) replicas = await openReplicas(options, kysely, timeoutMs);
+  } catch (err) {
+    await kysely.destroy().catch(() => {});
+    throw err;
+  }
+  const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool }, replicas);
   db.tracing = options.tracing ?? null;
   db.backups = new PostgresBackups(options.url, kysely);
   return db;
+}
+
+/**
+ * Opens the replicas' pools and polls them once. A replica that is down at start-up does not
+ * stop the server (it joins the rotation when it answers), but a URL that is not a standby of
+ * this primary's cluster and database is a configuration mistake that would serve other data:
+ * that fails here.
+ */
+async function openReplicas(options: PostgresOptions, primary: Kysely<any>, timeoutMs: number): Promise<ReplicaSet> {
+  const replicas = options.replicas!.map((url, i) => new Replica(i, { url, poolSize: options.replicaPoolSize ?? 5, timeoutMs, types }));
+  const self = (await primary.executeQuery<ServerIdentity>(CompiledQuery.raw(IDENTIFY))).rows[0]!;
+  const identities = await Promise.all(replicas.map((r) => r.identify()));
+  const wrong = identities.findIndex((id) => id !== null && (!id.in_recovery || id.system !== self.system || id.database !== self.database));
+  if (wrong !== -1) {
+    await Promise.all(replicas.map((r) => r.close().catch(() => {})));
+    const id = identities[wrong]!;
+    const why = !id.in_recovery ? 'it is not a standby (pg_is_in_recovery() is false)' : id.system !== self.system ? 'it is a copy of another cluster' : `it serves database "${id.database}", not "${self.database}"`;
+    throw new Error(`--db-replica #${wrong + 1} is not a streaming replica of --db: ${why}`);
+  }
+  // Positions are read on connections of their own: on a saturated pool, the polls would wait
+  // behind the load and make every replica look late exactly when they are most useful.
+  const positions = new pg.Pool({ connectionString: options.url, max: 2, connectionTimeoutMillis: 1000, statement_timeout: 1000, query_timeout: 2000 });
+  positions.on('error', () => {});
+  positions.on('connect', (client) => client.on('error', () => {}));
+  const { rows: sizes } = await positions.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('wal_block_size', 'wal_segment_size')");
+  const size = (name: string, fallback: bigint) => BigInt(sizes.find((r) => r.name === name)?.setting ?? fallback);
+  const wal = { blockSize: size('wal_block_size', 8192n), segmentSize: size('wal_segment_size', 16n << 20n) };
+  // The insert position, not the write position: with synchronous_commit off, a commit returns
+  // before its record is written, and the write position could still be short of it.
+  const primaryLsn = async () => {
+    const { rows } = await positions.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    return insertToEnd(parseLsn(rows[0]?.lsn), wal);
+  };
+  const set = new ReplicaSet(replicas, { primaryLsn, maxLagMs: options.replicaMaxLagMs, pollMs: options.replicaPollMs, close: () => positions.end() });
+  await set.start();
+  return set;
 }
 
 /** A pool whose wait for a connection past the deadline fails as a QueryTimeoutError (503). */

@@ -12,7 +12,8 @@ type Params = { collection: string };
 export function registerCollectionRoutes(server: FastifyInstance, app: App): void {
   const service = app.collections;
 
-  server.get('/api/collections', superusersOnly, async (request) => {
+  // The list may be served by a read replica (README "Read replicas"); the schema itself is the registry's.
+  server.get('/api/collections', { ...superusersOnly, config: { replicaReads: true } }, async (request) => {
     const result = await listCollections(app.query, queryOf(request), callerOf(request), (id) => app.registry.find(id)?.data);
     return { ...result, items: result.items.map(collectionToJson) };
   });

@@ -15,7 +15,8 @@ export function registerFileRoutes(server: FastifyInstance, app: App): void {
   server.route<{ Params: Params }>({
     method: ['GET', 'HEAD'],
     url: '/api/files/:collection/:record/:filename',
-    config: { rateLimit: ['file'] },
+    // The record lookup may be served by a read replica (README "Read replicas").
+    config: { rateLimit: ['file'], replicaReads: true },
     handler: async (request, reply) => {
       const query = queryOf(request);
       const file = await app.downloads.resolve({

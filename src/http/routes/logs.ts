@@ -15,12 +15,15 @@ type Params = { id: string };
 
 const options = { ...superusersOnly, ...skipSuccessLog };
 
+/** The reads may be served by a read replica (README "Read replicas"). */
+const readOptions = { ...options, config: { replicaReads: true } };
+
 export function registerLogRoutes(server: FastifyInstance, app: App): void {
-  server.get('/api/logs', options, async (request) => app.logs.list(queryOf(request), callerOf(request)));
+  server.get('/api/logs', readOptions, async (request) => app.logs.list(queryOf(request), callerOf(request)));
 
-  server.get('/api/logs/stats', options, async (request) => app.logs.stats(queryOf(request).filter ?? '', callerOf(request)));
+  server.get('/api/logs/stats', readOptions, async (request) => app.logs.stats(queryOf(request).filter ?? '', callerOf(request)));
 
-  server.get<{ Params: Params }>('/api/logs/:id', options, async (request) => {
+  server.get<{ Params: Params }>('/api/logs/:id', readOptions, async (request) => {
     const entry = await app.logs.view(request.params.id);
     if (!entry) throw notFound();
     return entry;

@@ -27,12 +27,12 @@ export function registerRecordRoutes(server: FastifyInstance, app: App): void {
   const ctx = app.query;
   const base = '/api/collections/:collection/records';
 
-  server.get<{ Params: Params }>(base, { config: { rateLimit: ['list'] } }, async (request) => {
+  server.get<{ Params: Params }>(base, { config: { rateLimit: ['list'], replicaReads: true } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     return reader.list(collection, queryOf(request), callerOf(request));
   });
 
-  server.get<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['view'] } }, async (request) => {
+  server.get<{ Params: Params }>(`${base}/:id`, { config: { rateLimit: ['view'], replicaReads: true } }, async (request) => {
     const collection = collectionFrom(app, request.params.collection);
     return reader.view(collection, request.params.id!, queryOf(request), callerOf(request));
   });

@@ -64,6 +64,18 @@ export function redactUrl(url: string): string {
   return changed ? url.slice(0, q + 1) + parts.join('&') : url;
 }
 
+/** Characters JSON.stringify escapes in a string, and surrogates (left to it, paired or not). */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A string as JSON text, as JSON.stringify writes it, without the ~80 ns its generic entry costs
+ * on the common plain string (measured: a stored request log makes about ten of these).
+ */
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 function header(request: FastifyRequest, name: string): string {
   const value = request.headers[name];
   return typeof value === 'string' ? value : Array.isArray(value) ? (value[0] ?? '') : '';
@@ -81,15 +93,16 @@ export function storeRequestLog(app: App, request: FastifyRequest, reply: Fastif
   const url = cut(redactUrl(request.url), 3000);
   // The JSON text is written out here, key by key: the write buffer keeps bytes, not objects
   // (core/logs/log-batch.ts), and this runs for every request.
-  const q = JSON.stringify;
-  let data = `{"type":"request","execTime":${q(reply.elapsedTime)},"url":${q(url)},"method":${q(method)},"status":${status}`;
+  const q = jsonString;
+  const execTime = reply.elapsedTime;
+  let data = `{"type":"request","execTime":${Number.isFinite(execTime) ? String(execTime) : 'null'},"url":${q(url)},"method":${q(method)},"status":${status}`;
   data += `,"referer":${q(cut(redactUrl(header(request, 'referer')), 2000))},"userAgent":${q(cut(header(request, 'user-agent'), 2000))}`;
   const error = request.basaltError;
   if (failed && error) {
     data += `,"error":${q(error.message)}`;
     let details: string | undefined;
     try {
-      details = q(error.data) as string | undefined;
+      details = JSON.stringify(error.data) as string | undefined;
     } catch {
       // Details JSON cannot hold (a cycle, a bigint) are left out rather than losing the entry.
     }

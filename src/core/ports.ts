@@ -190,15 +190,8 @@ export interface BackupStore {
   close(): Promise<void>;
 }
 
-/** The S3 target of `settings.backups.s3`, as the store needs it. */
-export interface BackupS3Target {
-  bucket: string;
-  region: string;
-  endpoint: string;
-  accessKey: string;
-  secret: string;
-  forcePathStyle: boolean;
-}
+/** The S3 target of `settings.backups.s3`, as the store needs it (the connection, not the switch). */
+export type BackupS3Target = Omit<S3Settings, 'enabled'>;
 
 /** Opens the backup store in force: S3 when a target is given, else the local folder. */
 export type BackupStoreFactory = (s3: BackupS3Target | null) => Promise<BackupStore>;

@@ -1,11 +1,10 @@
 /**
- * S3Probe with `filesystem: "backups"`: it reads `backups.s3` when the settings have a backups
- * section (added separately), so the test runs on settings that carry one, against an s3rver.
+ * S3Probe with `filesystem: "backups"`: it tests the bucket of `backups.s3`, against an s3rver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openS3StorageFromSettings } from '../../src/adapters/create-file-storage.js';
 import { S3FileStorage } from '../../src/adapters/s3-file-storage.js';
-import { backupsS3Settings, S3Probe } from '../../src/core/files/s3-probe.js';
+import { S3Probe } from '../../src/core/files/s3-probe.js';
 import type { SettingsService } from '../../src/core/settings/settings-service.js';
 import { defaultS3Settings, defaultSettings, type S3Settings, type Settings } from '../../src/core/settings/settings.js';
 import { startTestS3, type TestS3 } from '../harness/s3-server.js';
@@ -20,7 +19,7 @@ afterAll(async () => {
   await s3?.close();
 });
 
-/** Settings with a backups section, as SettingsService.get() returns them once that section exists. */
+/** Settings whose backups section has `backupsS3` (undefined: a section without one, as a hand-edited row could be). */
 function withBackups(backupsS3: S3Settings | undefined): SettingsService {
   const settings = { ...defaultSettings({ appName: 'x', appUrl: 'http://127.0.0.1' }), backups: { cron: '', cronMaxKeep: 3, s3: backupsS3 } } as unknown as Settings;
   return { get: () => settings } as unknown as SettingsService;
@@ -29,9 +28,10 @@ function withBackups(backupsS3: S3Settings | undefined): SettingsService {
 const bucket = (): S3Settings => ({ ...defaultS3Settings(), ...s3.options, enabled: true });
 
 describe('S3Probe, backups', () => {
-  it('reads backups.s3 loosely: none without the section', () => {
-    expect(backupsS3Settings(defaultSettings({ appName: 'x', appUrl: 'http://127.0.0.1' }))).toBeNull();
-    expect(backupsS3Settings(withBackups(bucket()).get())).toMatchObject({ bucket: 'probe-backups' });
+  it('the default settings: the backups target is not enabled (400)', async () => {
+    const defaults = defaultSettings({ appName: 'x', appUrl: 'http://127.0.0.1' });
+    const probe = new S3Probe({ get: () => defaults } as unknown as SettingsService, openS3StorageFromSettings);
+    await expect(probe.test({ filesystem: 'backups' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('S3 storage filesystem is not enabled') });
   });
 
   it('tests the backups bucket, leaving nothing behind', async () => {

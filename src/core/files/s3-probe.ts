@@ -7,21 +7,13 @@ import { badRequest, fieldError } from '../errors.js';
 import { randomString } from '../ids.js';
 import type { S3StorageFactory } from '../ports.js';
 import type { SettingsService } from '../settings/settings-service.js';
-import type { S3Settings, Settings } from '../settings/settings.js';
+import type { S3Settings } from '../settings/settings.js';
 
 const FILESYSTEMS = ['storage', 'backups'] as const;
 type Filesystem = (typeof FILESYSTEMS)[number];
 
 /** PocketBase's messages, so the dashboard shows the same text. */
 const FAILED = 'Failed to test the S3 filesystem.';
-
-/**
- * The backups' S3 section when the settings have one. NB: read loosely on purpose: the
- * `backups` section is added separately, and this keeps working with or without it.
- */
-export function backupsS3Settings(settings: Settings): S3Settings | null {
-  return (settings as unknown as { backups?: { s3?: S3Settings } }).backups?.s3 ?? null;
-}
 
 export class S3Probe {
   constructor(
@@ -59,7 +51,7 @@ export class S3Probe {
 
   private sectionOf(filesystem: Filesystem): S3Settings | null {
     const settings = this.settings.get();
-    return filesystem === 'backups' ? backupsS3Settings(settings) : settings.s3;
+    return filesystem === 'backups' ? settings.backups.s3 : settings.s3;
   }
 }
 

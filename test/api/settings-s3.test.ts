@@ -20,6 +20,7 @@ import { createAuthRecord, createCollection, createSuperuser } from '../harness/
 import { formBody } from '../harness/form-body.js';
 import { send } from '../harness/scenario.js';
 import { startTestS3, type TestS3 } from '../harness/s3-server.js';
+import { entryText } from './backups-helpers.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let s3: TestS3;
@@ -162,6 +163,18 @@ describe('switching the file storage at runtime', () => {
     expect(await bucketKeys(`${doomed.collectionId}/${doomed.id}`)).toHaveLength(1);
     expect((await send(t, 'DELETE', `/api/collections/docs/records/${doomed.id}`, { auth: tok.su })).status).toBe(204);
     await expect.poll(() => bucketKeys(`${doomed.collectionId}/${doomed.id}`)).toEqual([]);
+  });
+
+  it('a backup made while the files are on S3 holds the bucket\'s files (the storage in force)', async () => {
+    expect((await send(t, 'POST', '/api/backups', { auth: tok.su, body: { name: 'on_s3.zip' } })).status).toBe(204);
+    const fileToken = (await send(t, 'POST', '/api/files/token', { auth: tok.su })).body.token;
+    const res = await t.server.inject({ method: 'GET', url: `/api/backups/on_s3.zip?token=${fileToken}` });
+    expect(res.statusCode).toBe(200);
+    const zip = res.rawPayload;
+    expect(await entryText(zip, `storage/${remote.collectionId}/${remote.id}/${remote.file}`)).not.toBeNull();
+    // The local file of before the switch is not in the storage in force.
+    expect(await entryText(zip, `storage/${local.collectionId}/${local.id}/${local.file}`)).toBeNull();
+    expect((await send(t, 'DELETE', '/api/backups/on_s3.zip', { auth: tok.su })).status).toBe(204);
   });
 
   it('turned off: new uploads go to local disk again, the local file is served again', async () => {

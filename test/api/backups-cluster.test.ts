@@ -3,44 +3,27 @@
  * settings follow (the same invalidation messages as a schema or settings change). Needs
  * PostgreSQL and Redis (BASALT_TEST_DB=postgres, BASALT_TEST_REDIS_URL; CI sets both).
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPubSub } from '../../src/adapters/redis-pubsub.js';
 import { createRecord, createSuperuser } from '../harness/fixtures.js';
 import { ENGINE, REDIS_URL } from '../harness/engines.js';
 import { send } from '../harness/scenario.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import type { TestApp } from '../harness/test-app.js';
+import { eventually, startTwoNodes, type TwoNodes } from '../harness/two-nodes.js';
 
 let a: TestApp;
 let b: TestApp;
 let su = '';
-const connections: Redis[] = [];
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+let nodes: TwoNodes | undefined;
 
 describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('restore on one of two nodes', () => {
   beforeAll(async () => {
-    const prefix = `basalt:test:${process.pid}:${Date.now()}:`;
-    const pubsub = () => {
-      const redis = new Redis(REDIS_URL);
-      connections.push(redis);
-      return new RedisPubSub(redis, prefix);
-    };
-    a = await startTestApp({ deps: { pubsub: pubsub() } });
-    b = await startTestApp({ sameDatabaseAs: a, deps: { pubsub: pubsub() } });
+    nodes = await startTwoNodes();
+    ({ a, b } = nodes);
     su = (await createSuperuser(a)).token;
   });
 
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    for (const c of connections) c.disconnect();
+    await nodes?.close();
   });
 
   it('the other node reloads its collections and settings', async () => {

@@ -7,16 +7,17 @@
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPubSub } from '../../src/adapters/redis-pubsub.js';
 import { createAuthRecord, createSuperuser } from '../harness/fixtures.js';
 import { ENGINE, REDIS_URL } from '../harness/engines.js';
 import { send } from '../harness/scenario.js';
 import { openSse, type SseConnection } from '../harness/sse-client.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import type { TestApp } from '../harness/test-app.js';
+import { eventually, startTwoNodes, type TwoNodes } from '../harness/two-nodes.js';
 
 let a: TestApp;
 let prefix = '';
 let b: TestApp;
+let nodes: TwoNodes | undefined;
 const connections: Redis[] = [];
 const streams: SseConnection[] = [];
 const tok: Record<string, string> = {};
@@ -37,24 +38,10 @@ async function sse(node: TestApp, subscriptions: string[], auth?: string): Promi
   return c;
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('two nodes: PostgreSQL + Redis', () => {
   beforeAll(async () => {
-    prefix = `basalt:test:${process.pid}:${Date.now()}:`;
-    const pubsub = () => {
-      const redis = new Redis(REDIS_URL);
-      connections.push(redis);
-      return new RedisPubSub(redis, prefix);
-    };
-    a = await startTestApp({ deps: { pubsub: pubsub() } });
-    b = await startTestApp({ sameDatabaseAs: a, deps: { pubsub: pubsub() } });
+    nodes = await startTwoNodes();
+    ({ a, b, prefix } = nodes);
     for (const node of [a, b]) await node.server.listen({ host: '127.0.0.1', port: 0 });
     tok.su = (await createSuperuser(a)).token;
     const users = await send(a, 'PATCH', '/api/collections/users', { auth: tok.su, body: { listRule: '', viewRule: '' } });
@@ -81,8 +68,7 @@ describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('two nodes: PostgreSQ
 
   afterAll(async () => {
     for (const s of streams) s.close();
-    await b?.close();
-    await a?.close();
+    await nodes?.close();
     for (const r of connections) await r.quit().catch(() => r.disconnect());
   });
 

@@ -10,10 +10,8 @@ import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisPubSub } from '../../src/adapters/redis-pubsub.js';
 import { S3FileStorage } from '../../src/adapters/s3-file-storage.js';
 import { ENGINE, REDIS_URL } from '../harness/engines.js';
 import { createAuthRecord, createCollection, createSuperuser } from '../harness/fixtures.js';
@@ -22,6 +20,7 @@ import { send } from '../harness/scenario.js';
 import { startTestS3, type TestS3 } from '../harness/s3-server.js';
 import { entryText } from './backups-helpers.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { startTwoNodes, type TwoNodes } from '../harness/two-nodes.js';
 
 let s3: TestS3;
 let t: TestApp;
@@ -334,25 +333,17 @@ describe('POST /api/settings/test/s3', () => {
 describe.skipIf(ENGINE !== 'postgres' || REDIS_URL === '')('two nodes: PostgreSQL + Redis', () => {
   let a: TestApp;
   let b: TestApp;
-  const connections: Redis[] = [];
+  let nodes: TwoNodes | undefined;
 
   beforeAll(async () => {
-    const prefix = `basalt:test:${process.pid}:${Date.now()}:s3:`;
-    const pubsub = () => {
-      const redis = new Redis(REDIS_URL);
-      connections.push(redis);
-      return new RedisPubSub(redis, prefix);
-    };
-    a = await startTestApp({ deps: { pubsub: pubsub() } });
-    b = await startTestApp({ sameDatabaseAs: a, deps: { pubsub: pubsub() } });
+    nodes = await startTwoNodes('s3');
+    ({ a, b } = nodes);
     tok.clusterSu = (await createSuperuser(a)).token;
     await createCollection(a, { name: 'docs', type: 'base', createRule: '', viewRule: '', fields: [{ name: 'file', type: 'file', maxSelect: 1 }] });
   });
 
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    for (const c of connections) c.disconnect();
+    await nodes?.close();
   });
 
   it('enabling on node A switches node B too; turning it off switches both back', async () => {

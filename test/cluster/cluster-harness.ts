@@ -10,6 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import PocketBase from 'pocketbase';
 import { Redis } from 'ioredis';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -230,5 +231,32 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * SDK clients of a cluster suite: each one remembered, so that the suite can close their realtime
+ * streams at the end (`unsubscribeAll`).
+ */
+export class SdkClients {
+  private readonly all: PocketBase[] = [];
+
+  /** A client of the node or proxy at `url`, without the SDK's auto-cancellation. */
+  sdk(url: string): PocketBase {
+    const pb = new PocketBase(url);
+    pb.autoCancellation(false);
+    this.all.push(pb);
+    return pb;
+  }
+
+  /** A client signed in as the cluster's superuser. */
+  async superuser(url: string): Promise<PocketBase> {
+    const pb = this.sdk(url);
+    await pb.collection('_superusers').authWithPassword(SU.email, SU.password);
+    return pb;
+  }
+
+  unsubscribeAll(): void {
+    for (const pb of this.all) pb.realtime.unsubscribe().catch(() => undefined);
   }
 }

@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSource } from 'eventsource';
-import PocketBase, { ClientResponseError } from 'pocketbase';
+import { ClientResponseError } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_ADMIN_URL } from '../harness/engines.js';
-import { missingPrerequisite, startCluster, SU, type BasaltNode, type Cluster } from './cluster-harness.js';
+import { missingPrerequisite, SdkClients, startCluster, type BasaltNode, type Cluster } from './cluster-harness.js';
 
 (globalThis as { EventSource?: unknown }).EventSource ??= EventSource;
 
@@ -32,23 +32,13 @@ const HOOK = `export default (app) => {
 
 let cluster: Cluster;
 let hooksDir = '';
-const clients: PocketBase[] = [];
 let A: BasaltNode;
 let B: BasaltNode;
 let C: BasaltNode;
 
-function sdk(url: string): PocketBase {
-  const pb = new PocketBase(url);
-  pb.autoCancellation(false);
-  clients.push(pb);
-  return pb;
-}
-
-async function superuser(url: string): Promise<PocketBase> {
-  const pb = sdk(url);
-  await pb.collection('_superusers').authWithPassword(SU.email, SU.password);
-  return pb;
-}
+const clients = new SdkClients();
+const sdk = (url: string) => clients.sdk(url);
+const superuser = (url: string) => clients.superuser(url);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,7 +75,7 @@ describe.skipIf(missing !== '')('three nodes behind nginx (PostgreSQL + Redis)',
   });
 
   afterAll(async () => {
-    for (const pb of clients) pb.realtime.unsubscribe().catch(() => undefined);
+    clients.unsubscribeAll();
     await cluster?.stop();
     if (hooksDir) rmSync(hooksDir, { recursive: true, force: true });
   });

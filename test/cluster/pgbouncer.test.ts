@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import pg from 'pg';
-import PocketBase from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_ADMIN_URL } from '../harness/engines.js';
-import { freePort, missingPrerequisite, startCluster, SU, type BasaltNode, type Cluster } from './cluster-harness.js';
+import { freePort, missingPrerequisite, SdkClients, startCluster, type BasaltNode, type Cluster } from './cluster-harness.js';
 import { pgbouncerPath, startPgBouncer, type PgBouncer } from './pgbouncer.js';
 
 (globalThis as { EventSource?: unknown }).EventSource ??= EventSource;
@@ -42,20 +41,10 @@ const HOOK = `export default (app) => {
 let bouncer: PgBouncer;
 let cluster: Cluster;
 let hooksDir = '';
-const clients: PocketBase[] = [];
 
-function sdk(url: string): PocketBase {
-  const pb = new PocketBase(url);
-  pb.autoCancellation(false);
-  clients.push(pb);
-  return pb;
-}
-
-async function superuser(url: string): Promise<PocketBase> {
-  const pb = sdk(url);
-  await pb.collection('_superusers').authWithPassword(SU.email, SU.password);
-  return pb;
-}
+const clients = new SdkClients();
+const sdk = (url: string) => clients.sdk(url);
+const superuser = (url: string) => clients.superuser(url);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -90,7 +79,7 @@ describe.skipIf(missing !== '')('three nodes through PgBouncer in transaction mo
   });
 
   afterAll(async () => {
-    for (const pb of clients) pb.realtime.unsubscribe().catch(() => undefined);
+    clients.unsubscribeAll();
     await cluster?.stop();
     await bouncer?.stop();
     if (hooksDir) rmSync(hooksDir, { recursive: true, force: true });

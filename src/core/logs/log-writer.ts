@@ -12,6 +12,7 @@
  * NB: the flush cadence is a real timer, not the app's Clock: it is a write-batching delay that
  * nothing observes (the entries carry their `created` time from the Clock when they are queued).
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '../ports.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { LogBatchBuilder, type LogBatch } from './log-batch.js';
@@ -113,9 +114,18 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Runs `fn` as the writer's own work, not the request's that queued the entry: in the async
+   * context the writer was created in (so nothing a request carries in AsyncLocalStorage, such as
+   * the read replicas' client attribution, sees a flush as that client's write), and outside any
+   * trace (Tracing.background).
+   */
   private background<T>(fn: () => T): T {
-    return this.tracing ? this.tracing.background(fn) : fn();
+    return this.detached(() => (this.tracing ? this.tracing.background(fn) : fn()));
   }
+
+  /** Calls a function in the async context of the writer's creation. */
+  private readonly detached = AsyncResource.bind(<T>(fn: () => T): T => fn());
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);

@@ -149,11 +149,15 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
       expect(list.totalItems).toBe(5);
       expect((await reader.collection('posts').getOne(list.items[i % 5]!.id)).title).toMatch(/^seed /);
     }
-    // 20 pages with their counts and 20 views: at least 60 statements on the replica.
-    expect((await replicaReads()) - metricBefore).toBeGreaterThanOrEqual(60);
+    // 20 pages with their counts and 20 views: 60 statements, nearly all on the replica. Not
+    // all by design: a read that finds no free replica connection, or the replica a poll late
+    // in rotation, goes to the primary (CI once saw 57 of 60).
+    const served = (await replicaReads()) - metricBefore;
+    expect(served).toBeGreaterThanOrEqual(48);
     // The replica's own count of them arrives later (a standby's idle connections report their
-    // statistics within ~10 s): checked by the test before the replica is stopped.
-    scansExpected = scansBefore + 60;
+    // statistics within ~10 s): checked by the test before the replica is stopped. Each of those
+    // statements scanned posts at least once.
+    scansExpected = scansBefore + served;
   });
 
   it('a client reads its own writes at once (read-your-writes), while another client may be served stale by the replica', async () => {

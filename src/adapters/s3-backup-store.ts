@@ -7,6 +7,7 @@ import { stat as statFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from './s3-client.js';
 import type { BackupFileInfo, BackupS3Target, BackupStore } from '../core/ports.js';
 
 function isNotFound(err: unknown): boolean {
@@ -20,18 +21,9 @@ export class S3BackupStore implements BackupStore {
 
   constructor(target: BackupS3Target) {
     this.bucket = target.bucket;
-    this.client = new S3Client({
-      endpoint: target.endpoint || undefined,
-      region: target.region || 'us-east-1',
-      forcePathStyle: target.forcePathStyle,
-      credentials: { accessKeyId: target.accessKey, secretAccessKey: target.secret },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // Backups are large: no overall deadline, but a server that stops answering (2 min without a
-      // byte) fails the request. NB: without throwOnRequestTimeout the SDK only warns and waits on.
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000, throwOnRequestTimeout: true, socketTimeout: 120_000 },
-      maxAttempts: 3,
-    });
+    // Backups are large: no overall deadline, but a server that stops answering (2 min without a
+    // byte) fails the request.
+    this.client = createS3Client(target, { connectionTimeout: 5000, requestTimeout: 120_000, socketTimeout: 120_000, maxAttempts: 3 });
   }
 
   async list(): Promise<BackupFileInfo[]> {

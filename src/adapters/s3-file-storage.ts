@@ -17,6 +17,7 @@ import {
 import { assertStorageKey } from '../core/files/storage-key.js';
 import type { S3StorageConfig } from '../core/config.js';
 import type { FileStorage, StoredFileInfo } from '../core/ports.js';
+import { createS3Client } from './s3-client.js';
 
 export type S3StorageOptions = Omit<S3StorageConfig, 'prefix'> & {
   /** @default "" */
@@ -58,21 +59,7 @@ export class S3FileStorage implements FileStorage {
     const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (prefix !== '') assertStorageKey(prefix);
     this.prefix = prefix === '' ? '' : `${prefix}/`;
-    const { connectionTimeout, requestTimeout, socketTimeout, maxAttempts } = options.probe ? TIMEOUTS.probe : TIMEOUTS.serve;
-    this.client = client ?? new S3Client({
-      endpoint: options.endpoint || undefined,
-      region: options.region || 'us-east-1',
-      forcePathStyle: options.forcePathStyle,
-      credentials: { accessKeyId: options.accessKey, secretAccessKey: options.secret },
-      // Checksums only where the API requires them: many S3-compatible servers reject the
-      // SDK's default CRC32 trailers on every PUT.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // A stuck storage server must not hang requests forever. NB: without throwOnRequestTimeout
-      // the SDK only prints a warning when requestTimeout passes, and waits on.
-      requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true, socketTimeout },
-      maxAttempts,
-    });
+    this.client = client ?? createS3Client(options, options.probe ? TIMEOUTS.probe : TIMEOUTS.serve);
   }
 
   /**

@@ -1,12 +1,8 @@
 /**
- * The stored log entry of a request (PocketBase's activity logger, apis/middlewares.go): level
- * info, or error when the answer is ≥ 400; message `METHOD url`; data `type: "request"`, `url`,
- * `method`, `status`, `execTime` (ms), `referer`, `userAgent`, `auth` (the collection of the
- * signed-in record, "" for a guest), `authId` (with `logs.logAuthId`), `userIP` and `remoteIP`
- * (with `logs.logIP`), and `error`/`details` of a failed request.
- *
- * Unlike PocketBase, the URL keeps no secret: the values of query parameters that carry one
- * (file tokens, OAuth2 codes and states, passwords, keys) are dropped, their names kept.
+ * Captures the stored log entry of each finished request (`/api/logs`): the raw fields only, one
+ * copy into the log writer's buffer. The entry (PocketBase's activity log: its message, its JSON
+ * data, the URL without secrets) is formatted where the batch is written, off the request path
+ * (core/logs/request-log-format.ts, core/logs/log-batch.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
@@ -36,49 +32,18 @@ export const skipSuccessLog = {
   },
 };
 
-const SECRET_PARAM = /token|secret|passw|signature|api[_-]?key|^(?:code|state|key|sig|otp|otpid|mfaid)$/i;
-
-/** Longest URL, method, referer and user agent stored (PocketBase's limits). */
-const cut = (value: string, max: number) => (value.length > max ? value.slice(0, max) + '...' : value);
-
-/** `url` with the values of secret-bearing query parameters removed (`?token=` stays, its value goes). */
-export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q === -1) return url;
-  const parts = url.slice(q + 1).split('&');
-  let changed = false;
-  for (let i = 0; i < parts.length; i++) {
-    const eq = parts[i].indexOf('=');
-    const rawName = eq === -1 ? parts[i] : parts[i].slice(0, eq);
-    let name = rawName;
-    try {
-      name = decodeURIComponent(rawName.replaceAll('+', ' '));
-    } catch {
-      // A malformed name is kept as it is and still checked.
-    }
-    if (eq !== -1 && SECRET_PARAM.test(name)) {
-      parts[i] = rawName + '=';
-      changed = true;
-    }
-  }
-  return changed ? url.slice(0, q + 1) + parts.join('&') : url;
-}
-
-/** Characters JSON.stringify escapes in a string, and surrogates (left to it, paired or not). */
-// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/**
- * A string as JSON text, as JSON.stringify writes it, without the ~80 ns its generic entry costs
- * on the common plain string (measured: a stored request log makes about ten of these).
- */
-export function jsonString(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
-}
-
 function header(request: FastifyRequest, name: string): string {
   const value = request.headers[name];
   return typeof value === 'string' ? value : Array.isArray(value) ? (value[0] ?? '') : '';
+}
+
+/** JSON text of a failed request's details; null when absent or when JSON cannot hold them (a cycle, a bigint). */
+function detailsJson(data: unknown): string | null {
+  try {
+    return (JSON.stringify(data) as string | undefined) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Queues the stored entry of a finished request, when the log settings want one. */
@@ -89,36 +54,23 @@ export function storeRequestLog(app: App, request: FastifyRequest, reply: Fastif
   if (!app.logs.accepts(level)) return;
   if (!failed && request.skipSuccessLog) return;
   const { logIP, logAuthId } = app.settings.get().logs;
-  const method = cut(request.method.toUpperCase(), 50);
-  const url = cut(redactUrl(request.url), 3000);
-  // The JSON text is written out here, key by key: the write buffer keeps bytes, not objects
-  // (core/logs/log-batch.ts), and this runs for every request.
-  const q = jsonString;
-  const execTime = reply.elapsedTime;
-  let data = `{"type":"request","execTime":${Number.isFinite(execTime) ? String(execTime) : 'null'},"url":${q(url)},"method":${q(method)},"status":${status}`;
-  data += `,"referer":${q(cut(redactUrl(header(request, 'referer')), 2000))},"userAgent":${q(cut(header(request, 'user-agent'), 2000))}`;
-  const error = request.basaltError;
-  if (failed && error) {
-    data += `,"error":${q(error.message)}`;
-    let details: string | undefined;
-    try {
-      details = JSON.stringify(error.data) as string | undefined;
-    } catch {
-      // Details JSON cannot hold (a cycle, a bigint) are left out rather than losing the entry.
-    }
-    if (details !== undefined) data += `,"details":${details}`;
-  }
   const auth = request.basaltAuth?.record;
-  data += `,"auth":${q(auth ? auth.collection.name : '')}`;
-  if (auth && logAuthId) data += `,"authId":${q(String(auth.values.id))}`;
-  // userIP is the client's address under the trusted-proxy settings (PocketBase's RealIP), remoteIP the socket's.
-  if (logIP) data += `,"userIP":${q(clientIpOf(app, request))},"remoteIP":${q(request.socket?.remoteAddress ?? '')}`;
-  data += '}';
-  let path = url;
-  try {
-    path = decodeURI(url);
-  } catch {
-    // PocketBase keeps the escaped URL when it cannot be unescaped.
-  }
-  app.logs.addJson(level, `${method} ${path}`, data);
+  const error = failed ? request.basaltError : null;
+  app.logs.addRequest({
+    time: 0,
+    level,
+    status,
+    execTime: reply.elapsedTime,
+    method: request.method,
+    url: request.url,
+    referer: header(request, 'referer'),
+    userAgent: header(request, 'user-agent'),
+    auth: auth ? auth.collection.name : '',
+    authId: auth && logAuthId ? String(auth.values.id) : null,
+    // userIP is the client's address under the trusted-proxy settings (PocketBase's RealIP), remoteIP the socket's.
+    userIP: logIP ? clientIpOf(app, request) : null,
+    remoteIP: logIP ? (request.socket?.remoteAddress ?? '') : null,
+    error: error ? error.message : null,
+    details: error ? detailsJson(error.data) : null,
+  });
 }

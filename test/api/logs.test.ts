@@ -331,7 +331,7 @@ describe('the cleanup cron and the write buffer', () => {
       close: async () => {},
     };
     const writer = new LogWriter(stalled, silentLogger, { batchSize: 10, capacity: 100, flushIntervalMs: 10 });
-    for (let i = 0; i < 1000; i++) writer.add({ id: String(i), level: 0, message: `m${i}`, data: '{}', created: '' });
+    for (let i = 0; i < 1000; i++) writer.addEntry(Date.now(), 0, `m${i}`, '{}');
     expect(writer.size).toBeLessThanOrEqual(100);
     expect(writer.dropped).toBeGreaterThan(0);
     expect(writer.dropped + writer.size + 10).toBe(1000);
@@ -351,9 +351,9 @@ describe('the cleanup cron and the write buffer', () => {
       },
     } as unknown as LogStore;
     const writer = new LogWriter(flaky, silentLogger, { batchSize: 2, flushIntervalMs: 5 });
-    for (let i = 0; i < 4; i++) writer.add({ id: String(i), level: 0, message: '', data: '{}', created: '' });
+    for (let i = 0; i < 4; i++) writer.addEntry(Date.now(), 0, String(i), '{}');
     await writer.flush();
     expect(writer.dropped).toBe(2);
-    expect(written.flat().map((e) => e.id)).toEqual(['2', '3']);
+    expect(written.flat().map((e) => e.message)).toEqual(['2', '3']);
   });
 });

@@ -11,6 +11,7 @@ import { createDatabase } from '../../src/db/create-database.js';
 import { newTimeOrderedId } from '../../src/core/ids.js';
 import { formatDate } from '../../src/core/time.js';
 import { LogBatchBuilder } from '../../src/core/logs/log-batch.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -39,9 +40,11 @@ it('drops the old id index of auxiliary.db and still views entries by id', async
     expect(await store.view(oldId)).toEqual({ id: oldId, level: 0, message: 'GET /old', data: { url: '/old' }, created: formatDate(new Date(now)) });
 
     const builder = new LogBatchBuilder();
-    const newId = newTimeOrderedId(now + 1);
-    builder.append({ id: newId, level: 8, message: 'GET /new', data: '{"status":500}', created: formatDate(new Date(now + 1)) });
+    builder.appendEntry(now + 1, 8, 'GET /new', '{"status":500}');
     await store.insertBatch(builder.seal());
+    const listed = await store.list({ filter: "message = 'GET /new'" }, systemCaller());
+    expect(listed.items).toHaveLength(1);
+    const newId = listed.items[0].id;
     expect(await store.view(newId)).toMatchObject({ id: newId, level: 8, data: { status: 500 } });
     expect(await store.view('zzzzzzzzzzzzzzz')).toBeNull();
     expect(await store.view('short')).toBeNull();

@@ -4,7 +4,6 @@
  * written through the LogWriter's buffer. The per-request pino line (`--log-level`) is separate.
  */
 import type { Clock } from '../clock.js';
-import { newTimeOrderedId } from '../ids.js';
 import type { Logger } from '../ports.js';
 import type { Caller } from '../records/caller.js';
 import type { ListResult } from '../records/record-reader.js';
@@ -12,6 +11,7 @@ import type { SettingsService } from '../settings/settings-service.js';
 import { formatDate } from '../time.js';
 import { LOG_LEVELS, type LogEntry, type LogStatsItem, type LogStore } from './log-store.js';
 import { LogWriter, type LogWriterOptions } from './log-writer.js';
+import type { CapturedRequest } from './request-log-format.js';
 
 /** Largest `data` stored for a log line of the app logger (its JSON); bigger is replaced by a note. */
 const MAX_DATA_JSON = 16 * 1024;
@@ -49,11 +49,17 @@ export class LogService {
    */
   addJson(level: number, message: string, data: string): void {
     if (!this.accepts(level)) return;
-    const now = this.clock.now();
-    // Time-ordered ids: each insert appends to the id index instead of touching a random page of
-    // it (measured: 4.2 µs a row instead of 9.8 µs in the writer).
-    const entry = { id: newTimeOrderedId(now), level, message, data, created: formatDate(new Date(now)) };
-    this.writer!.add(entry);
+    this.writer!.addEntry(this.clock.now(), level, message, data);
+  }
+
+  /**
+   * Queues a request's entry, raw: it is formatted where its batch is written (log-batch.ts).
+   * The caller has checked `accepts(request.level)`; `time` is set here, from the app's Clock.
+   */
+  addRequest(request: CapturedRequest): void {
+    if (!this.writer) return;
+    request.time = this.clock.now();
+    this.writer.addRequest(request);
   }
 
   list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>> {

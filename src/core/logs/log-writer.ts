@@ -16,7 +16,8 @@ import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '../ports.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { LogBatchBuilder, type LogBatch } from './log-batch.js';
-import type { LogStore, NewLogEntry } from './log-store.js';
+import type { LogStore } from './log-store.js';
+import type { CapturedRequest } from './request-log-format.js';
 
 export interface LogWriterOptions {
   /** @default 200 */
@@ -69,13 +70,29 @@ export class LogWriter {
     return this.sealedCount + this.building.count;
   }
 
-  add(entry: NewLogEntry): void {
+  /** Queues an app log entry (`data`: JSON text of an object) captured at `time` (ms). */
+  addEntry(time: number, level: number, message: string, data: string): void {
     if (this.closed) return;
     if (this.size >= this.capacity) this.dropOldest();
-    if (!this.building.append(entry)) {
+    if (!this.building.appendEntry(time, level, message, data)) {
       this.seal();
-      this.building.append(entry);
+      this.building.appendEntry(time, level, message, data);
     }
+    this.appended();
+  }
+
+  /** Queues a request's entry, raw (formatted when its batch is written). */
+  addRequest(request: CapturedRequest): void {
+    if (this.closed) return;
+    if (this.size >= this.capacity) this.dropOldest();
+    if (!this.building.appendRequest(request)) {
+      this.seal();
+      this.building.appendRequest(request);
+    }
+    this.appended();
+  }
+
+  private appended(): void {
     if (this.building.count >= this.batchSize) this.seal();
     this.schedule();
   }

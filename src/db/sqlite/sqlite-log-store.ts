@@ -31,10 +31,8 @@ export function auxiliaryFileOf(dataFile: string): string {
 }
 
 /**
- * A batch is one transaction of single-row INSERTs of one cached statement. Measured on the main
- * thread (a busy 2-core machine, 40,000 rows): about half the time of one multi-row VALUES with
- * five parameters a row (binding and parsing dominate; dropping the indexes saved ~5 %), and far
- * less than a JSON array unpacked with json_each (each `->>` parses the element again).
+ * In memory (no file a worker could open), a batch is one transaction of single-row INSERTs on
+ * this connection; on a file, the writer's worker inserts (sqlite-log-worker.ts).
  */
 const INSERT_ONE = `INSERT INTO ${LOGS_TABLE} (id, level, message, data, created) VALUES (?, ?, ?, ?, ?)`;
 
@@ -99,5 +97,5 @@ export async function openSqliteLogStore(aux: Database, file: string, clock: Clo
     await aux.close();
     throw err;
   }
-  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new SqliteLogWriter(file, INSERT_ONE));
+  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new SqliteLogWriter(file));
 }

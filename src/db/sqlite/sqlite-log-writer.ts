@@ -1,58 +1,14 @@
 /**
- * Writes batches of stored logs into `auxiliary.db` from a worker thread. A flush is a transaction
- * of a few hundred INSERTs plus its commit (and, every ~1,000 pages, SQLite's checkpoint): on the
- * main thread it took ~5 % of a getOne's time under load, the biggest part of what stored logs
- * cost. Here the main thread only hands over the packed batch (log-batch.ts: its buffer is
- * transferred, not copied) and the worker's own connection does the rest, checkpoints included.
+ * Writes batches of stored logs into `auxiliary.db` from a worker thread (sqlite-log-worker.ts).
+ * A flush formats its entries and inserts them in one transaction (and, every ~1,000 pages, runs
+ * SQLite's checkpoint): on the main thread it took ~5 % of a getOne's time under load. Here the
+ * main thread only hands over the packed batch (log-batch.ts: its buffer is transferred, not
+ * copied) and the worker's own connection does the rest.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { LogBatch } from '../../core/logs/log-batch.js';
-
-type Reply = { id: number } | { id: number; error: string };
-
-/** The worker's code, as a CommonJS script (no file of its own to compile or bundle). */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-const insert = db.prepare(workerData.insert);
-// Reads the layout of core/logs/log-batch.ts (the counterpart of unpackLogBatch).
-const insertAll = db.transaction((bytes) => {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let o = 0;
-  while (o < b.length) {
-    const idEnd = o + 1 + b[o];
-    const id = b.toString('latin1', o + 1, idEnd);
-    const level = b.readInt32LE(idEnd);
-    o = idEnd + 4;
-    const createdEnd = o + 1 + b[o];
-    const created = b.toString('latin1', o + 1, createdEnd);
-    o = createdEnd;
-    const messageEnd = o + 4 + b.readUInt32LE(o);
-    const message = b.toString('utf8', o + 4, messageEnd);
-    o = messageEnd;
-    const dataEnd = o + 4 + b.readUInt32LE(o);
-    insert.run(id, level, message, b.toString('utf8', o + 4, dataEnd), created);
-    o = dataEnd;
-  }
-});
-parentPort.on('message', (message) => {
-  if (message === 'close') {
-    db.close();
-    process.exit(0);
-  }
-  try {
-    insertAll(message.bytes);
-    parentPort.postMessage({ id: message.id });
-  } catch (err) {
-    parentPort.postMessage({ id: message.id, error: String((err && err.message) || err) });
-  }
-});
-`;
+import { workerEntry } from '../worker-entry.js';
+import type { LogWorkerReply, LogWorkerRequest } from './sqlite-log-worker.js';
 
 export class SqliteLogWriter {
   private worker: Worker | null = null;
@@ -60,10 +16,7 @@ export class SqliteLogWriter {
   private readonly pending = new Map<number, { resolve(): void; reject(err: Error): void }>();
   private closed = false;
 
-  constructor(
-    private readonly file: string,
-    private readonly insertSql: string,
-  ) {}
+  constructor(private readonly file: string) {}
 
   /** Inserts the batch's entries in one transaction, in the worker; resolves once committed. The batch's buffer moves to the worker. */
   insert(batch: LogBatch): Promise<void> {
@@ -76,16 +29,15 @@ export class SqliteLogWriter {
       this.pending.set(id, { resolve, reject });
       const bytes = batch.bytes;
       // The buffer is the batch's own (log-batch.ts): moved, not copied.
-      worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ id, bytes } satisfies LogWorkerRequest, [bytes.buffer as ArrayBuffer]);
     });
   }
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: this.file, insert: this.insertSql } });
+    const worker = new Worker(workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { workerData: { file: this.file } });
     worker.unref();
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (reply: LogWorkerReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
@@ -114,7 +66,7 @@ export class SqliteLogWriter {
     if (!worker) return;
     worker.ref();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('close');
+    worker.postMessage('close' satisfies LogWorkerRequest);
     const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 5000).unref());
     if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
   }

@@ -12,13 +12,9 @@
  * so every request that does not need a worker, keeps answering.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError } from '../query-timeout-error.js';
+import { workerEntry } from '../worker-entry.js';
 
 /** A SQL console statement (core/sql-console): see sqlite-sql-console.ts. */
 export interface ConsoleTask {
@@ -78,47 +74,6 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   task: Task | null;
-}
-
-/**
- * The worker's entry: the compiled `.js` next to this file in production. Run from the sources
- * (vitest, tsx), the `.ts` entry is bundled once per process with esbuild (tsx's own compiler)
- * into node_modules/.cache, where its one package import (better-sqlite3) resolves. NB:
- * registering tsx inside each worker instead cost ~700 ms per worker start (Node 20 runs loader
- * hooks on a thread of their own), which every test app paid on its first read.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./sqlite-read-worker.js', import.meta.url);
-  return pathToFileURL(bundledWorkerEntry());
-}
-
-let bundledEntry: string | null = null;
-
-function bundledWorkerEntry(): string {
-  if (bundledEntry && existsSync(bundledEntry)) return bundledEntry;
-  const require = createRequire(import.meta.url);
-  const esbuild = require('esbuild') as { buildSync(options: Record<string, unknown>): { outputFiles: { contents: Uint8Array }[] } };
-  const { outputFiles } = esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL('./sqlite-read-worker.ts', import.meta.url))],
-    write: false,
-    bundle: true,
-    external: ['better-sqlite3'],
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-  });
-  const code = outputFiles[0].contents;
-  // Named after its content: test processes running at once share one file, and edits make a new one.
-  const cacheDir = join(dirname(dirname(require.resolve('esbuild/package.json'))), '.cache', 'basalt');
-  const outfile = join(cacheDir, `sqlite-read-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(outfile)) {
-    mkdirSync(cacheDir, { recursive: true });
-    const temp = `${outfile}.${process.pid}.tmp`;
-    writeFileSync(temp, code);
-    renameSync(temp, outfile);
-  }
-  return (bundledEntry = outfile);
 }
 
 export class SqliteReadPool {
@@ -228,7 +183,7 @@ export class SqliteReadPool {
   private spawn(): Slot | null {
     if (this.closed || this.slots.length >= this.size || this.slots.length + this.abandoned >= this.size + this.maxAbandoned) return null;
     if (this.slots.some((s) => !s.ready)) return null; // one start at a time is enough to drain the queue
-    const worker = new Worker(workerEntry(), { workerData: { file: this.options.file } });
+    const worker = new Worker(workerEntry(import.meta.url, 'sqlite-read-worker', ['better-sqlite3']), { workerData: { file: this.options.file } });
     const slot: Slot = { worker, ready: false, task: null };
     this.slots.push(slot);
     worker.on('message', (reply: ReadReply) => this.onReply(slot, reply));

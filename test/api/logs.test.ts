@@ -5,6 +5,7 @@
  * the `logs` settings (round trip, validation, `maxDays: 0`, `minLevel`, `logIP`); the cleanup cron
  * (manual clock) and the write buffer (flush on close, bounded when the store stalls).
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthRecord, createSuperuser } from '../harness/fixtures.js';
 import { ManualClock } from '../harness/manual-clock.js';
@@ -133,18 +134,30 @@ describe('stored request logs', () => {
 
   it('keeps any text of the app logger intact (through the writer, on both engines) and views it by id', async () => {
     await send(t, 'DELETE', '/api/logs', { auth: tok.su });
-    const message = 'héllo wörld 🌍 中文\ttab\nnewline';
-    t.app.logger.warn({ note: 'ü 🌍', nested: { n: 1 } }, message);
+    // Tabs, newlines, carriage returns and backslashes are what PostgreSQL's COPY text escapes.
+    const message = 'héllo wörld 🌍 中文\ttab\nnewline\rreturn \\ back\\slash \\N "quoted"';
+    const note = 'ü 🌍 \\t not a tab, \t a tab, \\\\ two';
+    t.app.logger.warn({ note, nested: { n: 1 } }, message);
     await settled();
     const { items } = await logs(`?filter=${encodeURIComponent('level = 4')}`);
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ level: 4, message, data: { note: 'ü 🌍', nested: { n: 1 } } });
+    expect(items[0]).toMatchObject({ level: 4, message, data: { note, nested: { n: 1 } } });
     const one = await send(t, 'GET', `/api/logs/${items[0].id}`, { auth: tok.su });
     expect(one.status).toBe(200);
     expect(one.body).toEqual(items[0]);
     // Same time prefix, another entry's random part: not found.
     const other = items[0].id.slice(0, 9) + (items[0].id.endsWith('aaaaaa') ? 'bbbbbb' : 'aaaaaa');
     expect((await send(t, 'GET', `/api/logs/${other}`, { auth: tok.su })).status).toBe(404);
+  });
+
+  it('stores a request whose URL decodes to tabs, newlines and backslashes as it came', async () => {
+    await send(t, 'DELETE', '/api/logs', { auth: tok.su });
+    await send(t, 'GET', '/api/collections/nope%09tab%0Anl%5Cbs%22q/records?x=%5C%09', { headers: { 'user-agent': 'agent\\with\\backslashes\tand tab' } });
+    await settled();
+    const { items } = await logs();
+    expect(items).toHaveLength(1);
+    expect(items[0].message).toBe('GET /api/collections/nope\ttab\nnl\\bs"q/records?x=\\\t');
+    expect(items[0].data).toMatchObject({ url: '/api/collections/nope%09tab%0Anl%5Cbs%22q/records?x=%5C%09', userAgent: 'agent\\with\\backslashes\tand tab', status: 404 });
   });
 
   it('does not store the successful calls of the logs API itself, but stores its failures', async () => {
@@ -336,6 +349,27 @@ describe('the cleanup cron and the write buffer', () => {
     expect(writer.dropped).toBeGreaterThan(0);
     expect(writer.dropped + writer.size + 10).toBe(1000);
     expect(inserts).toBe(1);
+  });
+
+  it.runIf(process.env.BASALT_TEST_DB === 'postgres')('PostgreSQL: the writer reconnects when its connection is killed', async () => {
+    await send(t, 'DELETE', '/api/logs', { auth: tok.su });
+    await send(t, 'GET', '/api/health?before=1');
+    await settled();
+    const admin = new pg.Client({ connectionString: t.config.databaseUrl });
+    await admin.connect();
+    try {
+      const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'basalt-logs' AND datname = current_database()");
+      expect(killed.rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    // The first batch may find the dead connection (dropped, counted); the ones after it are written.
+    for (let i = 0; i < 5; i++) {
+      await send(t, 'GET', `/api/health?after=${i}`);
+      await settled();
+    }
+    const { items } = await logs(`?filter=${encodeURIComponent("data.url ~ 'after=4'")}`);
+    expect(items).toHaveLength(1);
   });
 
   it('counts the entries of a failed flush as dropped and keeps going', async () => {

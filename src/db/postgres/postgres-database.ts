@@ -81,6 +81,8 @@ class PostgresDatabase implements Database {
   readonly schema: SchemaManager;
   /** Set on the root database (openPostgres); transactions have none. */
   backups?: DatabaseBackups;
+  /** The connection URL, on the root database: the log writer's worker opens its own connection. */
+  url?: string;
   /** Metrics and spans of this database's calls (db/instrumented.ts). */
   private readonly instruments: Instruments;
   /** The same for the reads a replica serves (their metrics say `server="replica"`). */
@@ -226,7 +228,8 @@ class PostgresDatabase implements Database {
   }
 
   openLogStore(clock: Clock): Promise<LogStore> {
-    return openPostgresLogStore(this, clock);
+    if (!this.url) throw new Error('the log store is opened on the root database');
+    return openPostgresLogStore(this, this.url, clock);
   }
 
   stats(): DatabaseStats {
@@ -286,6 +289,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const db: PostgresDatabase = new PostgresDatabase(kysely, false, timeoutMs, new ReadSlots(options.maxConnections ?? 10, timeoutMs), new PostgresJobStore(() => db, options.url), sqlConsole, { observe: options.observe, pool }, replicas);
   db.tracing = options.tracing ?? null;
   db.backups = new PostgresBackups(options.url, kysely);
+  db.url = options.url;
   return db;
 }
 

@@ -1,48 +1,43 @@
 /**
  * The stored logs on PostgreSQL: a `_logs` table in the data database. PostgreSQL has no single
- * writer to contend for (a flush is one multi-row INSERT on a pooled connection, touching no row
- * of the data), and keeping the logs in the same database lets every node of a cluster write and
+ * writer to contend for (a flush is one COPY, from a worker thread on a connection of its own,
+ * touching no row of the data), and keeping the logs in the same database lets every node of a cluster write and
  * read the same logs, which a per-node SQLite file could not.
  */
 import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
 import { LOGS_TABLE, type LogStore } from '../../core/logs/log-store.js';
-import { unpackLogBatch, type LogBatch } from '../../core/logs/log-batch.js';
+import type { LogBatch } from '../../core/logs/log-batch.js';
 import type { Database } from '../../core/ports.js';
 import { quoteIdent } from '../column-kinds.js';
 import { postgresColumnSql, ROWID_COLUMN } from './postgres-schema.js';
-
-/**
- * One statement text for every batch size: the entries travel as five arrays. Batches are cut by
- * bytes as well as by count (log-batch.ts), so a VALUES list per row count would compile (and
- * prepare) a new text for most flushes.
- */
-const INSERT_BATCH = `INSERT INTO ${quoteIdent(LOGS_TABLE)} ("id", "level", "message", "data", "created") SELECT * FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[])`;
+import { LogWorkerClient } from '../log-worker-client.js';
+import { workerEntry } from '../worker-entry.js';
 
 class PostgresLogStore extends LogTable implements LogStore {
+  constructor(
+    db: Database,
+    clock: Clock,
+    /** The worker that writes the batches (postgres-log-worker.ts), on a connection of its own. */
+    private readonly writer: LogWorkerClient,
+  ) {
+    super(db, clock);
+  }
+
   async insertBatch(batch: LogBatch): Promise<void> {
-    const entries = unpackLogBatch(batch);
-    if (entries.length === 0) return;
-    const columns: [string[], number[], string[], string[], string[]] = [[], [], [], [], []];
-    for (const e of entries) {
-      columns[0].push(e.id);
-      columns[1].push(e.level);
-      // PostgreSQL text cannot hold NUL (JSON text escapes it; a logged message may carry one).
-      columns[2].push(e.message.includes('\0') ? e.message.replaceAll('\0', '\uFFFD') : e.message);
-      columns[3].push(e.data);
-      columns[4].push(e.created);
-    }
-    await this.db.query(INSERT_BATCH, columns);
+    if (batch.count === 0) return;
+    await this.writer.insert(batch);
   }
 
   async close(): Promise<void> {
-    // The data database: closed by its owner.
+    // The data database is closed by its owner; the writer's connection is the store's own.
+    await this.writer.close();
   }
 }
 
 /** Creates `_logs` when missing (IF NOT EXISTS, under the schema lock: nodes may start together). */
-export async function openPostgresLogStore(db: Database, clock: Clock): Promise<LogStore> {
+export async function openPostgresLogStore(db: Database, url: string, clock: Clock): Promise<LogStore> {
   const t = quoteIdent(LOGS_TABLE);
   const columns = [...LOG_COLUMNS.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`].join(', ');
   await db.transaction(async (tx) => {
@@ -52,5 +47,5 @@ export async function openPostgresLogStore(db: Database, clock: Clock): Promise<
     await tx.rows(sql.raw(`CREATE INDEX IF NOT EXISTS "idx_logs_level" ON ${t} ("level")`));
     await tx.rows(sql.raw(`CREATE INDEX IF NOT EXISTS "idx_logs_rowid" ON ${t} (${quoteIdent(ROWID_COLUMN)})`));
   });
-  return new PostgresLogStore(db, clock);
+  return new PostgresLogStore(db, clock, new LogWorkerClient(() => workerEntry(import.meta.url, 'postgres-log-worker', ['pg', 'pg-copy-streams']), { url }));
 }

@@ -93,7 +93,7 @@ class SqliteDatabase implements Database {
   async openLogStore(clock: Clock): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
     // One read worker: log lists are rare admin reads. The batches are written by a worker of
-    // their own (sqlite-log-writer.ts), whose connection checkpoints on its commits, off the main
+    // their own (sqlite-log-worker.ts), whose connection checkpoints on its commits, off the main
     // thread; this connection only reads and, rarely, deletes: no background checkpointer.
     const file = auxiliaryFileOf(this.opened.file);
     const aux = openSqlite({ file, readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });

@@ -13,7 +13,8 @@ import { LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-st
 import { unpackLogBatch, type LogBatch } from '../../core/logs/log-batch.js';
 import type { Database } from '../../core/ports.js';
 import { parseIndex } from '../../core/collections/index-definition.js';
-import { SqliteLogWriter } from './sqlite-log-writer.js';
+import { LogWorkerClient } from '../log-worker-client.js';
+import { workerEntry } from '../worker-entry.js';
 
 /** The `created` text of a log entry with this id, or null for an id no log entry can have. */
 function createdOfLogId(id: string): string | null {
@@ -40,8 +41,8 @@ class SqliteLogStore extends LogTable implements LogStore {
   constructor(
     db: Database,
     clock: Clock,
-    /** The worker that writes the batches (sqlite-log-writer.ts); null in memory, where only this connection sees the data. */
-    private readonly writer: SqliteLogWriter | null,
+    /** The worker that writes the batches (sqlite-log-worker.ts); null in memory, where only this connection sees the data. */
+    private readonly writer: LogWorkerClient | null,
   ) {
     super(db, clock);
   }
@@ -97,5 +98,5 @@ export async function openSqliteLogStore(aux: Database, file: string, clock: Clo
     await aux.close();
     throw err;
   }
-  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new SqliteLogWriter(file));
+  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new LogWorkerClient(() => workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { file }));
 }

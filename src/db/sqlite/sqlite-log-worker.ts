@@ -1,15 +1,13 @@
 /**
- * The entry of the stored logs' writer thread (sqlite-log-writer.ts): its own connection to
+ * The entry of the stored logs' writer thread on SQLite (db/log-worker-client.ts): its own connection to
  * `auxiliary.db`; each message is a batch (core/logs/log-batch.ts), formatted here and inserted
  * in one transaction, checkpoints included, off the main thread.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { readLogBatch } from '../../core/logs/log-batch.js';
 import { LOGS_TABLE } from '../../core/logs/log-store.js';
-
-export type LogWorkerRequest = { id: number; bytes: Uint8Array } | 'close';
-export type LogWorkerReply = { id: number } | { id: number; error: string };
+import { serveLogBatches } from '../log-worker-loop.js';
 
 /**
  * Rows per INSERT: measured in this thread (a batch of 1,000 request entries), 20 rows a
@@ -40,15 +38,9 @@ const insertAll = db.transaction((bytes: Uint8Array) => {
   for (let i = 0; i < values.length; i += 5) insertOne.run(values.slice(i, i + 5));
 });
 
-parentPort!.on('message', (message: LogWorkerRequest) => {
-  if (message === 'close') {
+serveLogBatches(
+  (bytes) => insertAll(bytes),
+  () => {
     db.close();
-    process.exit(0);
-  }
-  try {
-    insertAll(message.bytes);
-    parentPort!.postMessage({ id: message.id } satisfies LogWorkerReply);
-  } catch (err) {
-    parentPort!.postMessage({ id: message.id, error: String((err as Error | undefined)?.message ?? err) } satisfies LogWorkerReply);
-  }
-});
+  },
+);

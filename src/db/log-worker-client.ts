@@ -1,24 +1,28 @@
 /**
- * Writes batches of stored logs into `auxiliary.db` from a worker thread (sqlite-log-worker.ts).
- * A flush formats its entries and inserts them in one transaction (and, every ~1,000 pages, runs
- * SQLite's checkpoint): on the main thread it took ~5 % of a getOne's time under load. Here the
- * main thread only hands over the packed batch (log-batch.ts: its buffer is transferred, not
- * copied) and the worker's own connection does the rest.
+ * Writes batches of stored logs from a worker thread: the SQLite worker (sqlite-log-worker.ts)
+ * inserts into `auxiliary.db` on a connection of its own, the PostgreSQL one
+ * (postgres-log-worker.ts) COPYs into `_logs` on its own connection. Either formats the entries
+ * too (core/logs/log-batch.ts). A flush is a transaction of a few hundred rows plus its commit:
+ * on the main thread, with the entries' formatting, it cost several µs a request under load.
+ * Here the main thread only hands over the packed batch (its buffer is transferred, not copied).
  */
 import { Worker } from 'node:worker_threads';
-import type { LogBatch } from '../../core/logs/log-batch.js';
-import { workerEntry } from '../worker-entry.js';
-import type { LogWorkerReply, LogWorkerRequest } from './sqlite-log-worker.js';
+import type { LogBatch } from '../core/logs/log-batch.js';
+import type { LogWorkerReply, LogWorkerRequest } from './log-worker-loop.js';
 
-export class SqliteLogWriter {
+export class LogWorkerClient {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(): void; reject(err: Error): void }>();
   private closed = false;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    /** The worker's entry (db/worker-entry.ts). */
+    private readonly entry: () => URL,
+    private readonly workerData: Record<string, unknown>,
+  ) {}
 
-  /** Inserts the batch's entries in one transaction, in the worker; resolves once committed. The batch's buffer moves to the worker. */
+  /** Writes the batch's entries in one transaction, in the worker; resolves once committed. The batch's buffer moves to the worker. */
   insert(batch: LogBatch): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the log writer is closed'));
     const worker = this.start();
@@ -35,7 +39,7 @@ export class SqliteLogWriter {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { workerData: { file: this.file } });
+    const worker = new Worker(this.entry(), { workerData: this.workerData });
     worker.unref();
     worker.on('message', (reply: LogWorkerReply) => {
       const waiting = this.pending.get(reply.id);

@@ -13,7 +13,7 @@ import type { LogWorkerReply, LogWorkerRequest } from './log-worker-loop.js';
 export class LogWorkerClient {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  private readonly pending = new Map<number, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
   private closed = false;
 
   constructor(
@@ -22,14 +22,17 @@ export class LogWorkerClient {
     private readonly workerData: Record<string, unknown>,
   ) {}
 
-  /** Writes the batch's entries in one transaction, in the worker; resolves once committed. The batch's buffer moves to the worker. */
-  insert(batch: LogBatch): Promise<void> {
+  /**
+   * Writes the batch's entries in one transaction, in the worker; resolves once committed, with
+   * the batch's bytes (its buffer moves to the worker and back).
+   */
+  insert(batch: LogBatch): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new Error('the log writer is closed'));
     const worker = this.start();
     const id = this.nextId++;
     // Referenced while a batch is in flight: a flush awaited at shutdown must not see the loop end.
     worker.ref();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const bytes = batch.bytes;
       // The buffer is the batch's own (log-batch.ts): moved, not copied.
@@ -46,7 +49,7 @@ export class LogWorkerClient {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if ('error' in reply) waiting?.reject(new Error(reply.error));
-      else waiting?.resolve();
+      else waiting?.resolve(reply.bytes);
     });
     const fail = (message: string) => {
       this.worker = null;

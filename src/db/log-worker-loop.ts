@@ -5,7 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 
 export type LogWorkerRequest = { id: number; bytes: Uint8Array } | 'close';
-export type LogWorkerReply = { id: number } | { id: number; error: string };
+/** `bytes`: the batch's buffer, moved back to be filled again. */
+export type LogWorkerReply = { id: number; bytes: Uint8Array } | { id: number; error: string };
 
 export function serveLogBatches(write: (bytes: Uint8Array) => void | Promise<void>, close: () => void | Promise<void>): void {
   const port = parentPort!;
@@ -19,7 +20,8 @@ export function serveLogBatches(write: (bytes: Uint8Array) => void | Promise<voi
       }
       try {
         await write(message.bytes);
-        port.postMessage({ id: message.id } satisfies LogWorkerReply);
+        // `write` keeps nothing of the bytes (the entries were decoded into strings): they go back.
+        port.postMessage({ id: message.id, bytes: message.bytes } satisfies LogWorkerReply, [message.bytes.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage({ id: message.id, error: String((err as Error | undefined)?.message ?? err) } satisfies LogWorkerReply);
       }

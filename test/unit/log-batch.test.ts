@@ -116,6 +116,28 @@ describe('log batches', () => {
     expect(typeof JSON.parse(req.data).status).toBe('number');
   });
 
+  it('fills a written batch\'s chunk again once it is given back, and ignores what it cannot reuse', () => {
+    const builder = new LogBatchBuilder(1024);
+    builder.appendEntry(T, 0, 'first', '{}');
+    const a = builder.seal();
+    builder.appendEntry(T, 0, 'second', '{}');
+    builder.recycle(a.bytes);
+    builder.recycle(new Uint8Array(10)); // not a chunk of this builder's size: ignored
+    // Sealing `b` makes the recycled chunk the one being filled.
+    const b = builder.seal();
+    builder.appendEntry(T, 0, 'third', '{"n":3}');
+    const c = builder.seal();
+    expect(c.bytes.buffer).toBe(a.bytes.buffer);
+    expect(unpackLogBatch(c).map((e) => [e.message, e.data])).toEqual([['third', '{"n":3}']]);
+    expect(unpackLogBatch(b).map((e) => e.message)).toEqual(['second']);
+    // A buffer moved to another thread (detached) cannot come back.
+    const d = builder.seal();
+    structuredClone(d.bytes.buffer, { transfer: [d.bytes.buffer as ArrayBuffer] });
+    builder.recycle(d.bytes);
+    builder.appendEntry(T, 0, 'fourth', '{}');
+    expect(unpackLogBatch(builder.seal()).map((e) => e.message)).toEqual(['fourth']);
+  });
+
   it('hands out batches whose buffer is their own (safe to transfer)', () => {
     const builder = new LogBatchBuilder();
     builder.appendEntry(T, 0, 'a', '{}');

@@ -44,8 +44,12 @@ export interface LogStatsItem {
 }
 
 export interface LogStore {
-  /** Writes the entries of a batch (log-batch.ts) in one statement or transaction (all or none). */
-  insertBatch(batch: LogBatch): Promise<void>;
+  /**
+   * Writes the entries of a batch (log-batch.ts) in one statement or transaction (all or none).
+   * Resolves with the batch's bytes when the store is done with them and they may be filled
+   * again (LogBatchBuilder.recycle), or with nothing.
+   */
+  insertBatch(batch: LogBatch): Promise<Uint8Array | void>;
   /** `?filter=`, `?sort=` (default `-created`), `?page=`, `?perPage=`, `?skipTotal=`, through the client-query gate. */
   list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>>;
   /** The entry with this id, or null. */

@@ -164,7 +164,8 @@ export class LogWriter {
   /** Writes `batch`; a failure drops it (counted). */
   private async flushOnce(batch: LogBatch): Promise<void> {
     try {
-      await this.store.insertBatch(batch);
+      const written = await this.store.insertBatch(batch);
+      if (written) this.building.recycle(written);
     } catch (err) {
       this.dropped += batch.count;
       this.logger.error({ err: err instanceof Error ? err.message : String(err), entries: batch.count }, 'logs: cannot store log entries');

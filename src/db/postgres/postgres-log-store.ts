@@ -25,9 +25,9 @@ class PostgresLogStore extends LogTable implements LogStore {
     super(db, clock);
   }
 
-  async insertBatch(batch: LogBatch): Promise<void> {
+  async insertBatch(batch: LogBatch): Promise<Uint8Array | void> {
     if (batch.count === 0) return;
-    await this.writer.insert(batch);
+    return this.writer.insert(batch);
   }
 
   async close(): Promise<void> {

@@ -47,16 +47,14 @@ class SqliteLogStore extends LogTable implements LogStore {
     super(db, clock);
   }
 
-  async insertBatch(batch: LogBatch): Promise<void> {
+  async insertBatch(batch: LogBatch): Promise<Uint8Array | void> {
     if (batch.count === 0) return;
-    if (this.writer) {
-      await this.writer.insert(batch);
-      return;
-    }
+    if (this.writer) return this.writer.insert(batch);
     const entries = unpackLogBatch(batch);
     await this.db.transaction(async (tx) => {
       for (const e of entries) await tx.query(INSERT_ONE, [e.id, e.level, e.message, e.data, e.created]);
     });
+    return batch.bytes;
   }
 
   /**

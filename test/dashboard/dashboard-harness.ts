@@ -15,6 +15,11 @@ import { ENGINE } from '../harness/engines.js';
 import { createPgDatabase } from '../harness/test-app.js';
 import { freePort } from '../cluster/cluster-harness.js';
 
+// The callbacks given to `page.evaluate` run in the page, but are compiled with the Node suite,
+// without the DOM's types (adding them clashes with Node's fetch and Buffer types): declared loosely.
+declare const window: any;
+declare const document: any;
+
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/basalt.js');
 
@@ -122,11 +127,10 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
  * DevTools protocol runs it in the page without weakening the policy.
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  const hasAxe = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  const hasAxe = await page.evaluate(() => typeof window.axe !== 'undefined');
   if (!hasAxe) await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
+    return window.axe.run(document, { resultTypes: ['violations'] }) as Promise<{ violations: AxeViolation[] }>;
   });
   return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

@@ -13,7 +13,13 @@
 import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from '../harness/smtp-sink.js';
 import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+
+// The callbacks given to `page.evaluate` run in the page, but are compiled with the Node suite,
+// without the DOM's types (adding them clashes with Node's fetch and Buffer types): declared loosely.
+declare const document: any;
+declare function getComputedStyle(element: any): any;
 
 const missing = missingPrerequisite();
 if (missing && process.env.CI) throw new Error(`the dashboard journey cannot run: ${missing}`);
@@ -27,6 +33,7 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
   let context: BrowserContext;
   let page: Page;
   let steps: Steps;
+  let sink: SmtpSink;
   /** CSP violations and uncaught errors of the page: none allowed. */
   const problems: string[] = [];
 
@@ -41,12 +48,14 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
       if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
     });
     steps = new Steps();
+    sink = await startSmtpSink();
   });
 
   afterAll(async () => {
     await context?.close();
     await browser?.close();
     await server?.stop();
+    await sink?.close();
   });
 
   /** A screenshot, then axe-core: the step's screen must have no serious or critical violation. */
@@ -215,6 +224,35 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
     await page.waitForURL(/#\/collections\/posts/);
     await expect.poll(() => rows().count()).toBe(TITLES.length);
     await check('signed-in-again');
+  });
+
+  it('asks for the second factor when MFA is on: a one-time password by email', async () => {
+    const pb = await sdk();
+    await pb.settings.update({ smtp: { enabled: true, host: '127.0.0.1', port: sink.port }, meta: { senderAddress: 'basalt@example.com' } });
+    await pb.collections.update('_superusers', { mfa: { enabled: true }, otp: { enabled: true, duration: 300, length: 6 } });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/#\/login/);
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The password was right: the server answers 401 {mfaId}, and the dashboard sends the OTP itself.
+    await expect.poll(() => page.getByRole('heading', { name: 'Second factor' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`A one-time password was sent to ${ADMIN.email}`);
+    const mail = await sink.waitFor((m) => m.to.includes(ADMIN.email), 10_000);
+    const code = /<strong>(\d+)<\/strong>/.exec(mail.html)?.[1] ?? /\b(\d{6})\b/.exec(mail.text)?.[1];
+    expect(code, mail.text).toMatch(/^\d{6}$/);
+    await check('second-factor');
+
+    // A wrong code first: the server's refusal shows, and the step stays.
+    await page.getByLabel('One-time password').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').isVisible()).toBe(true);
+    await page.getByLabel('One-time password').fill(code!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/#\/collections/);
+    await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+    await pb.collections.update('_superusers', { mfa: { enabled: false } });
   });
 
   it('refuses the spent first-run link with the server’s message', async () => {

@@ -83,21 +83,25 @@ function load(dir: string): Map<string, DashboardFile> {
 
 export class DashboardFiles {
   private files: Map<string, DashboardFile> | null = null;
+  private indexMtime = 0;
   private checkedAt = -Infinity;
 
   constructor(private readonly dir: string) {}
 
   /**
    * The built files, or null while the dashboard is not built (no `index.html`). Read on first
-   * use, not at start-up: a server that never serves the dashboard never pays for it.
+   * use, not at start-up: a server that never serves the dashboard never pays for it. A rebuild
+   * while Basalt runs (a new index.html) is picked up: at most one stat a second looks for one.
    */
   table(now: number): Map<string, DashboardFile> | null {
-    if (this.files) return this.files;
-    if (now - this.checkedAt < RETRY_MS) return null;
+    if (now - this.checkedAt < RETRY_MS) return this.files;
     this.checkedAt = now;
     const index = join(this.dir, 'index.html');
-    if (!existsSync(index) || !statSync(index).isFile()) return null;
+    const stat = existsSync(index) ? statSync(index) : null;
+    if (!stat?.isFile()) return (this.files = null);
+    if (this.files && stat.mtimeMs === this.indexMtime) return this.files;
     this.files = load(this.dir);
+    this.indexMtime = stat.mtimeMs;
     return this.files;
   }
 }

@@ -167,7 +167,7 @@ describe('dashboard files at /_/', () => {
 });
 
 describe('without a built dashboard', () => {
-  it('answers 503 saying how to build it', async () => {
+  it('answers 503 saying how to build it, until it is built', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'basalt-dash-empty-'));
     const t = await startTestApp({ config: { dashboardDir: dir } });
     try {
@@ -179,6 +179,13 @@ describe('without a built dashboard', () => {
       }
       // The API is unaffected.
       expect((await send(t, 'GET', '/api/health')).status).toBe(200);
+      // Built while Basalt runs: served within a second, and a rebuild replaces it.
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><title>first build</title>');
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await send(t, 'GET', '/_/')).raw).toContain('first build');
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><title>second build</title>');
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await send(t, 'GET', '/_/')).raw).toContain('second build');
     } finally {
       await t.close();
       rmSync(dir, { recursive: true, force: true });

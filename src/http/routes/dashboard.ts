@@ -82,7 +82,8 @@ export function registerDashboardRoutes(server: FastifyInstance, app: App): void
       table = files.table(Date.now());
     } catch (err) {
       app.logger.error({ err: { message: (err as Error).message } }, 'the dashboard could not be loaded');
-      return plain(reply, 503, `The admin dashboard could not be loaded: ${(err as Error).message}\n`);
+      // The reason (a path of the server's) goes to the log, not to the client.
+      return plain(reply, 503, 'The admin dashboard could not be loaded: see the server log.\n');
     }
     if (!table) return plain(reply, 503, NOT_BUILT);
     const file = table.get(path === '' ? 'index.html' : path);

@@ -18,6 +18,7 @@ import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, 
 
 // The callbacks given to `page.evaluate` run in the page, but are compiled with the Node suite,
 // without the DOM's types (adding them clashes with Node's fetch and Buffer types): declared loosely.
+declare const window: any;
 declare const document: any;
 declare function getComputedStyle(element: any): any;
 
@@ -182,6 +183,14 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
     await expect.poll(() => page.getByText('Page 2 of 2').isVisible()).toBe(true);
     await expect.poll(() => rows().count()).toBe(TITLES.length - 10);
     await check('paged');
+  });
+
+  it('fits a tablet (820×1180) without the page scrolling sideways', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await expect.poll(() => rows().count()).toBe(TITLES.length - 10);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await check('tablet');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('switches to the dark theme and remembers it', async () => {

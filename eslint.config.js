@@ -36,6 +36,12 @@ export default tseslint.config(
   },
   { files: ['runtime/**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
   {
+    // The dashboard runs in browsers (its .svelte files are checked by svelte-check: npm run typecheck).
+    files: ['dashboard/src/**/*.ts', 'dashboard/public/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', location: 'readonly', history: 'readonly' } },
+  },
+  { files: ['dashboard/public/**/*.js'], languageOptions: { sourceType: 'script' } },
+  {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/clock.ts'],
     rules: {

@@ -65,6 +65,9 @@ const hookRows: HooksRow[] = [];
 const hookFailures: string[] = [];
 const jobOptions = jobsOptionsFromEnv(process.env);
 
+/** What `basalt serve` prints that is no log line: its address, and the first-run link while no superuser exists. */
+const SERVE_BANNER = /^(Basalt is serving |\(!\) No superuser exists yet|\S+\/_\/#\/pbinstal\/|\(or create one with: |No superuser exists yet: )/;
+
 /** The child's environment without BASALT_* (flags decide everything) plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -83,7 +86,7 @@ function basaltSide(target: Target, scenario: Scenario, hooks?: { variant: HookV
   return {
     name: hooks ? `Basalt (${hooks.variant})` : 'Basalt',
     // The no-op hook file prints one line when it is loaded (bench/hooks.ts checks it is there).
-    quietLines: hooks ? new RegExp(`^(Basalt is serving |${HOOK_MARKER.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$)`) : /^Basalt is serving /,
+    quietLines: hooks ? new RegExp(`${SERVE_BANNER.source}|^${HOOK_MARKER.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : SERVE_BANNER,
     database: target.engine === 'postgres' ? databaseName(target.url) : undefined,
     start: (port) => ({
       name: `basalt-${target.engine}`,

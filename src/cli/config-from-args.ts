@@ -3,6 +3,7 @@
  * environment. A malformed value fails here, at start-up, with a message that says what to fix.
  */
 import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_REPLICA_MAX_LAG_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
@@ -10,6 +11,12 @@ import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
 export class UsageError extends Error {}
+
+/**
+ * The dashboard `npm run build` (and `npm ci`) writes: `<package>/dist/dashboard`, from this
+ * file compiled (dist/cli/) or run from its source (src/cli/) alike.
+ */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard', import.meta.url));
 
 export const SERVE_OPTIONS = {
   http: { type: 'string', env: 'BASALT_HTTP', help: 'address to listen on, host:port (default 127.0.0.1:8090)' },
@@ -29,6 +36,7 @@ export const SERVE_OPTIONS = {
   'metrics-token': { type: 'string', env: 'BASALT_METRICS_TOKEN', help: 'serve Prometheus metrics at GET /api/metrics to requests with Authorization: Bearer <token> (16+ characters; prefer the env var: flags show in ps)' },
   'metrics-http': { type: 'string', env: 'BASALT_METRICS_HTTP', help: 'also serve the metrics, without a token, at /metrics on this private host:port (e.g. 127.0.0.1:9100)' },
   'trust-proxy': { type: 'boolean', env: 'BASALT_TRUST_PROXY', help: 'trust X-Forwarded-* headers (behind a reverse proxy)' },
+  'no-dashboard': { type: 'boolean', env: 'BASALT_NO_DASHBOARD', help: 'do not serve the admin dashboard at /_/ (404 there)' },
   's3-bucket': { type: 'string', env: 'BASALT_S3_BUCKET', help: 'store files in this S3 bucket instead of <dir>/storage' },
   's3-endpoint': { type: 'string', env: 'BASALT_S3_ENDPOINT', help: 'S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS)' },
   's3-region': { type: 'string', env: 'BASALT_S3_REGION', help: 'S3 region (default us-east-1)' },
@@ -241,5 +249,6 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     dev: values.dev === true,
     metrics: parseMetrics(values),
     webhooks: { ...DEFAULT_WEBHOOKS_CONFIG, allow: parseWebhookAllow(values['webhook-allow']), concurrency: parseWebhookConcurrency(values['webhook-concurrency']) },
+    dashboardDir: values['no-dashboard'] === true ? '' : DEFAULT_DASHBOARD_DIR,
   });
 }

@@ -1,9 +1,10 @@
 /** `basalt serve`: starts the HTTP server (through framework mode); SIGINT/SIGTERM stop it gracefully. */
 import { buildConfig, readOptions, STORAGE_OPTIONS } from './config-from-args.js';
 import { createBasalt } from './create-basalt.js';
+import { firstRunNotice } from './first-run-link.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'db-replica', 'db-replica-max-lag', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', ...STORAGE_OPTIONS]);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'db-replica', 'db-replica-max-lag', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', 'no-dashboard', ...STORAGE_OPTIONS]);
   const config = buildConfig(values);
   const basalt = await createBasalt({ config });
   const { app } = basalt;
@@ -16,7 +17,9 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<num
     if (e.code === 'EADDRINUSE') throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: the address is in use (choose another with --http)`);
     throw err;
   }
-  console.log(`Basalt is serving ${shown}  (API: ${shown}/api/, database: ${app.db.engine})`);
+  console.log(`Basalt is serving ${shown}  (API: ${shown}/api/, ${config.dashboardDir === '' ? 'dashboard off' : `dashboard: ${shown}/_/`}, database: ${app.db.engine})`);
+  const notice = await firstRunNotice(app, shown);
+  if (notice) console.log(notice);
   const metricsUrl = basalt.metricsUrl();
   if (metricsUrl) console.log(`Prometheus metrics: ${metricsUrl}/metrics`);
 

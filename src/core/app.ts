@@ -5,6 +5,7 @@
 import { ApiKeyService } from './auth/api-keys.js';
 import type { AuthContext } from './auth/auth-context.js';
 import { AuthService } from './auth/auth-service.js';
+import { FirstRun } from './auth/first-run.js';
 import { EmailFlows } from './auth/email-flows.js';
 import { OAuth2Flow } from './auth/oauth2/oauth2-flow.js';
 import { OAuth2Redirects } from './auth/oauth2/oauth2-redirects.js';
@@ -115,6 +116,8 @@ export interface App {
   readonly mail: MailService;
   readonly limiter: RateLimiter;
   readonly auth: AuthService;
+  /** The first-run link (`basalt serve` prints it while no superuser exists) and its token. */
+  readonly firstRun: FirstRun;
   readonly otp: OtpFlow;
   readonly emailFlows: EmailFlows;
   readonly totp: TotpService;
@@ -286,6 +289,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     mail,
     limiter,
     auth,
+    firstRun: new FirstRun({ db, schema: registry, clock }),
     otp: new OtpFlow(authContext, auth),
     emailFlows: new EmailFlows(authContext, auth),
     totp,

@@ -57,6 +57,12 @@ export interface Config {
   webhooks: WebhooksConfig;
   /** `GET /api/metrics` (Prometheus): off unless a token or an address is set. */
   metrics: MetricsConfig;
+  /**
+   * The built admin dashboard (`dashboard/`, built into `dist/dashboard/`), served at `/_/`;
+   * empty: no dashboard (`--no-dashboard`, 404). A directory without `index.html` answers 503.
+   * @default "" here; the CLI sets the package's `dist/dashboard`
+   */
+  dashboardDir: string;
 }
 
 /** Prometheus metrics: off by default (404); on once either field is set. */
@@ -167,6 +173,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     jobs: DEFAULT_JOBS_CONFIG,
     webhooks: DEFAULT_WEBHOOKS_CONFIG,
     metrics: DEFAULT_METRICS_CONFIG,
+    dashboardDir: '',
     ...overrides,
   });
 }

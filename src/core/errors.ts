@@ -76,6 +76,7 @@ export const MESSAGES = {
   backupRestoreFailed: 'Failed to restore the backup: its database could not be loaded, and nothing was changed.',
   backupUploadFailed: 'Failed to upload backup.',
   restoring: 'A backup is being restored. Try again in a moment.',
+  firstRunSpent: 'A superuser already exists: the first-run link can no longer be used. Sign in instead.',
 } as const;
 
 /** "failed to x" → "Failed to x." (PocketBase "sentenizes" every message). */

@@ -8,7 +8,7 @@ import type { ApiKeyPrincipal } from '../core/auth/api-key-scope.js';
 import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import type { ClientInfo } from '../core/auth/auth-origins.js';
 import type { ResolvedAuth } from '../core/auth/auth-service.js';
-import { apiKeyCaller, callerFor, type Caller } from '../core/records/caller.js';
+import { apiKeyCaller, callerFor, installerCaller, type Caller } from '../core/records/caller.js';
 import { ruleHeaderName, type RequestInfo } from '../core/rules/request-info.js';
 import { clientIpOf } from './client-ip.js';
 
@@ -17,6 +17,8 @@ declare module 'fastify' {
     basaltAuth: ResolvedAuth | null;
     basaltApiKey: ApiKeyPrincipal | null;
     basaltCaller: Caller | null;
+    /** The request carries a valid first-run token (core/auth/first-run.ts). */
+    basaltInstaller: boolean;
   }
 }
 
@@ -46,6 +48,7 @@ export async function resolveCredentials(app: App, request: FastifyRequest): Pro
   }
   if (!token || token.length > 4096) return;
   request.basaltAuth = await app.auth.resolveToken(token);
+  if (!request.basaltAuth) request.basaltInstaller = await app.firstRun.accepts(token);
 }
 
 /** The client address (http/client-ip.ts) and user agent, for sign-in origins and rate limits. */
@@ -113,7 +116,7 @@ export function callerOf(request: FastifyRequest): Caller {
   if (request.basaltCaller) return request.basaltCaller;
   const info = requestInfo(request);
   // An API key is a service account: past the rules, within its scopes (core checks them).
-  const caller = request.basaltApiKey ? apiKeyCaller(info, request.basaltApiKey) : callerFor(info);
+  const caller = request.basaltApiKey ? apiKeyCaller(info, request.basaltApiKey) : request.basaltInstaller ? installerCaller(info) : callerFor(info);
   return (request.basaltCaller = caller);
 }
 

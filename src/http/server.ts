@@ -51,6 +51,7 @@ import { registerLogRoutes } from './routes/logs.js';
 import { storeRequestLog } from './request-log.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerBackupRoutes } from './routes/backups.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { endRequestSpan, startRequestSpan } from './request-span.js';
 
 export interface ServerOptions {
@@ -95,6 +96,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.decorateRequest('basaltAuth', null);
   server.decorateRequest('basaltApiKey', null);
   server.decorateRequest('basaltCaller', null);
+  server.decorateRequest('basaltInstaller', false);
   server.decorateRequest('idempotency', null);
   server.decorateRequest('basaltSpan', null);
   const tracing = app.tracing;
@@ -177,6 +179,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   registerLogRoutes(server, app);
   registerBackupRoutes(server, app);
   registerMetricsRoutes(server, app);
+  registerDashboardRoutes(server, app);
   // Last: hook code's routes are served where no built-in route matched (and never shadow one).
   serveCustomRoutes(server, app, builtIns, idempotency);
   return server;

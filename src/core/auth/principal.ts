@@ -15,7 +15,12 @@ export type Principal =
   /** A service account: past the rules within its scopes, never into system collections. */
   | { readonly kind: 'apiKey'; readonly key: ApiKeyPrincipal }
   /** Basalt itself: server-side lookups, cascades, system writes. */
-  | { readonly kind: 'system' };
+  | { readonly kind: 'system' }
+  /**
+   * The holder of the first-run link `basalt serve` prints while no superuser exists
+   * (core/auth/first-run.ts): may create the first superuser, and is a guest for everything else.
+   */
+  | { readonly kind: 'installer' };
 
 export interface Capabilities {
   /** Collection rules do not apply (an API key's scopes still do). */
@@ -32,6 +37,11 @@ export interface Capabilities {
   readonly trusted: boolean;
   /** Fires a workflow transition that asks for several approvals at once (Basalt itself: timers, hook code). */
   readonly skipsApprovals: boolean;
+  /**
+   * Creates a `_superusers` record although its create rule is superusers-only, while none
+   * exists yet (checked inside the write's transaction): the first-run link, and only it.
+   */
+  readonly createsFirstSuperuser: boolean;
 }
 
 const NONE: Capabilities = Object.freeze({
@@ -42,6 +52,7 @@ const NONE: Capabilities = Object.freeze({
   administers: false,
   trusted: false,
   skipsApprovals: false,
+  createsFirstSuperuser: false,
 });
 
 const ALL: Capabilities = Object.freeze({
@@ -52,6 +63,7 @@ const ALL: Capabilities = Object.freeze({
   administers: true,
   trusted: true,
   skipsApprovals: false,
+  createsFirstSuperuser: false,
 });
 
 const BY_KIND: Record<Principal['kind'], Capabilities> = {
@@ -62,6 +74,7 @@ const BY_KIND: Record<Principal['kind'], Capabilities> = {
   apiKey: Object.freeze({ ...NONE, bypassesRules: true }),
   // Basalt's own lookups are never client queries; `administers`/`trusted` have no meaning for it.
   system: Object.freeze({ ...ALL, administers: false, trusted: false, skipsApprovals: true }),
+  installer: Object.freeze({ ...NONE, createsFirstSuperuser: true }),
 };
 
 export function capabilitiesOf(principal: Principal): Capabilities {
@@ -70,6 +83,7 @@ export function capabilitiesOf(principal: Principal): Capabilities {
 
 export const GUEST: Principal = Object.freeze({ kind: 'guest' });
 export const SYSTEM: Principal = Object.freeze({ kind: 'system' });
+export const INSTALLER: Principal = Object.freeze({ kind: 'installer' });
 
 /** The auth record a principal is signed in as, if any (what `@request.auth` reads). */
 export function authOf(principal: Principal): RecordModel | null {

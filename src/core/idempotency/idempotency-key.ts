@@ -42,6 +42,8 @@ export function principalScope(principal: Principal): string {
       return `apiKey:${principal.key.id}`;
     case 'system':
       return 'system';
+    case 'installer':
+      return 'installer';
   }
 }
 

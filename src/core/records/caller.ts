@@ -3,7 +3,7 @@ import { deriveRequest, type RequestInfo } from '../rules/request-info.js';
 import { SUPERUSERS_COLLECTION_ID } from '../model/collection-types.js';
 import type { CollectionModel } from '../model/collection-model.js';
 import { keyAllows, keyCanRead, type ApiKeyPrincipal, type RecordAction } from '../auth/api-key-scope.js';
-import { authOf, capabilitiesOf, GUEST, SYSTEM, type Capabilities, type Principal } from '../auth/principal.js';
+import { authOf, capabilitiesOf, GUEST, INSTALLER, SYSTEM, type Capabilities, type Principal } from '../auth/principal.js';
 import { forbidden } from '../errors.js';
 
 /** Who is asking (one principal and its capabilities), and what rules may read about their request. */
@@ -31,6 +31,11 @@ export function assertScope(caller: Caller, collection: CollectionModel, action:
   if (key && !keyAllows(key, collectionRef(collection), action)) {
     throw forbidden(`The API key is not allowed to ${action} records of ${collection.name}.`);
   }
+}
+
+/** The first-run link's one write: a superuser created while none exists (core/auth/first-run.ts). */
+export function createsFirstSuperuser(collection: CollectionModel, action: RecordAction, caller: Caller): boolean {
+  return caller.can.createsFirstSuperuser && action === 'create' && collection.id === SUPERUSERS_COLLECTION_ID;
 }
 
 /** Whether an expanded relation into `collection` may be shown to the caller. */
@@ -73,6 +78,11 @@ export function ruleBoundCaller(info: RequestInfo): Caller {
 /** A request authenticated by an API key (`info.auth` is null: a key is no record). */
 export function apiKeyCaller(info: RequestInfo, key: ApiKeyPrincipal): Caller {
   return make({ kind: 'apiKey', key }, info);
+}
+
+/** A request carrying a valid first-run token (core/auth/first-run.ts). */
+export function installerCaller(info: RequestInfo): Caller {
+  return make(INSTALLER, info);
 }
 
 /** The same caller in another rule context (e.g. `expand`). */

@@ -17,7 +17,7 @@ import type { Field } from '../model/collection-types.js';
 import type { RecordModel } from '../model/record-model.js';
 import { NO_UPLOADS } from '../files/upload-plan.js';
 import { NO_RECORD_HOOKS, type RecordWriteHooks } from '../hooks/record-write-hooks.js';
-import { asSystem, assertScope, systemCaller, type Caller } from './caller.js';
+import { asSystem, assertScope, createsFirstSuperuser, systemCaller, type Caller } from './caller.js';
 import { CascadeEffects, deleteWithCascade, type CascadeChange, type CascadeWrites } from './cascade.js';
 import { codecOf } from './record-codec.js';
 import { findRecord } from './record-reader.js';
@@ -44,7 +44,7 @@ export function assertMayWrite(collection: CollectionModel, action: WriteAction,
   if (collection.isView) throw badRequest(MESSAGES.unsupportedCollectionType);
   assertScope(caller, collection, action);
   const rule = action === 'create' ? collection.rules.create : action === 'update' ? collection.rules.update : collection.rules.delete;
-  if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
+  if (!caller.can.bypassesRules && rule.kind === 'locked' && !createsFirstSuperuser(collection, action, caller)) throw forbidden(MESSAGES.superusersOnly);
 }
 
 const FAIL_MESSAGES: Record<WriteAction, string> = { create: MESSAGES.createFailed, update: MESSAGES.updateFailed, delete: MESSAGES.deleteFailed };

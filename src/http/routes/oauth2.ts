@@ -1,7 +1,7 @@
 /**
  * OAuth2 outside the auth collections: the provider redirect (`/api/oauth2-redirect`, which hands
- * `{state, code, error}` to the realtime client named by `state`), the list of known providers,
- * and the two pages the browser ends on.
+ * `{state, code, error}` to the realtime client named by `state`) and the list of known providers.
+ * The browser ends on the dashboard's two pages (`/_/#/auth/oauth2-redirect-…`, routes/dashboard.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
@@ -13,17 +13,6 @@ import { superusersOnly } from './guards.js';
 
 const SUCCESS_PATH = '/_/#/auth/oauth2-redirect-success';
 const FAILURE_PATH = '/_/#/auth/oauth2-redirect-failure';
-
-/** The page behind `/_/`: it reads the hash the redirect left and says how the sign-in went. */
-const LANDING_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Basalt</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;color:#222}main{max-width:28rem;padding:1.5rem;text-align:center}</style></head>
-<body><main><h1 id="t">Basalt</h1><p id="m">The admin dashboard is not part of this release; the API is at <code>/api/</code>.</p></main>
-<script>
-var h = location.hash;
-if (h === '#/auth/oauth2-redirect-success') { document.getElementById('t').textContent = 'Signed in'; document.getElementById('m').textContent = 'You can close this window and go back to the app.'; }
-if (h === '#/auth/oauth2-redirect-failure') { document.getElementById('t').textContent = 'Sign-in failed'; document.getElementById('m').textContent = 'The app that started the sign-in is no longer waiting for it. Close this window and try again.'; }
-</script></body></html>`;
 
 export function registerOAuth2Routes(server: FastifyInstance, app: App): void {
   async function redirect(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>) {
@@ -43,13 +32,5 @@ export function registerOAuth2Routes(server: FastifyInstance, app: App): void {
 
   server.get('/api/collections/meta/oauth2-providers', superusersOnly, async () =>
     [...PROVIDER_PRESETS.values()].map((p) => ({ name: p.name, displayName: p.displayName, logo: providerLogo(p.name, p.displayName) })),
-  );
-
-  server.get('/_/', async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
-      .header('cache-control', 'no-store')
-      .send(LANDING_PAGE),
   );
 }

@@ -52,12 +52,14 @@ export function checkAuthFields(w: WriteContext): void {
   const values = w.record.values;
   const previous = w.previous?.values ?? null;
   const errors = w.errors;
-  // Superusers are trusted accounts: always verified (as in PocketBase).
-  if (collection.id === SUPERUSERS_COLLECTION_ID) values.verified = true;
+  // Superusers are trusted accounts: always verified (as in PocketBase), whoever creates them
+  // (the first-run link is no manager, yet its superuser is verified like any other).
+  const forcedVerified = collection.id === SUPERUSERS_COLLECTION_ID;
+  if (forcedVerified) values.verified = true;
   const mismatch = () => fieldError('validation_values_mismatch', 'Only superusers and managers can change this field directly.');
   if (!w.canManage) {
     const storedVerified = previous ? previous.verified : false;
-    if (values.verified !== storedVerified) errors.verified ??= mismatch();
+    if (!forcedVerified && values.verified !== storedVerified) errors.verified ??= mismatch();
     if (previous && values.email !== previous.email) errors.email ??= mismatch();
   }
   const password = values.password instanceof PasswordInput ? values.password : null;

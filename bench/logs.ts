@@ -8,8 +8,15 @@
  * in rounds, their order alternating (on/off, off/on…); on / off is the median of each round's
  * own ratio. Goal: on ≥ 90 % of off. Reported, never asserted.
  *
+ * A control runs in each round too: logs off again, beside a process burning the CPU the server's
+ * other threads (the log writer's, mostly) used beyond the logs-off measurement while logs were
+ * on (bench/cpu-burner.ts). On a machine whose cores the server and the load generator already
+ * fill, that CPU costs throughput wherever it runs; "burner / off" is what it costs by itself,
+ * and the gap to "on / off" what logging costs beyond its CPU (the request path's share).
+ *
  * BENCH_LOGS_ROUNDS (5), BENCH_LOGS_SECONDS (8), BENCH_LOGS_CONNECTIONS (32).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localAdapters } from '../src/adapters/local-adapters.js';
@@ -25,8 +32,25 @@ import { SCENARIOS } from './scenarios.js';
 import { freePort, startServer } from './processes.js';
 import { createTarget } from './targets.js';
 import { watchCpu } from './cpu-monitor.js';
+import { startBurner } from './cpu-burner.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** CPU seconds of a process's threads other than its main one (Linux; 0 elsewhere). */
+function backgroundSeconds(pid: number): number {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(rest[11]) + Number(rest[12])) / 100;
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return total;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,7 +71,9 @@ export interface LogsBenchRow {
   off: number;
   /** Median over the rounds of that round's on / off. */
   ratio: number;
-  rounds: { on: number; off: number; otherCpuOn: number | null; otherCpuOff: number | null }[];
+  /** Median over the rounds of that round's burner / off (the control, see above). */
+  burnerRatio: number;
+  rounds: { on: number; off: number; burner: number; burnerCores: number; otherCpuOn: number | null; otherCpuOff: number | null }[];
   /** Entries the store held after the run (proof that "on" stored). */
   stored: number;
 }
@@ -95,19 +121,37 @@ async function benchEngine(engine: 'sqlite' | 'postgres', options: LogsBenchOpti
     await runLoad({ url: server.url, connections: options.connections, seconds: 2, next });
     const rounds: LogsBenchRow['rounds'] = [];
     for (let r = 0; r < options.rounds && !interrupted(); r++) {
-      const round = { on: 0, off: 0, otherCpuOn: null as number | null, otherCpuOff: null as number | null };
+      const round = { on: 0, off: 0, burner: 0, burnerCores: 0, otherCpuOn: null as number | null, otherCpuOff: null as number | null };
+      /** Cores the server's threads other than the main one kept busy, per variant. */
+      const background = { on: 0, off: 0 };
       for (const variant of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
         await setMaxDays(variant === 'on' ? 5 : 0);
         // The previous variant's last batch is written before this one is measured.
         await sleep(500);
         const cpu = watchCpu(server.pid);
+        const threads = server.pid ? backgroundSeconds(server.pid) : 0;
+        const started = performance.now();
         const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next });
         const other = cpu.stop();
+        background[variant] = server.pid ? (backgroundSeconds(server.pid) - threads) / ((performance.now() - started) / 1000) : 0;
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`getOne failed: ${JSON.stringify(result.statusCodes)}, ${result.errors} errors`);
         round[variant] = result.reqPerSec;
         round[variant === 'on' ? 'otherCpuOn' : 'otherCpuOff'] = other;
       }
-      console.log(`logs ${engine} round ${r + 1}: on ${Math.round(round.on)} req/s, off ${Math.round(round.off)} req/s (${((100 * round.on) / round.off).toFixed(1)} %)`);
+      // The control: logs off, beside a burner of the extra background CPU logs-on used.
+      round.burnerCores = Math.max(0, background.on - background.off);
+      await sleep(500);
+      const burner = await startBurner(round.burnerCores);
+      try {
+        await sleep(200);
+        const result = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next });
+        round.burner = result.reqPerSec;
+      } finally {
+        await burner.stop();
+      }
+      console.log(
+        `logs ${engine} round ${r + 1}: on ${Math.round(round.on)} req/s, off ${Math.round(round.off)} req/s (${((100 * round.on) / round.off).toFixed(1)} %), off beside a burner of ${round.burnerCores.toFixed(2)} cores ${Math.round(round.burner)} req/s (${((100 * round.burner) / round.off).toFixed(1)} %)`,
+      );
       rounds.push(round);
     }
     await sleep(500);
@@ -118,6 +162,7 @@ async function benchEngine(engine: 'sqlite' | 'postgres', options: LogsBenchOpti
       on: median(rounds.map((x) => x.on)),
       off: median(rounds.map((x) => x.off)),
       ratio: median(rounds.map((x) => x.on / x.off)),
+      burnerRatio: median(rounds.map((x) => x.burner / x.off)),
       rounds,
       stored,
     };
@@ -141,9 +186,12 @@ export function formatLogsTable(rows: LogsBenchRow[], options: LogsBenchOptions)
   const cores = (n: number | null) => (n === null ? '?' : n.toFixed(2));
   const lines = [
     `Stored logs: getOne on the seeded 10,000-post dataset, ${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s (order alternating), median`,
-    '| engine | req/s, logs off (maxDays 0) | req/s, logs on (maxDays 5) | on / off | entries stored |',
-    '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.engine} | ${fmt(r.off)} | ${fmt(r.on)} | ${(100 * r.ratio).toFixed(1)} % | ${fmt(r.stored)} |`),
+    '| engine | req/s, logs off (maxDays 0) | req/s, logs on (maxDays 5) | on / off | control: off beside a burner of the writer\'s CPU / off | entries stored |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.engine} | ${fmt(r.off)} | ${fmt(r.on)} | ${(100 * r.ratio).toFixed(1)} % | ${(100 * r.burnerRatio).toFixed(1)} % (${median(r.rounds.map((x) => x.burnerCores)).toFixed(2)} cores) | ${fmt(r.stored)} |`,
+    ),
     ...rows.map(
       (r) =>
         `${r.engine} rounds (off → on req/s; other programs' CPU in cores, off / on): ${r.rounds.map((x) => `${fmt(x.off)} → ${fmt(x.on)} (${((100 * x.on) / x.off).toFixed(1)} %; ${cores(x.otherCpuOff)} / ${cores(x.otherCpuOn)})`).join('; ')}`,

@@ -83,6 +83,9 @@ describe('record form', () => {
     expect(empty['meta']).toBeNull();
     expect(empty['kind']).toBe('');
     expect(empty['tags']).toEqual([]);
+    // A bound number input hands back numbers, and null once emptied.
+    expect(toBody([field('where', 'geoPoint')], { where: { lon: 2.5, lat: -1 } as never }, NO_FILES).body).toEqual({ where: { lon: 2.5, lat: -1 } });
+    expect(toBody([field('where', 'geoPoint')], { where: { lon: null, lat: 1 } as never }, NO_FILES).errors).toHaveProperty('where');
   });
 
   it('sends the password pair only when one of them is filled', () => {

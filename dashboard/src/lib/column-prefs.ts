@@ -4,7 +4,12 @@
  */
 const PREFIX = 'basalt.columns.';
 
-type KeyValueStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+/** The part of `localStorage` used (a plain object in tests). */
+interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
 
 export function loadHiddenColumns(storage: KeyValueStore, collectionId: string): string[] {
   try {

@@ -136,10 +136,13 @@ export function toBody(fields: CollectionField[], values: FormValues, files: Fil
         break;
       }
       case 'geoPoint': {
-        const p = (v ?? { lon: '0', lat: '0' }) as { lon: string; lat: string };
-        const lon = Number(p.lon);
-        const lat = Number(p.lat);
-        if (!Number.isFinite(lon) || !Number.isFinite(lat) || p.lon.trim() === '' || p.lat.trim() === '') errors[f.name] = 'Enter a longitude and a latitude.';
+        // NB: a number input bound in Svelte gives numbers (or null when emptied), not text.
+        const p = (v ?? {}) as { lon?: unknown; lat?: unknown };
+        const lonText = String(p.lon ?? '').trim();
+        const latText = String(p.lat ?? '').trim();
+        const lon = Number(lonText);
+        const lat = Number(latText);
+        if (lonText === '' || latText === '' || !Number.isFinite(lon) || !Number.isFinite(lat)) errors[f.name] = 'Enter a longitude and a latitude.';
         else body[f.name] = { lon, lat };
         break;
       }

@@ -3,12 +3,13 @@
  * an input for every field type (an uploaded image and its thumbnail in the grid, a relation
  * picked through the picker's search, the server's field errors under their fields), a filter
  * that finds the record, the column choice remembered, a user signed up through the SDK
- * appearing live in the grid, an auth record's tools (impersonation), bulk delete with
- * confirmation, and the time to the first rows of a 100,000-record collection, printed.
+ * appearing live in the grid, an auth record's tools (authenticator-app reset, impersonation),
+ * bulk delete with confirmation, a record deleted from its form, and the time to the first rows of a 100,000-record collection, printed.
  *
  * Screenshots in test-artifacts/dashboard/<engine>/records-*.png, axe-core at each step, the CSP
  * enforced (any violation or page error fails).
  */
+import * as OTPAuth from 'otpauth';
 import PocketBase from 'pocketbase';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -69,7 +70,8 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
         { name: 'due', type: 'date' },
         { name: 'tags', type: 'select', maxSelect: 3, values: ['news', 'howto', 'release'] },
         { name: 'status', type: 'select', maxSelect: 1, values: ['draft', 'live'] },
-        { name: 'cover', type: 'file', maxSelect: 1, maxSize: 1 << 20, mimeTypes: ['image/png', 'image/jpeg'] },
+        // Protected: the grid's thumbnail and the form's preview go through a file token.
+        { name: 'cover', type: 'file', maxSelect: 1, maxSize: 1 << 20, mimeTypes: ['image/png', 'image/jpeg'], protected: true },
         { name: 'author', type: 'relation', collectionId: authors.id, maxSelect: 1 },
         { name: 'meta', type: 'json' },
         { name: 'place', type: 'geoPoint' },
@@ -173,6 +175,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     const thumb = rows().first().locator('img.thumb');
     await expect.poll(() => thumb.evaluate((img: any) => img.complete && img.naturalWidth)).toBe(100);
     expect(await thumb.getAttribute('src')).toContain('thumb=100x100');
+    expect(await thumb.getAttribute('src')).toMatch(/[?&]token=ey/);
 
     const [stored] = (await admin.collection('posts').getFullList()) as any[];
     const grace = await admin.collection('authors').getFirstListItem('name = "Grace Hopper"');
@@ -182,6 +185,8 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     });
     expect(stored.body).toContain('<b>Rich text body</b>');
     expect(stored.cover).toMatch(/^cover.*\.png$/);
+    // The wide grid scrolls sideways: the screenshot shows the thumbnail's column.
+    await thumb.scrollIntoViewIfNeeded();
     await check('created');
   });
 
@@ -232,6 +237,18 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
 
     await rows().first().locator('button.open').click();
     await expect.poll(() => page.getByRole('heading', { name: 'Auth record' }).isVisible()).toBe(true);
+    // The user enrols an authenticator app; the superuser resets it (a lost device).
+    const user = new PocketBase(server.url);
+    await user.collection('users').authWithPassword('live@example.com', 'live-password-1');
+    const { secret } = await user.send<{ secret: string }>('/api/collections/users/totp/enroll', { method: 'POST', body: { password: 'live-password-1' } });
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await user.send('/api/collections/users/totp/confirm', { method: 'POST', body: { code: totp.generate() } });
+    expect((await user.send<{ enabled: boolean }>('/api/collections/users/totp', {})).enabled).toBe(true);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Reset the authenticator app' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'authenticator' }).textContent()).toContain('The authenticator app was removed.');
+    expect((await user.send<{ enabled: boolean }>('/api/collections/users/totp', {})).enabled).toBe(false);
+
     await page.getByRole('button', { name: 'Get a token' }).click();
     const token = await (async () => {
       await expect.poll(() => page.getByLabel(/A token acting as this record/).inputValue()).toMatch(/^ey/);
@@ -271,6 +288,13 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await expect.poll(() => rows().count()).toBe(1);
     expect(await admin.collection('posts').getList(1, 1).then((l) => l.totalItems)).toBe(1);
     await check('bulk-deleted');
+
+    // One record, from its form, after its own confirmation.
+    await rows().first().locator('button.open').click();
+    await panel().getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete the record' }).click();
+    await expect.poll(() => page.getByText('No records yet.').isVisible()).toBe(true);
+    expect(await admin.collection('posts').getList(1, 1).then((l) => l.totalItems)).toBe(0);
   });
 
   it('paints the first rows of a 100,000-record collection quickly, then counts them', async () => {

@@ -176,6 +176,8 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await expect.poll(() => thumb.evaluate((img: any) => img.complete && img.naturalWidth)).toBe(100);
     expect(await thumb.getAttribute('src')).toContain('thumb=100x100');
     expect(await thumb.getAttribute('src')).toMatch(/[?&]token=ey/);
+    // The relation's cell names the related record (expanded), not its id.
+    expect(await rows().first().textContent()).toContain('Grace Hopper');
 
     const [stored] = (await admin.collection('posts').getFullList()) as any[];
     const grace = await admin.collection('authors').getFirstListItem('name = "Grace Hopper"');
@@ -209,6 +211,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => panel().count()).toBe(0);
     await expect.poll(() => rows().first().textContent()).toContain('43');
+    expect(await rows().first().textContent()).toContain('Grace Hopper');
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => rows().count()).toBe(2);
   });

@@ -6,6 +6,7 @@ import type { CollectionField, RecordModel } from 'pocketbase';
 import { describe, expect, it } from 'vitest';
 import { loadHiddenColumns, saveHiddenColumns, visibleColumns } from '../../dashboard/src/lib/column-prefs.js';
 import { applyRealtime } from '../../dashboard/src/lib/live-list.js';
+import { relationLabel, relationLabels } from '../../dashboard/src/lib/relation-label.js';
 import { editableFields, fromInputDate, initialValues, jsonError, toBody, toInputDate } from '../../dashboard/src/lib/record-form.js';
 
 const field = (name: string, type: string, extra: Record<string, unknown> = {}): CollectionField =>
@@ -137,5 +138,21 @@ describe('realtime on the page shown', () => {
     expect(applyRealtime([rec('a')], 'update', rec('a'), { ...plain, filter: 'x = 1' })).toBe('reload');
     // An event for a record already shown (the form's own write arrived first) changes nothing.
     expect(applyRealtime([rec('a')], 'create', rec('a'), plain)).toEqual({ items: [rec('a')], delta: 0 });
+  });
+});
+
+describe('relation cells', () => {
+  it('show a telling value of the expanded record, else its first short text, else its id', () => {
+    expect(relationLabel({ id: 'a1', collectionId: 'c', name: 'Grace Hopper' })).toBe('Grace Hopper');
+    expect(relationLabel({ id: 'a1', collectionName: 'authors', city: 'Paris' })).toBe('Paris');
+    expect(relationLabel({ id: 'a1', n: 3 })).toBe('a1');
+    expect(relationLabel(null)).toBe('');
+  });
+
+  it('fall back to the ids when the relation is not expanded', () => {
+    expect(relationLabels(['a1', 'a2'], [{ id: 'a1', title: 'One' }, { id: 'a2', title: 'Two' }])).toEqual(['One', 'Two']);
+    expect(relationLabels('a1', { id: 'a1', email: 'x@example.com' })).toEqual(['x@example.com']);
+    expect(relationLabels(['a1', ''], undefined)).toEqual(['a1']);
+    expect(relationLabels('', undefined)).toEqual([]);
   });
 });

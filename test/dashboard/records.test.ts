@@ -22,6 +22,9 @@ declare const document: any;
 const missing = missingPrerequisite();
 if (missing && process.env.CI) throw new Error(`the dashboard records journey cannot run: ${missing}`);
 
+/** expect.poll with room for a busy CI machine (its default gives up after 1 s). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000 });
+
 const ADMIN = { email: 'records-admin@example.com', password: 'records-password-1' };
 const BIG = 100_000;
 
@@ -126,21 +129,21 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
 
   async function open(collection: string): Promise<void> {
     await page.goto(`${server.url}/_/#/collections/${collection}`);
-    await expect.poll(() => page.getByRole('heading', { name: collection, level: 1 }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: collection, level: 1 }).isVisible()).toBe(true);
   }
 
   it("creates a record with every field type: the server's field errors under their fields first, then an uploaded image and a picked relation", async () => {
     await open('posts');
     await page.getByRole('button', { name: 'New record' }).click();
-    await expect.poll(() => panel().isVisible()).toBe(true);
+    await poll(() => panel().isVisible()).toBe(true);
     expect(page.url()).toContain('record=new');
 
     // The JSON editor refuses invalid text as it is typed; the server refuses a missing title.
     await panel().getByLabel(/^meta/).fill('{"a": ');
-    await expect.poll(() => page.locator('#field-meta-error').textContent()).toContain('Invalid JSON');
+    await poll(() => page.locator('#field-meta-error').textContent()).toContain('Invalid JSON');
     await panel().getByLabel(/^meta/).fill('{"a": 1}');
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.locator('#field-title-error').isVisible()).toBe(true);
+    await poll(() => page.locator('#field-title-error').isVisible()).toBe(true);
     expect(await panel().getByLabel(/^title/).getAttribute('aria-invalid')).toBe('true');
     await check('form-errors');
 
@@ -158,22 +161,22 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await panel().getByLabel(/^status/).selectOption('live');
     const png = await sharp({ create: { width: 240, height: 160, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer();
     await panel().getByLabel(/^cover/).setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: png });
-    await expect.poll(() => page.getByAltText('Preview of cover.png').isVisible()).toBe(true);
+    await poll(() => page.getByAltText('Preview of cover.png').isVisible()).toBe(true);
     // The relation picker searches the related collection.
     await panel().getByLabel(/^author/).fill('Grace');
     await panel().getByLabel(/^author/).press('Enter');
     await page.getByRole('button', { name: /Grace Hopper/ }).click();
-    await expect.poll(() => page.getByRole('list', { name: 'Chosen for author' }).textContent()).toContain('Grace Hopper');
+    await poll(() => page.getByRole('list', { name: 'Chosen for author' }).textContent()).toContain('Grace Hopper');
     await panel().getByLabel('Longitude').fill('2.35');
     await panel().getByLabel('Latitude').fill('48.85');
     await check('form-filled');
 
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => panel().count()).toBe(0);
-    await expect.poll(() => rows().count()).toBe(1);
+    await poll(() => panel().count()).toBe(0);
+    await poll(() => rows().count()).toBe(1);
     // The grid shows the image's thumbnail, loaded (a 100x100 thumb made by the server).
     const thumb = rows().first().locator('img.thumb');
-    await expect.poll(() => thumb.evaluate((img: any) => img.complete && img.naturalWidth)).toBe(100);
+    await poll(() => thumb.evaluate((img: any) => img.complete && img.naturalWidth)).toBe(100);
     expect(await thumb.getAttribute('src')).toContain('thumb=100x100');
     expect(await thumb.getAttribute('src')).toMatch(/[?&]token=ey/);
     // The relation's cell names the related record (expanded), not its id.
@@ -194,52 +197,52 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
 
   it('finds the record with a filter through its relation, and opens it in the form', async () => {
     await admin.collection('posts').create({ title: 'other post' });
-    await expect.poll(() => rows().count()).toBe(2);
+    await poll(() => rows().count()).toBe(2);
     const filter = page.getByRole('searchbox', { name: 'Filter' });
     await filter.fill('author.name = "Grace Hopper"');
     await filter.press('Enter');
-    await expect.poll(() => rows().count()).toBe(1);
-    await expect.poll(() => rows().first().textContent()).toContain('needle post');
+    await poll(() => rows().count()).toBe(1);
+    await poll(() => rows().first().textContent()).toContain('needle post');
     await check('filtered');
 
     await rows().first().locator('button.open').click();
-    await expect.poll(() => panel().isVisible()).toBe(true);
-    await expect.poll(() => panel().getByLabel(/^title/).inputValue()).toBe('needle post');
-    await expect.poll(() => page.getByRole('list', { name: 'Chosen for author' }).textContent()).toContain('Grace Hopper');
-    await expect.poll(() => panel().locator('img[alt^="cover"]').evaluate((img: any) => img.naturalWidth)).toBe(100);
+    await poll(() => panel().isVisible()).toBe(true);
+    await poll(() => panel().getByLabel(/^title/).inputValue()).toBe('needle post');
+    await poll(() => page.getByRole('list', { name: 'Chosen for author' }).textContent()).toContain('Grace Hopper');
+    await poll(() => panel().locator('img[alt^="cover"]').evaluate((img: any) => img.naturalWidth)).toBe(100);
     await panel().getByLabel(/^views/).fill('43');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => panel().count()).toBe(0);
-    await expect.poll(() => rows().first().textContent()).toContain('43');
+    await poll(() => panel().count()).toBe(0);
+    await poll(() => rows().first().textContent()).toContain('43');
     expect(await rows().first().textContent()).toContain('Grace Hopper');
     await page.getByRole('button', { name: 'Clear' }).click();
-    await expect.poll(() => rows().count()).toBe(2);
+    await poll(() => rows().count()).toBe(2);
   });
 
   it('remembers the columns chosen for a collection', async () => {
     await page.getByText('Columns', { exact: true }).click();
     await page.getByRole('checkbox', { name: 'body' }).uncheck();
     await page.getByRole('checkbox', { name: 'meta' }).uncheck();
-    await expect.poll(() => page.locator('table thead th').filter({ hasText: 'body' }).count()).toBe(0);
+    await poll(() => page.locator('table thead th').filter({ hasText: 'body' }).count()).toBe(0);
     await check('columns');
     await page.reload();
-    await expect.poll(() => rows().count()).toBe(2);
+    await poll(() => rows().count()).toBe(2);
     expect(await page.locator('table thead th').filter({ hasText: 'meta' }).count()).toBe(0);
     expect(await page.locator('table thead th').filter({ hasText: 'title' }).count()).toBe(1);
   });
 
   it('shows a user signed up through the SDK live, and offers impersonation on the auth record', async () => {
     await open('users');
-    await expect.poll(() => page.getByText('No records yet.').isVisible()).toBe(true);
+    await poll(() => page.getByText('No records yet.').isVisible()).toBe(true);
     // Give the realtime subscription a moment to be registered before the write.
     await page.waitForTimeout(500);
     const visitor = new PocketBase(server.url);
     await visitor.collection('users').create({ email: 'live@example.com', password: 'live-password-1', passwordConfirm: 'live-password-1' });
-    await expect.poll(() => rows().first().textContent(), { timeout: 10_000 }).toContain('live@example.com');
+    await poll(() => rows().first().textContent()).toContain('live@example.com');
     await check('live-user');
 
     await rows().first().locator('button.open').click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Auth record' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Auth record' }).isVisible()).toBe(true);
     // The user enrols an authenticator app; the superuser resets it (a lost device).
     const user = new PocketBase(server.url);
     await user.collection('users').authWithPassword('live@example.com', 'live-password-1');
@@ -249,12 +252,12 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     expect((await user.send<{ enabled: boolean }>('/api/collections/users/totp', {})).enabled).toBe(true);
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Reset the authenticator app' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'authenticator' }).textContent()).toContain('The authenticator app was removed.');
+    await poll(() => page.getByRole('status').filter({ hasText: 'authenticator' }).textContent()).toContain('The authenticator app was removed.');
     expect((await user.send<{ enabled: boolean }>('/api/collections/users/totp', {})).enabled).toBe(false);
 
     await page.getByRole('button', { name: 'Get a token' }).click();
     const token = await (async () => {
-      await expect.poll(() => page.getByLabel(/A token acting as this record/).inputValue()).toMatch(/^ey/);
+      await poll(() => page.getByLabel(/A token acting as this record/).inputValue()).toMatch(/^ey/);
       return page.getByLabel(/A token acting as this record/).inputValue();
     })();
     const impersonated = new PocketBase(server.url);
@@ -265,30 +268,30 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await page.getByLabel('New password').fill('new-password-1');
     await page.getByLabel('Confirm the password').fill('new-password-2');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.locator('#field-passwordConfirm-error').isVisible()).toBe(true);
+    await poll(() => page.locator('#field-passwordConfirm-error').isVisible()).toBe(true);
     await check('auth-record');
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => panel().count()).toBe(0);
+    await poll(() => panel().count()).toBe(0);
   });
 
   it('deletes selected records together after a confirmation', async () => {
     await open('posts');
-    await expect.poll(() => rows().count()).toBe(2);
+    await poll(() => rows().count()).toBe(2);
     for (let i = 0; i < 3; i++) await admin.collection('posts').create({ title: `bulk ${i}` });
-    await expect.poll(() => rows().count()).toBe(5);
+    await poll(() => rows().count()).toBe(5);
     await page.getByRole('checkbox', { name: 'Select all records on this page' }).check();
     await page.getByRole('checkbox', { name: /^Select record / }).first().uncheck();
-    await expect.poll(() => page.getByText('4 selected').isVisible()).toBe(true);
+    await poll(() => page.getByText('4 selected').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Delete selected' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete the selected records?' });
-    await expect.poll(() => confirm.isVisible()).toBe(true);
+    await poll(() => confirm.isVisible()).toBe(true);
     await check('bulk-confirm');
     // Cancel first: nothing goes.
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     expect(await admin.collection('posts').getList(1, 1).then((l) => l.totalItems)).toBe(5);
     await page.getByRole('button', { name: 'Delete selected' }).click();
     await page.getByRole('button', { name: 'Delete 4' }).click();
-    await expect.poll(() => rows().count()).toBe(1);
+    await poll(() => rows().count()).toBe(1);
     expect(await admin.collection('posts').getList(1, 1).then((l) => l.totalItems)).toBe(1);
     await check('bulk-deleted');
 
@@ -296,7 +299,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await rows().first().locator('button.open').click();
     await panel().getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Delete the record' }).click();
-    await expect.poll(() => page.getByText('No records yet.').isVisible()).toBe(true);
+    await poll(() => page.getByText('No records yet.').isVisible()).toBe(true);
     expect(await admin.collection('posts').getList(1, 1).then((l) => l.totalItems)).toBe(0);
   });
 
@@ -307,7 +310,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await page.waitForFunction(() => document.querySelectorAll('table tbody tr td.mono').length > 0);
     const firstRows = Date.now() - started;
     console.log(`[records journey ${ENGINE}] time to first rows on a ${BIG}-record collection: ${firstRows} ms`);
-    await expect.poll(() => page.getByText(`${BIG} records`).isVisible()).toBe(true);
+    await poll(() => page.getByText(`${BIG} records`).isVisible()).toBe(true);
     expect(await rows().count()).toBe(20);
     expect(firstRows).toBeLessThan(3_000);
     // From a fresh page load too: the shell, the screen's chunk, the collections and the rows.
@@ -318,18 +321,43 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     console.log(`[records journey ${ENGINE}] time to first rows after a page load: ${coldRows} ms`);
     expect(coldRows).toBeLessThan(5_000);
     await page.getByRole('button', { name: 'Next' }).click();
-    await expect.poll(() => page.getByText(`Page 2 of ${BIG / 20}`).isVisible()).toBe(true);
+    await poll(() => page.getByText(`Page 2 of ${BIG / 20}`).isVisible()).toBe(true);
     await check('big');
+  });
+
+  it('works from the keyboard at tablet size (820×1180): open a record, fill the form, close it with Escape', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await open('authors');
+    await poll(() => rows().count()).toBe(2);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= (globalThis as any).innerWidth)).toBe(true);
+    await page.getByRole('button', { name: 'New record' }).focus();
+    await page.keyboard.press('Enter');
+    await poll(() => panel().isVisible()).toBe(true);
+    // The modal panel holds the focus.
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-name');
+    await page.keyboard.type('Katherine Johnson');
+    await page.keyboard.press('Enter');
+    await poll(() => rows().count()).toBe(3);
+    await poll(() => rows().last().textContent()).toContain('Katherine Johnson');
+    await rows().last().locator('button.open').focus();
+    await page.keyboard.press('Enter');
+    await poll(() => panel().getByLabel(/^name/).inputValue()).toBe('Katherine Johnson');
+    await check('tablet-form');
+    await page.keyboard.press('Escape');
+    await poll(() => panel().count()).toBe(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('shows the record form in the dark theme', async () => {
     await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
     await open('posts');
     await page.getByRole('button', { name: 'New record' }).click();
-    await expect.poll(() => page.getByRole('textbox', { name: /^body/ }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('textbox', { name: /^body/ }).isVisible()).toBe(true);
     await check('form-dark');
     await page.keyboard.press('Escape');
-    await expect.poll(() => panel().count()).toBe(0);
-    await expect.poll(() => page.url()).not.toContain('record=');
+    await poll(() => panel().count()).toBe(0);
+    await poll(() => page.url()).not.toContain('record=');
   });
 });

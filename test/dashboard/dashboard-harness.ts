@@ -6,7 +6,7 @@
  * test-artifacts/dashboard/<engine>/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,19 +93,24 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
-/** Numbered screenshots of the journey, kept as CI artifacts. */
+/**
+ * Numbered screenshots of the journey, kept as CI artifacts. A suite of its own (`prefix`, e.g.
+ * `records`) numbers its own `records-01-….png` and clears only those, so the suites' shots live
+ * side by side in one folder whatever order they run in.
+ */
 export class Steps {
   readonly dir = join(ROOT, 'test-artifacts', 'dashboard', ENGINE);
   private n = 0;
 
-  constructor() {
-    rmSync(this.dir, { recursive: true, force: true });
+  constructor(private readonly prefix = '') {
     mkdirSync(this.dir, { recursive: true });
+    const mine = prefix === '' ? (f: string) => /^\d/.test(f) : (f: string) => f.startsWith(`${prefix}-`);
+    for (const f of readdirSync(this.dir)) if (mine(f)) rmSync(join(this.dir, f), { force: true });
   }
 
   async shot(page: Page, name: string): Promise<string> {
     this.n++;
-    const path = join(this.dir, `${String(this.n).padStart(2, '0')}-${name}.png`);
+    const path = join(this.dir, `${this.prefix ? `${this.prefix}-` : ''}${String(this.n).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path, fullPage: true });
     return path;
   }

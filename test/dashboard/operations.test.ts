@@ -2,7 +2,7 @@
  * The dashboard's operations screens in the browser (issue 13), against a real `basalt serve`
  * on a fresh data dir (SQLite, or PostgreSQL with BASALT_TEST_DB=postgres): settings saved with
  * a field error first and reloaded (the application name shown in the layout), the mail test
- * email received, a backup created with a refused name first and downloaded (a zip), a cron run
+ * email received, a backup created with a refused name first, downloaded (a zip) and restored, a cron run
  * now, the logs charted with an entry opened, and an API key created (its secret shown once and
  * working) and revoked (then refused).
  *
@@ -176,7 +176,7 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await check('settings-logs');
   });
 
-  it('creates a backup (a refused name first) and downloads it: a zip', async () => {
+  it('creates a backup (a refused name first), downloads it (a zip) and restores it', async () => {
     await page.getByRole('link', { name: 'Backups' }).click();
     await page.waitForURL(/#\/settings\/backups/);
     await expect.poll(() => page.getByText('No backups yet.').isVisible()).toBe(true);
@@ -200,6 +200,20 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await check('backup-delete-confirm');
     await page.getByRole('button', { name: 'Cancel' }).click();
     expect((await pb.backups.getFullList()).map((b) => b.key)).toContain('journey_backup.zip');
+
+    // Restore, asked first: a rename made after the backup is undone, and the page starts over.
+    await pb.settings.update({ meta: { appName: 'Renamed Later' } });
+    await page.getByRole('button', { name: 'Restore journey_backup.zip' }).click();
+    await expect.poll(() => page.getByText('Replace all data with this backup?').isVisible()).toBe(true);
+    await page.evaluate(() => (window.beforeRestore = true));
+    await page.getByRole('button', { name: 'Yes, restore' }).click();
+    await expect.poll(() => status().first().textContent(), { timeout: 30_000 }).toContain('journey_backup.zip was restored.');
+    // The page reloaded (the marker is gone) and reads the restored name.
+    await expect.poll(() => page.evaluate(() => window.beforeRestore === undefined), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => page.locator('header .product').textContent()).toBe('Ops Journey');
+    expect((await pb.settings.getAll()).meta.appName).toBe('Ops Journey');
+    await expect.poll(() => page.getByRole('cell', { name: 'journey_backup.zip', exact: true }).isVisible()).toBe(true);
+    await check('backup-restored');
   });
 
   it('lists the cron jobs and runs one now', async () => {

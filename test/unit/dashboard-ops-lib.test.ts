@@ -36,23 +36,29 @@ describe('requests-per-hour chart', () => {
     expect(chart.max).toBe(0);
   });
 
-  it('places one bar per hour on a time axis, gaps kept, scaled to the highest hour', () => {
+  it('places one bar per hour on a time axis of at least a day, gaps kept, scaled to the highest hour', () => {
     const chart = chartBars(
       [
         { date: '2026-12-04 23:00:00.000Z', total: 5 },
         { date: '2026-12-04 20:00:00.000Z', total: 10 },
       ],
-      400,
+      2400,
       100,
     );
-    // Four slots (20, 21, 22, 23 h) of 100 units: the bars at the first and the last.
+    // 24 slots of 100 units ending at 23 h: the bars at 20 h (slot 20) and 23 h (slot 23).
     expect(chart.max).toBe(10);
     expect(chart.bars.map((b) => [b.x, b.width, b.y, b.height])).toEqual([
-      [0.5, 99, 0, 100],
-      [300.5, 99, 50, 50],
+      [2000.5, 99, 0, 100],
+      [2300.5, 99, 50, 50],
     ]);
-    expect(chart.from).toBe(Date.UTC(2026, 11, 4, 20));
+    expect(chart.from).toBe(Date.UTC(2026, 11, 4, 0));
     expect(chart.to).toBe(Date.UTC(2026, 11, 4, 23));
+  });
+
+  it('spans more than a day when the logs do', () => {
+    const chart = chartBars([{ date: '2026-12-01 00:00:00.000Z', total: 1 }, { date: '2026-12-04 23:00:00.000Z', total: 1 }], 96, 10);
+    expect(chart.from).toBe(Date.UTC(2026, 11, 1, 0));
+    expect(chart.bars.map((b) => b.x)).toEqual([0, 95]);
   });
 
   it('keeps a one-request hour visible beside a busy one', () => {

@@ -50,9 +50,13 @@ export interface Chart {
 
 const HOUR = 3_600_000;
 
+/** The chart spans at least a day, so a few busy hours are bars, not one block across the width. */
+export const MIN_HOURS = 24;
+
 /**
  * One bar per hour with requests, placed on a time axis from the first hour to the last (an
- * hour without requests is a gap, not a missing slot), scaled to `width` × `height`.
+ * hour without requests is a gap, not a missing slot) — at least `MIN_HOURS` wide, ending at
+ * the last hour — scaled to `width` × `height`.
  */
 export function chartBars(stats: readonly StatsItem[], width: number, height: number): Chart {
   const points = stats
@@ -60,8 +64,8 @@ export function chartBars(stats: readonly StatsItem[], width: number, height: nu
     .filter((p) => Number.isFinite(p.t) && p.total > 0)
     .sort((a, b) => a.t - b.t);
   if (points.length === 0) return { bars: [], max: 0, from: Number.NaN, to: Number.NaN };
-  const from = points[0]!.t;
   const to = points[points.length - 1]!.t;
+  const from = Math.min(points[0]!.t, to - (MIN_HOURS - 1) * HOUR);
   const slots = Math.round((to - from) / HOUR) + 1;
   const slot = width / slots;
   const max = Math.max(...points.map((p) => p.total));

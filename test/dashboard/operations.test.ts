@@ -329,6 +329,7 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     ] as const) {
       await page.goto(`${server.url}/_/${path}`);
       await expect.poll(() => page.getByLabel(ready).first().isVisible()).toBe(true);
+      if (path === '#/logs') await expect.poll(() => page.locator('svg rect.bar').count()).toBeGreaterThan(0);
       await check(`dark-${path.replace(/[#/]+/g, '-').replace(/^-/, '')}`);
     }
     await page.setViewportSize({ width: 820, height: 1180 });

@@ -176,7 +176,7 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await check('settings-logs');
   });
 
-  it('creates a backup (a refused name first), downloads it (a zip) and restores it', async () => {
+  it('creates a backup (a refused name first), downloads it (a zip), uploads and deletes a copy, and restores it', async () => {
     await page.getByRole('link', { name: 'Backups' }).click();
     await page.waitForURL(/#\/settings\/backups/);
     await expect.poll(() => page.getByText('No backups yet.').isVisible()).toBe(true);
@@ -193,6 +193,15 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     expect(download.suggestedFilename()).toBe('journey_backup.zip');
     const bytes = readFileSync((await download.path())!);
     expect([...bytes.subarray(0, 4)]).toEqual([0x50, 0x4b, 0x03, 0x04]);
+
+    // The downloaded zip uploaded back under another name, then deleted (asked first).
+    await page.getByLabel('Upload a backup (.zip)').setInputFiles({ name: 'uploaded_copy.zip', mimeType: 'application/zip', buffer: bytes });
+    await expect.poll(() => page.getByRole('cell', { name: 'uploaded_copy.zip', exact: true }).isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => status().first().textContent()).toContain('uploaded_copy.zip was uploaded.');
+    await page.getByRole('button', { name: 'Delete uploaded_copy.zip' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'uploaded_copy.zip', exact: true }).count()).toBe(0);
+    expect((await pb.backups.getFullList()).map((b) => b.key)).toEqual(['journey_backup.zip']);
 
     // Delete asks first; cancel keeps it.
     await page.getByRole('button', { name: 'Delete journey_backup.zip' }).click();

@@ -161,8 +161,23 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     expect(await page.getByRole('button', { name: 'Test connection' }).isDisabled()).toBe(true);
     await page.getByLabel('Use S3 storage').check();
     await expect.poll(() => page.getByLabel('Bucket').isVisible()).toBe(true);
-    await check('settings-storage');
+    // A bucket nobody serves (the discard port): saved, then its test fails with the server's reason.
+    await page.getByLabel('Endpoint').fill('http://127.0.0.1:9');
+    await page.getByLabel('Bucket').fill('uploads');
+    await page.getByLabel('Region').fill('us-east-1');
+    await page.getByLabel('Access key').fill('journey-access');
+    await page.getByLabel('Secret', { exact: true }).fill('journey-s3-secret');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => status().first().textContent()).toContain('Settings saved.');
+    expect(await page.getByLabel('Secret', { exact: true }).inputValue()).toBe('');
+    expect(JSON.stringify(await pb.settings.getAll())).not.toContain('journey-s3-secret');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => alert().first().textContent(), { timeout: 30_000 }).toMatch(/failed/i);
+    await check('settings-storage-test');
+    // Back to the local disk.
     await page.getByLabel('Use S3 storage').uncheck();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(async () => (await pb.settings.getAll()).s3.enabled).toBe(false);
 
     await page.getByRole('link', { name: 'Logs', exact: true }).last().click();
     await page.waitForURL(/#\/settings\/logs/);

@@ -2,7 +2,17 @@
  * The dashboard's routes, in the URL's fragment (`/_/#/collections/posts?page=2`): the server
  * serves one page and never needs to know them.
  */
-export type RouteName = 'home' | 'installer' | 'signIn' | 'collections' | 'oauth2Success' | 'oauth2Failure' | 'notFound';
+export type RouteName =
+  | 'home'
+  | 'installer'
+  | 'signIn'
+  | 'collections'
+  | 'logs'
+  | 'settings'
+  | 'apiKeys'
+  | 'oauth2Success'
+  | 'oauth2Failure'
+  | 'notFound';
 
 export interface Route {
   readonly name: RouteName;
@@ -21,6 +31,9 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/pbinstall?\/([^/]+)$/, name: 'installer', keys: ['token'], access: 'guest' },
   { pattern: /^\/login$/, name: 'signIn', keys: [], access: 'guest' },
   { pattern: /^\/collections(?:\/([^/]+))?$/, name: 'collections', keys: ['collection'], access: 'superuser' },
+  { pattern: /^\/logs$/, name: 'logs', keys: [], access: 'superuser' },
+  { pattern: /^\/settings(?:\/([^/]+))?$/, name: 'settings', keys: ['section'], access: 'superuser' },
+  { pattern: /^\/api-keys$/, name: 'apiKeys', keys: [], access: 'superuser' },
   { pattern: /^\/auth\/oauth2-redirect-success$/, name: 'oauth2Success', keys: [], access: 'anyone' },
   { pattern: /^\/auth\/oauth2-redirect-failure$/, name: 'oauth2Failure', keys: [], access: 'anyone' },
 ];

@@ -12,6 +12,7 @@ import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig, DEFAULT_DASHBOARD_DIR, readOptions, SERVE_OPTIONS } from '../../src/cli/config-from-args.js';
 import { DASHBOARD_CSP } from '../../src/http/routes/dashboard.js';
+import { createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -147,6 +148,16 @@ describe('dashboard files at /_/', () => {
     const res = await rawGet(base, path);
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body.toString())).toMatchObject({ status: 400, message: expect.any(String), data: {} });
+  });
+
+  it('does not store its successful answers in the logs (its failures are)', async () => {
+    const su = await createSuperuser(t);
+    await send(t, 'DELETE', '/api/logs', { auth: su.token });
+    for (const path of ['/_/', '/_/assets/index-AbC123.js', '/_/favicon.svg', '/_/missing.js']) await rawGet(base, path);
+    await t.app.logs.writer!.flush();
+    const logs = await send(t, 'GET', `/api/logs?filter=${encodeURIComponent("data.url ~ '/_/'")}`, { auth: su.token });
+    expect(logs.status).toBe(200);
+    expect(logs.body.items.map((e: { data: { url: string; status: number } }) => [e.data.url, e.data.status])).toEqual([['/_/missing.js', 404]]);
   });
 
   it('leaves every other path to the API and its JSON 404', async () => {

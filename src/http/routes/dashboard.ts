@@ -7,6 +7,7 @@
  * Every answer carries a strict Content-Security-Policy: the dashboard loads nothing from
  * elsewhere, runs no inline script and talks to this server only (through the SDK).
  */
+import { skipSuccessLog } from '../request-log.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { chooseEncoding, DashboardFiles, type DashboardFile } from '../dashboard-files.js';
@@ -36,7 +37,11 @@ const NOT_BUILT = `The admin dashboard is not built. Build it with \`npm run bui
 const TURNED_OFF = `The admin dashboard is turned off on this server (--no-dashboard).\n${OAUTH2_NOTE}`;
 
 /** Static files touch no database: served during a restore too, so the dashboard can show it. */
-const ROUTE = { config: { duringRestore: true } } as const;
+/**
+ * Served during a restore (the page must load to show it); its successful answers are not stored
+ * in the logs (every page load fetches several files: noise among the requests that matter).
+ */
+const ROUTE = { config: { duringRestore: true }, ...skipSuccessLog } as const;
 
 /** What a path inside the build may look like: Vite's names are letters, digits, `-`, `_` and `.`. */
 const SAFE_PATH = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*(?:[A-Za-z0-9_-][A-Za-z0-9._-]*)?$/;

@@ -95,10 +95,12 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** Numbered screenshots of the journey, kept as CI artifacts. */
 export class Steps {
-  readonly dir = join(ROOT, 'test-artifacts', 'dashboard', ENGINE);
+  readonly dir: string;
   private n = 0;
 
-  constructor() {
+  /** `suite` names a journey of its own (its folder: `<engine>-<suite>`), so suites keep each other's shots. */
+  constructor(suite = '') {
+    this.dir = join(ROOT, 'test-artifacts', 'dashboard', suite === '' ? ENGINE : `${ENGINE}-${suite}`);
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
   }

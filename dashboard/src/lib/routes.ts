@@ -2,7 +2,16 @@
  * The dashboard's routes, in the URL's fragment (`/_/#/collections/posts?page=2`): the server
  * serves one page and never needs to know them.
  */
-export type RouteName = 'home' | 'installer' | 'signIn' | 'collections' | 'oauth2Success' | 'oauth2Failure' | 'notFound';
+export type RouteName =
+  | 'home'
+  | 'installer'
+  | 'signIn'
+  | 'collections'
+  | 'collectionNew'
+  | 'collectionEdit'
+  | 'oauth2Success'
+  | 'oauth2Failure'
+  | 'notFound';
 
 export interface Route {
   readonly name: RouteName;
@@ -21,6 +30,9 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/pbinstall?\/([^/]+)$/, name: 'installer', keys: ['token'], access: 'guest' },
   { pattern: /^\/login$/, name: 'signIn', keys: [], access: 'guest' },
   { pattern: /^\/collections(?:\/([^/]+))?$/, name: 'collections', keys: ['collection'], access: 'superuser' },
+  // Not `/collections/new`: a collection may be called "new".
+  { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
+  { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },
   { pattern: /^\/auth\/oauth2-redirect-success$/, name: 'oauth2Success', keys: [], access: 'anyone' },
   { pattern: /^\/auth\/oauth2-redirect-failure$/, name: 'oauth2Failure', keys: [], access: 'anyone' },
 ];

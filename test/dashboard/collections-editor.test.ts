@@ -212,6 +212,38 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     expect(exported[0]!.created).toBeUndefined();
   });
 
+  it('imports a file after previewing its changes; the server refuses an invalid one', async () => {
+    const pb = await sdk();
+    const articles = await pb.collections.getOne('articles');
+    await page.getByRole('link', { name: 'Collections', exact: true }).click();
+    await page.getByRole('link', { name: 'Import / export' }).click();
+    await page.waitForURL(/#\/import-export/);
+    await expect.poll(() => page.getByRole('heading', { name: 'Import and export collections' }).isVisible()).toBe(true);
+
+    const tags = { name: 'tags', type: 'base', fields: [{ name: 'label', type: 'text' }], listRule: 'nosuch = 1' };
+    const input = page.getByLabel('Or paste the collections’ JSON');
+    await input.fill(JSON.stringify([{ ...articles, listRule: '' }, tags]));
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const changes = page.locator('.preview li');
+    await expect.poll(() => changes.count()).toBe(2);
+    expect(await changes.nth(0).textContent()).toMatch(/Update\s*articles\s*listRule/);
+    expect(await changes.nth(1).textContent()).toMatch(/Create\s*tags/);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Failed to import collections.');
+    expect(await page.getByRole('alert').textContent()).toContain('tags.listRule: Invalid rule: unknown field "nosuch"');
+    await check('import-refused');
+
+    await input.fill(JSON.stringify([{ ...articles, listRule: '' }, { ...tags, listRule: 'label != ""' }]));
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Imported 2 collections.' }).isVisible()).toBe(true);
+    expect((await pb.collections.getOne('articles')).listRule).toBe('');
+    expect((await pb.collections.getOne('tags')).listRule).toBe('label != ""');
+    await check('imported');
+    await page.goto(`${server.url}/_/#/collections/articles/edit`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
+  });
+
   it('truncates and deletes with the name typed to confirm', async () => {
     const pb = await sdk();
     await pb.collection('articles').create({ headline: 'one', status: 'live' });

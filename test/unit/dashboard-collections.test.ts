@@ -87,6 +87,10 @@ describe('collection form', () => {
     expect(errorsUnder(errors, 'fields.2')).toEqual({ name: 'Bad name.' });
     expect(errorsUnder(errors, 'fields.20')).toEqual({});
     expect(flattenErrors(null)).toEqual({});
+    // An import's: the collection's error, and its own errors under it.
+    expect(
+      flattenErrors({ collections: { 0: { code: 'validation_collection_invalid', message: 'Failed to create collection.', data: { listRule: { code: 'r', message: 'Invalid rule.' } } } } }),
+    ).toEqual({ 'collections.0': 'Failed to create collection.', 'collections.0.listRule': 'Invalid rule.' });
   });
 
   it('has the rules of each type', () => {

@@ -76,6 +76,8 @@ export function flattenErrors(data: unknown, prefix = ''): Record<string, string
     const path = prefix === '' ? key : `${prefix}.${key}`;
     if (value !== null && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string' && typeof (value as { code?: unknown }).code === 'string') {
       out[path] = (value as { message: string }).message;
+      // An import's error of one collection carries that collection's own errors in `data`.
+      Object.assign(out, flattenErrors((value as { data?: unknown }).data, path));
     } else {
       Object.assign(out, flattenErrors(value, path));
     }

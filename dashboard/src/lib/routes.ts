@@ -9,6 +9,7 @@ export type RouteName =
   | 'collections'
   | 'collectionNew'
   | 'collectionEdit'
+  | 'collectionsImportExport'
   | 'oauth2Success'
   | 'oauth2Failure'
   | 'notFound';
@@ -33,6 +34,7 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   // Not `/collections/new`: a collection may be called "new".
   { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
   { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },
+  { pattern: /^\/import-export$/, name: 'collectionsImportExport', keys: [], access: 'superuser' },
   { pattern: /^\/auth\/oauth2-redirect-success$/, name: 'oauth2Success', keys: [], access: 'anyone' },
   { pattern: /^\/auth\/oauth2-redirect-failure$/, name: 'oauth2Failure', keys: [], access: 'anyone' },
 ];

@@ -244,6 +244,79 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
   });
 
+  it('creates an auth collection with its options: OTP, an OAuth2 provider, token durations, auth rules', async () => {
+    await page.goto(`${server.url}/_/#/new-collection`);
+    await expect.poll(() => page.getByRole('heading', { name: 'New collection' }).isVisible()).toBe(true);
+    await page.getByLabel('Type', { exact: true }).selectOption('auth');
+    await expect.poll(() => tab('Auth options').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('.field-row').count()).toBeGreaterThan(5);
+    await page.getByLabel('Name', { exact: true }).fill('members');
+    // The password type is offered on auth collections only.
+    await page.getByLabel('New field type').selectOption('password');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    const index = (await page.locator('.field-row').count()) - 1;
+    await page.locator(`#field-${index}-name`).fill('pin');
+    await page.locator(`#field-${index}-min`).fill('4');
+    await page.locator(`#field-${index}-min`).dispatchEvent('change');
+
+    await tab('Auth options').click();
+    await page.getByRole('group', { name: 'One-time password (OTP)' }).getByLabel('Enabled').check();
+    await page.getByLabel('Duration (seconds)').first().fill('300');
+    await page.getByLabel('Duration (seconds)').first().dispatchEvent('change');
+    await page.getByLabel('Provider', { exact: true }).fill('google');
+    await page.getByRole('button', { name: 'Add provider' }).click();
+    await page.getByLabel('Client ID').fill('journey-client');
+    await page.getByLabel('Client secret').fill('journey-secret');
+    await page.getByRole('group', { name: 'OAuth2' }).getByLabel('Enabled').check();
+    await page.getByLabel('Auth token', { exact: true }).fill('3600');
+    await page.getByLabel('Auth token', { exact: true }).dispatchEvent('change');
+    await check('auth-options');
+
+    await tab('API rules').click();
+    await page.getByRole('combobox', { name: 'Authentication rule' }).fill('verified = true');
+    await page.getByRole('checkbox', { name: 'Superusers only' }).last().uncheck();
+    await page.getByRole('combobox', { name: 'Manage rule' }).fill('@request.auth.id != ""');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/#\/collections\/members\/edit/);
+
+    const pb = await sdk();
+    const members = await pb.collections.getOne('members');
+    expect(members.type).toBe('auth');
+    expect(members.fields.find((f) => f.name === 'pin')).toMatchObject({ type: 'password', min: 4 });
+    expect(members.otp).toMatchObject({ enabled: true, duration: 300 });
+    expect(members.oauth2.enabled).toBe(true);
+    expect(members.oauth2.providers[0]).toMatchObject({ name: 'google', clientId: 'journey-client' });
+    expect(members.authToken.duration).toBe(3600);
+    expect(members.authRule).toBe('verified = true');
+    expect(members.manageRule).toBe('@request.auth.id != ""');
+    await check('auth-created');
+  });
+
+  it('creates a view collection from its query; a bad query is refused with the server’s message', async () => {
+    await page.goto(`${server.url}/_/#/new-collection?type=view`);
+    await expect.poll(() => page.getByLabel('View query (one SELECT)').isVisible()).toBe(true);
+    await page.getByLabel('Name', { exact: true }).fill('tag_labels');
+    await page.getByLabel('View query (one SELECT)').fill('SELECT id, nosuchcolumn FROM tags');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const error = page.locator('#view-query-error');
+    await expect.poll(() => error.isVisible()).toBe(true);
+    expect((await error.textContent())!.length).toBeGreaterThan(0);
+    await check('view-query-refused');
+
+    await page.getByLabel('View query (one SELECT)').fill('SELECT id, label FROM tags');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/#\/collections\/tag_labels\/edit/);
+    const pb = await sdk();
+    const view = await pb.collections.getOne('tag_labels');
+    expect(view.type).toBe('view');
+    expect(view.fields.map((f) => f.name)).toEqual(['id', 'label']);
+    await tab('Fields').click();
+    await expect.poll(() => page.locator('.field-row').count()).toBe(2);
+    await check('view-created');
+    await page.goto(`${server.url}/_/#/collections/articles/edit`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
+  });
+
   it('truncates and deletes with the name typed to confirm', async () => {
     const pb = await sdk();
     await pb.collection('articles').create({ headline: 'one', status: 'live' });

@@ -4,7 +4,7 @@
  * paths, index statements, the rule language's tokens and completions, export and import diff.
  */
 import { describe, expect, it } from 'vitest';
-import { buildIndex, describeIndex, ensureAuthShape, errorsUnder, flattenErrors, rulesOf, toDraft, toPayload } from '../../dashboard/src/lib/collection-form.js';
+import { buildIndex, describeIndex, ensureAuthShape, onTable, errorsUnder, flattenErrors, rulesOf, toDraft, toPayload } from '../../dashboard/src/lib/collection-form.js';
 import { exportJson, importDiff, parseImport } from '../../dashboard/src/lib/collection-export.js';
 import { addableTypes, FIELD_TYPES, freeFieldName, newField, parseList, parseOptionalNumber, withTimestamps } from '../../dashboard/src/lib/field-types.js';
 import { accessOf, matchRoute } from '../../dashboard/src/lib/routes.js';
@@ -105,6 +105,15 @@ describe('collection form', () => {
     expect(c.oauth2).toEqual({ providers: [] });
     expect(c.otp).toEqual({ enabled: true, emailTemplate: {} });
     expect((c.passwordAuth as { identityFields: unknown }).identityFields).toEqual([]);
+  });
+
+  it('points the indexes at the collection’s current name', () => {
+    expect(onTable(["CREATE UNIQUE INDEX `idx_email_x` ON `` (`email`) WHERE `email` != ''", 'CREATE INDEX idx_t ON posts (title)', 'CREATE INDEX "i" ON "old" ("a")'], 'members')).toEqual([
+      "CREATE UNIQUE INDEX `idx_email_x` ON `members` (`email`) WHERE `email` != ''",
+      'CREATE INDEX idx_t ON `members` (title)',
+      'CREATE INDEX "i" ON `members` ("a")',
+    ]);
+    expect((toPayload(toDraft({ name: 'm', type: 'auth', indexes: ['CREATE INDEX i ON `` (a)'] })) as { indexes: string[] }).indexes).toEqual(['CREATE INDEX i ON `m` (a)']);
   });
 
   it('builds and reads index statements', () => {

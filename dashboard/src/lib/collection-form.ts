@@ -60,6 +60,7 @@ export function toPayload(draft: CollectionDraft): Record<string, unknown> {
     ...rest,
     fields: draft.fields.map(({ key: _key, ...field }) => field),
   };
+  payload.indexes = onTable(draft.indexes, draft.name);
   if (draft.id === '') delete payload.id;
   if (draft.type !== 'view') delete payload.viewQuery;
   return payload;
@@ -123,4 +124,13 @@ export function ensureAuthShape(collection: Record<string, unknown>): void {
   if (!Array.isArray(passwordAuth.identityFields)) passwordAuth.identityFields = [];
   objectAt(objectAt(collection, 'otp'), 'emailTemplate');
   objectAt(objectAt(collection, 'authAlert'), 'emailTemplate');
+}
+
+/**
+ * The indexes on the collection's current name: the scaffolds' indexes name no table
+ * (`ON \`\``), and a renamed collection's still name the old one — PocketBase's dashboard
+ * rewrites them the same way before saving.
+ */
+export function onTable(indexes: readonly string[], table: string): string[] {
+  return indexes.map((sql) => sql.replace(/(\bON\s+)(`[^`]*`|"[^"]*"|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_]*)?(\s*\()/i, (_m, on: string, _old: string | undefined, paren: string) => `${on}\`${table}\`${paren}`));
 }

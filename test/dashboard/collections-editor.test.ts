@@ -317,6 +317,39 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
   });
 
+  it('is usable from the keyboard, in the dark theme and at tablet size', async () => {
+    await page.goto(`${server.url}/_/#/collections/members/edit`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit members' }).isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+    // The tabs follow the arrow keys, as a tab list does.
+    await tab('Fields').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => tab('API rules').getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-rules');
+    // Ctrl+Space asks for completions; arrows choose; Escape closes.
+    const listRule = page.getByRole('combobox', { name: 'List/Search rule' });
+    await page.getByRole('checkbox', { name: 'Superusers only' }).first().uncheck();
+    await listRule.focus();
+    const completions = page.getByRole('listbox', { name: 'Completions for List/Search rule' }).getByRole('option');
+    await listRule.pressSequentially('@');
+    await expect.poll(() => completions.count()).toBeGreaterThan(5);
+    await page.keyboard.press('ArrowDown');
+    expect(await completions.and(page.locator('[aria-selected="true"]')).textContent()).toBe('@request.body.');
+    expect(await listRule.getAttribute('aria-activedescendant')).toBe('rule-listRule-completions-1');
+    await check('rules-dark');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => completions.count()).toBe(0);
+
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await tab('Fields').click();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= (globalThis as any).innerWidth)).toBe(true);
+    await check('tablet-dark');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('button', { name: 'Switch to the light theme' }).click();
+    await page.goto(`${server.url}/_/#/collections/articles/edit`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
+  });
+
   it('truncates and deletes with the name typed to confirm', async () => {
     const pb = await sdk();
     await pb.collection('articles').create({ headline: 'one', status: 'live' });

@@ -194,11 +194,17 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
     const index = before.fields.findIndex((f) => f.name === 'title');
     await page.locator(`#field-${index}-name`).fill('headline');
+    // The order of the fields is the columns' order: `body` moved above `headline`, from the keyboard.
+    await page.getByRole('button', { name: 'Move body up' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator(`#field-${index}-name`).inputValue()).toBe('body');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).isVisible()).toBe(true);
     const after = await pb.collections.getOne('articles');
     expect(after.fields.find((f) => f.id === titleId)?.name).toBe('headline');
     expect(after.fields.some((f) => f.name === 'title')).toBe(false);
+    expect(after.fields.findIndex((f) => f.name === 'body')).toBe(index);
+    expect(after.fields.findIndex((f) => f.name === 'headline')).toBe(index + 1);
     await check('renamed');
   });
 

@@ -128,7 +128,11 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await listRule.pressSequentially('@request.au');
     await expect.poll(() => page.getByRole('option', { name: '@request.auth.' }).isVisible()).toBe(true);
     await listRule.press('Enter');
-    await listRule.pressSequentially('id != "" && stat');
+    await listRule.pressSequentially('id != ');
+    // While typing, what is plainly unfinished is pointed out (the server judges on save).
+    await expect.poll(() => page.locator('#rule-listRule-syntax').textContent()).toBe('Nothing after “!=”.');
+    await listRule.pressSequentially('"" && stat');
+    await expect.poll(() => page.locator('#rule-listRule-syntax').count()).toBe(0);
     await expect.poll(() => page.getByRole('option', { name: 'status' }).isVisible()).toBe(true);
     await listRule.press('Tab');
     await listRule.pressSequentially(' = "live"');

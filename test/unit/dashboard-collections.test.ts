@@ -8,7 +8,7 @@ import { buildIndex, describeIndex, ensureAuthShape, onTable, errorsUnder, flatt
 import { exportJson, importDiff, parseImport } from '../../dashboard/src/lib/collection-export.js';
 import { addableTypes, FIELD_TYPES, freeFieldName, newField, parseList, parseOptionalNumber, withTimestamps } from '../../dashboard/src/lib/field-types.js';
 import { accessOf, matchRoute } from '../../dashboard/src/lib/routes.js';
-import { applyCompletion, completions, tokenize, wordAt, type CompletionContext } from '../../dashboard/src/lib/rule-syntax.js';
+import { applyCompletion, completions, syntaxProblem, tokenize, wordAt, type CompletionContext } from '../../dashboard/src/lib/rule-syntax.js';
 
 describe('field types', () => {
   it('has every PocketBase type; password only for auth collections', () => {
@@ -149,6 +149,16 @@ describe('rule syntax', () => {
     expect(completions('title:l', ctx)).toEqual(['title:length', 'title:lower']);
     expect(completions('', ctx)).toEqual([]);
     expect(completions('status', ctx)).toEqual([]);
+  });
+
+  it('points out what is plainly broken while typing, and nothing else', () => {
+    expect(syntaxProblem('')).toBe('');
+    expect(syntaxProblem('(a = 1 || b = "x") && c ~ \'y\' // done')).toBe('');
+    expect(syntaxProblem('nosuchfield = 1')).toBe('');
+    expect(syntaxProblem('a = "open')).toBe('Unclosed string "open');
+    expect(syntaxProblem('(a = 1')).toBe('1 unclosed “(”.');
+    expect(syntaxProblem('a = 1)')).toBe('A “)” closes nothing.');
+    expect(syntaxProblem('a = 1 &&')).toBe('Nothing after “&&”.');
   });
 
   it('finds the word at the cursor and replaces it', () => {

@@ -126,3 +126,22 @@ export function completions(word: string, ctx: CompletionContext, limit = 12): s
 export function applyCompletion(text: string, start: number, cursor: number, completion: string): { text: string; cursor: number } {
   return { text: text.slice(0, start) + completion + text.slice(cursor), cursor: start + completion.length };
 }
+
+/**
+ * What is plainly wrong with a rule while it is typed (an unclosed string or parenthesis, an
+ * operator with nothing after it), or '' — a hint only: the server, on save, decides (fields,
+ * types, `@collection` names are its to check).
+ */
+export function syntaxProblem(text: string): string {
+  const tokens = tokenize(text).filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'string' && (t.text.length < 2 || t.text[t.text.length - 1] !== t.text[0])) return `Unclosed string ${t.text}`;
+    if (t.text === '(') depth++;
+    if (t.text === ')' && --depth < 0) return 'A “)” closes nothing.';
+  }
+  if (depth > 0) return `${depth} unclosed “(”.`;
+  const last = tokens[tokens.length - 1];
+  if (last?.kind === 'operator') return `Nothing after “${last.text}”.`;
+  return '';
+}

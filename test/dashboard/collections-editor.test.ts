@@ -277,6 +277,8 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await page.getByRole('button', { name: 'Add provider' }).click();
     await page.getByLabel('Client ID').fill('journey-client');
     await page.getByLabel('Client secret').fill('journey-secret');
+    await page.getByText('Endpoints and display').click();
+    await page.getByLabel('Display name').fill('Google Workspace');
     await page.getByRole('group', { name: 'OAuth2' }).getByLabel('Enabled').check();
     await page.getByLabel('Auth token', { exact: true }).fill('3600');
     await page.getByLabel('Auth token', { exact: true }).dispatchEvent('change');
@@ -295,7 +297,7 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     expect(members.fields.find((f) => f.name === 'pin')).toMatchObject({ type: 'password', min: 4 });
     expect(members.otp).toMatchObject({ enabled: true, duration: 300 });
     expect(members.oauth2.enabled).toBe(true);
-    expect(members.oauth2.providers[0]).toMatchObject({ name: 'google', clientId: 'journey-client' });
+    expect(members.oauth2.providers[0]).toMatchObject({ name: 'google', clientId: 'journey-client', displayName: 'Google Workspace' });
     expect(members.authToken.duration).toBe(3600);
     expect(members.authRule).toBe('verified = true');
     expect(members.manageRule).toBe('@request.auth.id != ""');

@@ -365,6 +365,14 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
   it('truncates and deletes with the name typed to confirm', async () => {
     const pb = await sdk();
     await pb.collection('articles').create({ headline: 'one', status: 'live' });
+    // Escape closes the dialog and gives the focus back to its button.
+    await page.getByRole('button', { name: 'Truncate' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-typed');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Truncate');
     await page.getByRole('button', { name: 'Truncate' }).click();
     const dialog = page.getByRole('dialog', { name: 'Truncate articles?' });
     await expect.poll(() => dialog.isVisible()).toBe(true);

@@ -212,6 +212,24 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await check('renamed');
   });
 
+  it('asks before leaving unsaved changes', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('articles2');
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await page.getByRole('link', { name: 'Records' }).click();
+    await expect.poll(() => asked).toContain('Leave without saving');
+    expect(page.url()).toMatch(/#\/collections\/articles\/edit/);
+    // Undone: nothing to lose, nothing asked.
+    await page.getByLabel('Name', { exact: true }).fill('articles');
+    await page.getByRole('link', { name: 'Records' }).click();
+    await page.waitForURL(/#\/collections\/articles$/);
+    await page.getByRole('link', { name: 'Edit collection articles' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
+  });
+
   it('exports the collection as JSON', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
     expect(download.suggestedFilename()).toBe('articles.json');

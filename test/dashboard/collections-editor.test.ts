@@ -342,6 +342,9 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     expect(view.fields.map((f) => f.name)).toEqual(['id', 'label']);
     await tab('Fields').click();
     await expect.poll(() => page.locator('.field-row').count()).toBe(2);
+    // A view's fields come from its query: shown, not editable.
+    expect(await page.locator('#field-1-name').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Add field' }).count()).toBe(0);
     await check('view-created');
     await page.goto(`${server.url}/_/#/collections/articles/edit`);
     await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);

@@ -212,6 +212,20 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await check('renamed');
   });
 
+  it('renames the collection: its indexes follow the new name', async () => {
+    const pb = await sdk();
+    await page.getByLabel('Name', { exact: true }).fill('stories');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/#\/collections\/stories\/edit/);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit stories' }).isVisible()).toBe(true);
+    const stories = await pb.collections.getOne('stories');
+    expect(stories.indexes[0]).toContain('ON `stories`');
+    await page.getByLabel('Name', { exact: true }).fill('articles');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/#\/collections\/articles\/edit/);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit articles' }).isVisible()).toBe(true);
+  });
+
   it('asks before leaving unsaved changes', async () => {
     await page.getByLabel('Name', { exact: true }).fill('articles2');
     let asked = '';

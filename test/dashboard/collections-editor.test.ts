@@ -135,8 +135,12 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await expect.poll(() => page.locator('#rule-listRule-syntax').count()).toBe(0);
     await expect.poll(() => page.getByRole('option', { name: 'status' }).isVisible()).toBe(true);
     await listRule.press('Tab');
-    await listRule.pressSequentially(' = "live"');
-    expect(await listRule.inputValue()).toBe('@request.auth.id != "" && status = "live"');
+    await listRule.pressSequentially(' = "live" && author.ver');
+    // Through the relation: the fields of users.
+    await expect.poll(() => page.getByRole('option', { name: 'author.verified' }).isVisible()).toBe(true);
+    await listRule.press('Enter');
+    await listRule.pressSequentially(' = true');
+    expect(await listRule.inputValue()).toBe('@request.auth.id != "" && status = "live" && author.verified = true');
     // Highlighted: the variable, the operator and the string have their own colours.
     expect(await page.locator('.rule .t-variable').first().textContent()).toBe('@request.auth.id');
     expect(await page.locator('.rule .t-string').count()).toBeGreaterThan(0);
@@ -179,7 +183,7 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     expect(saved.fields.find((f) => f.name === 'score')?.onlyInt).toBe(true);
     const users = await pb.collections.getOne('users');
     expect(saved.fields.find((f) => f.name === 'author')?.collectionId).toBe(users.id);
-    expect(saved.listRule).toBe('@request.auth.id != "" && status = "live"');
+    expect(saved.listRule).toBe('@request.auth.id != "" && status = "live" && author.verified = true');
     expect(saved.viewRule).toBe('created > @todayStart');
     expect(saved.createRule).toBeNull();
     expect(saved.indexes).toHaveLength(1);

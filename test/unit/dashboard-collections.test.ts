@@ -149,6 +149,10 @@ describe('rule syntax', () => {
     expect(completions('title:l', ctx)).toEqual(['title:length', 'title:lower']);
     expect(completions('', ctx)).toEqual([]);
     expect(completions('status', ctx)).toEqual([]);
+    // Through a relation: the target's fields.
+    expect(completions('author.', { ...ctx, relations: { author: ['email', 'name'] } })).toEqual(['author.email', 'author.name']);
+    expect(completions('author.n', { ...ctx, relations: { author: ['email', 'name'] } })).toEqual(['author.name']);
+    expect(completions('title.x', ctx)).toEqual([]);
   });
 
   it('points out what is plainly broken while typing, and nothing else', () => {

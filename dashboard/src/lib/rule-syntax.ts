@@ -85,6 +85,8 @@ export interface CompletionContext {
   collections: Readonly<Record<string, readonly string[]>>;
   /** The fields of the auth record `@request.auth.` may name (the union of auth collections' fields). */
   authFields: readonly string[];
+  /** The collection's relation fields, each with its target's fields (`author.` completes `author.name`). */
+  relations?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The word being typed at `cursor`: its start and text (`@request.au` in `x = @request.au|`). */
@@ -112,6 +114,8 @@ export function completions(word: string, ctx: CompletionContext, limit = 12): s
     candidates.push(...Object.keys(ctx.collections).map((n) => `@collection.${n}.`));
   } else if (word.startsWith('@')) {
     candidates.push(...REQUEST_KEYS, '@collection.', ...MACROS);
+  } else if (dot > 0 && ctx.relations?.[word.slice(0, dot)] !== undefined) {
+    candidates.push(...ctx.relations[word.slice(0, dot)]!.map((f) => `${base}${f}`));
   } else if (word.includes(':')) {
     const stem = word.slice(0, word.indexOf(':'));
     candidates.push(...MODIFIERS.map((m) => `${stem}${m}`));

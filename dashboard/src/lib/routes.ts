@@ -10,6 +10,9 @@ export type RouteName =
   | 'logs'
   | 'settings'
   | 'apiKeys'
+  | 'collectionNew'
+  | 'collectionEdit'
+  | 'collectionsImportExport'
   | 'oauth2Success'
   | 'oauth2Failure'
   | 'notFound';
@@ -34,6 +37,10 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/logs$/, name: 'logs', keys: [], access: 'superuser' },
   { pattern: /^\/settings(?:\/([^/]+))?$/, name: 'settings', keys: ['section'], access: 'superuser' },
   { pattern: /^\/api-keys$/, name: 'apiKeys', keys: [], access: 'superuser' },
+  // Not `/collections/new`: a collection may be called "new".
+  { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
+  { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },
+  { pattern: /^\/import-export$/, name: 'collectionsImportExport', keys: [], access: 'superuser' },
   { pattern: /^\/auth\/oauth2-redirect-success$/, name: 'oauth2Success', keys: [], access: 'anyone' },
   { pattern: /^\/auth\/oauth2-redirect-failure$/, name: 'oauth2Failure', keys: [], access: 'anyone' },
 ];

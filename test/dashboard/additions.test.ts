@@ -1,0 +1,134 @@
+/**
+ * The dashboard's screens for Basalt's own additions (issue 13), in the browser against a real
+ * `basalt serve` on a fresh data dir (SQLite, or PostgreSQL with BASALT_TEST_DB=postgres), with a
+ * hook file of the test's: jobs enqueued through the app's API (a hook route), one failing and
+ * retried from the dashboard, one queued and cancelled.
+ *
+ * Every step leaves a screenshot (`additions-NN-*.png` in test-artifacts/dashboard/<engine>/)
+ * and runs axe-core (no serious or critical violation). The CSP stays enforced: a violation fails it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import PocketBase from 'pocketbase';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+
+const missing = missingPrerequisite();
+if (missing && process.env.CI) throw new Error(`the dashboard additions journey cannot run: ${missing}`);
+
+const ADMIN = { email: 'additions@example.com', password: 'additions-password-1' };
+const POLL = { timeout: 10_000 };
+
+// The app's code: a job whose first attempt of each job fails for good (FailJobNow), so the
+// dashboard's retry is what makes it succeed; and a route (superusers only) that enqueues one of
+// those and one delayed by an hour, to be cancelled.
+const HOOKS = `import { defineHooks, FailJobNow, requireSuperuserAuth } from 'basalt';
+const tried = new Set<string>();
+export default defineHooks((app) => {
+  app.jobs.define('journey-report', async (job) => {
+    if (!tried.has(job.id)) {
+      tried.add(job.id);
+      throw new FailJobNow('the report service is unavailable');
+    }
+  }, { maxAttempts: 3 });
+  app.routerAdd('POST', '/api/journey/enqueue', async () => {
+    const failing = await app.jobs.enqueue('journey-report', { report: 'weekly' }) as { id: string };
+    const later = await app.jobs.enqueue('journey-report', { report: 'monthly' }, { delay: 3_600_000 }) as { id: string };
+    return { failing: failing.id, later: later.id };
+  }, requireSuperuserAuth());
+});
+`;
+
+interface Job { id: string; state: string; lastError: string }
+
+describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let server: Server;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let pb: PocketBase;
+  let hooksDir = '';
+  const steps = new Steps('additions');
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    hooksDir = mkdtempSync(join(tmpdir(), 'basalt-additions-hooks-'));
+    writeFileSync(join(hooksDir, 'journey.ts'), HOOKS);
+    server = await startServer(['--hooks', hooksDir]);
+    const [, token] = await server.waitForOutput(/\/_\/#\/pbinstal\/(\S+)/);
+    const installer = new PocketBase(server.url);
+    await installer.collection('_superusers').create({ email: ADMIN.email, password: ADMIN.password, passwordConfirm: ADMIN.password }, { headers: { Authorization: token! } });
+    pb = new PocketBase(server.url);
+    pb.autoCancellation(false);
+    await pb.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
+
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
+    await page.goto(`${server.url}/_/#/login`);
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/#\/collections/);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+    if (hooksDir) rmSync(hooksDir, { recursive: true, force: true });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await steps.shot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+
+  async function check(name: string): Promise<void> {
+    await steps.shot(page, name);
+    const violations = await axeViolations(page);
+    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
+    expect(problems, name).toEqual([]);
+  }
+
+  const job = (id: string) => pb.send<Job>(`/api/jobs/${id}`, {});
+
+  it('jobs: a failed job found through its queue’s count, its error shown, retried; a queued one cancelled', async () => {
+    const { failing, later } = await pb.send<{ failing: string; later: string }>('/api/journey/enqueue', { method: 'POST' });
+    await expect.poll(async () => (await job(failing)).state, POLL).toBe('failed');
+
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/jobs/);
+    // The queue's counts: one failed, one queued; the failed count opens the list filtered to it.
+    await page.getByRole('link', { name: '1 failed in journey-report' }).click();
+    await expect.poll(() => page.url()).toMatch(/queue=journey-report&state=failed/);
+    await page.getByRole('link', { name: `Open job ${failing}` }).click();
+    const detail = page.getByRole('complementary');
+    await expect.poll(() => detail.textContent()).toContain('the report service is unavailable');
+    expect(await detail.textContent()).toContain('"report": "weekly"');
+    await check('jobs-failed');
+
+    await detail.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => detail.getByRole('status').textContent()).toContain('Job queued again.');
+    await expect.poll(async () => (await job(failing)).state, POLL).toBe('completed');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => detail.textContent(), POLL).toContain('completed');
+    await check('jobs-retried');
+
+    // The delayed job, through the state filter (keyboard: the select takes the choice).
+    await page.getByLabel('State').selectOption('queued');
+    await expect.poll(() => page.url()).toMatch(/state=queued/);
+    await page.getByRole('link', { name: `Open job ${later}` }).click();
+    await expect.poll(() => detail.textContent()).toContain('"report": "monthly"');
+    await detail.getByRole('button', { name: 'Cancel job' }).click();
+    await expect.poll(() => detail.getByRole('status').textContent()).toContain('Job cancelled.');
+    expect((await job(later)).state).toBe('cancelled');
+    await check('jobs-cancelled');
+  });
+});

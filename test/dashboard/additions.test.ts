@@ -2,12 +2,17 @@
  * The dashboard's screens for Basalt's own additions (issue 13), in the browser against a real
  * `basalt serve` on a fresh data dir (SQLite, or PostgreSQL with BASALT_TEST_DB=postgres), with a
  * hook file of the test's: jobs enqueued through the app's API (a hook route), one failing and
- * retried from the dashboard, one queued and cancelled.
+ * retried from the dashboard, one queued and cancelled; a webhook endpoint created against a
+ * receiver on loopback started by the test (refused first with the server's reason next to the
+ * URL), a record write delivered, seen in the log with its response, and replayed; its secret
+ * rotated.
  *
  * Every step leaves a screenshot (`additions-NN-*.png` in test-artifacts/dashboard/<engine>/)
  * and runs axe-core (no serious or critical violation). The CSP stays enforced: a violation fails it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PocketBase from 'pocketbase';
@@ -42,6 +47,22 @@ export default defineHooks((app) => {
 `;
 
 interface Job { id: string; state: string; lastError: string }
+interface Received { headers: IncomingHttpHeaders; body: string }
+
+/** A webhook receiver on loopback: keeps what it is sent, answers 200 `ok`. */
+async function startReceiver(): Promise<{ server: HttpServer; port: number; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-receiver': 'journey' }).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port, received };
+}
 
 describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let server: Server;
@@ -50,19 +71,22 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
   let page: Page;
   let pb: PocketBase;
   let hooksDir = '';
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const steps = new Steps('additions');
   const problems: string[] = [];
 
   beforeAll(async () => {
     hooksDir = mkdtempSync(join(tmpdir(), 'basalt-additions-hooks-'));
     writeFileSync(join(hooksDir, 'journey.ts'), HOOKS);
-    server = await startServer(['--hooks', hooksDir]);
+    receiver = await startReceiver();
+    server = await startServer(['--hooks', hooksDir, '--webhook-allow', `127.0.0.1:${receiver.port}`]);
     const [, token] = await server.waitForOutput(/\/_\/#\/pbinstal\/(\S+)/);
     const installer = new PocketBase(server.url);
     await installer.collection('_superusers').create({ email: ADMIN.email, password: ADMIN.password, passwordConfirm: ADMIN.password }, { headers: { Authorization: token! } });
     pb = new PocketBase(server.url);
     pb.autoCancellation(false);
     await pb.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
+    await pb.collections.create({ name: 'orders', type: 'base', listRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }] });
 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
@@ -83,6 +107,7 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await context?.close();
     await browser?.close();
     await server?.stop();
+    await new Promise((r) => receiver?.server.close(r));
     if (hooksDir) rmSync(hooksDir, { recursive: true, force: true });
   });
 
@@ -130,5 +155,72 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await expect.poll(() => detail.getByRole('status').textContent()).toContain('Job cancelled.');
     expect((await job(later)).state).toBe('cancelled');
     await check('jobs-cancelled');
+  });
+
+  it('webhooks: an endpoint refused with the server’s reason, then created (its secret shown once), a write delivered, seen with its response, replayed, the secret rotated', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/webhooks/);
+    await page.getByRole('button', { name: 'New endpoint' }).click();
+    const url = page.getByLabel('URL', { exact: true });
+    // A private address not allowed with --webhook-allow: the server's reason next to the field.
+    await url.fill('http://10.0.0.5/hook');
+    await page.getByRole('checkbox', { name: 'orders', exact: true }).check();
+    await page.getByLabel('delete').uncheck();
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await expect.poll(() => page.locator('#wh-new-url-error').textContent()).toContain('not allowed');
+    expect(await url.getAttribute('aria-invalid')).toBe('true');
+    await check('webhooks-refused');
+
+    await url.fill(`http://127.0.0.1:${receiver.port}/hook`);
+    await page.getByLabel('Extra headers').fill('X-Tenant: acme');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    const secretBox = page.getByLabel('Signing secret', { exact: true });
+    await expect.poll(() => secretBox.inputValue()).toMatch(/^whsec_/);
+    const firstSecret = await secretBox.inputValue();
+    await expect.poll(() => page.url()).toMatch(/hook=(?!new)/);
+    await check('webhooks-created');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await secretBox.count()).toBe(0);
+
+    // A record write: delivered to the receiver, signed, with the endpoint's header.
+    await pb.collection('orders').create({ title: 'first order' });
+    await expect.poll(() => receiver.received.length, POLL).toBe(1);
+    const sent = receiver.received[0]!;
+    expect(sent.headers['x-tenant']).toBe('acme');
+    expect(sent.headers['webhook-signature']).toMatch(/^v1,/);
+    const hookId = new URL(page.url()).hash.match(/hook=([^&]+)/)![1]!;
+    const deliveries = () => pb.send<{ items: { id: string; state: string; attempts: number }[] }>(`/api/webhooks/${hookId}/deliveries`, {});
+    await expect.poll(async () => (await deliveries()).items[0]?.state, POLL).toBe('succeeded');
+    const deliveryId = (await deliveries()).items[0]!.id;
+    expect(sent.headers['webhook-id']).toBe(deliveryId);
+
+    await page.getByRole('button', { name: 'Refresh deliveries' }).click();
+    await page.getByRole('button', { name: `Open delivery ${deliveryId}` }).click();
+    const delivery = page.getByRole('article');
+    await expect.poll(() => delivery.textContent()).toContain('first order');
+    expect(await delivery.textContent()).toContain('status 200');
+    expect(await delivery.textContent()).toContain('"x-receiver": "journey"');
+    await check('webhooks-delivery');
+
+    await delivery.getByRole('button', { name: 'Replay' }).click();
+    await expect.poll(() => delivery.getByRole('status').textContent()).toContain('Delivery replayed');
+    await expect.poll(() => receiver.received.length, POLL).toBe(2);
+    expect(receiver.received[1]!.headers['webhook-id']).toBe(deliveryId);
+    expect(receiver.received[1]!.body).toBe(sent.body);
+    await expect.poll(async () => (await deliveries()).items[0]?.attempts, POLL).toBe(2);
+    await page.getByRole('button', { name: 'Refresh deliveries' }).click();
+    await expect.poll(() => delivery.textContent(), POLL).toContain('#2');
+    await check('webhooks-replayed');
+
+    // Rotation: a bad grace period refused next to its field, then a new secret shown once.
+    const grace = page.getByLabel('Grace period (seconds)');
+    await grace.fill('-1');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(() => page.locator('#grace-error').textContent()).toContain('whole number');
+    await grace.fill('0');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(() => secretBox.inputValue()).toMatch(/^whsec_/);
+    expect(await secretBox.inputValue()).not.toBe(firstSecret);
+    await check('webhooks-rotated');
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The dashboard's helpers for Basalt's additions (dashboard/src/lib): the jobs list's filter from
- * a queue and a state, the actions a job's state allows, the queues' rows from the stats.
+ * a queue and a state, the actions a job's state allows, the queues' rows from the stats; a
+ * webhook endpoint ↔ its form's draft (headers as lines).
  */
 import { describe, expect, it } from 'vitest';
 import { jobActions, jobsFilter, prettyJson, queueRows, quoteFilterValue } from '../../dashboard/src/lib/jobs.js';
 import { accessOf, matchRoute } from '../../dashboard/src/lib/routes.js';
+import { collectionsSummary, draftOf, emptyDraft, headersToText, textToHeaders, webhookBody, type Webhook } from '../../dashboard/src/lib/webhooks.js';
 
 describe('jobs', () => {
   it('filters by queue and state, quoting the name as a filter string', () => {
@@ -45,5 +47,32 @@ describe('jobs', () => {
   it('routes #/jobs to the jobs screen, for superusers', () => {
     expect(matchRoute('#/jobs?state=failed').name).toBe('jobs');
     expect(accessOf('jobs')).toBe('superuser');
+  });
+});
+
+describe('webhooks', () => {
+  it('reads headers from "Name: value" lines, keeping a line without a colon for the server to refuse', () => {
+    expect(textToHeaders('X-Tenant: acme\n\n  Authorization:  ******  \nbroken line')).toEqual({ 'X-Tenant': 'acme', Authorization: '******', 'broken line': '' });
+    expect(textToHeaders('X-Url: http://a:b')).toEqual({ 'X-Url': 'http://a:b' });
+    expect(headersToText({ a: '1', b: '2' })).toBe('a: 1\nb: 2');
+    expect(headersToText(null)).toBe('');
+  });
+
+  it('turns an endpoint into a draft and back into the same body', () => {
+    const hook: Webhook = {
+      id: 'w1', url: 'https://example.com/h', collections: ['pbc_1'], actions: ['create', 'delete'], filter: 'a = 1',
+      headers: { 'X-Tenant': 'acme' }, enabled: false, failingSince: '', disabledReason: '', secretRotating: false, created: '', updated: '',
+    };
+    const draft = draftOf(hook);
+    expect(draft.actions).toEqual({ create: true, update: false, delete: true });
+    expect(webhookBody(draft)).toEqual({ url: 'https://example.com/h', collections: ['pbc_1'], actions: ['create', 'delete'], filter: 'a = 1', headers: { 'X-Tenant': 'acme' }, enabled: false });
+    expect(webhookBody({ ...emptyDraft(), url: '  https://x.test  ' })).toMatchObject({ url: 'https://x.test', actions: ['create', 'update', 'delete'], headers: {} });
+  });
+
+  it('names the followed collections', () => {
+    const names = new Map([['pbc_1', 'orders']]);
+    expect(collectionsSummary(['pbc_1', 'pbc_gone'], names)).toBe('orders, pbc_gone');
+    expect(collectionsSummary(['*'], names)).toBe('every collection');
+    expect(matchRoute('#/webhooks?hook=w1&delivery=msg_1').name).toBe('webhooks');
   });
 });

@@ -11,6 +11,7 @@ export type RouteName =
   | 'settings'
   | 'apiKeys'
   | 'jobs'
+  | 'webhooks'
   | 'collectionNew'
   | 'collectionEdit'
   | 'collectionsImportExport'
@@ -39,6 +40,7 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/settings(?:\/([^/]+))?$/, name: 'settings', keys: ['section'], access: 'superuser' },
   { pattern: /^\/api-keys$/, name: 'apiKeys', keys: [], access: 'superuser' },
   { pattern: /^\/jobs$/, name: 'jobs', keys: [], access: 'superuser' },
+  { pattern: /^\/webhooks$/, name: 'webhooks', keys: [], access: 'superuser' },
   // Not `/collections/new`: a collection may be called "new".
   { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
   { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },

@@ -5,7 +5,9 @@
  * retried from the dashboard, one queued and cancelled; a webhook endpoint created against a
  * receiver on loopback started by the test (refused first with the server's reason next to the
  * URL), a record write delivered, seen in the log with its response, and replayed; its secret
- * rotated.
+ * rotated; a collection's workflow drawn as a diagram, reached from the collection, and from a
+ * record's panel its history and available transitions, one fired (the history grows, the
+ * highlighted state moves).
  *
  * Every step leaves a screenshot (`additions-NN-*.png` in test-artifacts/dashboard/<engine>/)
  * and runs axe-core (no serious or critical violation). The CSP stays enforced: a violation fails it.
@@ -222,5 +224,64 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await expect.poll(() => secretBox.inputValue()).toMatch(/^whsec_/);
     expect(await secretBox.inputValue()).not.toBe(firstSecret);
     await check('webhooks-rotated');
+  });
+
+  it('workflows: the diagram from the collection, then a record’s transitions from its panel, one fired with a comment', async () => {
+    await pb.collections.create({
+      name: 'tickets', type: 'base', listRule: '', viewRule: '', createRule: '', updateRule: null,
+      fields: [{ name: 'title', type: 'text' }, { name: 'status', type: 'select', maxSelect: 1, values: ['draft', 'submitted', 'approved', 'cancelled'] }],
+      workflow: {
+        field: 'status', initial: 'draft',
+        transitions: [
+          { name: 'submit', from: ['draft'], to: 'submitted' },
+          { name: 'approve', from: ['submitted'], to: 'approved', approvals: 2 },
+          { name: 'cancel', from: ['draft', 'submitted'], to: 'cancelled', rule: '' },
+          { name: 'reopen', from: ['cancelled'], to: 'draft', after: '7d' },
+        ],
+      },
+    });
+    const ticket = await pb.collection('tickets').create({ title: 'printer on fire' });
+    expect(ticket['status']).toBe('draft');
+
+    await page.getByRole('link', { name: 'Collections' }).click();
+    await page.getByRole('link', { name: /^tickets/ }).click();
+    await page.getByRole('link', { name: 'Workflow of tickets' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/collections\/tickets\/workflow$/);
+    const diagram = page.getByRole('img', { name: 'State diagram of the tickets workflow' });
+    await expect.poll(() => diagram.locator('.node text').allTextContents()).toEqual(['draft', 'submitted', 'cancelled', 'approved']);
+    expect(await diagram.locator('.edge text').allTextContents()).toEqual(expect.arrayContaining(['submit', 'approve', 'cancel', 'reopen']));
+    expect(await page.getByRole('table', { name: 'Transitions' }).textContent()).toContain('after 7d');
+    await check('workflow-diagram');
+
+    // The record's panel links to its workflow view.
+    await page.goto(`${server.url}/_/#/collections/tickets?record=${ticket.id}`);
+    await page.getByRole('link', { name: 'Workflow: history and transitions' }).click();
+    await expect.poll(() => page.url()).toContain(`workflow?record=${ticket.id}`);
+    const mine = page.getByRole('region', { name: /^Record / });
+    await expect.poll(() => mine.getByRole('button').allTextContents()).toEqual(['submit → submitted', 'cancel → cancelled']);
+    expect(await diagram.locator('.node.current text').textContent()).toBe('draft');
+    await page.getByLabel('Comment (optional, kept in the history)').fill('ready for review');
+    await mine.getByRole('button', { name: 'submit → submitted' }).click();
+    await expect.poll(() => mine.getByRole('status').textContent()).toContain('“submit” fired.');
+    expect((await pb.collection('tickets').getOne(ticket.id))['status']).toBe('submitted');
+    await expect.poll(() => diagram.locator('.node.current text').textContent()).toBe('submitted');
+    await expect.poll(() => mine.getByRole('list').last().textContent()).toContain('ready for review');
+    expect(await mine.textContent()).toContain('by you');
+    // approve needs two approvers: the superuser's is one of them.
+    await expect.poll(() => mine.textContent()).toContain('0 of 2 approvals');
+    await mine.getByRole('button', { name: 'approve → approved' }).click();
+    await expect.poll(() => mine.getByRole('status').textContent()).toContain('Approval of “approve” recorded');
+    await expect.poll(() => mine.textContent()).toContain('1 of 2 approvals, yours among them');
+    await check('workflow-fired');
+
+    // The same approver twice: the server's refusal shown.
+    await mine.getByRole('button', { name: 'approve → approved' }).click();
+    await expect.poll(() => mine.getByRole('alert').textContent()).toMatch(/already/i);
+
+    // The dark theme, tablet-sized.
+    await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await check('workflow-dark-tablet');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

@@ -12,6 +12,7 @@ export type RouteName =
   | 'apiKeys'
   | 'jobs'
   | 'webhooks'
+  | 'workflow'
   | 'collectionNew'
   | 'collectionEdit'
   | 'collectionsImportExport'
@@ -41,6 +42,7 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/api-keys$/, name: 'apiKeys', keys: [], access: 'superuser' },
   { pattern: /^\/jobs$/, name: 'jobs', keys: [], access: 'superuser' },
   { pattern: /^\/webhooks$/, name: 'webhooks', keys: [], access: 'superuser' },
+  { pattern: /^\/collections\/([^/]+)\/workflow$/, name: 'workflow', keys: ['collection'], access: 'superuser' },
   // Not `/collections/new`: a collection may be called "new".
   { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
   { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },

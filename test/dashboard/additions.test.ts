@@ -224,6 +224,28 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await expect.poll(() => secretBox.inputValue()).toMatch(/^whsec_/);
     expect(await secretBox.inputValue()).not.toBe(firstSecret);
     await check('webhooks-rotated');
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    // Edited: a filter the server refuses, shown under it; then fixed and saved.
+    const filter = page.getByLabel('Filter (optional)');
+    await filter.fill('title ~~ "x"');
+    await page.getByRole('button', { name: 'Save endpoint' }).click();
+    await expect.poll(() => page.locator(`#wh-${hookId}-filter-error`).textContent()).not.toBe('');
+    expect(await filter.getAttribute('aria-invalid')).toBe('true');
+    await check('webhooks-edit-refused');
+    await filter.fill('title != ""');
+    await page.getByLabel('update').uncheck();
+    await page.getByRole('button', { name: 'Save endpoint' }).click();
+    await expect.poll(() => page.getByText('Endpoint saved.').count()).toBe(1);
+    const stored = await pb.send<{ actions: string[]; filter: string }>(`/api/webhooks/${hookId}`, {});
+    expect(stored).toMatchObject({ actions: ['create'], filter: 'title != ""' });
+
+    // Deleted after the second click (keyboard: the confirmation is focusable and takes Enter).
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByText('No endpoints yet.').count()).toBe(1);
+    expect((await pb.send<{ items: unknown[] }>('/api/webhooks', {})).items).toEqual([]);
   });
 
   it('workflows: the diagram from the collection, then a record’s transitions from its panel, one fired with a comment', async () => {
@@ -282,6 +304,14 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
     await page.setViewportSize({ width: 820, height: 1180 });
     await check('workflow-dark-tablet');
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await expect.poll(() => page.getByRole('link', { name: /completed in journey-report/ }).count()).toBe(1);
+    await check('jobs-dark-tablet');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'New endpoint' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Create endpoint' }).count()).toBe(1);
+    await check('webhooks-dark-tablet');
+    await page.getByRole('button', { name: 'Switch to the light theme' }).click();
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

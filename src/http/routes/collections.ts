@@ -28,6 +28,13 @@ export function registerCollectionRoutes(server: FastifyInstance, app: App): voi
     return Object.fromEntries(Object.entries(scaffolds).map(([k, v]) => [k, collectionToJson(v)]));
   });
 
+  // Basalt addition: the save's validation without the save (README "Validating a collection").
+  server.post('/api/collections/meta/validate', superusersOnly, async (request, reply) => {
+    const { data } = await readBody(request);
+    await service.validate(data);
+    return reply.code(204).send();
+  });
+
   server.put('/api/collections/import', superusersOnly, async (request, reply) => {
     const { data } = await readBody(request);
     await service.import(data);

@@ -5,13 +5,15 @@
  * save answers 200, the same 400 body otherwise). Hostile inputs get a clear 4xx and no change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
+import { addHooks, createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send, type Method, type ScenarioResponse } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let su = '';
 let userToken = '';
+/** The collections the create hook saw. */
+const hookCalls: string[] = [];
 let notesIdValue = '';
 const notesId = () => notesIdValue;
 
@@ -59,6 +61,12 @@ beforeAll(async () => {
   notesIdValue = notes.id as string;
   await createRecord(t, 'notes', { title: 'same' });
   await createRecord(t, 'notes', { title: 'same' });
+  addHooks(t, (app) => {
+    app.onCollectionCreate(async (e) => {
+      hookCalls.push(e.collection.name);
+      await e.next();
+    });
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -139,5 +147,25 @@ describe('hostile input: a clear 4xx, never a change', () => {
     if (res.status === 400) expectErrorShape(res);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('side effects', () => {
+  it('runs no collection hook (a hook may act outside the database); the save does', async () => {
+    hookCalls.length = 0;
+    expect((await validate({ name: 'hooked' })).status).toBe(204);
+    expect(hookCalls).toEqual([]);
+    expect((await send(t, 'POST', '/api/collections', { auth: su, body: { name: 'hooked' } })).status).toBe(200);
+    expect(hookCalls).toEqual(['hooked']);
+  });
+
+  it('stores no log entry for a 204 (the dashboard asks as the user types); a refusal is logged', async () => {
+    await send(t, 'DELETE', '/api/logs', { auth: su });
+    expect((await validate({ name: 'quiet' })).status).toBe(204);
+    expect((await validate({ name: 'loud', listRule: 'nosuch = 1' })).status).toBe(400);
+    await t.app.logs.writer?.flush();
+    const logs = await send(t, 'GET', `/api/logs?filter=${encodeURIComponent("data.url ~ 'meta/validate'")}`, { auth: su });
+    expect(logs.status).toBe(200);
+    expect(logs.body.items.map((e: { data: { status: number } }) => e.data.status)).toEqual([400]);
   });
 });

@@ -4,7 +4,9 @@
  * changed nothing, then sent as the real save: the two answers must be the same (a 204 where the
  * save answers 200, the same 400 body otherwise). Hostile inputs get a clear 4xx and no change.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE } from '../harness/engines.js';
 import { addHooks, createAuthRecord, createCollection, createRecord, createSuperuser } from '../harness/fixtures.js';
 import { send, type Method, type ScenarioResponse } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
@@ -167,5 +169,43 @@ describe('side effects', () => {
     const logs = await send(t, 'GET', `/api/logs?filter=${encodeURIComponent("data.url ~ 'meta/validate'")}`, { auth: su });
     expect(logs.status).toBe(200);
     expect(logs.body.items.map((e: { data: { status: number } }) => e.data.status)).toEqual([400]);
+  });
+});
+
+// A schema change runs past the query deadline (README "Guard rails"); its dry run keeps it, so a
+// check asked as the superuser types cannot hold the schema lock (and every record write) for long.
+describe.skipIf(ENGINE !== 'postgres')('cost: the dry run keeps the query deadline (PostgreSQL)', () => {
+  let slow: TestApp;
+  let token = '';
+  beforeAll(async () => {
+    slow = await startTestApp({ config: { queryTimeoutMs: 500 } });
+    token = (await createSuperuser(slow)).token;
+    await createCollection(slow, { name: 'busy', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('a change that must wait for the table answers 503 at the deadline, changing nothing; then 204', async () => {
+    const busy = (await send(slow, 'GET', '/api/collections/busy', { auth: token })).body;
+    const body = { id: busy.id, fields: [...busy.fields, { name: 'extra', type: 'text' }] };
+    // A reader keeps the table: adding a column must wait for it (ACCESS EXCLUSIVE).
+    const reader = new pg.Client({ connectionString: slow.config.databaseUrl });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT * FROM "busy"');
+      const started = Date.now();
+      const res = await send(slow, 'POST', VALIDATE, { auth: token, body });
+      expect(res.status, res.raw).toBe(503);
+      expectErrorShape(res);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await reader.query('ROLLBACK');
+      await reader.end();
+    }
+    const after = (await send(slow, 'GET', '/api/collections/busy', { auth: token })).body;
+    expect(after.fields.map((f: any) => f.name)).not.toContain('extra');
+    expect((await send(slow, 'POST', VALIDATE, { auth: token, body })).status).toBe(204);
   });
 });

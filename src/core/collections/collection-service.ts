@@ -107,7 +107,7 @@ export class CollectionService {
       return await transact(
         db,
         async (tx) => {
-          await tx.db.lockSchema();
+          await tx.db.lockSchema(dryRun ? { keepDeadline: true } : undefined);
           await registry.reload(tx.db);
           const result = await fn(tx);
           // NB: a dry run stops here, before the reload below would show other requests a schema

@@ -2,8 +2,8 @@
  * Live validation in the collections editor, in Debian's Chromium against a real `basalt serve`
  * on a fresh data dir (SQLite, or PostgreSQL with BASALT_TEST_DB=postgres): typing an invalid
  * rule shows the server's message under it before anything is saved (the dry run of
- * `POST /api/collections/meta/validate`), fixing it clears it; the same for an index and a view
- * query; nothing is saved until the button is pressed. Screenshots in
+ * `POST /api/collections/meta/validate`), fixing it clears it; the same for a field's name, an
+ * index and a view query; nothing is saved until the button is pressed. Screenshots in
  * test-artifacts/dashboard/<engine>/validate-*.png, axe-core at each step.
  */
 import PocketBase from 'pocketbase';
@@ -119,6 +119,22 @@ describe.skipIf(missing !== '')(`live validation in the collections editor${miss
     expect(saved.listRule).toBe('title != ""');
     expect(saved.indexes).toHaveLength(1);
     await check('saved');
+  });
+
+  it('a field is judged as it is typed: its message under it, gone once fixed', async () => {
+    await page.getByRole('tab', { name: 'Fields' }).click();
+    const name = page.locator('#field-1-name');
+    expect(await name.inputValue()).toBe('title');
+    await name.fill('bad name');
+    await expect.poll(() => page.locator('#field-1-name-error').isVisible(), POLL).toBe(true);
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    await check('field-refused-live');
+    await name.fill('heading');
+    await expect.poll(() => page.locator('#field-1-name-error').count(), POLL).toBe(0);
+    await expect.poll(() => validations.at(-1), POLL).toBe(204);
+    // Back as saved: nothing left to lose or to judge.
+    await name.fill('title');
+    expect((await (await sdk()).collections.getOne('notes')).fields.map((f) => f.name)).toEqual(['id', 'title']);
   });
 
   it('a view query is judged as it is typed, in the dark theme', async () => {

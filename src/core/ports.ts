@@ -93,8 +93,10 @@ export interface Database {
   /**
    * Serialises schema changes across every node sharing the database, until the end of the
    * current transaction (SQLite: the write transaction already does; PostgreSQL: an advisory lock).
+   * A schema change runs past the query deadline (an index over a large table is server work);
+   * `keepDeadline` keeps it, for a dry run that must stay cheap (SQLite has no write deadline).
    */
-  lockSchema(): Promise<void>;
+  lockSchema(options?: { keepDeadline?: boolean }): Promise<void>;
   /**
    * Taken by every record write: waits for a schema change in progress (and keeps one from
    * starting) until the end of the current transaction. Many writes share it.

@@ -38,6 +38,9 @@ export interface CollectionServiceDeps {
   hooks?: () => CollectionWriteHooks;
 }
 
+/** Thrown at the end of a dry run so that its transaction rolls back (never leaves the service). */
+class DryRunRollback extends Error {}
+
 const RULE_KEYS = ['listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule', 'authRule', 'manageRule'] as const;
 
 export class CollectionService {
@@ -91,17 +94,25 @@ export class CollectionService {
     return { base: scaffold('base'), auth: scaffold('auth'), view: scaffold('view') };
   }
 
-  /** Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. */
-  private async change<T>(fn: (tx: Tx) => Promise<T>, failMessage: string = MESSAGES.collectionUpdateFailed): Promise<T> {
+  /**
+   * Runs a schema change under the cluster-wide schema lock, with a fresh catalogue. A dry run
+   * goes as far as the commit, then rolls back and returns nothing (hence `void` only).
+   */
+  private async change<T>(fn: (tx: Tx) => Promise<T>, failMessage?: string): Promise<T>;
+  private async change(fn: (tx: Tx) => Promise<void>, failMessage: string, dryRun: true): Promise<void>;
+  private async change<T>(fn: (tx: Tx) => Promise<T>, failMessage: string = MESSAGES.collectionUpdateFailed, dryRun = false): Promise<T | void> {
     const before = new Map(this.deps.registry.all().map((m) => [m.id, m.data.updated]));
     const { db, registry, events, logger } = this.deps;
     try {
       return await transact(
         db,
         async (tx) => {
-          await tx.db.lockSchema();
+          await tx.db.lockSchema(dryRun ? { keepDeadline: true } : undefined);
           await registry.reload(tx.db);
           const result = await fn(tx);
+          // NB: a dry run stops here, before the reload below would show other requests a schema
+          // that is about to be rolled back.
+          if (dryRun) throw new DryRunRollback();
           // Updated before the lock is released: a write waiting on it then sees the new schema.
           await registry.reload(tx.db);
           tx.afterCommit(async () => {
@@ -117,6 +128,7 @@ export class CollectionService {
         logger,
       );
     } catch (err) {
+      if (err instanceof DryRunRollback) return;
       if (err instanceof ViewRebuildError) {
         throw badRequest(failMessage, { viewQuery: fieldError('validation_invalid_view_query', err.message + '.') });
       }
@@ -189,43 +201,72 @@ export class CollectionService {
   }
 
   async create(input: unknown): Promise<Collection> {
-    return this.change(async (tx) => {
-      const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db, clock: this.deps.clock });
-      await this.hooked('create', next, tx, () => this.apply(tx, [{ prev: null, next }]));
-      return next;
-    }, MESSAGES.collectionCreateFailed);
+    return this.change((tx) => this.createIn(tx, input, false), MESSAGES.collectionCreateFailed);
   }
 
   async update(idOrName: string, input: unknown): Promise<Collection> {
-    return this.change(async (tx) => {
-      const prev = this.find(idOrName);
-      const registry = this.deps.registry;
-      const body = isPlainObject(input) ? { ...input } : input;
-      // Rules and indexes sent with old names are rewritten before validation.
-      const draft = isPlainObject(body) ? renamesOf(prev, body) : null;
-      if (draft && hasRenames(draft) && isPlainObject(body)) {
-        const find = (id: string) => registry.find(id)?.data;
-        for (const key of RULE_KEYS) {
-          const rule = body[key] !== undefined ? body[key] : prev[key];
-          if (typeof rule === 'string') body[key] = renameInRule(rule, prev, find, draft, authOf(registry, prev));
-        }
-        const indexes = Array.isArray(body.indexes) ? (body.indexes as string[]) : prev.indexes;
-        body.indexes = renameInIndexes(indexes.filter((s) => typeof s === 'string'), prev, draft);
+    return this.change((tx) => this.updateIn(tx, idOrName, input, false), MESSAGES.collectionUpdateFailed);
+  }
+
+  /**
+   * `POST /api/collections/meta/validate` (a Basalt addition): the create or update that saving
+   * `input` would be, run in full (the same preparation, rule checks, DDL and view rebuilds) in a
+   * transaction that is always rolled back, so its answer cannot differ from a real save's. An
+   * `id` naming an existing collection validates an update of it (`PATCH`); anything else, a
+   * create (`POST`), whose custom id is then checked as a create checks it.
+   */
+  async validate(input: unknown): Promise<void> {
+    const id = isPlainObject(input) && typeof input.id === 'string' ? input.id : '';
+    const existing = id === '' ? undefined : this.deps.registry.find(id);
+    if (existing && existing.id === id) {
+      await this.change(async (tx) => void (await this.updateIn(tx, id, input, true)), MESSAGES.collectionUpdateFailed, true);
+    } else {
+      await this.change(async (tx) => void (await this.createIn(tx, input, true)), MESSAGES.collectionCreateFailed, true);
+    }
+  }
+
+  /**
+   * A dry run applies the change without the hooks: a hook may act outside the database (send a
+   * mail, call a URL), which no rollback undoes.
+   */
+  private hookedUnlessDry(dryRun: boolean, action: CollectionAction, collection: Collection, tx: Tx, apply: () => Promise<void>): Promise<void> {
+    return dryRun ? apply() : this.hooked(action, collection, tx, apply);
+  }
+
+  private async createIn(tx: Tx, input: unknown, dryRun: boolean): Promise<Collection> {
+    const next = await prepareCollection(input, undefined, { registry: this.deps.registry, db: tx.db, clock: this.deps.clock });
+    await this.hookedUnlessDry(dryRun, 'create', next, tx, () => this.apply(tx, [{ prev: null, next }]));
+    return next;
+  }
+
+  private async updateIn(tx: Tx, idOrName: string, input: unknown, dryRun: boolean): Promise<Collection> {
+    const prev = this.find(idOrName);
+    const registry = this.deps.registry;
+    const body = isPlainObject(input) ? { ...input } : input;
+    // Rules and indexes sent with old names are rewritten before validation.
+    const draft = isPlainObject(body) ? renamesOf(prev, body) : null;
+    if (draft && hasRenames(draft) && isPlainObject(body)) {
+      const find = (id: string) => registry.find(id)?.data;
+      for (const key of RULE_KEYS) {
+        const rule = body[key] !== undefined ? body[key] : prev[key];
+        if (typeof rule === 'string') body[key] = renameInRule(rule, prev, find, draft, authOf(registry, prev));
       }
-      const next = await prepareCollection(body, prev, { registry, db: tx.db, clock: this.deps.clock });
-      const changes: { prev: Collection | null; next: Collection | null }[] = [{ prev, next }];
-      const renames = detectRenames(prev, next);
-      if (hasRenames(renames)) {
-        const find = (id: string) => (id === prev.id || id.toLowerCase() === prev.name.toLowerCase() ? prev : registry.find(id)?.data);
-        for (const other of registry.all()) {
-          if (other.id === prev.id) continue;
-          const renamed = renameInCollectionRules(other.data, find, renames, authOf(registry, prev));
-          if (renamed) changes.push({ prev: other.data, next: renamed });
-        }
+      const indexes = Array.isArray(body.indexes) ? (body.indexes as string[]) : prev.indexes;
+      body.indexes = renameInIndexes(indexes.filter((s) => typeof s === 'string'), prev, draft);
+    }
+    const next = await prepareCollection(body, prev, { registry, db: tx.db, clock: this.deps.clock });
+    const changes: { prev: Collection | null; next: Collection | null }[] = [{ prev, next }];
+    const renames = detectRenames(prev, next);
+    if (hasRenames(renames)) {
+      const find = (id: string) => (id === prev.id || id.toLowerCase() === prev.name.toLowerCase() ? prev : registry.find(id)?.data);
+      for (const other of registry.all()) {
+        if (other.id === prev.id) continue;
+        const renamed = renameInCollectionRules(other.data, find, renames, authOf(registry, prev));
+        if (renamed) changes.push({ prev: other.data, next: renamed });
       }
-      await this.hooked('update', next, tx, () => this.apply(tx, changes));
-      return next;
-    });
+    }
+    await this.hookedUnlessDry(dryRun, 'update', next, tx, () => this.apply(tx, changes));
+    return next;
   }
 
   async delete(idOrName: string): Promise<void> {

@@ -57,9 +57,9 @@ class AbortableDatabase implements Database {
     return fn(this);
   }
 
-  async lockSchema(): Promise<void> {
+  async lockSchema(options?: { keepDeadline?: boolean }): Promise<void> {
     this.check();
-    await this.inner.lockSchema();
+    await this.inner.lockSchema(options);
   }
 
   async lockSchemaShared(): Promise<void> {

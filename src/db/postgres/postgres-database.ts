@@ -183,12 +183,13 @@ class PostgresDatabase implements Database {
     });
   }
 
-  async lockSchema(): Promise<void> {
+  async lockSchema(options?: { keepDeadline?: boolean }): Promise<void> {
     if (!this.inTransaction) throw new Error('lockSchema() needs a transaction');
     // A schema change (an index or a column rewrite over a large table, waiting for the change
     // before it) is server work that must not be cut at the query deadline: no limit for the rest
-    // of this transaction only. Every other statement keeps the connection's deadline.
-    await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
+    // of this transaction only. Every other statement keeps the connection's deadline, and so
+    // does a dry run (asked as a superuser types: it must not hold the schema lock for long).
+    if (!options?.keepDeadline) await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
     if (this.txNote) this.txNote.schemaChanged = true;
   }

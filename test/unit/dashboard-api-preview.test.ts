@@ -1,0 +1,129 @@
+/**
+ * The API preview's examples (dashboard/src/lib/api-preview.ts, api-example-values.ts): values
+ * per field type, the record and body shapes, rules in words, and the SDK and curl examples of
+ * each action built from the collection's own fields and rules.
+ */
+import { describe, expect, it } from 'vitest';
+import { exampleBody, exampleFilter, exampleRecord, exampleValue } from '../../dashboard/src/lib/api-example-values.js';
+import { apiActions, describeRule, type PreviewCollection } from '../../dashboard/src/lib/api-preview.js';
+import { matchRoute } from '../../dashboard/src/lib/routes.js';
+
+const BASE = 'http://127.0.0.1:8090';
+
+const posts: PreviewCollection = {
+  id: 'pbc_posts',
+  name: 'posts',
+  type: 'base',
+  listRule: '',
+  viewRule: '@request.auth.id != ""',
+  createRule: null,
+  updateRule: null,
+  deleteRule: null,
+  fields: [
+    { name: 'id', type: 'text', primaryKey: true, system: true },
+    { name: 'title', type: 'text' },
+    { name: 'tags', type: 'select', maxSelect: 3, values: ['news', 'tech'] },
+    { name: 'status', type: 'select', maxSelect: 1, values: ['draft'] },
+    { name: 'secret', type: 'text', hidden: true },
+    { name: 'meta', type: 'json' },
+    { name: 'created', type: 'autodate' },
+  ],
+};
+
+const users: PreviewCollection = {
+  id: 'pbc_users',
+  name: 'users',
+  type: 'auth',
+  authRule: '',
+  listRule: null,
+  fields: [
+    { name: 'id', type: 'text', primaryKey: true },
+    { name: 'password', type: 'password', hidden: true },
+    { name: 'tokenKey', type: 'text', hidden: true },
+    { name: 'email', type: 'email' },
+    { name: 'avatar', type: 'file', maxSelect: 1 },
+  ],
+  passwordAuth: { enabled: true, identityFields: ['email'] },
+  oauth2: { enabled: false, providers: [] },
+  otp: { enabled: true },
+};
+
+describe('example values', () => {
+  it('follows each type and its options', () => {
+    expect(exampleValue({ name: 'n', type: 'number' })).toBe(123);
+    expect(exampleValue({ name: 's', type: 'select', maxSelect: 3, values: ['news'] })).toEqual(['news']);
+    expect(exampleValue({ name: 's', type: 'select', values: ['draft'] })).toBe('draft');
+    expect(exampleValue({ name: 'r', type: 'relation', maxSelect: 2 })).toEqual(['RELATION_RECORD_ID']);
+    expect(exampleValue({ name: 'g', type: 'geoPoint' })).toEqual({ lon: 0, lat: 0 });
+  });
+
+  it('leaves hidden fields and passwords out of records, and server-filled fields out of bodies', () => {
+    expect(Object.keys(exampleRecord(posts))).toEqual(['collectionId', 'collectionName', 'id', 'title', 'tags', 'status', 'meta', 'created']);
+    expect(Object.keys(exampleBody(posts))).toEqual(['title', 'tags', 'status', 'secret', 'meta']);
+    expect(exampleBody(users)).toEqual({ password: 'Secret-Password-1', passwordConfirm: 'Secret-Password-1', email: 'test@example.com' });
+    expect(exampleBody(users, true)).toEqual({ email: 'test@example.com' });
+  });
+
+  it('filters on a text field, else the id', () => {
+    expect(exampleFilter(posts)).toBe('title != ""');
+    expect(exampleFilter(users)).toBe('id != ""');
+  });
+});
+
+describe('rules in words', () => {
+  it('tells locked, public and conditional rules apart', () => {
+    expect(describeRule(null)).toMatch(/Only superusers/);
+    expect(describeRule('')).toMatch(/Anyone/);
+    expect(describeRule('author = @request.auth.id')).toMatch(/author = @request.auth.id$/);
+  });
+});
+
+describe('API actions', () => {
+  it('has the record actions for a base collection, and the sign-in ones for an auth collection', () => {
+    expect(apiActions(posts, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime']);
+    expect(apiActions(users, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime', 'auth-with-password', 'auth-with-oauth2', 'auth-with-otp']);
+    expect(apiActions({ ...posts, type: 'view' }, BASE).map((a) => a.id)).toEqual(['list', 'view', 'realtime']);
+  });
+
+  it('writes a list example with the filter, and a curl with its URL encoded, no token for a public rule', () => {
+    const list = apiActions(posts, BASE).find((a) => a.id === 'list')!;
+    expect(list.sdk).toContain(`new PocketBase('${BASE}')`);
+    expect(list.sdk).toContain(`pb.collection('posts').getList(1, 30, {\n  filter: 'title != ""',`);
+    expect(list.sdk).not.toContain('authWithPassword');
+    expect(list.curl).toBe(`curl '${BASE}/api/collections/posts/records?page=1&perPage=30&sort=-created&filter=title+%21%3D+%22%22'`);
+    expect(list.rule).toEqual({ name: 'List/Search rule', value: '' });
+  });
+
+  it('asks for a token where the rule is not empty, and quotes bodies for the shell', () => {
+    const [, view, create] = apiActions(posts, BASE);
+    expect(view!.curl).toContain(`-H 'Authorization: AUTH_TOKEN'`);
+    expect(view!.sdk).toContain('sign in first');
+    expect(create!.sdk).toContain(`await pb.collection('_superusers').authWithPassword(`);
+    expect(create!.curl).toContain(`-H 'Content-Type: application/json'`);
+    const quoted = apiActions({ ...posts, fields: [{ name: "it's", type: 'text' }] }, BASE).find((a) => a.id === 'create')!;
+    expect(quoted.curl).toContain(`-d '{"it'\\''s":"test"}'`);
+  });
+
+  it('sends file fields as multipart parts', () => {
+    const create = apiActions(users, BASE).find((a) => a.id === 'create')!;
+    expect(create.curl).toContain(`-F 'email=test@example.com'`);
+    expect(create.curl).toContain(`-F 'avatar=@./filename.jpg'`);
+    expect(create.sdk).toContain('Files: add File or Blob values (avatar)');
+  });
+
+  it('says when a sign-in method is off, and names the identity fields', () => {
+    const actions = apiActions(users, BASE);
+    expect(actions.find((a) => a.id === 'auth-with-oauth2')!.note).toMatch(/OAuth2 is off/);
+    expect(actions.find((a) => a.id === 'auth-with-password')!.note).not.toMatch(/is off/);
+    expect(actions.find((a) => a.id === 'auth-with-otp')!.curl).toContain(`${BASE}/api/collections/users/request-otp`);
+  });
+});
+
+describe('route', () => {
+  it('opens the API preview of a collection', () => {
+    const r = matchRoute('#/collections/posts/api?action=view');
+    expect(r.name).toBe('collectionApi');
+    expect(r.params.collection).toBe('posts');
+    expect(r.query.get('action')).toBe('view');
+  });
+});

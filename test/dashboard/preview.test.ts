@@ -66,17 +66,17 @@ describe.skipIf(missing !== '')(`the dashboard's API preview${missing ? ` (skipp
         { name: 'status', type: 'select', maxSelect: 1, values: ['draft', 'published'] },
         { name: 'views', type: 'number' },
         { name: 'featured', type: 'bool' },
-        { name: 'created', type: 'autodate', onCreate: true },
-        { name: 'updated', type: 'autodate', onCreate: true, onUpdate: true },
+        // A date of its own rather than autodates, and fixed ids: the README's picture is the same on every run.
+        { name: 'published', type: 'date' },
       ],
     });
-    const demo: [string, string, number, boolean][] = [
-      ['Hello, Basalt', 'published', 1280, true],
-      ['Rules in five minutes', 'published', 640, false],
-      ['Realtime with the SDK', 'published', 512, true],
-      ['Backups and restore', 'draft', 0, false],
+    const demo: [string, string, string, number, boolean, string][] = [
+      ['post00000000004', 'Hello, Basalt', 'published', 1280, true, '2026-11-02 09:00:00.000Z'],
+      ['post00000000003', 'Rules in five minutes', 'published', 640, false, '2026-11-09 09:00:00.000Z'],
+      ['post00000000002', 'Realtime with the SDK', 'published', 512, true, '2026-11-16 09:00:00.000Z'],
+      ['post00000000001', 'Backups and restore', 'draft', 0, false, ''],
     ];
-    for (const [title, status, views, featured] of demo) await admin.collection('posts').create({ title, status, views, featured });
+    for (const [id, title, status, views, featured, published] of demo) await admin.collection('posts').create({ id, title, status, views, featured, published });
 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });

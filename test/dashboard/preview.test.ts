@@ -176,6 +176,12 @@ describe.skipIf(missing !== '')(`the dashboard's API preview${missing ? ` (skipp
     await page.goto(`${server.url}/_/#/collections/users/api?action=auth-with-password`);
     await poll(() => page.getByRole('heading', { level: 2 }).textContent()).toBe('Auth with password');
     expect(await codeOf('JS SDK example')).toContain(`pb.collection('users').authWithPassword(`);
+    // Another shown example run as it is: the auth methods of the collection, as the server has them.
+    await page.getByRole('link', { name: 'List auth methods' }).click();
+    await poll(() => page.getByRole('heading', { level: 2 }).textContent()).toBe('List auth methods');
+    const methods = (await runExample(await codeOf('JS SDK example'), 'methods')) as { password: { enabled: boolean; identityFields: string[] } };
+    expect(methods.password).toMatchObject({ enabled: true, identityFields: expect.arrayContaining(['email']) });
+    expect(await codeOf('Response 200')).toContain('"identityFields"');
     await page.getByRole('link', { name: 'Auth with OTP' }).click();
     await poll(() => codeOf('curl example')).toContain(`${server.url}/api/collections/users/request-otp`);
     await check('auth-otp-dark');

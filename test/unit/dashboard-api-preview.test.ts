@@ -81,8 +81,8 @@ describe('rules in words', () => {
 describe('API actions', () => {
   it('has the record actions for a base collection, and the sign-in ones for an auth collection', () => {
     expect(apiActions(posts, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime']);
-    expect(apiActions(users, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime', 'auth-with-password', 'auth-with-oauth2', 'auth-with-otp']);
-    expect(apiActions({ ...posts, type: 'view' }, BASE).map((a) => a.id)).toEqual(['list', 'view', 'realtime']);
+    expect(apiActions(users, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime', 'auth-methods', 'auth-with-password', 'auth-with-oauth2', 'auth-with-otp', 'auth-refresh']);
+    expect(apiActions({ ...posts, type: 'view' }, BASE).map((a) => a.id)).toEqual(['list', 'view']);
   });
 
   it('writes a list example with the filter, and a curl with its URL encoded, no token for a public rule', () => {
@@ -91,7 +91,9 @@ describe('API actions', () => {
     expect(list.sdk).toContain(`pb.collection('posts').getList(1, 30, {\n  filter: 'title != ""',`);
     expect(list.sdk).not.toContain('authWithPassword');
     expect(list.curl).toBe(`curl '${BASE}/api/collections/posts/records?page=1&perPage=30&sort=-created&filter=title+%21%3D+%22%22'`);
-    expect(list.rule).toEqual({ name: 'List/Search rule', value: '' });
+    expect(list.rules).toEqual([{ name: 'List/Search rule', value: '' }]);
+    const realtime = apiActions(posts, BASE).find((a) => a.id === 'realtime')!;
+    expect(realtime.rules.map((r) => r.value)).toEqual(['', '@request.auth.id != ""']);
   });
 
   it('asks for a token where the rule is not empty, and quotes bodies for the shell', () => {
@@ -116,6 +118,8 @@ describe('API actions', () => {
     expect(actions.find((a) => a.id === 'auth-with-oauth2')!.note).toMatch(/OAuth2 is off/);
     expect(actions.find((a) => a.id === 'auth-with-password')!.note).not.toMatch(/is off/);
     expect(actions.find((a) => a.id === 'auth-with-otp')!.curl).toContain(`${BASE}/api/collections/users/request-otp`);
+    expect(JSON.parse(actions.find((a) => a.id === 'auth-methods')!.responses[0]!.body)).toMatchObject({ password: { enabled: true, identityFields: ['email'] }, otp: { enabled: true } });
+    expect(actions.find((a) => a.id === 'auth-refresh')!.curl).toBe(`curl -X POST '${BASE}/api/collections/users/auth-refresh' \\\n  -H 'Authorization: AUTH_TOKEN'`);
   });
 });
 

@@ -29,8 +29,8 @@ export interface ApiAction {
   label: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
-  /** Which rule decides who may call it, and what it says. */
-  rule: { name: string; value: string | null } | null;
+  /** The rules that decide who may call it, and what each says. */
+  rules: { name: string; value: string | null }[];
   /** A sentence on what the action does, or when it is off. */
   note: string;
   sdk: string;
@@ -102,7 +102,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
     label: 'List/Search',
     method: 'GET',
     path: records,
-    rule: { name: 'List/Search rule', value: c.listRule ?? null },
+    rules: [{ name: 'List/Search rule', value: c.listRule ?? null }],
     note: 'A page of records, filtered and sorted with the filter language; `expand` and `fields` pick related records and fields.',
     sdk: `${sdkHead(baseUrl, c.listRule)}\nconst resultList = await ${coll}.getList(1, 30, {\n  filter: ${jsString(filter)},\n  sort: ${jsString(sort)},\n});\n`,
     curl: `curl ${sh(`${url(records)}?${listQuery}`)}${authHeader(c.listRule)}`,
@@ -118,7 +118,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
     label: 'View',
     method: 'GET',
     path: `${records}/:id`,
-    rule: { name: 'View rule', value: c.viewRule ?? null },
+    rules: [{ name: 'View rule', value: c.viewRule ?? null }],
     note: 'One record by its id.',
     sdk: `${sdkHead(baseUrl, c.viewRule)}\nconst record = await ${coll}.getOne('RECORD_ID');\n`,
     curl: `curl ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.viewRule)}`,
@@ -137,7 +137,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       label: 'Create',
       method: 'POST',
       path: records,
-      rule: { name: 'Create rule', value: c.createRule ?? null },
+      rules: [{ name: 'Create rule', value: c.createRule ?? null }],
       note: 'A new record; the server fills the id (unless given) and the dates.',
       sdk: `${sdkHead(baseUrl, c.createRule)}\n${sdkBody(c, createBody)}\nconst record = await ${coll}.create(data);\n`,
       curl: `curl -X POST ${sh(url(records))}${authHeader(c.createRule)}${curlBody(c, createBody)}`,
@@ -152,7 +152,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       label: 'Update',
       method: 'PATCH',
       path: `${records}/:id`,
-      rule: { name: 'Update rule', value: c.updateRule ?? null },
+      rules: [{ name: 'Update rule', value: c.updateRule ?? null }],
       note: 'Changes the fields sent and keeps the others.',
       sdk: `${sdkHead(baseUrl, c.updateRule)}\n${sdkBody(c, updateBody)}\nconst record = await ${coll}.update('RECORD_ID', data);\n`,
       curl: `curl -X PATCH ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.updateRule)}${curlBody(c, updateBody)}`,
@@ -168,7 +168,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       label: 'Delete',
       method: 'DELETE',
       path: `${records}/:id`,
-      rule: { name: 'Delete rule', value: c.deleteRule ?? null },
+      rules: [{ name: 'Delete rule', value: c.deleteRule ?? null }],
       note: 'Deletes the record (and, by their cascade option, the records whose relations require it).',
       sdk: `${sdkHead(baseUrl, c.deleteRule)}\nawait ${coll}.delete('RECORD_ID');\n`,
       curl: `curl -X DELETE ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.deleteRule)}`,
@@ -180,12 +180,16 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
     });
   }
 
-  actions.push({
+  // A view's records are never written, so it has no realtime events (as PocketBase's preview).
+  if (c.type !== 'view') actions.push({
     id: 'realtime',
     label: 'Realtime',
     method: 'GET',
     path: '/api/realtime',
-    rule: { name: 'List/Search and View rules', value: c.listRule ?? null },
+    rules: [
+      { name: 'List/Search rule (subscriptions to "*")', value: c.listRule ?? null },
+      { name: 'View rule (subscriptions to one record)', value: c.viewRule ?? null },
+    ],
     note: 'Server-sent events for every change of the collection ("*") or of one record (its id); each event is delivered only to clients its List (or View) rule lets see the record.',
     sdk: `${sdkHead(baseUrl, c.listRule)}\n// Every change of the collection…\nawait ${coll}.subscribe('*', (e) => {\n  console.log(e.action, e.record);\n});\n\n// …or of one record.\nawait ${coll}.subscribe('RECORD_ID', (e) => {\n  console.log(e.action, e.record);\n});\n\n// Stop listening.\nawait ${coll}.unsubscribe();\n`,
     curl: `# 1. Open the event stream; its first event (PB_CONNECT) carries the clientId.\ncurl -N ${sh(url('/api/realtime'))}\n\n# 2. In another shell, subscribe that client to the collection.\ncurl -X POST ${sh(url('/api/realtime'))}${authHeader(c.listRule)} \\\n  -H 'Content-Type: application/json' \\\n  -d ${sh(JSON.stringify({ clientId: 'CLIENT_ID', subscriptions: [`${name}/*`] }))}`,
@@ -199,7 +203,8 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
 function authActions(c: PreviewCollection, baseUrl: string, record: Record<string, unknown>): ApiAction[] {
   const base = `/api/collections/${encodeURIComponent(c.name)}`;
   const coll = `pb.collection(${jsString(c.name)})`;
-  const rule = { name: 'Authentication rule', value: c.authRule ?? '' };
+  // NB: null is a locked rule, not a missing one: only `undefined` (an older server) counts as empty.
+  const rules = [{ name: 'Authentication rule', value: c.authRule === undefined ? '' : c.authRule }];
   const authResponse = json({ token: 'JWT_TOKEN', record });
   const head = `import PocketBase from 'pocketbase';\n\nconst pb = new PocketBase(${jsString(baseUrl)});\n`;
   const off = (enabled: boolean | undefined, what: string) => (enabled ? '' : ` ${what} is off for this collection: turn it on in its auth options first.`);
@@ -210,11 +215,32 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
 
   return [
     {
+      id: 'auth-methods',
+      label: 'List auth methods',
+      method: 'GET',
+      path: `${base}/auth-methods`,
+      rules: [],
+      note: 'Public: which sign-in methods the collection offers (what a sign-in page should show).',
+      sdk: `${head}\nconst methods = await ${coll}.listAuthMethods();\n`,
+      curl: `curl ${sh(`${baseUrl}${base}/auth-methods`)}`,
+      responses: [
+        {
+          status: 200,
+          body: json({
+            password: { enabled: Boolean(c.passwordAuth?.enabled), identityFields: identities },
+            oauth2: { enabled: Boolean(c.oauth2?.enabled), providers: (c.oauth2?.providers ?? []).map((p) => ({ name: p.name, displayName: p.name, state: 'STATE', authURL: 'AUTH_URL', codeVerifier: 'CODE_VERIFIER', codeChallenge: 'CODE_CHALLENGE', codeChallengeMethod: 'S256' })) },
+            mfa: { enabled: false, duration: 0 },
+            otp: { enabled: Boolean(c.otp?.enabled), duration: 180 },
+          }),
+        },
+      ],
+    },
+    {
       id: 'auth-with-password',
       label: 'Auth with password',
       method: 'POST',
       path: `${base}/auth-with-password`,
-      rule,
+      rules,
       note: `Signs in with an identity (${identities.join(' or ')}) and the password; the SDK keeps the token in its auth store.${off(c.passwordAuth?.enabled, 'Password sign-in')}`,
       sdk: `${head}\nconst authData = await ${coll}.authWithPassword('test@example.com', 'Secret-Password-1');\n\nconsole.log(pb.authStore.isValid, pb.authStore.token, pb.authStore.record?.id);\n`,
       curl: post(`${base}/auth-with-password`, { identity: 'test@example.com', password: 'Secret-Password-1' }),
@@ -228,7 +254,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       label: 'Auth with OAuth2',
       method: 'POST',
       path: `${base}/auth-with-oauth2`,
-      rule,
+      rules,
       note: `Signs in (or signs up) through a provider: the SDK opens its page in a popup and finishes the exchange over realtime.${off(c.oauth2?.enabled, 'OAuth2')}`,
       sdk: `${head}\nconst authData = await ${coll}.authWithOAuth2({ provider: ${jsString(provider)} });\n`,
       curl: `# After the provider redirected back with a code (the SDK does all of this for you):\n${post(`${base}/auth-with-oauth2`, { provider, code: 'CODE', codeVerifier: 'CODE_VERIFIER', redirectURL: 'REDIRECT_URL' })}`,
@@ -242,13 +268,27 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       label: 'Auth with OTP',
       method: 'POST',
       path: `${base}/auth-with-otp`,
-      rule,
+      rules,
       note: `A one-time password sent by email: ask for it, then sign in with its id and the code.${off(c.otp?.enabled, 'OTP')}`,
       sdk: `${head}\n// 1. Send the code by email.\nconst result = await ${coll}.requestOTP('test@example.com');\n\n// 2. Sign in with the code the user typed.\nconst authData = await ${coll}.authWithOTP(result.otpId, 'CODE_FROM_EMAIL');\n`,
       curl: `${post(`${base}/request-otp`, { email: 'test@example.com' })}\n\n${post(`${base}/auth-with-otp`, { otpId: 'OTP_ID', password: 'CODE_FROM_EMAIL' })}`,
       responses: [
         { status: 200, body: authResponse },
         { status: 400, body: json({ ...ERROR_400, message: 'Failed to authenticate.' }) },
+      ],
+    },
+    {
+      id: 'auth-refresh',
+      label: 'Auth refresh',
+      method: 'POST',
+      path: `${base}/auth-refresh`,
+      rules: [],
+      note: 'A new token (and the record as it is now) for a signed-in client, before its token expires.',
+      sdk: `${head}\n// Signed in earlier (the SDK's auth store keeps the token).\nconst authData = await ${coll}.authRefresh();\n`,
+      curl: `curl -X POST ${sh(`${baseUrl}${base}/auth-refresh`)} \\\n  -H 'Authorization: AUTH_TOKEN'`,
+      responses: [
+        { status: 200, body: authResponse },
+        { status: 401, body: json({ status: 401, message: 'The request requires valid record authorization token.', data: {} }) },
       ],
     },
   ];

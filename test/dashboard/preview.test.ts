@@ -164,6 +164,9 @@ describe.skipIf(missing !== '')(`the dashboard's API preview${missing ? ` (skipp
     expect(curl).toContain(`-H 'Authorization: AUTH_TOKEN'`);
     expect(curl).toContain(`"status":"draft"`);
     expect(await codeOf('Response 200')).toContain('"collectionName": "posts"');
+    // The body's fields as a table, from the collection's own.
+    const body = page.getByRole('table', { name: /^Body fields/ });
+    expect(await body.getByRole('row').allInnerTexts()).toContainEqual(expect.stringMatching(/^status\s+String\s+Optional\.$/));
 
     await page.getByRole('navigation', { name: 'API actions' }).getByRole('link', { name: 'Delete' }).click();
     await poll(() => page.getByText('Only superusers (the rule is locked).').count()).toBe(1);

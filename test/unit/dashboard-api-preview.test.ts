@@ -4,7 +4,7 @@
  * each action built from the collection's own fields and rules.
  */
 import { describe, expect, it } from 'vitest';
-import { exampleBody, exampleFilter, exampleRecord, exampleValue } from '../../dashboard/src/lib/api-example-values.js';
+import { bodyParams, exampleBody, exampleFilter, exampleRecord, exampleValue } from '../../dashboard/src/lib/api-example-values.js';
 import { apiActions, describeRule, type PreviewCollection } from '../../dashboard/src/lib/api-preview.js';
 import { matchRoute } from '../../dashboard/src/lib/routes.js';
 
@@ -21,7 +21,7 @@ const posts: PreviewCollection = {
   deleteRule: null,
   fields: [
     { name: 'id', type: 'text', primaryKey: true, system: true },
-    { name: 'title', type: 'text' },
+    { name: 'title', type: 'text', required: true },
     { name: 'tags', type: 'select', maxSelect: 3, values: ['news', 'tech'] },
     { name: 'status', type: 'select', maxSelect: 1, values: ['draft'] },
     { name: 'secret', type: 'text', hidden: true },
@@ -70,6 +70,19 @@ describe('example values', () => {
   });
 });
 
+describe('body fields', () => {
+  it('lists what a create sends, with types and what is required', () => {
+    const rows = bodyParams(posts);
+    expect(rows.map((r) => r.name)).toEqual(['id', 'title', 'tags', 'status', 'secret', 'meta']);
+    expect(rows.find((r) => r.name === 'title')).toEqual({ name: 'title', type: 'String', description: 'Required.' });
+    expect(rows.find((r) => r.name === 'tags')!.type).toBe('Array<String>');
+    expect(rows[0]!.description).toMatch(/made by the server/);
+    expect(bodyParams(posts, true).map((r) => [r.name, r.description])).toContainEqual(['title', 'Optional.']);
+    expect(bodyParams(users).map((r) => r.name)).toEqual(['id', 'password', 'passwordConfirm', 'email', 'avatar']);
+    expect(bodyParams(users, true).map((r) => r.name)).toEqual(['email', 'avatar']);
+  });
+});
+
 describe('rules in words', () => {
   it('tells locked, public and conditional rules apart', () => {
     expect(describeRule(null)).toMatch(/Only superusers/);
@@ -92,6 +105,9 @@ describe('API actions', () => {
     expect(list.sdk).not.toContain('authWithPassword');
     expect(list.curl).toBe(`curl '${BASE}/api/collections/posts/records?page=1&perPage=30&sort=-created&filter=title+%21%3D+%22%22'`);
     expect(list.rules).toEqual([{ name: 'List/Search rule', value: '' }]);
+    // A 403 only where the rule is locked.
+    expect(list.responses.map((r) => r.status)).toEqual([200, 400]);
+    expect(apiActions(posts, BASE).find((a) => a.id === 'delete')!.responses.map((r) => r.status)).toEqual([204, 403, 404]);
     const realtime = apiActions(posts, BASE).find((a) => a.id === 'realtime')!;
     expect(realtime.rules.map((r) => r.value)).toEqual(['', '@request.auth.id != ""']);
   });

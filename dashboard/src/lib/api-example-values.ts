@@ -9,6 +9,7 @@ export interface ExampleField {
   name: string;
   type: string;
   hidden?: boolean;
+  required?: boolean;
   system?: boolean;
   primaryKey?: boolean;
   maxSelect?: number;
@@ -109,4 +110,32 @@ export function exampleFilter(c: ExampleCollection): string {
 /** A sort of the list example: newest first where the collection has `created`, else by id. */
 export function exampleSort(c: ExampleCollection): string {
   return c.fields.some((f) => f.name === 'created' && !f.hidden) ? '-created' : '-id';
+}
+
+export interface ParamDoc {
+  name: string;
+  type: string;
+  description: string;
+}
+
+const TYPE_OF: Record<string, string> = {
+  text: 'String', editor: 'String (HTML)', number: 'Number', bool: 'Boolean', email: 'String (email)',
+  url: 'String (URL)', date: 'String (date)', select: 'String', file: 'File', relation: 'String (record id)',
+  json: 'JSON', geoPoint: '{lon, lat}', password: 'String',
+};
+
+/** The body's fields as a table: name, type (a list where several values are allowed), required or not. */
+export function bodyParams(c: ExampleCollection, forUpdate = false): ParamDoc[] {
+  const out: ParamDoc[] = [];
+  for (const f of c.fields) {
+    if (f.type === 'autodate' || f.name === 'tokenKey' || (forUpdate && f.primaryKey)) continue;
+    if (forUpdate && f.type === 'password') continue;
+    const base = TYPE_OF[f.type] ?? 'String';
+    const type = (f.type === 'select' || f.type === 'file' || f.type === 'relation') && multiple(f) ? `Array<${base}>` : base;
+    const required = f.required && !forUpdate && !f.primaryKey;
+    const what = f.primaryKey ? 'Optional: 15 characters a-z0-9, made by the server when left out.' : required ? 'Required.' : 'Optional.';
+    out.push({ name: f.name, type, description: what });
+    if (f.type === 'password') out.push({ name: `${f.name}Confirm`, type: 'String', description: `Required: the same as ${f.name}.` });
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
  * sign-in methods — the rule that decides who may, an example for the JS SDK and one for curl,
  * and example responses, all built from the collection's real fields.
  */
-import { exampleBody, exampleFilter, exampleRecord, exampleSort, fileFields, type ExampleCollection } from './api-example-values.js';
+import { bodyParams, exampleBody, exampleFilter, exampleRecord, exampleSort, fileFields, type ExampleCollection, type ParamDoc } from './api-example-values.js';
 
 export interface PreviewCollection extends ExampleCollection {
   listRule?: string | null;
@@ -33,6 +33,8 @@ export interface ApiAction {
   rules: { name: string; value: string | null }[];
   /** A sentence on what the action does, or when it is off. */
   note: string;
+  /** The query parameters or body fields it takes. */
+  params: { title: string; rows: ParamDoc[] } | null;
   sdk: string;
   curl: string;
   responses: ExampleResponse[];
@@ -51,9 +53,25 @@ const jsString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/
 /** A shell word in single quotes. */
 const sh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The record endpoints' common query parameters (PocketBase's, which the SDK sends). */
+const EXPAND: ParamDoc = { name: 'expand', type: 'String', description: 'Relations to return inline, e.g. author,comments_via_post (up to 6 levels).' };
+const FIELDS: ParamDoc = { name: 'fields', type: 'String', description: 'The fields to return, e.g. id,title,expand.author.name; :excerpt(200) shortens text.' };
+const LIST_PARAMS: ParamDoc[] = [
+  { name: 'page', type: 'Number', description: 'The page (from 1). Default 1.' },
+  { name: 'perPage', type: 'Number', description: 'Records per page. Default 30, at most 1000.' },
+  { name: 'sort', type: 'String', description: 'Fields to sort by, - for descending, e.g. -created,id; @random.' },
+  { name: 'filter', type: 'String', description: 'A filter in the rule language, e.g. (title ~ "abc" && views > 10).' },
+  EXPAND,
+  FIELDS,
+  { name: 'skipTotal', type: 'Boolean', description: 'Skips counting (totalItems and totalPages are -1): faster on large collections.' },
+];
+
 const ERROR_400 = { status: 400, message: 'Something went wrong while processing your request.', data: {} };
 const ERROR_403 = { status: 403, message: 'Only superusers can perform this action.', data: {} };
 const ERROR_404 = { status: 404, message: "The requested resource wasn't found.", data: {} };
+
+/** A 403 only where the rule is locked: a rule that does not hold hides records (404, or not listed) instead. */
+const forbidden = (rule: string | null | undefined): ExampleResponse[] => (rule === null || rule === undefined ? [{ status: 403, body: json(ERROR_403) }] : []);
 
 /** A request header the curl example sends when the action is not public. */
 function authHeader(rule: string | null | undefined): string {
@@ -103,13 +121,14 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
     method: 'GET',
     path: records,
     rules: [{ name: 'List/Search rule', value: c.listRule ?? null }],
-    note: 'A page of records, filtered and sorted with the filter language; `expand` and `fields` pick related records and fields.',
+    params: { title: 'Query parameters', rows: LIST_PARAMS },
+    note: 'A page of records, filtered and sorted with the filter language; records the rule leaves out are not listed (no error).',
     sdk: `${sdkHead(baseUrl, c.listRule)}\nconst resultList = await ${coll}.getList(1, 30, {\n  filter: ${jsString(filter)},\n  sort: ${jsString(sort)},\n});\n`,
     curl: `curl ${sh(`${url(records)}?${listQuery}`)}${authHeader(c.listRule)}`,
     responses: [
       { status: 200, body: json({ page: 1, perPage: 30, totalPages: 1, totalItems: 1, items: [record] }) },
       { status: 400, body: json({ ...ERROR_400, message: "Something went wrong while processing your request. Invalid filter." }) },
-      { status: 403, body: json(ERROR_403) },
+      ...forbidden(c.listRule),
     ],
   });
 
@@ -119,12 +138,13 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
     method: 'GET',
     path: `${records}/:id`,
     rules: [{ name: 'View rule', value: c.viewRule ?? null }],
+    params: { title: 'Query parameters', rows: [EXPAND, FIELDS] },
     note: 'One record by its id.',
     sdk: `${sdkHead(baseUrl, c.viewRule)}\nconst record = await ${coll}.getOne('RECORD_ID');\n`,
     curl: `curl ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.viewRule)}`,
     responses: [
       { status: 200, body: json(record) },
-      { status: 403, body: json(ERROR_403) },
+      ...forbidden(c.viewRule),
       { status: 404, body: json(ERROR_404) },
     ],
   });
@@ -138,13 +158,14 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       method: 'POST',
       path: records,
       rules: [{ name: 'Create rule', value: c.createRule ?? null }],
+      params: { title: 'Body fields (JSON, or multipart with files)', rows: bodyParams(c) },
       note: 'A new record; the server fills the id (unless given) and the dates.',
       sdk: `${sdkHead(baseUrl, c.createRule)}\n${sdkBody(c, createBody)}\nconst record = await ${coll}.create(data);\n`,
       curl: `curl -X POST ${sh(url(records))}${authHeader(c.createRule)}${curlBody(c, createBody)}`,
       responses: [
         { status: 200, body: json(record) },
         { status: 400, body: json({ ...ERROR_400, message: 'Failed to create record.', data: { [c.fields.find((f) => !f.primaryKey)?.name ?? 'id']: { code: 'validation_required', message: 'Missing required value.' } } }) },
-        { status: 403, body: json(ERROR_403) },
+        ...forbidden(c.createRule),
       ],
     });
     actions.push({
@@ -153,13 +174,14 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       method: 'PATCH',
       path: `${records}/:id`,
       rules: [{ name: 'Update rule', value: c.updateRule ?? null }],
+      params: { title: 'Body fields (only those to change; field+ and field- add to and remove from lists)', rows: bodyParams(c, true) },
       note: 'Changes the fields sent and keeps the others.',
       sdk: `${sdkHead(baseUrl, c.updateRule)}\n${sdkBody(c, updateBody)}\nconst record = await ${coll}.update('RECORD_ID', data);\n`,
       curl: `curl -X PATCH ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.updateRule)}${curlBody(c, updateBody)}`,
       responses: [
         { status: 200, body: json(record) },
         { status: 400, body: json({ ...ERROR_400, message: 'Failed to update record.' }) },
-        { status: 403, body: json(ERROR_403) },
+        ...forbidden(c.updateRule),
         { status: 404, body: json(ERROR_404) },
       ],
     });
@@ -169,12 +191,13 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       method: 'DELETE',
       path: `${records}/:id`,
       rules: [{ name: 'Delete rule', value: c.deleteRule ?? null }],
+      params: null,
       note: 'Deletes the record (and, by their cascade option, the records whose relations require it).',
       sdk: `${sdkHead(baseUrl, c.deleteRule)}\nawait ${coll}.delete('RECORD_ID');\n`,
       curl: `curl -X DELETE ${sh(url(`${records}/RECORD_ID`))}${authHeader(c.deleteRule)}`,
       responses: [
         { status: 204, body: '' },
-        { status: 403, body: json(ERROR_403) },
+        ...forbidden(c.deleteRule),
         { status: 404, body: json(ERROR_404) },
       ],
     });
@@ -190,6 +213,7 @@ export function apiActions(c: PreviewCollection, baseUrl: string): ApiAction[] {
       { name: 'List/Search rule (subscriptions to "*")', value: c.listRule ?? null },
       { name: 'View rule (subscriptions to one record)', value: c.viewRule ?? null },
     ],
+    params: null,
     note: 'Server-sent events for every change of the collection ("*") or of one record (its id); each event is delivered only to clients its List (or View) rule lets see the record.',
     sdk: `${sdkHead(baseUrl, c.listRule)}\n// Every change of the collection…\nawait ${coll}.subscribe('*', (e) => {\n  console.log(e.action, e.record);\n});\n\n// …or of one record.\nawait ${coll}.subscribe('RECORD_ID', (e) => {\n  console.log(e.action, e.record);\n});\n\n// Stop listening.\nawait ${coll}.unsubscribe();\n`,
     curl: `# 1. Open the event stream; its first event (PB_CONNECT) carries the clientId.\ncurl -N ${sh(url('/api/realtime'))}\n\n# 2. In another shell, subscribe that client to the collection.\ncurl -X POST ${sh(url('/api/realtime'))}${authHeader(c.listRule)} \\\n  -H 'Content-Type: application/json' \\\n  -d ${sh(JSON.stringify({ clientId: 'CLIENT_ID', subscriptions: [`${name}/*`] }))}`,
@@ -220,6 +244,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       method: 'GET',
       path: `${base}/auth-methods`,
       rules: [],
+      params: null,
       note: 'Public: which sign-in methods the collection offers (what a sign-in page should show).',
       sdk: `${head}\nconst methods = await ${coll}.listAuthMethods();\n`,
       curl: `curl ${sh(`${baseUrl}${base}/auth-methods`)}`,
@@ -241,6 +266,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       method: 'POST',
       path: `${base}/auth-with-password`,
       rules,
+      params: null,
       note: `Signs in with an identity (${identities.join(' or ')}) and the password; the SDK keeps the token in its auth store.${off(c.passwordAuth?.enabled, 'Password sign-in')}`,
       sdk: `${head}\nconst authData = await ${coll}.authWithPassword('test@example.com', 'Secret-Password-1');\n\nconsole.log(pb.authStore.isValid, pb.authStore.token, pb.authStore.record?.id);\n`,
       curl: post(`${base}/auth-with-password`, { identity: 'test@example.com', password: 'Secret-Password-1' }),
@@ -255,6 +281,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       method: 'POST',
       path: `${base}/auth-with-oauth2`,
       rules,
+      params: null,
       note: `Signs in (or signs up) through a provider: the SDK opens its page in a popup and finishes the exchange over realtime.${off(c.oauth2?.enabled, 'OAuth2')}`,
       sdk: `${head}\nconst authData = await ${coll}.authWithOAuth2({ provider: ${jsString(provider)} });\n`,
       curl: `# After the provider redirected back with a code (the SDK does all of this for you):\n${post(`${base}/auth-with-oauth2`, { provider, code: 'CODE', codeVerifier: 'CODE_VERIFIER', redirectURL: 'REDIRECT_URL' })}`,
@@ -269,6 +296,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       method: 'POST',
       path: `${base}/auth-with-otp`,
       rules,
+      params: null,
       note: `A one-time password sent by email: ask for it, then sign in with its id and the code.${off(c.otp?.enabled, 'OTP')}`,
       sdk: `${head}\n// 1. Send the code by email.\nconst result = await ${coll}.requestOTP('test@example.com');\n\n// 2. Sign in with the code the user typed.\nconst authData = await ${coll}.authWithOTP(result.otpId, 'CODE_FROM_EMAIL');\n`,
       curl: `${post(`${base}/request-otp`, { email: 'test@example.com' })}\n\n${post(`${base}/auth-with-otp`, { otpId: 'OTP_ID', password: 'CODE_FROM_EMAIL' })}`,
@@ -283,6 +311,7 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
       method: 'POST',
       path: `${base}/auth-refresh`,
       rules: [],
+      params: null,
       note: 'A new token (and the record as it is now) for a signed-in client, before its token expires.',
       sdk: `${head}\n// Signed in earlier (the SDK's auth store keeps the token).\nconst authData = await ${coll}.authRefresh();\n`,
       curl: `curl -X POST ${sh(`${baseUrl}${base}/auth-refresh`)} \\\n  -H 'Authorization: AUTH_TOKEN'`,

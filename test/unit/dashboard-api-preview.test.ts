@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bodyParams, exampleBody, exampleFilter, exampleRecord, exampleValue } from '../../dashboard/src/lib/api-example-values.js';
 import { apiActions, describeRule, type PreviewCollection } from '../../dashboard/src/lib/api-preview.js';
 import { matchRoute } from '../../dashboard/src/lib/routes.js';
+import { screenKey } from '../../dashboard/src/lib/screen-key.js';
 
 const BASE = 'http://127.0.0.1:8090';
 
@@ -145,5 +146,13 @@ describe('route', () => {
     expect(r.name).toBe('collectionApi');
     expect(r.params.collection).toBe('posts');
     expect(r.query.get('action')).toBe('view');
+  });
+});
+
+describe('screen key', () => {
+  it('is the same for a new query on a screen, and differs for other parameters or screens', () => {
+    expect(screenKey(matchRoute('#/collections/posts?filter=a'))).toBe(screenKey(matchRoute('#/collections/posts?page=2')));
+    expect(screenKey(matchRoute('#/collections/posts'))).not.toBe(screenKey(matchRoute('#/collections/users')));
+    expect(screenKey(matchRoute('#/collections/posts'))).not.toBe(screenKey(matchRoute('#/collections/posts/api')));
   });
 });

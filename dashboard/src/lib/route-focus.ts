@@ -2,12 +2,6 @@
  * Moves the focus to a new screen's main heading, so a screen reader announces where a link led
  * (a single-page app's route change is otherwise silent: the focus stays on the link).
  */
-import type { Route } from './routes';
-
-/** What makes a route another screen: its name and parameters, not its query (a filter typed). */
-export function screenKey(route: Pick<Route, 'name' | 'params'>): string {
-  return `${route.name} ${JSON.stringify(route.params)}`;
-}
 
 /** Screens load lazily and draw their heading once their data is in: wait this long for it. */
 const WAIT_MS = 5000;

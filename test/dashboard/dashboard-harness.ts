@@ -43,12 +43,14 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startServer(): Promise<Server> {
+/** `extraArgs`: more flags for `basalt serve` (`--hooks <dir>`, `--webhook-allow 127.0.0.1:<port>`). */
+export async function startServer(extraArgs: readonly string[] = []): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'basalt-dashboard-'));
   const port = await freePort();
   const db = ENGINE === 'postgres' ? await createPgDatabase() : null;
   const args = [BIN, 'serve', '--http', `127.0.0.1:${port}`, '--dir', join(dir, 'data'), '--log-level', 'warn'];
   if (db) args.push('--db', db.url);
+  args.push(...extraArgs);
   // Only what the server needs from the environment: no BASALT_* of the caller's leaks in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BASALT_')));
   const proc: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });

@@ -10,6 +10,9 @@ export type RouteName =
   | 'logs'
   | 'settings'
   | 'apiKeys'
+  | 'jobs'
+  | 'webhooks'
+  | 'workflow'
   | 'collectionNew'
   | 'collectionEdit'
   | 'collectionsImportExport'
@@ -38,6 +41,9 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   { pattern: /^\/logs$/, name: 'logs', keys: [], access: 'superuser' },
   { pattern: /^\/settings(?:\/([^/]+))?$/, name: 'settings', keys: ['section'], access: 'superuser' },
   { pattern: /^\/api-keys$/, name: 'apiKeys', keys: [], access: 'superuser' },
+  { pattern: /^\/jobs$/, name: 'jobs', keys: [], access: 'superuser' },
+  { pattern: /^\/webhooks$/, name: 'webhooks', keys: [], access: 'superuser' },
+  { pattern: /^\/collections\/([^/]+)\/workflow$/, name: 'workflow', keys: ['collection'], access: 'superuser' },
   // Not `/collections/new`: a collection may be called "new".
   { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
   { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },

@@ -16,6 +16,7 @@ export type RouteName =
   | 'collectionNew'
   | 'collectionEdit'
   | 'collectionsImportExport'
+  | 'collectionApi'
   | 'oauth2Success'
   | 'oauth2Failure'
   | 'notFound';
@@ -46,6 +47,7 @@ const TABLE: { pattern: RegExp; name: RouteName; keys: string[]; access: Access 
   // Not `/collections/new`: a collection may be called "new".
   { pattern: /^\/new-collection$/, name: 'collectionNew', keys: [], access: 'superuser' },
   { pattern: /^\/collections\/([^/]+)\/edit$/, name: 'collectionEdit', keys: ['collection'], access: 'superuser' },
+  { pattern: /^\/collections\/([^/]+)\/api$/, name: 'collectionApi', keys: ['collection'], access: 'superuser' },
   { pattern: /^\/import-export$/, name: 'collectionsImportExport', keys: [], access: 'superuser' },
   { pattern: /^\/auth\/oauth2-redirect-success$/, name: 'oauth2Success', keys: [], access: 'anyone' },
   { pattern: /^\/auth\/oauth2-redirect-failure$/, name: 'oauth2Failure', keys: [], access: 'anyone' },

@@ -60,6 +60,11 @@ class Lane {
   queue: (ClaimedJob & { claimedAt: number })[] = [];
   /** Whether due jobs may be waiting (unknown counts as yes). */
   backlog = true;
+  /**
+   * Signals received (signal()): a claim whose query was in flight when one arrived must not
+   * clear `backlog` from its answer, which may predate the signalled job's commit.
+   */
+  signals = 0;
   constructor(readonly def: JobDefinition) {}
   /**
    * How many more jobs to claim: the free slots, plus as many again to queue locally — only while
@@ -126,6 +131,7 @@ export class JobRunner {
     const lane = this.lanes.get(name);
     if (!lane) return;
     lane.backlog = true;
+    lane.signals++;
     this.wake();
   }
 
@@ -235,10 +241,16 @@ export class JobRunner {
     const ready = [...this.lanes.values()].filter((l) => l.backlog && l.wants > 0);
     if (ready.length === 0) return;
     const requests = ready.map((l) => ({ name: l.def.name, limit: l.wants, lockedUntil: timeText(now + l.def.timeout + l.def.leaseMargin) }));
+    const signalsBefore = new Map(ready.map((l) => [l.def.name, l.signals]));
     const claimed = await this.deps.store.claim(requests, this.deps.workerId, timeText(now));
     const counts = new Map<string, number>();
     for (const job of claimed) counts.set(job.name, (counts.get(job.name) ?? 0) + 1);
-    for (const r of requests) this.lanes.get(r.name)!.backlog = (counts.get(r.name) ?? 0) >= r.limit;
+    for (const r of requests) {
+      const lane = this.lanes.get(r.name)!;
+      // A job enqueued (and signalled) while the claim ran may be missing from its answer: the
+      // lane keeps its backlog, or that job would wait for the next poll (for ever on a manual clock).
+      lane.backlog = (counts.get(r.name) ?? 0) >= r.limit || lane.signals !== signalsBefore.get(r.name);
+    }
     for (const job of claimed) this.lanes.get(job.name)?.queue.push({ ...job, claimedAt: now });
     for (const lane of ready) this.drain(lane);
   }

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 const missing = missingPrerequisite();
 if (missing && process.env.CI) throw new Error(`the dashboard additions journey cannot run: ${missing}`);
@@ -94,10 +94,7 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     await page.goto(`${server.url}/_/#/login`);
     await page.getByLabel('Email').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
@@ -117,12 +114,7 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     if (ctx.task.result?.state === 'fail') await steps.shot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
   });
 
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   const job = (id: string) => pb.send<Job>(`/api/jobs/${id}`, {});
 

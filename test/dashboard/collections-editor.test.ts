@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 declare const document: any;
 
@@ -51,10 +51,7 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true });
     page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     steps = new Steps('collections');
   });
 
@@ -64,12 +61,7 @@ describe.skipIf(missing !== '')(`the collections editor journey${missing ? ` (sk
     await server?.stop();
   });
 
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   async function sdk(): Promise<PocketBase> {
     const pb = new PocketBase(server.url);

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { ENGINE } from '../harness/engines.js';
 import { createPgDatabase } from '../harness/test-app.js';
 import { freePort } from '../cluster/cluster-harness.js';
@@ -144,4 +145,24 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 
 export function describeViolations(violations: AxeViolation[]): string {
   return violations.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`).join('\n');
+}
+
+/**
+ * What the page reports that must fail a step: uncaught errors, and what the Content-Security-
+ * Policy refused (the console is where the browser says so). The list fills as the page runs.
+ */
+export function watchProblems(page: Page, problems: string[] = []): string[] {
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  return problems;
+}
+
+/** A journey's step: its screenshot, then no serious or critical axe-core violation and no problem reported so far. */
+export async function checkStep(steps: Steps, page: Page, problems: readonly string[], name: string): Promise<void> {
+  await steps.shot(page, name);
+  const violations = await axeViolations(page);
+  expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
+  expect(problems, name).toEqual([]);
 }

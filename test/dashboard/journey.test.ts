@@ -14,7 +14,7 @@ import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp-sink.js';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 // The callbacks given to `page.evaluate` run in the page, but are compiled with the Node suite,
 // without the DOM's types (adding them clashes with Node's fetch and Buffer types): declared loosely.
@@ -44,10 +44,7 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
     // 1280×800: the size the issue asks the dashboard to be usable at.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     steps = new Steps();
     sink = await startSmtpSink();
   });
@@ -60,12 +57,7 @@ describe.skipIf(missing !== '')(`the dashboard journey${missing ? ` (skipped: ${
   });
 
   /** A screenshot, then axe-core: the step's screen must have no serious or critical violation. */
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   async function sdk(): Promise<PocketBase> {
     const pb = new PocketBase(server.url);

@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE } from '../harness/engines.js';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp-sink.js';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, ROOT, startServer, type Server } from './dashboard-harness.js';
+import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, ROOT, type Server, startServer, watchProblems } from './dashboard-harness.js';
 
 declare const window: any;
 declare const document: any;
@@ -57,10 +57,7 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     page = await context.newPage();
     // A step that cannot find its element says which, well within the test's own timeout.
     page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     await page.goto(`${server.url}/_/#/login`);
     await page.getByLabel('Email').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);

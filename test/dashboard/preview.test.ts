@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, ROOT, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, ROOT, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 declare const document: any;
 
@@ -82,10 +82,7 @@ describe.skipIf(missing !== '')(`the dashboard's API preview${missing ? ` (skipp
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     steps = new Steps('preview');
 
     await page.goto(`${server.url}/_/#/login`);
@@ -101,12 +98,7 @@ describe.skipIf(missing !== '')(`the dashboard's API preview${missing ? ` (skipp
     await server?.stop();
   });
 
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   const focusedText = () => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent?.trim()}`);
   const codeOf = (label: string) => page.getByRole('region', { name: label, exact: true }).innerText();

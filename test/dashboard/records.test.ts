@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE } from '../harness/engines.js';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 declare const document: any;
 
@@ -98,10 +98,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     steps = new Steps('records');
 
     await page.goto(`${server.url}/_/#/login`);
@@ -117,12 +114,7 @@ describe.skipIf(missing !== '')(`the dashboard's records${missing ? ` (skipped: 
     await server?.stop();
   });
 
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   const rows = () => page.locator('table tbody tr');
   const panel = () => page.getByRole('dialog', { name: /record/ });

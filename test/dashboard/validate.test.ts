@@ -9,7 +9,7 @@
 import PocketBase from 'pocketbase';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, startServer, Steps, type Server } from './dashboard-harness.js';
+import { checkStep, launchBrowser, missingPrerequisite, type Server, startServer, Steps, watchProblems } from './dashboard-harness.js';
 
 const missing = missingPrerequisite();
 if (missing && process.env.CI) throw new Error(`the live validation journey cannot run: ${missing}`);
@@ -32,10 +32,7 @@ describe.skipIf(missing !== '')(`live validation in the collections editor${miss
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    watchProblems(page, problems);
     page.on('response', (res) => {
       if (res.url().endsWith('/api/collections/meta/validate')) validations.push(res.status());
     });
@@ -48,12 +45,7 @@ describe.skipIf(missing !== '')(`live validation in the collections editor${miss
     await server?.stop();
   });
 
-  async function check(name: string): Promise<void> {
-    await steps.shot(page, name);
-    const violations = await axeViolations(page);
-    expect(violations, `${name}:\n${describeViolations(violations)}`).toEqual([]);
-    expect(problems, name).toEqual([]);
-  }
+  const check = (name: string) => checkStep(steps, page, problems, name);
 
   async function sdk(): Promise<PocketBase> {
     const pb = new PocketBase(server.url);

@@ -173,7 +173,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   // Settings first (defaults until reload(), after the bootstrap): the stored logs read their
   // `logs` section, and every service logs through the storing logger.
   const settings = new SettingsService(db, events, config, clock);
-  const logs = new LogService(db.openLogStore ? await db.openLogStore(clock) : null, settings, clock, deps.logger, { tracing: deps.tracing });
+  const logs = new LogService(db.openLogStore ? await db.openLogStore(clock, deps.logger) : null, settings, clock, deps.logger, { tracing: deps.tracing });
   const logger = storingLogger(deps.logger, logs);
   const registry = new CollectionRegistry();
   // Every consumer holds the switch's storage, so a change of the `s3` section reaches them all.

@@ -129,7 +129,7 @@ export interface Database {
    * data file (`auxiliary.db`); PostgreSQL, a `_logs` table. Called once, on the root database.
    * Optional: without it, logs are not stored.
    */
-  openLogStore?(clock: Clock): Promise<LogStore>;
+  openLogStore?(clock: Clock, logger: Logger): Promise<LogStore>;
   /** Connections and read workers right now, for the metrics (cheap: no query). */
   stats?(): DatabaseStats;
   /**

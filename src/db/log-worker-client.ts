@@ -1,19 +1,20 @@
 /**
- * Writes batches of stored logs from a worker thread: the SQLite worker (sqlite-log-worker.ts)
- * inserts into `auxiliary.db` on a connection of its own, the PostgreSQL one
- * (postgres-log-worker.ts) COPYs into `_logs` on its own connection. Either formats the entries
- * too (core/logs/log-batch.ts). A flush is a transaction of a few hundred rows plus its commit:
- * on the main thread, with the entries' formatting, it cost several µs a request under load.
- * Here the main thread only hands over the packed batch (its buffer is transferred, not copied).
+ * The worker thread that writes the stored logs: the SQLite worker (sqlite-log-worker.ts) on a
+ * connection of its own to `auxiliary.db`, the PostgreSQL one (postgres-log-worker.ts) on its own
+ * connection to the data database. A batch is first kept raw, one row of its packed bytes
+ * (`_logsRaw`), which costs about one write a batch; expanding it into `_logs` rows (formatting
+ * each entry, one insert each) is separate work the main thread asks for when the server has
+ * room, or before the logs are read (core/logs/log-expansion.ts). The main thread only hands
+ * over the packed batch (its buffer is transferred, not copied).
  */
 import { Worker } from 'node:worker_threads';
 import type { LogBatch } from '../core/logs/log-batch.js';
-import type { LogWorkerReply, LogWorkerRequest } from './log-worker-loop.js';
+import type { LogWorkerReply, LogWorkerRequest, LogWorkerWork } from './log-worker-loop.js';
 
 export class LogWorkerClient {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(bytes: Uint8Array): void; reject(err: Error): void }>();
+  private readonly pending = new Map<number, { resolve(reply: LogWorkerReply): void; reject(err: Error): void }>();
   private closed = false;
 
   constructor(
@@ -23,20 +24,31 @@ export class LogWorkerClient {
   ) {}
 
   /**
-   * Writes the batch's entries in one transaction, in the worker; resolves once committed, with
-   * the batch's bytes (its buffer moves to the worker and back).
+   * Keeps the batch raw, in one write; resolves once committed, with the batch's bytes (its
+   * buffer moves to the worker and back).
    */
-  insert(batch: LogBatch): Promise<Uint8Array> {
+  async store(batch: LogBatch): Promise<Uint8Array> {
+    const bytes = batch.bytes;
+    // The buffer is the batch's own (log-batch.ts): moved, not copied.
+    const reply = await this.send({ op: 'store', bytes, count: batch.count }, [bytes.buffer as ArrayBuffer]);
+    return 'bytes' in reply ? reply.bytes : new Uint8Array(0);
+  }
+
+  /** Expands the oldest raw batches (about `limit` entries); resolves with the entries still raw. */
+  async expand(limit: number): Promise<number> {
+    const reply = await this.send({ op: 'expand', limit });
+    return 'raw' in reply ? reply.raw : 0;
+  }
+
+  private send(work: LogWorkerWork, transfer: ArrayBuffer[] = []): Promise<LogWorkerReply> {
     if (this.closed) return Promise.reject(new Error('the log writer is closed'));
     const worker = this.start();
     const id = this.nextId++;
-    // Referenced while a batch is in flight: a flush awaited at shutdown must not see the loop end.
+    // Referenced while work is in flight: a flush awaited at shutdown must not see the loop end.
     worker.ref();
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<LogWorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const bytes = batch.bytes;
-      // The buffer is the batch's own (log-batch.ts): moved, not copied.
-      worker.postMessage({ id, bytes } satisfies LogWorkerRequest, [bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ id, ...work } satisfies LogWorkerRequest, transfer);
     });
   }
 
@@ -49,7 +61,7 @@ export class LogWorkerClient {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if ('error' in reply) waiting?.reject(new Error(reply.error));
-      else waiting?.resolve(reply.bytes);
+      else waiting?.resolve(reply);
     });
     const fail = (message: string) => {
       this.worker = null;
@@ -64,7 +76,7 @@ export class LogWorkerClient {
     return worker;
   }
 
-  /** Lets the batches in flight finish, then closes the worker's connection. */
+  /** Lets the work in flight finish, then closes the worker's connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -12,6 +12,7 @@ import { newTimeOrderedId } from '../../src/core/ids.js';
 import { formatDate } from '../../src/core/time.js';
 import { LogBatchBuilder } from '../../src/core/logs/log-batch.js';
 import { systemCaller } from '../../src/core/records/caller.js';
+import { silentLogger } from '../../src/core/ports.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,7 +32,7 @@ it('drops the old id index of auxiliary.db and still views entries by id', async
   old.close();
 
   const db = await createDatabase({ type: 'sqlite', file: join(dir, 'data.db') });
-  const store = await db.openLogStore!({ now: () => now } as never);
+  const store = await db.openLogStore!({ now: () => now } as never, silentLogger);
   try {
     const inspect = new Database(join(dir, 'auxiliary.db'), { readonly: true });
     const indexes = inspect.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '_logs' ORDER BY name").all();

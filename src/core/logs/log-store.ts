@@ -11,6 +11,15 @@ import type { ListResult } from '../records/record-reader.js';
 
 export const LOGS_TABLE = '_logs';
 
+/**
+ * Batches of entries kept as they were queued (log-batch.ts's packed bytes, one row a batch) until
+ * they are expanded into `_logs` rows (log-expansion.ts). `format` is the packing's version.
+ */
+export const LOGS_RAW_TABLE = '_logsRaw';
+
+/** The version of log-batch.ts's packing that `_logsRaw.format` names. */
+export const LOG_BATCH_FORMAT = 1;
+
 /** PocketBase's (slog's) levels. */
 export const LOG_LEVELS = { debug: -4, info: 0, warn: 4, error: 8 } as const;
 

@@ -19,7 +19,7 @@ import type { Caller } from '../records/caller.js';
 import { checkClientQuery } from '../records/client-query.js';
 import type { ListResult } from '../records/record-reader.js';
 import { filterPredicate, ROOT, type QueryContext } from '../records/record-query.js';
-import { LOGS_TABLE, type LogEntry, type LogStatsItem } from './log-store.js';
+import { LOGS_RAW_TABLE, LOGS_TABLE, type LogEntry, type LogStatsItem } from './log-store.js';
 
 export const LOGS_MODEL = internalTableModel(
   LOGS_TABLE,
@@ -68,16 +68,20 @@ export class LogTable {
   constructor(
     protected readonly db: Database,
     clock: Clock,
+    /** Makes every entry stored so far readable (log-expansion.ts); awaited before each read. */
+    protected readonly settle: () => Promise<void> = async () => {},
   ) {
     this.ctx = { db, clock, schema: { find: (idOrName: string) => (idOrName === LOGS_MODEL.id ? LOGS_MODEL : undefined), all: () => [LOGS_MODEL] } };
   }
 
   async list(query: Record<string, string | undefined>, caller: Caller): Promise<ListResult<LogEntry>> {
+    await this.settle();
     const list = await listInternalTable<LogRow>(this.ctx, LOGS_MODEL, query, caller, { defaultSort: '-created', columns: COLUMNS });
     return { ...list, items: list.items.map(toLogEntry) };
   }
 
   async view(id: string): Promise<LogEntry | null> {
+    await this.settle();
     const columns = sql.join(COLUMNS.map((c) => sql.id(c)));
     const rows = await this.db.rows<LogRow>(sql`SELECT ${columns} FROM ${sql.id(LOGS_TABLE)} WHERE ${sql.id('id')} = ${id} LIMIT 1`);
     return rows.length > 0 ? toLogEntry(rows[0]) : null;
@@ -85,6 +89,7 @@ export class LogTable {
 
   async stats(filter: string, caller: Caller): Promise<LogStatsItem[]> {
     const checked = checkClientQuery({ filter }, caller);
+    await this.settle();
     const where = filterPredicate(this.ctx, LOGS_MODEL, checked, caller) ?? sql`1=1`;
     // `created` is API-format text on both engines: its first 13 characters are the hour.
     const hour = sql`substr(${sql.ref(`${ROOT}.created`)}, 1, 13)`;
@@ -94,11 +99,14 @@ export class LogTable {
     return rows.map((r) => ({ date: `${r.hour}:00:00.000Z`, total: Number(r.total) }));
   }
 
+  /** Deletes every entry, raw ones first (an expansion in flight then finds nothing, or has committed). */
   async truncate(): Promise<void> {
+    await this.db.kysely.deleteFrom(LOGS_RAW_TABLE).execute();
     await this.db.kysely.deleteFrom(LOGS_TABLE).execute();
   }
 
   async deleteOlderThan(cutoff: string): Promise<number> {
+    await this.settle();
     let total = 0;
     for (;;) {
       const result = await this.db.kysely

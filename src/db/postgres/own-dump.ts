@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { sql, type Kysely } from 'kysely';
-import { LOGS_TABLE } from '../../core/logs/log-store.js';
+import { LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { installPostgresFunctions } from './install-functions.js';
 import { EXTENDED_PROTOCOL } from './extended-protocol.js';
 
@@ -66,7 +66,7 @@ export async function writeOwnDump(kysely: Kysely<any>, path: string): Promise<v
       }
       // Rows, through a cursor: a large table is never held in memory.
       for (const table of tables) {
-        if (table.name === LOGS_TABLE) continue;
+        if (table.name === LOGS_TABLE || table.name === LOGS_RAW_TABLE) continue;
         const target = `${s}.${ident(table.name)}`;
         await sql.raw(`DECLARE basalt_dump NO SCROLL CURSOR FOR SELECT to_jsonb(t)::text AS j FROM ${target} t`).execute(trx);
         for (;;) {

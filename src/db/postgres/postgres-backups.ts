@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseBackups } from '../../core/ports.js';
-import { LOGS_TABLE } from '../../core/logs/log-store.js';
+import { LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { checkDump, dumpIdent } from './dump-guard.js';
 import { checkOwnDump, isOwnDump, restoreOwnDump, writeOwnDump } from './own-dump.js';
 
@@ -43,7 +43,7 @@ export class PostgresBackups implements DatabaseBackups {
     // pg_dump's patterns take quoted names literally.
     const quoted = `"${schema.replace(/"/g, '""')}"`;
     try {
-      await this.run('pg_dump', ['--dbname', this.target.url, '--schema', quoted, '--exclude-table-data', `${quoted}."${LOGS_TABLE}"`, '--no-owner', '--no-privileges', '--file', path]);
+      await this.run('pg_dump', ['--dbname', this.target.url, '--schema', quoted, '--exclude-table-data', `${quoted}."${LOGS_TABLE}"`, '--exclude-table-data', `${quoted}."${LOGS_RAW_TABLE}"`, '--no-owner', '--no-privileges', '--file', path]);
     } catch (err) {
       if (!(err instanceof MissingBinary)) throw err;
       await writeOwnDump(this.kysely, path);

@@ -3,7 +3,7 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
-import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, ReplicaRouting, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseBackups, DatabaseStats, DbFailure, Logger, QueryObserver, ReplicaRouting, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
 import { PostgresSchemaManager } from './postgres-schema.js';
@@ -228,9 +228,9 @@ class PostgresDatabase implements Database {
     });
   }
 
-  openLogStore(clock: Clock): Promise<LogStore> {
+  openLogStore(clock: Clock, logger: Logger): Promise<LogStore> {
     if (!this.url) throw new Error('the log store is opened on the root database');
-    return openPostgresLogStore(this, this.url, clock);
+    return openPostgresLogStore(this, this.url, clock, logger);
   }
 
   stats(): DatabaseStats {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
-import type { Database, DatabaseBackups, DatabaseStats, DbFailure, QueryObserver, SchemaManager } from '../../core/ports.js';
+import type { Database, DatabaseBackups, DatabaseStats, DbFailure, Logger, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
 import { isPointRead } from './point-read.js';
@@ -90,14 +90,14 @@ class SqliteDatabase implements Database {
     this.instruments.tracing = tracing;
   }
 
-  async openLogStore(clock: Clock): Promise<LogStore> {
+  async openLogStore(clock: Clock, logger: Logger): Promise<LogStore> {
     if (!this.opened) throw new Error('the log store is opened on the root database');
     // One read worker: log lists are rare admin reads. The batches are written by a worker of
     // their own (sqlite-log-worker.ts), whose connection checkpoints on its commits, off the main
     // thread; this connection only reads and, rarely, deletes: no background checkpointer.
     const file = auxiliaryFileOf(this.opened.file);
     const aux = openSqlite({ file, readWorkers: this.opened.readWorkers === 0 ? 0 : 1, queryTimeoutMs: this.opened.queryTimeoutMs, backgroundCheckpoints: false });
-    return openSqliteLogStore(aux, file, clock);
+    return openSqliteLogStore(aux, file, clock, logger);
   }
 
   /**

@@ -9,9 +9,10 @@ import type { Clock } from '../../core/clock.js';
 import { sql } from 'kysely';
 import { LogTable, LOG_COLUMNS, toLogEntry } from '../../core/logs/log-table.js';
 import { formatDate } from '../../core/time.js';
-import { LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-store.js';
+import { LOGS_RAW_TABLE, LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-store.js';
+import { LogExpansion } from '../../core/logs/log-expansion.js';
 import { unpackLogBatch, type LogBatch } from '../../core/logs/log-batch.js';
-import type { Database } from '../../core/ports.js';
+import type { Database, Logger } from '../../core/ports.js';
 import { parseIndex } from '../../core/collections/index-definition.js';
 import { LogWorkerClient } from '../log-worker-client.js';
 import { workerEntry } from '../worker-entry.js';
@@ -41,15 +42,19 @@ class SqliteLogStore extends LogTable implements LogStore {
   constructor(
     db: Database,
     clock: Clock,
-    /** The worker that writes the batches (sqlite-log-worker.ts); null in memory, where only this connection sees the data. */
-    private readonly writer: LogWorkerClient | null,
+    /** The worker that writes the batches (sqlite-log-worker.ts) and when it expands them; null in memory, where only this connection sees the data. */
+    private readonly worker: { client: LogWorkerClient; expansion: LogExpansion } | null,
   ) {
-    super(db, clock);
+    super(db, clock, worker ? () => worker.expansion.settle() : undefined);
   }
 
   async insertBatch(batch: LogBatch): Promise<Uint8Array | void> {
     if (batch.count === 0) return;
-    if (this.writer) return this.writer.insert(batch);
+    if (this.worker) {
+      const written = this.worker.client.store(batch);
+      this.worker.expansion.added(batch.count);
+      return written;
+    }
     const entries = unpackLogBatch(batch);
     await this.db.transaction(async (tx) => {
       for (const e of entries) await tx.query(INSERT_ONE, [e.id, e.level, e.message, e.data, e.created]);
@@ -64,6 +69,7 @@ class SqliteLogStore extends LogTable implements LogStore {
   override async view(id: string): Promise<LogEntry | null> {
     const created = createdOfLogId(id);
     if (created === null) return null;
+    await this.settle();
     const entries = await this.db.rows<{ id: string; level: number; message: string; data: string; created: string }>(
       sql`SELECT id, level, message, data, created FROM ${sql.id(LOGS_TABLE)} WHERE created = ${created} AND id = ${id} LIMIT 1`,
     );
@@ -71,15 +77,21 @@ class SqliteLogStore extends LogTable implements LogStore {
   }
 
   async close(): Promise<void> {
-    await this.writer?.close();
+    await this.worker?.expansion.close();
+    await this.worker?.client.close();
     await this.db.close();
   }
 }
 
 /** Opens `aux` (a Database on the auxiliary file, WAL) and creates `_logs` in it when missing. */
-export async function openSqliteLogStore(aux: Database, file: string, clock: Clock): Promise<LogStore> {
+export async function openSqliteLogStore(aux: Database, file: string, clock: Clock, logger: Logger): Promise<LogStore> {
+  let raw = 0;
   try {
     await aux.transaction(async (tx) => {
+      // Entries in `format` and `entries`, ahead of the bytes: counting them reads no blob.
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${LOGS_RAW_TABLE} (id INTEGER PRIMARY KEY, format INTEGER NOT NULL, entries INTEGER NOT NULL, bytes BLOB NOT NULL)`, []);
+      const [left] = await tx.query<{ n: number | null }>(`SELECT SUM(entries) AS n FROM ${LOGS_RAW_TABLE}`, []);
+      raw = Number(left?.n ?? 0);
       if (await tx.schema.tableExists(LOGS_TABLE)) {
         // Dropped from the files of earlier versions: ~10 % of each insert, for lookups view() makes through `created`.
         await tx.query('DROP INDEX IF EXISTS idx_logs_id', []);
@@ -96,5 +108,7 @@ export async function openSqliteLogStore(aux: Database, file: string, clock: Clo
     await aux.close();
     throw err;
   }
-  return new SqliteLogStore(aux, clock, file === ':memory:' ? null : new LogWorkerClient(() => workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { file }));
+  if (file === ':memory:') return new SqliteLogStore(aux, clock, null);
+  const client = new LogWorkerClient(() => workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { file });
+  return new SqliteLogStore(aux, clock, { client, expansion: new LogExpansion((limit) => client.expand(limit), logger, raw) });
 }

@@ -1,12 +1,13 @@
 /**
- * The entry of the stored logs' writer thread on SQLite (db/log-worker-client.ts): its own connection to
- * `auxiliary.db`; each message is a batch (core/logs/log-batch.ts), formatted here and inserted
- * in one transaction, checkpoints included, off the main thread.
+ * The entry of the stored logs' writer thread on SQLite (db/log-worker-client.ts): its own
+ * connection to `auxiliary.db`. A batch is kept raw (one row of `_logsRaw`); an expansion formats
+ * the oldest raw batches' entries (core/logs/log-batch.ts) and inserts them into `_logs`, removing
+ * the raw rows in the same transaction, checkpoints included, off the main thread.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
 import { readLogBatch } from '../../core/logs/log-batch.js';
-import { LOGS_TABLE } from '../../core/logs/log-store.js';
+import { LOG_BATCH_FORMAT, LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { serveLogBatches } from '../log-worker-loop.js';
 
 /**
@@ -25,8 +26,12 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const insertMany = db.prepare(insertSql(ROWS_PER_STATEMENT));
 const insertOne = db.prepare(insertSql(1));
+const keepRaw = db.prepare(`INSERT INTO ${LOGS_RAW_TABLE} (format, entries, bytes) VALUES (${LOG_BATCH_FORMAT}, ?, ?)`);
+const oldestRaw = db.prepare<[], { id: number; format: number; entries: number; bytes: Buffer }>(`SELECT id, format, entries, bytes FROM ${LOGS_RAW_TABLE} ORDER BY id LIMIT 1`);
+const removeRaw = db.prepare(`DELETE FROM ${LOGS_RAW_TABLE} WHERE id = ?`);
+const rawEntries = db.prepare(`SELECT COALESCE(SUM(entries), 0) FROM ${LOGS_RAW_TABLE}`).pluck();
 
-const insertAll = db.transaction((bytes: Uint8Array) => {
+function insertEntries(bytes: Uint8Array): void {
   const values: (string | number)[] = [];
   readLogBatch(bytes, (e) => {
     values.push(e.id, e.level, e.message, e.data, e.created);
@@ -36,11 +41,30 @@ const insertAll = db.transaction((bytes: Uint8Array) => {
     }
   });
   for (let i = 0; i < values.length; i += 5) insertOne.run(values.slice(i, i + 5));
+}
+
+/** Expands whole raw batches, oldest first, until `limit` entries are done or none is left. */
+const expandSome = db.transaction((limit: number) => {
+  let done = 0;
+  while (done < limit) {
+    const row = oldestRaw.get();
+    if (!row) break;
+    // A batch packed by a version that packed differently cannot be read: dropped, not misread.
+    if (row.format === LOG_BATCH_FORMAT) insertEntries(row.bytes);
+    removeRaw.run(row.id);
+    done += row.entries;
+  }
 });
 
-serveLogBatches(
-  (bytes) => insertAll(bytes),
-  () => {
+serveLogBatches({
+  store: (bytes, count) => {
+    keepRaw.run(count, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  },
+  expand: (limit) => {
+    expandSome(limit);
+    return Number(rawEntries.get());
+  },
+  close: () => {
     db.close();
   },
-);
+});

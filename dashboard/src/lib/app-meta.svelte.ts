@@ -1,11 +1,15 @@
 /**
- * The application's name as the layout shows it (settings `meta.appName`), read once per
- * session and replaced when the settings screen saves, so a rename shows at once.
+ * The application's name and accent colour as the layout shows them (settings `meta.appName`,
+ * `meta.accentColor`), read once per session and replaced when the settings screen saves, so a
+ * change shows at once. The accent colours the dashboard as PocketBase's does (its buttons,
+ * links, focus rings, selection), with a text colour on it chosen for contrast.
  */
 import { pb } from './sdk';
+import { accentTextOn, isHexColor } from './accent';
 
 class AppMeta {
   appName = $state('');
+  accentColor = $state('');
 }
 
 export const appMeta = new AppMeta();
@@ -15,10 +19,7 @@ let loaded: Promise<void> | null = null;
 export function loadAppMeta(): Promise<void> {
   loaded ??= pb.settings
     .getAll({ requestKey: 'app-meta' })
-    .then((s) => {
-      const meta = (s as { meta?: { appName?: unknown } }).meta;
-      if (typeof meta?.appName === 'string') appMeta.appName = meta.appName;
-    })
+    .then((s) => setAppMeta((s as { meta?: { appName?: unknown; accentColor?: unknown } }).meta ?? {}))
     // Not worth an error on every screen: the layout falls back to "Basalt" (and may try again).
     .catch(() => {
       loaded = null;
@@ -26,7 +27,18 @@ export function loadAppMeta(): Promise<void> {
   return loaded;
 }
 
-/** After a save: the name the server now has. */
-export function setAppName(name: string): void {
-  appMeta.appName = name;
+/** After a save (or the first read): the name and accent the server now has. */
+export function setAppMeta(meta: { appName?: unknown; accentColor?: unknown }): void {
+  if (typeof meta.appName === 'string') appMeta.appName = meta.appName;
+  const accent = typeof meta.accentColor === 'string' && isHexColor(meta.accentColor) ? meta.accentColor : '';
+  appMeta.accentColor = accent;
+  const style = document.documentElement.style;
+  if (accent) {
+    style.setProperty('--accent', accent);
+    style.setProperty('--focus', accent);
+    style.setProperty('--accent-text', accentTextOn(accent));
+  } else {
+    // The theme's own accent (app.css).
+    for (const name of ['--accent', '--focus', '--accent-text']) style.removeProperty(name);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Light and dark themes: the system's (prefers-color-scheme) until the user picks one with the
- * toggle; the pick is remembered (public/theme.js applies it before the first paint).
+ * toggle; the pick is remembered. `<html data-theme>` carries the theme in force (public/theme.js
+ * sets it before the first paint; app.css's dark tokens hang on it).
  */
 export type Theme = 'light' | 'dark';
 
@@ -28,6 +29,7 @@ export const theme = new ThemeState();
 
 media.addEventListener('change', () => {
   theme.system = media.matches ? 'dark' : 'light';
+  if (!theme.chosen) document.documentElement.dataset.theme = theme.system;
 });
 
 export function setTheme(value: Theme): void {

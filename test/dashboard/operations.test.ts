@@ -3,8 +3,8 @@
  * on a fresh data dir (SQLite, or PostgreSQL with BASALT_TEST_DB=postgres): settings saved with
  * a field error first and reloaded (the application name shown in the layout), the mail test
  * email received, a backup created with a refused name first, downloaded (a zip) and restored, a cron run
- * now, the logs charted with an entry opened, and an API key created (its secret shown once and
- * working) and revoked (then refused).
+ * now, the logs charted with an entry opened and then all deleted after a confirmation, and an
+ * API key created (its secret shown once and working), edited and revoked (then refused).
  *
  * Every step leaves a screenshot in test-artifacts/dashboard/<engine>-operations/ and runs
  * axe-core (no serious or critical violation). The CSP stays enforced: a violation fails it.
@@ -20,6 +20,7 @@ import { axeViolations, describeViolations, launchBrowser, missingPrerequisite, 
 
 declare const window: any;
 declare const document: any;
+declare function getComputedStyle(element: any): any;
 
 const missing = missingPrerequisite();
 if (missing && process.env.CI) throw new Error(`the dashboard operations journey cannot run: ${missing}`);
@@ -112,8 +113,13 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await check('settings-rule-error');
     await page.getByLabel('Rule 1 label').fill('*:auth');
     await page.getByLabel('Excluded IPs').fill('10.0.0.0/8, 127.0.0.2');
+    await page.getByLabel('Accent colour').fill('#0b6e4f');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect.poll(() => status().textContent()).toContain('Settings saved.');
+    // The accent colours the dashboard at once, with white text on it (the darker of the two).
+    const accent = () => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
+    await expect.poll(accent).toBe('#0b6e4f');
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent-text').trim())).toBe('#ffffff');
     await expect.poll(() => page.locator('header .product').textContent()).toBe('Ops Journey');
     const saved = await pb.settings.getAll();
     expect(saved.meta.appName).toBe('Ops Journey');
@@ -123,6 +129,8 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await expect.poll(() => page.getByLabel('Application name').inputValue()).toBe('Ops Journey');
     await expect.poll(() => page.locator('header .product').textContent()).toBe('Ops Journey');
     expect(await page.getByLabel('Excluded IPs').inputValue()).toBe('10.0.0.0/8, 127.0.0.2');
+    // Read back from the settings after a reload, too.
+    await expect.poll(accent).toBe('#0b6e4f');
     await check('settings-saved');
   });
 
@@ -301,6 +309,18 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await check('log-entry');
     await page.getByRole('button', { name: 'Close' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Log entry' }).count()).toBe(0);
+
+    // Every entry deleted, after a confirmation (Cancel first: nothing is deleted).
+    await page.getByRole('button', { name: 'Delete all…' }).click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'Delete every stored log entry?' }).isVisible()).toBe(true);
+    await check('logs-delete-confirm');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(unfiltered).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Delete all…' }).click();
+    await page.getByRole('button', { name: 'Delete all entries' }).click();
+    await expect.poll(() => page.getByText('Every stored log entry was deleted.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('No entries stored yet.').isVisible()).toBe(true);
+    await check('logs-deleted');
   });
 
   it('creates an API key with scopes (its secret shown once, working) and revokes it', async () => {
@@ -331,6 +351,17 @@ describe.skipIf(missing !== '')(`the dashboard's operations screens${missing ? `
     await page.reload();
     await expect.poll(() => page.getByRole('cell', { name: 'reporting', exact: true }).isVisible()).toBe(true);
     expect(await page.content()).not.toContain(key);
+
+    // Edited: list taken away, the secret unchanged (the same key works for what is left).
+    await page.getByRole('button', { name: 'Edit reporting' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit key “reporting”' }).isVisible()).toBe(true);
+    expect(await page.getByLabel('Name').inputValue()).toBe('reporting');
+    await page.getByRole('group', { name: 'Actions of scope 1' }).getByLabel('list').uncheck();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.getByText('Key “reporting” saved.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('cell', { name: 'notes: view', exact: true }).isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { name: 'Create an API key' }).isVisible()).toBe(true);
+    await check('api-key-edited');
 
     await page.getByRole('button', { name: 'Revoke reporting' }).click();
     await page.getByRole('button', { name: 'Yes, revoke' }).click();

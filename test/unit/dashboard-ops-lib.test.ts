@@ -5,7 +5,7 @@
  */
 import { ClientResponseError } from 'pocketbase';
 import { describe, expect, it } from 'vitest';
-import { emptyScope, scopesPayload, scopeSummary } from '../../dashboard/src/lib/api-keys.js';
+import { emptyScope, localInputOf, scopeDrafts, scopesPayload, scopeSummary } from '../../dashboard/src/lib/api-keys.js';
 import { chartBars, levelName, logsFilter, parseApiDate } from '../../dashboard/src/lib/log-chart.js';
 import { flattenErrors, nestedFieldErrors } from '../../dashboard/src/lib/nested-errors.js';
 import { formatBytes, listToText, textToList, toInt, withSecret } from '../../dashboard/src/lib/settings-form.js';
@@ -126,6 +126,28 @@ describe('API key scopes', () => {
 
   it('summarises scopes by collection name', () => {
     expect(scopeSummary([{ collection: 'abc', collectionName: 'posts', actions: ['list', 'view'] }, { collection: '*', collectionName: '*', actions: ['create'] }])).toBe('posts: list, view; *: create');
+  });
+
+  it('turns a key back into the form it was made with (editing), and its payload into the same scopes', () => {
+    const scopes = [
+      { collection: 'abc', collectionName: 'posts', actions: ['list', 'view'] as const },
+      { collection: '*', collectionName: '*', actions: ['create', 'delete'] as const },
+    ].map((s) => ({ ...s, actions: [...s.actions] }));
+    const drafts = scopeDrafts(scopes);
+    expect(drafts[0]).toEqual({ collection: 'posts', actions: { list: true, view: true, create: false, update: false, delete: false } });
+    expect(scopesPayload(drafts)).toEqual([
+      { collection: 'posts', actions: ['list', 'view'] },
+      { collection: '*', actions: ['create', 'delete'] },
+    ]);
+  });
+
+  it('shows a stored expiry in a datetime-local input, in the local time zone', () => {
+    expect(localInputOf('')).toBe('');
+    expect(localInputOf('not a date')).toBe('');
+    const local = localInputOf('2027-03-04 05:06:07.000Z');
+    expect(local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/);
+    // Read back as the browser reads the input (local time), it is the same minute.
+    expect(new Date(local).toISOString()).toBe('2027-03-04T05:06:00.000Z');
   });
 });
 

@@ -34,3 +34,20 @@ export function scopesPayload(drafts: readonly ScopeDraft[]): { collection: stri
 export function scopeSummary(scopes: ApiKey['scopes']): string {
   return scopes.map((s) => `${s.collection === '*' ? '*' : s.collectionName || s.collection}: ${s.actions.join(', ')}`).join('; ');
 }
+
+/** A key's scopes as the form edits them (collections by name, as the form's picker lists them). */
+export function scopeDrafts(scopes: ApiKey['scopes']): ScopeDraft[] {
+  return scopes.map((s) => ({
+    collection: s.collection === '*' ? '*' : s.collectionName || s.collection,
+    actions: Object.fromEntries(RECORD_ACTIONS.map((a) => [a, s.actions.includes(a)])) as Record<RecordAction, boolean>,
+  }));
+}
+
+/** A stored date (`YYYY-MM-DD HH:MM:SS.sssZ`) as a `datetime-local` input's value, in the browser's time zone; '' for none. */
+export function localInputOf(date: string): string {
+  if (date === '') return '';
+  const d = new Date(date.replace(' ', 'T'));
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

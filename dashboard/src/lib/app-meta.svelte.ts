@@ -2,10 +2,11 @@
  * The application's name and accent colour as the layout shows them (settings `meta.appName`,
  * `meta.accentColor`), read once per session and replaced when the settings screen saves, so a
  * change shows at once. The accent colours the dashboard as PocketBase's does (its buttons,
- * links, focus rings, selection), with a text colour on it chosen for contrast.
+ * links, focus rings), per theme: as chosen where it reads, else darkened (light theme) or
+ * lightened (dark theme) until it does, with a text colour on it chosen for contrast.
  */
 import { pb } from './sdk';
-import { accentTextOn, isHexColor } from './accent';
+import { accentTextOn, isHexColor, readableAccent, THEME_SURFACES } from './accent';
 
 class AppMeta {
   appName = $state('');
@@ -33,12 +34,15 @@ export function setAppMeta(meta: { appName?: unknown; accentColor?: unknown }): 
   const accent = typeof meta.accentColor === 'string' && isHexColor(meta.accentColor) ? meta.accentColor : '';
   appMeta.accentColor = accent;
   const style = document.documentElement.style;
-  if (accent) {
-    style.setProperty('--accent', accent);
-    style.setProperty('--focus', accent);
-    style.setProperty('--accent-text', accentTextOn(accent));
-  } else {
-    // The theme's own accent (app.css).
-    for (const name of ['--accent', '--focus', '--accent-text']) style.removeProperty(name);
+  for (const theme of ['light', 'dark'] as const) {
+    if (accent) {
+      const drawn = readableAccent(accent, THEME_SURFACES[theme]);
+      style.setProperty(`--user-accent-${theme}`, drawn);
+      style.setProperty(`--user-accent-text-${theme}`, accentTextOn(drawn));
+    } else {
+      // The theme's own accent (app.css).
+      style.removeProperty(`--user-accent-${theme}`);
+      style.removeProperty(`--user-accent-text-${theme}`);
+    }
   }
 }

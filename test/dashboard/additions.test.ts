@@ -7,7 +7,8 @@
  * URL), a record write delivered, seen in the log with its response, and replayed; its secret
  * rotated; a collection's workflow drawn as a diagram, reached from the collection, and from a
  * record's panel its history and available transitions, one fired (the history grows, the
- * highlighted state moves).
+ * highlighted state moves), and one that sets a field fired through that field's input (the
+ * server's error under it first).
  *
  * Every step leaves a screenshot (`additions-NN-*.png` in test-artifacts/dashboard/<engine>/)
  * and runs axe-core (no serious or critical violation). The CSP stays enforced: a violation fails it.
@@ -243,13 +244,13 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
   it('workflows: the diagram from the collection, then a record’s transitions from its panel, one fired with a comment', async () => {
     await pb.collections.create({
       name: 'tickets', type: 'base', listRule: '', viewRule: '', createRule: '', updateRule: null,
-      fields: [{ name: 'title', type: 'text' }, { name: 'status', type: 'select', maxSelect: 1, values: ['draft', 'submitted', 'approved', 'cancelled'] }],
+      fields: [{ name: 'title', type: 'text' }, { name: 'status', type: 'select', maxSelect: 1, values: ['draft', 'submitted', 'approved', 'cancelled'] }, { name: 'reason', type: 'text', max: 50 }],
       workflow: {
         field: 'status', initial: 'draft',
         transitions: [
           { name: 'submit', from: ['draft'], to: 'submitted' },
           { name: 'approve', from: ['submitted'], to: 'approved', approvals: 2 },
-          { name: 'cancel', from: ['draft', 'submitted'], to: 'cancelled', rule: '' },
+          { name: 'cancel', from: ['draft', 'submitted'], to: 'cancelled', rule: '', fields: ['reason'] },
           { name: 'reopen', from: ['cancelled'], to: 'draft', after: '7d' },
         ],
       },
@@ -272,7 +273,7 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     await page.getByRole('link', { name: 'Workflow: history and transitions' }).click();
     await expect.poll(() => page.url()).toContain(`workflow?record=${ticket.id}`);
     const mine = page.getByRole('region', { name: /^Record / });
-    await expect.poll(() => mine.getByRole('button').allTextContents()).toEqual(['submit → submitted', 'cancel → cancelled']);
+    await expect.poll(() => mine.getByRole('button').allTextContents()).toEqual(['submit → submitted', 'cancel → cancelled…']);
     expect(await diagram.locator('.node.current text').textContent()).toBe('draft');
     await page.getByLabel('Comment (optional, kept in the history)').fill('ready for review');
     await mine.getByRole('button', { name: 'submit → submitted' }).click();
@@ -291,6 +292,22 @@ describe.skipIf(missing !== '')(`the dashboard's screens for Basalt's additions$
     // The same approver twice: the server's refusal shown.
     await mine.getByRole('button', { name: 'approve → approved' }).click();
     await expect.poll(() => mine.getByRole('alert').textContent()).toMatch(/already/i);
+
+    // A transition that sets a field: its input first (the server's field error under it), then fired.
+    await mine.getByRole('button', { name: 'cancel → cancelled…' }).click();
+    const reason = mine.getByLabel(/^reason/);
+    await expect.poll(() => reason.isVisible()).toBe(true);
+    await reason.fill('x'.repeat(60));
+    await mine.getByRole('button', { name: 'Fire “cancel”' }).click();
+    await expect.poll(() => mine.locator('#field-reason-error').textContent()).toMatch(/50/);
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    await check('workflow-field-error');
+    await reason.fill('duplicate of another ticket');
+    await mine.getByRole('button', { name: 'Fire “cancel”' }).click();
+    await expect.poll(() => mine.getByRole('status').textContent()).toContain('“cancel” fired.');
+    const cancelled = await pb.collection('tickets').getOne(ticket.id);
+    expect([cancelled['status'], cancelled['reason']]).toEqual(['cancelled', 'duplicate of another ticket']);
+    await expect.poll(() => diagram.locator('.node.current text').textContent()).toBe('cancelled');
 
     // The dark theme, tablet-sized.
     await page.getByRole('button', { name: 'Switch to the dark theme' }).click();

@@ -95,7 +95,7 @@ describe('rules in words', () => {
 describe('API actions', () => {
   it('has the record actions for a base collection, and the sign-in ones for an auth collection', () => {
     expect(apiActions(posts, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime']);
-    expect(apiActions(users, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime', 'auth-methods', 'auth-with-password', 'auth-with-oauth2', 'auth-with-otp', 'auth-refresh']);
+    expect(apiActions(users, BASE).map((a) => a.id)).toEqual(['list', 'view', 'create', 'update', 'delete', 'realtime', 'auth-methods', 'auth-with-password', 'auth-with-oauth2', 'auth-with-otp', 'auth-refresh', 'mfa', 'verification', 'password-reset', 'email-change']);
     expect(apiActions({ ...posts, type: 'view' }, BASE).map((a) => a.id)).toEqual(['list', 'view']);
   });
 
@@ -128,6 +128,30 @@ describe('API actions', () => {
     expect(create.curl).toContain(`-F 'email=test@example.com'`);
     expect(create.curl).toContain(`-F 'avatar=@./filename.jpg'`);
     expect(create.sdk).toContain('Files: add File or Blob values (avatar)');
+  });
+
+  it('shows the email round trips (request, then confirm with the token) and the MFA second step', () => {
+    const actions = apiActions(users, BASE);
+    const verification = actions.find((a) => a.id === 'verification')!;
+    expect(verification.sdk).toContain(`await pb.collection('users').requestVerification('test@example.com');`);
+    expect(verification.sdk).toContain(`await pb.collection('users').confirmVerification('VERIFICATION_TOKEN');`);
+    expect(verification.curl).toContain(`'${BASE}/api/collections/users/request-verification'`);
+    expect(verification.curl).toContain(`'${BASE}/api/collections/users/confirm-verification'`);
+    expect(verification.curl).not.toContain('Authorization');
+    expect(verification.responses.map((r) => r.status)).toEqual([204, 400]);
+    const reset = actions.find((a) => a.id === 'password-reset')!;
+    expect(reset.curl).toContain(`-d '{"token":"RESET_TOKEN","password":"New-Password-1","passwordConfirm":"New-Password-1"}'`);
+    // Asking for an email change needs the signed-in user's token; confirming it does not.
+    const change = actions.find((a) => a.id === 'email-change')!;
+    const [ask, confirm] = change.curl.split('\n\n');
+    expect(ask).toContain(`-H 'Authorization: AUTH_TOKEN'`);
+    expect(confirm).not.toContain('Authorization');
+    expect(change.params!.rows.map((r) => r.name)).toEqual(['newEmail', 'token', 'password']);
+    const mfa = actions.find((a) => a.id === 'mfa')!;
+    expect(mfa.sdk).toContain(`authWithOTP(result.otpId, 'CODE_FROM_EMAIL', { mfaId })`);
+    expect(JSON.parse(mfa.responses[0]!.body)).toEqual({ mfaId: 'MFA_ID' });
+    expect(mfa.note).toMatch(/MFA is off/);
+    expect(apiActions({ ...users, mfa: { enabled: true } }, BASE).find((a) => a.id === 'mfa')!.note).not.toMatch(/is off/);
   });
 
   it('says when a sign-in method is off, and names the identity fields', () => {

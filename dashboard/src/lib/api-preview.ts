@@ -1,7 +1,7 @@
 /**
  * The API preview of a collection (as PocketBase's dashboard offers): for each action a client
  * may call — list, view, create, update, delete, realtime and, for auth collections, the
- * sign-in methods — the rule that decides who may, an example for the JS SDK and one for curl,
+ * sign-in methods, MFA, verification, password reset and email change — the rule that decides who may, an example for the JS SDK and one for curl,
  * and example responses, all built from the collection's real fields.
  */
 import { bodyParams, exampleBody, exampleFilter, exampleRecord, exampleSort, fileFields, type ExampleCollection, type ParamDoc } from './api-example-values.js';
@@ -16,6 +16,7 @@ export interface PreviewCollection extends ExampleCollection {
   passwordAuth?: { enabled?: boolean; identityFields?: string[] };
   oauth2?: { enabled?: boolean; providers?: { name: string }[] };
   otp?: { enabled?: boolean };
+  mfa?: { enabled?: boolean };
 }
 
 export interface ExampleResponse {
@@ -320,5 +321,87 @@ function authActions(c: PreviewCollection, baseUrl: string, record: Record<strin
         { status: 401, body: json({ status: 401, message: 'The request requires valid record authorization token.', data: {} }) },
       ],
     },
+    {
+      id: 'mfa',
+      label: 'Multi-factor auth',
+      method: 'POST',
+      path: `${base}/auth-with-otp`,
+      rules,
+      params: null,
+      note: `With MFA on, the first method that succeeds answers 401 with an mfaId instead of a token; a second, different method given that mfaId signs in.${off(c.mfa?.enabled, 'MFA')}`,
+      sdk: `${head}\ntry {\n  await ${coll}.authWithPassword('test@example.com', 'Secret-Password-1');\n} catch (err) {\n  const mfaId = err.response?.mfaId;\n  if (!mfaId) throw err; // a real failure, not the first factor\n\n  // The second factor, here a one-time password sent by email.\n  const result = await ${coll}.requestOTP('test@example.com');\n  await ${coll}.authWithOTP(result.otpId, 'CODE_FROM_EMAIL', { mfaId });\n}\n`,
+      curl: `${post(`${base}/auth-with-password`, { identity: 'test@example.com', password: 'Secret-Password-1' })}\n# → 401 {"mfaId": "MFA_ID"}\n\n${post(`${base}/request-otp`, { email: 'test@example.com' })}\n\n${post(`${base}/auth-with-otp`, { otpId: 'OTP_ID', password: 'CODE_FROM_EMAIL', mfaId: 'MFA_ID' })}`,
+      responses: [
+        { status: 401, body: json({ mfaId: 'MFA_ID' }) },
+        { status: 200, body: authResponse },
+      ],
+    },
+    twoStep({
+      id: 'verification',
+      label: 'Verification',
+      note: 'Sends a link to confirm the address (its token in the URL the verification email template builds), then confirms it: the record becomes verified.',
+      request: { path: `${base}/request-verification`, body: { email: 'test@example.com' }, sdk: `${coll}.requestVerification('test@example.com')` },
+      confirm: { path: `${base}/confirm-verification`, body: { token: 'VERIFICATION_TOKEN' }, sdk: `${coll}.confirmVerification('VERIFICATION_TOKEN')` },
+      params: [
+        { name: 'email', type: 'String', description: 'Request: the address to verify (the answer is 204 whether or not a record has it).' },
+        { name: 'token', type: 'String', description: 'Confirm: the token from the email.' },
+      ],
+    }),
+    twoStep({
+      id: 'password-reset',
+      label: 'Password reset',
+      note: 'Sends a reset link by email, then sets the new password with its token; every token issued before it stops working.',
+      request: { path: `${base}/request-password-reset`, body: { email: 'test@example.com' }, sdk: `${coll}.requestPasswordReset('test@example.com')` },
+      confirm: {
+        path: `${base}/confirm-password-reset`,
+        body: { token: 'RESET_TOKEN', password: 'New-Password-1', passwordConfirm: 'New-Password-1' },
+        sdk: `${coll}.confirmPasswordReset('RESET_TOKEN', 'New-Password-1', 'New-Password-1')`,
+      },
+      params: [
+        { name: 'email', type: 'String', description: 'Request: the account\'s address (204 whether or not a record has it).' },
+        { name: 'token', type: 'String', description: 'Confirm: the token from the email.' },
+        { name: 'password', type: 'String', description: 'Confirm: the new password.' },
+        { name: 'passwordConfirm', type: 'String', description: 'Confirm: the same again.' },
+      ],
+    }),
+    twoStep({
+      id: 'email-change',
+      label: 'Email change',
+      note: 'A signed-in user asks to change their address: a link goes to the new one, and confirming it (with the current password) changes it.',
+      request: { path: `${base}/request-email-change`, body: { newEmail: 'new@example.com' }, sdk: `${coll}.requestEmailChange('new@example.com')`, signedIn: true },
+      confirm: { path: `${base}/confirm-email-change`, body: { token: 'EMAIL_CHANGE_TOKEN', password: 'Secret-Password-1' }, sdk: `${coll}.confirmEmailChange('EMAIL_CHANGE_TOKEN', 'Secret-Password-1')` },
+      params: [
+        { name: 'newEmail', type: 'String', description: 'Request (signed in): the new address.' },
+        { name: 'token', type: 'String', description: 'Confirm: the token from the email sent to the new address.' },
+        { name: 'password', type: 'String', description: 'Confirm: the account\'s current password.' },
+      ],
+    }),
   ];
+
+  /** An email round trip: a request (204, an email sent) and a confirmation with the email's token (204). */
+  function twoStep(a: {
+    id: string;
+    label: string;
+    note: string;
+    request: { path: string; body: unknown; sdk: string; signedIn?: boolean };
+    confirm: { path: string; body: unknown; sdk: string };
+    params: ParamDoc[];
+  }): ApiAction {
+    const signedIn = a.request.signedIn ? " \\\n  -H 'Authorization: AUTH_TOKEN'" : '';
+    return {
+      id: a.id,
+      label: a.label,
+      method: 'POST',
+      path: a.request.path,
+      rules: [],
+      params: { title: 'Body', rows: a.params },
+      note: a.note,
+      sdk: `${head}\n// 1. Send the email${a.request.signedIn ? ' (signed in: the SDK sends the token)' : ''}.\nawait ${a.request.sdk};\n\n// 2. With the token from the email's link.\nawait ${a.confirm.sdk};\n`,
+      curl: `${post(a.request.path, a.request.body)}${signedIn}\n\n${post(a.confirm.path, a.confirm.body)}`,
+      responses: [
+        { status: 204, body: '' },
+        { status: 400, body: json({ ...ERROR_400, message: 'An error occurred while validating the submitted data.', data: { token: { code: 'validation_invalid_token', message: 'Invalid or expired token.' } } }) },
+      ],
+    };
+  }
 }

@@ -18,6 +18,12 @@ import { SqliteReadPool } from '../../src/db/sqlite/sqlite-read-pool.js';
  * (0.6 s) an abandoned worker could finish inside the third read's window and the maxAbandoned
  * test saw a replacement serve it.
  */
+/**
+ * How long an abandoned SLOW statement may take to end: it is waited for, not timed. Two of them
+ * at once on a 2-core machine that was slow that day took over 10 s (CI rehearsal, 2026-12-05).
+ */
+const SLOW_ENDS_WITHIN = 60_000;
+const SLOW_TEST_TIMEOUT = 90_000;
 const SLOW = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 15000000) SELECT count(*) AS n FROM c';
 
 let dir: string;
@@ -100,8 +106,9 @@ describe('SqliteReadPool', () => {
     expect(p.abandonedWorkers).toBe(1);
     // The replacement serves while the abandoned worker still runs its statement.
     expect(await p.read('SELECT count(*) AS n FROM t', [])).toEqual([{ n: 2 }]);
-    await until(() => p.abandonedWorkers === 0);
-  });
+    // The abandoned statement runs to its end (seconds on a slow or busy machine).
+    await until(() => p.abandonedWorkers === 0, SLOW_ENDS_WITHIN);
+  }, SLOW_TEST_TIMEOUT);
 
   it('beyond maxAbandoned no replacement starts: reads fail at their deadline until an abandoned worker exits', async () => {
     const p = pool({ size: 1, timeoutMs: 200, maxAbandoned: 1 });
@@ -113,9 +120,9 @@ describe('SqliteReadPool', () => {
     const started = Date.now();
     await expect(p.read('SELECT 1 AS one', [])).rejects.toBeInstanceOf(QueryTimeoutError);
     expect(Date.now() - started).toBeLessThan(1000);
-    await until(() => p.abandonedWorkers < 2);
+    await until(() => p.abandonedWorkers < 2, SLOW_ENDS_WITHIN);
     expect(await p.read('SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
-  });
+  }, SLOW_TEST_TIMEOUT);
 
   it('close() fails running and queued reads and stops the workers', async () => {
     const p = pool({ size: 1 });

@@ -8,11 +8,11 @@ import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.js';
 import { LogTable, LOG_COLUMNS } from '../../core/logs/log-table.js';
 import { LOGS_RAW_TABLE, LOGS_TABLE, type LogStore } from '../../core/logs/log-store.js';
-import { LogExpansion } from '../../core/logs/log-expansion.js';
 import type { LogBatch } from '../../core/logs/log-batch.js';
 import type { Database, Logger } from '../../core/ports.js';
 import { quoteIdent } from '../column-kinds.js';
 import { postgresColumnSql, ROWID_COLUMN } from './postgres-schema.js';
+import { DeferredLogWriter } from '../deferred-log-writer.js';
 import { LogWorkerClient } from '../log-worker-client.js';
 import { workerEntry } from '../worker-entry.js';
 
@@ -20,24 +20,19 @@ class PostgresLogStore extends LogTable implements LogStore {
   constructor(
     db: Database,
     clock: Clock,
-    /** The worker that writes the batches (postgres-log-worker.ts), on a connection of its own. */
-    private readonly writer: LogWorkerClient,
-    /** When it expands them: any node expands any node's raw batches. */
-    private readonly expansion: LogExpansion,
+    /** Writes the batches through a worker (postgres-log-worker.ts) on a connection of its own; any node expands any node's raw batches. */
+    private readonly writer: DeferredLogWriter,
   ) {
-    super(db, clock, () => expansion.settle());
+    super(db, clock, () => writer.settle());
   }
 
   async insertBatch(batch: LogBatch): Promise<Uint8Array | void> {
     if (batch.count === 0) return;
-    const written = this.writer.store(batch);
-    this.expansion.added(batch.count);
-    return written;
+    return this.writer.store(batch);
   }
 
   async close(): Promise<void> {
     // The data database is closed by its owner; the writer's connection is the store's own.
-    await this.expansion.close();
     await this.writer.close();
   }
 }
@@ -64,6 +59,6 @@ export async function openPostgresLogStore(db: Database, url: string, clock: Clo
     const [left] = await tx.rows<{ n: string | null }>(sql.raw(`SELECT SUM("entries") AS n FROM ${raw}`));
     rawEntries = Number(left?.n ?? 0);
   });
-  const writer = new LogWorkerClient(() => workerEntry(import.meta.url, 'postgres-log-worker', ['pg', 'pg-copy-streams']), { url });
-  return new PostgresLogStore(db, clock, writer, new LogExpansion((limit) => writer.expand(limit), logger, rawEntries));
+  const client = new LogWorkerClient(() => workerEntry(import.meta.url, 'postgres-log-worker', ['pg', 'pg-copy-streams']), { url });
+  return new PostgresLogStore(db, clock, new DeferredLogWriter(client, logger, rawEntries));
 }

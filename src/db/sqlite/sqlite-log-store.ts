@@ -10,10 +10,10 @@ import { sql } from 'kysely';
 import { LogTable, LOG_COLUMNS, toLogEntry } from '../../core/logs/log-table.js';
 import { formatDate } from '../../core/time.js';
 import { LOGS_RAW_TABLE, LOGS_TABLE, type LogEntry, type LogStore } from '../../core/logs/log-store.js';
-import { LogExpansion } from '../../core/logs/log-expansion.js';
 import { unpackLogBatch, type LogBatch } from '../../core/logs/log-batch.js';
 import type { Database, Logger } from '../../core/ports.js';
 import { parseIndex } from '../../core/collections/index-definition.js';
+import { DeferredLogWriter } from '../deferred-log-writer.js';
 import { LogWorkerClient } from '../log-worker-client.js';
 import { workerEntry } from '../worker-entry.js';
 
@@ -42,19 +42,15 @@ class SqliteLogStore extends LogTable implements LogStore {
   constructor(
     db: Database,
     clock: Clock,
-    /** The worker that writes the batches (sqlite-log-worker.ts) and when it expands them; null in memory, where only this connection sees the data. */
-    private readonly worker: { client: LogWorkerClient; expansion: LogExpansion } | null,
+    /** Writes the batches through a worker (sqlite-log-worker.ts); null in memory, where only this connection sees the data. */
+    private readonly writer: DeferredLogWriter | null,
   ) {
-    super(db, clock, worker ? () => worker.expansion.settle() : undefined);
+    super(db, clock, writer ? () => writer.settle() : undefined);
   }
 
   async insertBatch(batch: LogBatch): Promise<Uint8Array | void> {
     if (batch.count === 0) return;
-    if (this.worker) {
-      const written = this.worker.client.store(batch);
-      this.worker.expansion.added(batch.count);
-      return written;
-    }
+    if (this.writer) return this.writer.store(batch);
     const entries = unpackLogBatch(batch);
     await this.db.transaction(async (tx) => {
       for (const e of entries) await tx.query(INSERT_ONE, [e.id, e.level, e.message, e.data, e.created]);
@@ -77,8 +73,7 @@ class SqliteLogStore extends LogTable implements LogStore {
   }
 
   async close(): Promise<void> {
-    await this.worker?.expansion.close();
-    await this.worker?.client.close();
+    await this.writer?.close();
     await this.db.close();
   }
 }
@@ -110,5 +105,5 @@ export async function openSqliteLogStore(aux: Database, file: string, clock: Clo
   }
   if (file === ':memory:') return new SqliteLogStore(aux, clock, null);
   const client = new LogWorkerClient(() => workerEntry(import.meta.url, 'sqlite-log-worker', ['better-sqlite3']), { file });
-  return new SqliteLogStore(aux, clock, { client, expansion: new LogExpansion((limit) => client.expand(limit), logger, raw) });
+  return new SqliteLogStore(aux, clock, new DeferredLogWriter(client, logger, raw));
 }

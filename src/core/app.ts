@@ -35,6 +35,7 @@ import { ClusterBridge } from './realtime/cluster-bridge.js';
 import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
+import { advanceDataVersions, CountCache } from './records/count-cache.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
@@ -161,6 +162,8 @@ export interface App {
   readonly backups: BackupService;
   /** Spans, when tracing is on (README "Tracing"); null when off. */
   readonly tracing: Tracing | null;
+  /** Stored list totals (README "Large collections"). */
+  readonly counts: CountCache;
   close(): Promise<void>;
 }
 
@@ -181,7 +184,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const files = fileStorage.storage;
   const recordFiles = new RecordFiles(files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
-  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller) };
+  const counts = new CountCache(registry);
+  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {
     throw new Error('hooks are not ready yet');
@@ -254,6 +258,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
       // disconnected: their subscriptions and auth were checked against the old data.
       const before = registry.all().map((c) => c.id);
       await collections.bootstrap();
+      await advanceDataVersions(db);
       const ids = [...new Set([...before, ...registry.all().map((c) => c.id)])];
       await events.emit('collectionsChanged', { ids });
       await settings.reload();
@@ -313,6 +318,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     logs,
     backups,
     tracing: deps.tracing ?? null,
+    counts,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     metrics,
     readiness: () => readiness.check(),

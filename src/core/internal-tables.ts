@@ -30,6 +30,13 @@ export const WEBHOOK_EVENTS_TABLE = '_webhookEvents';
 /** Stored answers of requests sent with an `Idempotency-Key` (core/idempotency/idempotency-store.ts). */
 export const IDEMPOTENCY_TABLE = '_idempotencyKeys';
 
+/**
+ * One row per collection table: a version bumped by a trigger on every row written to it, in
+ * the writing transaction (SchemaManager.ensureChangeCounter). The count cache
+ * (core/records/count-cache.ts) trusts a stored count only at the versions it was taken at.
+ */
+export const DATA_VERSIONS_TABLE = '_dataVersions';
+
 const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({ name, kind: 'text', nullable: false, default: '', ...extra });
 
 interface InternalTable {
@@ -41,6 +48,11 @@ interface InternalTable {
 }
 
 const TABLES: InternalTable[] = [
+  {
+    name: DATA_VERSIONS_TABLE,
+    columns: [text('id', { primaryKey: true }), { name: 'v', kind: 'number', nullable: false, default: 0 }],
+    indexes: [],
+  },
   {
     name: TOTP_TABLE,
     columns: [

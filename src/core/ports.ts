@@ -59,6 +59,14 @@ export interface SchemaManager {
   dropView(name: string): Promise<void>;
   /** Describes the result columns of a SELECT without running it for its rows. */
   describeQuery(select: string): Promise<QueryColumn[]>;
+  /**
+   * Makes every row written to `table` (insert, update, delete; PostgreSQL also TRUNCATE) bump
+   * the `_dataVersions` row `key`, in the writing transaction, whichever path wrote it (records
+   * API, hooks' raw SQL, the SQL console): what the count cache (core/records/count-cache.ts)
+   * checks its entries against. PostgreSQL bumps at commit (a deferred trigger), so concurrent
+   * writers hold the version row only while they commit. Idempotent and cheap when in place.
+   */
+  ensureChangeCounter(table: string, key: string): Promise<void>;
 }
 
 /** What a failed write was, in engine-neutral terms. */

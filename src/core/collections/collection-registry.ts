@@ -12,6 +12,13 @@ export class CollectionRegistry implements SchemaView {
   private models: CollectionModel[] = [];
   private byId = new Map<string, CollectionModel>();
   private byName = new Map<string, CollectionModel>();
+  private rebuilt = 0;
+
+  /** Changes with every rebuild of the catalogue: what caches of compiled SQL key on. */
+  get generation(): number {
+    return this.rebuilt;
+  }
+
   find(idOrName: string): CollectionModel | undefined {
     return this.byId.get(idOrName) ?? this.byName.get(idOrName.toLowerCase());
   }
@@ -26,6 +33,7 @@ export class CollectionRegistry implements SchemaView {
     this.models = models;
     this.byId = new Map(models.map((m) => [m.id, m]));
     this.byName = new Map(models.map((m) => [m.name.toLowerCase(), m]));
+    this.rebuilt++;
   }
 
   async reload(db: Database): Promise<void> {

@@ -11,11 +11,11 @@ import type { Clock, Database, Logger } from '../ports.js';
 import { nowText } from '../clock.js';
 import { isPlainObject } from './fields/coerce.js';
 import type { CollectionRegistry } from './collection-registry.js';
-import { deleteCollectionRow, ensureSystemTables, insertCollection, updateCollection } from './collection-store.js';
+import { deleteCollectionRow, ensureSystemTables, insertCollection, loadCollections, updateCollection } from './collection-store.js';
 import { prepareCollection } from './collection-validator.js';
 import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
 import { authSystemIndexes, scaffoldCollection, systemCollections } from './scaffolds.js';
-import { createViews, dropViews, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
+import { createViews, dropViews, ensureChangeCounters, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
 import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from '../model/collection-types.js';
 import { randomString } from '../ids.js';
@@ -64,7 +64,10 @@ export class CollectionService {
       await tx.lockSchema();
       const created = await ensureSystemTables(tx);
       await ensureInternalTables(tx);
-      if (!created) return;
+      if (!created) {
+        await ensureChangeCounters(tx, await loadCollections(tx));
+        return;
+      }
       for (const c of systemCollections(nowText(this.deps.clock))) {
         await syncCollectionTable(tx, null, c);
         await insertCollection(tx, c);

@@ -57,6 +57,7 @@ async function createTable(db: Database, c: Collection): Promise<void> {
   columns.sort((a, b) => Number(Boolean(b.primaryKey)) - Number(Boolean(a.primaryKey)));
   await db.schema.createTable(c.name, columns);
   await createIndexes(db, c);
+  await db.schema.ensureChangeCounter(c.name, c.id);
 }
 
 async function updateTable(db: Database, prev: Collection, next: Collection): Promise<void> {
@@ -86,6 +87,15 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
   for (const { field, temp } of moved) await db.schema.renameColumn(table, temp, field.name);
   for (const f of added) await db.schema.addColumn(table, columnOf(f));
   await createIndexes(db, next);
+  await db.schema.ensureChangeCounter(table, next.id);
+}
+
+/**
+ * The change counters of every collection table (see SchemaManager.ensureChangeCounter): at
+ * start-up, for tables made by a version without them. Cheap when they are in place.
+ */
+export async function ensureChangeCounters(db: Database, collections: readonly Collection[]): Promise<void> {
+  for (const c of collections) if (c.type !== 'view') await db.schema.ensureChangeCounter(c.name, c.id);
 }
 
 /** The table change for one collection; views are handled by {@link rebuildViews}. */

@@ -15,6 +15,7 @@ import { canWalkInto, type Caller } from './caller.js';
 import { clientBudget } from './client-budget.js';
 import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
+import type { CountCache } from './count-cache.js';
 
 export const ROOT = '__r';
 
@@ -28,6 +29,8 @@ export interface QueryContext {
   clock: Clock;
   /** Adds computed fields to records presented to a client (the onRecordEnrich hooks), when any. */
   enrich?: RecordEnricher;
+  /** Stored list totals (count-cache.ts); without it every list with a total counts. */
+  counts?: CountCache;
 }
 
 /** Changes records (and the records they expand) as exported for `caller`, in place. */

@@ -12,6 +12,7 @@ import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext 
 import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { compiledTemplate } from '../compiled-query.js';
+import type { Sql } from '../rules/filter-dialect.js';
 
 export interface ListResult<T> {
   page: number;
@@ -66,10 +67,22 @@ export class RecordReader {
     const joins = sort.joins.length > 0 ? sql.join(sort.joins, sql` `) : sql``;
     const offset = (params.page - 1) * params.perPage;
     const db = this.ctx.db;
-    const [rows, total] = await Promise.all([
-      db.rows<Record<string, unknown>>(sql`SELECT ${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset}`),
-      params.skipTotal ? Promise.resolve(-1) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
-    ]);
+    const rowsQuery = (extra: Sql | null) =>
+      db.rows<Record<string, unknown>>(sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset}`);
+    const counts = this.ctx.counts;
+    const plan = params.skipTotal || !counts ? null : counts.plan(db, collection, where);
+    let rows: Record<string, unknown>[];
+    let total: number;
+    if (plan && counts!.hasCandidate(plan)) {
+      // A stored count may answer: read the versions it depends on with the rows (one snapshot).
+      rows = await rowsQuery(counts!.versionColumns(plan));
+      total = await counts!.resolve(plan, counts!.takeVersions(plan, rows));
+    } else {
+      [rows, total] = await Promise.all([
+        rowsQuery(null),
+        params.skipTotal ? Promise.resolve(-1) : plan ? counts!.count(plan) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
+      ]);
+    }
     const records = rows.map((r) => codec.decode(r));
     if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && checked.filter !== null) {
       await this.throttle.onEmptyResult(collection.id);

@@ -4,7 +4,8 @@ import type { IndexDefinition } from '../../core/collections/index-definition.js
 import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
 import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import { randomString } from '../../core/ids.js';
-import { defaultLiteral, quoteIdent } from '../column-kinds.js';
+import { defaultLiteral, quoteIdent, quoteString } from '../column-kinds.js';
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
 import { EXTENDED_PROTOCOL } from './extended-protocol.js';
@@ -38,6 +39,18 @@ function kindOfType(type: string): ColumnKind | undefined {
   return undefined;
 }
 
+/**
+ * Bumps the `_dataVersions` row named by the trigger's argument (see ensureChangeCounter), and
+ * counts the bumps of the transaction in a transaction-local setting (`basalt.dv_<md5 of the key>`: always a valid name), so a
+ * writer can tell whether every row it changed was one it accounted for.
+ */
+const CHANGE_COUNTER_FUNCTION = `CREATE OR REPLACE FUNCTION basalt_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ${quoteIdent(DATA_VERSIONS_TABLE)} SET "v" = "v" + 1 WHERE "id" = TG_ARGV[0];
+  PERFORM set_config('basalt.dv_' || md5(TG_ARGV[0]), (COALESCE(NULLIF(current_setting('basalt.dv_' || md5(TG_ARGV[0]), true), ''), '0')::bigint + 1)::text, true);
+  RETURN NULL;
+END $$`;
+
 export class PostgresSchemaManager extends AnsiSchemaManager {
   protected columnSql(column: ColumnDefinition): string {
     return postgresColumnSql(column);
@@ -58,6 +71,24 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
   createTable(table: string, columns: ColumnDefinition[]): Promise<void> {
     const defs = [...columns.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`];
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);
+  }
+
+  async ensureChangeCounter(table: string, key: string): Promise<void> {
+    const rowTrigger = `__dv_${key}`;
+    const truncateTrigger = `__dvt_${key}`;
+    const present = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_trigger WHERE tgrelid = to_regclass(${quoteIdent(table)}) AND tgname IN (${rowTrigger}, ${truncateTrigger})`.execute(this.db);
+    if (Number(present.rows[0]?.n) === 2) return;
+    const literal = quoteString(key);
+    await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);
+    await this.exec(CHANGE_COUNTER_FUNCTION);
+    await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(rowTrigger)} ON ${quoteIdent(table)}`);
+    await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(truncateTrigger)} ON ${quoteIdent(table)}`);
+    // Deferred to the commit: the version row is then locked only while the writer commits, so
+    // writers of one collection do not queue behind each other's whole transactions.
+    await this.exec(
+      `CREATE CONSTRAINT TRIGGER ${quoteIdent(rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${quoteIdent(table)} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION basalt_bump_data_version(${literal})`,
+    );
+    await this.exec(`CREATE TRIGGER ${quoteIdent(truncateTrigger)} AFTER TRUNCATE ON ${quoteIdent(table)} FOR EACH STATEMENT EXECUTE FUNCTION basalt_bump_data_version(${literal})`);
   }
 
 

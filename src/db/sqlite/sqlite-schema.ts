@@ -3,7 +3,8 @@ import type { IndexDefinition } from '../../core/collections/index-definition.js
 import type { ColumnDefinition, QueryColumn } from '../../core/ports.js';
 import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import type { ColumnKind } from '../../core/collections/fields/field-type.js';
-import { defaultLiteral, quoteIdent } from '../column-kinds.js';
+import { defaultLiteral, quoteIdent, quoteString } from '../column-kinds.js';
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { sqliteCreateIndexSql, sqliteDropIndexSql } from './index-sql.js';
 
@@ -62,6 +63,17 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
   createTable(table: string, columns: ColumnDefinition[], options: { rowidKeyed?: boolean } = {}): Promise<void> {
     const defs = options.rowidKeyed ? columns.map((c) => ({ ...c, primaryKey: false })) : columns;
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.map(sqliteColumnSql).join(', ')})`);
+  }
+
+  async ensureChangeCounter(table: string, key: string): Promise<void> {
+    const literal = quoteString(key);
+    await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);
+    // Named by the key (a collection id), not the table: a renamed table keeps its triggers, and
+    // a rebuilt one gets them back. SQLite has no statement triggers; one bump per row.
+    const bump = `UPDATE ${quoteIdent(DATA_VERSIONS_TABLE)} SET "v" = "v" + 1 WHERE "id" = ${literal}`;
+    for (const [suffix, event] of [['i', 'INSERT'], ['u', 'UPDATE'], ['d', 'DELETE']] as const) {
+      await this.exec(`CREATE TRIGGER IF NOT EXISTS ${quoteIdent(`__dv_${key}_${suffix}`)} AFTER ${event} ON ${quoteIdent(table)} BEGIN ${bump}; END`);
+    }
   }
 
 

@@ -1,0 +1,196 @@
+/**
+ * Exact `totalItems` without a scan per list request (README "Large collections").
+ *
+ * A count is stored with the versions of every collection its predicate reads (the rows of
+ * `_dataVersions`, bumped by a trigger on each row written, in the writer's transaction: see
+ * SchemaManager.ensureChangeCounter). The versions are read in the same statement as the count,
+ * so they name exactly the data it counted. A later list reads the current versions in the same
+ * statement as its rows, and the stored count is served only when they are equal: a write
+ * committed by any path — this node, another node, a hook's raw SQL, the SQL console — changes a
+ * version, and the count is taken again. Nothing is served from a guess or a timer.
+ *
+ * The key is the compiled predicate (list rule + filter, with the caller's parameters), so two
+ * callers share an entry exactly when they would run the same count.
+ */
+import { sql } from 'kysely';
+import type { CollectionModel, SchemaView } from '../model/collection-model.js';
+import { DATA_VERSIONS_TABLE } from '../internal-tables.js';
+import type { Database } from '../ports.js';
+import type { Sql } from '../rules/filter-dialect.js';
+import { ROOT } from './record-query.js';
+
+/** The catalogue the cache reads, with a number that changes whenever it is rebuilt. */
+export interface VersionedSchema extends SchemaView {
+  readonly generation: number;
+}
+
+export interface CountCacheOptions {
+  /** Stored counts, least recently used dropped first. @default 4096 */
+  maxEntries?: number;
+}
+
+/** One count a list needs: what it counts, and what its answer depends on. */
+export interface CountPlan {
+  readonly key: string;
+  readonly db: Database;
+  readonly collection: CollectionModel;
+  readonly where: Sql;
+  /** Ids of the collections the predicate reads, the listed one first. */
+  readonly reads: readonly string[];
+}
+
+interface Entry {
+  count: number;
+  versions: number[];
+  /** Consecutive lookups that found the entry out of date. */
+  misses: number;
+  /** Lookups left that skip the entry (it went out of date too often: see hasFreshCandidate). */
+  skip: number;
+}
+
+const VERSION_COLUMN = '__dv';
+/** Misses in a row after which a key is counted alongside its rows for a while, as without a cache. */
+const MISSES_BEFORE_SKIP = 3;
+const SKIPPED_LOOKUPS = 16;
+
+export class CountCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private generation = -1;
+  private tables = new Map<string, CollectionModel>();
+
+  constructor(
+    private readonly schema: VersionedSchema,
+    options: CountCacheOptions = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 4096;
+  }
+
+  /** Lists answered from a stored count, and counts taken (tests, metrics). */
+  readonly stats = { hits: 0, counted: 0 };
+
+  /** Stored counts right now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The count of `collection`'s rows matching `where` on `db`, as a plan; null when it cannot be
+   * cached: inside a transaction (its uncommitted writes would be counted under versions that may
+   * never commit), or when the predicate reads a view (no version covers what a view reads).
+   */
+  plan(db: Database, collection: CollectionModel, where: Sql): CountPlan | null {
+    if (db.inTransaction || collection.isView) return null;
+    this.syncGeneration();
+    const compiled = where.compile(db.kysely);
+    const reads = [collection.id];
+    for (const match of compiled.sql.matchAll(/"((?:[^"]|"")+)"/g)) {
+      const model = this.tables.get(match[1].replaceAll('""', '"'));
+      if (!model || reads.includes(model.id)) continue;
+      if (model.isView) return null;
+      reads.push(model.id);
+    }
+    const key = `${collection.id}\u0000${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
+    return { key, db, collection, where, reads };
+  }
+
+  /** Whether a stored count may answer `plan` (then the rows are read with versionColumns()). */
+  hasCandidate(plan: CountPlan): boolean {
+    const entry = this.entries.get(plan.key);
+    if (!entry) return false;
+    if (entry.skip > 0) {
+      entry.skip--;
+      return false;
+    }
+    return true;
+  }
+
+  /** The current versions of what `plan` reads, as columns to add to a SELECT over its rows. */
+  versionColumns(plan: CountPlan): Sql {
+    return sql.join(plan.reads.map((id, i) => sql`(SELECT ${sql.ref('v')} FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE ${sql.ref('id')} = ${id}) AS ${sql.id(VERSION_COLUMN + i)}`));
+  }
+
+  /** The versions read with the rows (versionColumns), removed from them; null when there are no rows. */
+  takeVersions(plan: CountPlan, rows: Record<string, unknown>[]): number[] | null {
+    if (rows.length === 0) return null;
+    const versions = plan.reads.map((_, i) => Number(rows[0][VERSION_COLUMN + i]));
+    for (const row of rows) for (let i = 0; i < plan.reads.length; i++) delete row[VERSION_COLUMN + i];
+    return versions;
+  }
+
+  /**
+   * The count for `plan` at `versions` (read with the rows; null: read them now): the stored one
+   * when they match, else counted again.
+   */
+  async resolve(plan: CountPlan, versions: number[] | null): Promise<number> {
+    const entry = this.entries.get(plan.key);
+    if (entry) {
+      const current = versions ?? (await this.readVersions(plan));
+      if (sameVersions(entry.versions, current)) {
+        entry.misses = 0;
+        this.stats.hits++;
+        this.entries.delete(plan.key);
+        this.entries.set(plan.key, entry);
+        return entry.count;
+      }
+      // Out of date again and again (a collection written as fast as it is read): stop making
+      // the list wait for the rows before counting; count alongside them for a while.
+      if (++entry.misses >= MISSES_BEFORE_SKIP) {
+        entry.misses = 0;
+        entry.skip = SKIPPED_LOOKUPS;
+      }
+    }
+    return this.count(plan);
+  }
+
+  /** Counts `plan` now, with the versions in the same statement, and stores the answer. */
+  async count(plan: CountPlan): Promise<number> {
+    const generation = this.schema.generation;
+    this.stats.counted++;
+    const rows = await plan.db.rows<Record<string, unknown>>(
+      sql`SELECT ${this.versionColumns(plan)}, COUNT(*) AS ${sql.id('n')} FROM ${sql.id(plan.collection.table)} AS ${sql.id(ROOT)} WHERE ${plan.where}`,
+    );
+    const count = Number(rows[0]?.n ?? 0);
+    const versions = plan.reads.map((_, i) => rows[0]?.[VERSION_COLUMN + i]);
+    // A version that is not there yet (a table made before its counter) cannot vouch for anything.
+    if (generation === this.schema.generation && versions.every((v) => v !== null && v !== undefined)) this.store(plan.key, count, versions.map(Number));
+    return count;
+  }
+
+  /** Forgets every stored count (a restore replaced the data under the same versions). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private store(key: string, count: number, versions: number[]): void {
+    const previous = this.entries.get(key);
+    this.entries.delete(key);
+    this.entries.set(key, { count, versions, misses: previous?.misses ?? 0, skip: previous?.skip ?? 0 });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  private async readVersions(plan: CountPlan): Promise<number[]> {
+    const rows = await plan.db.rows<Record<string, unknown>>(sql`SELECT ${this.versionColumns(plan)}`);
+    return plan.reads.map((_, i) => Number(rows[0]?.[VERSION_COLUMN + i]));
+  }
+
+  /** A rebuilt catalogue may name tables differently: stored counts and the table map start over. */
+  private syncGeneration(): void {
+    if (this.generation === this.schema.generation) return;
+    this.generation = this.schema.generation;
+    this.entries.clear();
+    this.tables = new Map(this.schema.all().map((m) => [m.table, m]));
+  }
+}
+
+/**
+ * After a restore: the restored versions are older than ones other nodes may have stored counts
+ * at, for different data. Moving every version far past them makes those counts unreachable.
+ */
+export async function advanceDataVersions(db: Database): Promise<void> {
+  await sql`UPDATE ${sql.id(DATA_VERSIONS_TABLE)} SET ${sql.id('v')} = ${sql.ref('v')} + ${2 ** 40}`.execute(db.kysely);
+}
+
+function sameVersions(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i] && !Number.isNaN(v));
+}

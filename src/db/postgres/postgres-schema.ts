@@ -40,16 +40,51 @@ function kindOfType(type: string): ColumnKind | undefined {
 }
 
 /**
- * Bumps the `_dataVersions` row named by the trigger's argument (see ensureChangeCounter), and
- * counts the bumps of the transaction in a transaction-local setting (`basalt.dv_<md5 of the key>`: always a valid name), so a
- * writer can tell whether every row it changed was one it accounted for.
+ * The change counters (see ensureChangeCounter), in three functions:
+ * - `basalt_note_data_change(key)`, an immediate row trigger: counts the transaction's rows per
+ *   key in transaction-local settings (no lock taken);
+ * - `basalt_commit_data_versions()`, a deferred row trigger that runs at the commit: adds what
+ *   was counted to each key's `_dataVersions` row, the keys in sorted order, so two transactions
+ *   writing the same collections in different orders cannot deadlock on their version rows, and
+ *   each holds them only while it commits;
+ * - `basalt_bump_data_version(key)`, for TRUNCATE (no row events), at once.
+ * Setting names carry the key's md5: always a valid name. A rolled-back savepoint takes its
+ * settings back with its rows.
  */
-const CHANGE_COUNTER_FUNCTION = `CREATE OR REPLACE FUNCTION basalt_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+const CHANGE_COUNTER_FUNCTIONS = [
+  `CREATE OR REPLACE FUNCTION basalt_note_data_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  counter text := 'basalt.dv_' || md5(TG_ARGV[0]);
+  n bigint := COALESCE(NULLIF(current_setting(counter, true), ''), '0')::bigint;
+BEGIN
+  IF n = 0 THEN
+    PERFORM set_config('basalt.dv_keys', COALESCE(current_setting('basalt.dv_keys', true), '') || TG_ARGV[0] || chr(31), true);
+  END IF;
+  PERFORM set_config(counter, (n + 1)::text, true);
+  RETURN NULL;
+END $$`,
+  `CREATE OR REPLACE FUNCTION basalt_commit_data_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  key text;
+  counted bigint;
+  added bigint;
+BEGIN
+  FOR key IN SELECT DISTINCT k FROM unnest(string_to_array(COALESCE(current_setting('basalt.dv_keys', true), ''), chr(31))) AS k WHERE k <> '' ORDER BY 1 LOOP
+    counted := COALESCE(NULLIF(current_setting('basalt.dv_' || md5(key), true), ''), '0')::bigint;
+    added := COALESCE(NULLIF(current_setting('basalt.dva_' || md5(key), true), ''), '0')::bigint;
+    IF counted > added THEN
+      UPDATE ${quoteIdent(DATA_VERSIONS_TABLE)} SET "v" = "v" + (counted - added) WHERE "id" = key;
+      PERFORM set_config('basalt.dva_' || md5(key), counted::text, true);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$`,
+  `CREATE OR REPLACE FUNCTION basalt_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE ${quoteIdent(DATA_VERSIONS_TABLE)} SET "v" = "v" + 1 WHERE "id" = TG_ARGV[0];
-  PERFORM set_config('basalt.dv_' || md5(TG_ARGV[0]), (COALESCE(NULLIF(current_setting('basalt.dv_' || md5(TG_ARGV[0]), true), ''), '0')::bigint + 1)::text, true);
   RETURN NULL;
-END $$`;
+END $$`,
+];
 
 export class PostgresSchemaManager extends AnsiSchemaManager {
   protected columnSql(column: ColumnDefinition): string {
@@ -74,28 +109,18 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
   }
 
   async ensureChangeCounter(table: string, key: string): Promise<void> {
-    const rowTrigger = `__dv_${key}`;
-    const truncateTrigger = `__dvt_${key}`;
-    const present = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_trigger WHERE tgrelid = to_regclass(${quoteIdent(table)}) AND tgname IN (${rowTrigger}, ${truncateTrigger})`.execute(this.db);
-    if (Number(present.rows[0]?.n) === 2) return;
+    const triggers = { note: `__dv_${key}`, commit: `__dvc_${key}`, truncate: `__dvt_${key}` };
+    const present = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_trigger WHERE tgrelid = to_regclass(${quoteIdent(table)}) AND tgname IN (${triggers.note}, ${triggers.commit}, ${triggers.truncate})`.execute(this.db);
+    if (Number(present.rows[0]?.n) === 3) return;
     const literal = quoteString(key);
+    const on = quoteIdent(table);
     await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);
-    await this.exec(CHANGE_COUNTER_FUNCTION);
-    await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(rowTrigger)} ON ${quoteIdent(table)}`);
-    await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(truncateTrigger)} ON ${quoteIdent(table)}`);
-    // Deferred to the commit: the version row is then locked only while the writer commits, so
-    // writers of one collection do not queue behind each other's whole transactions.
-    await this.exec(
-      `CREATE CONSTRAINT TRIGGER ${quoteIdent(rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${quoteIdent(table)} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION basalt_bump_data_version(${literal})`,
-    );
-    await this.exec(`CREATE TRIGGER ${quoteIdent(truncateTrigger)} AFTER TRUNCATE ON ${quoteIdent(table)} FOR EACH STATEMENT EXECUTE FUNCTION basalt_bump_data_version(${literal})`);
+    for (const fn of CHANGE_COUNTER_FUNCTIONS) await this.exec(fn);
+    for (const name of Object.values(triggers)) await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${on}`);
+    await this.exec(`CREATE TRIGGER ${quoteIdent(triggers.note)} AFTER INSERT OR UPDATE OR DELETE ON ${on} FOR EACH ROW EXECUTE FUNCTION basalt_note_data_change(${literal})`);
+    await this.exec(`CREATE CONSTRAINT TRIGGER ${quoteIdent(triggers.commit)} AFTER INSERT OR UPDATE OR DELETE ON ${on} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION basalt_commit_data_versions()`);
+    await this.exec(`CREATE TRIGGER ${quoteIdent(triggers.truncate)} AFTER TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION basalt_bump_data_version(${literal})`);
   }
-
-
-
-
-
-
 
   createIndex(index: IndexDefinition): Promise<void> {
     return this.exec(postgresCreateIndexSql(index));

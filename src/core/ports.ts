@@ -54,6 +54,7 @@ export interface SchemaManager {
   renameColumn(table: string, from: string, to: string): Promise<void>;
   createIndex(index: IndexDefinition): Promise<void>;
   dropIndex(name: string): Promise<void>;
+  indexExists(name: string): Promise<boolean>;
   /** Creates a view from a superuser's SELECT; refuses anything that is not one read-only statement. */
   createView(name: string, select: string): Promise<void>;
   dropView(name: string): Promise<void>;

@@ -24,6 +24,7 @@ export abstract class AnsiSchemaManager implements SchemaManager {
   abstract createTable(table: string, columns: ColumnDefinition[], options?: { rowidKeyed?: boolean }): Promise<void>;
   abstract createIndex(index: IndexDefinition): Promise<void>;
   abstract dropIndex(name: string): Promise<void>;
+  abstract indexExists(name: string): Promise<boolean>;
   abstract createView(name: string, select: string): Promise<void>;
   abstract describeQuery(select: string): Promise<QueryColumn[]>;
   abstract ensureChangeCounter(table: string, key: string): Promise<void>;

@@ -15,7 +15,7 @@ import { deleteCollectionRow, ensureSystemTables, insertCollection, loadCollecti
 import { prepareCollection } from './collection-validator.js';
 import { detectRenames, hasRenames, renameInCollectionRules, renameInIndexes, renameInRule, type Renames } from './rename-references.js';
 import { authSystemIndexes, scaffoldCollection, systemCollections } from './scaffolds.js';
-import { createViews, dropViews, ensureChangeCounters, syncCollectionTable, ViewRebuildError } from './schema-sync.js';
+import { createViews, dropViews, syncCollectionTable, upgradeCollectionTables, ViewRebuildError } from './schema-sync.js';
 import { authFieldErrors } from './rule-check.js';
 import { SUPERUSERS_COLLECTION_ID, type Collection, type CollectionType } from '../model/collection-types.js';
 import { randomString } from '../ids.js';
@@ -65,7 +65,7 @@ export class CollectionService {
       const created = await ensureSystemTables(tx);
       await ensureInternalTables(tx);
       if (!created) {
-        await ensureChangeCounters(tx, await loadCollections(tx));
+        await upgradeCollectionTables(tx, await loadCollections(tx));
         return;
       }
       for (const c of systemCollections(nowText(this.deps.clock))) {

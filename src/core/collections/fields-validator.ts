@@ -24,7 +24,7 @@ function normalizeField(raw: Record<string, unknown>, previous: Field | undefine
   const type = raw.type as FieldTypeName;
   const ft = fieldTypeOf(type);
   const field: Record<string, unknown> = { ...ft.defaults };
-  for (const key of [...COMMON_KEYS, ...Object.keys(ft.defaults)]) {
+  for (const key of [...COMMON_KEYS, ...Object.keys(ft.defaults), ...(ft.optionalKeys ?? [])]) {
     if (raw[key] !== undefined) field[key] = raw[key];
   }
   field.type = type;

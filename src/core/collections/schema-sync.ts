@@ -8,6 +8,7 @@ import type { ColumnDefinition, Database } from '../ports.js';
 import { INVALID } from './fields/field-type.js';
 import { fieldTypeOf } from './fields/index.js';
 import { parseIndex } from './index-definition.js';
+import { dropStaleRelationIndexes, ensureRelationIndexes } from './relation-indexes.js';
 import type { Collection, Field } from '../model/collection-types.js';
 
 export function columnOf(field: Field): ColumnDefinition {
@@ -57,11 +58,14 @@ async function createTable(db: Database, c: Collection): Promise<void> {
   columns.sort((a, b) => Number(Boolean(b.primaryKey)) - Number(Boolean(a.primaryKey)));
   await db.schema.createTable(c.name, columns);
   await createIndexes(db, c);
+  await ensureRelationIndexes(db, [c]);
   await db.schema.ensureChangeCounter(c.name, c.id);
 }
 
 async function updateTable(db: Database, prev: Collection, next: Collection): Promise<void> {
   await dropIndexes(db, prev);
+  // Relation indexes stay unless their field goes (one over a large table is not rebuilt for a rule change).
+  await dropStaleRelationIndexes(db, prev, next);
   if (prev.name !== next.name) await db.schema.renameTable(prev.name, next.name);
   const table = next.name;
   const kept = next.fields.filter((f) => prev.fields.some((p) => p.id === f.id));
@@ -87,6 +91,7 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
   for (const { field, temp } of moved) await db.schema.renameColumn(table, temp, field.name);
   for (const f of added) await db.schema.addColumn(table, columnOf(f));
   await createIndexes(db, next);
+  await ensureRelationIndexes(db, [next]);
   await db.schema.ensureChangeCounter(table, next.id);
 }
 
@@ -96,6 +101,12 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
  */
 export async function ensureChangeCounters(db: Database, collections: readonly Collection[]): Promise<void> {
   for (const c of collections) if (c.type !== 'view') await db.schema.ensureChangeCounter(c.name, c.id);
+}
+
+/** What a database made by an earlier version lacks: change counters and relation indexes. */
+export async function upgradeCollectionTables(db: Database, collections: readonly Collection[]): Promise<void> {
+  await ensureChangeCounters(db, collections);
+  await ensureRelationIndexes(db, collections);
 }
 
 /** The table change for one collection; views are handled by {@link rebuildViews}. */

@@ -130,6 +130,11 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     return this.exec(postgresDropIndexSql(name));
   }
 
+  async indexExists(name: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ${name}`.execute(this.db);
+    return Number(r.rows[0]?.n) > 0;
+  }
+
   async createView(name: string, select: string): Promise<void> {
     // NB: the driver may send this over the simple query protocol, which runs several
     // statements: assertSingleSelect is what keeps `SELECT 1; DROP TABLE x` out.

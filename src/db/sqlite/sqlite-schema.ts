@@ -90,6 +90,11 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
     return this.exec(sqliteDropIndexSql(name));
   }
 
+  async indexExists(name: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = ${name}`.execute(this.db);
+    return Number(r.rows[0]?.n) > 0;
+  }
+
   async createView(name: string, select: string): Promise<void> {
     const query = assertSingleSelect(select);
     // load_extension() is disabled, so it could only make every read of the view fail.

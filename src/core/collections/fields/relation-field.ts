@@ -6,6 +6,8 @@ import { checkCount, checkMaxSelectOption, valuesOf, multiValueStorage } from '.
 export const relationField: FieldType = {
   type: 'relation',
   defaults: { required: false, collectionId: '', cascadeDelete: false, minSelect: 0, maxSelect: 1 },
+  // `indexed: false` opts out of the index Basalt keeps on the column (relation-indexes.ts).
+  optionalKeys: ['indexed'],
   checkOptions(field, issues, ctx) {
     const target = typeof field.collectionId === 'string' && field.collectionId !== '' ? ctx.findCollection(field.collectionId) : undefined;
     if (!target) {
@@ -23,6 +25,9 @@ export const relationField: FieldType = {
       issues.add('minSelect', fieldError('validation_invalid_value', 'Must be a non-negative integer.'));
     } else if (min > Math.max(optNumber(field.maxSelect) ?? 1, 1)) {
       issues.add('minSelect', fieldError('validation_min_greater_than_max', 'Must be no more than maxSelect.'));
+    }
+    if (field.indexed !== undefined && typeof field.indexed !== 'boolean') {
+      issues.add('indexed', fieldError('validation_invalid_value', 'Must be a boolean.'));
     }
     if (field.cascadeDelete !== undefined && typeof field.cascadeDelete !== 'boolean') {
       issues.add('cascadeDelete', fieldError('validation_invalid_value', 'Must be a boolean.'));

@@ -36,6 +36,7 @@ import { EventFanOut } from './realtime/event-fanout.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { advanceDataVersions, CountCache } from './records/count-cache.js';
+import { CountDeltas } from './records/count-deltas.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
@@ -202,7 +203,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     ensureJobs: () => workflows.ensureJobs(),
     webhook: (tx, endpointId, e) => webhooks.outbox.sendTransition(tx, endpointId, e.record, e.previous, e.transition),
   });
-  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger });
+  const writer = new RecordWriter({ hooks: () => hookRegistry, db, schema: registry, clock, events, logger, files: recordFiles, maxCascadeRecords: config.maxCascadeRecords, outbox: webhooks.outbox, workflows: workflowLedger, countDeltas: new CountDeltas(counts) });
   collections.setTruncate(async (tx, collection) => {
     const model = registry.find(collection.id);
     if (model) await writer.truncate(tx, model);

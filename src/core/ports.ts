@@ -128,6 +128,14 @@ export interface Database {
    */
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
   /**
+   * Inside a write transaction, just before it commits: the version of the change counter `key`
+   * (SchemaManager.ensureChangeCounter) committed before this transaction, and the one its rows
+   * take it to (`to - from` rows of that table written in it). Lets the count cache carry a
+   * stored count across the transaction (core/records/count-deltas.ts). Null when the engine
+   * cannot tell (an in-memory SQLite database). Optional.
+   */
+  versionSpan?(key: string): Promise<{ from: number; to: number } | null>;
+  /**
    * Periodic upkeep of the engine's query-planner statistics, run daily by the `__pbDBOptimize__`
    * cron (SQLite: `PRAGMA optimize`; PostgreSQL: `ANALYZE`, past the query deadline).
    * Optional: an engine without it is skipped.

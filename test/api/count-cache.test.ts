@@ -11,6 +11,8 @@ import { ENGINE, REDIS_URL } from '../harness/engines.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 import { startTwoNodes } from '../harness/two-nodes.js';
+import { transact } from '../../src/core/events/transaction.js';
+import { systemCaller } from '../../src/core/records/caller.js';
 
 let t: TestApp;
 let su = '';
@@ -91,6 +93,55 @@ describe('stored list totals', () => {
     expect((await send(t, 'PATCH', `${P}/${created.body.id}`, { auth: su, body: { n: 50 } })).status).toBe(200);
     expect(await expectExact(filter)).toBe(before + 1);
     expect((await send(t, 'DELETE', `${P}/${created.body.id}`, { auth: su })).status).toBe(204);
+    expect(await expectExact(filter)).toBe(before);
+  });
+
+  it('writes through the API carry a stored count forward: no count is taken again, and it stays exact', async () => {
+    const filter = `filter=${q('n >= 30 && n < 1000')}`;
+    const before = await expectExact(filter);
+    const stats = t.app.counts.stats;
+    const counted = stats.counted;
+    const carried = stats.carried;
+    const total = async () => {
+      const both = await listBoth(t, filter);
+      expect(both.total).toBe(both.plainTotal);
+      return both.total;
+    };
+    const inside = await send(t, 'POST', P, { auth: su, body: { title: 'in', n: 500, published: true } });
+    expect(await total()).toBe(before + 1);
+    const outside = await send(t, 'POST', P, { auth: su, body: { title: 'out', n: 5000, published: true } });
+    expect(await total()).toBe(before + 1);
+    expect((await send(t, 'PATCH', `${P}/${outside.body.id}`, { auth: su, body: { n: 31 } })).status).toBe(200);
+    expect(await total()).toBe(before + 2);
+    expect((await send(t, 'PATCH', `${P}/${inside.body.id}`, { auth: su, body: { title: 'still in' } })).status).toBe(200);
+    expect(await total()).toBe(before + 2);
+    expect((await send(t, 'DELETE', `${P}/${inside.body.id}`, { auth: su })).status).toBe(204);
+    expect((await send(t, 'DELETE', `${P}/${outside.body.id}`, { auth: su })).status).toBe(204);
+    expect(await total()).toBe(before);
+    // Only the plain queries (skipTotal) ran: the six totals were carried, none counted.
+    expect(stats.counted).toBe(counted);
+    expect(stats.carried).toBeGreaterThan(carried);
+  });
+
+  it('a transaction that also wrote the table outside the pipeline is counted again, never carried', async () => {
+    const filter = `filter=${q('n >= 30')}`;
+    const before = await expectExact(filter);
+    const counted = t.app.counts.stats.counted;
+    // A record created through the pipeline, and a row written with raw SQL (as a hook may), in one transaction.
+    const posts = t.app.registry.find('posts')!;
+    await transact(t.app.db, async (tx) => {
+      await t.app.records.writer.create(posts, { data: { title: 'piped', n: 40, published: true } }, systemCaller(), tx);
+      await tx.db.kysely.insertInto('posts').values({ id: 'rawrow000000001', title: 'raw', n: 77, published: t.engine === 'sqlite' ? 1 : true }).execute();
+    });
+    const both = await listBoth(t, filter);
+    expect(both.plainTotal).toBe(before + 2);
+    expect(both.total).toBe(before + 2);
+    expect(t.app.counts.stats.counted).toBe(counted + 1);
+    await t.app.db.transaction(async (tx) => {
+      await tx.kysely.deleteFrom('posts').where('id', '=', 'rawrow000000001').execute();
+    });
+    const piped = (await send(t, 'GET', `${P}?filter=${q("title = 'piped'")}`, { auth: su })).body.items[0].id;
+    expect((await send(t, 'DELETE', `${P}/${piped}`, { auth: su })).status).toBe(204);
     expect(await expectExact(filter)).toBe(before);
   });
 

@@ -71,6 +71,10 @@ class AbortableDatabase implements Database {
     return this.inner.classifyError(err);
   }
 
+  async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
+    return this.inner.versionSpan ? this.inner.versionSpan(key) : null;
+  }
+
   async rows<T>(query: Parameters<Database['rows']>[0]): Promise<T[]> {
     this.check();
     return this.inner.rows<T>(query);

@@ -39,6 +39,18 @@ export interface CountPlan {
   readonly reads: readonly string[];
 }
 
+/** A count whose predicate record writes evaluate, so it can be carried across them (count-deltas.ts). */
+export interface TrackedCount {
+  readonly key: string;
+  readonly where: Sql;
+}
+
+/** What one committed transaction moved the tracked counts of a collection by. */
+interface Carried {
+  to: number;
+  deltas: ReadonlyMap<string, number>;
+}
+
 interface Entry {
   count: number;
   versions: number[];
@@ -52,12 +64,21 @@ const VERSION_COLUMN = '__dv';
 /** Misses in a row after which a key is counted alongside its rows for a while, as without a cache. */
 const MISSES_BEFORE_SKIP = 3;
 const SKIPPED_LOOKUPS = 16;
+/**
+ * Counts tracked per collection, most recently used kept: each costs every record write of the
+ * collection a CASE in two primary-key reads.
+ */
+const MAX_TRACKED = 8;
+/** Carried transactions remembered per collection: enough for a count computed while they committed. */
+const MAX_CARRIED = 512;
 
 export class CountCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private generation = -1;
   private tables = new Map<string, CollectionModel>();
+  private readonly tracking = new Map<string, Map<string, TrackedCount>>();
+  private readonly carried = new Map<string, Map<number, Carried>>();
 
   constructor(
     private readonly schema: VersionedSchema,
@@ -67,7 +88,7 @@ export class CountCache {
   }
 
   /** Lists answered from a stored count, and counts taken (tests, metrics). */
-  readonly stats = { hits: 0, counted: 0 };
+  readonly stats = { hits: 0, counted: 0, carried: 0 };
 
   /** Stored counts right now. */
   get size(): number {
@@ -126,11 +147,12 @@ export class CountCache {
     const entry = this.entries.get(plan.key);
     if (entry) {
       const current = versions ?? (await this.readVersions(plan));
-      if (sameVersions(entry.versions, current)) {
+      if (sameVersions(entry.versions, current) || this.carryForward(plan, entry, current)) {
         entry.misses = 0;
         this.stats.hits++;
         this.entries.delete(plan.key);
         this.entries.set(plan.key, entry);
+        this.track(plan);
         return entry.count;
       }
       // Out of date again and again (a collection written as fast as it is read): stop making
@@ -147,6 +169,9 @@ export class CountCache {
   async count(plan: CountPlan): Promise<number> {
     const generation = this.schema.generation;
     this.stats.counted++;
+    // Tracked before counting: a write committing while the count runs carries its change, so
+    // the count can be brought forward to a version past the one it saw.
+    this.track(plan);
     const rows = await plan.db.rows<Record<string, unknown>>(
       sql`SELECT ${this.versionColumns(plan)}, COUNT(*) AS ${sql.id('n')} FROM ${sql.id(plan.collection.table)} AS ${sql.id(ROOT)} WHERE ${plan.where}`,
     );
@@ -160,6 +185,64 @@ export class CountCache {
   /** Forgets every stored count (a restore replaced the data under the same versions). */
   clear(): void {
     this.entries.clear();
+    this.tracking.clear();
+    this.carried.clear();
+  }
+
+  /** The counts record writes of `collectionId` should evaluate (count-deltas.ts). */
+  tracked(collectionId: string): readonly TrackedCount[] {
+    const byKey = this.tracking.get(collectionId);
+    return byKey ? [...byKey.values()] : [];
+  }
+
+  /**
+   * A committed transaction took `collectionId` from version `from` to `to`, moving the tracked
+   * counts by `deltas` (every row it wrote of the collection was evaluated).
+   */
+  carry(collectionId: string, from: number, to: number, deltas: ReadonlyMap<string, number>): void {
+    let log = this.carried.get(collectionId);
+    if (!log) {
+      log = new Map();
+      this.carried.set(collectionId, log);
+    }
+    log.set(from, { to, deltas });
+    if (log.size > MAX_CARRIED) log.delete(log.keys().next().value!);
+  }
+
+  private track(plan: CountPlan): void {
+    let byKey = this.tracking.get(plan.collection.id);
+    if (!byKey) {
+      byKey = new Map();
+      this.tracking.set(plan.collection.id, byKey);
+    }
+    byKey.delete(plan.key);
+    byKey.set(plan.key, { key: plan.key, where: plan.where });
+    if (byKey.size > MAX_TRACKED) byKey.delete(byKey.keys().next().value!);
+  }
+
+  /**
+   * Brings `entry` to `current` through the carried transactions of its collection, when the
+   * other collections it reads are unchanged and every transaction in between carried this
+   * count. Updates the entry and says whether it could.
+   */
+  private carryForward(plan: CountPlan, entry: Entry, current: number[]): boolean {
+    for (let i = 1; i < current.length; i++) if (entry.versions[i] !== current[i]) return false;
+    const log = this.carried.get(plan.collection.id);
+    if (!log) return false;
+    let version = entry.versions[0];
+    let count = entry.count;
+    while (version < current[0]) {
+      const step = log.get(version);
+      const delta = step?.deltas.get(plan.key);
+      if (!step || delta === undefined) return false;
+      count += delta;
+      version = step.to;
+    }
+    if (version !== current[0]) return false;
+    entry.count = count;
+    entry.versions = current;
+    this.stats.carried++;
+    return true;
   }
 
   private store(key: string, count: number, versions: number[]): void {

@@ -137,6 +137,17 @@ export class RecordWriter {
     }
   }
 
+  /** Runs the row's statement, with the stored list totals evaluated around it (count-deltas.ts). */
+  private async persisting(w: WriteContext, write: () => Promise<void>): Promise<void> {
+    const deltas = this.deps.countDeltas;
+    if (!deltas) return write();
+    w.rowWritten = false;
+    await deltas.around(w.tx, w.collection, String(w.action === 'create' ? w.record.values.id : w.previous!.values.id), w.action, async () => {
+      await write();
+      return w.rowWritten === true;
+    });
+  }
+
   /** Validation and persistence of a create or update, wrapped in the model and validate hooks. */
   private async save(w: WriteContext, hooks: RecordWriteHooks): Promise<void> {
     await hooks.model(w, async () => {
@@ -145,7 +156,10 @@ export class RecordWriter {
       commitFiles(w, this.deps);
       // The webhook deliveries ride on the row's own statement where the engine allows it.
       const announce = this.deps.outbox?.prepare(w.action as 'create' | 'update', w.record, w.previous, w.transition ?? undefined) ?? null;
-      const carried = w.action === 'create' ? await insertRecord(w, announce?.companion) : await updateRecord(w, announce?.companion);
+      let carried = false;
+      await this.persisting(w, async () => {
+        carried = w.action === 'create' ? await insertRecord(w, announce?.companion) : await updateRecord(w, announce?.companion);
+      });
       await announce?.finish(w.tx, carried);
       await enterState(w, this.deps);
       announceAfterCommit(w, this.deps, hooks);
@@ -239,7 +253,7 @@ export class RecordWriter {
       deleteRow: async (record, depth) => {
         // Before the row goes: an endpoint's filter is checked against it.
         await this.deps.outbox?.recordWritten(tx, 'delete', record, null);
-        if (depth === 0 && root) return deleteRow(root);
+        if (depth === 0 && root) return this.persisting(root, () => deleteRow(root));
         const w = this.systemContext({ type: 'delete', record }, tx);
         await hooks.model(w, async () => {
           await tx.db.kysely.deleteFrom(record.collection.table).where('id', '=', String(record.values.id)).execute();

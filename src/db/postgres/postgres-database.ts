@@ -3,6 +3,7 @@ import type { LogStore } from '../../core/logs/log-store.js';
 import type { Clock } from '../../core/clock.js';
 import { openPostgresLogStore } from './postgres-log-store.js';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import type { Database, DatabaseBackups, DatabaseStats, DbFailure, Logger, QueryObserver, ReplicaRouting, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { PostgresFilterDialect } from './postgres-filter-dialect.js';
@@ -192,6 +193,18 @@ class PostgresDatabase implements Database {
     if (!options?.keepDeadline) await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
     if (this.txNote) this.txNote.schemaChanged = true;
+  }
+
+  async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
+    if (!this.inTransaction) return null;
+    // The counters' deferred trigger runs now rather than at COMMIT, so the version row holds
+    // this transaction's rows (and stays locked by it until the commit, a moment away).
+    await sql`SET CONSTRAINTS ALL IMMEDIATE`.execute(this.kysely);
+    const rows = await sql<{ to: number; written: string | null }>`SELECT "v" AS "to", current_setting('basalt.dv_' || md5(${key}), true) AS "written" FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE "id" = ${key}`.execute(this.kysely);
+    const row = rows.rows[0];
+    if (!row) return null;
+    const to = Number(row.to);
+    return { from: to - Number(row.written || 0), to };
   }
 
   async lockSchemaShared(): Promise<void> {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, type RawBuilder } from 'kysely';
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import type { Database, DatabaseBackups, DatabaseStats, DbFailure, Logger, QueryObserver, SchemaManager } from '../../core/ports.js';
 import type { FilterDialect } from '../../core/rules/filter-dialect.js';
 import { QueryTimeoutError } from '../query-timeout-error.js';
@@ -171,6 +172,18 @@ class SqliteDatabase implements Database {
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
     const compiled = query.compile(this.kysely);
     return this.query<T>(compiled.sql, compiled.parameters);
+  }
+
+  async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
+    const reader = this.driver.reader;
+    if (!this.inTransaction || !reader) return null;
+    const text = `SELECT "v" FROM "${DATA_VERSIONS_TABLE}" WHERE "id" = ?`;
+    // The writer sees this transaction's own bumps; the reader, another connection, what was
+    // committed before it (SQLite has one writer: nothing else commits meanwhile).
+    const to = runOnWriter(this.driver, text, [key])[0] as { v?: number } | undefined;
+    const from = reader.prepare(text).get(key) as { v?: number } | undefined;
+    if (typeof to?.v !== 'number' || typeof from?.v !== 'number') return null;
+    return { from: from.v, to: to.v };
   }
 
   async lockSchema(): Promise<void> {

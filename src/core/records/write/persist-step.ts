@@ -34,6 +34,7 @@ function carries(w: WriteContext, companion: Companion): companion is () => RawB
 export async function insertRecord(w: WriteContext, companion?: Companion): Promise<boolean> {
   const { collection, tx } = w;
   const row = codecOf(collection).encode(w.record.values);
+  w.rowWritten = true;
   if (carries(w, companion)) {
     const columns = sql.join(collection.fields.map((f) => sql.id(f.name)));
     const values = sql.join(collection.fields.map((f) => sql`${row[f.name]}`));
@@ -57,6 +58,7 @@ export async function updateRecord(w: WriteContext, companion?: Companion): Prom
   const before = w.previous!.values;
   const changed = collection.fields.filter((f) => values[f.name] !== before[f.name] && (w.touched.has(f.name) || f.type === 'autodate' || f.name === 'tokenKey'));
   if (changed.length === 0) return false;
+  w.rowWritten = true;
   const row = codecOf(collection).encode(values, changed);
   if (carries(w, companion)) {
     const sets = sql.join(changed.map((f) => sql`${sql.id(f.name)} = ${row[f.name]}`));
@@ -71,4 +73,5 @@ export async function updateRecord(w: WriteContext, companion?: Companion): Prom
 export async function deleteRow(w: WriteContext): Promise<void> {
   const result = await w.tx.db.kysely.deleteFrom(w.collection.table).where('id', '=', String(w.record.values.id)).executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw notFound();
+  w.rowWritten = true;
 }

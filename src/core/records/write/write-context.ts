@@ -16,6 +16,7 @@ import type { RecordFiles, StagedUploads } from '../../files/record-files.js';
 import type { UploadedFile } from '../../files/uploaded-file.js';
 import type { UploadPlan } from '../../files/upload-plan.js';
 import type { RecordWriteHooks } from '../../hooks/record-write-hooks.js';
+import type { CountDeltas } from '../count-deltas.js';
 
 export type WriteAction = 'create' | 'update' | 'delete';
 
@@ -68,6 +69,8 @@ export interface WriterDeps {
   maxCascadeRecords?: number;
   /** The record hooks in force (they change when hook files are reloaded). @default none */
   hooks?: () => RecordWriteHooks;
+  /** Stored list totals carried across writes (count-deltas.ts). @default none */
+  countDeltas?: CountDeltas;
   /** What entering a workflow state writes besides the record. @default nothing */
   workflows?: WorkflowWrites;
   /** Where committed writes are announced to other systems inside the transaction (the webhook outbox). @default none */
@@ -129,4 +132,6 @@ export interface WriteContext {
   readonly failMessage: string;
   /** The workflow transition this update is, or null for any other write. */
   readonly transition: WriteTransition | null;
+  /** Whether the persist step ran the row's statement (an update that changes nothing runs none). */
+  rowWritten?: boolean;
 }

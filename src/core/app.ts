@@ -37,6 +37,7 @@ import { RealtimeHub } from './realtime/realtime-hub.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { advanceDataVersions, CountCache } from './records/count-cache.js';
 import { CountDeltas } from './records/count-deltas.js';
+import { PageAnchors } from './records/page-anchors.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
@@ -165,6 +166,8 @@ export interface App {
   readonly tracing: Tracing | null;
   /** Stored list totals (README "Large collections"). */
   readonly counts: CountCache;
+  /** Where deep pages start (README "Large collections"). */
+  readonly anchors: PageAnchors;
   close(): Promise<void>;
 }
 
@@ -186,7 +189,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const recordFiles = new RecordFiles(files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
   const counts = new CountCache(registry);
-  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts };
+  const anchors = new PageAnchors();
+  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts, anchors };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {
     throw new Error('hooks are not ready yet');
@@ -320,6 +324,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     backups,
     tracing: deps.tracing ?? null,
     counts,
+    anchors,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     metrics,
     readiness: () => readiness.check(),

@@ -37,6 +37,8 @@ export interface CountPlan {
   readonly where: Sql;
   /** Ids of the collections the predicate reads, the listed one first. */
   readonly reads: readonly string[];
+  /** The catalogue's generation the plan was made in (caches of compiled SQL key on it). */
+  readonly generation: number;
 }
 
 /** A count whose predicate record writes evaluate, so it can be carried across them (count-deltas.ts). */
@@ -112,7 +114,7 @@ export class CountCache {
       reads.push(model.id);
     }
     const key = `${collection.id}\u0000${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`;
-    return { key, db, collection, where, reads };
+    return { key, db, collection, where, reads, generation: this.generation };
   }
 
   /** Whether a stored count may answer `plan` (then the rows are read with versionColumns()). */
@@ -146,7 +148,7 @@ export class CountCache {
   async resolve(plan: CountPlan, versions: number[] | null): Promise<number> {
     const entry = this.entries.get(plan.key);
     if (entry) {
-      const current = versions ?? (await this.readVersions(plan));
+      const current = versions ?? (await this.currentVersions(plan));
       if (sameVersions(entry.versions, current) || this.carryForward(plan, entry, current)) {
         entry.misses = 0;
         this.stats.hits++;
@@ -252,7 +254,8 @@ export class CountCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  private async readVersions(plan: CountPlan): Promise<number[]> {
+  /** The current versions of what `plan` reads, on their own (when no row came to carry them). */
+  async currentVersions(plan: CountPlan): Promise<number[]> {
     const rows = await plan.db.rows<Record<string, unknown>>(sql`SELECT ${this.versionColumns(plan)}`);
     return plan.reads.map((_, i) => Number(rows[0]?.[VERSION_COLUMN + i]));
   }
@@ -274,6 +277,7 @@ export async function advanceDataVersions(db: Database): Promise<void> {
   await sql`UPDATE ${sql.id(DATA_VERSIONS_TABLE)} SET ${sql.id('v')} = ${sql.ref('v')} + ${2 ** 40}`.execute(db.kysely);
 }
 
-function sameVersions(a: number[], b: number[]): boolean {
+/** Whether two version lists name the same data. */
+export function sameVersions(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i] && !Number.isNaN(v));
 }

@@ -16,6 +16,7 @@ import { clientBudget } from './client-budget.js';
 import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
 import type { CountCache } from './count-cache.js';
+import type { KeysetTerm, PageAnchors } from './page-anchors.js';
 
 export const ROOT = '__r';
 
@@ -31,6 +32,8 @@ export interface QueryContext {
   enrich?: RecordEnricher;
   /** Stored list totals (count-cache.ts); without it every list with a total counts. */
   counts?: CountCache;
+  /** Where deep pages may start (page-anchors.ts); without it a page is a plain OFFSET. */
+  anchors?: PageAnchors;
 }
 
 /** Changes records (and the records they expand) as exported for `caller`, in place. */
@@ -107,6 +110,12 @@ export function and(parts: (Sql | null)[]): Sql | null {
 export interface SortPlan {
   joins: Sql[];
   orderBy: Sql;
+  /**
+   * The ORDER BY as terms a keyset condition can follow (page-anchors.ts): only when every term
+   * is a column of the row itself that cannot be NULL, so comparing with `<`/`>` orders rows
+   * exactly as ORDER BY does; null otherwise (a relation path, JSON, `@random`, a view).
+   */
+  keyset: KeysetTerm[] | null;
 }
 
 /** The ORDER BY of `sort` (relation paths join single records only; rowid breaks ties). */
@@ -115,21 +124,28 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
   const scope = new JoinScope(d, ROOT, '__s');
   const terms: Sql[] = [];
   const tieBreaker = collection.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
+  let keyset: KeysetTerm[] | null = collection.isView ? null : [];
   for (const { field, desc } of parseSortParam(query.sort)) {
     const dir = sql.raw(desc ? 'DESC' : 'ASC');
     if (field === '@random') {
       terms.push(d.random());
+      keyset = null;
       continue;
     }
     if (field === '@rowid') {
       terms.push(sql`${tieBreaker} ${dir}`);
+      keyset?.push({ expr: tieBreaker, desc });
       continue;
     }
     try {
       const path = walkPath(collection, field.split('.'), [], { schema: ctx.schema, allowHidden: caller.can.seesHidden, nullifyMissing: false, canEnter: canWalkInto(caller) });
       if (!path || path.multi) throw new FilterResolveError(`"${field}" has several values per record and cannot be sorted by`);
       const operand = scope.render(path, ROOT);
-      terms.push(sql`${d.sortKey(operand.as(operand.kind), operand.kind)} ${dir}`);
+      const key = d.sortKey(operand.as(operand.kind), operand.kind);
+      terms.push(sql`${key} ${dir}`);
+      const notNull = path.steps.length === 0 && path.leaf.type === 'column' && !path.lower && !path.emailGuard && path.leaf.kind !== 'json' && path.leaf.field.type !== 'json';
+      if (notNull) keyset?.push({ expr: key, desc });
+      else keyset = null;
     } catch (err) {
       if (err instanceof FilterResolveError) {
         throw badRequest(MESSAGES.invalidSort, { sort: fieldError('validation_invalid_sort_field', err.message) });
@@ -138,5 +154,6 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
     }
   }
   terms.push(tieBreaker);
-  return { joins: scope.joins, orderBy: sql.join(terms) };
+  keyset?.push({ expr: tieBreaker, desc: false });
+  return { joins: scope.joins, orderBy: sql.join(terms), keyset };
 }

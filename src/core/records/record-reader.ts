@@ -13,6 +13,8 @@ import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { compiledTemplate } from '../compiled-query.js';
 import type { Sql } from '../rules/filter-dialect.js';
+import { sameVersions, type CountPlan } from './count-cache.js';
+import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, takeSortValues, type Anchor, type KeysetTerm } from './page-anchors.js';
 
 export interface ListResult<T> {
   page: number;
@@ -67,13 +69,22 @@ export class RecordReader {
     const joins = sort.joins.length > 0 ? sql.join(sort.joins, sql` `) : sql``;
     const offset = (params.page - 1) * params.perPage;
     const db = this.ctx.db;
-    const rowsQuery = (extra: Sql | null) =>
-      db.rows<Record<string, unknown>>(sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset}`);
+    // `from`: start at an anchor (page-anchors.ts): the rows at or after its sort values, fewer skipped.
+    const rowsQuery = (extra: Sql | null, from?: { condition: Sql; offset: number }) =>
+      db.rows<Record<string, unknown>>(
+        sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${where}) AND ${from.condition}` : where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
+      );
     const counts = this.ctx.counts;
-    const plan = params.skipTotal || !counts ? null : counts.plan(db, collection, where);
+    const keyset = sort.keyset;
+    const deep = this.ctx.anchors && keyset && offset >= ANCHOR_MIN_OFFSET;
+    const plan = counts && (!params.skipTotal || deep) ? counts.plan(db, collection, where) : null;
     let rows: Record<string, unknown>[];
     let total: number;
-    if (plan && counts!.hasCandidate(plan)) {
+    if (plan && deep) {
+      let versions: number[];
+      ({ rows, versions } = await this.deepPage(plan, keyset, sort.orderBy, offset, (extra, from) => rowsQuery(extra, from)));
+      total = params.skipTotal ? -1 : await counts!.resolve(plan, versions);
+    } else if (plan && counts!.hasCandidate(plan)) {
       // A stored count may answer: read the versions it depends on with the rows (one snapshot).
       rows = await rowsQuery(counts!.versionColumns(plan));
       total = await counts!.resolve(plan, counts!.takeVersions(plan, rows));
@@ -94,6 +105,37 @@ export class RecordReader {
       totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
       items: await presentRecords(this.ctx, records, caller, checked),
     };
+  }
+
+  /**
+   * A page at a deep offset (page-anchors.ts): from the nearest anchor when one holds for the
+   * data the rows were read from, else a plain OFFSET; leaves anchors at its first and last rows.
+   */
+  private async deepPage(
+    plan: CountPlan,
+    keyset: KeysetTerm[],
+    orderBy: Sql,
+    offset: number,
+    read: (extra: Sql, from?: { condition: Sql; offset: number }) => Promise<Record<string, unknown>[]>,
+  ): Promise<{ rows: Record<string, unknown>[]; versions: number[] }> {
+    const counts = this.ctx.counts!;
+    const anchors = this.ctx.anchors!;
+    const key = `${plan.generation}\u0001${plan.key}\u0001${orderBy.compile(plan.db.kysely).sql}`;
+    const extra = sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`;
+    const readAt = async (anchor: Anchor | null) => {
+      const rows = await read(extra, anchor ? { condition: keysetCondition(keyset, anchor.values, true), offset: anchor.offset } : undefined);
+      return { rows, versions: counts.takeVersions(plan, rows) ?? (await counts.currentVersions(plan)) };
+    };
+    const anchor = anchors.find(key, offset);
+    let page = await readAt(anchor);
+    // Written since the anchor was taken: positions moved; read the page the plain way.
+    if (anchor && !sameVersions(anchor.versions, page.versions)) page = await readAt(null);
+    const values = page.rows.map((row) => takeSortValues(keyset, row));
+    if (values.length > 0) {
+      anchors.remember(key, page.versions, offset, values[0]);
+      anchors.remember(key, page.versions, offset + values.length - 1, values.at(-1)!);
+    }
+    return page;
   }
 
   find(collection: CollectionModel, id: string, caller: Caller, rule = collection.rules.view): Promise<RecordModel | null> {

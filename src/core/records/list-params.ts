@@ -12,6 +12,8 @@ export interface ListParams {
   sort: string;
   filter: string;
   skipTotal: boolean;
+  /** Basalt's cursor paging (list-cursor.ts): null when not asked for, '' for the first page. */
+  cursor: string | null;
 }
 
 /** Go's strconv.ParseBool, which PocketBase uses for `skipTotal`. */
@@ -40,6 +42,7 @@ export function parseListParams(query: Record<string, string | undefined>): List
     sort: query.sort ?? '',
     filter: query.filter ?? '',
     skipTotal: parseBool(query.skipTotal),
+    cursor: query.cursor ?? null,
   };
 }
 

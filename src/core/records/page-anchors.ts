@@ -23,6 +23,8 @@ import { sameVersions } from './count-cache.js';
 export interface KeysetTerm {
   expr: Sql;
   desc: boolean;
+  /** What its values are (a client's cursor is checked against it): `rowid` is the row id, an integer. */
+  kind: 'text' | 'number' | 'bool' | 'rowid';
 }
 
 /** Where a deep page may start from: the sort values of the row at `offset`. */

@@ -134,7 +134,7 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
     }
     if (field === '@rowid') {
       terms.push(sql`${tieBreaker} ${dir}`);
-      keyset?.push({ expr: tieBreaker, desc });
+      keyset?.push({ expr: tieBreaker, desc, kind: 'rowid' });
       continue;
     }
     try {
@@ -144,7 +144,8 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
       const key = d.sortKey(operand.as(operand.kind), operand.kind);
       terms.push(sql`${key} ${dir}`);
       const notNull = path.steps.length === 0 && path.leaf.type === 'column' && !path.lower && !path.emailGuard && path.leaf.kind !== 'json' && path.leaf.field.type !== 'json';
-      if (notNull) keyset?.push({ expr: key, desc });
+      const kind = path.leaf.type === 'column' ? path.leaf.kind : 'json';
+      if (notNull && (kind === 'text' || kind === 'number' || kind === 'bool')) keyset?.push({ expr: key, desc, kind });
       else keyset = null;
     } catch (err) {
       if (err instanceof FilterResolveError) {
@@ -154,6 +155,6 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
     }
   }
   terms.push(tieBreaker);
-  keyset?.push({ expr: tieBreaker, desc: false });
+  keyset?.push({ expr: tieBreaker, desc: false, kind: 'rowid' });
   return { joins: scope.joins, orderBy: sql.join(terms), keyset };
 }

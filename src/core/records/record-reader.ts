@@ -1,14 +1,15 @@
 /** Record reads (spec §1.2): list with rules, filter, sort, paging; view by id. */
 import { sql } from 'kysely';
 import type { CollectionModel } from '../model/collection-model.js';
-import { forbidden, MESSAGES, notFound } from '../errors.js';
+import { badRequest, fieldError, forbidden, MESSAGES, notFound } from '../errors.js';
 import { assertScope, type Caller } from './caller.js';
-import { checkClientQuery } from './client-query.js';
+import { checkClientQuery, type ClientQuery } from './client-query.js';
+import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { EmptyListThrottle } from './list-throttle.js';
-import { parseListParams } from './list-params.js';
+import { parseListParams, type ListParams } from './list-params.js';
 import { presentRecords } from './record-presenter.js';
 import { codecOf } from './record-codec.js';
-import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext } from './record-query.js';
+import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext, type SortPlan } from './record-query.js';
 import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { compiledTemplate } from '../compiled-query.js';
@@ -22,6 +23,8 @@ export interface ListResult<T> {
   totalItems: number;
   totalPages: number;
   items: T[];
+  /** With `cursor` (Basalt's cursor paging): where the next page starts, null after the last. */
+  nextCursor?: string | null;
 }
 
 /** The record if `rule` lets the caller see it (superusers: always), else null; a locked rule is a 403. */
@@ -74,6 +77,7 @@ export class RecordReader {
       db.rows<Record<string, unknown>>(
         sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${where}) AND ${from.condition}` : where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
       );
+    if (params.cursor !== null) return this.listAfterCursor(collection, params, checked.sort, caller, checked, { table, joins, where, sort });
     const counts = this.ctx.counts;
     const keyset = sort.keyset;
     const deep = this.ctx.anchors && keyset && offset >= ANCHOR_MIN_OFFSET;
@@ -105,6 +109,54 @@ export class RecordReader {
       totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
       items: await presentRecords(this.ctx, records, caller, checked),
     };
+  }
+
+  /** A list with `cursor` (list-cursor.ts): the rows after the cursor's, and the cursor after them. */
+  private async listAfterCursor(
+    collection: CollectionModel,
+    params: ListParams,
+    sortParam: string,
+    caller: Caller,
+    checked: ClientQuery,
+    q: { table: Sql; joins: Sql; where: Sql; sort: SortPlan },
+  ): Promise<ListResult<Record<string, unknown>>> {
+    const keyset = q.sort.keyset;
+    if (!keyset) {
+      throw badRequest(MESSAGES.invalidListParams, {
+        cursor: fieldError('validation_cursor_unsupported_sort', 'Cursors follow sorts by fields of the record itself that cannot be empty (not JSON, relation paths or @random).'),
+      });
+    }
+    const after = params.cursor ? keysetCondition(keyset, decodeCursor(params.cursor, sortParam, keyset), false) : null;
+    const where = after ? sql`(${q.where}) AND ${after}` : q.where;
+    const db = this.ctx.db;
+    const codec = codecOf(collection);
+    const [rows, total] = await Promise.all([
+      db.rows<Record<string, unknown>>(sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
+      params.skipTotal ? Promise.resolve(-1) : this.total(collection, q.where, q.table),
+    ]);
+    const values = rows.map((row) => takeSortValues(keyset, row));
+    const records = rows.map((r) => codec.decode(r));
+    const rule = collection.rules.list;
+    if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && checked.filter !== null) {
+      await this.throttle.onEmptyResult(collection.id);
+    }
+    return {
+      page: 0,
+      perPage: params.perPage,
+      totalItems: total,
+      totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
+      items: await presentRecords(this.ctx, records, caller, checked),
+      nextCursor: rows.length === params.perPage ? encodeCursor(sortParam, values.at(-1)!) : null,
+    };
+  }
+
+  /** All rows matching `where` (the rule and filter), from a stored count when one holds. */
+  private async total(collection: CollectionModel, where: Sql, table: Sql): Promise<number> {
+    const counts = this.ctx.counts;
+    const plan = counts ? counts.plan(this.ctx.db, collection, where) : null;
+    if (plan) return counts!.resolve(plan, null);
+    const r = await this.ctx.db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`);
+    return Number(r[0]?.n ?? 0);
   }
 
   /**

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
-import { startTestApp, type TestApp } from '../harness/test-app.js';
+import PocketBase from 'pocketbase';
+import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
 let t: TestApp;
 let su = '';
@@ -126,6 +127,22 @@ describe('deep pages', () => {
     expect((await send(t, 'POST', P, { auth: su, body: { title: 'early', n: -5 } })).status).toBe(200);
     const again = await send(t, 'GET', `${P}?sort=n&perPage=30&cursor=${first.body.nextCursor}`, { auth: su });
     expect(again.body.items.map((x: any) => x.id)).toEqual(second.body.items.map((x: any) => x.id));
+  });
+
+  it('the official SDK pages with a cursor as the README shows', async () => {
+    const pb = new PocketBase(await listenOnLoopback(t));
+    pb.autoCancellation(false);
+    pb.authStore.save(su.replace(/^Bearer /, ''), null);
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    do {
+      const got: any = await pb.collection('items').getList(1, 500, { sort: '-n,title', cursor, filter: 'n < 20' });
+      seen.push(...got.items.map((x: any) => x.id));
+      cursor = got.nextCursor;
+    } while (cursor);
+    const total = (await page(`filter=${encodeURIComponent('n < 20')}`, 1)).total;
+    expect(new Set(seen).size).toBe(total);
+    expect(seen.length).toBe(total);
   });
 
   it('bad cursors are 400s', async () => {

@@ -32,7 +32,6 @@ function execute(conn: BetterSqlite3.Database, task: ConsoleTask): ConsoleRows {
   // NB: ATTACH, BEGIN and pragmas that set a value are "read-only" to SQLite yet change the
   // connection: only statements that return rows run on a read-only connection.
   if (!task.write && (!stmt.reader || !stmt.readonly)) throw coded('not a read-only statement', READ_ONLY_CODE);
-  const changesBefore = Number(conn.prepare('SELECT total_changes()').pluck().get());
   const out: ConsoleRows = { columns: [], rows: [], affectedRows: 0, truncated: false };
   if (stmt.reader) {
     out.columns = stmt.columns().map((c) => ({ name: c.name, type: (c.type ?? '').toUpperCase(), nullable: true }));
@@ -47,10 +46,13 @@ function execute(conn: BetterSqlite3.Database, task: ConsoleTask): ConsoleRows {
       for (const v of values) bytes += v === null ? 4 : v.length + 2;
       out.rows.push(values);
     }
+    // A write with RETURNING answers a row per row it changed (as far as they were read).
+    if (task.write) out.affectedRows = out.rows.length;
   } else {
-    stmt.run();
+    // The statement's own rows: the change counters' trigger updates (SchemaManager.ensureChangeCounter) are not the user's.
+    // (Only writes get here: a read-only task must return rows, checked above.)
+    out.affectedRows = stmt.run().changes;
   }
-  if (task.write) out.affectedRows = Number(conn.prepare('SELECT total_changes()').pluck().get()) - changesBefore;
   return out;
 }
 

@@ -243,8 +243,8 @@ function* copyChunks<T>(rows: Iterable<T>, line: (row: T) => string): Generator<
   if (chunk) yield chunk;
 }
 
-async function copyInto<T>(client: pg.ClientBase, table: string, columns: readonly string[], rows: Iterable<T>, line: (row: T) => string): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN`));
+async function copyInto<T>(client: pg.ClientBase, table: string, columns: readonly string[], rows: Iterable<T>, line: (row: T) => string, options = ''): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN ${options}`));
   await pipeline(Readable.from(copyChunks(rows, line)), stream);
 }
 
@@ -276,11 +276,14 @@ export async function seedPostgres(url: string, ids: SeedCollections, authors: r
         yield row;
       }
     })();
-    await copyInto(client, 'posts', POST_COLUMNS, tallied, (r) => copyLine([r.id, r.title, r.n, r.published, r.author, r.created, r.updated]));
+    // FREEZE (the table was emptied in this transaction): the rows are written visible to all, so
+    // the first reads need not set their hint bits, and a vacuum has nothing left to do.
+    await copyInto(client, 'posts', POST_COLUMNS, tallied, (r) => copyLine([r.id, r.title, r.n, r.published, r.author, r.created, r.updated]), 'WITH (FREEZE)');
     await client.query('ALTER TABLE "posts" ENABLE TRIGGER USER');
     await bump(removed + count, ids.postsId);
     await client.query('COMMIT');
-    await client.query('ANALYZE "authors", "posts"');
+    // Statistics, and the visibility map set now rather than by an autovacuum during the measurements.
+    await client.query('VACUUM (ANALYZE) "authors", "posts"');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
@@ -288,6 +291,32 @@ export async function seedPostgres(url: string, ids: SeedCollections, authors: r
     await client.end();
   }
   return tally.result(started);
+}
+
+/**
+ * Whether the change-counter triggers of `collectionId` are back and enabled (Basalt running):
+ * SQLite's were dropped by the seeding and must have been re-created at start-up.
+ */
+export async function changeCountersInPlace(target: { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string }, collectionId: string): Promise<boolean> {
+  if (target.engine === 'sqlite') {
+    const db = new Database(target.file, { readonly: true });
+    try {
+      const names = ['i', 'u', 'd'].map((s) => `__dv_${collectionId}_${s}`);
+      const row = db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)`).get(...names) as { n: number };
+      return row.n === 3;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    const names = [`__dv_${collectionId}`, `__dvc_${collectionId}`, `__dvt_${collectionId}`];
+    const r = await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM pg_trigger WHERE tgname = ANY($1) AND tgenabled = 'O'`, [names]);
+    return r.rows[0].n === 3;
+  } finally {
+    await client.end();
+  }
 }
 
 /** The stored row of post `id`, as the driver reads it (for assertSeedEncoding). */

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interrupted } from './cleanup.js';
 import type { Target } from './dataset.js';
-import { AUTHOR_COUNT, authorRows, assertSeedEncoding, COUNTRIES, N_RANGE, readRawPost, SEARCH_WORD, seedPostgres, seedSqlite, VOCABULARY, type AuthorRow, type SeedResult } from './large-dataset.js';
+import { AUTHOR_COUNT, authorRows, assertSeedEncoding, changeCountersInPlace, COUNTRIES, N_RANGE, readRawPost, SEARCH_WORD, seedPostgres, seedSqlite, VOCABULARY, type AuthorRow, type SeedResult } from './large-dataset.js';
 import { api, createSchema, withSampleRecords, type LargeSchema } from './large-setup.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load.js';
 import type { Settings } from './measure.js';
@@ -222,10 +222,13 @@ class EngineRun {
     return seeded;
   }
 
-  /** A seeded record answers like the one Basalt made, and the list total counts every published post. */
+  /** The change counters are back, a seeded record answers like the one Basalt made, and the list total counts every published post. */
   private async check(server: ServerProcess, seeded: SeedResult): Promise<void> {
     const record = await api(server, 'GET', `${RECORDS}/${seeded.publishedIds[0]}`);
     if (shapeOf(record) !== shapeOf(this.samplePost)) throw new Error(`a seeded post reads ${shapeOf(record)}, a post Basalt wrote ${shapeOf(this.samplePost)}`);
+    for (const id of [this.schema!.authorsId, this.schema!.postsId]) {
+      if (!(await changeCountersInPlace(this.rawTarget(), id))) throw new Error(`the change-counter triggers of ${id} are not in place after the seeding`);
+    }
     const list = await api(server, 'GET', LIST_COUNT);
     if (list.totalItems !== seeded.publishedIds.length) throw new Error(`the list counts ${String(list.totalItems)} published posts, ${seeded.publishedIds.length} were seeded`);
   }

@@ -15,6 +15,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string | Buffer;
     setupRequest?: (request: RawRequest, context: Record<string, unknown>) => RawRequest | null;
+    /** Called with the answer before the instance's 'response' event; `context` is the one setupRequest had. */
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
   }
 
   export interface Options {

@@ -50,7 +50,7 @@ export const POSTS_COLLECTION = {
 };
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run seeds the same data. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

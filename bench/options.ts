@@ -3,7 +3,7 @@ import type { Settings } from './measure.js';
 import { SCENARIOS, type ScenarioId } from './scenarios.js';
 
 export type Engine = 'sqlite' | 'postgres';
-export type Only = 'jobs' | 'hooks' | 'webhooks' | 'logs' | 'cluster';
+export type Only = 'jobs' | 'hooks' | 'webhooks' | 'logs' | 'cluster' | 'large';
 
 export interface Options {
   /** `settings.connections` is the first of `connectionLevels` (files and realtime runs use it). */
@@ -36,7 +36,9 @@ export interface Options {
   logs: boolean;
   /** The cluster runs (bench/cluster.ts; BENCH_CLUSTER, `off` to skip). */
   cluster: boolean;
-  /** BENCH_ONLY=jobs, hooks, webhooks, logs or cluster: those runs alone. */
+  /** The large-collections runs (bench/large.ts; BENCH_LARGE, `0` or `off` to skip). */
+  large: boolean;
+  /** BENCH_ONLY=jobs, hooks, webhooks, logs, cluster or large: those runs alone. */
   only: Only | null;
 }
 
@@ -71,7 +73,7 @@ function envList<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
 
 function onlyOption(raw: string | undefined): Only | null {
   if (!raw) return null;
-  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks' && raw !== 'logs' && raw !== 'cluster') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks, webhooks, logs or cluster`);
+  if (raw !== 'jobs' && raw !== 'hooks' && raw !== 'webhooks' && raw !== 'logs' && raw !== 'cluster' && raw !== 'large') throw new Error(`BENCH_ONLY="${raw}": use jobs, hooks, webhooks, logs, cluster or large`);
   return raw;
 }
 
@@ -109,6 +111,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     webhooks: env.BENCH_WEBHOOKS !== 'off',
     logs: env.BENCH_LOGS !== 'off',
     cluster: env.BENCH_CLUSTER !== 'off',
+    large: env.BENCH_LARGE !== '0' && env.BENCH_LARGE !== 'off',
     hooksRounds: hooksRounds(env),
     only: onlyOption(env.BENCH_ONLY),
   };

@@ -10,7 +10,8 @@
  * BENCH_HOOKS_ROUNDS (3), BENCH_WEBHOOKS (off to skip the outbound-webhook runs), BENCH_LOGS (off to
  * skip the stored-logs runs; BENCH_LOGS_ROUNDS, BENCH_LOGS_SECONDS, BENCH_LOGS_CONNECTIONS), BENCH_CLUSTER
  * (off to skip the cluster runs; BENCH_CLUSTER_ROUNDS, BENCH_CLUSTER_SECONDS, BENCH_CLUSTER_CONNECTIONS,
- * BENCH_CLUSTER_PGBOUNCER, BENCH_REDIS_URL), BENCH_ONLY=jobs, hooks, webhooks, logs or cluster (those alone).
+ * BENCH_CLUSTER_PGBOUNCER, BENCH_REDIS_URL), BENCH_LARGE (0 to skip the large-collections runs; BENCH_LARGE_ROWS),
+ * BENCH_ONLY=jobs, hooks, webhooks, logs, cluster or large (those alone).
  * See bench/README.md.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { formatJobsTable, jobsOptionsFromEnv, runJobsBench, type JobsBenchRow } 
 import { formatWebhooksTable, runWebhooksBench, webhooksOptionsFromEnv, type WebhooksBenchRow } from './webhooks.js';
 import { formatLogsTable, logsOptionsFromEnv, runLogsBench, type LogsBenchRow } from './logs.js';
 import { clusterOptionsFromEnv, formatClusterTable, runClusterBench, type ClusterBenchRow } from './cluster.js';
+import { formatLargeTable, goalChecks, largeOptionsFromEnv, runLargeBench, type LargeBenchRow } from './large.js';
 import { formatWorkflowsTable, runWorkflowsBench, type WorkflowsBenchRow } from './workflows.js';
 import { formatHooksTable, HOOK_MARKER, HOOK_SCENARIOS, runHooksBench, type HooksRow, type HookVariant } from './hooks.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -61,6 +63,14 @@ let logRows: LogsBenchRow[] = [];
 const logOptions = logsOptionsFromEnv(process.env);
 let clusterRows: ClusterBenchRow[] = [];
 const clusterOptions = clusterOptionsFromEnv(process.env);
+const largeRows: LargeBenchRow[] = [];
+let largeOptions: ReturnType<typeof largeOptionsFromEnv>;
+try {
+  largeOptions = largeOptionsFromEnv(process.env);
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(2);
+}
 const hookRows: HooksRow[] = [];
 const hookFailures: string[] = [];
 const jobOptions = jobsOptionsFromEnv(process.env);
@@ -226,6 +236,7 @@ function report(): void {
   if (workflowRows.length > 0) console.log(`\n${formatWorkflowsTable(workflowRows)}\n`);
   if (logRows.length > 0) console.log(`\n${formatLogsTable(logRows, logOptions)}\n`);
   if (clusterRows.length > 0) console.log(`\n${formatClusterTable(clusterRows, clusterOptions)}\n`);
+  if (largeRows.length > 0) writeLarge();
   if (hookRows.length > 0) console.log(`\n${formatHooksTable(hookRows, options.hooksRounds)}\n`);
   if (hookFailures.length > 0) console.log(`\n${hookFailures.join('\n')}\n`);
   if (results.length === 0 && fanout.length === 0 && !files && hookRows.length === 0) return;
@@ -249,10 +260,10 @@ async function main(): Promise<void> {
   if (profile) mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const engines = await enginesToRun();
   console.log(
-    `${options.only === 'hooks' ? 'Basalt without and with hook files' : 'Basalt vs floor'}: ${engines.join(', ')}; ${options.connectionLevels.join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
+    `${options.only === 'hooks' ? 'Basalt without and with hook files' : options.only === 'large' ? 'Large collections' : 'Basalt vs floor'}: ${engines.join(', ')}; ${(options.only === 'large' ? [settings.connections] : options.connectionLevels).join(' and ')} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per run; ` +
       `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${profile ? '; CPU profiling ON' : ''}`,
   );
-  if (options.only !== 'jobs' && options.only !== 'webhooks' && options.only !== 'logs' && options.only !== 'cluster') {
+  if (options.only !== 'jobs' && options.only !== 'webhooks' && options.only !== 'logs' && options.only !== 'cluster' && options.only !== 'large') {
     if (options.only === null && options.scenarios.includes('auth-with-password')) console.log(await passwordHashCost());
     for (const engine of engines) await benchEngine(engine);
   }
@@ -261,6 +272,16 @@ async function main(): Promise<void> {
   if ((options.only === 'webhooks' || (options.only === null && options.webhooks)) && !interrupted()) workflowRows = await runWorkflowsBench({ engines, pgAdminUrl, env: process.env });
   if ((options.only === 'logs' || (options.only === null && options.logs)) && !interrupted()) logRows = await runLogsBench({ ...logOptions, engines, pgAdminUrl }, join(OUT, 'logs'));
   if ((options.only === 'cluster' || (options.only === null && options.cluster)) && !interrupted()) clusterRows = await runClusterBench({ ...clusterOptions, pgAdminUrl }, join(OUT, 'logs'));
+  if ((options.only === 'large' || (options.only === null && options.large)) && !interrupted()) await runLargeBench({ ...largeOptions, engines, pgAdminUrl, settings }, join(OUT, 'logs'), largeRows);
+}
+
+/** The large-collections table, and its figures in .bench/large.json (the other runs' file is written only when they ran). */
+function writeLarge(): void {
+  console.log(`\n${formatLargeTable(largeRows, settings)}\n`);
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(), settings, largeRows: largeOptions.largeRows };
+  const rows = largeRows.map((r) => ({ ...r, goals: goalChecks(r) }));
+  writeFileSync(join(OUT, 'large.json'), JSON.stringify({ ...meta, large: rows }, null, 2) + '\n');
+  console.log(`Large-collections results written to ${join(OUT, 'large.json')}`);
 }
 
 /** What one password check costs here (bcrypt at Basalt's default cost), for the closing notes. */

@@ -68,6 +68,12 @@ export interface SchemaManager {
    * writers hold the version row only while they commit. Idempotent and cheap when in place.
    */
   ensureChangeCounter(table: string, key: string): Promise<void>;
+  /**
+   * An index on the row order lists break ties by (the engine's rowid), named by `key` (a
+   * collection id): without it a filtered list sorted by nothing else reads and sorts the whole
+   * table for 20 rows. SQLite: nothing to do (the rowid is the table's own key). Idempotent.
+   */
+  ensureRowOrderIndex(table: string, key: string): Promise<void>;
 }
 
 /** What a failed write was, in engine-neutral terms. */

@@ -28,6 +28,7 @@ export abstract class AnsiSchemaManager implements SchemaManager {
   abstract createView(name: string, select: string): Promise<void>;
   abstract describeQuery(select: string): Promise<QueryColumn[]>;
   abstract ensureChangeCounter(table: string, key: string): Promise<void>;
+  abstract ensureRowOrderIndex(table: string, key: string): Promise<void>;
 
   dropTable(table: string): Promise<void> {
     return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);

@@ -59,6 +59,7 @@ async function createTable(db: Database, c: Collection): Promise<void> {
   await db.schema.createTable(c.name, columns);
   await createIndexes(db, c);
   await ensureRelationIndexes(db, [c]);
+  await db.schema.ensureRowOrderIndex(c.name, c.id);
   await db.schema.ensureChangeCounter(c.name, c.id);
 }
 
@@ -92,6 +93,7 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
   for (const f of added) await db.schema.addColumn(table, columnOf(f));
   await createIndexes(db, next);
   await ensureRelationIndexes(db, [next]);
+  await db.schema.ensureRowOrderIndex(table, next.id);
   await db.schema.ensureChangeCounter(table, next.id);
 }
 
@@ -103,9 +105,15 @@ export async function ensureChangeCounters(db: Database, collections: readonly C
   for (const c of collections) if (c.type !== 'view') await db.schema.ensureChangeCounter(c.name, c.id);
 }
 
+/** The row-order indexes of every collection table (see SchemaManager.ensureRowOrderIndex). */
+async function ensureRowOrderIndexes(db: Database, collections: readonly Collection[]): Promise<void> {
+  for (const c of collections) if (c.type !== 'view') await db.schema.ensureRowOrderIndex(c.name, c.id);
+}
+
 /** What a database made by an earlier version lacks: change counters and relation indexes. */
 export async function upgradeCollectionTables(db: Database, collections: readonly Collection[]): Promise<void> {
   await ensureChangeCounters(db, collections);
+  await ensureRowOrderIndexes(db, collections);
   await ensureRelationIndexes(db, collections);
 }
 

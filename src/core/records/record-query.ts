@@ -125,7 +125,8 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
   const terms: Sql[] = [];
   const tieBreaker = collection.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
   let keyset: KeysetTerm[] | null = collection.isView ? null : [];
-  for (const { field, desc } of parseSortParam(query.sort)) {
+  const sorts = parseSortParam(query.sort);
+  for (const { field, desc } of sorts) {
     const dir = sql.raw(desc ? 'DESC' : 'ASC');
     if (field === '@random') {
       terms.push(d.random());
@@ -154,7 +155,10 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
       throw err;
     }
   }
-  terms.push(tieBreaker);
-  keyset?.push({ expr: tieBreaker, desc: false, kind: 'rowid' });
+  // Ties follow the last term's direction: an index on that term, read backwards for DESC, then
+  // gives the whole order (SQLite stores an index's equal keys by rowid), with no sort step.
+  const lastDesc = sorts.at(-1)?.desc ?? false;
+  terms.push(lastDesc ? sql`${tieBreaker} DESC` : tieBreaker);
+  keyset?.push({ expr: tieBreaker, desc: lastDesc, kind: 'rowid' });
   return { joins: scope.joins, orderBy: sql.join(terms), keyset };
 }

@@ -192,6 +192,9 @@ class PostgresDatabase implements Database {
     // does a dry run (asked as a superuser types: it must not hold the schema lock for long).
     if (!options?.keepDeadline) await sql`SET LOCAL statement_timeout = 0`.execute(this.kysely);
     await sql`SELECT pg_advisory_xact_lock(hashtext('basalt:schema'))`.execute(this.kysely);
+    // The change counters' deferred trigger fires with each row from here on: PostgreSQL refuses
+    // to ALTER a table with trigger events still pending (a column conversion writes rows first).
+    await sql`SET CONSTRAINTS ALL IMMEDIATE`.execute(this.kysely);
     if (this.txNote) this.txNote.schemaChanged = true;
   }
 

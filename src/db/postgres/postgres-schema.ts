@@ -108,6 +108,12 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);
   }
 
+  async ensureRowOrderIndex(table: string, key: string): Promise<void> {
+    const name = `_rowid_${key}`;
+    if (await this.indexExists(name)) return;
+    await this.exec(`CREATE UNIQUE INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} (${quoteIdent(ROWID_COLUMN)})`);
+  }
+
   async ensureChangeCounter(table: string, key: string): Promise<void> {
     const triggers = { note: `__dv_${key}`, commit: `__dvc_${key}`, truncate: `__dvt_${key}` };
     const present = await sql<{ n: number }>`SELECT COUNT(*)::int AS n FROM pg_trigger WHERE tgrelid = to_regclass(${quoteIdent(table)}) AND tgname IN (${triggers.note}, ${triggers.commit}, ${triggers.truncate})`.execute(this.db);

@@ -65,6 +65,10 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.map(sqliteColumnSql).join(', ')})`);
   }
 
+  async ensureRowOrderIndex(): Promise<void> {
+    // The rowid is the table's B-tree key: ordered already.
+  }
+
   async ensureChangeCounter(table: string, key: string): Promise<void> {
     const literal = quoteString(key);
     await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);

@@ -74,6 +74,15 @@ export interface SchemaManager {
    * table for 20 rows. SQLite: nothing to do (the rowid is the table's own key). Idempotent.
    */
   ensureRowOrderIndex(table: string, key: string): Promise<void>;
+  /**
+   * A substring index for `~` on a text column (README "Large collections"), `key` naming it
+   * stably (collection and field ids). SQLite: an FTS5 trigram table over the column, kept by
+   * triggers, which the filter compiler narrows with (FilterDialect.searchNarrow); PostgreSQL: a
+   * pg_trgm GIN index on the ASCII-folded column `~` compares, which the planner uses by itself.
+   * Idempotent. A renamed table or column needs drop, then ensure.
+   */
+  ensureSearchIndex(table: string, column: string, key: string): Promise<void>;
+  dropSearchIndex(table: string, column: string, key: string): Promise<void>;
 }
 
 /** What a failed write was, in engine-neutral terms. */

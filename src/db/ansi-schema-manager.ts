@@ -29,6 +29,8 @@ export abstract class AnsiSchemaManager implements SchemaManager {
   abstract describeQuery(select: string): Promise<QueryColumn[]>;
   abstract ensureChangeCounter(table: string, key: string): Promise<void>;
   abstract ensureRowOrderIndex(table: string, key: string): Promise<void>;
+  abstract ensureSearchIndex(table: string, column: string, key: string): Promise<void>;
+  abstract dropSearchIndex(table: string, column: string, key: string): Promise<void>;
 
   dropTable(table: string): Promise<void> {
     return this.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);

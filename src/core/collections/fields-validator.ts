@@ -119,7 +119,10 @@ export function validateFields(
       if (prev.type !== field.type) fieldErrors.type = fieldError('validation_system_field_change', 'System fields cannot change type.');
     }
     const issues = { add: (option: string, e: { code: string; message: string }) => (fieldErrors[option] ??= e) };
-    fieldTypeOf(field.type).checkOptions(field, issues, { ...ctx, collection: { ...collection, fields: [...fields, field] } });
+    const type = fieldTypeOf(field.type);
+    // Basalt's own options are switches.
+    for (const key of type.optionalKeys ?? []) if (field[key] !== undefined && typeof field[key] !== 'boolean') issues.add(key, fieldError('validation_invalid_value', 'Must be a boolean.'));
+    type.checkOptions(field, issues, { ...ctx, collection: { ...collection, fields: [...fields, field] } });
     if (Object.keys(fieldErrors).length > 0) errors[String(index)] = fieldErrors;
     fields.push(field);
   });

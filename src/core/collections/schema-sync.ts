@@ -9,6 +9,7 @@ import { INVALID } from './fields/field-type.js';
 import { fieldTypeOf } from './fields/index.js';
 import { parseIndex } from './index-definition.js';
 import { dropStaleRelationIndexes, ensureRelationIndexes } from './relation-indexes.js';
+import { dropStaleSearchIndexes, ensureSearchIndexes } from './search-indexes.js';
 import type { Collection, Field } from '../model/collection-types.js';
 
 export function columnOf(field: Field): ColumnDefinition {
@@ -59,6 +60,7 @@ async function createTable(db: Database, c: Collection): Promise<void> {
   await db.schema.createTable(c.name, columns);
   await createIndexes(db, c);
   await ensureRelationIndexes(db, [c]);
+  await ensureSearchIndexes(db, [c]);
   await db.schema.ensureRowOrderIndex(c.name, c.id);
   await db.schema.ensureChangeCounter(c.name, c.id);
 }
@@ -67,6 +69,7 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
   await dropIndexes(db, prev);
   // Relation indexes stay unless their field goes (one over a large table is not rebuilt for a rule change).
   await dropStaleRelationIndexes(db, prev, next);
+  await dropStaleSearchIndexes(db, prev, next);
   if (prev.name !== next.name) await db.schema.renameTable(prev.name, next.name);
   const table = next.name;
   const kept = next.fields.filter((f) => prev.fields.some((p) => p.id === f.id));
@@ -93,6 +96,7 @@ async function updateTable(db: Database, prev: Collection, next: Collection): Pr
   for (const f of added) await db.schema.addColumn(table, columnOf(f));
   await createIndexes(db, next);
   await ensureRelationIndexes(db, [next]);
+  await ensureSearchIndexes(db, [next]);
   await db.schema.ensureRowOrderIndex(table, next.id);
   await db.schema.ensureChangeCounter(table, next.id);
 }
@@ -115,13 +119,18 @@ export async function upgradeCollectionTables(db: Database, collections: readonl
   await ensureChangeCounters(db, collections);
   await ensureRowOrderIndexes(db, collections);
   await ensureRelationIndexes(db, collections);
+  await ensureSearchIndexes(db, collections);
 }
 
 /** The table change for one collection; views are handled by {@link rebuildViews}. */
 export async function syncCollectionTable(db: Database, prev: Collection | null, next: Collection | null): Promise<void> {
   if (prev?.type === 'view' || next?.type === 'view') return;
   if (!prev && next) await createTable(db, next);
-  else if (prev && !next) await db.schema.dropTable(prev.name);
+  else if (prev && !next) {
+    // SQLite's FTS tables are tables of their own: they would outlive the collection's.
+    await dropStaleSearchIndexes(db, prev, null);
+    await db.schema.dropTable(prev.name);
+  }
   else if (prev && next) await updateTable(db, prev, next);
 }
 

@@ -68,9 +68,17 @@ function like(d: FilterDialect, a: Operand, b: Operand, negate: boolean): Sql {
     const pattern = likePattern(text);
     // SQLite never matches a pattern ending in a lone escape character (PostgreSQL would fail).
     if (endsWithDanglingEscape(pattern)) return negate ? sql`(${value} IS NOT NULL)` : FALSE;
-    return d.like(value, d.param(pattern, 'text'), negate);
+    const exact = d.like(value, d.param(pattern, 'text'), negate);
+    // A searchable column: its substring index finds the candidates, the exact LIKE decides.
+    if (!negate && a.search && !a.multi && d.searchNarrow && isPlainSubstring(text)) return sql`(${d.searchNarrow(a.search.alias, a.search.table, a.search.column, text)} AND ${exact})`;
+    return exact;
   }
   return d.like(value, d.concat(sql`'%'`, b.as('text', true), sql`'%'`), negate);
+}
+
+/** Text a trigram index can look up as is: three characters or more, none of LIKE's special ones. */
+function isPlainSubstring(text: string): boolean {
+  return [...text].length >= 3 && !/[%_\\]/.test(text);
 }
 
 /** SQLite's ordering of two literals: NULL < numbers < text (booleans are 0/1). */

@@ -61,9 +61,10 @@ export class Compilation {
     readonly ctx: CompileContext,
     readonly rootAlias: string,
   ) {
-    this.scope = new JoinScope(ctx.dialect, rootAlias, '__j');
-    this.now = ctx.now;
     this.baseTable = ctx.baseTable ?? ctx.collection.table;
+    // A substring index covers the collection's own rows only, not a stand-in base table.
+    this.scope = new JoinScope(ctx.dialect, rootAlias, '__j', ctx.baseTable === undefined ? ctx.collection.table : undefined);
+    this.now = ctx.now;
     this.cost = ctx.budget ? new FilterCost(ctx.budget) : null;
   }
 

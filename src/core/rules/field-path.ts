@@ -68,6 +68,8 @@ export class JoinScope {
     private readonly dialect: FilterDialect,
     readonly rootAlias: string,
     private readonly prefix: string,
+    /** The table `rootAlias` reads, when it is the collection's own (not a stand-in): what a substring index narrows. */
+    private readonly rootTable?: string,
   ) {}
 
   get hasJoins(): boolean {
@@ -170,6 +172,9 @@ export class JoinScope {
       }
     }
     if (path.lower) operand = exprOperand(d, d.lower(operand.as('text')), 'text');
+    else if (this.rootTable && path.steps.length === 0 && baseAlias === this.rootAlias && path.leaf.type === 'column' && path.leaf.field.searchable === true && !visible) {
+      operand.search = { alias: baseAlias, table: this.rootTable, column: path.leaf.field.name };
+    }
     if (visible) operand.guard = visible;
     return operand;
   }

@@ -59,6 +59,12 @@ export interface FilterDialect {
   order(a: Sql, op: OrderOp, b: Sql, kind: ValueKind): Sql;
   /** LIKE with `\` as the escape character, case-insensitive for ASCII letters only. */
   like(value: Sql, pattern: Sql, negate: boolean): Sql;
+  /**
+   * Rows of `alias` (rows of `table`) whose `column` may contain `text` (three characters or more,
+   * no wildcard), by the column's substring index: a superset the exact `~` then confirms. Only
+   * engines whose planner cannot use the index by itself have it (SQLite's FTS5 table).
+   */
+  searchNarrow?(alias: string, table: string, column: string, text: string): Sql;
   /** String concatenation. */
   concat(...parts: Sql[]): Sql;
   /** Lower case for ASCII letters only (SQLite's LOWER). */

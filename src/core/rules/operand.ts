@@ -21,6 +21,8 @@ export interface Operand {
    * text (for LIKE) also shows JSON numbers and booleans, as SQLite's LIKE sees them.
    */
   as(kind: ValueKind, loose?: boolean): Sql;
+  /** A column of the root row with a substring index (`searchable`): where `~` may narrow first. */
+  search?: { alias: string; table: string; column: string };
   /** Known at compile time: a quoted text, number, macro or @request value. */
   literal?: { value: LiteralValue };
   /** Set when the operand has several values per row: `?`-less operators must hold for all. */

@@ -7,6 +7,11 @@ const PARAM_TYPE: Record<ValueKind, string> = { text: 'text', number: 'float8', 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 
+/** The ASCII folding of `~`, as DDL text (the searchable fields' trigram index is on exactly this). */
+export function asciiLowerText(column: string): string {
+  return `translate(${column}, '${UPPER}', '${LOWER}')`;
+}
+
 /**
  * The filter language on PostgreSQL with SQLite's semantics. Multi-valued and JSON fields are
  * stored as JSON text (as on SQLite, so raw comparisons such as `tags ~ "x"` behave the same) and

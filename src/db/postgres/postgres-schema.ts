@@ -6,6 +6,7 @@ import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import { randomString } from '../../core/ids.js';
 import { defaultLiteral, quoteIdent, quoteString } from '../column-kinds.js';
 import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
+import { asciiLowerText } from './postgres-filter-dialect.js';
 import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { postgresCreateIndexSql, postgresDropIndexSql } from './index-sql.js';
 import { EXTENDED_PROTOCOL } from './extended-protocol.js';
@@ -106,6 +107,19 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
   createTable(table: string, columns: ColumnDefinition[]): Promise<void> {
     const defs = [...columns.map(postgresColumnSql), `${quoteIdent(ROWID_COLUMN)} BIGINT GENERATED ALWAYS AS IDENTITY`];
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.join(', ')})`);
+  }
+
+  async ensureSearchIndex(table: string, column: string, key: string): Promise<void> {
+    const name = `_search_${key}`;
+    if (await this.indexExists(name)) return;
+    // pg_trgm ships with PostgreSQL and is a trusted extension (the database owner may add it).
+    await this.exec('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+    // The very expression `~` compares (postgres-filter-dialect.ts), so the planner matches it.
+    await this.exec(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} USING gin (${asciiLowerText(quoteIdent(column))} gin_trgm_ops)`);
+  }
+
+  async dropSearchIndex(_table: string, _column: string, key: string): Promise<void> {
+    await this.exec(`DROP INDEX IF EXISTS ${quoteIdent(`_search_${key}`)}`);
   }
 
   async ensureRowOrderIndex(table: string, key: string): Promise<void> {

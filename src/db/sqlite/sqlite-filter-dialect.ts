@@ -1,3 +1,4 @@
+import { searchTableName } from './search-table.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { FilterDialect, OrderOp, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
@@ -75,6 +76,13 @@ export class SqliteFilterDialect implements FilterDialect {
 
   order(a: Sql, op: OrderOp, b: Sql): Sql {
     return sql`(${a} ${sql.raw(op)} ${b})`;
+  }
+
+  searchNarrow(alias: string, table: string, column: string, text: string): Sql {
+    const fts = sql.id(searchTableName(table, column));
+    // A quoted phrase of a trigram table matches the text as a substring, case folded.
+    const phrase = `"${text.replaceAll('"', '""')}"`;
+    return sql`${sql.ref(`${alias}.rowid`)} IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ${phrase})`;
   }
 
   like(value: Sql, pattern: Sql, negate: boolean): Sql {

@@ -5,6 +5,7 @@ import { AnsiSchemaManager } from '../ansi-schema-manager.js';
 import type { ColumnKind } from '../../core/collections/fields/field-type.js';
 import { defaultLiteral, quoteIdent, quoteString } from '../column-kinds.js';
 import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
+import { searchTableName } from './search-table.js';
 import { assertSingleSelect, calledFunctions, StatementError } from '../single-statement.js';
 import { sqliteCreateIndexSql, sqliteDropIndexSql } from './index-sql.js';
 
@@ -63,6 +64,27 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
   createTable(table: string, columns: ColumnDefinition[], options: { rowidKeyed?: boolean } = {}): Promise<void> {
     const defs = options.rowidKeyed ? columns.map((c) => ({ ...c, primaryKey: false })) : columns;
     return this.exec(`CREATE TABLE ${quoteIdent(table)} (${defs.map(sqliteColumnSql).join(', ')})`);
+  }
+
+  async ensureSearchIndex(table: string, column: string): Promise<void> {
+    const fts = searchTableName(table, column);
+    const exists = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${fts}`.execute(this.db);
+    if (Number(exists.rows[0]?.n) > 0) return;
+    const [f, t, c] = [quoteIdent(fts), quoteIdent(table), quoteIdent(column)];
+    // External content: the FTS table stores the trigram index only, the text stays in the row.
+    await this.exec(`CREATE VIRTUAL TABLE ${f} USING fts5(${c}, content=${quoteString(table)}, content_rowid='rowid', tokenize='trigram')`);
+    await this.exec(`INSERT INTO ${f}(${f}) VALUES ('rebuild')`);
+    const remove = `INSERT INTO ${f}(${f}, rowid, ${c}) VALUES ('delete', old.rowid, old.${c})`;
+    const add = `INSERT INTO ${f}(rowid, ${c}) VALUES (new.rowid, new.${c})`;
+    await this.exec(`CREATE TRIGGER ${quoteIdent(`${fts}_i`)} AFTER INSERT ON ${t} BEGIN ${add}; END`);
+    await this.exec(`CREATE TRIGGER ${quoteIdent(`${fts}_d`)} AFTER DELETE ON ${t} BEGIN ${remove}; END`);
+    await this.exec(`CREATE TRIGGER ${quoteIdent(`${fts}_u`)} AFTER UPDATE OF ${c} ON ${t} BEGIN ${remove}; ${add}; END`);
+  }
+
+  async dropSearchIndex(table: string, column: string): Promise<void> {
+    const fts = searchTableName(table, column);
+    for (const suffix of ['_i', '_d', '_u']) await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(fts + suffix)}`);
+    await this.exec(`DROP TABLE IF EXISTS ${quoteIdent(fts)}`);
   }
 
   async ensureRowOrderIndex(): Promise<void> {

@@ -9,6 +9,8 @@ export const DEFAULT_EDITOR_MAX_SIZE = 5 << 20;
 export const editorField: FieldType = {
   type: 'editor',
   defaults: { required: false, maxSize: 0, convertURLs: false },
+  // `searchable: true` keeps a substring index for `~` on the field (core/collections/search-indexes.ts).
+  optionalKeys: ['searchable'],
   checkOptions(field, issues) {
     const v = field.maxSize ?? 0;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {

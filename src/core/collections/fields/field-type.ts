@@ -44,7 +44,7 @@ export interface FieldType {
   readonly type: FieldTypeName;
   /** Options and their defaults, as the API serializes them (flat, next to `name` and `type`). */
   readonly defaults: Readonly<Record<string, unknown>>;
-  /** Options accepted when given but not filled in when absent (Basalt's own, kept out of PocketBase's field JSON). */
+  /** Boolean options accepted when given but not filled in when absent (Basalt's own, kept out of PocketBase's field JSON). */
   readonly optionalKeys?: readonly string[];
   /** Validates and normalises the options in place (called on every collection save). */
   checkOptions(field: Field, issues: OptionIssues, ctx: OptionContext): void;

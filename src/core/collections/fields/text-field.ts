@@ -56,6 +56,8 @@ export function autogenerateText(field: Record<string, unknown>): string {
 export const textField: FieldType = {
   type: 'text',
   defaults: { required: false, min: 0, max: 0, pattern: '', autogeneratePattern: '', primaryKey: false },
+  // `searchable: true` keeps a substring index for `~` on the field (core/collections/search-indexes.ts).
+  optionalKeys: ['searchable'],
 
   checkOptions(field, issues, { collection }) {
     const min = field.min ?? 0;

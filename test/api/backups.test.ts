@@ -79,7 +79,7 @@ beforeAll(async () => {
     viewRule: '',
     fields: [
       { name: 'seq', type: 'number' },
-      { name: 'title', type: 'text' },
+      { name: 'title', type: 'text', searchable: true }, // its substring index goes into the backups too
       { name: 'doc', type: 'file', maxSelect: 1, maxSize: 1 << 20 },
     ],
   });

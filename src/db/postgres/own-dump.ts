@@ -4,7 +4,8 @@
  * driver in one transaction. Not a psql script: after a two-line header, each line is one SQL
  * statement as a JSON string (so no value can end a statement early). Tables (columns, identity,
  * defaults), their rows (batches of JSON records), constraints, indexes, views and identity
- * positions; Basalt's SQL functions and types are installed again rather than dumped.
+ * positions; Basalt's SQL functions and types are installed again rather than dumped, and so are
+ * the change counters' triggers (constraint triggers included: start-up makes them again).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { sql, type Kysely } from 'kysely';
 import { LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { installPostgresFunctions } from './install-functions.js';
+import { TRIGRAM_EXTENSION_SQL } from './postgres-schema.js';
 import { EXTENDED_PROTOCOL } from './extended-protocol.js';
 
 export const OWN_DUMP_HEADER = '-- Basalt PostgreSQL dump (made without pg_dump)';
@@ -78,7 +80,7 @@ export async function writeOwnDump(kysely: Kysely<any>, path: string): Promise<v
       }
       const constraints = (await sql<{ tbl: string; name: string; def: string }>`
         SELECT c.relname AS tbl, co.conname AS name, pg_get_constraintdef(co.oid) AS def FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = ${schema} AND c.relkind = 'r' ORDER BY co.contype = 'f', co.oid`.execute(trx)).rows;
+        WHERE n.nspname = ${schema} AND c.relkind = 'r' AND co.contype <> 't' ORDER BY co.contype = 'f', co.oid`.execute(trx)).rows;
       for (const c of constraints) await statement(`ALTER TABLE ${s}.${ident(c.tbl)} ADD CONSTRAINT ${ident(c.name)} ${c.def}`);
       const indexes = (await sql<{ def: string }>`
         SELECT pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -137,6 +139,18 @@ async function eachStatement(path: string, schema: string, each: (text: string) 
   return missing ? `its database is not Basalt's (no ${missing} table)` : null;
 }
 
+/** Whether the dump file names `word` anywhere (read as a stream: a dump may be large). */
+export async function mentions(path: string, word: string): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.includes(word)) {
+      lines.close();
+      return true;
+    }
+  }
+  return false;
+}
+
 export function checkOwnDump(path: string, schema: string): Promise<string | null> {
   return eachStatement(path, schema, async () => {});
 }
@@ -149,6 +163,8 @@ export async function restoreOwnDump(kysely: Kysely<any>, path: string, schema: 
     await sql.raw(`SET LOCAL lock_timeout = ${literal(lockTimeout)}; SET LOCAL statement_timeout = 0`).execute(trx);
     await sql.raw(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE; CREATE SCHEMA ${ident(schema)}`).execute(trx);
     await installPostgresFunctions({ query: (text) => sql.raw(text).execute(trx) });
+    // Searchable fields' indexes need pg_trgm (in a fresh database, too).
+    if (await mentions(path, 'gin_trgm_ops')) for (const statement of TRIGRAM_EXTENSION_SQL.split('; ')) await sql.raw(statement).execute(trx);
     // The extended protocol runs one statement per message: a line cannot smuggle a second one.
     const failed = await eachStatement(path, schema, async (text) => void (await sql.raw(EXTENDED_PROTOCOL + text).execute(trx)));
     if (failed) throw new Error(failed);

@@ -13,7 +13,8 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseBackups } from '../../core/ports.js';
 import { LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { checkDump, dumpIdent } from './dump-guard.js';
-import { checkOwnDump, isOwnDump, restoreOwnDump, writeOwnDump } from './own-dump.js';
+import { checkOwnDump, isOwnDump, mentions, restoreOwnDump, writeOwnDump } from './own-dump.js';
+import { TRIGRAM_EXTENSION_SQL } from './postgres-schema.js';
 
 /** How long the restore waits for the locks of other sessions (other nodes' transactions) before it gives up. */
 const LOCK_TIMEOUT = '30s';
@@ -58,13 +59,15 @@ export class PostgresBackups implements DatabaseBackups {
   async restore(path: string): Promise<void> {
     if (await isOwnDump(path)) return restoreOwnDump(this.kysely, path, await this.schemaName(), LOCK_TIMEOUT);
     const schema = dumpIdent(await this.schemaName());
+    // A searchable field's index needs pg_trgm, which a fresh database lacks (pg_dump of one schema leaves extensions out).
+    const extensions = (await mentions(path, 'gin_trgm_ops')) ? ` ${TRIGRAM_EXTENSION_SQL};` : '';
     await this.run('psql', [
       '--no-psqlrc',
       '--quiet',
       '--set', 'ON_ERROR_STOP=1',
       '--single-transaction',
       '--dbname', this.target.url,
-      '--command', `SET lock_timeout = '${LOCK_TIMEOUT}'; DROP SCHEMA IF EXISTS ${schema} CASCADE;`,
+      '--command', `SET lock_timeout = '${LOCK_TIMEOUT}'; DROP SCHEMA IF EXISTS ${schema} CASCADE;${extensions}`,
       '--file', path,
     ]);
   }

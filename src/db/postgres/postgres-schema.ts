@@ -87,6 +87,10 @@ BEGIN
 END $$`,
 ];
 
+/** Where Basalt adds the extensions it needs: not the data's schema, which a restore drops. */
+export const EXTENSIONS_SCHEMA = 'basalt_ext';
+export const TRIGRAM_EXTENSION_SQL = `CREATE SCHEMA IF NOT EXISTS ${EXTENSIONS_SCHEMA}; CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA ${EXTENSIONS_SCHEMA}`;
+
 export class PostgresSchemaManager extends AnsiSchemaManager {
   protected columnSql(column: ColumnDefinition): string {
     return postgresColumnSql(column);
@@ -112,10 +116,24 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
   async ensureSearchIndex(table: string, column: string, key: string): Promise<void> {
     const name = `_search_${key}`;
     if (await this.indexExists(name)) return;
-    // pg_trgm ships with PostgreSQL and is a trusted extension (the database owner may add it).
-    await this.exec('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+    const ops = await this.trigramOps();
     // The very expression `~` compares (postgres-filter-dialect.ts), so the planner matches it.
-    await this.exec(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} USING gin (${asciiLowerText(quoteIdent(column))} gin_trgm_ops)`);
+    await this.exec(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} USING gin (${asciiLowerText(quoteIdent(column))} ${ops})`);
+  }
+
+  /**
+   * pg_trgm's operator class, qualified. The extension ships with PostgreSQL and is trusted (the
+   * database owner may add it); Basalt adds it in a schema of its own, which a restore (dropping
+   * and reloading the data's schema) leaves in place. Installed elsewhere already, it is used there.
+   */
+  private async trigramOps(): Promise<string> {
+    const find = async () => (await sql<{ s: string }>`SELECT n.nspname AS s FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE o.opcname = 'gin_trgm_ops' LIMIT 1`.execute(this.db)).rows[0]?.s;
+    let schema = await find();
+    if (!schema) {
+      await this.exec(TRIGRAM_EXTENSION_SQL);
+      schema = await find();
+    }
+    return `${quoteIdent(schema ?? EXTENSIONS_SCHEMA)}.gin_trgm_ops`;
   }
 
   async dropSearchIndex(_table: string, _column: string, key: string): Promise<void> {

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { normaliseAllowEntry } from '../adapters/webhook-transport.js';
-import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_REPLICA_MAX_LAG_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_SLOW_QUERY_MS, DEFAULT_REPLICA_MAX_LAG_MS, DEFAULT_WEBHOOKS_CONFIG, defaultConfig, type Config, type MetricsConfig, type StorageConfig } from '../core/config.js';
 import { API_KEY_PREFIX } from '../core/auth/api-keys.js';
 import { isSafeStorageKey } from '../core/files/storage-key.js';
 
@@ -29,6 +29,7 @@ export const SERVE_OPTIONS = {
   'app-url': { type: 'string', env: 'BASALT_APP_URL', help: 'public URL of the app, for links in emails' },
   'app-name': { type: 'string', env: 'BASALT_APP_NAME', help: 'app name shown in emails (default Basalt)' },
   'query-timeout': { type: 'string', env: 'BASALT_QUERY_TIMEOUT', help: 'deadline of a client query in ms, then 503 (default 5000)' },
+  'slow-query': { type: 'string', env: 'BASALT_SLOW_QUERY', help: 'log client lists whose query takes this many ms or more, with plan and index hints; 0 = never (default 1000)' },
   hooks: { type: 'string', env: 'BASALT_HOOKS', help: 'directory of hook files, *.ts/*.js (default <dir>/../basalt_hooks when it exists)' },
   dev: { type: 'boolean', env: 'BASALT_DEV', help: 'development mode: reload hook files when they change' },
   'webhook-allow': { type: 'string', env: 'BASALT_WEBHOOK_ALLOW', multiple: true, help: 'HOST[:PORT] a webhook may target although private (intranet, loopback); repeatable, or comma-separated in the env' },
@@ -148,6 +149,14 @@ function parseQueryTimeout(value: string | boolean | undefined): number {
   return ms;
 }
 
+function parseSlowQuery(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_SLOW_QUERY_MS;
+  const text = String(value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`invalid --slow-query "${text}": use a whole number of milliseconds (0: never), e.g. 1000`);
+  return ms;
+}
+
 /** An explicit --hooks must exist (a typo must not silently run without the app's hooks). */
 function parseHooksDir(value: string | boolean | undefined): string {
   if (value === undefined || value === '') return '';
@@ -245,6 +254,7 @@ export function buildConfig(values: Partial<Record<OptionName, string | boolean>
     trustProxy: values['trust-proxy'] === true,
     storage: parseStorage(values),
     queryTimeoutMs: parseQueryTimeout(values['query-timeout']),
+    slowQueryMs: parseSlowQuery(values['slow-query']),
     hooksDir: parseHooksDir(values.hooks),
     dev: values.dev === true,
     metrics: parseMetrics(values),

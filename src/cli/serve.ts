@@ -4,7 +4,7 @@ import { createBasalt } from './create-basalt.js';
 import { firstRunNotice } from './first-run-link.js';
 
 export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'db-replica', 'db-replica-max-lag', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', 'no-dashboard', ...STORAGE_OPTIONS]);
+  const { values } = readOptions(args, env, ['http', 'dir', 'db', 'db-replica', 'db-replica-max-lag', 'redis', 'log-level', 'app-url', 'app-name', 'trust-proxy', 'query-timeout', 'slow-query', 'hooks', 'dev', 'webhook-allow', 'webhook-concurrency', 'metrics-token', 'metrics-http', 'no-dashboard', ...STORAGE_OPTIONS]);
   const config = buildConfig(values);
   const basalt = await createBasalt({ config });
   const { app } = basalt;

@@ -38,6 +38,7 @@ import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { advanceDataVersions, CountCache } from './records/count-cache.js';
 import { CountDeltas } from './records/count-deltas.js';
 import { PageAnchors } from './records/page-anchors.js';
+import { SlowQueries } from './records/slow-queries.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
 import type { QueryContext } from './records/record-query.js';
@@ -188,9 +189,10 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const files = fileStorage.storage;
   const recordFiles = new RecordFiles(files, logger);
   const collections = new CollectionService({ db, registry, clock, events, logger, files: recordFiles, hooks: () => hookRegistry.collections });
-  const counts = new CountCache(registry);
+  const slow = new SlowQueries({ thresholdMs: config.slowQueryMs, logger, clock });
+  const counts = new CountCache(registry, { slow });
   const anchors = new PageAnchors();
-  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts, anchors };
+  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts, anchors, slow };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {
     throw new Error('hooks are not ready yet');

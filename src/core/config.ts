@@ -45,6 +45,12 @@ export interface Config {
    */
   queryTimeoutMs: number;
   /**
+   * A client list whose statement takes this long or longer is written to the logs as a slow
+   * query (core/records/slow-queries.ts: the statement, its duration and plan, suggested
+   * indexes); 0: never. @default 1000
+   */
+  slowQueryMs: number;
+  /**
    * Directory of hook files (`*.ts`, `*.mts`, `*.js`) loaded at start; empty: none.
    * @default `<dataDir>/../basalt_hooks` when it exists (the CLI decides)
    */
@@ -146,6 +152,8 @@ export interface S3StorageConfig {
 export type StorageConfig = { type: 'local' } | ({ type: 's3' } & S3StorageConfig);
 
 export const DEFAULT_BODY_LIMIT = 32 << 20;
+/** See Config.slowQueryMs. */
+export const DEFAULT_SLOW_QUERY_MS = 1000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 /** How far behind the primary a read replica may be and still serve reads (README "Read replicas"). */
 export const DEFAULT_REPLICA_MAX_LAG_MS = 5000;
@@ -168,6 +176,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     storage: { type: 'local' } as StorageConfig,
     maxCascadeRecords: 10_000,
     queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+    slowQueryMs: DEFAULT_SLOW_QUERY_MS,
     hooksDir: '',
     dev: false,
     jobs: DEFAULT_JOBS_CONFIG,

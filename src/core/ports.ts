@@ -143,6 +143,11 @@ export interface Database {
    */
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
   /**
+   * The engine's plan of a read, as text (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN`;
+   * nothing is run): for the slow-query log (core/records/slow-queries.ts). Optional.
+   */
+  explain?(query: RawBuilder<unknown>): Promise<string>;
+  /**
    * Inside a write transaction, just before it commits: the version of the change counter `key`
    * (SchemaManager.ensureChangeCounter) committed before this transaction, and the one its rows
    * take it to (`to - from` rows of that table written in it). Lets the count cache carry a

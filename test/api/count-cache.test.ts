@@ -81,6 +81,16 @@ describe('stored list totals', () => {
     expect(await expectExact(`filter=${q('n > 10')}&sort=-n`)).toBe(29);
   });
 
+  it('lists asking for the same count at once share one count', async () => {
+    const filter = `filter=${q('n >= 3 && title != "shared"')}`;
+    const counted = t.app.counts.stats.counted;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(t, 'GET', `${P}?perPage=2&${filter}`, { auth: su })));
+    const totals = new Set(answers.map((a) => a.body.totalItems));
+    expect(totals.size).toBe(1);
+    expect(t.app.counts.stats.counted - counted).toBeLessThanOrEqual(2);
+    expect((await listBoth(t, filter)).plainTotal).toBe([...totals][0]);
+  });
+
   it('creates, updates and deletes through the API change the next total', async () => {
     const filter = `filter=${q('n >= 20')}`;
     const before = await expectExact(filter);

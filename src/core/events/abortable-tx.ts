@@ -71,6 +71,11 @@ class AbortableDatabase implements Database {
     return this.inner.classifyError(err);
   }
 
+  async explain(query: Parameters<Database['rows']>[0]): Promise<string> {
+    this.check();
+    return this.inner.explain ? this.inner.explain(query) : '';
+  }
+
   async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
     return this.inner.versionSpan ? this.inner.versionSpan(key) : null;
   }

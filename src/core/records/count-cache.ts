@@ -18,6 +18,7 @@ import { DATA_VERSIONS_TABLE } from '../internal-tables.js';
 import type { Database } from '../ports.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { ROOT } from './record-query.js';
+import type { SlowQueries } from './slow-queries.js';
 
 /** The catalogue the cache reads, with a number that changes whenever it is rebuilt. */
 export interface VersionedSchema extends SchemaView {
@@ -27,6 +28,8 @@ export interface VersionedSchema extends SchemaView {
 export interface CountCacheOptions {
   /** Stored counts, least recently used dropped first. @default 4096 */
   maxEntries?: number;
+  /** Where counts that took long are logged. @default none */
+  slow?: SlowQueries;
 }
 
 /** One count a list needs: what it counts, and what its answer depends on. */
@@ -48,9 +51,15 @@ export interface TrackedCount {
 }
 
 /** What one committed transaction moved the tracked counts of a collection by. */
-interface Carried {
+export interface Carried {
   to: number;
   deltas: ReadonlyMap<string, number>;
+}
+
+/** A count with the versions it was taken at (null: a counter was missing). */
+export interface Counted {
+  count: number;
+  versions: number[] | null;
 }
 
 interface Entry {
@@ -77,16 +86,19 @@ const MAX_CARRIED = 512;
 export class CountCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
+  private readonly slow: SlowQueries | undefined;
   private generation = -1;
   private tables = new Map<string, CollectionModel>();
   private readonly tracking = new Map<string, Map<string, TrackedCount>>();
   private readonly carried = new Map<string, Map<number, Carried>>();
+  private readonly inflight = new Map<string, Promise<Counted>>();
 
   constructor(
     private readonly schema: VersionedSchema,
     options: CountCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 4096;
+    this.slow = options.slow;
   }
 
   /** Lists answered from a stored count, and counts taken (tests, metrics). */
@@ -147,8 +159,9 @@ export class CountCache {
    */
   async resolve(plan: CountPlan, versions: number[] | null): Promise<number> {
     const entry = this.entries.get(plan.key);
+    let current = versions;
     if (entry) {
-      const current = versions ?? (await this.currentVersions(plan));
+      current ??= await this.currentVersions(plan);
       if (sameVersions(entry.versions, current) || this.carryForward(plan, entry, current)) {
         entry.misses = 0;
         this.stats.hits++;
@@ -164,24 +177,47 @@ export class CountCache {
         entry.skip = SKIPPED_LOOKUPS;
       }
     }
-    return this.count(plan);
+    return this.countAt(plan, current);
+  }
+
+  /**
+   * The count for `plan` agreeing with `versions` (read with the rows the count goes with; null:
+   * read them now). Requests asking at once share one count (`shared`): ten lists arriving
+   * together on a large collection run one scan, not ten racing to the deadline. A shared count
+   * that saw other data than the caller's rows is not used: the caller counts for itself.
+   */
+  async countAt(plan: CountPlan, versions: number[] | null, shared?: Promise<Counted>): Promise<number> {
+    const counted = await (shared ?? this.shared(plan));
+    const at = versions ?? (await this.currentVersions(plan));
+    if (counted.versions && sameVersions(counted.versions, at)) return counted.count;
+    return (await this.countNow(plan)).count;
+  }
+
+  /** The count of `plan` being taken, or a new one: what concurrent requests for it share. */
+  shared(plan: CountPlan): Promise<Counted> {
+    let running = this.inflight.get(plan.key);
+    if (!running) {
+      running = this.countNow(plan).finally(() => this.inflight.delete(plan.key));
+      this.inflight.set(plan.key, running);
+    }
+    return running;
   }
 
   /** Counts `plan` now, with the versions in the same statement, and stores the answer. */
-  async count(plan: CountPlan): Promise<number> {
+  private async countNow(plan: CountPlan): Promise<Counted> {
     const generation = this.schema.generation;
     this.stats.counted++;
     // Tracked before counting: a write committing while the count runs carries its change, so
     // the count can be brought forward to a version past the one it saw.
     this.track(plan);
-    const rows = await plan.db.rows<Record<string, unknown>>(
-      sql`SELECT ${this.versionColumns(plan)}, COUNT(*) AS ${sql.id('n')} FROM ${sql.id(plan.collection.table)} AS ${sql.id(ROOT)} WHERE ${plan.where}`,
-    );
+    const query = sql`SELECT ${this.versionColumns(plan)}, COUNT(*) AS ${sql.id('n')} FROM ${sql.id(plan.collection.table)} AS ${sql.id(ROOT)} WHERE ${plan.where}`;
+    const rows = this.slow ? await this.slow.rows<Record<string, unknown>>(plan.db, plan.collection, {}, query) : await plan.db.rows<Record<string, unknown>>(query);
     const count = Number(rows[0]?.n ?? 0);
-    const versions = plan.reads.map((_, i) => rows[0]?.[VERSION_COLUMN + i]);
+    const read = plan.reads.map((_, i) => rows[0]?.[VERSION_COLUMN + i]);
     // A version that is not there yet (a table made before its counter) cannot vouch for anything.
-    if (generation === this.schema.generation && versions.every((v) => v !== null && v !== undefined)) this.store(plan.key, count, versions.map(Number));
-    return count;
+    const versions = read.every((v) => v !== null && v !== undefined) ? read.map(Number) : null;
+    if (versions && generation === this.schema.generation) this.store(plan.key, count, versions);
+    return { count, versions };
   }
 
   /** Forgets every stored count (a restore replaced the data under the same versions). */
@@ -201,14 +237,24 @@ export class CountCache {
    * A committed transaction took `collectionId` from version `from` to `to`, moving the tracked
    * counts by `deltas` (every row it wrote of the collection was evaluated).
    */
-  carry(collectionId: string, from: number, to: number, deltas: ReadonlyMap<string, number>): void {
+  carry(collectionId: string, from: number, to: number, deltas: ReadonlyMap<string, number>): Carried {
     let log = this.carried.get(collectionId);
     if (!log) {
       log = new Map();
       this.carried.set(collectionId, log);
     }
-    log.set(from, { to, deltas });
+    const step = { to, deltas };
+    log.delete(from);
+    log.set(from, step);
     if (log.size > MAX_CARRIED) log.delete(log.keys().next().value!);
+    return step;
+  }
+
+  /** A transaction handed `step` over and then did not commit: it never happened. */
+  uncarry(collectionId: string, from: number, step: Carried): void {
+    const log = this.carried.get(collectionId);
+    // Only its own: another transaction from the same version may have committed since.
+    if (log?.get(from) === step) log.delete(from);
   }
 
   private track(plan: CountPlan): void {

@@ -9,8 +9,8 @@
  * it moved: +1, 0 or -1 per count. Just before the commit the transaction asks the database for
  * the version span its rows cover (Database.versionSpan): when that span is exactly the rows
  * evaluated — nothing else in the transaction (a hook's raw SQL, a cascade) wrote the table —
- * the deltas are handed to the cache after the commit, as "from version A to version B, add
- * these". A stored count at A then becomes the count at B without a scan. Anything that does not
+ * the deltas are handed to the cache (just before the commit, taken back on a rollback), as
+ * "from version A to version B, add these". A stored count at A then becomes the count at B without a scan. Anything that does not
  * line up is simply not handed over, and the count is taken again: never a guess.
  */
 import { sql } from 'kysely';
@@ -74,7 +74,10 @@ export class CountDeltas {
       tx.beforeCommit(async () => {
         const span = await tx.db.versionSpan!(collection.id);
         if (!span || span.to - span.from !== counts.rows || counts.deltas.size === 0) return;
-        tx.afterCommit(() => this.cache.carry(collection.id, span.from, span.to, counts.deltas));
+        // Handed over before the commit: a list that sees the new version (the moment the commit
+        // lands) must find how to reach it. Taken back if the transaction does not commit.
+        const step = this.cache.carry(collection.id, span.from, span.to, counts.deltas);
+        tx.onRollback(() => this.cache.uncarry(collection.id, span.from, step));
       });
     }
     return state;

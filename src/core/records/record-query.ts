@@ -8,7 +8,7 @@ import { badRequest, fieldError, MESSAGES } from '../errors.js';
 import type { Clock, Database } from '../ports.js';
 import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } from '../rules/compiler.js';
 import { JoinScope } from '../rules/field-path.js';
-import type { Sql } from '../rules/filter-dialect.js';
+import type { FilterDialect, Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { walkPath } from '../rules/path-walker.js';
 import { canWalkInto, type Caller } from './caller.js';
@@ -17,6 +17,7 @@ import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
 import type { CountCache } from './count-cache.js';
 import type { KeysetTerm, PageAnchors } from './page-anchors.js';
+import type { SlowQueries } from './slow-queries.js';
 
 export const ROOT = '__r';
 
@@ -34,6 +35,8 @@ export interface QueryContext {
   counts?: CountCache;
   /** Where deep pages may start (page-anchors.ts); without it a page is a plain OFFSET. */
   anchors?: PageAnchors;
+  /** Times client lists' statements and logs the slow ones (slow-queries.ts). */
+  slow?: SlowQueries;
 }
 
 /** Changes records (and the records they expand) as exported for `caller`, in place. */
@@ -71,7 +74,16 @@ function invalidFilter(err: Error): never {
  * `@collection`/`@request`, unknown fields and filters over `budget` (the caller's, see
  * client-budget.ts) are 400s.
  */
-export function filterPredicate(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller, baseTable?: string, budget: CostBudget = clientBudget(caller)): Sql | null {
+export function filterPredicate(
+  ctx: QueryContext,
+  collection: CollectionModel,
+  query: ClientQuery,
+  caller: Caller,
+  baseTable?: string,
+  budget: CostBudget = clientBudget(caller),
+  /** false: `~` on searchable fields runs as a plain LIKE, without the index narrowing first (see record-reader.ts). */
+  narrowSearch = true,
+): Sql | null {
   const expr = query.filter;
   if (!expr) return null;
   try {
@@ -79,7 +91,7 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
       schema: ctx.schema,
       now: new Date(ctx.clock.now()),
       collection,
-      dialect: ctx.db.filter,
+      dialect: narrowSearch ? ctx.db.filter : withoutSearchNarrowing(ctx.db.filter),
       request: caller.info,
       allowHiddenFields: caller.can.seesHidden,
       allowSuperuserIdentifiers: caller.can.queriesAnyCollection,
@@ -91,6 +103,19 @@ export function filterPredicate(ctx: QueryContext, collection: CollectionModel, 
     if (err instanceof FilterResolveError) invalidFilter(err);
     throw err;
   }
+}
+
+const plainDialects = new WeakMap<FilterDialect, FilterDialect>();
+
+/** `dialect` with no substring-index narrowing (`~` compiles to the LIKE alone). */
+function withoutSearchNarrowing(dialect: FilterDialect): FilterDialect {
+  if (!dialect.searchNarrow) return dialect;
+  let plain = plainDialects.get(dialect);
+  if (!plain) {
+    plain = Object.create(dialect, { searchNarrow: { value: undefined } }) as FilterDialect;
+    plainDialects.set(dialect, plain);
+  }
+  return plain;
 }
 
 /** Whether the record `id` of `collection` satisfies `rule` for `caller` (superusers: always). */

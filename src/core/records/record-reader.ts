@@ -13,6 +13,7 @@ import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext,
 import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
 import { compiledTemplate } from '../compiled-query.js';
+import type { ListRequest } from './slow-queries.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { sameVersions, type CountPlan } from './count-cache.js';
 import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, takeSortValues, type Anchor, type KeysetTerm } from './page-anchors.js';
@@ -52,6 +53,13 @@ export async function findRecord(ctx: QueryContext, collection: CollectionModel,
   return rows.length > 0 ? codec.decode(rows[0]) : null;
 }
 
+/**
+ * Up to this many matches, a page of a `~` search on a searchable field starts from the
+ * substring index (listing the candidates costs about as much as reading them); past it, the
+ * rows are read in order until a page of them matches (SQLite: see FilterDialect.searchNarrow).
+ */
+const NARROW_PAGES_UP_TO = 5000;
+
 export class RecordReader {
   private readonly throttle: EmptyListThrottle;
 
@@ -65,7 +73,11 @@ export class RecordReader {
     const checked = checkClientQuery(query, caller);
     const rule = collection.rules.list;
     if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
-    const where = and([rulePredicate(this.ctx, collection, rule, caller), filterPredicate(this.ctx, collection, checked, caller)]) ?? sql`1=1`;
+    const rulePart = rulePredicate(this.ctx, collection, rule, caller);
+    const where = and([rulePart, filterPredicate(this.ctx, collection, checked, caller)]) ?? sql`1=1`;
+    // The same without substring-index narrowing, when the filter has some (see `pageWhere` below).
+    const unnarrowed = this.ctx.db.filter.searchNarrow && collection.fields.some((f) => f.searchable === true) ? (and([rulePart, filterPredicate(this.ctx, collection, checked, caller, undefined, undefined, false)]) ?? sql`1=1`) : null;
+    const searching = unnarrowed !== null && unnarrowed.compile(this.ctx.db.kysely).sql !== where.compile(this.ctx.db.kysely).sql;
     const sort = sortPlan(this.ctx, collection, checked, caller);
     const codec = codecOf(collection);
     const table = sql`${sql.id(collection.table)} AS ${sql.id(ROOT)}`;
@@ -73,11 +85,12 @@ export class RecordReader {
     const offset = (params.page - 1) * params.perPage;
     const db = this.ctx.db;
     // `from`: start at an anchor (page-anchors.ts): the rows at or after its sort values, fewer skipped.
-    const rowsQuery = (extra: Sql | null, from?: { condition: Sql; offset: number }) =>
-      db.rows<Record<string, unknown>>(
-        sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${where}) AND ${from.condition}` : where} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
+    const request = { filter: checked.filter === null ? '' : (query.filter ?? ''), sort: checked.sort };
+    const rowsQuery = (extra: Sql | null, from?: { condition: Sql; offset: number }, pageWhere: Sql = where) =>
+      this.read(collection, request,
+        sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from.condition}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
       );
-    if (params.cursor !== null) return this.listAfterCursor(collection, params, checked.sort, caller, checked, { table, joins, where, sort });
+    if (params.cursor !== null) return this.listAfterCursor(collection, params, request, caller, checked, { table, joins, where, sort });
     const counts = this.ctx.counts;
     const keyset = sort.keyset;
     const deep = this.ctx.anchors && keyset && offset >= ANCHOR_MIN_OFFSET;
@@ -88,14 +101,28 @@ export class RecordReader {
       let versions: number[];
       ({ rows, versions } = await this.deepPage(plan, keyset, sort.orderBy, offset, (extra, from) => rowsQuery(extra, from)));
       total = params.skipTotal ? -1 : await counts!.resolve(plan, versions);
+    } else if (searching && !params.skipTotal) {
+      // A substring index pays for a page when the term is rare; for a common one, reading rows in
+      // order finds a page of matches sooner than listing every match first. The total (a stored
+      // count, or counted through the index) tells which.
+      total = plan ? await counts!.resolve(plan, null) : Number((await this.read(collection, request, sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`))[0]?.n ?? 0);
+      rows = await rowsQuery(null, undefined, total > NARROW_PAGES_UP_TO ? unnarrowed! : where);
     } else if (plan && counts!.hasCandidate(plan)) {
       // A stored count may answer: read the versions it depends on with the rows (one snapshot).
       rows = await rowsQuery(counts!.versionColumns(plan));
       total = await counts!.resolve(plan, counts!.takeVersions(plan, rows));
+    } else if (plan) {
+      // Counted alongside the rows (shared with any request counting the same), checked against
+      // the versions read with the rows.
+      const shared = counts!.shared(plan);
+      // Awaited below; a failure of the rows first must not leave it unhandled.
+      shared.catch(() => {});
+      rows = await rowsQuery(counts!.versionColumns(plan));
+      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), shared);
     } else {
       [rows, total] = await Promise.all([
         rowsQuery(null),
-        params.skipTotal ? Promise.resolve(-1) : plan ? counts!.count(plan) : db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
+        params.skipTotal ? Promise.resolve(-1) : this.read(collection, request, sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`).then((r) => Number(r[0]?.n ?? 0)),
       ]);
     }
     const records = rows.map((r) => codec.decode(r));
@@ -115,7 +142,7 @@ export class RecordReader {
   private async listAfterCursor(
     collection: CollectionModel,
     params: ListParams,
-    sortParam: string,
+    request: ListRequest,
     caller: Caller,
     checked: ClientQuery,
     q: { table: Sql; joins: Sql; where: Sql; sort: SortPlan },
@@ -126,12 +153,12 @@ export class RecordReader {
         cursor: fieldError('validation_cursor_unsupported_sort', 'Cursors follow sorts by fields of the record itself that cannot be empty (not JSON, relation paths or @random).'),
       });
     }
-    const after = params.cursor ? keysetCondition(keyset, decodeCursor(params.cursor, sortParam, keyset), false) : null;
+    const after = params.cursor ? keysetCondition(keyset, decodeCursor(params.cursor, checked.sort, keyset), false) : null;
     const where = after ? sql`(${q.where}) AND ${after}` : q.where;
     const db = this.ctx.db;
     const codec = codecOf(collection);
     const [rows, total] = await Promise.all([
-      db.rows<Record<string, unknown>>(sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
+      this.read(collection, request, sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
       params.skipTotal ? Promise.resolve(-1) : this.total(collection, q.where, q.table),
     ]);
     const values = rows.map((row) => takeSortValues(keyset, row));
@@ -146,8 +173,13 @@ export class RecordReader {
       totalItems: total,
       totalPages: total < 0 ? -1 : Math.ceil(total / params.perPage),
       items: await presentRecords(this.ctx, records, caller, checked),
-      nextCursor: rows.length === params.perPage ? encodeCursor(sortParam, values.at(-1)!) : null,
+      nextCursor: rows.length === params.perPage ? encodeCursor(checked.sort, values.at(-1)!) : null,
     };
+  }
+
+  /** A client list's statement, timed for the slow-query log when there is one. */
+  private read(collection: CollectionModel, request: ListRequest, query: Sql): Promise<Record<string, unknown>[]> {
+    return this.ctx.slow ? this.ctx.slow.rows(this.ctx.db, collection, request, query) : this.ctx.db.rows(query);
   }
 
   /** All rows matching `where` (the rule and filter), from a stored count when one holds. */

@@ -198,6 +198,12 @@ class PostgresDatabase implements Database {
     if (this.txNote) this.txNote.schemaChanged = true;
   }
 
+  async explain(query: RawBuilder<unknown>): Promise<string> {
+    const compiled = query.compile(this.kysely);
+    const result = await this.kysely.executeQuery<Record<string, string>>(CompiledQuery.raw(`EXPLAIN ${compiled.sql}`, [...compiled.parameters]));
+    return result.rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
   async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
     if (!this.inTransaction) return null;
     // The counters' deferred trigger runs now rather than at COMMIT, so the version row holds

@@ -174,6 +174,20 @@ class SqliteDatabase implements Database {
     return this.query<T>(compiled.sql, compiled.parameters);
   }
 
+  async explain(query: RawBuilder<unknown>): Promise<string> {
+    const compiled = query.compile(this.kysely);
+    const rows = await this.query<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${compiled.sql}`, compiled.parameters);
+    // Indented by depth, as the sqlite3 shell prints it.
+    const depth = new Map<number, number>([[0, 0]]);
+    return rows
+      .map((r) => {
+        const d = (depth.get(r.parent) ?? 0) + 1;
+        depth.set(r.id, d);
+        return `${'  '.repeat(d - 1)}${r.detail}`;
+      })
+      .join('\n');
+  }
+
   async versionSpan(key: string): Promise<{ from: number; to: number } | null> {
     const reader = this.driver.reader;
     if (!this.inTransaction || !reader) return null;

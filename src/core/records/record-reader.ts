@@ -155,7 +155,6 @@ export class RecordReader {
     }
     const after = params.cursor ? keysetCondition(keyset, decodeCursor(params.cursor, checked.sort, keyset), false) : null;
     const where = after ? sql`(${q.where}) AND ${after}` : q.where;
-    const db = this.ctx.db;
     const codec = codecOf(collection);
     const [rows, total] = await Promise.all([
       this.read(collection, request, sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),

@@ -49,8 +49,10 @@ describe('security regressions', () => {
     const up = await send(t, 'GET', '/api/collections/users/records?sort=email');
     const down = await send(t, 'GET', '/api/collections/users/records?sort=-email');
     const hidden = (body: { items: { id: string }[] }) => body.items.map((r) => r.id).filter((id) => id !== ids.me);
-    // Both hidden e-mails sort as NULL: their relative order is the tie-breaker's, in both directions.
-    expect(hidden(up.body)).toEqual(hidden(down.body));
+    // Both hidden e-mails sort as NULL: their relative order is the tie-breaker's (the row id, in
+    // the sort's direction), the order they were created in — not their e-mails' (aaa@ < mallory@).
+    expect(hidden(up.body)).toEqual([ids.victim, ids.other]);
+    expect(hidden(down.body)).toEqual([ids.other, ids.victim]);
     expect(up.body.items.some((r: Record<string, unknown>) => r.email === 'mallory@zzz.example')).toBe(false);
   });
 

@@ -152,7 +152,7 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
     if (Number(present.rows[0]?.n) === 3) return;
     const literal = quoteString(key);
     const on = quoteIdent(table);
-    await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);
+    await sql`INSERT INTO ${sql.id(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${key}, 0) ON CONFLICT DO NOTHING`.execute(this.db);
     for (const fn of CHANGE_COUNTER_FUNCTIONS) await this.exec(fn);
     for (const name of Object.values(triggers)) await this.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(name)} ON ${on}`);
     await this.exec(`CREATE TRIGGER ${quoteIdent(triggers.note)} AFTER INSERT OR UPDATE OR DELETE ON ${on} FOR EACH ROW EXECUTE FUNCTION basalt_note_data_change(${literal})`);

@@ -92,15 +92,20 @@ export class SqliteSchemaManager extends AnsiSchemaManager {
   }
 
   async ensureChangeCounter(table: string, key: string): Promise<void> {
+    const names = ['i', 'u', 'd'].map((suffix) => `__dv_${key}_${suffix}`);
+    // A DML statement, not DDL (exec() would drop every cached statement for it).
+    await sql`INSERT INTO ${sql.id(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${key}, 0) ON CONFLICT DO NOTHING`.execute(this.db);
+    const present = await sql<{ n: number }>`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ${table} AND name IN (${sql.join(names)})`.execute(this.db);
+    if (Number(present.rows[0]?.n) === names.length) return;
     const literal = quoteString(key);
-    await this.exec(`INSERT INTO ${quoteIdent(DATA_VERSIONS_TABLE)} ("id", "v") VALUES (${literal}, 0) ON CONFLICT DO NOTHING`);
     // Named by the key (a collection id), not the table: a renamed table keeps its triggers, and
     // a rebuilt one gets them back. SQLite has no statement triggers; one bump per row.
     const bump = `UPDATE ${quoteIdent(DATA_VERSIONS_TABLE)} SET "v" = "v" + 1 WHERE "id" = ${literal}`;
-    for (const [suffix, event] of [['i', 'INSERT'], ['u', 'UPDATE'], ['d', 'DELETE']] as const) {
-      await this.exec(`CREATE TRIGGER IF NOT EXISTS ${quoteIdent(`__dv_${key}_${suffix}`)} AFTER ${event} ON ${quoteIdent(table)} BEGIN ${bump}; END`);
+    for (const [i, event] of ['INSERT', 'UPDATE', 'DELETE'].entries()) {
+      await this.exec(`CREATE TRIGGER IF NOT EXISTS ${quoteIdent(names[i])} AFTER ${event} ON ${quoteIdent(table)} BEGIN ${bump}; END`);
     }
   }
+
 
 
 

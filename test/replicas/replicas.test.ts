@@ -149,11 +149,12 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
       expect(list.totalItems).toBe(5);
       expect((await reader.collection('posts').getOne(list.items[i % 5]!.id)).title).toMatch(/^seed /);
     }
-    // 20 pages with their counts and 20 views: 60 statements, nearly all on the replica. Not
-    // all by design: a read that finds no free replica connection, or the replica a poll late
-    // in rotation, goes to the primary (CI once saw 57 of 60).
+    // 20 pages and 20 views, and the count once (the stored count answers the other 19 pages,
+    // checked against the versions read with each page): 41 statements, nearly all on the
+    // replica. Not all by design: a read that finds no free replica connection, or the replica a
+    // poll late in rotation, goes to the primary (CI once saw 57 of 60 when every page counted).
     const served = (await replicaReads()) - metricBefore;
-    expect(served).toBeGreaterThanOrEqual(48);
+    expect(served).toBeGreaterThanOrEqual(33);
     // The replica's own count of them arrives later (a standby's idle connections report their
     // statistics within ~10 s): checked by the test before the replica is stopped. Each of those
     // statements scanned posts at least once.
@@ -192,9 +193,13 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
         // Another client, in the same moment, is served by the paused replica: none of it yet.
         expect((await other.collection('posts').getList(1, 200, { filter: 'title ~ "changed"' })).totalItems).toBe(0);
       }
-      // Every read on the replica was the other client's (a page and its count each round): the
-      // replica stayed in rotation throughout, so the writers' fresh reads were routed, not lucky.
-      expect((await replicaReads()) - before).toBe(rounds * 2);
+      // Every read on the replica was the other client's: its empty page each round, with the
+      // versions its stored count is checked against (the count itself once). The writers' six
+      // reads a round would add 12 more: the replica stayed in rotation throughout, so the
+      // writers' fresh reads were routed, not lucky.
+      const onReplica = (await replicaReads()) - before;
+      expect(onReplica).toBeGreaterThanOrEqual(rounds * 2);
+      expect(onReplica).toBeLessThanOrEqual(rounds * 2 + 2);
     });
     // Once replayed, the other client sees them too.
     await until(async () => (await other.collection('posts').getList(1, 1, { filter: 'title ~ "changed"' })).totalItems === 16, 'the replica to catch up');

@@ -114,11 +114,9 @@ export class RecordReader {
     } else if (plan) {
       // Counted alongside the rows (shared with any request counting the same), checked against
       // the versions read with the rows.
-      const shared = counts!.shared(plan);
-      // Awaited below; a failure of the rows first must not leave it unhandled.
-      shared.catch(() => {});
-      rows = await rowsQuery(counts!.versionColumns(plan));
-      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), shared);
+      const [read, counted] = await Promise.all([rowsQuery(counts!.versionColumns(plan)), counts!.shared(plan)]);
+      rows = read;
+      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), Promise.resolve(counted));
     } else {
       [rows, total] = await Promise.all([
         rowsQuery(null),

@@ -6,8 +6,9 @@
  * duration, the engine's plan, and an index to create for each column the statement filters or
  * sorts the collection by that no index starts with.
  *
- * Bounded: at most one plan a second is asked for (EXPLAIN runs nothing, but it is a statement);
- * past that the entry says so.
+ * Bounded: at most one plan a second is asked for (EXPLAIN runs nothing, but it is a statement
+ * and takes a connection), and none for a statement cancelled at the deadline (the moment the
+ * database is busiest); the entry says when a plan was not asked for.
  */
 import type { RawBuilder } from 'kysely';
 import { parseIndex } from '../collections/index-definition.js';
@@ -56,8 +57,8 @@ export class SlowQueries {
     try {
       const text = query.compile(db.kysely).sql;
       const now = this.options.clock.now();
-      let plan = 'not asked for: one plan a second at most';
-      if (db.explain && now - this.lastPlanAt >= PLAN_INTERVAL_MS) {
+      let plan = timedOut ? 'not asked for: the statement ran into the deadline (the database is busy enough)' : 'not asked for: one plan a second at most';
+      if (!timedOut && db.explain && now - this.lastPlanAt >= PLAN_INTERVAL_MS) {
         this.lastPlanAt = now;
         plan = await db.explain(query);
       }

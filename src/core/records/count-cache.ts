@@ -186,8 +186,8 @@ export class CountCache {
    * together on a large collection run one scan, not ten racing to the deadline. A shared count
    * that saw other data than the caller's rows is not used: the caller counts for itself.
    */
-  async countAt(plan: CountPlan, versions: number[] | null, shared?: Promise<Counted>): Promise<number> {
-    const counted = await (shared ?? this.shared(plan));
+  async countAt(plan: CountPlan, versions: number[] | null, shared?: Counted): Promise<number> {
+    const counted = shared ?? (await this.shared(plan));
     const at = versions ?? (await this.currentVersions(plan));
     if (counted.versions && sameVersions(counted.versions, at)) return counted.count;
     return (await this.countNow(plan)).count;

@@ -116,7 +116,7 @@ export class RecordReader {
       // the versions read with the rows.
       const [read, counted] = await Promise.all([rowsQuery(counts!.versionColumns(plan)), counts!.shared(plan)]);
       rows = read;
-      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), Promise.resolve(counted));
+      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), counted);
     } else {
       [rows, total] = await Promise.all([
         rowsQuery(null),

@@ -83,6 +83,21 @@ export class PrometheusMetrics implements Metrics {
         }
       },
     });
+    // Counters kept by the count cache itself (no call on the list path): copied in at scrape time.
+    const countCache: Counter<'result'> = new Counter({
+      name: 'basalt_list_totals_total',
+      help: 'List totals (totalItems) answered, by result: stored (a stored count, unchanged data), carried (a stored count brought forward across writes), counted (a count run against the database).',
+      labelNames: ['result'],
+      registers,
+      collect: () => {
+        const stats = this.sources?.countCache?.();
+        if (!stats) return;
+        countCache.reset();
+        countCache.inc({ result: 'stored' }, stats.hits - stats.carried);
+        countCache.inc({ result: 'carried' }, stats.carried);
+        countCache.inc({ result: 'counted' }, stats.counted);
+      },
+    });
     const db = (name: string, help: string, read: (s: MetricSources) => number | undefined) => {
       const gauge: Gauge<'engine'> = new Gauge({
         name,

@@ -284,7 +284,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
-  metrics.observeApp({ engine: db.engine, realtimeClients: () => hub.size, jobCounts: () => db.jobs.counts(), databaseStats: () => db.stats?.() ?? {} });
+  metrics.observeApp({ engine: db.engine, realtimeClients: () => hub.size, jobCounts: () => db.jobs.counts(), databaseStats: () => db.stats?.() ?? {}, countCache: () => counts.stats });
 
   let closing: Promise<void> | null = null;
   return {

@@ -246,6 +246,29 @@ describe('metrics on (--metrics-token)', () => {
     });
   });
 
+  describe('list totals', () => {
+    it('say whether a total was counted, stored, or carried across a write', async () => {
+      await createCollection(t, { name: 'tallied', fields: [{ name: 'n', type: 'number' }], listRule: 'n > 1', createRule: '' });
+      const list = async () => {
+        const res = await send(t, 'GET', '/api/collections/tallied/records?perPage=1');
+        expect(res.status).toBe(200);
+        return res.body.totalItems as number;
+      };
+      const totals = async () => {
+        const s = await scrape();
+        return Object.fromEntries(['stored', 'carried', 'counted'].map((result) => [result, valueOf(s, 'basalt_list_totals_total', { result })]));
+      };
+      for (const n of [1, 2, 3]) expect((await send(t, 'POST', '/api/collections/tallied/records', { body: { n } })).status).toBe(200);
+      const before = await totals();
+      expect(await list()).toBe(2);
+      expect(await list()).toBe(2);
+      expect((await send(t, 'POST', '/api/collections/tallied/records', { body: { n: 5 } })).status).toBe(200);
+      expect(await list()).toBe(3);
+      const after = await totals();
+      expect({ stored: after.stored - before.stored, carried: after.carried - before.carried, counted: after.counted - before.counted }).toEqual({ stored: 1, carried: 1, counted: 1 });
+    });
+  });
+
   describe('realtime', () => {
     it('counts connected clients and the messages sent to them', async () => {
       const before = await scrape();

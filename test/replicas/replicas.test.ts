@@ -132,6 +132,14 @@ describe.skipIf(missing !== '')(`read replicas on a real streaming replica${miss
     for (let i = 0; i < 5; i++) await su.collection('posts').create({ title: `seed ${i}` });
     await until(async () => (await inRotation()) === 1, 'the replica in rotation');
     await until(async () => Number((await pair.onReplica<{ n: string }>('SELECT COUNT(*)::text AS n FROM posts'))[0]!.n) === 5, 'the replica to replay the seed');
+    // The node learns the replica's position at its next poll (every 100 ms): until then the new
+    // collections are read from the primary. Wait for a read the replica serves.
+    const probe = client('10.9.9.8');
+    await until(async () => {
+      const before = await replicaReads();
+      await probe.collection('posts').getList(1, 1, { skipTotal: true });
+      return (await replicaReads()) > before;
+    }, 'the node to send a read to the replica');
   }, 90_000);
 
   afterAll(async () => {

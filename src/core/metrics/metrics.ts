@@ -16,6 +16,17 @@ export interface MetricSources {
   /** Jobs by name and state (one query; the metrics cache it for a few seconds). */
   jobCounts(): Promise<JobCount[]>;
   databaseStats(): DatabaseStats;
+  /** List totals so far: answered from a stored count (carried across writes or not), or counted. */
+  countCache?(): CountCacheStats;
+}
+
+export interface CountCacheStats {
+  /** Totals answered from a stored count, including those carried across writes. */
+  hits: number;
+  /** Of the hits, those brought forward across writes (count-deltas.ts). */
+  carried: number;
+  /** Counts run against the database. */
+  counted: number;
 }
 
 export type JobAttemptOutcome = 'completed' | 'retry' | 'failed';

@@ -13,9 +13,14 @@
  *   meanwhile), they read from the primary.
  * - A schema change (a transaction that took the schema lock) is remembered the same way for
  *   every client, so a new collection is read from the primary until the replicas have it.
- * - With a shared pub/sub (Redis), the positions of commits are published to the other nodes.
+ * - With a shared pub/sub (Redis), the positions of commits are published to the other nodes,
+ *   and the write answers once its own message has come back through the subscription: Redis
+ *   answers PUBLISH before it has written the message to the subscribers (the publisher's reply
+ *   goes first), so "published" alone would let a fast client's next read reach another node
+ *   ahead of the message. Back at this node, it is in every node's socket.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { PubSub, ReplicaRouting } from '../../../core/ports.js';
 import { Replica } from './replica.js';
 
@@ -73,6 +78,8 @@ function newBatch(): Batch {
 }
 
 const CHANNEL = 'basalt:replica-commits';
+/** How long a write waits for its commit message to come back before answering anyway. */
+const ECHO_TIMEOUT_MS = 1000;
 
 export class ReplicaSet implements ReplicaRouting {
   private readonly scopes = new AsyncLocalStorage<Scope>();
@@ -90,6 +97,10 @@ export class ReplicaSet implements ReplicaRouting {
   private lastSweep = 0;
   private pubsub: PubSub | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
+  /** This node's id in its messages, and the writes waiting for theirs to come back. */
+  private readonly node = randomUUID();
+  private sent = 0;
+  private readonly echoes = new Map<number, () => void>();
   private readonly pollMs: number;
   private readonly maxLagMs: number;
   private readonly now: () => number;
@@ -201,6 +212,7 @@ export class ReplicaSet implements ReplicaRouting {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    for (const seq of [...this.echoes.keys()]) this.echoed(seq);
     await this.unsubscribe?.().catch(() => {});
     await Promise.all(this.replicas.map((r) => r.close().catch(() => {})));
     await this.options.close?.().catch(() => {});
@@ -332,19 +344,34 @@ export class ReplicaSet implements ReplicaRouting {
       if (lsn > this.schemaLsn) this.schemaLsn = lsn;
     }
     if (!this.pubsub) return batch.resolve();
-    const message = JSON.stringify({ lsn: lsn.toString(), schema: batch.schemaChanges > 0, clients: [...batch.clients] });
+    const seq = ++this.sent;
+    const message = JSON.stringify({ lsn: lsn.toString(), schema: batch.schemaChanges > 0, clients: [...batch.clients], node: this.node, seq });
+    const timer = setTimeout(() => this.echoed(seq), ECHO_TIMEOUT_MS);
+    timer.unref();
+    this.echoes.set(seq, () => {
+      clearTimeout(timer);
+      batch.resolve();
+    });
     // A failed publish is not the write's failure: the other nodes then rely on the lag bound.
-    this.pubsub.publish(CHANNEL, message).then(batch.resolve, batch.resolve);
+    this.pubsub.publish(CHANNEL, message).catch(() => this.echoed(seq));
+  }
+
+  /** The message `seq` of this node came back (or will not): its writes answer. */
+  private echoed(seq: number): void {
+    const resolve = this.echoes.get(seq);
+    this.echoes.delete(seq);
+    resolve?.();
   }
 
   /** Another node's commit (messages from this node come back too: merging them again is harmless). */
   private received(message: string): void {
-    let parsed: { lsn?: unknown; schema?: unknown; clients?: unknown };
+    let parsed: { lsn?: unknown; schema?: unknown; clients?: unknown; node?: unknown; seq?: unknown };
     try {
       parsed = JSON.parse(message);
     } catch {
       return;
     }
+    if (parsed.node === this.node && typeof parsed.seq === 'number') this.echoed(parsed.seq);
     if (typeof parsed.lsn !== 'string' || !/^\d{1,20}$/.test(parsed.lsn) || !Array.isArray(parsed.clients)) return;
     const lsn = BigInt(parsed.lsn);
     const at = this.now();

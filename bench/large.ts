@@ -121,7 +121,30 @@ export interface LargeMeasure {
   statusCodes: Record<string, number>;
   /** The whole run of a mix (both tags), for the JSON. */
   load: LoadResult;
+  /** How the measured run's list totals were answered (the server's basalt_list_totals_total). */
+  totals?: ListTotals;
 }
+
+/** List totals answered from a stored count, carried across writes, or counted. */
+export interface ListTotals {
+  stored: number;
+  carried: number;
+  counted: number;
+}
+
+/** The metrics token of the bench's servers (they listen on loopback only). */
+const METRICS_TOKEN = 'large-bench-metrics-token-0123456789';
+
+/** The server's list totals so far, from its metrics. */
+async function listTotals(server: ServerProcess): Promise<ListTotals> {
+  const res = await fetch(`${server.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`GET /api/metrics: ${res.status}`);
+  const totals: ListTotals = { stored: 0, carried: 0, counted: 0 };
+  for (const m of (await res.text()).matchAll(/^basalt_list_totals_total\{result="(stored|carried|counted)"\} (\d+)/gm)) totals[m[1] as keyof ListTotals] = Number(m[2]);
+  return totals;
+}
+
+const totalsLine = (t: ListTotals) => `totals ${t.stored} stored, ${t.carried} carried, ${t.counted} counted`;
 
 export interface LargeBenchRow {
   engine: 'sqlite' | 'postgres';
@@ -184,7 +207,7 @@ class EngineRun {
       logFile: join(this.logDir, `large-${this.target.engine}-${label}.log`),
       // The flags decide everything: no BASALT_* setting of this shell reaches the server.
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BASALT_'))),
-      nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', this.target.dir, ...db, '--log-level', 'warn'],
+      nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', this.target.dir, ...db, '--log-level', 'warn', '--metrics-token', METRICS_TOKEN],
     });
     return this.server;
   }
@@ -250,7 +273,10 @@ class EngineRun {
         if (interrupted()) return;
         const { seconds, warmupSeconds, connections } = this.settings;
         if (warmupSeconds > 0) await runLoad({ url: server.url, connections, seconds: warmupSeconds, next: scenario.requests(ctx) });
+        const before = await listTotals(server);
         const m = measureOf(scenario, await runLoad({ url: server.url, connections, seconds, next: scenario.requests(ctx) }));
+        const after = await listTotals(server);
+        m.totals = { stored: after.stored - before.stored, carried: after.carried - before.carried, counted: after.counted - before.counted };
         let entry = this.row.results.find((r) => r.scenario === scenario.id);
         if (!entry) this.row.results.push((entry = { scenario: scenario.id }));
         entry[size] = m;
@@ -258,6 +284,7 @@ class EngineRun {
         console.log(
           `large ${this.target.engine} ${size} ${scenario.id}: ${Math.round(m.reqPerSec)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms` +
             (creates ? ` (creates beside: ${Math.round(creates.reqPerSec)}/s, p99 ${creates.p99.toFixed(1)} ms)` : '') +
+            `; ${totalsLine(m.totals)}` +
             (m.non2xx + m.errors > 0 ? `; ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)}, ${m.errors} errors` : ''),
         );
       }
@@ -358,6 +385,8 @@ export function formatLargeTable(rows: LargeBenchRow[], settings: Settings): str
       const creates = (m: LargeMeasure | undefined) => m?.load.byTag?.create;
       const [cs, cl] = [creates(r.small), creates(r.large)];
       if (cs || cl) out.push(`  ${r.scenario}: creates beside the reads ${cs ? Math.round(cs.reqPerSec) : '–'} / ${cl ? Math.round(cl.reqPerSec) : '–'} per s (${S} / ${L}), p99 ${cl ? cl.p99.toFixed(1) : '–'} ms on ${L}`);
+      const t = r.large?.totals;
+      if (t && t.stored + t.carried + t.counted > 0) out.push(`  ${r.scenario} on ${L}: list ${totalsLine(t)}`);
     }
     out.push('Goals (reported, not asserted):');
     for (const g of goalChecks(row)) out.push(`  ${g.verdict.padEnd(4)}  ${g.goal}: ${g.measured}`);

@@ -13,6 +13,8 @@ import { startTestApp, type TestApp } from '../harness/test-app.js';
 import { startTwoNodes } from '../harness/two-nodes.js';
 import { transact } from '../../src/core/events/transaction.js';
 import { systemCaller } from '../../src/core/records/caller.js';
+import { checkClientQuery } from '../../src/core/records/client-query.js';
+import { filterPredicate } from '../../src/core/records/record-query.js';
 
 let t: TestApp;
 let su = '';
@@ -131,6 +133,26 @@ describe('stored list totals', () => {
     // Only the plain queries (skipTotal) ran: the six totals were carried, none counted.
     expect(stats.counted).toBe(counted);
     expect(stats.carried).toBeGreaterThan(carried);
+  });
+
+  it('a count that saw a write its rows did not (or the other way round) is carried to the rows\' versions, not taken again', async () => {
+    const counts = t.app.counts;
+    const model = t.app.registry.find('posts')!;
+    const caller = systemCaller();
+    const plan = counts.plan(t.app.db, model, filterPredicate(t.app.query, model, checkClientQuery({ filter: 'n >= 20 && n < 900' }, caller), caller)!)!;
+    const older = await counts.shared(plan);
+    // Tracked from that count on: the create below is evaluated and its step kept.
+    const created = await send(t, 'POST', P, { auth: su, body: { title: 'between', n: 800, published: true } });
+    expect(created.status).toBe(200);
+    const newer = await counts.shared(plan);
+    expect(newer.count).toBe(older.count + 1);
+    const { counted, carried } = counts.stats;
+    // Rows read before the create, the count after it; then the reverse.
+    expect(await counts.countAt(plan, older.versions, newer)).toBe(older.count);
+    expect(await counts.countAt(plan, newer.versions, older)).toBe(newer.count);
+    expect(counts.stats.counted).toBe(counted);
+    expect(counts.stats.carried).toBe(carried + 2);
+    expect((await send(t, 'DELETE', `${P}/${created.body.id}`, { auth: su })).status).toBe(204);
   });
 
   it('a transaction that also wrote the table outside the pipeline is counted again, never carried', async () => {

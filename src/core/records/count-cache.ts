@@ -189,7 +189,15 @@ export class CountCache {
   async countAt(plan: CountPlan, versions: number[] | null, shared?: Counted): Promise<number> {
     const counted = shared ?? (await this.shared(plan));
     const at = versions ?? (await this.currentVersions(plan));
-    if (counted.versions && sameVersions(counted.versions, at)) return counted.count;
+    if (counted.versions) {
+      if (sameVersions(counted.versions, at)) return counted.count;
+      // A write committed between the two snapshots (either way round): carried when it can be.
+      const moved = this.move(plan, counted.count, counted.versions, at);
+      if (moved !== null) {
+        this.stats.carried++;
+        return moved;
+      }
+    }
     return (await this.countNow(plan)).count;
   }
 
@@ -274,23 +282,34 @@ export class CountCache {
    * count. Updates the entry and says whether it could.
    */
   private carryForward(plan: CountPlan, entry: Entry, current: number[]): boolean {
-    for (let i = 1; i < current.length; i++) if (entry.versions[i] !== current[i]) return false;
-    const log = this.carried.get(plan.collection.id);
-    if (!log) return false;
-    let version = entry.versions[0];
-    let count = entry.count;
-    while (version < current[0]) {
-      const step = log.get(version);
-      const delta = step?.deltas.get(plan.key);
-      if (!step || delta === undefined) return false;
-      count += delta;
-      version = step.to;
-    }
-    if (version !== current[0]) return false;
+    const count = this.move(plan, entry.count, entry.versions, current);
+    if (count === null) return false;
     entry.count = count;
     entry.versions = current;
     this.stats.carried++;
     return true;
+  }
+
+  /**
+   * `count`, taken at versions `from`, as it is at versions `to`, through the carried
+   * transactions of the listed collection (forward, or backward when `to` is older); null when
+   * another collection the predicate reads changed, or a transaction in between did not carry it.
+   */
+  private move(plan: CountPlan, count: number, from: number[], to: number[]): number | null {
+    for (let i = 1; i < to.length; i++) if (from[i] !== to[i]) return null;
+    const log = this.carried.get(plan.collection.id);
+    if (!log) return null;
+    const [low, high, sign] = from[0] <= to[0] ? [from[0], to[0], 1] : [to[0], from[0], -1];
+    let version = low;
+    let moved = count;
+    while (version < high) {
+      const step = log.get(version);
+      const delta = step?.deltas.get(plan.key);
+      if (!step || delta === undefined) return null;
+      moved += sign * delta;
+      version = step.to;
+    }
+    return version === high ? moved : null;
   }
 
   private store(key: string, count: number, versions: number[]): void {

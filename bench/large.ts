@@ -16,7 +16,8 @@
  * Reported, never asserted: req/s, p50/p99, non-2xx answers (a 503 is a request that hit the
  * query deadline), and the issue's goals on LARGE.
  *
- * BENCH_LARGE_ROWS (1000000), BENCH_LARGE=0 (skip it in a full run).
+ * BENCH_LARGE_ROWS (1000000), BENCH_LARGE=0 (skip it in a full run), BENCH_LARGE_SCENARIOS (a
+ * comma-separated list of scenario ids, or parts of them: only those run).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -268,7 +269,8 @@ class EngineRun {
         this.row.notes.push(`page-${DEEP_PAGE} is past the last page at ${sizeLabel(seeded.posts)} posts (${seeded.publishedIds.length} published): it reads an empty page`);
       }
       const ctx: Context = { publishedIds: seeded.publishedIds, authors: this.authors };
-      const scenarios = LARGE_SCENARIOS.filter((s) => size === 'large' || !s.largeOnly).sort((a, b) => Number(Boolean(a.writes)) - Number(Boolean(b.writes)));
+      const only = (process.env.BENCH_LARGE_SCENARIOS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+      const scenarios = LARGE_SCENARIOS.filter((s) => (size === 'large' || !s.largeOnly) && (only.length === 0 || only.some((p) => s.id.includes(p)))).sort((a, b) => Number(Boolean(a.writes)) - Number(Boolean(b.writes)));
       for (const scenario of scenarios) {
         if (interrupted()) return;
         const { seconds, warmupSeconds, connections } = this.settings;

@@ -208,7 +208,7 @@ class EngineRun {
       logFile: join(this.logDir, `large-${this.target.engine}-${label}.log`),
       // The flags decide everything: no BASALT_* setting of this shell reaches the server.
       env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BASALT_'))),
-      nodeArgs: ['bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', this.target.dir, ...db, '--log-level', 'warn', '--metrics-token', METRICS_TOKEN],
+      nodeArgs: [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []), 'bin/basalt.js', 'serve', '--http', `127.0.0.1:${port}`, '--dir', this.target.dir, ...db, '--log-level', 'warn', '--metrics-token', METRICS_TOKEN],
     });
     return this.server;
   }

@@ -92,6 +92,8 @@ export class CountCache {
   private readonly tracking = new Map<string, Map<string, TrackedCount>>();
   private readonly carried = new Map<string, Map<number, Carried>>();
   private readonly inflight = new Map<string, Promise<Counted>>();
+  /** The version columns of each set of collections read (built once: every list adds them). */
+  private readonly versionColumnsByReads = new Map<string, Sql>();
 
   constructor(
     private readonly schema: VersionedSchema,
@@ -142,15 +144,28 @@ export class CountCache {
 
   /** The current versions of what `plan` reads, as columns to add to a SELECT over its rows. */
   versionColumns(plan: CountPlan): Sql {
-    return sql.join(plan.reads.map((id, i) => sql`(SELECT ${sql.ref('v')} FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE ${sql.ref('id')} = ${id}) AS ${sql.id(VERSION_COLUMN + i)}`));
+    const key = plan.reads.join('\u0000');
+    let columns = this.versionColumnsByReads.get(key);
+    if (!columns) {
+      columns = this.buildVersionColumns(plan.reads);
+      if (this.versionColumnsByReads.size >= this.maxEntries) this.versionColumnsByReads.clear();
+      this.versionColumnsByReads.set(key, columns);
+    }
+    return columns;
   }
 
-  /** The versions read with the rows (versionColumns), removed from them; null when there are no rows. */
-  takeVersions(plan: CountPlan, rows: Record<string, unknown>[]): number[] | null {
+  private buildVersionColumns(reads: readonly string[]): Sql {
+    return sql.join(reads.map((id, i) => sql`(SELECT ${sql.ref('v')} FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE ${sql.ref('id')} = ${id}) AS ${sql.id(VERSION_COLUMN + i)}`));
+  }
+
+  /**
+   * The versions read with the rows (versionColumns); null when there are no rows. The columns
+   * stay in the rows (the codec reads only the fields): deleting them would turn every row into
+   * a slow dictionary object for the rest of the request.
+   */
+  versionsOf(plan: CountPlan, rows: Record<string, unknown>[]): number[] | null {
     if (rows.length === 0) return null;
-    const versions = plan.reads.map((_, i) => Number(rows[0][VERSION_COLUMN + i]));
-    for (const row of rows) for (let i = 0; i < plan.reads.length; i++) delete row[VERSION_COLUMN + i];
-    return versions;
+    return plan.reads.map((_, i) => Number(rows[0][VERSION_COLUMN + i]));
   }
 
   /**

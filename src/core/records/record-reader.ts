@@ -16,7 +16,7 @@ import { compiledTemplate } from '../compiled-query.js';
 import type { ListRequest } from './slow-queries.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { sameVersions, type CountPlan } from './count-cache.js';
-import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, takeSortValues, type Anchor, type KeysetTerm } from './page-anchors.js';
+import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, sortValuesOf, type Anchor, type KeysetTerm } from './page-anchors.js';
 
 export interface ListResult<T> {
   page: number;
@@ -110,13 +110,13 @@ export class RecordReader {
     } else if (plan && counts!.hasCandidate(plan)) {
       // A stored count may answer: read the versions it depends on with the rows (one snapshot).
       rows = await rowsQuery(counts!.versionColumns(plan));
-      total = await counts!.resolve(plan, counts!.takeVersions(plan, rows));
+      total = await counts!.resolve(plan, counts!.versionsOf(plan, rows));
     } else if (plan) {
       // Counted alongside the rows (shared with any request counting the same), checked against
       // the versions read with the rows.
       const [read, counted] = await Promise.all([rowsQuery(counts!.versionColumns(plan)), counts!.shared(plan)]);
       rows = read;
-      total = await counts!.countAt(plan, counts!.takeVersions(plan, rows), counted);
+      total = await counts!.countAt(plan, counts!.versionsOf(plan, rows), counted);
     } else {
       [rows, total] = await Promise.all([
         rowsQuery(null),
@@ -158,7 +158,7 @@ export class RecordReader {
       this.read(collection, request, sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
       params.skipTotal ? Promise.resolve(-1) : this.total(collection, q.where, q.table),
     ]);
-    const values = rows.map((row) => takeSortValues(keyset, row));
+    const values = rows.map((row) => sortValuesOf(keyset, row));
     const records = rows.map((r) => codec.decode(r));
     const rule = collection.rules.list;
     if (records.length === 0 && !caller.can.bypassesRules && rule.kind === 'filter' && checked.filter !== null) {
@@ -205,13 +205,13 @@ export class RecordReader {
     const extra = sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`;
     const readAt = async (anchor: Anchor | null) => {
       const rows = await read(extra, anchor ? { condition: keysetCondition(keyset, anchor.values, true), offset: anchor.offset } : undefined);
-      return { rows, versions: counts.takeVersions(plan, rows) ?? (await counts.currentVersions(plan)) };
+      return { rows, versions: counts.versionsOf(plan, rows) ?? (await counts.currentVersions(plan)) };
     };
     const anchor = anchors.find(key, offset);
     let page = await readAt(anchor);
     // Written since the anchor was taken: positions moved; read the page the plain way.
     if (anchor && !sameVersions(anchor.versions, page.versions)) page = await readAt(null);
-    const values = page.rows.map((row) => takeSortValues(keyset, row));
+    const values = page.rows.map((row) => sortValuesOf(keyset, row));
     if (values.length > 0) {
       anchors.remember(key, page.versions, offset, values[0]);
       anchors.remember(key, page.versions, offset + values.length - 1, values.at(-1)!);

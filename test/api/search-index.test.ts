@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
+import { ENGINE } from '../harness/engines.js';
 import { checkClientQuery } from '../../src/core/records/client-query.js';
 import { systemCaller } from '../../src/core/records/caller.js';
 import { filterPredicate, ROOT } from '../../src/core/records/record-query.js';
+import { ensureSearchIndexes } from '../../src/core/collections/search-indexes.js';
 
 let t: TestApp;
 let su = '';
@@ -123,6 +125,18 @@ describe('searchable fields', () => {
     res = await send(t, 'PATCH', '/api/collections/docs', { auth: su, body: { fields: fields({ searchable: true, name: 'title' }) } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(await expectSame('rare-needle')).toBe(20);
+    expect(await planOf("title ~ 'rare-needle'")).toContain('_search_');
+  });
+
+  it.skipIf(ENGINE !== 'postgres')('an index of an earlier build (on translate()) is made again on the expression `~` compiles to', async () => {
+    const [index] = (await sql<{ name: string; def: string }>`SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE indexname LIKE '\\_search\\_%'`.execute(t.app.db.kysely)).rows;
+    expect(index.def).toContain('lower(');
+    const model = t.app.registry.find('docs')!;
+    await sql.raw(`DROP INDEX "${index.name}"; CREATE INDEX "${index.name}" ON "${model.table}" USING gin (translate("title", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') basalt_ext.gin_trgm_ops)`).execute(t.app.db.kysely);
+    await ensureSearchIndexes(t.app.db, [model.data]);
+    const [after] = (await sql<{ def: string }>`SELECT indexdef AS def FROM pg_indexes WHERE indexname = ${index.name}`.execute(t.app.db.kysely)).rows;
+    expect(after.def).toContain('lower(');
+    expect(after.def).not.toContain('translate(');
     expect(await planOf("title ~ 'rare-needle'")).toContain('_search_');
   });
 

@@ -4,12 +4,15 @@ import { jsonPathArray } from '../json-path.js';
 import { DECIMAL_TEXT_POSIX } from '../../core/number-text.js';
 
 const PARAM_TYPE: Record<ValueKind, string> = { text: 'text', number: 'float8', bool: 'boolean', json: 'jsonb', null: 'text' };
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 
-/** The ASCII folding of `~`, as DDL text (the searchable fields' trigram index is on exactly this). */
+/**
+ * The ASCII folding of `~`, as DDL text (the searchable fields' trigram index is on exactly this).
+ * Under the "C" collation lower() folds A-Z and nothing else (PostgreSQL's asc_tolower), as
+ * SQLite's LIKE does, and it is some twenty times faster than translate() with the alphabet
+ * (92 ms against 2 s for a million short titles).
+ */
 export function asciiLowerText(column: string): string {
-  return `translate(${column}, '${UPPER}', '${LOWER}')`;
+  return `lower((${column}) COLLATE "C")`;
 }
 
 /**
@@ -109,7 +112,7 @@ export class PostgresFilterDialect implements FilterDialect {
   }
 
   private asciiLower(expr: Sql): Sql {
-    return sql`translate(${expr}, ${sql.lit(UPPER)}, ${sql.lit(LOWER)})`;
+    return sql`lower((${expr}) COLLATE "C")`;
   }
 
   like(value: Sql, pattern: Sql, negate: boolean): Sql {

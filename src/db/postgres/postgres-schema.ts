@@ -115,7 +115,10 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
 
   async ensureSearchIndex(table: string, column: string, key: string): Promise<void> {
     const name = `_search_${key}`;
-    if (await this.indexExists(name)) return;
+    const existing = (await sql<{ def: string }>`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ${name}`.execute(this.db)).rows[0]?.def;
+    if (existing !== undefined && !existing.includes('translate(')) return;
+    // Made by an earlier build on translate(), which `~` no longer compiles to: made again.
+    if (existing !== undefined) await this.exec(`DROP INDEX ${quoteIdent(name)}`);
     const ops = await this.trigramOps();
     // The very expression `~` compares (postgres-filter-dialect.ts), so the planner matches it.
     await this.exec(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} USING gin (${asciiLowerText(quoteIdent(column))} ${ops})`);

@@ -4,9 +4,11 @@
  * plain way (no anchors), for sorts with ties, both directions, several terms, a rule and a
  * filter, and after writes that move positions (the anchor is then not used).
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
+import { ENGINE } from '../harness/engines.js';
 import PocketBase from 'pocketbase';
 import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -168,6 +170,27 @@ describe('deep pages', () => {
     const guest = await send(t, 'GET', `${P}?sort=n&perPage=1000&cursor=${forged([-100, 0])}`, { auth: '' });
     expect(guest.status).toBe(200);
     expect(guest.body.items.every((x: any) => x.hidden === false)).toBe(true);
+  });
+
+  it.skipIf(ENGINE !== 'postgres')('PostgreSQL: a collection\'s non-unique indexes end with the row id, so the tie order reads them in order', async () => {
+    await createCollection(t, {
+      name: 'ranked',
+      type: 'base',
+      fields: [{ name: 'n', type: 'number' }, { name: 'code', type: 'text' }, { name: 'item', type: 'relation', collectionId: 'items', maxSelect: 1 }],
+      indexes: ['CREATE INDEX idx_ranked_n ON ranked (n DESC)', 'CREATE UNIQUE INDEX idx_ranked_code ON ranked (code)'],
+    });
+    const defs = (await sql<{ name: string; def: string }>`SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE tablename = 'ranked'`.execute(t.app.db.kysely)).rows;
+    const def = (name: string) => defs.find((d) => d.name.startsWith(name))?.def ?? '';
+    expect(def('idx_ranked_n')).toMatch(/\(n DESC, __rowid DESC\)$/);
+    expect(def('idx_ranked_code')).not.toContain('__rowid');
+    expect(def('_rel_')).toMatch(/__rowid\)$/);
+    const plan = await t.app.db.transaction(async (tx) => {
+      await sql`SET LOCAL enable_seqscan = off`.execute(tx.kysely);
+      return sql<Record<string, string>>`EXPLAIN SELECT * FROM ranked ORDER BY n DESC, __rowid DESC LIMIT 20`.execute(tx.kysely);
+    });
+    const text = plan.rows.map((r) => Object.values(r)[0]).join('\n');
+    expect(text).toContain('idx_ranked_n');
+    expect(text).not.toMatch(/Sort/);
   });
 
   it('the last page and past it', async () => {

@@ -52,6 +52,13 @@ export interface IndexDefinition {
   columns: IndexColumn[];
   /** The partial-index predicate, if any. */
   where?: IndexWhere;
+  /**
+   * An index of a collection's table: when not unique, PostgreSQL's ends with the row id (in
+   * the direction of its last column), as every SQLite index does by itself. Lists order ties by
+   * the row id, so a sort on the index's columns then reads the index in order, and a deep
+   * page's keyset seeks in it, instead of sorting each group of equal values.
+   */
+  rowOrder?: boolean;
 }
 
 const COLLATIONS: readonly string[] = ['NOCASE', 'BINARY', 'RTRIM'];

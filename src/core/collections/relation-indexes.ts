@@ -23,7 +23,7 @@ function relationIndex(c: Collection, field: Field): IndexDefinition | null {
       return false;
     }
   });
-  return covered ? null : { name, unique: false, table: c.name, columns: [{ name: field.name }] };
+  return covered ? null : { name, unique: false, table: c.name, columns: [{ name: field.name }], rowOrder: true };
 }
 
 export function relationIndexes(c: Collection): IndexDefinition[] {

@@ -24,7 +24,7 @@ function sameStorage(a: Field, b: Field): boolean {
 }
 
 async function createIndexes(db: Database, c: Collection): Promise<void> {
-  for (const sqlText of c.indexes) await db.schema.createIndex({ ...parseIndex(sqlText), table: c.name });
+  for (const sqlText of c.indexes) await db.schema.createIndex({ ...parseIndex(sqlText), table: c.name, rowOrder: true });
 }
 
 async function dropIndexes(db: Database, c: Collection): Promise<void> {

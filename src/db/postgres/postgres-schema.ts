@@ -164,7 +164,9 @@ export class PostgresSchemaManager extends AnsiSchemaManager {
   }
 
   createIndex(index: IndexDefinition): Promise<void> {
-    return this.exec(postgresCreateIndexSql(index));
+    if (!index.rowOrder || index.unique) return this.exec(postgresCreateIndexSql(index));
+    const last = index.columns.at(-1);
+    return this.exec(postgresCreateIndexSql({ ...index, columns: [...index.columns, { name: ROWID_COLUMN, order: last?.order }] }));
   }
 
   dropIndex(name: string): Promise<void> {

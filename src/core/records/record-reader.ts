@@ -99,7 +99,7 @@ export class RecordReader {
     let total: number;
     if (plan && deep) {
       let versions: number[];
-      ({ rows, versions } = await this.deepPage(plan, keyset, sort.orderBy, offset, (extra, from) => rowsQuery(extra, from)));
+      ({ rows, versions } = await this.deepPage(plan, keyset, checked.sort, offset, (extra, from) => rowsQuery(extra, from)));
       total = params.skipTotal ? -1 : await counts!.resolve(plan, versions);
     } else if (searching && !params.skipTotal) {
       // A substring index pays for a page when the term is rare; for a common one, reading rows in
@@ -195,13 +195,15 @@ export class RecordReader {
   private async deepPage(
     plan: CountPlan,
     keyset: KeysetTerm[],
-    orderBy: Sql,
+    sortText: string,
     offset: number,
     read: (extra: Sql, from?: { condition: Sql; offset: number }) => Promise<Record<string, unknown>[]>,
   ): Promise<{ rows: Record<string, unknown>[]; versions: number[] }> {
     const counts = this.ctx.counts!;
     const anchors = this.ctx.anchors!;
-    const key = `${plan.generation}\u0001${plan.key}\u0001${orderBy.compile(plan.db.kysely).sql}`;
+    // The sort as sent names the order exactly when a keyset follows it (plain columns of the
+    // row: nothing the caller changes), in this catalogue generation.
+    const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
     const extra = sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`;
     const readAt = async (anchor: Anchor | null) => {
       const rows = await read(extra, anchor ? { condition: keysetCondition(keyset, anchor.values, true), offset: anchor.offset } : undefined);

@@ -17,7 +17,8 @@
  * query deadline), and the issue's goals on LARGE.
  *
  * BENCH_LARGE_ROWS (1000000), BENCH_LARGE=0 (skip it in a full run), BENCH_LARGE_SCENARIOS (a
- * comma-separated list of scenario ids, or parts of them: only those run).
+ * comma-separated list of scenario ids, or parts of them: only those run), BENCH_CPU_PROF (a
+ * directory: the servers write V8 CPU profiles there).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -15,6 +15,7 @@
 import { sql } from 'kysely';
 import type { CollectionModel, SchemaView } from '../model/collection-model.js';
 import { DATA_VERSIONS_TABLE } from '../internal-tables.js';
+import type { CountCacheStats } from '../metrics/metrics.js';
 import type { Database } from '../ports.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { ROOT } from './record-query.js';
@@ -104,7 +105,7 @@ export class CountCache {
   }
 
   /** Lists answered from a stored count, and counts taken (tests, metrics). */
-  readonly stats = { hits: 0, counted: 0, carried: 0 };
+  readonly stats: CountCacheStats = { hits: 0, counted: 0, carried: 0 };
 
   /** Stored counts right now. */
   get size(): number {
@@ -199,7 +200,8 @@ export class CountCache {
    * The count for `plan` agreeing with `versions` (read with the rows the count goes with; null:
    * read them now). Requests asking at once share one count (`shared`): ten lists arriving
    * together on a large collection run one scan, not ten racing to the deadline. A shared count
-   * that saw other data than the caller's rows is not used: the caller counts for itself.
+   * that saw other data than the caller's rows is carried to the rows' versions (forward or back)
+   * when the writes in between were carried; otherwise the caller counts for itself.
    */
   async countAt(plan: CountPlan, versions: number[] | null, shared?: Counted): Promise<number> {
     const counted = shared ?? (await this.shared(plan));

@@ -1,13 +1,13 @@
 /**
- * The one gate for client-supplied queries (ARCHITECTURE.md). A `filter`, `sort`, `expand` or
- * `fields` sent by a client — on a list or view, a record write's answer, a realtime
+ * The one gate for client-supplied queries (ARCHITECTURE.md). A `filter`, `sort`, `search`,
+ * `expand` or `fields` sent by a client — on a list or view, a record write's answer, a realtime
  * subscription's options, a batch sub-request, an auth answer — becomes a {@link ClientQuery}
  * for one caller here, and only here:
  * - `@collection.*` and `@request.*` in any query value are for principals that may query any
  *   collection (PocketBase refuses them to everyone but superusers, with the same 403);
- * - the filter is parsed, `expand` and `fields` are parsed and bounded;
- * - when the filter and sort are compiled (`filterPredicate`, `sortPlan`), hidden fields, e-mail
- *   visibility, API-key scopes and the cost budget of the caller apply. Those functions take a
+ * - the filter is parsed, `search`, `expand` and `fields` are parsed and bounded;
+ * - when the filter, sort and search are compiled (`filterPredicate`, `sortPlan`, `searchPlan`),
+ *   hidden fields, e-mail visibility, API-key scopes and the cost budget of the caller apply. Those functions take a
  *   ClientQuery, which nothing but this module can make, so an entry point cannot hand client
  *   text to the compiler past these checks.
  */
@@ -18,6 +18,7 @@ import type { Caller } from './caller.js';
 import { parseExpand, type ExpandTree } from './expand.js';
 import { parseFields, type FieldsPicker } from './fields-picker.js';
 import { parseSortParam } from './list-params.js';
+import { parseSearchParam, type SearchTerms } from './search-terms.js';
 
 declare const checked: unique symbol;
 
@@ -30,6 +31,8 @@ export interface ClientQuery {
   readonly filter: Expr | null;
   /** The sort as sent; its syntax is checked, its fields when compiled for a collection. */
   readonly sort: string;
+  /** The `search` parameter of a list (Basalt's addition, search-terms.ts); null for none. */
+  readonly search: SearchTerms | null;
   readonly expand: ExpandTree | null;
   readonly fields: FieldsPicker | null;
 }
@@ -62,7 +65,7 @@ function parseClientFilter(filter: string): Expr | null {
 
 /**
  * Checks every value of `query` for `caller` (403 for `@collection.*`/`@request.*`, as
- * PocketBase checks every query parameter) and parses `filter`, `sort`, `expand` and `fields`
+ * PocketBase checks every query parameter) and parses `filter`, `sort`, `search`, `expand` and `fields`
  * (400s naming the parameter).
  */
 export function checkClientQuery(query: Readonly<Record<string, string | undefined>>, caller: Caller): ClientQuery {
@@ -79,6 +82,7 @@ export function checkClientQuery(query: Readonly<Record<string, string | undefin
     filterText,
     filter: parseClientFilter(filterText),
     sort,
+    search: parseSearchParam(query.search),
     expand: parseExpand(query.expand),
     fields: parseFields(query.fields),
   } as ClientQuery;

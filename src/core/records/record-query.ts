@@ -10,6 +10,7 @@ import { compileFilter, FilterCostError, FilterResolveError, type CostBudget } f
 import { JoinScope } from '../rules/field-path.js';
 import type { FilterDialect, Sql } from '../rules/filter-dialect.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
+import type { Expr } from '../rules/ast.js';
 import { walkPath } from '../rules/path-walker.js';
 import { canWalkInto, type Caller } from './caller.js';
 import { clientBudget } from './client-budget.js';
@@ -63,10 +64,10 @@ export function rulePredicate(ctx: QueryContext, collection: CollectionModel, ru
   }
 }
 
-function invalidFilter(err: Error): never {
+function invalidClientExpr(err: Error, param: 'filter' | 'search'): never {
   // Over its budget, the filter is valid but too expensive: a code of its own, so clients can tell.
-  const code = err instanceof FilterCostError ? 'validation_filter_too_complex' : 'validation_invalid_filter';
-  throw badRequest(MESSAGES.invalidFilter, { filter: fieldError(code, err.message) });
+  const code = err instanceof FilterCostError ? `validation_${param}_too_complex` : `validation_invalid_${param}`;
+  throw badRequest(param === 'filter' ? MESSAGES.invalidFilter : MESSAGES.invalidListParams, { [param]: fieldError(code, err.message) });
 }
 
 /**
@@ -86,21 +87,36 @@ export function filterPredicate(
 ): Sql | null {
   const expr = query.filter;
   if (!expr) return null;
+  return compileClientExpr(ctx, collection, expr, caller, { baseTable, budget, narrowSearch, param: 'filter' });
+}
+
+/**
+ * An expression made from a checked client query (its filter; the predicate of its `search`,
+ * search-plan.ts) compiled with everything the caller may and may not do; errors are 400s
+ * naming `param`.
+ */
+export function compileClientExpr(
+  ctx: QueryContext,
+  collection: CollectionModel,
+  expr: Expr,
+  caller: Caller,
+  options: { baseTable?: string; budget?: CostBudget; narrowSearch: boolean; param: 'filter' | 'search' },
+): Sql {
   try {
     return compileFilter(expr, {
       schema: ctx.schema,
       now: new Date(ctx.clock.now()),
       collection,
-      dialect: narrowSearch ? ctx.db.filter : withoutSearchNarrowing(ctx.db.filter),
+      dialect: options.narrowSearch ? ctx.db.filter : withoutSearchNarrowing(ctx.db.filter),
       request: caller.info,
       allowHiddenFields: caller.can.seesHidden,
       allowSuperuserIdentifiers: caller.can.queriesAnyCollection,
-      budget,
+      budget: options.budget ?? clientBudget(caller),
       canEnter: canWalkInto(caller),
-      baseTable,
+      baseTable: options.baseTable,
     }, ROOT);
   } catch (err) {
-    if (err instanceof FilterResolveError) invalidFilter(err);
+    if (err instanceof FilterResolveError) invalidClientExpr(err, options.param);
     throw err;
   }
 }
@@ -141,18 +157,32 @@ export interface SortPlan {
    * exactly as ORDER BY does; null otherwise (a relation path, JSON, `@random`, a view).
    */
   keyset: KeysetTerm[] | null;
+  /** Whether a term is a search's `@rank`. */
+  ranked: boolean;
 }
 
-/** The ORDER BY of `sort` (relation paths join single records only; rowid breaks ties). */
-export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller): SortPlan {
+/**
+ * The ORDER BY of `sort` (relation paths join single records only; rowid breaks ties). `rank`:
+ * the score of a `search` (search-plan.ts), which `@rank` sorts by and an empty sort means
+ * (`-@rank`, best first); without it `@rank` is a 400.
+ */
+export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: ClientQuery, caller: Caller, rank: Sql | null = null): SortPlan {
   const d = ctx.db.filter;
   const scope = new JoinScope(d, ROOT, '__s');
   const terms: Sql[] = [];
   const tieBreaker = collection.isView ? sql.ref(`${ROOT}.id`) : d.rowid(ROOT);
   let keyset: KeysetTerm[] | null = collection.isView ? null : [];
-  const sorts = parseSortParam(query.sort);
+  let ranked = false;
+  const sorts = parseSortParam(query.sort || (rank ? '-@rank' : ''));
   for (const { field, desc } of sorts) {
     const dir = sql.raw(desc ? 'DESC' : 'ASC');
+    if (field === '@rank') {
+      if (!rank) throw badRequest(MESSAGES.invalidSort, { sort: fieldError('validation_invalid_sort_field', '@rank sorts by the score of a search: it needs the search parameter.') });
+      terms.push(sql`${rank} ${dir}`);
+      keyset = null;
+      ranked = true;
+      continue;
+    }
     if (field === '@random') {
       terms.push(d.random());
       keyset = null;
@@ -185,5 +215,5 @@ export function sortPlan(ctx: QueryContext, collection: CollectionModel, query: 
   const lastDesc = sorts.at(-1)?.desc ?? false;
   terms.push(lastDesc ? sql`${tieBreaker} DESC` : tieBreaker);
   keyset?.push({ expr: tieBreaker, desc: lastDesc, kind: 'rowid' });
-  return { joins: scope.joins, orderBy: sql.join(terms), keyset };
+  return { joins: scope.joins, orderBy: sql.join(terms), keyset, ranked };
 }

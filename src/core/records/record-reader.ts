@@ -16,6 +16,7 @@ import { compiledTemplate } from '../compiled-query.js';
 import type { ListRequest } from './slow-queries.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { sameVersions, type CountPlan } from './count-cache.js';
+import { searchPlan } from './search-plan.js';
 import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, sortValuesOf, type Anchor, type KeysetTerm } from './page-anchors.js';
 
 export interface ListResult<T> {
@@ -74,18 +75,21 @@ export class RecordReader {
     const rule = collection.rules.list;
     if (!caller.can.bypassesRules && rule.kind === 'locked') throw forbidden(MESSAGES.superusersOnly);
     const rulePart = rulePredicate(this.ctx, collection, rule, caller);
-    const where = and([rulePart, filterPredicate(this.ctx, collection, checked, caller)]) ?? sql`1=1`;
+    const search = searchPlan(this.ctx, collection, checked, caller);
+    const where = and([rulePart, filterPredicate(this.ctx, collection, checked, caller), search?.predicate(true) ?? null]) ?? sql`1=1`;
     // The same without substring-index narrowing, when the filter has some (see `pageWhere` below).
-    const unnarrowed = this.ctx.db.filter.searchNarrow && collection.fields.some((f) => f.searchable === true) ? (and([rulePart, filterPredicate(this.ctx, collection, checked, caller, undefined, undefined, false)]) ?? sql`1=1`) : null;
+    const unnarrowed = this.ctx.db.filter.searchNarrow && collection.fields.some((f) => f.searchable === true)
+      ? (and([rulePart, filterPredicate(this.ctx, collection, checked, caller, undefined, undefined, false), search?.predicate(false) ?? null]) ?? sql`1=1`)
+      : null;
     const searching = unnarrowed !== null && unnarrowed.compile(this.ctx.db.kysely).sql !== where.compile(this.ctx.db.kysely).sql;
-    const sort = sortPlan(this.ctx, collection, checked, caller);
+    const sort = sortPlan(this.ctx, collection, checked, caller, search?.rank ?? null);
     const codec = codecOf(collection);
     const table = sql`${sql.id(collection.table)} AS ${sql.id(ROOT)}`;
     const joins = sort.joins.length > 0 ? sql.join(sort.joins, sql` `) : sql``;
     const offset = (params.page - 1) * params.perPage;
     const db = this.ctx.db;
     // `from`: start at an anchor (page-anchors.ts): the rows at or after its sort values, fewer skipped.
-    const request = { filter: checked.filter === null ? '' : (query.filter ?? ''), sort: checked.sort };
+    const request = { filter: checked.filter === null ? '' : (query.filter ?? ''), sort: checked.sort, search: checked.search ? (query.search ?? '') : undefined };
     const rowsQuery = (extra: Sql | null, from?: { condition: Sql; offset: number }, pageWhere: Sql = where) =>
       this.read(collection, request,
         sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from.condition}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
@@ -106,7 +110,8 @@ export class RecordReader {
       // order finds a page of matches sooner than listing every match first. The total (a stored
       // count, or counted through the index) tells which.
       total = plan ? await counts!.resolve(plan, null) : Number((await this.read(collection, request, sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`))[0]?.n ?? 0);
-      rows = await rowsQuery(null, undefined, total > NARROW_PAGES_UP_TO ? unnarrowed! : where);
+      // Ranked, every match is scored before the first row is known: the index lists them.
+      rows = await rowsQuery(null, undefined, total > NARROW_PAGES_UP_TO && !sort.ranked ? unnarrowed! : where);
     } else if (plan && counts!.hasCandidate(plan)) {
       // A stored count may answer: read the versions it depends on with the rows (one snapshot).
       rows = await rowsQuery(counts!.versionColumns(plan));

@@ -26,6 +26,8 @@ export interface SlowQueryOptions {
 export interface ListRequest {
   filter?: string;
   sort?: string;
+  /** The `search` parameter as sent, when there is one. */
+  search?: string;
 }
 
 /** Root-row aliases of the compiled reads (`__r`, and `__f` inside a filter's EXISTS). */
@@ -68,6 +70,7 @@ export class SlowQueries {
           collection: collection.name,
           filter: request.filter ?? '',
           sort: request.sort ?? '',
+          ...(request.search ? { search: request.search } : {}),
           durationMs: Math.round(ms),
           timedOut,
           sql: text,

@@ -69,6 +69,8 @@ export interface FilterDialect {
   concat(...parts: Sql[]): Sql;
   /** Lower case for ASCII letters only (SQLite's LOWER). */
   lower(expr: Sql): Sql;
+  /** The 1-based character position of the first `part` in `text`, 0 when absent (SQLite's instr). */
+  position(text: Sql, part: Sql): Sql;
   /** Case-insensitive equality that can use a NOCASE / lower() index (identity lookups). */
   equalsIgnoreCase(column: Sql, value: Sql): Sql;
   /** A boolean SQL condition used as a `bool` value. */

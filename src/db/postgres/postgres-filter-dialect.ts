@@ -126,6 +126,10 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`(${sql.join(parts, sql` || `)})`;
   }
 
+  position(text: Sql, part: Sql): Sql {
+    return sql`strpos(${text}, ${part})`;
+  }
+
   lower(expr: Sql): Sql {
     return this.asciiLower(expr);
   }

@@ -93,6 +93,10 @@ export class SqliteFilterDialect implements FilterDialect {
     return sql`(${sql.join(parts, sql` || `)})`;
   }
 
+  position(text: Sql, part: Sql): Sql {
+    return sql`instr(${text}, ${part})`;
+  }
+
   lower(expr: Sql): Sql {
     return sql`LOWER(${expr})`;
   }

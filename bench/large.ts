@@ -107,6 +107,8 @@ export const LARGE_SCENARIOS: readonly LargeScenario[] = [
     requests: () => () => get(`${RECORDS}?perPage=20&${filter(`(author.country='FR' && n > ${N_RANGE / 2})`)}`),
   },
   { id: 'search', description: `filter=(title~'${SEARCH_WORD}'), with the total`, requests: () => () => get(`${RECORDS}?perPage=20&${filter(`(title~'${SEARCH_WORD}')`)}`) },
+  // Basalt's ranked search: every match is scored before the page is known (README "Large collections").
+  { id: 'ranked-search', description: `search=${SEARCH_WORD} (ranked, best first), with the total`, requests: () => () => get(`${RECORDS}?perPage=20&search=${SEARCH_WORD}`) },
   { id: 'page-1', description: 'sort=-n&perPage=20&page=1&skipTotal=1', requests: () => () => get(`${LIST_SKIP_TOTAL}&page=1`) },
   { id: `page-${DEEP_PAGE}`, description: `the same at page=${DEEP_PAGE} (OFFSET ${(DEEP_PAGE - 1) * 20})`, largeOnly: true, requests: () => () => get(`${LIST_SKIP_TOTAL}&page=${DEEP_PAGE}`) },
   { id: 'mixed-95/5 list-count', description: '95 % list-count, 5 % guest creates (published)', writes: true, reported: 'read', requests: mixed(LIST_COUNT, 19) },

@@ -143,6 +143,12 @@ export interface Database {
    */
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
   /**
+   * A built read (as `rows` takes) compiled already, run exactly as `rows` runs it (PostgreSQL:
+   * a read slot, the deadline, the replicas): for client reads whose SQL is compiled once per
+   * query shape (core/compiled-query.ts), not per request.
+   */
+  readCompiled<T = Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<T[]>;
+  /**
    * The engine's plan of a read, as text (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN`;
    * nothing is run): for the slow-query log (core/records/slow-queries.ts). Optional.
    */

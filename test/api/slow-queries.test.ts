@@ -69,6 +69,26 @@ describe('slow-query log', () => {
     expect(entry!.data.suggestedIndexes.join(' ')).not.toContain('(n)');
   });
 
+  it('a slow deep page is logged with the statement it ran, from its anchor or not', async () => {
+    // Page 40 of 50 (offset 1,950) leaves anchors; the same page again starts from one.
+    const filter = "kind != 'k3-deep'";
+    const url = `/api/collections/events/records?filter=${q(filter)}&sort=-n&perPage=50&page=40&skipTotal=1`;
+    const first = await send(t, 'GET', url, { auth: su });
+    const again = await send(t, 'GET', url, { auth: su });
+    expect(again.body.items).toEqual(first.body.items);
+    expect(first.body.items[0].n).toBe(40000 - 1 - 1950);
+    // The plain page (OFFSET 1,950 through the filter) passes 1 ms; from the anchor it may not.
+    const entries = (await slowEntries()).filter((e) => e.data.filter === filter);
+    expect(entries.length).toBeGreaterThanOrEqual(1);
+    // What is logged is the statement the page ran (its sort values and data versions read with
+    // the rows; the anchor's condition when it started from one), placeholders only.
+    for (const e of entries) {
+      expect(e.data.sql).toMatch(/"__sk0".*LIMIT (\?|\$\d+) OFFSET (\?|\$\d+)$/s);
+      expect(e.data.sql).not.toContain('k3-deep');
+      expect(e.data.sort).toBe('-n');
+    }
+  });
+
   it('guests never read it; off at 0', async () => {
     expect((await send(t, 'GET', '/api/logs', { auth: '' })).status).toBe(401);
     const off = await startTestApp({ config: { slowQueryMs: 0 } });

@@ -90,6 +90,11 @@ class AbortableDatabase implements Database {
     return this.inner.query<T>(text, params);
   }
 
+  async readCompiled<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    this.check();
+    return this.inner.readCompiled<T>(text, params);
+  }
+
   async close(): Promise<void> {
     throw new Error('a transaction view cannot close the database');
   }

@@ -12,7 +12,7 @@ import { codecOf } from './record-codec.js';
 import { and, filterPredicate, ROOT, rulePredicate, sortPlan, type QueryContext, type SortPlan } from './record-query.js';
 import type { RecordModel } from '../model/record-model.js';
 import type { ParsedRule } from '../rules/parsed-rule.js';
-import { compiledTemplate } from '../compiled-query.js';
+import { bindSlots, compiledTemplate, compileSlotted, Slot, type SlottedQuery } from '../compiled-query.js';
 import type { ListRequest } from './slow-queries.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { sameVersions, type CountPlan } from './count-cache.js';
@@ -61,8 +61,14 @@ export async function findRecord(ctx: QueryContext, collection: CollectionModel,
  */
 const NARROW_PAGES_UP_TO = 5000;
 
+/** Deep-page statements kept compiled (one per query shape: predicate, parameters, sort). */
+const MAX_DEEP_STATEMENTS = 1024;
+const LIMIT_SLOT = new Slot('limit');
+const SKIP_SLOT = new Slot('offset');
+
 export class RecordReader {
   private readonly throttle: EmptyListThrottle;
+  private readonly deepStatements = new Map<string, SlottedQuery>();
 
   constructor(private readonly ctx: QueryContext) {
     this.throttle = new EmptyListThrottle(ctx.clock);
@@ -90,10 +96,9 @@ export class RecordReader {
     const db = this.ctx.db;
     // `from`: start at an anchor (page-anchors.ts): the rows at or after its sort values, fewer skipped.
     const request = { filter: checked.filter === null ? '' : (query.filter ?? ''), sort: checked.sort, search: checked.search ? (query.search ?? '') : undefined };
-    const rowsQuery = (extra: Sql | null, from?: { condition: Sql; offset: number }, pageWhere: Sql = where) =>
-      this.read(collection, request,
-        sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from.condition}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${params.perPage} OFFSET ${offset - (from?.offset ?? 0)}`,
-      );
+    const rowsSql = (extra: Sql | null, from: Sql | null, pageWhere: Sql, limit: unknown, skip: unknown) =>
+      sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${limit} OFFSET ${skip}`;
+    const rowsQuery = (extra: Sql | null, pageWhere: Sql = where) => this.read(collection, request, rowsSql(extra, null, pageWhere, params.perPage, offset));
     if (params.cursor !== null) return this.listAfterCursor(collection, params, request, caller, checked, { table, joins, where, sort });
     const counts = this.ctx.counts;
     const keyset = sort.keyset;
@@ -103,7 +108,7 @@ export class RecordReader {
     let total: number;
     if (plan && deep) {
       let versions: number[];
-      ({ rows, versions } = await this.deepPage(plan, keyset, checked.sort, offset, (extra, from) => rowsQuery(extra, from)));
+      ({ rows, versions } = await this.deepPage(collection, request, plan, keyset, checked.sort, offset, params.perPage, (extra, from, limit, skip) => rowsSql(extra, from, where, limit, skip)));
       total = params.skipTotal ? -1 : await counts!.resolve(plan, versions);
     } else if (searching && !params.skipTotal) {
       // A substring index pays for a page when the term is rare; for a common one, reading rows in
@@ -111,7 +116,7 @@ export class RecordReader {
       // count, or counted through the index) tells which.
       total = plan ? await counts!.resolve(plan, null) : Number((await this.read(collection, request, sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`))[0]?.n ?? 0);
       // Ranked, every match is scored before the first row is known: the index lists them.
-      rows = await rowsQuery(null, undefined, total > NARROW_PAGES_UP_TO && !sort.ranked ? unnarrowed! : where);
+      rows = await rowsQuery(null, total > NARROW_PAGES_UP_TO && !sort.ranked ? unnarrowed! : where);
     } else if (plan && counts!.hasCandidate(plan)) {
       // A stored count may answer: read the versions it depends on with the rows (one snapshot).
       rows = await rowsQuery(counts!.versionColumns(plan));
@@ -193,35 +198,60 @@ export class RecordReader {
     return Number(r[0]?.n ?? 0);
   }
 
+  /** A client list's statement compiled already (compiled-query.ts), timed like `read`. */
+  private readCompiled(collection: CollectionModel, request: ListRequest, query: SlottedQuery, params: unknown[], statement: () => Sql): Promise<Record<string, unknown>[]> {
+    const db = this.ctx.db;
+    return this.ctx.slow ? this.ctx.slow.compiledRows(db, collection, request, query.text, params, statement) : db.readCompiled(query.text, params);
+  }
+
   /**
    * A page at a deep offset (page-anchors.ts): from the nearest anchor when one holds for the
    * data the rows were read from, else a plain OFFSET; leaves anchors at its first and last rows.
+   * `build` makes the statement: the anchor's condition (when `from`), LIMIT and OFFSET. Its SQL
+   * is compiled once per query shape, with slots for what changes between pages
+   * (compiled-query.ts): building and compiling it cost the main thread more than running it.
    */
   private async deepPage(
+    collection: CollectionModel,
+    request: ListRequest,
     plan: CountPlan,
     keyset: KeysetTerm[],
     sortText: string,
     offset: number,
-    read: (extra: Sql, from?: { condition: Sql; offset: number }) => Promise<Record<string, unknown>[]>,
+    perPage: number,
+    build: (extra: Sql, from: Sql | null, limit: unknown, skip: unknown) => Sql,
   ): Promise<{ rows: Record<string, unknown>[]; versions: number[] }> {
     const counts = this.ctx.counts!;
     const anchors = this.ctx.anchors!;
     // The sort as sent names the order exactly when a keyset follows it (plain columns of the
-    // row: nothing the caller changes), in this catalogue generation.
+    // row: nothing the caller changes), in this catalogue generation. The plan's key holds the
+    // predicate's SQL and parameters: one key, one statement.
     const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
-    const extra = sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`;
+    const statement = (values: readonly unknown[] | null, limit: unknown, skip: unknown) =>
+      build(sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`, values ? keysetCondition(keyset, values, true) : null, limit, skip);
     const readAt = async (anchor: Anchor | null) => {
-      const rows = await read(extra, anchor ? { condition: keysetCondition(keyset, anchor.values, true), offset: anchor.offset } : undefined);
+      const shape = `${anchor ? 'a' : 'p'}${key}`;
+      let compiled = this.deepStatements.get(shape);
+      if (!compiled) {
+        const valueSlots = keyset.map((_, i) => new Slot(`anchor${i}`));
+        compiled = compileSlotted(this.ctx.db, statement(anchor ? valueSlots : null, LIMIT_SLOT, SKIP_SLOT), [LIMIT_SLOT, SKIP_SLOT, ...(anchor ? valueSlots : [])]);
+        if (this.deepStatements.size >= MAX_DEEP_STATEMENTS) this.deepStatements.delete(this.deepStatements.keys().next().value!);
+        this.deepStatements.set(shape, compiled);
+      }
+      const skip = offset - (anchor?.offset ?? 0);
+      const params = bindSlots(compiled, [perPage, skip, ...(anchor?.values ?? [])]);
+      const rows = await this.readCompiled(collection, request, compiled, params, () => statement(anchor?.values ?? null, perPage, skip));
       return { rows, versions: counts.versionsOf(plan, rows) ?? (await counts.currentVersions(plan)) };
     };
     const anchor = anchors.find(key, offset);
     let page = await readAt(anchor);
     // Written since the anchor was taken: positions moved; read the page the plain way.
     if (anchor && !sameVersions(anchor.versions, page.versions)) page = await readAt(null);
-    const values = page.rows.map((row) => sortValuesOf(keyset, row));
-    if (values.length > 0) {
-      anchors.remember(key, page.versions, offset, values[0]);
-      anchors.remember(key, page.versions, offset + values.length - 1, values.at(-1)!);
+    else if (anchor && anchor.offset === offset) return page; // the same page again: its anchors are in place
+    const { rows } = page;
+    if (rows.length > 0) {
+      anchors.remember(key, page.versions, offset, sortValuesOf(keyset, rows[0]));
+      anchors.remember(key, page.versions, offset + rows.length - 1, sortValuesOf(keyset, rows.at(-1)!));
     }
     return page;
   }

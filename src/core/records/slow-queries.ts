@@ -40,17 +40,29 @@ export class SlowQueries {
   constructor(private readonly options: SlowQueryOptions) {}
 
   /** Runs `query` on `db`, and logs it when it was slow. */
-  async rows<T>(db: Database, collection: CollectionModel, request: ListRequest, query: RawBuilder<unknown>): Promise<T[]> {
+  rows<T>(db: Database, collection: CollectionModel, request: ListRequest, query: RawBuilder<unknown>): Promise<T[]> {
+    return this.timed(db, collection, request, () => db.rows<T>(query), () => query);
+  }
+
+  /**
+   * Runs a read compiled already (Database.readCompiled), and logs it when it was slow;
+   * `statement` builds the same read again, for the log only.
+   */
+  compiledRows<T>(db: Database, collection: CollectionModel, request: ListRequest, text: string, params: readonly unknown[], statement: () => RawBuilder<unknown>): Promise<T[]> {
+    return this.timed(db, collection, request, () => db.readCompiled<T>(text, params), statement);
+  }
+
+  private async timed<T>(db: Database, collection: CollectionModel, request: ListRequest, run: () => Promise<T[]>, statement: () => RawBuilder<unknown>): Promise<T[]> {
     const threshold = this.options.thresholdMs;
-    if (threshold <= 0) return db.rows<T>(query);
+    if (threshold <= 0) return run();
     const started = this.options.clock.now();
     try {
-      const rows = await db.rows<T>(query);
+      const rows = await run();
       const ms = this.options.clock.now() - started;
-      if (ms >= threshold) await this.log(db, collection, request, query, ms, false);
+      if (ms >= threshold) await this.log(db, collection, request, statement(), ms, false);
       return rows;
     } catch (err) {
-      if (db.classifyError(err)?.kind === 'timeout') await this.log(db, collection, request, query, this.options.clock.now() - started, true);
+      if (db.classifyError(err)?.kind === 'timeout') await this.log(db, collection, request, statement(), this.options.clock.now() - started, true);
       throw err;
     }
   }

@@ -161,25 +161,29 @@ class PostgresDatabase implements Database {
    * of `query()` and for writes.
    */
   async rows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
-    const onPrimary = () => instrumented(this.instruments, 'read', () => query.compile(this.kysely).sql, () => this.readRows<T>(query));
-    const replicas = this.replicaSet;
-    if (!replicas) return onPrimary();
-    const text = query.compile(this.kysely).sql;
-    if (statementKind(text) !== 'read' || !replicaSafe(text)) return onPrimary();
-    return replicas.read((replica) => instrumented(this.replicaInstruments, 'read', text, () => replica.rows<T>(query)), onPrimary);
+    const compiled = query.compile(this.kysely);
+    return this.readCompiled<T>(compiled.sql, compiled.parameters);
   }
 
-  private async readRows<T>(query: RawBuilder<unknown>): Promise<T[]> {
-    if (!this.slots) return (await query.execute(this.kysely)).rows as T[];
+  async readCompiled<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    // Timed as a read: outside a transaction `rows` runs the built reads (Basalt's built writes run in transactions).
+    const onPrimary = () => instrumented(this.instruments, 'read', text, () => this.readRows<T>(CompiledQuery.raw(text, [...params])));
+    const replicas = this.replicaSet;
+    if (!replicas) return onPrimary();
+    if (statementKind(text) !== 'read' || !replicaSafe(text)) return onPrimary();
+    return replicas.read((replica) => instrumented(this.replicaInstruments, 'read', text, () => replica.query<T>(text, params)), onPrimary);
+  }
+
+  private async readRows<T>(query: CompiledQuery): Promise<T[]> {
+    if (!this.slots) return (await this.kysely.executeQuery(query)).rows as T[];
     return this.slots.run(async (waitedMs) => {
-      if (waitedMs < WAIT_WORTH_A_TIMEOUT_MS) return (await query.execute(this.kysely)).rows as T[];
+      if (waitedMs < WAIT_WORTH_A_TIMEOUT_MS) return (await this.kysely.executeQuery(query)).rows as T[];
       // The wait used part of the deadline: the statement gets only what is left of it, so the
       // whole read never runs past the deadline (two more round trips, only when contended).
       const left = Math.max(1, this.timeoutMs - waitedMs);
       return this.kysely.transaction().execute(async (trx) => {
         await sql`SELECT set_config('statement_timeout', ${String(left)}, true)`.execute(trx);
-        return (await query.execute(trx)).rows as T[];
+        return (await trx.executeQuery(query)).rows as T[];
       });
     });
   }

@@ -174,6 +174,10 @@ class SqliteDatabase implements Database {
     return this.query<T>(compiled.sql, compiled.parameters);
   }
 
+  readCompiled<T>(text: string, params: readonly unknown[]): Promise<T[]> {
+    return this.query<T>(text, params);
+  }
+
   async explain(query: RawBuilder<unknown>): Promise<string> {
     const compiled = query.compile(this.kysely);
     const rows = await this.query<{ id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${compiled.sql}`, compiled.parameters);

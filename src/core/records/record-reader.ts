@@ -97,7 +97,9 @@ export class RecordReader {
     // `from`: start at an anchor (page-anchors.ts): the rows at or after its sort values, fewer skipped.
     const request = { filter: checked.filter === null ? '' : (query.filter ?? ''), sort: checked.sort, search: checked.search ? (query.search ?? '') : undefined };
     const rowsSql = (extra: Sql | null, from: Sql | null, pageWhere: Sql, limit: unknown, skip: unknown) =>
-      sql`SELECT ${extra ? sql`${extra}, ` : sql``}${codec.columns(ROOT)} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${limit} OFFSET ${skip}`;
+      // The extra columns (versions, sort values) after the fields: the rows keep the fields where
+      // a plain page has them, so decoding them finds the same object layout.
+      sql`SELECT ${codec.columns(ROOT)}${extra ? sql`, ${extra}` : sql``} FROM ${table} ${joins} WHERE ${from ? sql`(${pageWhere}) AND ${from}` : pageWhere} ORDER BY ${sort.orderBy} LIMIT ${limit} OFFSET ${skip}`;
     const rowsQuery = (extra: Sql | null, pageWhere: Sql = where) => this.read(collection, request, rowsSql(extra, null, pageWhere, params.perPage, offset));
     if (params.cursor !== null) return this.listAfterCursor(collection, params, request, caller, checked, { table, joins, where, sort });
     const counts = this.ctx.counts;
@@ -165,7 +167,7 @@ export class RecordReader {
     const where = after ? sql`(${q.where}) AND ${after}` : q.where;
     const codec = codecOf(collection);
     const [rows, total] = await Promise.all([
-      this.read(collection, request, sql`SELECT ${sortValueColumns(keyset)}, ${codec.columns(ROOT)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
+      this.read(collection, request, sql`SELECT ${codec.columns(ROOT)}, ${sortValueColumns(keyset)} FROM ${q.table} ${q.joins} WHERE ${where} ORDER BY ${q.sort.orderBy} LIMIT ${params.perPage}`),
       params.skipTotal ? Promise.resolve(-1) : this.total(collection, q.where, q.table),
     ]);
     const values = rows.map((row) => sortValuesOf(keyset, row));

@@ -98,6 +98,19 @@ export class PrometheusMetrics implements Metrics {
         countCache.inc({ result: 'counted' }, stats.counted);
       },
     });
+    const rankings: Counter<'result'> = new Counter({
+      name: 'basalt_ranked_searches_total',
+      help: 'Pages of ranked searches (search=, sorted by @rank), by result: reused (the kept order of the same search, data unchanged), ranked (every match scored against the database).',
+      labelNames: ['result'],
+      registers,
+      collect: () => {
+        const stats = this.sources?.rankings?.();
+        if (!stats) return;
+        rankings.reset();
+        rankings.inc({ result: 'reused' }, stats.reused);
+        rankings.inc({ result: 'ranked' }, stats.ranked);
+      },
+    });
     const db = (name: string, help: string, read: (s: MetricSources) => number | undefined) => {
       const gauge: Gauge<'engine'> = new Gauge({
         name,

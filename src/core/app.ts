@@ -38,6 +38,7 @@ import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { advanceDataVersions, CountCache } from './records/count-cache.js';
 import { CountDeltas } from './records/count-deltas.js';
 import { PageAnchors } from './records/page-anchors.js';
+import { RankedOrders } from './records/ranked-orders.js';
 import { SlowQueries } from './records/slow-queries.js';
 import { RecordReader } from './records/record-reader.js';
 import { RecordWriter } from './records/record-writer.js';
@@ -169,6 +170,7 @@ export interface App {
   readonly counts: CountCache;
   /** Where deep pages start (README "Large collections"). */
   readonly anchors: PageAnchors;
+  readonly rankings: RankedOrders;
   close(): Promise<void>;
 }
 
@@ -192,7 +194,8 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const slow = new SlowQueries({ thresholdMs: config.slowQueryMs, logger, clock });
   const counts = new CountCache(registry, { slow });
   const anchors = new PageAnchors();
-  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts, anchors, slow };
+  const rankings = new RankedOrders();
+  const query: QueryContext = { db, schema: registry, clock, enrich: (records, caller) => hookRegistry.enrich(records, caller), counts, anchors, rankings, slow };
   const reader = new RecordReader(query);
   let hookApp: (tx?: Tx | null) => HookApp = () => {
     throw new Error('hooks are not ready yet');
@@ -284,7 +287,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
   const jobBindings = new JobBindings(jobs, () => baseHookApp);
   hooks.setAppliers({ crons: (bindings) => applyCronBindings(crons, bindings, () => baseHookApp), jobs: (bindings) => jobBindings.apply(bindings) });
 
-  metrics.observeApp({ engine: db.engine, realtimeClients: () => hub.size, jobCounts: () => db.jobs.counts(), databaseStats: () => db.stats?.() ?? {}, countCache: () => counts.stats });
+  metrics.observeApp({ engine: db.engine, realtimeClients: () => hub.size, jobCounts: () => db.jobs.counts(), databaseStats: () => db.stats?.() ?? {}, countCache: () => counts.stats, rankings: () => rankings.stats });
 
   let closing: Promise<void> | null = null;
   return {
@@ -327,6 +330,7 @@ export async function createApp(config: Config, deps: AppDeps): Promise<App> {
     tracing: deps.tracing ?? null,
     counts,
     anchors,
+    rankings,
     sqlConsole: new SqlConsole({ db, settings, logger, collectionTables: () => registry.all().map((c) => c.name), now: () => clock.now() }),
     metrics,
     readiness: () => readiness.check(),

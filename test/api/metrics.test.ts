@@ -269,6 +269,25 @@ describe('metrics on (--metrics-token)', () => {
     });
   });
 
+  describe('ranked searches', () => {
+    it('say whether a page was ranked or read from the kept order', async () => {
+      await createCollection(t, { name: 'ranked', fields: [{ name: 'title', type: 'text', searchable: true }], listRule: '', createRule: '' });
+      for (const title of ['red fox', 'fox', 'a red car']) expect((await send(t, 'POST', '/api/collections/ranked/records', { body: { title } })).status).toBe(200);
+      const results = async () => {
+        const s = await scrape();
+        return Object.fromEntries(['reused', 'ranked'].map((result) => [result, valueOf(s, 'basalt_ranked_searches_total', { result })]));
+      };
+      const before = await results();
+      for (let i = 0; i < 3; i++) {
+        const res = await send(t, 'GET', '/api/collections/ranked/records?search=red');
+        expect(res.status).toBe(200);
+        expect(res.body.items.map((r: { title: string }) => r.title)).toEqual(['red fox', 'a red car']);
+      }
+      const after = await results();
+      expect({ reused: after.reused - before.reused, ranked: after.ranked - before.ranked }).toEqual({ reused: 2, ranked: 1 });
+    });
+  });
+
   describe('realtime', () => {
     it('counts connected clients and the messages sent to them', async () => {
       const before = await scrape();

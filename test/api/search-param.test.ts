@@ -165,6 +165,31 @@ describe(`search parameter (${ENGINE})`, () => {
     expect((await list(`search=zebra&perPage=1`)).items[0].id).toBe(created.body.id);
   });
 
+  it('keeps a ranking for the next pages and the same search again, never past a write', async () => {
+    const stats = t.app.rankings.stats;
+    const search = 'harbor';
+    const want = () => expected(search, false).map((w) => w.row.id);
+    const pageIds = async (page: number) => (await list(`search=${search}&perPage=25&page=${page}`)).items.map((i) => i.id);
+    t.app.rankings.clear();
+    const ranked = stats.ranked;
+    const reused = stats.reused;
+    expect(await pageIds(1)).toEqual(want().slice(0, 25));
+    expect(await pageIds(2)).toEqual(want().slice(25, 50));
+    expect(await pageIds(1)).toEqual(want().slice(0, 25));
+    expect(stats.ranked - ranked).toBe(1);
+    expect(stats.reused - reused).toBe(2);
+    // A write anywhere in the collection (here one that moves a record to the top) ranks again.
+    const moved = expected(search, false).at(-1)!.row;
+    expect((await send(t, 'PATCH', `${P}/${moved.id}`, { auth: su, body: { title: 'harbor' } })).status).toBe(200);
+    moved.title = 'harbor';
+    expect(await pageIds(1)).toEqual(want().slice(0, 25));
+    expect(stats.ranked - ranked).toBe(2);
+    // The same search by a superuser reads the hidden field too: a ranking of its own.
+    const su1 = await list(`search=${search}&perPage=25`, su);
+    expect(su1.items.map((i) => i.id)).toEqual(expected(search, true).slice(0, 25).map((w) => w.row.id));
+    expect(stats.ranked - ranked).toBe(3);
+  });
+
   it('refuses what it cannot do with a 400 naming the parameter', async () => {
     const cases: [string, string, string][] = [
       [P, `search=${q('x'.repeat(201))}`, 'validation_search_too_long'],

@@ -18,6 +18,15 @@ export interface MetricSources {
   databaseStats(): DatabaseStats;
   /** List totals so far: answered from a stored count (carried across writes or not), or counted. */
   countCache?(): CountCacheStats;
+  /** Pages of ranked searches so far: from a kept order, or ranked (ranked-orders.ts). */
+  rankings?(): RankingStats;
+}
+
+export interface RankingStats {
+  /** Pages answered from the kept order of the same search (data unchanged). */
+  reused: number;
+  /** Searches whose matches were ranked (scored) against the database. */
+  ranked: number;
 }
 
 export interface CountCacheStats {

@@ -18,6 +18,7 @@ import type { ClientQuery } from './client-query.js';
 import { parseSortParam } from './list-params.js';
 import type { CountCache } from './count-cache.js';
 import type { KeysetTerm, PageAnchors } from './page-anchors.js';
+import type { RankedOrders } from './ranked-orders.js';
 import type { SlowQueries } from './slow-queries.js';
 
 export const ROOT = '__r';
@@ -36,6 +37,8 @@ export interface QueryContext {
   counts?: CountCache;
   /** Where deep pages may start (page-anchors.ts); without it a page is a plain OFFSET. */
   anchors?: PageAnchors;
+  /** Ranked searches' orders (ranked-orders.ts); without it every page of one ranks every match. */
+  rankings?: RankedOrders;
   /** Times client lists' statements and logs the slow ones (slow-queries.ts). */
   slow?: SlowQueries;
 }

@@ -17,6 +17,7 @@ import type { ListRequest } from './slow-queries.js';
 import type { Sql } from '../rules/filter-dialect.js';
 import { sameVersions, type CountPlan } from './count-cache.js';
 import { searchPlan } from './search-plan.js';
+import { MAX_RANKED_IDS, type RankedOrder } from './ranked-orders.js';
 import { ANCHOR_MIN_OFFSET, keysetCondition, sortValueColumns, sortValuesOf, type Anchor, type KeysetTerm } from './page-anchors.js';
 
 export interface ListResult<T> {
@@ -105,10 +106,15 @@ export class RecordReader {
     const counts = this.ctx.counts;
     const keyset = sort.keyset;
     const deep = this.ctx.anchors && keyset && offset >= ANCHOR_MIN_OFFSET;
-    const plan = counts && (!params.skipTotal || deep) ? counts.plan(db, collection, where) : null;
+    const ranked = this.ctx.rankings && sort.ranked && offset + params.perPage <= MAX_RANKED_IDS;
+    const plan = counts && (!params.skipTotal || deep || ranked) ? counts.plan(db, collection, where) : null;
+    const rankedPage = plan && ranked ? await this.rankedPage(collection, request, plan, checked.sort, offset, params.perPage, { table, joins, where, orderBy: sort.orderBy }) : null;
     let rows: Record<string, unknown>[];
     let total: number;
-    if (plan && deep) {
+    if (rankedPage) {
+      rows = rankedPage.rows;
+      total = params.skipTotal ? -1 : (rankedPage.total ?? (await counts!.resolve(plan!, rankedPage.versions)));
+    } else if (plan && deep) {
       let versions: number[];
       ({ rows, versions } = await this.deepPage(collection, request, plan, keyset, checked.sort, offset, params.perPage, (extra, from, limit, skip) => rowsSql(extra, from, where, limit, skip)));
       total = params.skipTotal ? -1 : await counts!.resolve(plan, versions);
@@ -198,6 +204,51 @@ export class RecordReader {
     if (plan) return counts!.resolve(plan, null);
     const r = await this.ctx.db.rows<{ n: number }>(sql`SELECT COUNT(*) AS ${sql.id('n')} FROM ${table} WHERE ${where}`);
     return Number(r[0]?.n ?? 0);
+  }
+
+  /**
+   * A page of a ranked search (ranked-orders.ts): from the kept order of the same search when
+   * the page's rows, read by id, come with the versions it was ranked at; else ranked again (the
+   * ids of the first MAX_RANKED_IDS matches) and kept. `total` is known when every match was
+   * ranked. null when the page cannot be built that way (no match, or a write landed between
+   * ranking and reading the page): the caller reads it the plain way.
+   */
+  private async rankedPage(
+    collection: CollectionModel,
+    request: ListRequest,
+    plan: CountPlan,
+    sortText: string,
+    offset: number,
+    perPage: number,
+    q: { table: Sql; joins: Sql; where: Sql; orderBy: Sql },
+  ): Promise<{ rows: Record<string, unknown>[]; versions: number[]; total: number | null } | null> {
+    const counts = this.ctx.counts!;
+    const rankings = this.ctx.rankings!;
+    const codec = codecOf(collection);
+    const id = sql.ref(`${ROOT}.id`);
+    const versionColumns = counts.versionColumns(plan);
+    const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
+    const totalOf = (order: RankedOrder) => (order.ids.length < MAX_RANKED_IDS ? order.ids.length : null);
+    const pageOf = async (order: RankedOrder) => {
+      const ids = order.ids.slice(offset, offset + perPage);
+      if (ids.length === 0) return { rows: [], versions: await counts.currentVersions(plan) };
+      const read = await this.read(collection, request, sql`SELECT ${codec.columns(ROOT)}, ${versionColumns} FROM ${q.table} WHERE ${id} IN (${sql.join(ids.map((v) => this.ctx.db.filter.param(v, 'text')))})`);
+      const byId = new Map(read.map((row) => [String(row.id), row]));
+      // A row gone since (deleted, renamed out of the predicate) also changed the versions.
+      const rows = ids.map((v) => byId.get(v)).filter((row) => row !== undefined);
+      return { rows, versions: rows.length === ids.length ? counts.versionsOf(plan, rows)! : [] };
+    };
+    const kept = rankings.find(key);
+    if (kept) {
+      const page = await pageOf(kept);
+      if (rankings.holdsAt(kept, page.versions)) return { ...page, total: totalOf(kept) };
+    }
+    const ranked = await this.read(collection, request, sql`SELECT ${id} AS ${sql.id('id')}, ${versionColumns} FROM ${q.table} ${q.joins} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${MAX_RANKED_IDS}`);
+    if (ranked.length === 0) return null;
+    const order: RankedOrder = { versions: counts.versionsOf(plan, ranked)!, ids: ranked.map((row) => String(row.id)) };
+    rankings.remember(key, order);
+    const page = await pageOf(order);
+    return sameVersions(page.versions, order.versions) ? { ...page, total: totalOf(order) } : null;
   }
 
   /** A client list's statement compiled already (compiled-query.ts), timed like `read`. */

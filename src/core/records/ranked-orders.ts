@@ -21,6 +21,8 @@ export interface RankedOrder {
   versions: number[];
   /** The ids of the first MAX_RANKED_IDS matches, best first. */
   ids: string[];
+  /** How many matches there are (ranked with them, at the same versions). */
+  total: number;
 }
 
 export class RankedOrders {

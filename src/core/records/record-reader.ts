@@ -113,7 +113,7 @@ export class RecordReader {
     let total: number;
     if (rankedPage) {
       rows = rankedPage.rows;
-      total = params.skipTotal ? -1 : (rankedPage.total ?? (await counts!.resolve(plan!, rankedPage.versions)));
+      total = params.skipTotal ? -1 : rankedPage.total;
     } else if (plan && deep) {
       let versions: number[];
       ({ rows, versions } = await this.deepPage(collection, request, plan, keyset, checked.sort, offset, params.perPage, (extra, from, limit, skip) => rowsSql(extra, from, where, limit, skip)));
@@ -209,8 +209,7 @@ export class RecordReader {
   /**
    * A page of a ranked search (ranked-orders.ts): from the kept order of the same search when
    * the page's rows, read by id, come with the versions it was ranked at; else ranked again (the
-   * ids of the first MAX_RANKED_IDS matches) and kept. `total` is known when every match was
-   * ranked. null when the page cannot be built that way (no match, or a write landed between
+   * ids of the first MAX_RANKED_IDS matches, and how many there are) and kept. null when the page cannot be built that way (no match, or a write landed between
    * ranking and reading the page): the caller reads it the plain way.
    */
   private async rankedPage(
@@ -221,14 +220,13 @@ export class RecordReader {
     offset: number,
     perPage: number,
     q: { table: Sql; joins: Sql; where: Sql; orderBy: Sql },
-  ): Promise<{ rows: Record<string, unknown>[]; versions: number[]; total: number | null } | null> {
+  ): Promise<{ rows: Record<string, unknown>[]; versions: number[]; total: number } | null> {
     const counts = this.ctx.counts!;
     const rankings = this.ctx.rankings!;
     const codec = codecOf(collection);
     const id = sql.ref(`${ROOT}.id`);
     const versionColumns = counts.versionColumns(plan);
     const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
-    const totalOf = (order: RankedOrder) => (order.ids.length < MAX_RANKED_IDS ? order.ids.length : null);
     const pageOf = async (order: RankedOrder) => {
       const ids = order.ids.slice(offset, offset + perPage);
       if (ids.length === 0) return { rows: [], versions: await counts.currentVersions(plan) };
@@ -241,14 +239,16 @@ export class RecordReader {
     const kept = rankings.find(key);
     if (kept) {
       const page = await pageOf(kept);
-      if (rankings.holdsAt(kept, page.versions)) return { ...page, total: totalOf(kept) };
+      if (rankings.holdsAt(kept, page.versions)) return { ...page, total: kept.total };
     }
-    const ranked = await this.read(collection, request, sql`SELECT ${id} AS ${sql.id('id')}, ${versionColumns} FROM ${q.table} ${q.joins} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${MAX_RANKED_IDS}`);
+    // Every match is scored before the sort: counting them too (the window) costs next to nothing.
+    const matches = sql.id('__matches');
+    const ranked = await this.read(collection, request, sql`SELECT ${id} AS ${sql.id('id')}, COUNT(*) OVER () AS ${matches}, ${versionColumns} FROM ${q.table} ${q.joins} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${MAX_RANKED_IDS}`);
     if (ranked.length === 0) return null;
-    const order: RankedOrder = { versions: counts.versionsOf(plan, ranked)!, ids: ranked.map((row) => String(row.id)) };
+    const order: RankedOrder = { versions: counts.versionsOf(plan, ranked)!, ids: ranked.map((row) => String(row.id)), total: Number(ranked[0].__matches) };
     rankings.remember(key, order);
     const page = await pageOf(order);
-    return sameVersions(page.versions, order.versions) ? { ...page, total: totalOf(order) } : null;
+    return sameVersions(page.versions, order.versions) ? { ...page, total: order.total } : null;
   }
 
   /** A client list's statement compiled already (compiled-query.ts), timed like `read`. */

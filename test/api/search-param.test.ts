@@ -11,6 +11,7 @@ import { createCollection, createSuperuser } from '../harness/fixtures.js';
 import { send } from '../harness/scenario.js';
 import { listenOnLoopback, startTestApp, type TestApp } from '../harness/test-app.js';
 import { ENGINE } from '../harness/engines.js';
+import { MAX_RANKED_IDS } from '../../src/core/records/ranked-orders.js';
 
 let t: TestApp;
 let su = '';
@@ -188,12 +189,12 @@ describe(`search parameter (${ENGINE})`, () => {
     const su1 = await list(`search=${search}&perPage=25`, su);
     expect(su1.items.map((i) => i.id)).toEqual(expected(search, true).slice(0, 25).map((w) => w.row.id));
     expect(stats.ranked - ranked).toBe(3);
-    // Past the ids a ranking keeps (10,000), pages are read the plain way: the same order.
+    // Past the ids a ranking keeps, pages are read the plain way: the same order.
     const all = expected('item', true);
-    expect(all.length).toBeGreaterThan(10_100);
-    const deep = await list(`search=item&perPage=100&page=101`, su);
+    expect(all.length).toBeGreaterThan(MAX_RANKED_IDS + 100);
+    const deep = await list(`search=item&perPage=100&page=${MAX_RANKED_IDS / 100 + 1}`, su);
     expect(deep.totalItems).toBe(all.length);
-    expect(deep.items.map((i) => i.id)).toEqual(all.slice(10_000, 10_100).map((w) => w.row.id));
+    expect(deep.items.map((i) => i.id)).toEqual(all.slice(MAX_RANKED_IDS, MAX_RANKED_IDS + 100).map((w) => w.row.id));
   });
 
   it('refuses what it cannot do with a 400 naming the parameter', async () => {

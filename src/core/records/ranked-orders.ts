@@ -13,7 +13,7 @@ import type { RankingStats } from '../metrics/metrics.js';
 import { sameVersions } from './count-cache.js';
 
 /** Ids kept per search: pages past them are read the plain way. */
-export const MAX_RANKED_IDS = 10_000;
+export const MAX_RANKED_IDS = 2_000;
 /** Ids kept in all (some 50 bytes each): the least recently used searches go first. */
 const MAX_TOTAL_IDS = 200_000;
 

@@ -212,6 +212,14 @@ describe(`search parameter (${ENGINE})`, () => {
     const noSearch = await send(t, 'GET', `${P}?sort=-@rank`);
     expect(noSearch.status).toBe(400);
     expect(noSearch.body.data.sort.code).toBe('validation_invalid_sort_field');
+    // Hostile text is only ever text: bound as parameters, matched literally.
+    for (const search of ["'; DROP TABLE articles; --", '") OR 1=1 --', 'harbor\u0000zebra', '\u0000', '日本語 テキスト', '🦊'.repeat(50)]) {
+      const res = await send(t, 'GET', `${P}?search=${q(search)}&perPage=5`);
+      expect(res.status, search).toBe(200);
+      expect(res.body.totalItems, search).toBe(search === '\u0000' ? (await list('perPage=1')).totalItems : expected(search.replaceAll('\u0000', ' '), false).length);
+    }
+    // As in every query parameter, @request.* and @collection.* are for superusers (403 otherwise).
+    expect((await send(t, 'GET', `${P}?search=${q('@request.auth.id')}`)).status).toBe(403);
     // A blank search is no search; repeated words count once.
     expect((await list(`search=${q('   ')}&perPage=1`)).totalItems).toBe((await list('perPage=1')).totalItems);
     expect((await list(`search=${q('a a a a a a a a a a b')}&perPage=1`)).totalItems).toBe(expected('a b', false).length);

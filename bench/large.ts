@@ -90,6 +90,13 @@ function mixed(path: string, readsPerWrite: number): (ctx: Context) => () => Loa
   };
 }
 
+/**
+ * Searches about as common as SEARCH_WORD (each word; it without its first or last letter, which
+ * a few other words may also contain): 2,000 ids kept for each are three times what a node keeps
+ * (core/records/ranked-orders.ts), so taking them in turn ranks on every page.
+ */
+const COLD_SEARCHES = [...new Set(VOCABULARY.flatMap((w) => [w, w.slice(1), w.slice(0, -1)]))];
+
 export const LARGE_SCENARIOS: readonly LargeScenario[] = [
   {
     id: 'getOne',
@@ -108,15 +115,14 @@ export const LARGE_SCENARIOS: readonly LargeScenario[] = [
   },
   { id: 'search', description: `filter=(title~'${SEARCH_WORD}'), with the total`, requests: () => () => get(`${RECORDS}?perPage=20&${filter(`(title~'${SEARCH_WORD}')`)}`) },
   // Basalt's ranked search: every match is scored before the page is known (README "Large
-  // collections"); the same search again reads the kept order. Cycling through the 100 words
-  // (each in ~4.9 % of titles) asks for more ids than a node keeps: nearly every page ranks.
+  // collections"); the same search again reads the kept order.
   { id: 'ranked-search', description: `search=${SEARCH_WORD} (ranked, best first), with the total: the same search again`, requests: () => () => get(`${RECORDS}?perPage=20&search=${SEARCH_WORD}`) },
   {
-    id: 'ranked-search-cycling',
-    description: 'search=<each of the 100 words in turn> (ranked), with the total: rankings not kept',
+    id: 'ranked-search-cold',
+    description: `search=<${COLD_SEARCHES.length} searches in turn> (ranked), with the total: more rankings than a node keeps, every page ranks`,
     requests: () => {
       let i = 0;
-      return () => get(`${RECORDS}?perPage=20&search=${VOCABULARY[i++ % VOCABULARY.length]}`);
+      return () => get(`${RECORDS}?perPage=20&search=${encodeURIComponent(COLD_SEARCHES[i++ % COLD_SEARCHES.length])}`);
     },
   },
   { id: 'page-1', description: 'sort=-n&perPage=20&page=1&skipTotal=1', requests: () => () => get(`${LIST_SKIP_TOTAL}&page=1`) },
@@ -176,6 +182,28 @@ function measureOf(scenario: LargeScenario, load: LoadResult): LargeMeasure {
   const tag = scenario.reported ? load.byTag?.[scenario.reported] : undefined;
   const main = tag ?? load;
   return { reqPerSec: main.reqPerSec, p50: main.p50, p99: main.p99, non2xx: load.non2xx, errors: load.errors, statusCodes: load.statusCodes, load };
+}
+
+/** Rounds of page-1 and the deep page, each run this many times in turn (BENCH_SECONDS split between them). */
+const PAIRED_ROUNDS = 4;
+
+/** Runs of one scenario as one: mean req/s (equal durations), median p50, worst p99, counts summed. */
+function combinedRounds(runs: LoadResult[]): LoadResult {
+  if (runs.length === 1) return runs[0];
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((n, r) => n + f(r), 0);
+  const p50s = runs.map((r) => r.p50).sort((a, b) => a - b);
+  const statusCodes: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    reqPerSec: sum((r) => r.reqPerSec) / runs.length,
+    p50: p50s[Math.floor(p50s.length / 2)],
+    p99: Math.max(...runs.map((r) => r.p99)),
+    requests: sum((r) => r.requests),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    statusCodes,
+  };
 }
 
 /** pino warnings and errors in a server log (≥ 40), as bench/measure.ts counts them. */
@@ -287,28 +315,44 @@ class EngineRun {
       const ctx: Context = { publishedIds: seeded.publishedIds, authors: this.authors };
       const only = (process.env.BENCH_LARGE_SCENARIOS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
       const scenarios = LARGE_SCENARIOS.filter((s) => (size === 'large' || !s.largeOnly) && (only.length === 0 || only.some((p) => s.id.includes(p)))).sort((a, b) => Number(Boolean(a.writes)) - Number(Boolean(b.writes)));
+      const { seconds, warmupSeconds, connections } = this.settings;
+      const load = (scenario: LargeScenario, runSeconds: number) => runLoad({ url: server.url, connections, seconds: runSeconds, next: scenario.requests(ctx) });
+      // Page 1 and the deep page are compared as a ratio: run in alternating rounds, so a drift
+      // of the machine's speed during the run falls on both alike.
+      const pair = scenarios.filter((s) => s.id === 'page-1' || s.id === `page-${DEEP_PAGE}`);
+      const paired = size === 'large' && pair.length === 2 && seconds >= 2 * PAIRED_ROUNDS;
       for (const scenario of scenarios) {
         if (interrupted()) return;
-        const { seconds, warmupSeconds, connections } = this.settings;
-        if (warmupSeconds > 0) await runLoad({ url: server.url, connections, seconds: warmupSeconds, next: scenario.requests(ctx) });
+        if (paired && scenario.id === `page-${DEEP_PAGE}`) continue;
+        const group = paired && scenario.id === 'page-1' ? pair : [scenario];
+        for (const s of group) if (warmupSeconds > 0) await load(s, warmupSeconds);
+        const rounds = group.length > 1 ? PAIRED_ROUNDS : 1;
+        const runs = new Map<LargeScenario, LoadResult[]>(group.map((s) => [s, []]));
         const before = await listTotals(server);
-        const m = measureOf(scenario, await runLoad({ url: server.url, connections, seconds, next: scenario.requests(ctx) }));
+        for (let round = 0; round < rounds; round++) for (const s of group) runs.get(s)!.push(await load(s, seconds / rounds));
         const after = await listTotals(server);
-        m.totals = { stored: after.stored - before.stored, carried: after.carried - before.carried, counted: after.counted - before.counted };
-        let entry = this.row.results.find((r) => r.scenario === scenario.id);
-        if (!entry) this.row.results.push((entry = { scenario: scenario.id }));
-        entry[size] = m;
-        const creates = m.load.byTag?.create;
-        console.log(
-          `large ${this.target.engine} ${size} ${scenario.id}: ${Math.round(m.reqPerSec)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms` +
-            (creates ? ` (creates beside: ${Math.round(creates.reqPerSec)}/s, p99 ${creates.p99.toFixed(1)} ms)` : '') +
-            `; ${totalsLine(m.totals)}` +
-            (m.non2xx + m.errors > 0 ? `; ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)}, ${m.errors} errors` : ''),
-        );
+        for (const s of group) this.record(size, s, combinedRounds(runs.get(s)!), group.length > 1 ? null : { before, after }, rounds);
       }
     } finally {
       await this.stop();
     }
+  }
+
+  private record(size: Size, scenario: LargeScenario, load: LoadResult, totals: { before: ListTotals; after: ListTotals } | null, rounds: number): void {
+    const m = measureOf(scenario, load);
+    // Alternating scenarios share the server's counters: their totals are not told apart (none are taken).
+    m.totals = totals ? { stored: totals.after.stored - totals.before.stored, carried: totals.after.carried - totals.before.carried, counted: totals.after.counted - totals.before.counted } : undefined;
+    let entry = this.row.results.find((r) => r.scenario === scenario.id);
+    if (!entry) this.row.results.push((entry = { scenario: scenario.id }));
+    entry[size] = m;
+    const creates = m.load.byTag?.create;
+    console.log(
+      `large ${this.target.engine} ${size} ${scenario.id}: ${Math.round(m.reqPerSec)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms` +
+        (rounds > 1 ? ` (${rounds} rounds alternating with page-1 / page-${DEEP_PAGE})` : '') +
+        (creates ? ` (creates beside: ${Math.round(creates.reqPerSec)}/s, p99 ${creates.p99.toFixed(1)} ms)` : '') +
+        (m.totals ? `; ${totalsLine(m.totals)}` : '') +
+        (m.non2xx + m.errors > 0 ? `; ${m.non2xx} non-2xx ${JSON.stringify(m.statusCodes)}, ${m.errors} errors` : ''),
+    );
   }
 
   result(): LargeBenchRow {

@@ -148,15 +148,16 @@ export class CountCache {
     const key = plan.reads.join('\u0000');
     let columns = this.versionColumnsByReads.get(key);
     if (!columns) {
-      columns = this.buildVersionColumns(plan.reads);
+      columns = this.buildVersionColumns(plan.db, plan.reads);
       if (this.versionColumnsByReads.size >= this.maxEntries) this.versionColumnsByReads.clear();
       this.versionColumnsByReads.set(key, columns);
     }
     return columns;
   }
 
-  private buildVersionColumns(reads: readonly string[]): Sql {
-    return sql.join(reads.map((id, i) => sql`(SELECT ${sql.ref('v')} FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE ${sql.ref('id')} = ${id}) AS ${sql.id(VERSION_COLUMN + i)}`));
+  private buildVersionColumns(db: Database, reads: readonly string[]): Sql {
+    // One engine per cache (one app): the columns are cached by what they read.
+    return sql.join(reads.map((id, i) => sql`${db.filter.dataVersion(id)} AS ${sql.id(VERSION_COLUMN + i)}`));
   }
 
   /**

@@ -65,6 +65,11 @@ export interface FilterDialect {
    * engines whose planner cannot use the index by itself have it (SQLite's FTS5 table).
    */
   searchNarrow?(alias: string, table: string, column: string, text: string): Sql;
+  /**
+   * The data version of the collection `key` (core/records/count-cache.ts), as a value of the
+   * statement it is part of: read in the same snapshot as the statement's rows, once.
+   */
+  dataVersion(key: string): Sql;
   /** String concatenation. */
   concat(...parts: Sql[]): Sql;
   /** Lower case for ASCII letters only (SQLite's LOWER). */

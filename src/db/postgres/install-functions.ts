@@ -1,10 +1,22 @@
-/** Installs Basalt's SQL functions on PostgreSQL (strftime with SQLite semantics, JSON comparison). */
+/** Installs Basalt's SQL functions on PostgreSQL (strftime with SQLite semantics, JSON comparison, data versions). */
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import { JSON_COMPARE_SQL } from './json-compare-function.js';
 import { GEO_AND_HELPERS_SQL, STRFTIME_FUNCTION_SQL } from './strftime-function.js';
 
 export interface SqlRunner {
   query(text: string): Promise<unknown>;
 }
+
+/**
+ * The data version of a collection (PostgresFilterDialect.dataVersion), read as the calling
+ * statement sees the data: a STABLE function runs with the caller's snapshot. Called as
+ * `(SELECT basalt_data_version(key))`, once per statement, it costs the statement less than a
+ * subquery over the versions table, which the planner would plan every time (~40 µs a list).
+ */
+const DATA_VERSION_SQL = `CREATE OR REPLACE FUNCTION basalt_data_version(key text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT "v" FROM "${DATA_VERSIONS_TABLE}" WHERE "id" = key);
+END $$`;
 
 // One simple-protocol message is one implicit transaction: the lock is held to its end, a
 // failure rolls everything back, and it works the same on a pool as on a single client.
@@ -13,6 +25,7 @@ const INSTALL_SCRIPT = [
   GEO_AND_HELPERS_SQL,
   STRFTIME_FUNCTION_SQL,
   JSON_COMPARE_SQL,
+  DATA_VERSION_SQL,
 ].join(';\n');
 
 /** Errors two installers racing without the lock (e.g. an older node) can still hit. */

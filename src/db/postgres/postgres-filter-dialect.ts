@@ -115,6 +115,11 @@ export class PostgresFilterDialect implements FilterDialect {
     return sql`lower((${expr}) COLLATE "C")`;
   }
 
+  dataVersion(key: string): Sql {
+    // install-functions.ts: a STABLE function sees the data as this statement does.
+    return sql`(SELECT basalt_data_version(${key}))`;
+  }
+
   like(value: Sql, pattern: Sql, negate: boolean): Sql {
     // SQLite's LIKE folds ASCII letters only: so does this (ILIKE would also fold É to é).
     const v = this.asciiLower(value);

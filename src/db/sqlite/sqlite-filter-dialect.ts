@@ -1,6 +1,7 @@
 import { searchTableName } from './search-table.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
+import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import type { FilterDialect, OrderOp, Sql, ValueKind } from '../../core/rules/filter-dialect.js';
 import { jsonPathText } from '../json-path.js';
 import { registerSqliteFunctions } from './sqlite-functions.js';
@@ -83,6 +84,10 @@ export class SqliteFilterDialect implements FilterDialect {
     // A quoted phrase of a trigram table matches the text as a substring, case folded.
     const phrase = `"${text.replaceAll('"', '""')}"`;
     return sql`${sql.ref(`${alias}.rowid`)} IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ${phrase})`;
+  }
+
+  dataVersion(key: string): Sql {
+    return sql`(SELECT "v" FROM ${sql.id(DATA_VERSIONS_TABLE)} WHERE "id" = ${key})`;
   }
 
   like(value: Sql, pattern: Sql, negate: boolean): Sql {

@@ -83,34 +83,37 @@ export class PrometheusMetrics implements Metrics {
         }
       },
     });
-    // Counters kept by the count cache itself (no call on the list path): copied in at scrape time.
-    const countCache: Counter<'result'> = new Counter({
-      name: 'basalt_list_totals_total',
-      help: 'List totals (totalItems) answered, by result: stored (a stored count, unchanged data), carried (a stored count brought forward across writes), counted (a count run against the database).',
-      labelNames: ['result'],
-      registers,
-      collect: () => {
-        const stats = this.sources?.countCache?.();
-        if (!stats) return;
-        countCache.reset();
-        countCache.inc({ result: 'stored' }, stats.hits - stats.carried);
-        countCache.inc({ result: 'carried' }, stats.carried);
-        countCache.inc({ result: 'counted' }, stats.counted);
+    // Counters a component keeps itself (no call on the list path), copied in at scrape time.
+    const keptCounter = (name: string, help: string, read: (s: MetricSources) => Record<string, number> | undefined) => {
+      const counter: Counter<'result'> = new Counter({
+        name,
+        help,
+        labelNames: ['result'],
+        registers,
+        collect: () => {
+          const values = this.sources ? read(this.sources) : undefined;
+          if (!values) return;
+          counter.reset();
+          for (const [result, n] of Object.entries(values)) counter.inc({ result }, n);
+        },
+      });
+    };
+    keptCounter(
+      'basalt_list_totals_total',
+      'List totals (totalItems) answered, by result: stored (a stored count, unchanged data), carried (a stored count brought forward across writes), counted (a count run against the database).',
+      (s) => {
+        const stats = s.countCache?.();
+        return stats && { stored: stats.hits - stats.carried, carried: stats.carried, counted: stats.counted };
       },
-    });
-    const rankings: Counter<'result'> = new Counter({
-      name: 'basalt_ranked_searches_total',
-      help: 'Pages of ranked searches (search=, sorted by @rank), by result: reused (the kept order of the same search, data unchanged), ranked (every match scored against the database).',
-      labelNames: ['result'],
-      registers,
-      collect: () => {
-        const stats = this.sources?.rankings?.();
-        if (!stats) return;
-        rankings.reset();
-        rankings.inc({ result: 'reused' }, stats.reused);
-        rankings.inc({ result: 'ranked' }, stats.ranked);
+    );
+    keptCounter(
+      'basalt_ranked_searches_total',
+      'Pages of ranked searches (search=, sorted by @rank), by result: reused (the kept order of the same search, data unchanged), ranked (every match scored against the database).',
+      (s) => {
+        const stats = s.rankings?.();
+        return stats && { reused: stats.reused, ranked: stats.ranked };
       },
-    });
+    );
     const db = (name: string, help: string, read: (s: MetricSources) => number | undefined) => {
       const gauge: Gauge<'engine'> = new Gauge({
         name,

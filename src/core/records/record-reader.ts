@@ -62,6 +62,16 @@ export async function findRecord(ctx: QueryContext, collection: CollectionModel,
  */
 const NARROW_PAGES_UP_TO = 5000;
 
+/**
+ * A list query's identity for what is kept of it (anchors, deep-page statements, ranked orders):
+ * the plan's key holds the predicate's SQL and parameters; the sort as sent names the order
+ * (plain columns, or a search's rank over the words the predicate holds), in this catalogue
+ * generation.
+ */
+function queryKey(plan: CountPlan, sortText: string): string {
+  return `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
+}
+
 /** Deep-page statements kept compiled (one per query shape: predicate, parameters, sort). */
 const MAX_DEEP_STATEMENTS = 1024;
 const LIMIT_SLOT = new Slot('limit');
@@ -209,8 +219,9 @@ export class RecordReader {
   /**
    * A page of a ranked search (ranked-orders.ts): from the kept order of the same search when
    * the page's rows, read by id, come with the versions it was ranked at; else ranked again (the
-   * ids of the first MAX_RANKED_IDS matches, and how many there are) and kept. null when the page cannot be built that way (no match, or a write landed between
-   * ranking and reading the page): the caller reads it the plain way.
+   * ids of the first MAX_RANKED_IDS matches, and how many there are) and kept. null when the
+   * page cannot be built that way (no match, or a write landed between ranking and reading the
+   * page): the caller reads it the plain way.
    */
   private async rankedPage(
     collection: CollectionModel,
@@ -220,13 +231,13 @@ export class RecordReader {
     offset: number,
     perPage: number,
     q: { table: Sql; joins: Sql; where: Sql; orderBy: Sql },
-  ): Promise<{ rows: Record<string, unknown>[]; versions: number[]; total: number } | null> {
+  ): Promise<{ rows: Record<string, unknown>[]; total: number } | null> {
     const counts = this.ctx.counts!;
     const rankings = this.ctx.rankings!;
     const codec = codecOf(collection);
     const id = sql.ref(`${ROOT}.id`);
     const versionColumns = counts.versionColumns(plan);
-    const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
+    const key = queryKey(plan, sortText);
     const pageOf = async (order: RankedOrder) => {
       const ids = order.ids.slice(offset, offset + perPage);
       if (ids.length === 0) return { rows: [], versions: await counts.currentVersions(plan) };
@@ -239,7 +250,7 @@ export class RecordReader {
     const kept = rankings.find(key);
     if (kept) {
       const page = await pageOf(kept);
-      if (rankings.holdsAt(kept, page.versions)) return { ...page, total: kept.total };
+      if (rankings.holdsAt(kept, page.versions)) return { rows: page.rows, total: kept.total };
     }
     // Every match is scored before the sort: counting them too (the window) costs next to nothing.
     const matches = sql.id('__matches');
@@ -248,7 +259,7 @@ export class RecordReader {
     const order: RankedOrder = { versions: counts.versionsOf(plan, ranked)!, ids: ranked.map((row) => String(row.id)), total: Number(ranked[0].__matches) };
     rankings.remember(key, order);
     const page = await pageOf(order);
-    return sameVersions(page.versions, order.versions) ? { ...page, total: order.total } : null;
+    return sameVersions(page.versions, order.versions) ? { rows: page.rows, total: order.total } : null;
   }
 
   /** A client list's statement compiled already (compiled-query.ts), timed like `read`. */
@@ -276,10 +287,8 @@ export class RecordReader {
   ): Promise<{ rows: Record<string, unknown>[]; versions: number[] }> {
     const counts = this.ctx.counts!;
     const anchors = this.ctx.anchors!;
-    // The sort as sent names the order exactly when a keyset follows it (plain columns of the
-    // row: nothing the caller changes), in this catalogue generation. The plan's key holds the
-    // predicate's SQL and parameters: one key, one statement.
-    const key = `${plan.generation}\u0001${plan.key}\u0001${sortText}`;
+    // One key, one statement: a keyset sort is plain columns of the row, nothing the caller changes.
+    const key = queryKey(plan, sortText);
     const statement = (values: readonly unknown[] | null, limit: unknown, skip: unknown) =>
       build(sql`${counts.versionColumns(plan)}, ${sortValueColumns(keyset)}`, values ? keysetCondition(keyset, values, true) : null, limit, skip);
     const readAt = async (anchor: Anchor | null) => {

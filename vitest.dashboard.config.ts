@@ -6,10 +6,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/dashboard/**/*.test.ts'],
+    setupFiles: ['test/dashboard/setup-failures.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: false,
     reporters: ['default'],
+    // A screen can take seconds to show on a loaded CI machine: a poll waits up to 10 s (it ends as
+    // soon as it holds), where vitest's default of 1 s made slow moments fail.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

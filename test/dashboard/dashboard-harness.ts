@@ -88,7 +88,29 @@ export async function startServer(extraArgs: readonly string[] = []): Promise<Se
     await stop();
     throw err;
   }
-  return { url, output: () => out, waitForOutput, stop };
+  const server: Server = {
+    url,
+    output: () => out,
+    waitForOutput,
+    stop: async () => {
+      running.delete(server);
+      await stop();
+    },
+  };
+  running.add(server);
+  return server;
+}
+
+/** The servers of this file's suites still running (for `printServerTails`). */
+const running = new Set<Server>();
+
+/**
+ * For a failed test (setup-failures.ts): each running server's last printed lines (warnings and
+ * errors, `--log-level warn`) on stderr, so a CI log says what the server saw when the page did
+ * not show what was expected.
+ */
+export function printServerTails(test: string): void {
+  for (const server of running) console.error(`--- ${server.url}: the server's last output when "${test}" failed ---\n${server.output().slice(-6000) || '(nothing)'}\n---`);
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -19,6 +19,17 @@ import { TRIGRAM_EXTENSION_SQL } from './postgres-schema.js';
 /** How long the restore waits for the locks of other sessions (other nodes' transactions) before it gives up. */
 const LOCK_TIMEOUT = '30s';
 
+/**
+ * Tries at a restore that PostgreSQL ends as a deadlock's victim. The restore locks every table
+ * of the schema as it drops them; a transaction that holds one table and then writes another (the
+ * stored logs' writer moving a raw batch into `_logs`, a job's claim, another node's record write)
+ * can close a cycle with it. The restore is one transaction, so nothing was changed and trying
+ * again is safe; the other transaction is usually done by then.
+ */
+const RESTORE_ATTEMPTS = 3;
+/** PostgreSQL's SQLSTATE for deadlock_detected. */
+const DEADLOCK = '40P01';
+
 export class PostgresBackups implements DatabaseBackups {
   readonly fileName = 'data.sql';
   private readonly target: { url: string; password: string | null };
@@ -57,6 +68,17 @@ export class PostgresBackups implements DatabaseBackups {
   }
 
   async restore(path: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.restoreOnce(path);
+      } catch (err) {
+        if (attempt >= RESTORE_ATTEMPTS || (err as { code?: unknown }).code !== DEADLOCK) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
+  private async restoreOnce(path: string): Promise<void> {
     if (await isOwnDump(path)) return restoreOwnDump(this.kysely, path, await this.schemaName(), LOCK_TIMEOUT);
     const schema = dumpIdent(await this.schemaName());
     // A searchable field's index needs pg_trgm, which a fresh database lacks (pg_dump of one schema leaves extensions out).
@@ -65,6 +87,8 @@ export class PostgresBackups implements DatabaseBackups {
       '--no-psqlrc',
       '--quiet',
       '--set', 'ON_ERROR_STOP=1',
+      // Errors carry their SQLSTATE (`ERROR:  40P01: deadlock detected`), whatever the server's language.
+      '--set', 'VERBOSITY=verbose',
       '--single-transaction',
       '--dbname', this.target.url,
       '--command', `SET lock_timeout = '${LOCK_TIMEOUT}'; DROP SCHEMA IF EXISTS ${schema} CASCADE;${extensions}`,
@@ -72,7 +96,10 @@ export class PostgresBackups implements DatabaseBackups {
     ]);
   }
 
-  /** Runs a PostgreSQL client binary; rejects with its first lines of stderr (never the password). */
+  /**
+   * Runs a PostgreSQL client binary; rejects with its first lines of stderr (never the password)
+   * and, when they name one, the SQLSTATE of the error as `code` (as pg's errors have it).
+   */
   private run(command: string, args: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       const env = this.target.password === null ? process.env : { ...process.env, PGPASSWORD: this.target.password };
@@ -86,9 +113,21 @@ export class PostgresBackups implements DatabaseBackups {
       });
       child.on('close', (code) => {
         if (code === 0) resolve();
-        else reject(new Error(`${command} failed (exit ${String(code)}): ${stderr.trim().split('\n').slice(0, 5).join(' | ')}`));
+        else reject(new ClientBinaryError(command, code, stderr));
       });
     });
+  }
+}
+
+/** A PostgreSQL client binary ended with an error. */
+class ClientBinaryError extends Error {
+  /** The SQLSTATE of the error it printed (VERBOSITY=verbose), if any. */
+  readonly code: string | undefined;
+
+  constructor(command: string, exitCode: number | null, stderr: string) {
+    super(`${command} failed (exit ${String(exitCode)}): ${stderr.trim().split('\n').slice(0, 5).join(' | ')}`);
+    this.name = 'ClientBinaryError';
+    this.code = /\b(?:ERROR|FATAL):\s+([0-9A-Z]{5}):/.exec(stderr)?.[1];
   }
 }
 

@@ -21,5 +21,8 @@ export default defineConfig({
     isolate: false,
     maxWorkers: 2,
     reporters: ['default'],
+    // Two files at a time share two cores: what a poll waits for can take seconds at a busy moment.
+    // A poll ends as soon as it holds; vitest's default gives up after 1 s.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

@@ -149,9 +149,9 @@ describe('firing with a manual clock', () => {
   it('runs each tick once, records the claim (node, start, end), the next tick from the schedule', async () => {
     crons().add('minutely', '* * * * *', record);
     await advance(60_000);
-    await vi.waitFor(() => expect(runs).toEqual([{ id: 'minutely', tick: '2030-01-01T00:01:00.000Z' }]));
+    await vi.waitFor(() => expect(runs).toEqual([{ id: 'minutely', tick: '2030-01-01T00:01:00.000Z' }]), { timeout: 10_000 });
     await advance(60_000);
-    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:01:00.000Z', '2030-01-01T00:02:00.000Z']));
+    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:01:00.000Z', '2030-01-01T00:02:00.000Z']), { timeout: 10_000 });
     const claims = await claimsOf('minutely');
     expect(claims.map((c) => c.tick)).toEqual(['2030-01-01 00:01:00.000Z', '2030-01-01 00:02:00.000Z']);
     expect(claims[0]).toMatchObject({ node: crons().node, started: '2030-01-01 00:01:00.000Z', finished: '2030-01-01 00:01:00.000Z', error: '' });
@@ -165,7 +165,7 @@ describe('firing with a manual clock', () => {
     await t.app.db.kysely.insertInto(CRON_RUNS_TABLE).values({ id: 'takenbyother01', cronId: 'taken', tick: '2030-01-01 00:04:00.000Z', node: 'other', started: '', finished: '', error: '' }).execute();
     await advance(60_000);
     await advance(60_000);
-    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:05:00.000Z']));
+    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:05:00.000Z']), { timeout: 10_000 });
     crons().remove('taken');
   });
 
@@ -176,9 +176,9 @@ describe('firing with a manual clock', () => {
       if (calls === 1) throw new Error('boom');
     });
     await advance(60_000);
-    await vi.waitFor(async () => expect((await claimsOf('flaky'))[0]?.error).toBe('boom'));
+    await vi.waitFor(async () => expect((await claimsOf('flaky'))[0]?.error).toBe('boom'), { timeout: 10_000 });
     await advance(60_000);
-    await vi.waitFor(async () => expect((await claimsOf('flaky')).map((c) => c.error)).toEqual(['boom', '']));
+    await vi.waitFor(async () => expect((await claimsOf('flaky')).map((c) => c.error)).toEqual(['boom', '']), { timeout: 10_000 });
     crons().remove('flaky');
   });
 
@@ -190,18 +190,18 @@ describe('firing with a manual clock', () => {
       if (runs.length === 1) await gate;
     });
     await advance(20_000);
-    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    await vi.waitFor(() => expect(runs).toHaveLength(1), { timeout: 10_000 });
     expect(await crons().runNow('slow')).toBe('busy');
     await advance(40_000, 20_000); // two more ticks come due while the first run holds the job
     expect(runs).toHaveLength(1);
     release();
-    await vi.waitFor(() => expect(runs).toHaveLength(3));
+    await vi.waitFor(() => expect(runs).toHaveLength(3), { timeout: 10_000 });
     expect(new Set(runs.map((r) => r.tick)).size).toBe(3);
     // Ticks more than a minute late are dropped (a stalled or suspended node), not replayed.
     runs.length = 0;
     await clock.advance(5 * 60_000);
     // The tick the clock woke the node for, then only the last minute's: 00:12:00 … 00:13:00.
-    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:08:20.000Z', '2030-01-01T00:12:00.000Z', '2030-01-01T00:12:20.000Z', '2030-01-01T00:12:40.000Z', '2030-01-01T00:13:00.000Z']));
+    await vi.waitFor(() => expect(runs.map((r) => r.tick)).toEqual(['2030-01-01T00:08:20.000Z', '2030-01-01T00:12:00.000Z', '2030-01-01T00:12:20.000Z', '2030-01-01T00:12:40.000Z', '2030-01-01T00:13:00.000Z']), { timeout: 10_000 });
     crons().remove('slow');
   });
 
@@ -250,7 +250,7 @@ describe('stopping', () => {
     // One that does not end is given up on at the end of the grace period, its signal aborted.
     s.start();
     void s.runNow('stubborn');
-    await vi.waitFor(() => expect(signal).not.toBeNull());
+    await vi.waitFor(() => expect(signal).not.toBeNull(), { timeout: 10_000 });
     stopped = false;
     const giveUp = s.stop(5_000).then(() => (stopped = true));
     await new Promise((r) => setTimeout(r, 20)); // the grace timer is armed
@@ -279,14 +279,14 @@ describe('catch-up after the whole cluster was down', () => {
     expect(runs).toEqual([]);
     s.remove('neverRan');
     await advance(30 * 60_000);
-    await vi.waitFor(() => expect(runs.sort()).toEqual(['catchUp 2030-02-01T01:00:00.000Z', 'plain 2030-02-01T01:00:00.000Z']));
+    await vi.waitFor(() => expect(runs.sort()).toEqual(['catchUp 2030-02-01T01:00:00.000Z', 'plain 2030-02-01T01:00:00.000Z']), { timeout: 10_000 });
 
     // Every node down from 01:10 to 05:30: four ticks missed.
     await s.stop();
     runs.length = 0;
     clock.set(at('2030-02-01T05:30:00.000Z'));
     s.start();
-    await vi.waitFor(() => expect(runs).toEqual(['catchUp 2030-02-01T05:00:00.000Z']));
+    await vi.waitFor(() => expect(runs).toEqual(['catchUp 2030-02-01T05:00:00.000Z']), { timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 100));
     expect(runs).toHaveLength(1);
 
@@ -317,7 +317,7 @@ describe('the claims table stays bounded', () => {
     other.add('pruner', '* * * * *', () => {});
     other.start();
     await advance(60_000);
-    await vi.waitFor(async () => expect((await claimsOf('gone')).map((c) => c.tick)).toEqual(['2029-12-02 00:00:00.000Z']));
+    await vi.waitFor(async () => expect((await claimsOf('gone')).map((c) => c.tick)).toEqual(['2029-12-02 00:00:00.000Z']), { timeout: 10_000 });
     expect((await claimsOf('monthly')).map((c) => c.tick)).toEqual(['2029-12-01 00:00:00.000Z']);
     await other.stop();
   });

@@ -89,7 +89,7 @@ describe('POST /api/crons/{id}', () => {
     const res = await send(t, 'POST', '/api/crons/alpha', { auth: tok.su });
     expect(res.status).toBe(204);
     expect(res.raw).toBe('');
-    await vi.waitFor(() => expect(calls).toBe(1));
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1);
   });
@@ -102,7 +102,7 @@ describe('POST /api/crons/{id}', () => {
     });
     const res = await send(t, 'POST', '/api/crons/broken', { auth: tok.su });
     expect(res.status).toBe(204);
-    await vi.waitFor(() => expect(failed).toBe(1));
+    await vi.waitFor(() => expect(failed).toBe(1), { timeout: 10_000 });
     expect((await send(t, 'GET', '/api/crons', { auth: tok.su })).status).toBe(200);
     t.app.crons.remove('broken');
   });
@@ -116,7 +116,7 @@ describe('POST /api/crons/{id}', () => {
       await gate;
     });
     expect((await send(t, 'POST', '/api/crons/long', { auth: tok.su })).status).toBe(204);
-    await vi.waitFor(() => expect(running).toBe(1));
+    await vi.waitFor(() => expect(running).toBe(1), { timeout: 10_000 });
     expect((await send(t, 'POST', '/api/crons/long', { auth: tok.su })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 50));
     expect(running).toBe(1);
@@ -150,8 +150,8 @@ describe('built-in cleanups', () => {
     const otherExpired = await systemRecord('_otps', { ...ref, collectionRef: superusers.id }, minutesAgo(4));
 
     expect((await send(t, 'POST', '/api/crons/__pbOTPCleanup__', { auth: tok.su })).status).toBe(204);
-    await vi.waitFor(async () => expect(await exists('_otps', expired)).toBe(false));
-    await vi.waitFor(async () => expect(await exists('_otps', otherExpired)).toBe(false));
+    await vi.waitFor(async () => expect(await exists('_otps', expired)).toBe(false), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await exists('_otps', otherExpired)).toBe(false), { timeout: 10_000 });
     expect(await exists('_otps', fresh)).toBe(true);
     expect(await exists('_otps', otherFresh)).toBe(true);
   });
@@ -163,7 +163,7 @@ describe('built-in cleanups', () => {
     const expired = await systemRecord('_mfas', ref, minutesAgo(duration / 60 + 1));
     const fresh = await systemRecord('_mfas', ref, minutesAgo(1));
     expect((await send(t, 'POST', '/api/crons/__pbMFACleanup__', { auth: tok.su })).status).toBe(204);
-    await vi.waitFor(async () => expect(await exists('_mfas', expired)).toBe(false));
+    await vi.waitFor(async () => expect(await exists('_mfas', expired)).toBe(false), { timeout: 10_000 });
     expect(await exists('_mfas', fresh)).toBe(true);
   });
 

@@ -132,6 +132,13 @@ export function isApiError(value: unknown): value is ApiError {
 export const queryTimedOut = (ms: number): ApiError =>
   new ApiError(503, `The query took longer than ${ms} ms and was cancelled. Simplify the filter, sort or expand, or add an index.`);
 
+/**
+ * A transaction the database ended to settle a conflict with another one (a deadlock): 503, as
+ * nothing was saved and the same request again normally goes through.
+ */
+export const transactionConflict = (): ApiError =>
+  new ApiError(503, 'The database ended this request to settle a conflict with another one writing the same data; nothing was saved. Send it again.');
+
 export const badRequest = (message?: string, data?: ErrorData): ApiError => new ApiError(400, message, data);
 export const unauthorized = (message?: string): ApiError => new ApiError(401, message);
 export const forbidden = (message?: string): ApiError => new ApiError(403, message);

@@ -95,6 +95,12 @@ export type DbFailure =
    * cancelled: answered 503 so that one expensive request cannot hold the server.
    */
   | { kind: 'timeout'; ms: number }
+  /**
+   * The database ended the transaction to settle a conflict with another one (PostgreSQL's
+   * deadlock victim, a serialization failure): nothing was written, and the same request sent
+   * again normally succeeds. Answered 503.
+   */
+  | { kind: 'conflict' }
   /** The database could not do it (connection, disk, busy): not the request's fault. */
   | { kind: 'other' };
 

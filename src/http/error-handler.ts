@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MfaRequiredError } from '../core/auth/mfa.js';
-import { ApiError, MESSAGES, queryTimedOut } from '../core/errors.js';
+import { ApiError, MESSAGES, queryTimedOut, transactionConflict } from '../core/errors.js';
 import type { DbFailure, Logger } from '../core/ports.js';
 import './request-log.js';
 
@@ -28,10 +28,16 @@ function frameworkError(err: FastifyError): ApiError | null {
   return null;
 }
 
-/** A read cancelled at its deadline, wherever it was awaited (list, view, expand, batch…): 503. */
-function timeoutError(err: unknown, classify: (err: unknown) => DbFailure | null): ApiError | null {
+/**
+ * The database's failures that are not the request's fault and pass, wherever they were awaited
+ * (list, view, expand, write, batch…): a query cancelled at its deadline, a transaction ended to
+ * settle a conflict. Both 503.
+ */
+function transientError(err: unknown, classify: (err: unknown) => DbFailure | null): ApiError | null {
   const failure = classify(err);
-  return failure?.kind === 'timeout' ? queryTimedOut(failure.ms) : null;
+  if (failure?.kind === 'timeout') return queryTimedOut(failure.ms);
+  if (failure?.kind === 'conflict') return transactionConflict();
+  return null;
 }
 
 /** `classify`: the database's own reading of a driver error (Database.classifyError). */
@@ -39,10 +45,10 @@ export function errorHandler(logger: Logger, classify: (err: unknown) => DbFailu
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // Not an error but the first step of a two-factor sign-in: PocketBase's bare 401 {mfaId}.
     if ((err as unknown) instanceof MfaRequiredError) return reply.code(401).type('application/json').send({ mfaId: (err as unknown as MfaRequiredError).mfaId });
-    const timedOut = err instanceof ApiError ? null : timeoutError(err, classify);
-    // Worth an operator's attention (a missing index, an abusive filter), not an alarm.
-    if (timedOut) logger.warn({ method: request.method, path: request.url.split('?')[0] }, timedOut.message);
-    const apiError = err instanceof ApiError ? err : (timedOut ?? frameworkError(err));
+    const transient = err instanceof ApiError ? null : transientError(err, classify);
+    // Worth an operator's attention (a missing index, an abusive filter, writes in conflict), not an alarm.
+    if (transient) logger.warn({ method: request.method, path: request.url.split('?')[0] }, transient.message);
+    const apiError = err instanceof ApiError ? err : (transient ?? frameworkError(err));
     if (apiError) {
       const body = apiError.toJSON();
       request.basaltError = { message: body.message, data: body.data };

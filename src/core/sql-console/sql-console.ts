@@ -95,8 +95,8 @@ export class SqlConsole {
   private failure(err: unknown): unknown {
     if (err instanceof ApiError) return err;
     const failure = this.deps.db.classifyError(err);
-    // A deadline keeps the 503 every other deadline hit answers (http/error-handler.ts).
-    if (!failure || failure.kind === 'timeout') return err;
+    // A deadline or a conflict keeps the 503 it gets everywhere else (http/error-handler.ts).
+    if (!failure || failure.kind === 'timeout' || failure.kind === 'conflict') return err;
     return badRequest(`Failed to execute query. Raw error:\n${String((err as Error)?.message ?? err)}`);
   }
 }

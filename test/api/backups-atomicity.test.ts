@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { ENGINE } from '../harness/engines.js';
+import { untilSomeoneWaitsForALock } from '../harness/pg-lock-waits.js';
 import { createCollection, createRecord } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -87,12 +88,7 @@ describe.skipIf(ENGINE !== 'postgres')('restore and a transaction that closes a 
           (err: Error) => `failed: ${err.message}`,
         );
         // Once the restore waits for the worker's lock, the worker writes the table the restore already holds.
-        for (let waited = 0; ; waited += 20) {
-          const { rows } = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-          if (rows.length > 0) break;
-          if (waited > 20_000) throw new Error('the restore never waited for the worker');
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await untilSomeoneWaitsForALock(watcher, 'the restore');
         const written = worker
           .query(`INSERT INTO "_logs" ("id", "level", "message", "data", "created") VALUES ('deadlock-test', 0, 'm', '{}', '2026-01-01 00:00:00.000Z')`)
           .then(() => worker.query('COMMIT'))

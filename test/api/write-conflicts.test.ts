@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE } from '../harness/engines.js';
 import { createCollection } from '../harness/fixtures.js';
+import { untilSomeoneWaitsForALock } from '../harness/pg-lock-waits.js';
 import { send } from '../harness/scenario.js';
 import { startTestApp, type TestApp } from '../harness/test-app.js';
 
@@ -35,12 +36,7 @@ describe.skipIf(ENGINE !== 'postgres')('a write chosen as a deadlock victim', ()
       await other.query('BEGIN');
       await other.query(`SELECT 1 FROM "_dataVersions" FOR UPDATE`);
       const write = send(t, 'POST', '/api/collections/notes/records', { body: { title: 'conflicted' } });
-      for (let waited = 0; ; waited += 20) {
-        const { rows } = await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        if (rows.length > 0) break;
-        if (waited > 20_000) throw new Error('the write never waited for the other transaction');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilSomeoneWaitsForALock(watcher, 'the write');
       // …then waits for the table the write has written: a cycle, and the write waited first.
       const locked = other.query('LOCK TABLE notes IN SHARE MODE').then(
         () => 'locked',

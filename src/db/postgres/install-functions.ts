@@ -2,6 +2,7 @@
 import { DATA_VERSIONS_TABLE } from '../../core/internal-tables.js';
 import { JSON_COMPARE_SQL } from './json-compare-function.js';
 import { GEO_AND_HELPERS_SQL, STRFTIME_FUNCTION_SQL } from './strftime-function.js';
+import { isTransactionConflict } from './transaction-conflict.js';
 
 export interface SqlRunner {
   query(text: string): Promise<unknown>;
@@ -31,7 +32,7 @@ const INSTALL_SCRIPT = [
 /** Errors two installers racing without the lock (e.g. an older node) can still hit. */
 function isCatalogRace(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
-  return e?.code === '40001' || e?.code === '40P01' || e?.code === '23505' ||
+  return isTransactionConflict(err) || e?.code === '23505' ||
     (e?.code === 'XX000' && /concurrently updated/.test(String(e.message)));
 }
 

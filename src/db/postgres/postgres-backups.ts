@@ -15,20 +15,19 @@ import { LOGS_RAW_TABLE, LOGS_TABLE } from '../../core/logs/log-store.js';
 import { checkDump, dumpIdent } from './dump-guard.js';
 import { checkOwnDump, isOwnDump, mentions, restoreOwnDump, writeOwnDump } from './own-dump.js';
 import { TRIGRAM_EXTENSION_SQL } from './postgres-schema.js';
+import { isTransactionConflict } from './transaction-conflict.js';
 
 /** How long the restore waits for the locks of other sessions (other nodes' transactions) before it gives up. */
 const LOCK_TIMEOUT = '30s';
 
 /**
- * Tries at a restore that PostgreSQL ends as a deadlock's victim. The restore locks every table
+ * Tries at a restore that PostgreSQL ends as a deadlock's victim (isTransactionConflict). The restore locks every table
  * of the schema as it drops them; a transaction that holds one table and then writes another (the
  * stored logs' writer moving a raw batch into `_logs`, a job's claim, another node's record write)
  * can close a cycle with it. The restore is one transaction, so nothing was changed and trying
  * again is safe; the other transaction is usually done by then.
  */
 const RESTORE_ATTEMPTS = 3;
-/** PostgreSQL's SQLSTATE for deadlock_detected. */
-const DEADLOCK = '40P01';
 
 export class PostgresBackups implements DatabaseBackups {
   readonly fileName = 'data.sql';
@@ -72,7 +71,7 @@ export class PostgresBackups implements DatabaseBackups {
       try {
         return await this.restoreOnce(path);
       } catch (err) {
-        if (attempt >= RESTORE_ATTEMPTS || (err as { code?: unknown }).code !== DEADLOCK) throw err;
+        if (attempt >= RESTORE_ATTEMPTS || !isTransactionConflict(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }

@@ -24,6 +24,7 @@ import { IDENTIFY, Replica, type ServerIdentity } from './replicas/replica.js';
 import { ReplicaSet } from './replicas/replica-set.js';
 import { replicaSafe } from './replicas/replica-safe.js';
 import { insertToEnd, parseLsn } from './replicas/lsn.js';
+import { isTransactionConflict } from './transaction-conflict.js';
 
 export interface PostgresOptions {
   url: string;
@@ -231,8 +232,7 @@ class PostgresDatabase implements Database {
     if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
     // 57014 query_canceled: statement_timeout (the query deadline) or a cancel by an operator.
     if (e.code === '57014') return { kind: 'timeout', ms: this.timeoutMs };
-    // 40P01 deadlock_detected, 40001 serialization_failure: the transaction was rolled back whole.
-    if (e.code === '40P01' || e.code === '40001') return { kind: 'conflict' };
+    if (isTransactionConflict(err)) return { kind: 'conflict' };
     if (e.code === '23505') {
       return {
         kind: 'unique',
